@@ -1,0 +1,1 @@
+"""Rides: import, analyse, store and export GPX, FIT and TCX activities."""

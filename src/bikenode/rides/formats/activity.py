@@ -1,0 +1,75 @@
+"""The shape every importer returns: one activity as columnar numpy streams."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+
+# Stream names and their units. Every stream is a float64 array of the same length as
+# "time_s"; NaN marks a missing value at that point. A stream the file does not carry at
+# all is simply absent from ParsedActivity.streams.
+STREAM_UNITS: dict[str, str] = {
+    "time_s": "seconds since the Unix epoch, UTC",
+    "lat_deg": "degrees WGS84",
+    "lon_deg": "degrees WGS84",
+    "elevation_m": "metres above sea level",
+    "distance_m": "metres from the start (device odometer)",
+    "speed_mps": "metres per second",
+    "hr_bpm": "beats per minute",
+    "cadence_rpm": "revolutions per minute",
+    "power_w": "watts",
+    "temperature_c": "degrees Celsius",
+}
+STREAM_KEYS: tuple[str, ...] = tuple(STREAM_UNITS)
+
+
+class ParseError(ValueError):
+    """The bytes are not a readable activity; the message says what was expected and found."""
+
+
+class NotAnActivity(ParseError):
+    """A valid file of the format that holds no activity (settings, workout, course...)."""
+
+
+@dataclass(frozen=True)
+class Lap:
+    """A lap as the device recorded it (times are Unix seconds, UTC)."""
+
+    start_s: float
+    end_s: float
+    distance_m: float | None = None
+
+
+@dataclass
+class ParsedActivity:
+    """One activity decoded from a file, before cleaning and analytics."""
+
+    format: str  # "fit", "gpx" or "tcx"
+    streams: dict[str, FloatArray]
+    started_at: datetime | None = None
+    sport: str | None = None  # lower-case, e.g. "cycling", "running"; None when unknown
+    sub_sport: str | None = None
+    name: str | None = None
+    description: str | None = None
+    device: str | None = None  # manufacturer and product as written by the file
+    laps: list[Lap] = field(default_factory=list)
+    # Device timer stop/start pairs (Unix seconds): the rider pressed pause between them.
+    pauses: list[tuple[float, float]] = field(default_factory=list)
+    # Totals the device itself computed, where the file has them.
+    device_distance_m: float | None = None
+    device_calories_kcal: float | None = None
+    # What was odd but tolerated: bad CRC, truncated tail, unknown enum values...
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def point_count(self) -> int:
+        """Number of points (samples) in the streams."""
+        time = self.streams.get("time_s")
+        if time is not None:
+            return int(time.shape[0])
+        return max((int(a.shape[0]) for a in self.streams.values()), default=0)
