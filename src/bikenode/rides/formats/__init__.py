@@ -6,8 +6,8 @@ from bikenode.rides.formats.activity import (
     STREAM_KEYS,
     Lap,
     NotAnActivity,
-    ParseError,
     ParsedActivity,
+    ParseError,
 )
 
 __all__ = [

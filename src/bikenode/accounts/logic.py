@@ -1,0 +1,158 @@
+"""Pure account rules: password policy, e-mail normalisation, token formats. No I/O."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import unicodedata
+import uuid
+import zoneinfo
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import jwt
+from email_validator import EmailNotValidError, validate_email
+
+ROLES = ("rider", "mechanic", "club_admin", "admin")
+UNITS = ("metric", "imperial")
+# NIST SP 800-63B rev. 4: 15 characters for single-factor accounts, 8 with MFA; at least
+# 64 must be accepted. The upper bound only keeps hashing cost bounded.
+MIN_PASSWORD_LENGTH = 15
+MIN_PASSWORD_LENGTH_WITH_MFA = 8
+MAX_PASSWORD_LENGTH = 256
+JWT_ALGORITHM = "HS256"
+CLOCK_SKEW_S = 60
+
+
+class PolicyError(ValueError):
+    """Input breaks an account rule; the message is safe to show to the user."""
+
+
+class TokenError(ValueError):
+    """An access token is missing, malformed, forged, expired or meant for someone else."""
+
+
+def normalise_password(password: str) -> str:
+    """The password as hashed: NFKC-normalised so the same characters always match."""
+    return unicodedata.normalize("NFKC", password)
+
+
+def check_password_policy(password: str, *, has_mfa: bool = False) -> None:
+    """Raise PolicyError if the password is too short or too long; no composition rules."""
+    length = len(normalise_password(password))
+    minimum = MIN_PASSWORD_LENGTH_WITH_MFA if has_mfa else MIN_PASSWORD_LENGTH
+    if length < minimum:
+        raise PolicyError(
+            f"password must be at least {minimum} characters, got {length}; "
+            "a few unrelated words make a strong one"
+        )
+    if length > MAX_PASSWORD_LENGTH:
+        raise PolicyError(
+            f"password must be at most {MAX_PASSWORD_LENGTH} characters, got {length}"
+        )
+
+
+def normalise_email(email: str) -> str:
+    """The canonical form of an e-mail address (domain lower-cased, local part lower-cased)."""
+    try:
+        result = validate_email(email.strip(), check_deliverability=False)
+    except EmailNotValidError as error:
+        raise PolicyError(f"expected a valid e-mail address: {error}") from None
+    return result.normalized.lower()
+
+
+def check_timezone(name: str) -> str:
+    """The IANA timezone name if it exists, else PolicyError."""
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise PolicyError(
+            f"expected an IANA timezone such as 'Europe/Paris', got {name!r}"
+        ) from None
+    return name
+
+
+def new_refresh_token() -> str:
+    """A fresh opaque refresh token (256 random bits, URL-safe)."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_refresh_token(token: str) -> str:
+    """The stored form of a refresh token: its SHA-256 (it is random, so no salt is needed)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    """What a verified access token says."""
+
+    user_id: uuid.UUID
+    session_id: uuid.UUID
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class TokenSettings:
+    secret: str
+    issuer: str
+    audience: str
+    ttl: timedelta
+
+
+def issue_access_token(
+    settings: TokenSettings, *, user_id: uuid.UUID, session_id: uuid.UUID, now: datetime
+) -> str:
+    """A signed, short-lived JWT naming the user and the session (refresh-token family)."""
+    claims: dict[str, Any] = {
+        "iss": settings.issuer,
+        "aud": settings.audience,
+        "sub": str(user_id),
+        "sid": str(session_id),
+        "typ": "access",
+        "iat": int(now.timestamp()),
+        "exp": int((now + settings.ttl).timestamp()),
+        "jti": uuid.uuid4().hex,
+    }
+    return jwt.encode(claims, settings.secret, algorithm=JWT_ALGORITHM)
+
+
+def verify_access_token(settings: TokenSettings, token: str, *, now: datetime) -> AccessClaims:
+    """The claims of a valid access token; TokenError for anything else."""
+    try:
+        claims = jwt.decode(
+            token,
+            settings.secret,
+            algorithms=[JWT_ALGORITHM],  # pinned: alg=none and key-confusion tricks fail here
+            audience=settings.audience,
+            issuer=settings.issuer,
+            # Times are checked below against `now`, so the rule is testable without a clock.
+            options={
+                "require": ["exp", "iat", "sub", "sid", "aud", "iss"],
+                "verify_exp": False,
+                "verify_iat": False,
+            },
+        )
+    except jwt.InvalidTokenError as error:
+        raise TokenError(f"the access token is not valid: {error}") from None
+    _check_token_times(claims, now)
+    if claims.get("typ") != "access":
+        raise TokenError("expected an access token, got another kind of token")
+    try:
+        return AccessClaims(
+            user_id=uuid.UUID(claims["sub"]),
+            session_id=uuid.UUID(claims["sid"]),
+            expires_at=datetime.fromtimestamp(claims["exp"], tz=now.tzinfo),
+        )
+    except (ValueError, TypeError):
+        raise TokenError("the access token names no valid user or session") from None
+
+
+def _check_token_times(claims: dict[str, Any], now: datetime) -> None:
+    exp, iat = claims.get("exp"), claims.get("iat")
+    if not isinstance(exp, int) or not isinstance(iat, int):
+        raise TokenError("the access token's exp and iat must be whole seconds")
+    if exp <= now.timestamp():
+        raise TokenError("the access token has expired; refresh it")
+    if iat > now.timestamp() + CLOCK_SKEW_S:
+        raise TokenError("the access token was issued in the future")

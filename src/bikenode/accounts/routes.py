@@ -1,0 +1,97 @@
+"""The accounts API: register, sign in, tokens, profile and roles."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Response, status
+
+from bikenode.accounts import service
+from bikenode.accounts.schemas import (
+    Login,
+    PasswordChange,
+    RefreshRequest,
+    Register,
+    RoleChange,
+    TokenPair,
+    UserPublic,
+    UserUpdate,
+)
+from bikenode.web.dependencies import AccountsConfigDep, CurrentUser, PrincipalDep, SessionDep
+from bikenode.web.strict_json import StrictJSONRoute
+
+router = APIRouter(prefix="/api/v1", tags=["accounts"], route_class=StrictJSONRoute)
+
+
+def _pair(tokens: service.IssuedTokens) -> TokenPair:
+    return TokenPair(
+        access_token=tokens.access_token,
+        refresh_token=tokens.refresh_token,
+        expires_in=tokens.expires_in_s,
+    )
+
+
+@router.post("/auth/register", status_code=status.HTTP_201_CREATED, response_model=UserPublic)
+def register(body: Register, session: SessionDep, config: AccountsConfigDep) -> UserPublic:
+    """Create an account."""
+    user = service.register_user(
+        session, config, email=body.email, password=body.password, display_name=body.display_name
+    )
+    return UserPublic.model_validate(user)
+
+
+@router.post("/auth/login", response_model=TokenPair)
+def login(body: Login, session: SessionDep, config: AccountsConfigDep) -> TokenPair:
+    """Sign in: an access token and a refresh token."""
+    return _pair(service.log_in(session, config, email=body.email, password=body.password))
+
+
+@router.post("/auth/refresh", response_model=TokenPair)
+def refresh(body: RefreshRequest, session: SessionDep, config: AccountsConfigDep) -> TokenPair:
+    """Trade a refresh token for a new pair (the old one stops working)."""
+    return _pair(service.refresh_tokens(session, config, refresh_token=body.refresh_token))
+
+
+@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
+def logout(body: RefreshRequest, session: SessionDep) -> Response:
+    """End the session the refresh token belongs to."""
+    service.log_out(session, refresh_token=body.refresh_token)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/me", response_model=UserPublic)
+def read_me(user: CurrentUser) -> UserPublic:
+    """The signed-in user's profile and preferences."""
+    return UserPublic.model_validate(user)
+
+
+@router.patch("/me", response_model=UserPublic)
+def update_me(body: UserUpdate, user: CurrentUser, session: SessionDep) -> UserPublic:
+    """Change display name, units, timezone, FTP or maximum heart rate."""
+    changes = body.model_dump(exclude_unset=True)
+    return UserPublic.model_validate(service.update_profile(session, user=user, changes=changes))
+
+
+@router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT)
+def change_password(
+    body: PasswordChange, principal: PrincipalDep, session: SessionDep, config: AccountsConfigDep
+) -> Response:
+    """Change the password; every other session is signed out."""
+    service.change_password(
+        session,
+        config,
+        user=principal.user,
+        current_password=body.current_password,
+        new_password=body.new_password,
+        keep_session_id=principal.session_id,
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.put("/users/{user_id}/role", response_model=UserPublic)
+def change_role(
+    user_id: uuid.UUID, body: RoleChange, user: CurrentUser, session: SessionDep
+) -> UserPublic:
+    """Set a user's role (admins only)."""
+    changed = service.set_role(session, actor=user, user_id=user_id, role=body.role)
+    return UserPublic.model_validate(changed)

@@ -1,0 +1,73 @@
+"""Wire formats of the accounts API (kept apart from the tables)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Role = Literal["rider", "mechanic", "club_admin", "admin"]
+Units = Literal["metric", "imperial"]
+
+
+class StrictModel(BaseModel):
+    """Request bodies: strict types (true is not a number), no unknown fields, finite floats."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False)
+
+
+class Register(StrictModel):
+    email: str = Field(max_length=254, examples=["ada@example.org"])
+    password: str = Field(max_length=1024, examples=["correct horse battery staple"])
+    display_name: str = Field(min_length=1, max_length=100, examples=["Ada"])
+
+
+class Login(StrictModel):
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=1024)
+
+
+class RefreshRequest(StrictModel):
+    refresh_token: str = Field(min_length=1, max_length=256)
+
+
+class TokenPair(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 (a scheme name, not a secret)
+    expires_in: int = Field(description="seconds until the access token expires")
+
+
+class UserUpdate(StrictModel):
+    display_name: str | None = Field(default=None, min_length=1, max_length=100)
+    units: Units | None = None
+    timezone: str | None = Field(default=None, max_length=64, examples=["Europe/Paris"])
+    ftp_w: int | None = Field(
+        default=None, ge=30, le=2500, description="functional threshold power"
+    )
+    max_hr_bpm: int | None = Field(default=None, ge=100, le=250)
+
+
+class PasswordChange(StrictModel):
+    current_password: str = Field(max_length=1024)
+    new_password: str = Field(max_length=1024)
+
+
+class RoleChange(StrictModel):
+    role: Role
+
+
+class UserPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    email: str
+    display_name: str
+    role: Role
+    units: Units
+    timezone: str
+    ftp_w: int | None
+    max_hr_bpm: int | None
+    created_at: datetime

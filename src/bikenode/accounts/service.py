@@ -1,0 +1,200 @@
+"""Account use cases: each loads, applies the rules, saves and commits once."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bikenode.accounts import logic, repo
+from bikenode.accounts.models import RefreshToken, User
+from bikenode.accounts.passwords import PasswordHashing
+from bikenode.db.base import utcnow
+from bikenode.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
+
+# One message for unknown e-mail and wrong password: no user enumeration.
+BAD_CREDENTIALS = "the e-mail address or password is not correct"
+BAD_REFRESH = "the refresh token is not valid; sign in again"
+
+
+@dataclass(frozen=True)
+class AccountsConfig:
+    """What the account services need from configuration."""
+
+    hashing: PasswordHashing
+    tokens: logic.TokenSettings
+    refresh_ttl: timedelta
+
+
+@dataclass(frozen=True)
+class IssuedTokens:
+    access_token: str
+    refresh_token: str
+    expires_in_s: int
+
+
+def register_user(
+    session: Session,
+    config: AccountsConfig,
+    *,
+    email: str,
+    password: str,
+    display_name: str,
+    role: str = "rider",
+) -> User:
+    """Create an account; Conflict if the e-mail is taken, InvalidInput if a rule is broken."""
+    normalised = _checked(logic.normalise_email, email)
+    _checked(logic.check_password_policy, password)
+    if repo.get_user_by_email(session, normalised) is not None:
+        raise Conflict("an account with this e-mail address already exists")
+    user = User(
+        email=normalised,
+        password_hash=config.hashing.hash(password),
+        display_name=display_name.strip() or normalised,
+        role=role,
+    )
+    session.add(user)
+    try:
+        session.commit()
+    except IntegrityError:  # a concurrent registration won the race
+        session.rollback()
+        raise Conflict("an account with this e-mail address already exists") from None
+    return user
+
+
+def log_in(session: Session, config: AccountsConfig, *, email: str, password: str) -> IssuedTokens:
+    """Tokens for a new session if the credentials match; NotAuthenticated otherwise."""
+    try:
+        normalised = logic.normalise_email(email)
+    except logic.PolicyError:
+        normalised = ""
+    user = repo.get_user_by_email(session, normalised) if normalised else None
+    # Always verify (against a dummy hash when the user is unknown): equal timing.
+    valid = config.hashing.verify(user.password_hash if user else None, password)
+    if user is None or not valid:
+        raise NotAuthenticated(BAD_CREDENTIALS)
+    if config.hashing.needs_rehash(user.password_hash):
+        user.password_hash = config.hashing.hash(password)
+    tokens = _start_family(session, config, user_id=user.id, family_id=uuid.uuid4())
+    session.commit()
+    return tokens
+
+
+def refresh_tokens(session: Session, config: AccountsConfig, *, refresh_token: str) -> IssuedTokens:
+    """Rotate a refresh token; a reused one revokes its whole family (a likely theft)."""
+    now = utcnow()
+    stored = repo.get_refresh_token(session, logic.hash_refresh_token(refresh_token))
+    if stored is None or stored.revoked_at is not None or stored.expires_at <= now:
+        raise NotAuthenticated(BAD_REFRESH)
+    if not repo.mark_refresh_token_used(session, stored.id, now):
+        repo.revoke_family(session, stored.family_id, now)
+        session.commit()
+        raise NotAuthenticated(
+            "this refresh token was already used, so the session has been ended to protect "
+            "the account; sign in again"
+        )
+    tokens = _start_family(session, config, user_id=stored.user_id, family_id=stored.family_id)
+    session.commit()
+    return tokens
+
+
+def log_out(session: Session, *, refresh_token: str) -> None:
+    """End the session the refresh token belongs to; unknown tokens are ignored."""
+    stored = repo.get_refresh_token(session, logic.hash_refresh_token(refresh_token))
+    if stored is not None:
+        repo.revoke_family(session, stored.family_id, utcnow())
+        session.commit()
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The signed-in user and the session (refresh-token family) the request belongs to."""
+
+    user: User
+    session_id: uuid.UUID
+
+
+def authenticate(session: Session, config: AccountsConfig, *, access_token: str) -> Principal:
+    """Who an access token belongs to, if the token and its session are still valid."""
+    now = utcnow()
+    try:
+        claims = logic.verify_access_token(config.tokens, access_token, now=now)
+    except logic.TokenError as error:
+        raise NotAuthenticated(str(error)) from None
+    user = repo.get_user(session, claims.user_id)
+    if user is None or not repo.is_session_active(session, claims.session_id, now):
+        raise NotAuthenticated("the session has ended; sign in again")
+    return Principal(user=user, session_id=claims.session_id)
+
+
+def update_profile(session: Session, *, user: User, changes: dict[str, Any]) -> User:
+    """Apply profile and preference changes (only the fields given)."""
+    if "timezone" in changes and changes["timezone"] is not None:
+        _checked(logic.check_timezone, changes["timezone"])
+    for field, value in changes.items():
+        if value is None and field in ("display_name", "units", "timezone"):
+            raise InvalidInput(f"{field} cannot be null")
+        setattr(user, field, value)
+    session.commit()
+    return user
+
+
+def change_password(
+    session: Session,
+    config: AccountsConfig,
+    *,
+    user: User,
+    current_password: str,
+    new_password: str,
+    keep_session_id: uuid.UUID | None = None,
+) -> None:
+    """Replace the password after checking the current one; other sessions are ended."""
+    if not config.hashing.verify(user.password_hash, current_password):
+        raise PermissionDenied("the current password is not correct")
+    _checked(logic.check_password_policy, new_password)
+    user.password_hash = config.hashing.hash(new_password)
+    repo.revoke_user_sessions(session, user.id, utcnow(), keep=keep_session_id)
+    session.commit()
+
+
+def set_role(session: Session, *, actor: User, user_id: uuid.UUID, role: str) -> User:
+    """Change a user's role; only an admin may."""
+    if actor.role != "admin":
+        raise PermissionDenied("only an admin can change roles")
+    if role not in logic.ROLES:
+        raise InvalidInput(f"expected one of {', '.join(logic.ROLES)}, got {role!r}")
+    target = repo.get_user(session, user_id)
+    if target is None:
+        raise NotFound("no such user")
+    target.role = role
+    session.commit()
+    return target
+
+
+def _start_family(
+    session: Session, config: AccountsConfig, *, user_id: uuid.UUID, family_id: uuid.UUID
+) -> IssuedTokens:
+    now = utcnow()
+    refresh = logic.new_refresh_token()
+    session.add(
+        RefreshToken(
+            token_hash=logic.hash_refresh_token(refresh),
+            family_id=family_id,
+            user_id=user_id,
+            issued_at=now,
+            expires_at=now + config.refresh_ttl,
+        )
+    )
+    access = logic.issue_access_token(config.tokens, user_id=user_id, session_id=family_id, now=now)
+    return IssuedTokens(access, refresh, int(config.tokens.ttl.total_seconds()))
+
+
+def _checked(rule: Any, value: str) -> Any:
+    try:
+        return rule(value)
+    except logic.PolicyError as error:
+        raise InvalidInput(str(error)) from None

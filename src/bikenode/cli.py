@@ -1,0 +1,61 @@
+"""The `bikenode` command: one group per domain, plus serve and db."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bikenode.accounts.commands import user_app
+from bikenode.config import load_settings
+from bikenode.db.commands import db_app
+
+app = typer.Typer(
+    help="BikeNode: a self-hostable cycling platform. Import, analyse and share your rides.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="Where the SQLite database and uploads live [env: BIKENODE_DATA_DIR; "
+        "default: ./bikenode-data].",
+        show_default=False,
+    ),
+]
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    data_dir: DataDirOption = None,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Upgrade the database and serve the web app and API."""
+    import uvicorn
+
+    from bikenode.app import create_app
+    from bikenode.db.engine import create_db_engine
+    from bikenode.db.migrate import upgrade_to_head
+    from bikenode.logs import configure_logging
+
+    settings = load_settings(data_dir=data_dir)
+    configure_logging(settings.log_level, json_lines=settings.log_json)
+    upgrade_to_head(create_db_engine(settings.effective_database_url))
+    typer.echo(
+        f"BikeNode on http://{host}:{port} (API docs at /docs), data in {settings.data_dir}",
+        err=True,
+    )
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, workers=workers)
+
+
+def main() -> None:
+    """Entry point of the `bikenode` console script."""
+    app()

@@ -1,0 +1,63 @@
+"""Settings from BIKENODE_* environment variables, command-line flags and defaults."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_FILE_NAME = "secret.key"  # noqa: S105 (a file name)
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set; each field maps to BIKENODE_<NAME>."""
+
+    model_config = SettingsConfigDict(env_prefix="BIKENODE_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("./bikenode-data"))
+    # Empty means: SQLite in data_dir. Set a postgresql+psycopg:// URL to scale out.
+    database_url: str = ""
+    redis_url: str = ""
+    # Signs access tokens. Empty means: generated once and kept in data_dir/secret.key.
+    secret_key: str = ""
+    jwt_issuer: str = "bikenode"
+    jwt_audience: str = "bikenode-api"
+    access_token_ttl_s: int = Field(default=15 * 60, ge=60, le=24 * 3600)
+    refresh_token_ttl_s: int = Field(default=30 * 24 * 3600, ge=3600)
+    # Each Argon2id hash takes ~19 MiB; this many may run at once, the rest wait briefly.
+    max_concurrent_password_hashes: int = Field(default=4, ge=1, le=64)
+    password_hash_wait_s: float = Field(default=10.0, gt=0)
+    argon2_memory_kib: int = Field(default=19 * 1024, ge=19 * 1024)
+    argon2_time_cost: int = Field(default=2, ge=2)
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @cached_property
+    def effective_database_url(self) -> str:
+        """The database URL in use: the configured one or SQLite inside data_dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'bikenode.sqlite3').resolve()}"
+
+    @cached_property
+    def effective_secret_key(self) -> str:
+        """The token-signing secret: configured, or created once in data_dir and reused."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / SECRET_FILE_NAME
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.touch(mode=0o600)
+        path.write_text(key)
+        return key
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with explicit overrides (from flags or tests) on top."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    return Settings(**given)  # type: ignore[arg-type]

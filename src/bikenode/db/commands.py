@@ -1,0 +1,39 @@
+"""`bikenode db ...`: schema migrations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bikenode.config import load_settings
+
+db_app = typer.Typer(
+    help="Database schema: upgrade, show the current revision.", no_args_is_help=True
+)
+
+
+@db_app.command("upgrade")
+def upgrade(
+    data_dir: Annotated[Path | None, typer.Option(help="Data folder (SQLite default).")] = None,
+) -> None:
+    """Apply all pending migrations (safe to run again)."""
+    from bikenode.db.engine import create_db_engine
+    from bikenode.db.migrate import current_revision, upgrade_to_head
+
+    engine = create_db_engine(load_settings(data_dir=data_dir).effective_database_url)
+    upgrade_to_head(engine)
+    typer.echo(f"database at revision {current_revision(engine)}")
+
+
+@db_app.command("current")
+def current(
+    data_dir: Annotated[Path | None, typer.Option(help="Data folder (SQLite default).")] = None,
+) -> None:
+    """Print the database's revision and the newest one the code knows."""
+    from bikenode.db.engine import create_db_engine
+    from bikenode.db.migrate import current_revision, head_revision
+
+    engine = create_db_engine(load_settings(data_dir=data_dir).effective_database_url)
+    typer.echo(f"database: {current_revision(engine)}  code: {head_revision()}")

@@ -1,0 +1,1 @@
+"""The HTTP layer: dependencies, error handling, observability and (later) the front end."""

@@ -1,0 +1,55 @@
+"""What handlers ask for: a database session, the settings, the signed-in user."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from bikenode.accounts.models import User
+from bikenode.accounts.service import AccountsConfig, Principal, authenticate
+from bikenode.config import Settings
+from bikenode.errors import NotAuthenticated
+
+_bearer = HTTPBearer(auto_error=False, description="An access token from POST /api/v1/auth/login")
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """A session per request, closed (and rolled back if uncommitted) afterwards."""
+    with request.app.state.session_factory() as session:
+        yield session
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def get_accounts_config(request: Request) -> AccountsConfig:
+    return request.app.state.accounts  # type: ignore[no-any-return]
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+AccountsConfigDep = Annotated[AccountsConfig, Depends(get_accounts_config)]
+
+
+def get_principal(
+    session: SessionDep,
+    config: AccountsConfigDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The caller, from a valid bearer access token; 401 otherwise."""
+    if credentials is None:
+        raise NotAuthenticated("sign in first: send 'Authorization: Bearer <access token>'")
+    return authenticate(session, config, access_token=credentials.credentials)
+
+
+def get_current_user(principal: Annotated[Principal, Depends(get_principal)]) -> User:
+    return principal.user
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+CurrentUser = Annotated[User, Depends(get_current_user)]

@@ -1,0 +1,85 @@
+"""Every error as one JSON shape: RFC 9457 problem details, never a stack trace."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bikenode.errors import DomainError
+from bikenode.logs import request_id_var
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+    errors: list[dict[str, Any]] | None = None,
+) -> JSONResponse:
+    """A problem-details response with the request id, so a user can quote it."""
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    request_id = request_id_var.get()
+    if request_id:
+        body["request_id"] = request_id
+    if errors:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_CONTENT_TYPE)
+
+
+def describe_validation_errors(raw: list[Any]) -> list[dict[str, Any]]:
+    """Validation errors without the offending input (which may be NaN, huge or secret)."""
+    described = []
+    for error in raw:
+        location = [str(part) for part in error.get("loc", ()) if isinstance(part, str)]
+        message = str(error.get("msg", "invalid value"))
+        if error.get("type") == "json_invalid":
+            message = f"the body is not valid JSON: {error.get('ctx', {}).get('error', '')}"
+        location = [part for part in location if part != "body"]
+        described.append(
+            {
+                "field": ".".join(location) or "body",
+                "message": message,
+                "type": str(error.get("type", "value_error")),
+            }
+        )
+    return described
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Route domain errors, HTTP errors, validation errors and crashes to problem details."""
+
+    @app.exception_handler(DomainError)
+    async def _domain(_request: Request, error: DomainError) -> JSONResponse:
+        return problem_response(
+            error.status_code, error.detail, title=error.title, headers=error.headers
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+        detail = (
+            error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
+        )
+        if error.status_code == 404 and detail == "Not Found":
+            detail = "there is nothing at this address"
+        if error.status_code == 405:
+            detail = "this address does not accept that method"
+        return problem_response(error.status_code, detail, headers=dict(error.headers or {}))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
+        errors = describe_validation_errors(list(error.errors()))
+        summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+        return problem_response(422, f"the request is not valid: {summary}", errors=errors)

@@ -1,0 +1,44 @@
+"""Small builders for test data: accounts through the API, with defaults a test can override."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+STRONG_PASSWORD = "correct horse battery staple"
+_counter = itertools.count(1)
+
+
+def register_payload(**overrides: Any) -> dict[str, Any]:
+    n = next(_counter)
+    payload: dict[str, Any] = {
+        "email": f"rider{n}@example.org",
+        "password": STRONG_PASSWORD,
+        "display_name": f"Rider {n}",
+    }
+    payload.update(overrides)
+    return payload
+
+
+def register(client: TestClient, **overrides: Any) -> dict[str, Any]:
+    """Register a user through the API and return the request payload used."""
+    payload = register_payload(**overrides)
+    response = client.post("/api/v1/auth/register", json=payload)
+    assert response.status_code == 201, response.text
+    return payload
+
+
+def login(client: TestClient, email: str, password: str = STRONG_PASSWORD) -> dict[str, Any]:
+    response = client.post("/api/v1/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    tokens: dict[str, Any] = response.json()
+    return tokens
+
+
+def signed_in(client: TestClient, **overrides: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    """A registered user's payload and the Authorization header of a fresh session."""
+    payload = register(client, **overrides)
+    tokens = login(client, payload["email"], payload["password"])
+    return payload, {"Authorization": f"Bearer {tokens['access_token']}"}
