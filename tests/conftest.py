@@ -79,6 +79,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         secret_key="test-secret-key-that-is-long-enough-for-hs256-0123456789",
         argon2_memory_kib=TEST_ARGON2_MEMORY_KIB,
         log_json=True,
+        run_worker=False,  # tests run queued jobs explicitly with worker.run_until_idle()
     )
 
 

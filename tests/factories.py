@@ -42,3 +42,20 @@ def signed_in(client: TestClient, **overrides: Any) -> tuple[dict[str, Any], dic
     payload = register(client, **overrides)
     tokens = login(client, payload["email"], payload["password"])
     return payload, {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
+def upload_files(
+    client: TestClient, headers: dict[str, str], files: list[tuple[str, bytes]]
+) -> list[dict[str, Any]]:
+    """Upload files, run the worker until idle, and return each upload's final state."""
+    response = client.post(
+        "/api/v1/uploads",
+        files=[("files", (name, data, "application/octet-stream")) for name, data in files],
+        headers=headers,
+    )
+    assert response.status_code == 202, response.text
+    client.app.state.worker.run_until_idle()  # type: ignore[attr-defined]
+    return [
+        client.get(f"/api/v1/uploads/{u['id']}", headers=headers).json()
+        for u in response.json()["uploads"]
+    ]

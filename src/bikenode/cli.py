@@ -10,6 +10,7 @@ import typer
 from bikenode.accounts.commands import user_app
 from bikenode.config import load_settings
 from bikenode.db.commands import db_app
+from bikenode.rides.commands import import_command
 
 app = typer.Typer(
     help="BikeNode: a self-hostable cycling platform. Import, analyse and share your rides.",
@@ -19,6 +20,7 @@ app = typer.Typer(
 )
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
+app.command("import")(import_command)
 
 DataDirOption = Annotated[
     Path | None,

@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     password_hash_wait_s: float = Field(default=10.0, gt=0)
     argon2_memory_kib: int = Field(default=19 * 1024, ge=19 * 1024)
     argon2_time_cost: int = Field(default=2, ge=2)
+    # One upload (a file or an archive); tus uploads are resumable up to the same size.
+    max_upload_bytes: int = Field(default=4 * 1024**3, ge=1024)
+    # A killed worker's job is taken over once its lease runs out.
+    job_lease_s: float = Field(default=60.0, ge=1.0)
+    # Run the background worker inside `serve` (turn off to run workers elsewhere).
+    run_worker: bool = True
     log_level: str = "INFO"
     log_json: bool = True
 

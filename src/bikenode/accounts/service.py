@@ -198,3 +198,32 @@ def _checked(rule: Any, value: str) -> Any:
         return rule(value)
     except logic.PolicyError as error:
         raise InvalidInput(str(error)) from None
+
+
+@dataclass(frozen=True)
+class RiderProfile:
+    """What other domains may know of a rider: preferences that shape analytics."""
+
+    user_id: uuid.UUID
+    ftp_w: int | None
+    max_hr_bpm: int | None
+    units: str
+    timezone: str
+
+
+def get_rider_profile(session: Session, user_id: uuid.UUID) -> RiderProfile | None:
+    """The rider's analytics preferences, or None if there is no such user."""
+    user = repo.get_user(session, user_id)
+    if user is None:
+        return None
+    return RiderProfile(user.id, user.ftp_w, user.max_hr_bpm, user.units, user.timezone)
+
+
+def find_user_id_by_email(session: Session, email: str) -> uuid.UUID | None:
+    """The id of the account with this e-mail address, if any."""
+    try:
+        normalised = logic.normalise_email(email)
+    except logic.PolicyError:
+        return None
+    user = repo.get_user_by_email(session, normalised)
+    return user.id if user else None

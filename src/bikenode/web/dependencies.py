@@ -51,5 +51,17 @@ def get_current_user(principal: Annotated[Principal, Depends(get_principal)]) ->
     return principal.user
 
 
+def get_optional_user(
+    session: SessionDep,
+    config: AccountsConfigDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User | None:
+    """The caller if a bearer token is sent (it must then be valid), else None (anonymous)."""
+    if credentials is None:
+        return None
+    return authenticate(session, config, access_token=credentials.credentials).user
+
+
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+OptionalUser = Annotated[User | None, Depends(get_optional_user)]
 CurrentUser = Annotated[User, Depends(get_current_user)]

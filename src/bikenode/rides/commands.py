@@ -1,0 +1,107 @@
+"""`bikenode import`: bring files, folders and archives in from the command line."""
+
+from __future__ import annotations
+
+import zipfile
+from collections import Counter
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from bikenode.config import load_settings
+
+ACTIVITY_SUFFIXES = (".fit", ".gpx", ".tcx", ".fit.gz", ".gpx.gz", ".tcx.gz", ".gz", ".zip")
+
+
+def find_activity_files(paths: list[Path]) -> list[Path]:
+    """The files to import: given files as they are, folders searched recursively."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(
+                sorted(p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(ACTIVITY_SUFFIXES))
+            )
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise typer.BadParameter(f"expected a file or folder, got {path} (it does not exist)")
+    return found
+
+
+def estimated_entries(path: Path) -> int:
+    """How many activity files a path holds, for the progress bar (1 unless a zip)."""
+    if not zipfile.is_zipfile(path):
+        return 1
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = [n for n in archive.namelist() if n.lower().endswith(ACTIVITY_SUFFIXES)]
+    except (zipfile.BadZipFile, OSError):
+        return 1
+    return max(1, len(names))
+
+
+def import_command(
+    paths: Annotated[list[Path], typer.Argument(help="Files, folders or zip archives.")],
+    user: Annotated[str, typer.Option("--user", help="E-mail of the rider who owns the rides.")],
+    data_dir: Annotated[Path | None, typer.Option(help="Data folder (SQLite default).")] = None,
+) -> None:
+    """Import activity files (FIT, GPX, TCX, .gz, zip, Strava or Garmin exports)."""
+    from bikenode.accounts import find_user_id_by_email
+    from bikenode.db.engine import create_db_engine, make_session_factory
+    from bikenode.db.migrate import upgrade_to_head
+    from bikenode.rides.imports import EntryResult
+    from bikenode.rides.tasks import process_upload
+    from bikenode.rides.uploads import store_upload
+
+    console = Console(stderr=True)
+    settings = load_settings(data_dir=data_dir)
+    engine = create_db_engine(settings.effective_database_url)
+    upgrade_to_head(engine)
+    sessions = make_session_factory(engine)
+    with sessions() as session:
+        owner_id = find_user_id_by_email(session, user)
+    if owner_id is None:
+        console.print(f"error: no user with e-mail {user!r}; create one with `bikenode user create`")
+        raise typer.Exit(2)
+    files = find_activity_files(paths)
+    results: list[tuple[str, EntryResult]] = []
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task("importing", total=sum(estimated_entries(f) for f in files))
+        for file in files:
+            progress.update(task, description=file.name[-40:])
+            with sessions() as session, file.open("rb") as source:
+                upload = store_upload(session, owner_id=owner_id, filename=file.name, source=source,
+                                      max_bytes=settings.max_upload_bytes)
+
+            def on_entry(entry: str, result: EntryResult, prefix: str = str(file)) -> None:
+                results.append((f"{prefix}:{entry}" if entry != Path(prefix).name else prefix, result))
+                progress.advance(task)
+
+            process_upload(sessions, upload.id, on_entry=on_entry)
+    _print_summary(console, results)
+    engine.dispose()
+    if any(result.status == "failed" for _, result in results):
+        raise typer.Exit(1)
+
+
+def _print_summary(console: Console, results: list[tuple[str, object]]) -> None:
+    counts = Counter(getattr(result, "status", "?") for _, result in results)
+    table = Table(title="Import summary")
+    for column in ("imported", "duplicate", "failed"):
+        table.add_column(column, justify="right")
+    table.add_row(*(str(counts.get(c, 0)) for c in ("imported", "duplicate", "failed")))
+    console.print(table)
+    failed = [(name, getattr(result, "reason", "")) for name, result in results
+              if getattr(result, "status", "") == "failed"]
+    if failed:
+        reasons = Table(title="Failed files")
+        reasons.add_column("file")
+        reasons.add_column("reason")
+        for name, reason in failed:
+            reasons.add_row(name, reason or "")
+        console.print(reasons)

@@ -1,0 +1,191 @@
+"""Turning one activity file into a stored ride: parse, clean, analyse, de-duplicate, save."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy.orm import Session
+
+from bikenode.rides import repo
+from bikenode.rides.formats import NotAnActivity, ParseError, ParsedActivity, parse_activity
+from bikenode.rides.logic.cleaning import ImplausibleActivity, clean_activity
+from bikenode.rides.logic.codec import decode_streams, encode_streams
+from bikenode.rides.logic.duplicates import RideFootprint, footprint, is_same_activity
+from bikenode.rides.logic.naming import default_ride_name
+from bikenode.rides.logic.analytics import summarise
+from bikenode.rides.models import Ride, RideOriginal, RideStreams, UploadItem
+
+# A ride recorded by two devices starts within this window of the other (then overlap decides).
+DUPLICATE_SEARCH_WINDOW = timedelta(hours=12)
+
+
+class Metadata(Protocol):
+    """What an export archive says of one activity file (Strava's activities.csv...)."""
+
+    name: str | None
+    description: str | None
+    sport: str | None
+    started_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RiderContext:
+    """Whose ride it is and what shapes its analytics."""
+
+    owner_id: uuid.UUID
+    ftp_w: float | None = None
+    max_hr_bpm: float | None = None
+    timezone: str = "UTC"
+    visibility: str = "private"
+    source: str = "upload"
+
+
+@dataclass
+class EntryResult:
+    status: str  # imported, duplicate, failed
+    reason: str | None = None
+    ride_id: uuid.UUID | None = None
+    duplicate_of: uuid.UUID | None = None
+    mergeable_streams: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def import_activity(
+    session: Session,
+    *,
+    rider: RiderContext,
+    filename: str,
+    data: bytes,
+    metadata: Metadata | None = None,
+    now: datetime | None = None,
+) -> EntryResult:
+    """Store one activity file as a ride (flushed, not committed), or say why not."""
+    sha256 = hashlib.sha256(data).hexdigest()
+    existing = repo.find_by_sha256(session, rider.owner_id, sha256)
+    if existing is not None:
+        return EntryResult("duplicate", f"the same file was imported as {existing.name!r}",
+                           duplicate_of=existing.id)
+    try:
+        parsed = parse_activity(data, filename)
+        cleaned, notes = clean_activity(parsed, now_s=(now or datetime.now(UTC)).timestamp())
+    except NotAnActivity as error:
+        return EntryResult("failed", f"not an activity: {error}")
+    except (ParseError, ImplausibleActivity) as error:
+        return EntryResult("failed", str(error))
+    warnings = [*parsed.warnings, *notes]
+    summary = summarise(cleaned, ftp_w=rider.ftp_w, max_hr_bpm=rider.max_hr_bpm)
+    duplicate = _find_duplicate(session, rider.owner_id, cleaned, summary.distance_m)
+    if duplicate is not None:
+        return _duplicate_result(session, duplicate, cleaned, warnings)
+    ride = _new_ride(rider, cleaned, summary.to_dict(), metadata, sha256, warnings)
+    session.add(ride)
+    session.add(RideStreams(ride_id=ride.id, data=encode_streams(cleaned.streams),
+                            point_count=cleaned.point_count))
+    session.add(RideOriginal(ride_id=ride.id, filename=filename[-500:],
+                             data_gz=gzip.compress(data, compresslevel=6, mtime=0)))
+    session.flush()
+    return EntryResult("imported", ride_id=ride.id, warnings=warnings)
+
+
+def record_item(session: Session, upload_id: uuid.UUID, entry: str, result: EntryResult,
+                original: bytes | None = None) -> UploadItem:
+    """Remember what became of one file of an upload (so a resumed job skips it)."""
+    item = UploadItem(
+        upload_id=upload_id,
+        entry=entry[-1000:],
+        status=result.status,
+        reason=result.reason,
+        ride_id=result.ride_id,
+        duplicate_of=result.duplicate_of,
+        mergeable_streams=result.mergeable_streams,
+        warnings=result.warnings[:50],
+        # A duplicate that brings new streams is kept so the rider can merge it later.
+        data_gz=gzip.compress(original, mtime=0) if original and result.mergeable_streams else None,
+    )
+    session.add(item)
+    return item
+
+
+def _find_duplicate(session: Session, owner_id: uuid.UUID, activity: ParsedActivity,
+                    distance_m: float | None) -> Ride | None:
+    mine = footprint(activity.streams, distance_m)
+    if mine.start_s is None:
+        candidates = repo.untimed_rides(session, owner_id)
+    else:
+        start = datetime.fromtimestamp(mine.start_s, tz=UTC)
+        end = datetime.fromtimestamp(mine.end_s or mine.start_s, tz=UTC)
+        candidates = repo.rides_starting_between(
+            session, owner_id, start - DUPLICATE_SEARCH_WINDOW, end
+        )
+    for ride in candidates:
+        theirs = _stored_footprint(ride)
+        if is_same_activity(mine, theirs):
+            return ride
+    return None
+
+
+def _stored_footprint(ride: Ride) -> RideFootprint:
+    start_s = ride.started_at.timestamp() if ride.started_at else None
+    end_s = start_s + (ride.elapsed_time_s or 0.0) if start_s is not None else None
+    summary = ride.summary or {}
+    lat, lon = _number(summary.get("start_lat_deg")), _number(summary.get("start_lon_deg"))
+    return RideFootprint(start_s, end_s, lat, lon, ride.distance_m)
+
+
+def _duplicate_result(session: Session, ride: Ride, activity: ParsedActivity,
+                      warnings: list[str]) -> EntryResult:
+    stored = repo.get_streams(session, ride.id)
+    have = set(decode_streams(stored.data)) if stored else set()
+    new = [key for key, values in activity.streams.items()
+           if key not in have and bool((values == values).any())]
+    reason = f"the same ride is already stored as {ride.name!r}"
+    if new:
+        reason += f"; this copy also has {', '.join(sorted(new))}, which can be merged into it"
+    return EntryResult("duplicate", reason, duplicate_of=ride.id,
+                       mergeable_streams=sorted(new), warnings=warnings)
+
+
+def _new_ride(rider: RiderContext, activity: ParsedActivity, summary: dict[str, object],
+              metadata: Metadata | None, sha256: str, warnings: list[str]) -> Ride:
+    started_at = activity.started_at
+    if started_at is None and metadata is not None:
+        started_at = metadata.started_at
+    sport = (metadata.sport if metadata and metadata.sport else None) or activity.sport or "cycling"
+    name = (metadata.name if metadata and metadata.name else None) or activity.name
+    bbox = summary.get("bounding_box") or {}
+    return Ride(
+        id=uuid.uuid4(),
+        owner_id=rider.owner_id,
+        name=(name or default_ride_name(started_at, sport, rider.timezone))[:200],
+        description=(metadata.description if metadata and metadata.description else None)
+        or activity.description or "",
+        sport=sport[:40],
+        sub_sport=(activity.sub_sport or None) and activity.sub_sport[:40],  # type: ignore[index]
+        visibility=rider.visibility,
+        source=rider.source,
+        device=(activity.device or None) and activity.device[:200],  # type: ignore[index]
+        started_at=started_at,
+        distance_m=_number(summary.get("distance_m")),
+        moving_time_s=_number(summary.get("moving_s")),
+        elapsed_time_s=_number(summary.get("elapsed_s")),
+        elevation_gain_m=_number(summary.get("elevation_gain_m")),
+        has_position="lat_deg" in activity.streams and bool(bbox),
+        point_count=activity.point_count,
+        min_lat=_number(bbox.get("min_lat_deg")) if isinstance(bbox, dict) else None,
+        min_lon=_number(bbox.get("min_lon_deg")) if isinstance(bbox, dict) else None,
+        max_lat=_number(bbox.get("max_lat_deg")) if isinstance(bbox, dict) else None,
+        max_lon=_number(bbox.get("max_lon_deg")) if isinstance(bbox, dict) else None,
+        summary=summary,
+        import_notes=warnings[:50],
+        source_format=activity.format,
+        source_sha256=sha256,
+    )
+
+
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) else None

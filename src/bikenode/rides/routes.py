@@ -1,0 +1,177 @@
+"""The rides API: uploads (multipart and tus), rides, streams, exports."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, File, Query, Request, Response, UploadFile, status
+
+from bikenode.errors import NotFound
+from bikenode.rides import service, uploads
+from bikenode.rides.formats.export import EXPORT_MEDIA_TYPES
+from bikenode.rides.models import Ride
+from bikenode.rides.schemas import (
+    RideListItem,
+    RidePage,
+    RidePublic,
+    RideUpdate,
+    SortKey,
+    StreamsPublic,
+    UploadItemPublic,
+    UploadPublic,
+    UploadsCreated,
+)
+from bikenode.web.dependencies import CurrentUser, OptionalUser, SessionDep, SettingsDep
+from bikenode.web.strict_json import StrictJSONRoute
+
+router = APIRouter(prefix="/api/v1", tags=["rides"], route_class=StrictJSONRoute)
+
+
+def upload_public(view: uploads.UploadView) -> UploadPublic:
+    upload = view.upload
+    return UploadPublic(
+        id=upload.id,
+        filename=upload.filename,
+        status=upload.status,  # type: ignore[arg-type]
+        size_bytes=upload.size_bytes,
+        received_bytes=upload.received_bytes,
+        archive_kind=upload.archive_kind,
+        note=upload.note,
+        error=upload.error,
+        created_at=upload.created_at,
+        finished_at=upload.finished_at,
+        counts=dict(Counter(item.status for item in view.items)),
+        items=[UploadItemPublic.model_validate(item) for item in view.items],
+    )
+
+
+@router.post("/uploads", status_code=status.HTTP_202_ACCEPTED, response_model=UploadsCreated)
+def create_uploads(
+    request: Request,
+    files: Annotated[list[UploadFile], File(description="activity files or zip archives")],
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> UploadsCreated:
+    """Upload activity files or archives; they are processed in the background."""
+    created = []
+    for file in files:
+        upload = uploads.store_upload(
+            session,
+            owner_id=user.id,
+            filename=file.filename or "upload",
+            source=file.file,
+            max_bytes=settings.max_upload_bytes,
+        )
+        created.append(upload_public(uploads.UploadView(upload, [])))
+    request.app.state.worker.wake()
+    return UploadsCreated(uploads=created)
+
+
+@router.get("/uploads/{upload_id}", response_model=UploadPublic)
+def read_upload(upload_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> UploadPublic:
+    """An upload's status and the result for each file in it."""
+    return upload_public(uploads.view_upload(session, owner_id=user.id, upload_id=upload_id))
+
+
+@router.post("/uploads/{upload_id}/items/{item_id}/merge", response_model=RidePublic)
+def merge_upload_item(
+    upload_id: uuid.UUID, item_id: int, user: CurrentUser, session: SessionDep
+) -> RidePublic:
+    """Merge the extra streams of a duplicate file into the ride it duplicates."""
+    view = uploads.view_upload(session, owner_id=user.id, upload_id=upload_id)
+    item = next((i for i in view.items if i.id == item_id), None)
+    if item is None:
+        raise NotFound("no such file in this upload")
+    ride = service.merge_duplicate(
+        session, owner_id=user.id, item=item, ftp_w=user.ftp_w, max_hr_bpm=user.max_hr_bpm
+    )
+    return RidePublic.model_validate(ride)
+
+
+@router.get("/rides", response_model=RidePage)
+def list_rides(
+    user: CurrentUser,
+    session: SessionDep,
+    sport: str | None = None,
+    started_after: datetime | None = None,
+    started_before: datetime | None = None,
+    q: Annotated[str | None, Query(max_length=200, description="name contains")] = None,
+    sort: SortKey = "started_at",
+    order: Literal["asc", "desc"] = "desc",
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> RidePage:
+    """Your rides, newest first by default, a page at a time."""
+    query = service.RideQuery(sport, started_after, started_before, q, sort, order == "desc",
+                              limit, cursor)
+    rides, next_cursor = service.list_rides(session, owner_id=user.id, query=query)
+    return RidePage(items=[RideListItem.model_validate(r) for r in rides], next_cursor=next_cursor)
+
+
+def _visible(session: SessionDep, ride_id: uuid.UUID, viewer: OptionalUser) -> Ride:
+    return service.get_visible_ride(
+        session, ride_id=ride_id, viewer_id=viewer.id if viewer else None
+    )
+
+
+@router.get("/rides/{ride_id}", response_model=RidePublic)
+def read_ride(ride_id: uuid.UUID, session: SessionDep, viewer: OptionalUser) -> RidePublic:
+    """A ride with its analytics."""
+    return RidePublic.model_validate(_visible(session, ride_id, viewer))
+
+
+@router.get("/rides/{ride_id}/streams", response_model=StreamsPublic)
+def read_streams(
+    ride_id: uuid.UUID,
+    session: SessionDep,
+    viewer: OptionalUser,
+    keys: Annotated[str | None, Query(description="comma-separated, e.g. time_s,lat_deg")] = None,
+    resolution: Annotated[int | None, Query(ge=2, le=1_000_000)] = None,
+) -> StreamsPublic:
+    """A ride's streams, downsampled to about `resolution` points if asked."""
+    ride = _visible(session, ride_id, viewer)
+    streams = service.ride_streams(session, ride=ride)
+    wanted = [k.strip() for k in keys.split(",") if k.strip()] if keys else None
+    shown = service.streams_for_display(streams, keys=wanted, resolution=resolution)
+    returned = len(next(iter(shown.values()))) if shown else 0
+    return StreamsPublic(point_count=ride.point_count, returned_points=returned, streams=shown)
+
+
+@router.patch("/rides/{ride_id}", response_model=RidePublic)
+def update_ride(
+    ride_id: uuid.UUID, body: RideUpdate, user: CurrentUser, session: SessionDep
+) -> RidePublic:
+    """Change a ride's name, description or visibility."""
+    ride = service.get_own_ride(session, ride_id=ride_id, owner_id=user.id)
+    changes = body.model_dump(exclude_unset=True)
+    return RidePublic.model_validate(service.update_ride(session, ride=ride, changes=changes))
+
+
+@router.delete("/rides/{ride_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_ride(ride_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> Response:
+    """Delete a ride for good."""
+    service.delete_ride(session, ride=service.get_own_ride(session, ride_id=ride_id, owner_id=user.id))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/rides/{ride_id}/export", response_class=Response)
+def export_ride(
+    ride_id: uuid.UUID,
+    session: SessionDep,
+    viewer: OptionalUser,
+    format: Literal["gpx", "tcx", "fit"] = "gpx",  # noqa: A002 (the query parameter's name)
+) -> Response:
+    """The ride as a GPX, TCX or FIT file."""
+    ride = _visible(session, ride_id, viewer)
+    data = service.export_ride(session, ride=ride, fmt=format)
+    filename = f"{ride.started_at:%Y-%m-%d}-{ride.id.hex[:8]}.{format}" if ride.started_at else f"{ride.id.hex[:8]}.{format}"
+    return Response(
+        data,
+        media_type=EXPORT_MEDIA_TYPES[format],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+

@@ -1,0 +1,98 @@
+"""Wire formats of the rides API (kept apart from the tables)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Visibility = Literal["private", "followers", "public"]
+SortKey = Literal["started_at", "distance_m", "moving_time_s", "elevation_gain_m", "name"]
+
+
+class RideUpdate(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False)
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=10_000)
+    visibility: Visibility | None = None
+
+
+class BoundingBox(BaseModel):
+    min_lat_deg: float
+    min_lon_deg: float
+    max_lat_deg: float
+    max_lon_deg: float
+
+
+class RideListItem(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    sport: str
+    visibility: Visibility
+    started_at: datetime | None
+    distance_m: float | None
+    moving_time_s: float | None
+    elapsed_time_s: float | None
+    elevation_gain_m: float | None
+    has_position: bool
+
+
+class RidePublic(RideListItem):
+    owner_id: uuid.UUID
+    description: str
+    sub_sport: str | None
+    source: str
+    device: str | None
+    point_count: int
+    source_format: str
+    summary: dict[str, Any] = Field(description="analytics: speeds, heart rate, power, efforts...")
+    import_notes: list[str] = Field(description="what the import cleaned or tolerated")
+    created_at: datetime
+
+
+class RidePage(BaseModel):
+    items: list[RideListItem]
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page")
+
+
+class StreamsPublic(BaseModel):
+    point_count: int = Field(description="points in the stored ride")
+    returned_points: int
+    streams: dict[str, list[float | None]]
+
+
+class UploadItemPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    entry: str
+    status: Literal["imported", "duplicate", "failed"]
+    reason: str | None
+    ride_id: uuid.UUID | None
+    duplicate_of: uuid.UUID | None
+    mergeable_streams: list[str]
+    warnings: list[str]
+
+
+class UploadPublic(BaseModel):
+    id: uuid.UUID
+    filename: str
+    status: Literal["receiving", "queued", "processing", "done", "failed"]
+    size_bytes: int
+    received_bytes: int
+    archive_kind: str | None
+    note: str | None
+    error: str | None
+    created_at: datetime
+    finished_at: datetime | None
+    counts: dict[str, int]
+    items: list[UploadItemPublic]
+
+
+class UploadsCreated(BaseModel):
+    uploads: list[UploadPublic]

@@ -1,0 +1,186 @@
+"""Ride use cases: list, read, edit, delete, streams, export, merge."""
+
+from __future__ import annotations
+
+import gzip
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, literal, or_
+from sqlalchemy.orm import Session
+
+from bikenode.errors import InvalidInput, NotFound
+from bikenode.rides import repo
+from bikenode.rides.formats import STREAM_KEYS, parse_activity
+from bikenode.rides.formats.activity import FloatArray, ParsedActivity
+from bikenode.rides.formats.export import export_activity
+from bikenode.rides.logic.cleaning import clean_activity
+from bikenode.rides.logic.codec import decode_streams, encode_streams
+from bikenode.rides.logic.display import BadCursor, decode_cursor, display_indices, encode_cursor
+from bikenode.rides.logic.display import stream_to_json
+from bikenode.rides.logic.merge import merge_streams
+from bikenode.rides.logic.analytics import summarise
+from bikenode.rides.models import Ride, UploadItem
+
+# Decimal places per stream in API answers: 1e-7 degree is about a centimetre.
+STREAM_DECIMALS = {"time_s": 3, "lat_deg": 7, "lon_deg": 7}
+DEFAULT_DECIMALS = 2
+NULL_SORT_FILL: dict[str, Any] = {
+    "started_at": datetime(1970, 1, 1, tzinfo=UTC),
+    "distance_m": -1.0,
+    "moving_time_s": -1.0,
+    "elevation_gain_m": -1.0,
+    "name": "",
+}
+
+
+@dataclass(frozen=True)
+class RideQuery:
+    sport: str | None = None
+    started_after: datetime | None = None
+    started_before: datetime | None = None
+    name_contains: str | None = None
+    sort: str = "started_at"
+    descending: bool = True
+    limit: int = 20
+    cursor: str | None = None
+
+
+def get_visible_ride(session: Session, *, ride_id: uuid.UUID, viewer_id: uuid.UUID | None) -> Ride:
+    """A ride the viewer may see (their own, or a public one); NotFound otherwise, never 403."""
+    ride = session.get(Ride, ride_id)
+    if ride is None or not _may_view(ride, viewer_id):
+        raise NotFound("no such ride")
+    return ride
+
+
+def get_own_ride(session: Session, *, ride_id: uuid.UUID, owner_id: uuid.UUID) -> Ride:
+    """A ride the caller owns (for changes); NotFound otherwise."""
+    ride = session.get(Ride, ride_id)
+    if ride is None or ride.owner_id != owner_id:
+        raise NotFound("no such ride")
+    return ride
+
+
+def list_rides(session: Session, *, owner_id: uuid.UUID, query: RideQuery) -> tuple[list[Ride], str | None]:
+    """One page of the owner's rides and the cursor of the next page (None at the end)."""
+    column = getattr(Ride, query.sort)
+    key = func.coalesce(column, literal(NULL_SORT_FILL[query.sort], type_=column.type))
+    statement = repo.ride_page_query(
+        owner_id,
+        sport=query.sport,
+        started_after=query.started_after,
+        started_before=query.started_before,
+        name_contains=query.name_contains,
+    )
+    if query.cursor:
+        statement = statement.where(_after_cursor(query, key))
+    order = (key.desc(), Ride.id.desc()) if query.descending else (key.asc(), Ride.id.asc())
+    rows = list(session.scalars(statement.order_by(*order).limit(query.limit + 1)))
+    if len(rows) <= query.limit:
+        return rows, None
+    last = rows[query.limit - 1]
+    return rows[: query.limit], encode_cursor(_cursor_value(last, query.sort), str(last.id))
+
+
+def update_ride(session: Session, *, ride: Ride, changes: dict[str, Any]) -> Ride:
+    """Change name, description or visibility."""
+    for field, value in changes.items():
+        if value is None:
+            raise InvalidInput(f"{field} cannot be null")
+        setattr(ride, field, value)
+    session.commit()
+    return ride
+
+
+def delete_ride(session: Session, *, ride: Ride) -> None:
+    """Delete a ride with its streams and original file."""
+    session.delete(ride)
+    session.commit()
+
+
+def ride_streams(session: Session, *, ride: Ride) -> dict[str, FloatArray]:
+    """The ride's stored streams, decoded."""
+    stored = repo.get_streams(session, ride.id)
+    return decode_streams(stored.data) if stored else {}
+
+
+def streams_for_display(
+    streams: dict[str, FloatArray], *, keys: list[str] | None, resolution: int | None
+) -> dict[str, list[float | None]]:
+    """The asked streams, downsampled to about `resolution` points, JSON-ready."""
+    unknown = [key for key in keys or [] if key not in STREAM_KEYS]
+    if unknown:
+        raise InvalidInput(f"expected stream keys among {', '.join(STREAM_KEYS)}, got {unknown}")
+    wanted = [key for key in (keys or list(streams)) if key in streams]
+    count = len(next(iter(streams.values()))) if streams else 0
+    indices = display_indices(count, resolution)
+    return {
+        key: stream_to_json(streams[key][indices], STREAM_DECIMALS.get(key, DEFAULT_DECIMALS))
+        for key in wanted
+    }
+
+
+def export_ride(session: Session, *, ride: Ride, fmt: str) -> bytes:
+    """The ride as a GPX, TCX or FIT file."""
+    return export_activity(
+        ride_streams(session, ride=ride),
+        fmt=fmt,  # type: ignore[arg-type]
+        name=ride.name,
+        description=ride.description,
+        sport=ride.sport,
+        started_at=ride.started_at,
+    )
+
+
+def merge_duplicate(
+    session: Session, *, owner_id: uuid.UUID, item: UploadItem, ftp_w: float | None,
+    max_hr_bpm: float | None,
+) -> Ride:
+    """Add the streams a duplicate upload carries to the ride it duplicates."""
+    if item.duplicate_of is None or not item.mergeable_streams or item.data_gz is None:
+        raise InvalidInput("this file brings no streams that its ride lacks")
+    ride = get_own_ride(session, ride_id=item.duplicate_of, owner_id=owner_id)
+    extra, _notes = clean_activity(
+        parse_activity(gzip.decompress(item.data_gz), item.entry.removesuffix(".gz")),
+        now_s=datetime.now(UTC).timestamp(),
+    )
+    merged = merge_streams(ride_streams(session, ride=ride), extra.streams, item.mergeable_streams)
+    stored = repo.get_streams(session, ride.id)
+    if stored is None:
+        raise NotFound("the ride has no stored streams")
+    stored.data = encode_streams(merged)
+    summary = summarise(
+        ParsedActivity(format=ride.source_format, streams=merged), ftp_w=ftp_w, max_hr_bpm=max_hr_bpm
+    ).to_dict()
+    ride.summary = summary
+    ride.import_notes = [*ride.import_notes, f"merged {', '.join(item.mergeable_streams)} from {item.entry}"]
+    item.mergeable_streams, item.data_gz = [], None
+    session.commit()
+    return ride
+
+
+def _may_view(ride: Ride, viewer_id: uuid.UUID | None) -> bool:
+    return ride.owner_id == viewer_id or ride.visibility == "public"
+
+
+def _cursor_value(ride: Ride, sort: str) -> Any:
+    value = getattr(ride, sort)
+    if value is None:
+        value = NULL_SORT_FILL[sort]
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _after_cursor(query: RideQuery, key: Any) -> Any:
+    try:
+        raw_value, raw_id = decode_cursor(query.cursor or "")
+        value: Any = datetime.fromisoformat(raw_value) if query.sort == "started_at" else raw_value
+        ride_id = uuid.UUID(raw_id)
+    except (BadCursor, ValueError, TypeError):
+        raise InvalidInput("expected a cursor from a previous page, got something else") from None
+    if query.descending:
+        return or_(key < value, (key == value) & (Ride.id < ride_id))
+    return or_(key > value, (key == value) & (Ride.id > ride_id))
+

@@ -1,0 +1,133 @@
+"""Queue jobs of the rides domain. They take ids and open their own sessions."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bikenode.accounts import get_rider_profile
+from bikenode.rides import repo
+from bikenode.rides.formats.archives import ArchiveMetadata, read_archive_metadata
+from bikenode.rides.formats.containers import EntryStatus, iter_activity_files
+from bikenode.rides.imports import EntryResult, RiderContext, import_activity, record_item
+from bikenode.rides.models import Upload
+from bikenode.rides.uploads import finish_upload
+
+log = logging.getLogger("bikenode.rides")
+
+STRAVA_NOTE = (
+    "Rides from a Strava archive are private to you: Strava's API terms forbid showing "
+    "Strava data to others. You can change each ride's visibility yourself."
+)
+EntryCallback = Callable[[str, EntryResult], None]
+
+
+def process_upload(
+    session_factory: sessionmaker[Session],
+    upload_id: uuid.UUID,
+    *,
+    heartbeat: Callable[[], None] = lambda: None,
+    on_entry: EntryCallback | None = None,
+) -> None:
+    """Import every activity file of an upload; resumable: files already done are skipped."""
+    with session_factory() as session:
+        upload = repo.get_upload(session, upload_id)
+        if upload is None or upload.status in ("done", "failed", "receiving"):
+            return
+        upload.status = "processing"
+        session.commit()
+        with _spooled(session, upload_id) as path:
+            try:
+                _import_entries(session, upload, path, heartbeat, on_entry)
+            except Exception as error:  # the archive as a whole is unreadable
+                session.rollback()
+                log.warning("upload failed", extra={"upload_id": str(upload_id)}, exc_info=True)
+                finish_upload(session, upload, error=str(error) or type(error).__name__)
+                session.commit()
+                return
+        finish_upload(session, upload)
+        session.commit()
+
+
+def _import_entries(
+    session: Session,
+    upload: Upload,
+    path: Path,
+    heartbeat: Callable[[], None],
+    on_entry: EntryCallback | None,
+) -> None:
+    archive = read_archive_metadata(path)
+    rider = _rider(session, upload, archive)
+    done = repo.done_entries(session, upload.id)
+    for entry in iter_activity_files(path, upload.filename):
+        heartbeat()
+        if entry.path in done or entry.status == EntryStatus.SKIPPED:
+            continue
+        if entry.status == EntryStatus.FAILED or entry.data is None:
+            result = EntryResult("failed", entry.reason or "the file could not be read")
+        else:
+            result = _import_one(session, rider, entry.name, entry.data, archive.by_path.get(entry.path))
+            if entry.status == EntryStatus.DAMAGED:
+                result.warnings.insert(0, entry.reason)
+        record_item(session, upload.id, entry.path, result, entry.data)
+        session.commit()
+        if on_entry is not None:
+            on_entry(entry.path, result)
+
+
+def _import_one(
+    session: Session, rider: RiderContext, name: str, data: bytes, metadata: Any
+) -> EntryResult:
+    try:
+        return import_activity(session, rider=rider, filename=name, data=data, metadata=metadata)
+    except Exception:  # one broken file must never stop the rest of an archive
+        session.rollback()
+        log.exception("import failed", extra={"entry": name})
+        return EntryResult("failed", "an internal error stopped this file's import; it was logged")
+
+
+def _rider(session: Session, upload: Upload, archive: ArchiveMetadata) -> RiderContext:
+    profile = get_rider_profile(session, upload.owner_id)
+    source = archive.kind if archive.kind in ("strava", "garmin") else "upload"
+    upload.archive_kind = archive.kind
+    if archive.kind == "strava":
+        upload.note = STRAVA_NOTE
+    return RiderContext(
+        owner_id=upload.owner_id,
+        ftp_w=profile.ftp_w if profile else None,
+        max_hr_bpm=profile.max_hr_bpm if profile else None,
+        timezone=profile.timezone if profile else "UTC",
+        visibility="private",
+        source=source,
+    )
+
+
+@contextmanager
+def _spooled(session: Session, upload_id: uuid.UUID) -> Iterator[Path]:
+    """The upload's bytes in a temporary file (zip needs random access), removed afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix="bikenode-upload-"))
+    path = folder / "upload.bin"
+    try:
+        with path.open("wb") as spool:
+            for chunk in repo.iter_chunks(session, upload_id):
+                spool.write(chunk)
+        yield path
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def process_upload_job(session_factory: sessionmaker[Session]) -> Callable[[dict[str, Any], Callable[[], None]], None]:
+    """The queue handler for rides.process_upload jobs."""
+
+    def handle(payload: dict[str, Any], heartbeat: Callable[[], None]) -> None:
+        process_upload(session_factory, uuid.UUID(payload["upload_id"]), heartbeat=heartbeat)
+
+    return handle

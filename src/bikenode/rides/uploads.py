@@ -1,0 +1,136 @@
+"""Upload use cases: store the bytes durably first, then queue them for processing."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from sqlalchemy.orm import Session
+
+from bikenode.db.base import utcnow
+from bikenode.db.queue import enqueue
+from bikenode.errors import Conflict, InvalidInput, NotFound, TooLarge
+from bikenode.rides import repo
+from bikenode.rides.models import Upload, UploadChunk, UploadItem
+
+PROCESS_UPLOAD_JOB = "rides.process_upload"
+# Each database row holds at most this much of an upload, so no row is huge.
+CHUNK_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class UploadView:
+    upload: Upload
+    items: list[UploadItem]
+
+
+def store_upload(
+    session: Session, *, owner_id: uuid.UUID, filename: str, source: BinaryIO, max_bytes: int
+) -> Upload:
+    """Save an uploaded file in chunks and queue it; TooLarge past max_bytes (nothing kept)."""
+    upload = Upload(id=uuid.uuid4(), owner_id=owner_id, filename=_clean_name(filename),
+                    status="queued")
+    session.add(upload)
+    session.flush()
+    received = _write_chunks(session, upload.id, 0, iter(lambda: source.read(CHUNK_BYTES), b""),
+                             limit=max_bytes)
+    if received == 0:
+        session.rollback()
+        raise InvalidInput(f"the file {filename!r} is empty")
+    upload.size_bytes = upload.received_bytes = received
+    enqueue(session, PROCESS_UPLOAD_JOB, {"upload_id": str(upload.id)})
+    session.commit()
+    return upload
+
+
+def create_resumable_upload(
+    session: Session, *, owner_id: uuid.UUID, filename: str, length: int, max_bytes: int
+) -> Upload:
+    """Start a tus upload of a known length; bytes arrive later in PATCH requests."""
+    if length > max_bytes:
+        raise TooLarge(f"expected an upload of at most {max_bytes} bytes, got {length}")
+    if length <= 0:
+        raise InvalidInput(f"expected an upload length above 0, got {length}")
+    upload = Upload(id=uuid.uuid4(), owner_id=owner_id, filename=_clean_name(filename),
+                    status="receiving", size_bytes=length)
+    session.add(upload)
+    session.commit()
+    return upload
+
+
+def append_chunk(
+    session: Session, *, owner_id: uuid.UUID, upload_id: uuid.UUID, offset: int, data: bytes
+) -> Upload:
+    """Append bytes at `offset` (tus PATCH) and commit; queue the upload once it is whole.
+
+    Each call commits, so bytes received before a dropped connection are kept and the
+    client resumes from there.
+    """
+    upload = get_own_upload(session, owner_id=owner_id, upload_id=upload_id)
+    if upload.status != "receiving":
+        raise Conflict("this upload is already complete")
+    if offset != upload.received_bytes:
+        raise Conflict(f"expected Upload-Offset {upload.received_bytes}, got {offset}")
+    if offset + len(data) > upload.size_bytes:
+        raise InvalidInput(
+            f"expected at most {upload.size_bytes - offset} more bytes, got {len(data)}"
+        )
+    if data:
+        session.add(UploadChunk(upload_id=upload.id, offset=offset, data=data))
+    upload.received_bytes = offset + len(data)
+    if upload.received_bytes == upload.size_bytes:
+        upload.status = "queued"
+        enqueue(session, PROCESS_UPLOAD_JOB, {"upload_id": str(upload.id)})
+    session.commit()
+    return upload
+
+
+def get_own_upload(session: Session, *, owner_id: uuid.UUID, upload_id: uuid.UUID) -> Upload:
+    """The caller's upload; NotFound for anyone else's (no existence oracle)."""
+    upload = repo.get_upload(session, upload_id)
+    if upload is None or upload.owner_id != owner_id:
+        raise NotFound("no such upload")
+    return upload
+
+
+def view_upload(session: Session, *, owner_id: uuid.UUID, upload_id: uuid.UUID) -> UploadView:
+    """An upload and the per-file results so far."""
+    upload = get_own_upload(session, owner_id=owner_id, upload_id=upload_id)
+    return UploadView(upload, repo.upload_items(session, upload.id))
+
+
+def _write_chunks(
+    session: Session, upload_id: uuid.UUID, offset: int, parts: Iterable[bytes], *, limit: int
+) -> int:
+    buffer, written = bytearray(), 0
+    for part in parts:
+        buffer += part
+        if written + len(buffer) > limit:
+            session.rollback()
+            raise TooLarge(f"expected at most {limit} bytes, got more; nothing was kept")
+        while len(buffer) >= CHUNK_BYTES:
+            session.add(UploadChunk(upload_id=upload_id, offset=offset + written,
+                                    data=bytes(buffer[:CHUNK_BYTES])))
+            session.flush()
+            written += CHUNK_BYTES
+            del buffer[:CHUNK_BYTES]
+    if buffer:
+        session.add(UploadChunk(upload_id=upload_id, offset=offset + written, data=bytes(buffer)))
+        session.flush()
+        written += len(buffer)
+    return written
+
+
+def _clean_name(filename: str) -> str:
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1].strip() or "upload"
+    return name[-500:]
+
+
+def finish_upload(session: Session, upload: Upload, *, error: str | None = None) -> None:
+    """Mark an upload processed and drop its bytes (the originals live with the rides)."""
+    upload.status = "failed" if error else "done"
+    upload.error = error
+    upload.finished_at = utcnow()
+    repo.delete_chunks(session, upload.id)
