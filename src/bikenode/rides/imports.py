@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -61,10 +62,13 @@ def import_activity(
     rider: RiderContext,
     filename: str,
     data: bytes,
-    metadata: Metadata | None = None,
+    metadata_for: Callable[[datetime | None], Metadata | None] | None = None,
     now: datetime | None = None,
 ) -> EntryResult:
-    """Store one activity file as a ride (flushed, not committed), or say why not."""
+    """Store one activity file as a ride (flushed, not committed), or say why not.
+
+    metadata_for finds what an export archive says of the file, given its start time.
+    """
     sha256 = hashlib.sha256(data).hexdigest()
     existing = repo.find_by_sha256(session, rider.owner_id, sha256)
     if existing is not None:
@@ -82,6 +86,7 @@ def import_activity(
     duplicate = _find_duplicate(session, rider.owner_id, cleaned, summary.distance_m)
     if duplicate is not None:
         return _duplicate_result(session, duplicate, cleaned, warnings)
+    metadata = metadata_for(cleaned.started_at) if metadata_for else None
     ride = _new_ride(rider, cleaned, summary.to_dict(), metadata, sha256, warnings)
     session.add(ride)
     session.add(RideStreams(ride_id=ride.id, data=encode_streams(cleaned.streams),

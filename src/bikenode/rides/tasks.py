@@ -74,7 +74,10 @@ def _import_entries(
         if entry.status == EntryStatus.FAILED or entry.data is None:
             result = EntryResult("failed", entry.reason or "the file could not be read")
         else:
-            result = _import_one(session, rider, entry.name, entry.data, archive.by_path.get(entry.path))
+            path = entry.path
+            result = _import_one(
+                session, rider, entry.name, entry.data, lambda at, p=path: archive.lookup(p, at)
+            )
             if entry.status == EntryStatus.DAMAGED:
                 result.warnings.insert(0, entry.reason)
         record_item(session, upload.id, entry.path, result, entry.data)
@@ -84,10 +87,12 @@ def _import_entries(
 
 
 def _import_one(
-    session: Session, rider: RiderContext, name: str, data: bytes, metadata: Any
+    session: Session, rider: RiderContext, name: str, data: bytes, metadata_for: Any
 ) -> EntryResult:
     try:
-        return import_activity(session, rider=rider, filename=name, data=data, metadata=metadata)
+        return import_activity(
+            session, rider=rider, filename=name, data=data, metadata_for=metadata_for
+        )
     except Exception:  # one broken file must never stop the rest of an archive
         session.rollback()
         log.exception("import failed", extra={"entry": name})

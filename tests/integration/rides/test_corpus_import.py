@@ -1,0 +1,68 @@
+"""Every corpus file goes through the real import pipeline with the outcome its manifest says."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+
+from bikenode.rides.formats.containers import EntryStatus, iter_activity_files
+from bikenode.rides.imports import EntryResult, RiderContext, import_activity
+
+pytestmark = pytest.mark.corpus
+
+
+def _import_file(session: Session, rider: RiderContext, path: Path) -> list[EntryResult]:
+    results = []
+    for entry in iter_activity_files(path, path.name):
+        if entry.status == EntryStatus.SKIPPED:
+            continue
+        if entry.data is None:
+            results.append(EntryResult("failed", entry.reason))
+            continue
+        results.append(import_activity(session, rider=rider, filename=entry.name, data=entry.data))
+        session.commit()
+    return results
+
+
+def test_every_corpus_file_imports_as_its_manifest_expects(session: Session, corpus: Path) -> None:
+    manifest = json.loads((corpus / "manifest.json").read_text())
+    rider = RiderContext(owner_id=uuid.uuid4(), ftp_w=250, max_hr_bpm=185)
+    wrong: list[str] = []
+    for entry in manifest:
+        results = _import_file(session, rider, corpus / entry["file"])
+        statuses = {r.status for r in results}
+        expect = entry["expect"]
+        if expect == "ok" and not statuses & {"imported", "duplicate"}:
+            wrong.append(f"{entry['file']}: expected an import, got {[(r.status, r.reason) for r in results]}")
+        if expect == "ok" and "failed" in statuses and not entry["file"].endswith(".zip"):
+            wrong.append(f"{entry['file']}: a part failed: {[r.reason for r in results]}")
+        if expect in ("reject", "non-activity") and "imported" in statuses:
+            wrong.append(f"{entry['file']}: expected a refusal ({expect}), got an import")
+        for result in results:
+            if result.status == "failed" and not (result.reason and len(result.reason) > 10):
+                wrong.append(f"{entry['file']}: a failure without a clear reason: {result.reason!r}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_non_activity_files_say_so(session: Session, corpus: Path) -> None:
+    manifest = json.loads((corpus / "manifest.json").read_text())
+    rider = RiderContext(owner_id=uuid.uuid4())
+    for entry in (e for e in manifest if e["expect"] == "non-activity"):
+        results = _import_file(session, rider, corpus / entry["file"])
+        assert results and all(r.status == "failed" for r in results), entry["file"]
+        assert any("not an activity" in (r.reason or "") for r in results), (entry["file"], results)
+
+
+def test_gzip_variants_import_like_the_plain_file(session: Session, corpus: Path, tmp_path: Path) -> None:
+    rider = RiderContext(owner_id=uuid.uuid4())
+    for name in ("gpx/gpsbabel__wahoo-element-bolt.gpx", "tcx/gc__2009_01_09_11_13_14.tcx"):
+        source = corpus / name
+        packed = tmp_path / (source.name + ".gz")
+        packed.write_bytes(gzip.compress(source.read_bytes()))
+        [result] = _import_file(session, rider, packed)
+        assert result.status == "imported", (name, result.reason)

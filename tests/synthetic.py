@@ -1,0 +1,43 @@
+"""Synthetic activity files for tests and benchmarks that need many distinct rides."""
+
+from __future__ import annotations
+
+import io
+import math
+import zipfile
+from datetime import UTC, datetime, timedelta
+
+
+def synthetic_gpx(start: datetime, *, points: int = 600, seed: int = 0) -> bytes:
+    """A GPX ride of `points` one-second samples on a gentle loop, with heart rate."""
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<gpx version="1.1" creator="bikenode-tests" xmlns="http://www.topografix.com/GPX/1/1"'
+        ' xmlns:gpxtpx="http://www.garmin.com/xmlschemas/TrackPointExtension/v1">',
+        f"<trk><name>Synthetic ride {seed}</name><type>cycling</type><trkseg>",
+    ]
+    lat0, lon0 = 45.0 + (seed % 50) * 0.01, 6.0 + (seed // 50) * 0.01
+    for i in range(points):
+        angle = i / points * 2 * math.pi
+        lat = lat0 + 0.02 * math.sin(angle)
+        lon = lon0 + 0.03 * (1 - math.cos(angle))
+        when = (start + timedelta(seconds=i)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        lines.append(
+            f'<trkpt lat="{lat:.7f}" lon="{lon:.7f}"><ele>{300 + 20 * math.sin(3 * angle):.1f}</ele>'
+            f"<time>{when}</time><extensions><gpxtpx:TrackPointExtension>"
+            f"<gpxtpx:hr>{120 + i % 30}</gpxtpx:hr></gpxtpx:TrackPointExtension></extensions></trkpt>"
+        )
+    lines.append("</trkseg></trk></gpx>")
+    return "\n".join(lines).encode()
+
+
+def synthetic_archive(count: int, *, points: int = 600) -> bytes:
+    """A zip of `count` distinct synthetic rides, one a day from 2024-01-01."""
+    buffer = io.BytesIO()
+    first = datetime(2024, 1, 1, 8, 0, tzinfo=UTC)
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for n in range(count):
+            archive.writestr(
+                f"rides/{n:05d}.gpx", synthetic_gpx(first + timedelta(days=n), points=points, seed=n)
+            )
+    return buffer.getvalue()
