@@ -36,7 +36,8 @@ def _resampled(target_s: FloatArray, source_s: FloatArray, values: FloatArray) -
     # Nearest source sample for each target time: beyond MAX_GAP_S, nothing was measured.
     position = np.clip(np.searchsorted(times, target_s), 1, max(times.size - 1, 1))
     nearest = np.minimum(
-        np.abs(target_s - times[position - 1]), np.abs(times[np.minimum(position, times.size - 1)] - target_s)
+        np.abs(target_s - times[position - 1]),
+        np.abs(times[np.minimum(position, times.size - 1)] - target_s),
     )
     result[(nearest > MAX_GAP_S) | ~np.isfinite(target_s)] = np.nan
     return result
