@@ -81,6 +81,9 @@ def import_activity(
         return EntryResult("failed", f"not an activity: {error}")
     except (ParseError, ImplausibleActivity) as error:
         return EntryResult("failed", str(error))
+    empty = _nothing_to_import(cleaned, notes)
+    if empty:
+        return EntryResult("failed", empty)
     warnings = [*parsed.warnings, *notes]
     summary = summarise(cleaned, ftp_w=rider.ftp_w, max_hr_bpm=rider.max_hr_bpm)
     duplicate = _find_duplicate(session, rider.owner_id, cleaned, summary.distance_m)
@@ -95,6 +98,20 @@ def import_activity(
                              data_gz=gzip.compress(data, compresslevel=6, mtime=0)))
     session.flush()
     return EntryResult("imported", ride_id=ride.id, warnings=warnings)
+
+
+def _nothing_to_import(activity: ParsedActivity, notes: list[str]) -> str | None:
+    """Why a cleaned activity holds nothing worth a ride, or None if it holds something."""
+    measured = [k for k, v in activity.streams.items() if k != "time_s" and v.size and (v == v).any()]
+    if measured and activity.point_count >= 2:
+        return None
+    if activity.point_count == 0 and activity.device_distance_m:
+        return None  # a session's totals without samples still make a (manual-like) ride
+    cleaned = f" after cleaning ({'; '.join(notes)})" if notes else ""
+    return (
+        f"expected at least 2 points with positions or sensor values, got "
+        f"{activity.point_count} point(s) with {', '.join(measured) or 'no values'}{cleaned}"
+    )
 
 
 def record_item(session: Session, upload_id: uuid.UUID, entry: str, result: EntryResult,

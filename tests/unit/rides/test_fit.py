@@ -534,3 +534,18 @@ def test_enum_names_are_those_of_the_garmin_fit_sdk_profile() -> None:
     assert types["sub_sport"] == fit_profile.SUB_SPORTS
     assert types["manufacturer"] == fit_profile.MANUFACTURERS
     assert types["garmin_product"] == fit_profile.GARMIN_PRODUCTS
+
+
+def test_device_relative_times_are_dated_by_timestamp_correlation() -> None:
+    b = FitBuilder()
+    b.define(0, FILE_ID, FILE_ID_FIELDS)
+    b.data(0, {0: 4, 1: GARMIN, 2: EDGE_500, 3: 1, 4: T0})
+    b.define(2, RECORD, RECORD_FIELDS)
+    for i in range(3):
+        b.data(2, record(i, f253=2 + i))  # seconds since the device powered up
+    b.define(5, 162, [(TIMESTAMP, 4, UINT32), (1, 4, UINT32)])  # timestamp_correlation
+    b.data(5, {TIMESTAMP: T0 + 100, 1: 102})  # absolute T0 + 100 was device time 102
+    parsed = parse_fit(b.file())
+    expected = [FIT_EPOCH_S + T0 + 100 - 102 + 2 + i for i in range(3)]
+    assert parsed.streams["time_s"].tolist() == expected
+    assert any("timestamp_correlation" in w for w in parsed.warnings)

@@ -24,6 +24,7 @@ from bikenode.rides.formats.fit_profile import (
     SEMICIRCLE_DEG,
     SPORTS,
     SUB_SPORTS,
+    SYSTEM_TIMESTAMP,
     TIMESTAMP,
     DeviceInfo,
     Event,
@@ -71,6 +72,7 @@ def parse_fit(data: bytes) -> ParsedActivity:
     messages = Messages(data, frame_fit(data))
     _require_activity_type(messages)
     streams = _record_streams(messages)
+    streams["time_s"] = _absolute_times(messages, streams["time_s"])
     sessions = messages.table(Mesg.SESSION, _SESSION_FIELDS)[1]
     points, session_count = streams["time_s"].size, sessions[Session.SPORT].size
     if session_count == 0 and points < 2:
@@ -128,6 +130,28 @@ def _record_streams(messages: Messages) -> dict[str, FloatArray]:
         "temperature_c": c[Record.TEMPERATURE],
     }
     return {k: v for k, v in streams.items() if k == "time_s" or not np.isnan(v).all()}
+
+
+def _absolute_times(messages: Messages, time_s: FloatArray) -> FloatArray:
+    """Record times made absolute: device-relative ones (counted from power-up, as action
+    cameras write) are shifted by the file's timestamp_correlation message, if it has one."""
+    relative = time_s < FIT_EPOCH_S + FIT_MIN_ABSOLUTE_TIME
+    if not relative.any():
+        return time_s
+    pairs = messages.table(Mesg.TIMESTAMP_CORRELATION, (TIMESTAMP, SYSTEM_TIMESTAMP))[1]
+    offsets = pairs[TIMESTAMP] - pairs[SYSTEM_TIMESTAMP]
+    offsets = offsets[np.isfinite(offsets) & (pairs[TIMESTAMP] >= FIT_MIN_ABSOLUTE_TIME)]
+    if offsets.size == 0:
+        messages.warnings.append(
+            f"{int(relative.sum())} record times count from the device's power-up and the file "
+            "has no timestamp_correlation message to turn them into dates"
+        )
+        return time_s
+    messages.warnings.append(
+        f"{int(relative.sum())} device-relative record times dated with the file's "
+        "timestamp_correlation message"
+    )
+    return np.where(relative, time_s + offsets[0], time_s)
 
 
 def _prefer(first: FloatArray, fallback: FloatArray) -> FloatArray:

@@ -56,9 +56,11 @@ class Mesg:
     RECORD: Final = 20
     EVENT: Final = 21
     DEVICE_INFO: Final = 23
+    TIMESTAMP_CORRELATION: Final = 162
 
 
 TIMESTAMP: Final = 253  # the same field number in every message
+SYSTEM_TIMESTAMP: Final = 1  # in timestamp_correlation: the device-relative time it pairs with
 
 
 class FileId:
