@@ -24,14 +24,14 @@ from pathlib import Path
 
 import numpy as np
 
-from bikenode.rides.formats import ParseError, parse_activity
+from bikenode.rides.formats import ParseError, ParsedActivity, parse_activity
 from bikenode.rides.formats.export import ExportError, export_activity
 
 CORPUS = (Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus").resolve()
 DAY_S = 86_400.0
 
 
-def corpus_activities() -> list[tuple[str, object]]:
+def corpus_activities() -> list[tuple[str, ParsedActivity]]:
     """(format, parsed activity) for every corpus file the manifest calls a real activity."""
     manifest = json.loads((CORPUS / "manifest.json").read_text())
     found = []
@@ -57,7 +57,7 @@ def build_archive(count: int) -> tuple[bytes, list[tuple[str, bytes]]]:
     files: list[tuple[str, bytes]] = []
     for n in range(count):
         fmt, activity = activities[n % len(activities)]
-        streams = dict(activity.streams)  # type: ignore[attr-defined]
+        streams = dict(activity.streams)
         streams["time_s"] = streams["time_s"] + DAY_S * (1 + n // len(activities)) * 7
         for target in (fmt, "fit"):
             try:
@@ -86,8 +86,13 @@ def run_import(archive: bytes) -> tuple[float, dict[str, int]]:
         sessions = make_session_factory(engine)
         started = time.perf_counter()
         with sessions() as session:
-            upload = store_upload(session, owner_id=uuid.uuid4(), filename="export.zip",
-                                  source=io.BytesIO(archive), max_bytes=1 << 34)
+            upload = store_upload(
+                session,
+                owner_id=uuid.uuid4(),
+                filename="export.zip",
+                source=io.BytesIO(archive),
+                max_bytes=1 << 34,
+            )
         process_upload(sessions, upload.id)
         elapsed = time.perf_counter() - started
         with sessions() as session:
@@ -137,11 +142,17 @@ def main() -> None:
     peer_per_file = statistics.mean(peer_times)
     print(f"archive: {len(files)} files, {len(archive) / 1e6:.1f} MB zipped; outcome {counts}")
     print(f"{'what':<44}{'files':>7}{'s total':>10}{'ms/file':>10}")
-    print(f"{'BikeNode import (parse+clean+analyse+store)':<44}{len(files):>7}{elapsed_s:>10.1f}"
-          f"{ours_per_file * 1000:>10.1f}")
-    print(f"{'peers, parse only (gpxpy/fitdecode/tcxreader)':<44}{len(sample):>7}"
-          f"{sum(peer_times):>10.1f}{peer_per_file * 1000:>10.1f}")
-    print(f"ratio (peer parse per file / our whole import per file): {peer_per_file / ours_per_file:.1f}x")
+    print(
+        f"{'BikeNode import (parse+clean+analyse+store)':<44}{len(files):>7}{elapsed_s:>10.1f}"
+        f"{ours_per_file * 1000:>10.1f}"
+    )
+    print(
+        f"{'peers, parse only (gpxpy/fitdecode/tcxreader)':<44}{len(sample):>7}"
+        f"{sum(peer_times):>10.1f}{peer_per_file * 1000:>10.1f}"
+    )
+    print(
+        f"ratio (peer parse per file / our whole import per file): {peer_per_file / ours_per_file:.1f}x"
+    )
     print(f"target: {args.files} files in under 60 s -> {'met' if elapsed_s < 60 else 'MISSED'}")
 
 

@@ -38,6 +38,7 @@ def synthetic_archive(count: int, *, points: int = 600) -> bytes:
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for n in range(count):
             archive.writestr(
-                f"rides/{n:05d}.gpx", synthetic_gpx(first + timedelta(days=n), points=points, seed=n)
+                f"rides/{n:05d}.gpx",
+                synthetic_gpx(first + timedelta(days=n), points=points, seed=n),
             )
     return buffer.getvalue()

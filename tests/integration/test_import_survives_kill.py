@@ -23,8 +23,12 @@ RIDES = 240
 
 
 def _env(data_dir: Path, database_url: str) -> dict[str, str]:
-    env = dict(os.environ, BIKENODE_DATA_DIR=str(data_dir), BIKENODE_JOB_LEASE_S="3",
-               BIKENODE_LOG_LEVEL="WARNING")
+    env = dict(
+        os.environ,
+        BIKENODE_DATA_DIR=str(data_dir),
+        BIKENODE_JOB_LEASE_S="3",
+        BIKENODE_LOG_LEVEL="WARNING",
+    )
     if not database_url.startswith("sqlite"):
         env["BIKENODE_DATABASE_URL"] = database_url
     return env
@@ -33,15 +37,25 @@ def _env(data_dir: Path, database_url: str) -> dict[str, str]:
 def _serve(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "bikenode", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
-def _call(base: str, path: str, *, token: str | None = None, body: Any = None,
-          data: bytes | None = None, content_type: str = "application/json") -> Any:
+def _call(
+    base: str,
+    path: str,
+    *,
+    token: str | None = None,
+    body: Any = None,
+    data: bytes | None = None,
+    content_type: str = "application/json",
+) -> Any:
     payload = json.dumps(body).encode() if body is not None else data
-    request = urllib.request.Request(base + path, data=payload,
-                                     method="POST" if payload is not None else "GET")
+    request = urllib.request.Request(
+        base + path, data=payload, method="POST" if payload is not None else "GET"
+    )
     request.add_header("Content-Type", content_type)
     if token:
         request.add_header("Authorization", f"Bearer {token}")
@@ -62,9 +76,14 @@ def _wait_ready(base: str, timeout_s: float = 60) -> None:
 
 def _multipart(name: str, data: bytes) -> tuple[bytes, str]:
     boundary = uuid.uuid4().hex
-    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\n"
-            "Content-Type: application/zip\r\n\r\n").encode()
-    return head + data + f"\r\n--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{name}"\r\n'
+        "Content-Type: application/zip\r\n\r\n"
+    ).encode()
+    return (
+        head + data + f"\r\n--{boundary}--\r\n".encode(),
+        f"multipart/form-data; boundary={boundary}",
+    )
 
 
 @pytest.mark.slow
@@ -76,14 +95,18 @@ def test_sigkill_mid_import_then_restart_imports_everything_once(
     server = _serve(port, env)
     try:
         _wait_ready(base)
-        account = {"email": "kill@example.org", "password": "survives a sigkill fine",
-                   "display_name": "K"}
+        account = {
+            "email": "kill@example.org",
+            "password": "survives a sigkill fine",
+            "display_name": "K",
+        }
         _call(base, "/api/v1/auth/register", body=account)
         credentials = {"email": account["email"], "password": account["password"]}
         token = _call(base, "/api/v1/auth/login", body=credentials)["access_token"]
         body, content_type = _multipart("archive.zip", synthetic_archive(RIDES, points=1500))
-        upload_id = _call(base, "/api/v1/uploads", token=token, data=body,
-                          content_type=content_type)["uploads"][0]["id"]
+        upload_id = _call(
+            base, "/api/v1/uploads", token=token, data=body, content_type=content_type
+        )["uploads"][0]["id"]
         seen = _wait_for_items(base, upload_id, token, at_least=10)
         assert seen < RIDES, "the import finished before the kill; make it larger"
         server.send_signal(signal.SIGKILL)
@@ -121,8 +144,9 @@ def _wait_for_items(base: str, upload_id: str, token: str, *, at_least: int) -> 
     raise RuntimeError("the import did not start")
 
 
-def _wait_for_status(base: str, upload_id: str, token: str, status: str, *,
-                     timeout_s: float) -> dict[str, Any]:
+def _wait_for_status(
+    base: str, upload_id: str, token: str, status: str, *, timeout_s: float
+) -> dict[str, Any]:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         upload: dict[str, Any] = _call(base, f"/api/v1/uploads/{upload_id}", token=token)

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from bikenode.config import load_settings
+from bikenode.rides.imports import EntryResult
 
 ACTIVITY_SUFFIXES = (".fit", ".gpx", ".tcx", ".fit.gz", ".gpx.gz", ".tcx.gz", ".gz", ".zip")
 
@@ -23,7 +24,11 @@ def find_activity_files(paths: list[Path]) -> list[Path]:
     for path in paths:
         if path.is_dir():
             found.extend(
-                sorted(p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(ACTIVITY_SUFFIXES))
+                sorted(
+                    p
+                    for p in path.rglob("*")
+                    if p.is_file() and p.name.lower().endswith(ACTIVITY_SUFFIXES)
+                )
             )
         elif path.is_file():
             found.append(path)
@@ -53,7 +58,6 @@ def import_command(
     from bikenode.accounts import find_user_id_by_email
     from bikenode.db.engine import create_db_engine, make_session_factory
     from bikenode.db.migrate import upgrade_to_head
-    from bikenode.rides.imports import EntryResult
     from bikenode.rides.tasks import process_upload
     from bikenode.rides.uploads import store_upload
 
@@ -65,21 +69,35 @@ def import_command(
     with sessions() as session:
         owner_id = find_user_id_by_email(session, user)
     if owner_id is None:
-        console.print(f"error: no user with e-mail {user!r}; create one with `bikenode user create`")
+        console.print(
+            f"error: no user with e-mail {user!r}; create one with `bikenode user create`"
+        )
         raise typer.Exit(2)
     files = find_activity_files(paths)
     results: list[tuple[str, EntryResult]] = []
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task("importing", total=sum(estimated_entries(f) for f in files))
         for file in files:
             progress.update(task, description=file.name[-40:])
             with sessions() as session, file.open("rb") as source:
-                upload = store_upload(session, owner_id=owner_id, filename=file.name, source=source,
-                                      max_bytes=settings.max_upload_bytes)
+                upload = store_upload(
+                    session,
+                    owner_id=owner_id,
+                    filename=file.name,
+                    source=source,
+                    max_bytes=settings.max_upload_bytes,
+                )
 
             def on_entry(entry: str, result: EntryResult, prefix: str = str(file)) -> None:
-                results.append((f"{prefix}:{entry}" if entry != Path(prefix).name else prefix, result))
+                results.append(
+                    (f"{prefix}:{entry}" if entry != Path(prefix).name else prefix, result)
+                )
                 progress.advance(task)
 
             process_upload(sessions, upload.id, on_entry=on_entry)
@@ -89,15 +107,18 @@ def import_command(
         raise typer.Exit(1)
 
 
-def _print_summary(console: Console, results: list[tuple[str, object]]) -> None:
-    counts = Counter(getattr(result, "status", "?") for _, result in results)
+def _print_summary(console: Console, results: list[tuple[str, EntryResult]]) -> None:
+    counts = Counter(result.status for _, result in results)
     table = Table(title="Import summary")
     for column in ("imported", "duplicate", "failed"):
         table.add_column(column, justify="right")
     table.add_row(*(str(counts.get(c, 0)) for c in ("imported", "duplicate", "failed")))
     console.print(table)
-    failed = [(name, getattr(result, "reason", "")) for name, result in results
-              if getattr(result, "status", "") == "failed"]
+    failed = [
+        (name, getattr(result, "reason", ""))
+        for name, result in results
+        if getattr(result, "status", "") == "failed"
+    ]
     if failed:
         reasons = Table(title="Failed files")
         reasons.add_column("file")

@@ -13,12 +13,12 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from bikenode.rides import repo
-from bikenode.rides.formats import NotAnActivity, ParseError, ParsedActivity, parse_activity
+from bikenode.rides.formats import NotAnActivity, ParsedActivity, ParseError, parse_activity
+from bikenode.rides.logic.analytics import summarise
 from bikenode.rides.logic.cleaning import ImplausibleActivity, clean_activity
 from bikenode.rides.logic.codec import decode_streams, encode_streams
 from bikenode.rides.logic.duplicates import RideFootprint, footprint, is_same_activity
 from bikenode.rides.logic.naming import default_ride_name
-from bikenode.rides.logic.analytics import summarise
 from bikenode.rides.models import Ride, RideOriginal, RideStreams, UploadItem
 
 # A ride recorded by two devices starts within this window of the other (then overlap decides).
@@ -72,8 +72,11 @@ def import_activity(
     sha256 = hashlib.sha256(data).hexdigest()
     existing = repo.find_by_sha256(session, rider.owner_id, sha256)
     if existing is not None:
-        return EntryResult("duplicate", f"the same file was imported as {existing.name!r}",
-                           duplicate_of=existing.id)
+        return EntryResult(
+            "duplicate",
+            f"the same file was imported as {existing.name!r}",
+            duplicate_of=existing.id,
+        )
     try:
         parsed = parse_activity(data, filename)
         cleaned, notes = clean_activity(parsed, now_s=(now or datetime.now(UTC)).timestamp())
@@ -92,17 +95,27 @@ def import_activity(
     metadata = metadata_for(cleaned.started_at) if metadata_for else None
     ride = _new_ride(rider, cleaned, summary.to_dict(), metadata, sha256, warnings)
     session.add(ride)
-    session.add(RideStreams(ride_id=ride.id, data=encode_streams(cleaned.streams),
-                            point_count=cleaned.point_count))
-    session.add(RideOriginal(ride_id=ride.id, filename=filename[-500:],
-                             data_gz=gzip.compress(data, compresslevel=6, mtime=0)))
+    session.add(
+        RideStreams(
+            ride_id=ride.id, data=encode_streams(cleaned.streams), point_count=cleaned.point_count
+        )
+    )
+    session.add(
+        RideOriginal(
+            ride_id=ride.id,
+            filename=filename[-500:],
+            data_gz=gzip.compress(data, compresslevel=6, mtime=0),
+        )
+    )
     session.flush()
     return EntryResult("imported", ride_id=ride.id, warnings=warnings)
 
 
 def _nothing_to_import(activity: ParsedActivity, notes: list[str]) -> str | None:
     """Why a cleaned activity holds nothing worth a ride, or None if it holds something."""
-    measured = [k for k, v in activity.streams.items() if k != "time_s" and v.size and (v == v).any()]
+    measured = [
+        k for k, v in activity.streams.items() if k != "time_s" and v.size and (v == v).any()
+    ]
     if measured and activity.point_count >= 2:
         return None
     if activity.point_count == 0 and activity.device_distance_m:
@@ -114,8 +127,13 @@ def _nothing_to_import(activity: ParsedActivity, notes: list[str]) -> str | None
     )
 
 
-def record_item(session: Session, upload_id: uuid.UUID, entry: str, result: EntryResult,
-                original: bytes | None = None) -> UploadItem:
+def record_item(
+    session: Session,
+    upload_id: uuid.UUID,
+    entry: str,
+    result: EntryResult,
+    original: bytes | None = None,
+) -> UploadItem:
     """Remember what became of one file of an upload (so a resumed job skips it)."""
     item = UploadItem(
         upload_id=upload_id,
@@ -133,8 +151,9 @@ def record_item(session: Session, upload_id: uuid.UUID, entry: str, result: Entr
     return item
 
 
-def _find_duplicate(session: Session, owner_id: uuid.UUID, activity: ParsedActivity,
-                    distance_m: float | None) -> Ride | None:
+def _find_duplicate(
+    session: Session, owner_id: uuid.UUID, activity: ParsedActivity, distance_m: float | None
+) -> Ride | None:
     mine = footprint(activity.streams, distance_m)
     if mine.start_s is None:
         candidates = repo.untimed_rides(session, owner_id)
@@ -159,21 +178,32 @@ def _stored_footprint(ride: Ride) -> RideFootprint:
     return RideFootprint(start_s, end_s, lat, lon, ride.distance_m)
 
 
-def _duplicate_result(session: Session, ride: Ride, activity: ParsedActivity,
-                      warnings: list[str]) -> EntryResult:
+def _duplicate_result(
+    session: Session, ride: Ride, activity: ParsedActivity, warnings: list[str]
+) -> EntryResult:
     stored = repo.get_streams(session, ride.id)
     have = set(decode_streams(stored.data)) if stored else set()
-    new = [key for key, values in activity.streams.items()
-           if key not in have and bool((values == values).any())]
+    new = [
+        key
+        for key, values in activity.streams.items()
+        if key not in have and bool((values == values).any())
+    ]
     reason = f"the same ride is already stored as {ride.name!r}"
     if new:
         reason += f"; this copy also has {', '.join(sorted(new))}, which can be merged into it"
-    return EntryResult("duplicate", reason, duplicate_of=ride.id,
-                       mergeable_streams=sorted(new), warnings=warnings)
+    return EntryResult(
+        "duplicate", reason, duplicate_of=ride.id, mergeable_streams=sorted(new), warnings=warnings
+    )
 
 
-def _new_ride(rider: RiderContext, activity: ParsedActivity, summary: dict[str, object],
-              metadata: Metadata | None, sha256: str, warnings: list[str]) -> Ride:
+def _new_ride(
+    rider: RiderContext,
+    activity: ParsedActivity,
+    summary: dict[str, object],
+    metadata: Metadata | None,
+    sha256: str,
+    warnings: list[str],
+) -> Ride:
     started_at = activity.started_at
     if started_at is None and metadata is not None:
         started_at = metadata.started_at
@@ -185,12 +215,13 @@ def _new_ride(rider: RiderContext, activity: ParsedActivity, summary: dict[str, 
         owner_id=rider.owner_id,
         name=(name or default_ride_name(started_at, sport, rider.timezone))[:200],
         description=(metadata.description if metadata and metadata.description else None)
-        or activity.description or "",
+        or activity.description
+        or "",
         sport=sport[:40],
-        sub_sport=(activity.sub_sport or None) and activity.sub_sport[:40],  # type: ignore[index]
+        sub_sport=activity.sub_sport[:40] if activity.sub_sport else None,
         visibility=rider.visibility,
         source=rider.source,
-        device=(activity.device or None) and activity.device[:200],  # type: ignore[index]
+        device=activity.device[:200] if activity.device else None,
         started_at=started_at,
         distance_m=_number(summary.get("distance_m")),
         moving_time_s=_number(summary.get("moving_s")),

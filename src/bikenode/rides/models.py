@@ -107,12 +107,12 @@ class UploadItem(Base):
     """One activity file found in an upload, and what became of it."""
 
     __tablename__ = "rides_upload_items"
-    __table_args__ = (Index("ix_rides_upload_items_upload_entry", "upload_id", "entry", unique=True),)
+    __table_args__ = (
+        Index("ix_rides_upload_items_upload_entry", "upload_id", "entry", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    upload_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("rides_uploads.id", ondelete="CASCADE")
-    )
+    upload_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("rides_uploads.id", ondelete="CASCADE"))
     entry: Mapped[str] = mapped_column(String(1000))  # path inside the archive, or the file name
     status: Mapped[str] = mapped_column(String(16))  # imported, duplicate, failed
     reason: Mapped[str | None] = mapped_column(Text)

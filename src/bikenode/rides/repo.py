@@ -55,7 +55,9 @@ def done_entries(session: Session, upload_id: uuid.UUID) -> set[str]:
 def iter_chunks(session: Session, upload_id: uuid.UUID) -> Iterator[bytes]:
     """The upload's bytes in order, one chunk in memory at a time."""
     offsets = session.scalars(
-        select(UploadChunk.offset).where(UploadChunk.upload_id == upload_id).order_by(UploadChunk.offset)
+        select(UploadChunk.offset)
+        .where(UploadChunk.upload_id == upload_id)
+        .order_by(UploadChunk.offset)
     ).all()
     for offset in offsets:
         yield session.scalars(
@@ -85,7 +87,7 @@ def ride_page_query(
     started_after: datetime | None,
     started_before: datetime | None,
     name_contains: str | None,
-) -> Select[tuple[Ride]]:
+) -> Select[Ride]:
     query = select(Ride).where(Ride.owner_id == owner_id)
     if sport:
         query = query.where(Ride.sport == sport)

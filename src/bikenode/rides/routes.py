@@ -35,7 +35,7 @@ def upload_public(view: uploads.UploadView) -> UploadPublic:
     return UploadPublic(
         id=upload.id,
         filename=upload.filename,
-        status=upload.status,  # type: ignore[arg-type]
+        status=upload.status,
         size_bytes=upload.size_bytes,
         received_bytes=upload.received_bytes,
         archive_kind=upload.archive_kind,
@@ -106,8 +106,9 @@ def list_rides(
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> RidePage:
     """Your rides, newest first by default, a page at a time."""
-    query = service.RideQuery(sport, started_after, started_before, q, sort, order == "desc",
-                              limit, cursor)
+    query = service.RideQuery(
+        sport, started_after, started_before, q, sort, order == "desc", limit, cursor
+    )
     rides, next_cursor = service.list_rides(session, owner_id=user.id, query=query)
     return RidePage(items=[RideListItem.model_validate(r) for r in rides], next_cursor=next_cursor)
 
@@ -154,7 +155,9 @@ def update_ride(
 @router.delete("/rides/{ride_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_ride(ride_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> Response:
     """Delete a ride for good."""
-    service.delete_ride(session, ride=service.get_own_ride(session, ride_id=ride_id, owner_id=user.id))
+    service.delete_ride(
+        session, ride=service.get_own_ride(session, ride_id=ride_id, owner_id=user.id)
+    )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -163,15 +166,18 @@ def export_ride(
     ride_id: uuid.UUID,
     session: SessionDep,
     viewer: OptionalUser,
-    format: Literal["gpx", "tcx", "fit"] = "gpx",  # noqa: A002 (the query parameter's name)
+    format: Literal["gpx", "tcx", "fit"] = "gpx",
 ) -> Response:
     """The ride as a GPX, TCX or FIT file."""
     ride = _visible(session, ride_id, viewer)
     data = service.export_ride(session, ride=ride, fmt=format)
-    filename = f"{ride.started_at:%Y-%m-%d}-{ride.id.hex[:8]}.{format}" if ride.started_at else f"{ride.id.hex[:8]}.{format}"
+    filename = (
+        f"{ride.started_at:%Y-%m-%d}-{ride.id.hex[:8]}.{format}"
+        if ride.started_at
+        else f"{ride.id.hex[:8]}.{format}"
+    )
     return Response(
         data,
         media_type=EXPORT_MEDIA_TYPES[format],
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
-

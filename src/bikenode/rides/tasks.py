@@ -74,9 +74,13 @@ def _import_entries(
         if entry.status == EntryStatus.FAILED or entry.data is None:
             result = EntryResult("failed", entry.reason or "the file could not be read")
         else:
-            path = entry.path
+            entry_path = entry.path
             result = _import_one(
-                session, rider, entry.name, entry.data, lambda at, p=path: archive.lookup(p, at)
+                session,
+                rider,
+                entry.name,
+                entry.data,
+                lambda at, p=entry_path: archive.lookup(p, at),
             )
             if entry.status == EntryStatus.DAMAGED:
                 result.warnings.insert(0, entry.reason)
@@ -129,7 +133,9 @@ def _spooled(session: Session, upload_id: uuid.UUID) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def process_upload_job(session_factory: sessionmaker[Session]) -> Callable[[dict[str, Any], Callable[[], None]], None]:
+def process_upload_job(
+    session_factory: sessionmaker[Session],
+) -> Callable[[dict[str, Any], Callable[[], None]], None]:
     """The queue handler for rides.process_upload jobs."""
 
     def handle(payload: dict[str, Any], heartbeat: Callable[[], None]) -> None:

@@ -71,7 +71,9 @@ def tus_options(settings: SettingsDep) -> Response:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def tus_create(request: Request, user: CurrentUser, session: SessionDep, settings: SettingsDep) -> Response:
+def tus_create(
+    request: Request, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> Response:
     """Start a resumable upload (Upload-Length and Upload-Metadata headers)."""
     _check_version(request)
     length_header = request.headers.get("upload-length", "")
@@ -88,13 +90,19 @@ def tus_create(request: Request, user: CurrentUser, session: SessionDep, setting
     location = str(request.url_for("tus_head", upload_id=str(upload.id)))
     return Response(
         status_code=status.HTTP_201_CREATED,
-        headers={"Location": location, "Tus-Resumable": TUS_VERSION, "Upload-Offset": "0",
-                 "X-Upload-Id": str(upload.id)},
+        headers={
+            "Location": location,
+            "Tus-Resumable": TUS_VERSION,
+            "Upload-Offset": "0",
+            "X-Upload-Id": str(upload.id),
+        },
     )
 
 
 @router.head("/{upload_id}", name="tus_head")
-def tus_head(upload_id: uuid.UUID, request: Request, user: CurrentUser, session: SessionDep) -> Response:
+def tus_head(
+    upload_id: uuid.UUID, request: Request, user: CurrentUser, session: SessionDep
+) -> Response:
     """How many bytes of the upload the server has."""
     _check_version(request)
     upload = uploads.get_own_upload(session, owner_id=user.id, upload_id=upload_id)

@@ -30,12 +30,14 @@ def store_upload(
     session: Session, *, owner_id: uuid.UUID, filename: str, source: BinaryIO, max_bytes: int
 ) -> Upload:
     """Save an uploaded file in chunks and queue it; TooLarge past max_bytes (nothing kept)."""
-    upload = Upload(id=uuid.uuid4(), owner_id=owner_id, filename=_clean_name(filename),
-                    status="queued")
+    upload = Upload(
+        id=uuid.uuid4(), owner_id=owner_id, filename=_clean_name(filename), status="queued"
+    )
     session.add(upload)
     session.flush()
-    received = _write_chunks(session, upload.id, 0, iter(lambda: source.read(CHUNK_BYTES), b""),
-                             limit=max_bytes)
+    received = _write_chunks(
+        session, upload.id, 0, iter(lambda: source.read(CHUNK_BYTES), b""), limit=max_bytes
+    )
     if received == 0:
         session.rollback()
         raise InvalidInput(f"the file {filename!r} is empty")
@@ -53,8 +55,13 @@ def create_resumable_upload(
         raise TooLarge(f"expected an upload of at most {max_bytes} bytes, got {length}")
     if length <= 0:
         raise InvalidInput(f"expected an upload length above 0, got {length}")
-    upload = Upload(id=uuid.uuid4(), owner_id=owner_id, filename=_clean_name(filename),
-                    status="receiving", size_bytes=length)
+    upload = Upload(
+        id=uuid.uuid4(),
+        owner_id=owner_id,
+        filename=_clean_name(filename),
+        status="receiving",
+        size_bytes=length,
+    )
     session.add(upload)
     session.commit()
     return upload
@@ -111,8 +118,11 @@ def _write_chunks(
             session.rollback()
             raise TooLarge(f"expected at most {limit} bytes, got more; nothing was kept")
         while len(buffer) >= CHUNK_BYTES:
-            session.add(UploadChunk(upload_id=upload_id, offset=offset + written,
-                                    data=bytes(buffer[:CHUNK_BYTES])))
+            session.add(
+                UploadChunk(
+                    upload_id=upload_id, offset=offset + written, data=bytes(buffer[:CHUNK_BYTES])
+                )
+            )
             session.flush()
             written += CHUNK_BYTES
             del buffer[:CHUNK_BYTES]

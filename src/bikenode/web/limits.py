@@ -47,7 +47,9 @@ class BodySizeLimitMiddleware:
 
         await self.app(scope, counting_receive, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int, got: int) -> None:
+    async def _refuse(
+        self, scope: Scope, receive: Receive, send: Send, limit: int, got: int
+    ) -> None:
         from bikenode.web.problems import problem_response
 
         detail = f"expected a body of at most {limit} bytes, got {got}"

@@ -80,4 +80,8 @@ def test_garmin_archive_matches_metadata_by_start_time(client: TestClient) -> No
     [item] = upload["items"]
     assert item["status"] == "imported", item
     ride = client.get(f"/api/v1/rides/{item['ride_id']}", headers=headers).json()
-    assert (ride["name"], ride["description"], ride["source"]) == ("Col du Galibier", "Hot", "garmin")
+    assert (ride["name"], ride["description"], ride["source"]) == (
+        "Col du Galibier",
+        "Hot",
+        "garmin",
+    )

@@ -48,7 +48,9 @@ def test_same_file_twice_is_a_duplicate(client: TestClient, corpus: Path) -> Non
     assert second["items"][0]["duplicate_of"] == first["items"][0]["ride_id"]
 
 
-def test_zip_with_good_and_bad_files_imports_the_good_ones(client: TestClient, corpus: Path) -> None:
+def test_zip_with_good_and_bad_files_imports_the_good_ones(
+    client: TestClient, corpus: Path
+) -> None:
     _, headers = signed_in(client)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -74,14 +76,20 @@ def test_other_users_cannot_see_a_private_ride(client: TestClient, corpus: Path)
     for path in ("", "/streams", "/export?format=gpx"):
         assert client.get(f"/api/v1/rides/{ride_id}{path}", headers=stranger).status_code == 404
         assert client.get(f"/api/v1/rides/{ride_id}{path}").status_code == 404
-    assert client.patch(f"/api/v1/rides/{ride_id}", json={"name": "x"}, headers=stranger).status_code == 404
+    assert (
+        client.patch(f"/api/v1/rides/{ride_id}", json={"name": "x"}, headers=stranger).status_code
+        == 404
+    )
     assert client.delete(f"/api/v1/rides/{ride_id}", headers=stranger).status_code == 404
     upload_url = f"/api/v1/uploads/{upload['id']}"
     assert client.get(upload_url, headers=stranger).status_code == 404
     # Made public, it is readable by anyone, but still only editable by its owner.
     client.patch(f"/api/v1/rides/{ride_id}", json={"visibility": "public"}, headers=owner)
     assert client.get(f"/api/v1/rides/{ride_id}").status_code == 200
-    assert client.patch(f"/api/v1/rides/{ride_id}", json={"name": "x"}, headers=stranger).status_code == 404
+    assert (
+        client.patch(f"/api/v1/rides/{ride_id}", json={"name": "x"}, headers=stranger).status_code
+        == 404
+    )
 
 
 def test_export_gpx_is_read_back_by_gpxpy(client: TestClient, corpus: Path) -> None:
@@ -102,7 +110,8 @@ def test_patch_and_delete_ride(client: TestClient, corpus: Path) -> None:
     [upload] = upload_files(client, headers, [("ride.gpx", _corpus_file(corpus, GPX_RIDE))])
     ride_id = upload["items"][0]["ride_id"]
     changed = client.patch(
-        f"/api/v1/rides/{ride_id}", json={"name": "Col du Galibier", "visibility": "public"},
+        f"/api/v1/rides/{ride_id}",
+        json={"name": "Col du Galibier", "visibility": "public"},
         headers=headers,
     )
     assert changed.status_code == 200

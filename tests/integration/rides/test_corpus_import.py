@@ -38,7 +38,9 @@ def test_every_corpus_file_imports_as_its_manifest_expects(session: Session, cor
         statuses = {r.status for r in results}
         expect = entry["expect"]
         if expect == "ok" and not statuses & {"imported", "duplicate"}:
-            wrong.append(f"{entry['file']}: expected an import, got {[(r.status, r.reason) for r in results]}")
+            wrong.append(
+                f"{entry['file']}: expected an import, got {[(r.status, r.reason) for r in results]}"
+            )
         if expect == "ok" and "failed" in statuses and not entry["file"].endswith(".zip"):
             wrong.append(f"{entry['file']}: a part failed: {[r.reason for r in results]}")
         if expect == "non-activity" and "imported" in statuses:
@@ -50,7 +52,9 @@ def test_every_corpus_file_imports_as_its_manifest_expects(session: Session, cor
             wrong.append(f"{entry['file']}: a damaged file imported without any warning")
         for result in results:
             if result.status == "failed" and not (result.reason and len(result.reason) > 10):
-                wrong.append(f"{entry['file']}: a failure without a clear reason: {result.reason!r}")
+                wrong.append(
+                    f"{entry['file']}: a failure without a clear reason: {result.reason!r}"
+                )
     assert not wrong, "\n".join(wrong)
 
 
@@ -63,7 +67,9 @@ def test_non_activity_files_say_so(session: Session, corpus: Path) -> None:
         assert any("not an activity" in (r.reason or "") for r in results), (entry["file"], results)
 
 
-def test_gzip_variants_import_like_the_plain_file(session: Session, corpus: Path, tmp_path: Path) -> None:
+def test_gzip_variants_import_like_the_plain_file(
+    session: Session, corpus: Path, tmp_path: Path
+) -> None:
     rider = RiderContext(owner_id=uuid.uuid4())
     for name in ("gpx/gpsbabel__wahoo-element-bolt.gpx", "tcx/gc__2009_01_09_11_13_14.tcx"):
         source = corpus / name

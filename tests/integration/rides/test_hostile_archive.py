@@ -31,14 +31,20 @@ XXE = b"""<?xml version="1.0"?>
 
 def _gpx_points(points: list[tuple[str, str, str]]) -> bytes:
     body = "".join(f'<trkpt lat="{la}" lon="{lo}"><time>{t}</time></trkpt>' for la, lo, t in points)
-    return (f'<?xml version="1.0"?><gpx version="1.1" xmlns="http://www.topografix.com/GPX/1/1">'
-            f"<trk><trkseg>{body}</trkseg></trk></gpx>").encode()
+    return (
+        f'<?xml version="1.0"?><gpx version="1.1" xmlns="http://www.topografix.com/GPX/1/1">'
+        f"<trk><trkseg>{body}</trkseg></trk></gpx>"
+    ).encode()
 
 
 def _truncated_fit() -> bytes:
     time_s = 1.7e9 + np.arange(600, dtype=np.float64)
-    streams = {"time_s": time_s, "lat_deg": 45 + time_s * 0 + np.arange(600) * 1e-5,
-               "lon_deg": 6 + np.arange(600) * 1e-5, "hr_bpm": np.full(600, 130.0)}
+    streams = {
+        "time_s": time_s,
+        "lat_deg": 45 + time_s * 0 + np.arange(600) * 1e-5,
+        "lon_deg": 6 + np.arange(600) * 1e-5,
+        "hr_bpm": np.full(600, 130.0),
+    }
     data = export_activity(streams, fmt="fit", sport="cycling")
     return data[: len(data) // 2]
 
@@ -70,16 +76,28 @@ def _hostile_archive(path: Path) -> dict[str, str]:
             "xxe.gpx": XXE,
             "truncated.fit": _truncated_fit(),
             "nan.gpx": _gpx_points([("NaN", "NaN", "2024-01-01T00:00:00Z")] * 3),
-            "future.gpx": _gpx_points([("45", "6", "2099-01-01T00:00:00Z"), ("45.1", "6", "2099-01-01T00:01:00Z")]),
-            "ancient.gpx": _gpx_points([("45", "6", "1970-01-02T00:00:00Z"), ("45.1", "6", "1970-01-02T00:01:00Z")]),
+            "future.gpx": _gpx_points(
+                [("45", "6", "2099-01-01T00:00:00Z"), ("45.1", "6", "2099-01-01T00:01:00Z")]
+            ),
+            "ancient.gpx": _gpx_points(
+                [("45", "6", "1970-01-02T00:00:00Z"), ("45.1", "6", "1970-01-02T00:01:00Z")]
+            ),
             "garbage.tcx": os.urandom(4096),
         }
         for name, data in members.items():
             archive.writestr(name, data)
         archive.writestr(zipfile.ZipInfo("../../etc/evil.gpx"), synthetic_gpx(good_start, seed=9))
-    expected |= {"bomb.fit": "failed", "nested.zip/deeper.gpx": "failed", "laughs.gpx": "failed",
-                 "xxe.gpx": "failed", "future.gpx": "failed", "ancient.gpx": "failed",
-                 "garbage.tcx": "failed", "../../etc/evil.gpx": "failed", "nan.gpx": "failed"}
+    expected |= {
+        "bomb.fit": "failed",
+        "nested.zip/deeper.gpx": "failed",
+        "laughs.gpx": "failed",
+        "xxe.gpx": "failed",
+        "future.gpx": "failed",
+        "ancient.gpx": "failed",
+        "garbage.tcx": "failed",
+        "../../etc/evil.gpx": "failed",
+        "nan.gpx": "failed",
+    }
     return expected
 
 
@@ -92,11 +110,21 @@ def test_hostile_archive_fails_per_file_and_imports_the_rest(
     env = dict(os.environ, BIKENODE_DATA_DIR=str(tmp_path / "data"), COLUMNS="200")
     if not database_url.startswith("sqlite"):
         env["BIKENODE_DATABASE_URL"] = database_url
-    subprocess.run([sys.executable, "-m", "bikenode", "user", "create", "h@example.org",
-                    "--password-stdin"], input="hostile archives are fine\n", text=True,
-                   env=env, check=True, capture_output=True)
-    result = subprocess.run([sys.executable, "-m", "bikenode", "import", "--user", "h@example.org",
-                             str(archive)], env=env, capture_output=True, text=True, timeout=600)
+    subprocess.run(
+        [sys.executable, "-m", "bikenode", "user", "create", "h@example.org", "--password-stdin"],
+        input="hostile archives are fine\n",
+        text=True,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "bikenode", "import", "--user", "h@example.org", str(archive)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     # ru_maxrss of children is the largest of them: the import, or the smaller user create.
     print(f"import peak RSS at most {peak_mb:.0f} MB")
