@@ -4,46 +4,27 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
 
 from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
 from bikenode import __version__
-from bikenode.accounts.logic import TokenSettings
-from bikenode.accounts.passwords import PasswordHashing
 from bikenode.accounts.routes import router as accounts_router
-from bikenode.accounts.service import AccountsConfig
+from bikenode.accounts.config import build_accounts_config
+from bikenode.accounts.web_routes import router as web_session_router
 from bikenode.config import Settings, load_settings
 from bikenode.db.engine import create_db_engine, make_session_factory
 from bikenode.db.queue import Worker
 from bikenode.rides.routes import router as rides_router
+from bikenode.rides.stats_routes import router as ride_stats_router
 from bikenode.rides.tasks import process_upload_job
 from bikenode.rides.tus import router as tus_router
 from bikenode.rides.uploads import PROCESS_UPLOAD_JOB
+from bikenode.web.frontend import router as frontend_router
 from bikenode.web.limits import BodySizeLimitMiddleware
 from bikenode.web.observability import Metrics, ObservabilityMiddleware
 from bikenode.web.observability import router as operations_router
 from bikenode.web.problems import install_problem_handlers
-
-
-def accounts_config(settings: Settings) -> AccountsConfig:
-    """Password hashing and token settings from configuration."""
-    return AccountsConfig(
-        hashing=PasswordHashing(
-            memory_kib=settings.argon2_memory_kib,
-            time_cost=settings.argon2_time_cost,
-            max_concurrent=settings.max_concurrent_password_hashes,
-            wait_s=settings.password_hash_wait_s,
-        ),
-        tokens=TokenSettings(
-            secret=settings.effective_secret_key,
-            issuer=settings.jwt_issuer,
-            audience=settings.jwt_audience,
-            ttl=timedelta(seconds=settings.access_token_ttl_s),
-        ),
-        refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_s),
-    )
 
 
 @asynccontextmanager
@@ -78,7 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
-    app.state.accounts = accounts_config(settings)
+    app.state.accounts = build_accounts_config(settings)
     app.state.metrics = Metrics()
     app.state.worker = make_worker(settings, app.state.session_factory)
     app.add_middleware(
@@ -88,6 +69,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(operations_router)
     app.include_router(accounts_router)
+    app.include_router(web_session_router)
     app.include_router(tus_router)
+    app.include_router(ride_stats_router)  # before rides: /rides/stats is not a ride id
     app.include_router(rides_router)
+    app.include_router(frontend_router)
     return app

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     job_lease_s: float = Field(default=60.0, ge=1.0)
     # Run the background worker inside `serve` (turn off to run workers elsewhere).
     run_worker: bool = True
+    # Optional map tiles for the web app, e.g. https://tile.example.org/{z}/{x}/{y}.png; empty
+    # means the track is drawn on a plain background (no request leaves the server's origin).
+    map_tile_url: str = ""
+    map_tile_attribution: str = ""
     log_level: str = "INFO"
     log_json: bool = True
 

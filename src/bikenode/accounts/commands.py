@@ -27,7 +27,7 @@ def create(
 ) -> None:
     """Create a user (the database is upgraded first if needed)."""
     from bikenode.accounts.service import register_user
-    from bikenode.app import accounts_config
+    from bikenode.accounts.config import build_accounts_config
     from bikenode.db.engine import create_db_engine, make_session_factory
     from bikenode.db.migrate import upgrade_to_head
 
@@ -42,7 +42,7 @@ def create(
         try:
             user = register_user(
                 session,
-                accounts_config(settings),
+                build_accounts_config(settings),
                 email=email,
                 password=password,
                 display_name=display_name or email.split("@")[0],

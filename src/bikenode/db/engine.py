@@ -46,7 +46,10 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # IMMEDIATE takes the write lock up front. A deferred transaction that reads and then
+        # writes fails at once ("database is locked") if another connection wrote meanwhile;
+        # busy_timeout cannot help it. So transactions must stay short: commit often.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 

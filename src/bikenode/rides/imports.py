@@ -69,14 +69,9 @@ def import_activity(
 
     metadata_for finds what an export archive says of the file, given its start time.
     """
+    # The CPU work comes first, outside any transaction: on SQLite a transaction holds the
+    # write lock, and parsing a large file takes a while.
     sha256 = hashlib.sha256(data).hexdigest()
-    existing = repo.find_by_sha256(session, rider.owner_id, sha256)
-    if existing is not None:
-        return EntryResult(
-            "duplicate",
-            f"the same file was imported as {existing.name!r}",
-            duplicate_of=existing.id,
-        )
     try:
         parsed = parse_activity(data, filename)
         cleaned, notes = clean_activity(parsed, now_s=(now or datetime.now(UTC)).timestamp())
@@ -89,24 +84,24 @@ def import_activity(
         return EntryResult("failed", empty)
     warnings = [*parsed.warnings, *notes]
     summary = summarise(cleaned, ftp_w=rider.ftp_w, max_hr_bpm=rider.max_hr_bpm)
+    encoded = encode_streams(cleaned.streams)
+    original_gz = gzip.compress(data, compresslevel=6, mtime=0)
+
+    existing = repo.find_by_sha256(session, rider.owner_id, sha256)
+    if existing is not None:
+        return EntryResult(
+            "duplicate",
+            f"the same file was imported as {existing.name!r}",
+            duplicate_of=existing.id,
+        )
     duplicate = _find_duplicate(session, rider.owner_id, cleaned, summary.distance_m)
     if duplicate is not None:
         return _duplicate_result(session, duplicate, cleaned, warnings)
     metadata = metadata_for(cleaned.started_at) if metadata_for else None
     ride = _new_ride(rider, cleaned, summary.to_dict(), metadata, sha256, warnings)
     session.add(ride)
-    session.add(
-        RideStreams(
-            ride_id=ride.id, data=encode_streams(cleaned.streams), point_count=cleaned.point_count
-        )
-    )
-    session.add(
-        RideOriginal(
-            ride_id=ride.id,
-            filename=filename[-500:],
-            data_gz=gzip.compress(data, compresslevel=6, mtime=0),
-        )
-    )
+    session.add(RideStreams(ride_id=ride.id, data=encoded, point_count=cleaned.point_count))
+    session.add(RideOriginal(ride_id=ride.id, filename=filename[-500:], data_gz=original_gz))
     session.flush()
     return EntryResult("imported", ride_id=ride.id, warnings=warnings)
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import gzip
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, literal, or_
+from sqlalchemy import func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from bikenode.errors import InvalidInput, NotFound
@@ -16,12 +17,17 @@ from bikenode.rides import repo
 from bikenode.rides.formats import STREAM_KEYS, parse_activity
 from bikenode.rides.formats.activity import FloatArray, ParsedActivity
 from bikenode.rides.formats.export import export_activity
+from bikenode.rides.logic.analytics import summarise
 from bikenode.rides.logic.cleaning import clean_activity
 from bikenode.rides.logic.codec import decode_streams, encode_streams
-from bikenode.rides.logic.display import BadCursor, decode_cursor, display_indices, encode_cursor
-from bikenode.rides.logic.display import stream_to_json
+from bikenode.rides.logic.display import (
+    BadCursor,
+    decode_cursor,
+    display_indices,
+    encode_cursor,
+    stream_to_json,
+)
 from bikenode.rides.logic.merge import merge_streams
-from bikenode.rides.logic.analytics import summarise
 from bikenode.rides.models import Ride, UploadItem
 
 # Decimal places per stream in API answers: 1e-7 degree is about a centimetre.
@@ -64,7 +70,9 @@ def get_own_ride(session: Session, *, ride_id: uuid.UUID, owner_id: uuid.UUID) -
     return ride
 
 
-def list_rides(session: Session, *, owner_id: uuid.UUID, query: RideQuery) -> tuple[list[Ride], str | None]:
+def list_rides(
+    session: Session, *, owner_id: uuid.UUID, query: RideQuery
+) -> tuple[list[Ride], str | None]:
     """One page of the owner's rides and the cursor of the next page (None at the end)."""
     column = getattr(Ride, query.sort)
     key = func.coalesce(column, literal(NULL_SORT_FILL[query.sort], type_=column.type))
@@ -136,7 +144,11 @@ def export_ride(session: Session, *, ride: Ride, fmt: str) -> bytes:
 
 
 def merge_duplicate(
-    session: Session, *, owner_id: uuid.UUID, item: UploadItem, ftp_w: float | None,
+    session: Session,
+    *,
+    owner_id: uuid.UUID,
+    item: UploadItem,
+    ftp_w: float | None,
     max_hr_bpm: float | None,
 ) -> Ride:
     """Add the streams a duplicate upload carries to the ride it duplicates."""
@@ -153,13 +165,76 @@ def merge_duplicate(
         raise NotFound("the ride has no stored streams")
     stored.data = encode_streams(merged)
     summary = summarise(
-        ParsedActivity(format=ride.source_format, streams=merged), ftp_w=ftp_w, max_hr_bpm=max_hr_bpm
+        ParsedActivity(format=ride.source_format, streams=merged),
+        ftp_w=ftp_w,
+        max_hr_bpm=max_hr_bpm,
     ).to_dict()
     ride.summary = summary
-    ride.import_notes = [*ride.import_notes, f"merged {', '.join(item.mergeable_streams)} from {item.entry}"]
+    ride.import_notes = [
+        *ride.import_notes,
+        f"merged {', '.join(item.mergeable_streams)} from {item.entry}",
+    ]
     item.mergeable_streams, item.data_gz = [], None
     session.commit()
     return ride
+
+
+STATS_WEEKS = 53  # this week and the 52 before it: a year of weekly volume
+
+
+@dataclass(frozen=True)
+class Volume:
+    """How much was ridden in a period."""
+
+    rides: int = 0
+    distance_m: float = 0.0
+    moving_time_s: float = 0.0
+    elevation_gain_m: float = 0.0
+
+    def plus(self, distance_m: float | None, time_s: float | None, gain_m: float | None) -> Volume:
+        """This volume with one more ride (a missing figure counts as zero)."""
+        return Volume(
+            self.rides + 1,
+            self.distance_m + (distance_m or 0.0),
+            self.moving_time_s + (time_s or 0.0),
+            self.elevation_gain_m + (gain_m or 0.0),
+        )
+
+
+@dataclass(frozen=True)
+class RideStats:
+    """Volume this week, this year, and per week (Monday first) over the last year."""
+
+    week: Volume
+    year: Volume
+    weeks: list[tuple[date, Volume]]
+
+
+def ride_stats(session: Session, *, owner_id: uuid.UUID, timezone: str, now: datetime) -> RideStats:
+    """The rider's volume this week and year and per week, in calendar weeks of their zone."""
+    zone = ZoneInfo(timezone)
+    today = now.astimezone(zone).date()
+    this_week = today - timedelta(days=today.weekday())
+    first_week = this_week - timedelta(weeks=STATS_WEEKS - 1)
+    year_start = date(today.year, 1, 1)
+    since = datetime.combine(min(first_week, year_start), datetime.min.time(), zone)
+    rows = session.execute(
+        select(Ride.started_at, Ride.distance_m, Ride.moving_time_s, Ride.elevation_gain_m).where(
+            Ride.owner_id == owner_id, Ride.started_at >= since.astimezone(UTC)
+        )
+    )
+    weeks = {first_week + timedelta(weeks=n): Volume() for n in range(STATS_WEEKS)}
+    year = Volume()
+    for started_at, distance_m, moving_s, gain_m in rows:
+        if started_at is None:  # excluded by the query; this tells the type checker
+            continue
+        day = started_at.astimezone(zone).date()
+        week = day - timedelta(days=day.weekday())
+        if week in weeks:
+            weeks[week] = weeks[week].plus(distance_m, moving_s, gain_m)
+        if day.year == today.year:
+            year = year.plus(distance_m, moving_s, gain_m)
+    return RideStats(week=weeks[this_week], year=year, weeks=sorted(weeks.items()))
 
 
 def _may_view(ride: Ride, viewer_id: uuid.UUID | None) -> bool:
@@ -183,4 +258,3 @@ def _after_cursor(query: RideQuery, key: Any) -> Any:
     if query.descending:
         return or_(key < value, (key == value) & (Ride.id < ride_id))
     return or_(key > value, (key == value) & (Ride.id > ride_id))
-

@@ -67,6 +67,7 @@ def _import_entries(
     archive = read_archive_metadata(path)
     rider = _rider(session, upload, archive)
     done = repo.done_entries(session, upload.id)
+    session.commit()  # nothing may hold the database while the archive is read
     for entry in iter_activity_files(path, upload.filename):
         heartbeat()
         if entry.path in done or entry.status == EntryStatus.SKIPPED:
@@ -128,6 +129,7 @@ def _spooled(session: Session, upload_id: uuid.UUID) -> Iterator[Path]:
         with path.open("wb") as spool:
             for chunk in repo.iter_chunks(session, upload_id):
                 spool.write(chunk)
+        session.commit()
         yield path
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -29,22 +28,47 @@ class UploadView:
 def store_upload(
     session: Session, *, owner_id: uuid.UUID, filename: str, source: BinaryIO, max_bytes: int
 ) -> Upload:
-    """Save an uploaded file in chunks and queue it; TooLarge past max_bytes (nothing kept)."""
+    """Save an uploaded file chunk by chunk, then queue it.
+
+    Each chunk is its own short transaction, so a large upload never holds the database.
+    TooLarge past max_bytes, InvalidInput for an empty file; either way nothing is kept.
+    """
     upload = Upload(
-        id=uuid.uuid4(), owner_id=owner_id, filename=_clean_name(filename), status="queued"
+        id=uuid.uuid4(), owner_id=owner_id, filename=_clean_name(filename), status="receiving"
     )
     session.add(upload)
-    session.flush()
-    received = _write_chunks(
-        session, upload.id, 0, iter(lambda: source.read(CHUNK_BYTES), b""), limit=max_bytes
-    )
-    if received == 0:
+    session.commit()
+    try:
+        received = _store_chunks(session, upload.id, source, max_bytes)
+    except BaseException:  # a refusal or a dropped connection: drop what was stored
         session.rollback()
-        raise InvalidInput(f"the file {filename!r} is empty")
+        discard_upload(session, upload)
+        raise
     upload.size_bytes = upload.received_bytes = received
+    upload.status = "queued"
     enqueue(session, PROCESS_UPLOAD_JOB, {"upload_id": str(upload.id)})
     session.commit()
     return upload
+
+
+def _store_chunks(session: Session, upload_id: uuid.UUID, source: BinaryIO, limit: int) -> int:
+    received = 0
+    while chunk := source.read(CHUNK_BYTES):
+        if received + len(chunk) > limit:
+            raise TooLarge(f"expected at most {limit} bytes, got more; nothing was kept")
+        session.add(UploadChunk(upload_id=upload_id, offset=received, data=chunk))
+        session.commit()
+        received += len(chunk)
+    if received == 0:
+        raise InvalidInput("the file is empty")
+    return received
+
+
+def discard_upload(session: Session, upload: Upload) -> None:
+    """Delete an upload and its bytes."""
+    repo.delete_chunks(session, upload.id)
+    session.delete(upload)
+    session.commit()
 
 
 def create_resumable_upload(
@@ -106,31 +130,6 @@ def view_upload(session: Session, *, owner_id: uuid.UUID, upload_id: uuid.UUID) 
     """An upload and the per-file results so far."""
     upload = get_own_upload(session, owner_id=owner_id, upload_id=upload_id)
     return UploadView(upload, repo.upload_items(session, upload.id))
-
-
-def _write_chunks(
-    session: Session, upload_id: uuid.UUID, offset: int, parts: Iterable[bytes], *, limit: int
-) -> int:
-    buffer, written = bytearray(), 0
-    for part in parts:
-        buffer += part
-        if written + len(buffer) > limit:
-            session.rollback()
-            raise TooLarge(f"expected at most {limit} bytes, got more; nothing was kept")
-        while len(buffer) >= CHUNK_BYTES:
-            session.add(
-                UploadChunk(
-                    upload_id=upload_id, offset=offset + written, data=bytes(buffer[:CHUNK_BYTES])
-                )
-            )
-            session.flush()
-            written += CHUNK_BYTES
-            del buffer[:CHUNK_BYTES]
-    if buffer:
-        session.add(UploadChunk(upload_id=upload_id, offset=offset + written, data=bytes(buffer)))
-        session.flush()
-        written += len(buffer)
-    return written
 
 
 def _clean_name(filename: str) -> str:

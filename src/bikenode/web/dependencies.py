@@ -44,7 +44,9 @@ def get_principal(
     """The caller, from a valid bearer access token; 401 otherwise."""
     if credentials is None:
         raise NotAuthenticated("sign in first: send 'Authorization: Bearer <access token>'")
-    return authenticate(session, config, access_token=credentials.credentials)
+    principal = authenticate(session, config, access_token=credentials.credentials)
+    session.commit()  # end the read at once: a long request must not hold the database
+    return principal
 
 
 def get_current_user(principal: Annotated[Principal, Depends(get_principal)]) -> User:
@@ -59,7 +61,9 @@ def get_optional_user(
     """The caller if a bearer token is sent (it must then be valid), else None (anonymous)."""
     if credentials is None:
         return None
-    return authenticate(session, config, access_token=credentials.credentials).user
+    user = authenticate(session, config, access_token=credentials.credentials).user
+    session.commit()  # end the read at once: a long request must not hold the database
+    return user
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -1,0 +1,150 @@
+// The app shell: session start-up, navigation bar, and the router that draws each page.
+// Every page module exports render(main, context) that resolves once the page is usable,
+// and may return a cleanup function (stop timers, remove maps) run when the page is left.
+
+import { currentUser, isSignedIn, restoreSession, signOut } from "./api.js";
+import { errorBox, fill, h, navigate } from "./dom.js";
+import * as auth from "./auth.js";
+import * as dashboard from "./dashboard.js";
+import * as ride from "./ride.js";
+import * as rides from "./rides.js";
+import * as settings from "./settings.js";
+import { setPreferences } from "./units.js";
+import * as upload from "./upload.js";
+
+const ROUTES = [
+  { pattern: /^\/$/, name: "dashboard", page: dashboard, signedIn: true },
+  { pattern: /^\/signin$/, name: "signin", page: auth.signInPage, signedOut: true },
+  { pattern: /^\/signup$/, name: "signup", page: auth.signUpPage, signedOut: true },
+  { pattern: /^\/rides$/, name: "rides", page: rides, signedIn: true },
+  { pattern: /^\/rides\/([0-9a-fA-F-]{36})$/, name: "ride", page: ride },
+  { pattern: /^\/upload$/, name: "upload", page: upload, signedIn: true },
+  { pattern: /^\/settings$/, name: "settings", page: settings, signedIn: true },
+];
+const NAV = [
+  ["/", "Dashboard"],
+  ["/rides", "Rides"],
+  ["/upload", "Upload"],
+  ["/settings", "Settings"],
+];
+
+const main = document.getElementById("main");
+const nav = document.getElementById("nav");
+let cleanup = null;
+let generation = 0;
+
+const config = JSON.parse(document.querySelector('meta[name="bikenode-config"]').content);
+
+function drawNav(path) {
+  if (!isSignedIn()) {
+    const link = (href, label) => h("a", { href, "aria-current": path === href ? "page" : null }, label);
+    fill(nav, link("/signin", "Sign in"), link("/signup", "Sign up"));
+    return;
+  }
+  const current = (href) => (href === "/" ? path === "/" : path.startsWith(href));
+  fill(
+    nav,
+    NAV.map(([href, label]) => h("a", { href, "aria-current": current(href) ? "page" : null }, label)),
+    h("button", { type: "button", class: "link", onclick: onSignOut }, "Sign out"),
+  );
+}
+
+async function onSignOut() {
+  await signOut().catch(() => {});
+  navigate("/signin");
+}
+
+function markReady(name) {
+  document.documentElement.dataset.ready = name;
+  performance.mark(`bikenode:ready:${name}`);
+}
+
+async function show(location) {
+  const run = ++generation;
+  if (cleanup) cleanup();
+  cleanup = null;
+  delete document.documentElement.dataset.ready;
+  const url = new URL(location, window.location.origin);
+  const route = ROUTES.find((r) => r.pattern.test(url.pathname));
+  if (route?.signedIn && !isSignedIn()) {
+    const next = url.pathname === "/" ? "" : `?next=${encodeURIComponent(url.pathname + url.search)}`;
+    return go(`/signin${next}`, true);
+  }
+  if (route?.signedOut && isSignedIn()) return go("/", true);
+  setPreferences((await currentUser().catch(() => null)) || {});
+  drawNav(url.pathname);
+  if (!route) return notFound();
+  const params = url.pathname.match(route.pattern).slice(1);
+  try {
+    const result = await route.page.render(main, { params, query: url.searchParams, config });
+    if (run !== generation) {
+      if (typeof result === "function") result();
+      return;
+    }
+    cleanup = typeof result === "function" ? result : null;
+  } catch (error) {
+    if (run !== generation) return;
+    fill(main, h("h1", { tabindex: "-1" }, "Something went wrong"), errorBox(error));
+  }
+  focusHeading();
+  markReady(route.name);
+}
+
+function notFound() {
+  document.title = "Not found · BikeNode";
+  fill(
+    main,
+    h("h1", { tabindex: "-1" }, "Page not found"),
+    h("p", {}, h("a", { href: "/" }, "Go to the dashboard")),
+  );
+  markReady("not-found");
+}
+
+function focusHeading() {
+  if (main.contains(document.activeElement) && document.activeElement !== main) return;
+  const heading = main.querySelector("h1");
+  if (heading) {
+    heading.setAttribute("tabindex", "-1");
+    heading.focus({ preventScroll: true });
+  }
+}
+
+function go(path, replace = false) {
+  if (replace) history.replaceState(null, "", path);
+  else history.pushState(null, "", path);
+  window.scrollTo(0, 0);
+  return show(path);
+}
+
+function isAppLink(event, link) {
+  if (!link || event.defaultPrevented || event.button !== 0) return false;
+  if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return false;
+  if (link.target || link.hasAttribute("download") || link.origin !== window.location.origin) return false;
+  if (link.getAttribute("href").startsWith("#")) return false;
+  return !link.pathname.startsWith("/api/") && !link.pathname.startsWith("/static/");
+}
+
+document.addEventListener("click", (event) => {
+  const link = event.target.closest("a[href]");
+  if (!isAppLink(event, link)) return;
+  event.preventDefault();
+  go(link.pathname + link.search);
+});
+window.addEventListener("popstate", () => show(window.location.pathname + window.location.search));
+window.addEventListener("bikenode:navigate", (event) => go(event.detail.path, event.detail.replace));
+window.addEventListener("bikenode:signed-out", () => {
+  const here = window.location.pathname + window.location.search;
+  if (!here.startsWith("/signin")) go(`/signin?next=${encodeURIComponent(here)}`, true);
+});
+
+async function start() {
+  try {
+    await restoreSession();
+  } catch (error) {
+    fill(main, h("h1", {}, "BikeNode is not reachable"), errorBox(error));
+    return;
+  }
+  await show(window.location.pathname + window.location.search);
+}
+
+start();

@@ -1,0 +1,99 @@
+// Settings: name, units, timezone, FTP and maximum heart rate.
+
+import { api, currentUser, rememberUser } from "./api.js";
+import { busy, field, fill, h, showError } from "./dom.js";
+import { setPreferences } from "./units.js";
+
+function zones(current) {
+  const known = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
+  const all = [...new Set(["UTC", current, ...known])].sort();
+  return all.map((zone) => h("option", { value: zone, selected: zone === current }, zone));
+}
+
+function optionalInt(input) {
+  const text = input.value.trim();
+  return text === "" ? null : Number.parseInt(text, 10);
+}
+
+export async function render(main) {
+  document.title = "Settings · BikeNode";
+  const me = await currentUser();
+  const messages = h("div", { "aria-live": "polite" });
+  const unitChoice = (value, label) =>
+    h(
+      "label",
+      { class: "choice" },
+      h("input", { type: "radio", name: "units", value, checked: me.units === value }),
+      ` ${label}`,
+    );
+  const form = h(
+    "form",
+    { class: "card narrow" },
+    field(
+      "Your name",
+      h("input", { name: "display_name", required: true, maxlength: "100", value: me.display_name }),
+    ),
+    h(
+      "fieldset",
+      {},
+      h("legend", {}, "Units"),
+      unitChoice("metric", "Metric (km, m, km/h)"),
+      unitChoice("imperial", "Imperial (mi, ft, mph)"),
+    ),
+    field(
+      "Timezone",
+      h("select", { name: "timezone" }, zones(me.timezone)),
+      "Dates, weeks and years are counted in this timezone.",
+    ),
+    field(
+      "FTP (watts)",
+      h("input", {
+        name: "ftp_w",
+        type: "number",
+        min: "30",
+        max: "2500",
+        step: "1",
+        inputmode: "numeric",
+        value: me.ftp_w ?? "",
+      }),
+      "Functional threshold power: sets your power zones.",
+    ),
+    field(
+      "Maximum heart rate (bpm)",
+      h("input", {
+        name: "max_hr_bpm",
+        type: "number",
+        min: "100",
+        max: "250",
+        step: "1",
+        inputmode: "numeric",
+        value: me.max_hr_bpm ?? "",
+      }),
+      "Sets your heart-rate zones. Zones apply to rides imported from now on.",
+    ),
+    messages,
+    h("button", { type: "submit", class: "primary" }, "Save settings"),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const json = {
+      display_name: form.display_name.value.trim(),
+      units: form.units.value,
+      timezone: form.timezone.value,
+      ftp_w: optionalInt(form.ftp_w),
+      max_hr_bpm: optionalInt(form.max_hr_bpm),
+    };
+    const finish = busy(form);
+    try {
+      const saved = await api("/api/v1/me", { method: "PATCH", json });
+      rememberUser(saved);
+      setPreferences(saved);
+      fill(messages, h("p", { class: "success", role: "status" }, "Saved."));
+    } catch (error) {
+      showError(messages, error);
+    } finally {
+      finish();
+    }
+  });
+  fill(main, h("h1", {}, "Settings"), h("p", { class: "hint narrow" }, `Signed in as ${me.email}.`), form);
+}

@@ -1,0 +1,127 @@
+"""The web app's files: index.html on client routes, cacheable and compressed static files."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import re
+import uuid
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from bikenode.app import create_app
+from bikenode.config import Settings
+from bikenode.web.frontend import STATIC_DIR
+
+VENDOR = STATIC_DIR / "vendor"
+
+
+def _asset_urls(client: TestClient) -> list[str]:
+    page = client.get("/").text
+    return re.findall(r'(?:src|href)="(/static/[^"]+)"', page)
+
+
+def test_client_routes_answer_with_the_app_and_a_strict_content_security_policy(
+    client: TestClient,
+) -> None:
+    for path in (
+        "/",
+        "/signin",
+        "/signup",
+        "/rides",
+        f"/rides/{uuid.uuid4()}",
+        "/upload",
+        "/settings",
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["content-type"] == "text/html; charset=utf-8"
+        assert response.headers["cache-control"] == "no-cache"
+        assert '<main id="main"' in response.text
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+
+
+def test_every_asset_the_page_names_is_served_with_its_type(client: TestClient) -> None:
+    urls = _asset_urls(client)
+    assert any(url.endswith("/app/main.js") for url in urls)
+    types = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+    types[".svg"] = "image/svg+xml"
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response.headers["content-type"] == types[Path(url).suffix], url
+        assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_static_files_are_cached_for_a_year_under_the_current_build_only(
+    client: TestClient,
+) -> None:
+    main_js = next(url for url in _asset_urls(client) if url.endswith("/app/main.js"))
+    assert client.get(main_js).headers["cache-control"] == "public, max-age=31536000, immutable"
+    stale = re.sub(r"/static/[^/]+/", "/static/an-old-build/", main_js)
+    stale_response = client.get(stale)
+    assert stale_response.status_code == 200
+    assert stale_response.headers["cache-control"] == "no-cache"
+
+
+def test_text_files_are_gzipped_for_clients_that_accept_it(client: TestClient) -> None:
+    leaflet = next(url for url in _asset_urls(client) if url.endswith("leaflet.js"))
+    original = (VENDOR / "leaflet-1.9.4" / "leaflet.js").read_bytes()
+    zipped = client.get(leaflet, headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert zipped.headers["vary"] == "Accept-Encoding"
+    assert int(zipped.headers["content-length"]) < len(original) / 2
+    assert zipped.content == original  # decoded by the client
+    plain = client.get(leaflet, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert plain.content == original
+    refused = client.get(leaflet, headers={"Accept-Encoding": "gzip;q=0"})
+    assert "content-encoding" not in refused.headers
+
+
+def test_a_known_etag_gets_304_not_modified(client: TestClient) -> None:
+    css = next(url for url in _asset_urls(client) if url.endswith("/app/app.css"))
+    etag = client.get(css, headers={"Accept-Encoding": "gzip"}).headers["etag"]
+    again = client.get(css, headers={"If-None-Match": etag, "Accept-Encoding": "gzip"})
+    assert again.status_code == 304
+    assert again.content == b""
+    # The uncompressed file is another representation: another ETag, a full answer.
+    plain = client.get(css, headers={"If-None-Match": etag, "Accept-Encoding": "identity"})
+    assert plain.status_code == 200
+    assert plain.headers["etag"] != etag
+
+
+def test_unknown_static_files_and_api_paths_are_problem_documents(client: TestClient) -> None:
+    for path in ("/static/x/app/nope.js", "/static/x/../../config.py", "/api/v1/nothing-here"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_vendored_libraries_match_their_recorded_checksums() -> None:
+    lines = (VENDOR / "SHA256SUMS").read_text().splitlines()
+    assert len(lines) >= 4
+    for line in lines:
+        digest, name = line.split(maxsplit=1)
+        assert hashlib.sha256((VENDOR / name).read_bytes()).hexdigest() == digest, name
+    for library in ("leaflet-1.9.4", "uplot-1.6.32"):
+        assert (VENDOR / library / "LICENSE").is_file()
+
+
+def test_a_configured_tile_server_is_allowed_and_handed_to_the_page(
+    settings: Settings, engine: Engine
+) -> None:
+    tiles = "https://{s}.tile.example.org/{z}/{x}/{y}.png"
+    configured = settings.model_copy(update={"map_tile_url": tiles})
+    with TestClient(create_app(configured)) as tile_client:
+        response = tile_client.get("/")
+    assert (
+        "img-src 'self' data: blob: https://*.tile.example.org;"
+        in (response.headers["content-security-policy"])
+    )
+    assert html.escape(json.dumps(tiles)) in response.text
