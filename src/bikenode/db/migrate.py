@@ -26,15 +26,17 @@ def upgrade_to_head(engine: Engine) -> None:
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, "heads")  # each domain may add its own branch of migrations
 
 
 def head_revision() -> str | None:
-    """The newest migration the code knows."""
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    """The newest migrations the code knows (comma-separated if domains branch)."""
+    heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
+    return ",".join(sorted(heads)) or None
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The migration the database is at, or None for an empty database."""
+    """The migrations the database is at (comma-separated), or None for an empty database."""
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        heads = MigrationContext.configure(connection).get_current_heads()
+    return ",".join(sorted(heads)) or None
