@@ -99,3 +99,14 @@ def corpus() -> Path:
     if not CORPUS.is_dir():
         pytest.skip(f"the shared corpus is not at {CORPUS}")
     return CORPUS
+
+
+@pytest.fixture(autouse=True, scope="session")
+def data_key_ring() -> Iterator[None]:
+    """A key ring for code that seals health data outside an app (create_app installs its own)."""
+    import base64
+
+    from bikenode.encryption import KeyRing, install_key_ring
+
+    install_key_ring(KeyRing([("test-key", base64.b64decode(base64.b64encode(bytes(range(32)))))]))
+    yield

@@ -59,3 +59,51 @@ def upload_files(
         client.get(f"/api/v1/uploads/{u['id']}", headers=headers).json()
         for u in response.json()["uploads"]
     ]
+
+
+def totp_code(secret: str, *, step_offset: int = 0) -> str:
+    """The TOTP code of the current 30 s step (or one step before or after it)."""
+    import time
+
+    import pyotp
+
+    return pyotp.TOTP(secret).at(int(time.time()) + 30 * step_offset)
+
+
+def enable_mfa(
+    client: TestClient, headers: dict[str, str], password: str = STRONG_PASSWORD
+) -> tuple[str, list[str]]:
+    """Turn TOTP MFA on for the signed-in user; returns the secret and the recovery codes."""
+    started = client.post(
+        "/api/v1/me/mfa/totp", json={"current_password": password}, headers=headers
+    )
+    assert started.status_code == 200, started.text
+    secret: str = started.json()["secret"]
+    confirmed = client.post(
+        "/api/v1/me/mfa/totp/confirm", json={"code": totp_code(secret)}, headers=headers
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    codes: list[str] = confirmed.json()["recovery_codes"]
+    return secret, codes
+
+
+def admin_with_mfa(
+    client: TestClient, email: str = "admin@example.org"
+) -> tuple[dict[str, str], str]:
+    """An admin (created as the CLI does) with MFA on: the Authorization header and TOTP secret."""
+    from bikenode.accounts.service import register_user
+
+    app = client.app
+    with app.state.session_factory() as db:  # type: ignore[attr-defined]
+        register_user(
+            db,
+            app.state.accounts,  # type: ignore[attr-defined]
+            email=email,
+            password=STRONG_PASSWORD,
+            display_name="Admin",
+            role="admin",
+        )
+    tokens = login(client, email)
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    secret, _codes = enable_mfa(client, headers)
+    return headers, secret

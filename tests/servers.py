@@ -123,3 +123,99 @@ def _wait_for_port(port: int, timeout_s: float = 30) -> None:
             return
         time.sleep(0.1)
     raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout_s} s")
+
+
+@contextlib.contextmanager
+def redis_server() -> Iterator[str]:
+    """Start a throw-away redis-server on 127.0.0.1 (no persistence) and yield its URL."""
+    binary = shutil.which("redis-server")
+    if not binary:
+        raise RuntimeError("Redis is not installed: `apt-get install redis-server`")
+    root = Path(tempfile.mkdtemp(prefix="bikenode-redis-"))
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(root),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for_port(port)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+class RedisServer:
+    """A real redis-server on loopback with its data on disk (AOF), so a restart keeps it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is not installed: `apt-get install redis-server`")
+        self.process = subprocess.Popen(
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.root),
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--save",
+                "",
+                "--protected-mode",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _wait_for_port(self.port)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+            self.process = None
+
+    def restart(self, down_s: float = 0.5) -> None:
+        """Stop and start again on the same port and data (clients see a dropped connection)."""
+        self.stop()
+        time.sleep(down_s)
+        self.start()
+
+
+@contextlib.contextmanager
+def persistent_redis_server() -> Iterator[RedisServer]:
+    """Start a throw-away redis-server with AOF on 127.0.0.1 and yield it (with restart())."""
+    root = Path(tempfile.mkdtemp(prefix="bikenode-redis-"))
+    server = RedisServer(root)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)

@@ -9,12 +9,21 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
 from bikenode import __version__
-from bikenode.accounts.routes import router as accounts_router
 from bikenode.accounts.config import build_accounts_config
+from bikenode.accounts.mfa_routes import router as mfa_router
+from bikenode.accounts.routes import router as accounts_router
 from bikenode.accounts.web_routes import router as web_session_router
 from bikenode.config import Settings, load_settings
 from bikenode.db.engine import create_db_engine, make_session_factory
 from bikenode.db.queue import Worker
+from bikenode.encryption import install_key_ring, key_ring_from_settings
+from bikenode.governance.routes import router as governance_router
+from bikenode.governance.service import REENCRYPT_JOB
+from bikenode.governance.tasks import reencrypt_health_job
+from bikenode.live.routes import router as live_router
+from bikenode.live.ws import build_live_node
+from bikenode.live.ws import router as live_ws_router
+from bikenode.rides.privacy_routes import router as privacy_zones_router
 from bikenode.rides.routes import router as rides_router
 from bikenode.rides.stats_routes import router as ride_stats_router
 from bikenode.rides.tasks import process_upload_job
@@ -25,6 +34,7 @@ from bikenode.web.limits import BodySizeLimitMiddleware
 from bikenode.web.observability import Metrics, ObservabilityMiddleware
 from bikenode.web.observability import router as operations_router
 from bikenode.web.problems import install_problem_handlers
+from bikenode.web.security_headers import install_security_middleware
 
 
 @asynccontextmanager
@@ -32,7 +42,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Run the background worker while the app serves; release connections at the end."""
     if app.state.settings.run_worker:
         app.state.worker.start()
+    await app.state.live.start()
     yield
+    await app.state.live.stop()
     app.state.worker.stop()
     app.state.engine.dispose()
 
@@ -41,7 +53,10 @@ def make_worker(settings: Settings, session_factory: sessionmaker[Session]) -> W
     """The job worker with every domain's handlers."""
     return Worker(
         session_factory,
-        {PROCESS_UPLOAD_JOB: process_upload_job(session_factory)},
+        {
+            PROCESS_UPLOAD_JOB: process_upload_job(session_factory),
+            REENCRYPT_JOB: reencrypt_health_job(session_factory),
+        },
         lease_s=settings.job_lease_s,
     )
 
@@ -56,22 +71,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     engine = create_db_engine(settings.effective_database_url)
+    install_key_ring(key_ring_from_settings(settings))  # health data is sealed with these
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.accounts = build_accounts_config(settings)
     app.state.metrics = Metrics()
     app.state.worker = make_worker(settings, app.state.session_factory)
+    app.state.live = build_live_node(settings, app.state.session_factory, app.state.accounts)
     app.add_middleware(
         BodySizeLimitMiddleware, large_prefixes={"/api/v1/uploads": settings.max_upload_bytes}
     )
+    install_security_middleware(app, settings)  # rate limits, CORS, security headers
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
     install_problem_handlers(app)
     app.include_router(operations_router)
     app.include_router(accounts_router)
+    app.include_router(mfa_router)
     app.include_router(web_session_router)
     app.include_router(tus_router)
     app.include_router(ride_stats_router)  # before rides: /rides/stats is not a ride id
     app.include_router(rides_router)
+    app.include_router(privacy_zones_router)
+    app.include_router(governance_router)
+    app.include_router(live_router)
+    app.include_router(live_ws_router)
     app.include_router(frontend_router)
     return app

@@ -8,8 +8,10 @@ from typing import Annotated
 import typer
 
 from bikenode.accounts.commands import user_app
+from bikenode.audit.commands import audit_app
 from bikenode.config import load_settings
 from bikenode.db.commands import db_app
+from bikenode.governance.commands import gdpr_app, keys_app
 from bikenode.rides.commands import import_command
 
 app = typer.Typer(
@@ -20,6 +22,9 @@ app = typer.Typer(
 )
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
+app.add_typer(audit_app, name="audit")
+app.add_typer(gdpr_app, name="gdpr")
+app.add_typer(keys_app, name="keys")
 app.command("import")(import_command)
 
 DataDirOption = Annotated[

@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     redis_url: str = ""
     # Signs access tokens. Empty means: generated once and kept in data_dir/secret.key.
     secret_key: str = ""
+    # AES-256-GCM keys for health data, "keyid:base64key,..." (the first encrypts). Empty
+    # means: generated once and kept in data_dir/data.keys (see bikenode.encryption).
+    data_keys: str = ""
     jwt_issuer: str = "bikenode"
     jwt_audience: str = "bikenode-api"
     access_token_ttl_s: int = Field(default=15 * 60, ge=60, le=24 * 3600)
@@ -42,6 +45,27 @@ class Settings(BaseSettings):
     # means the track is drawn on a plain background (no request leaves the server's origin).
     map_tile_url: str = ""
     map_tile_attribution: str = ""
+    # Rate limits ("N/second|minute|hour|day"), per user (by tier) or per IP when anonymous.
+    rate_limit_enabled: bool = True
+    rate_limit_anonymous: str = "60/minute"
+    rate_limit_standard: str = "100/minute"
+    rate_limit_premium: str = "1000/minute"
+    # Stricter limits on top, per caller: sign-in (and its MFA step), registration (per IP),
+    # password change, upload creation.
+    rate_limit_login: str = "20/minute"
+    rate_limit_register: str = "10/minute"
+    rate_limit_password_change: str = "5/minute"  # noqa: S105 (a rate, not a password)
+    rate_limit_upload: str = "30/minute"
+    # Origins allowed to call the API from a browser, comma-separated (empty: same origin only).
+    cors_allow_origins: str = ""
+    # Live tracking: messages kept per channel for reconnecting clients, and input limits.
+    live_history_size: int = Field(default=10_000, ge=10)
+    live_max_frame_bytes: int = Field(default=64 * 1024, ge=1024)
+    live_max_points_per_batch: int = Field(default=100, ge=1)
+    live_batches_per_s: float = Field(default=5.0, gt=0)
+    live_batch_burst: int = Field(default=30, ge=1)
+    live_viewer_queue: int = Field(default=256, ge=1)
+    live_broker_retry_s: float = Field(default=15.0, gt=0)
     log_level: str = "INFO"
     log_json: bool = True
 

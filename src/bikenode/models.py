@@ -1,11 +1,43 @@
 """Imports every domain's tables so that migrations and tests see the whole schema."""
 
-from bikenode.accounts.models import RefreshToken, User
+from bikenode.accounts.models import (
+    LoginThrottle,
+    MfaFactor,
+    RatePlan,
+    RecoveryCode,
+    RefreshToken,
+    User,
+)
+from bikenode.audit.models import AuditEvent
 from bikenode.db.queue import Job
-from bikenode.rides.models import Ride, RideOriginal, RideStreams, Upload, UploadChunk, UploadItem
+from bikenode.governance.models import Erasure
+from bikenode.live.models import LiveBatch, LiveGroup, LiveGroupMember, LiveSession, LiveShare
+from bikenode.rides.models import (
+    PrivacyZone,
+    PublicRideView,
+    Ride,
+    RideOriginal,
+    RideStreams,
+    Upload,
+    UploadChunk,
+    UploadItem,
+)
 
 __all__ = [
+    "AuditEvent",
+    "Erasure",
     "Job",
+    "LiveBatch",
+    "LiveGroup",
+    "LiveGroupMember",
+    "LiveSession",
+    "LiveShare",
+    "LoginThrottle",
+    "MfaFactor",
+    "PrivacyZone",
+    "PublicRideView",
+    "RatePlan",
+    "RecoveryCode",
     "RefreshToken",
     "Ride",
     "RideOriginal",

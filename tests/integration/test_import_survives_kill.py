@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
@@ -16,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from tests.http import call_json
 from tests.servers import free_port
 from tests.synthetic import synthetic_archive
 
@@ -43,31 +42,11 @@ def _serve(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     )
 
 
-def _call(
-    base: str,
-    path: str,
-    *,
-    token: str | None = None,
-    body: Any = None,
-    data: bytes | None = None,
-    content_type: str = "application/json",
-) -> Any:
-    payload = json.dumps(body).encode() if body is not None else data
-    request = urllib.request.Request(
-        base + path, data=payload, method="POST" if payload is not None else "GET"
-    )
-    request.add_header("Content-Type", content_type)
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
-
-
 def _wait_ready(base: str, timeout_s: float = 60) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
-            if _call(base, "/readyz")["status"] == "ok":
+            if call_json(base, "/readyz")["status"] == "ok":
                 return
         except OSError:
             time.sleep(0.2)
@@ -100,11 +79,11 @@ def test_sigkill_mid_import_then_restart_imports_everything_once(
             "password": "survives a sigkill fine",
             "display_name": "K",
         }
-        _call(base, "/api/v1/auth/register", body=account)
+        call_json(base, "/api/v1/auth/register", body=account)
         credentials = {"email": account["email"], "password": account["password"]}
-        token = _call(base, "/api/v1/auth/login", body=credentials)["access_token"]
+        token = call_json(base, "/api/v1/auth/login", body=credentials)["access_token"]
         body, content_type = _multipart("archive.zip", synthetic_archive(RIDES, points=1500))
-        upload_id = _call(
+        upload_id = call_json(
             base, "/api/v1/uploads", token=token, data=body, content_type=content_type
         )["uploads"][0]["id"]
         seen = _wait_for_items(base, upload_id, token, at_least=10)
@@ -127,7 +106,7 @@ def test_sigkill_mid_import_then_restart_imports_everything_once(
 def _count_rides(base: str, token: str) -> int:
     count, cursor = 0, ""
     while True:
-        page = _call(base, f"/api/v1/rides?limit=200{cursor}", token=token)
+        page = call_json(base, f"/api/v1/rides?limit=200{cursor}", token=token)
         count += len(page["items"])
         if not page["next_cursor"]:
             return count
@@ -137,10 +116,10 @@ def _count_rides(base: str, token: str) -> int:
 def _wait_for_items(base: str, upload_id: str, token: str, *, at_least: int) -> int:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        upload = _call(base, f"/api/v1/uploads/{upload_id}", token=token)
+        upload = call_json(base, f"/api/v1/uploads/{upload_id}", token=token)
         if len(upload["items"]) >= at_least:
             return len(upload["items"])
-        time.sleep(0.05)
+        time.sleep(0.1)
     raise RuntimeError("the import did not start")
 
 
@@ -149,7 +128,7 @@ def _wait_for_status(
 ) -> dict[str, Any]:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        upload: dict[str, Any] = _call(base, f"/api/v1/uploads/{upload_id}", token=token)
+        upload: dict[str, Any] = call_json(base, f"/api/v1/uploads/{upload_id}", token=token)
         if upload["status"] == status:
             return upload
         time.sleep(0.3)

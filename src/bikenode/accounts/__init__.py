@@ -3,12 +3,16 @@
 Other domains use only what is exported here.
 """
 
+from bikenode.accounts.gdpr import confirm_password, erase_user, export_user_profile
 from bikenode.accounts.logic import ROLES
+from bikenode.accounts.mfa import has_mfa
 from bikenode.accounts.models import User
+from bikenode.accounts.rate_plans import RatePlanView, get_rate_plan
 from bikenode.accounts.service import (
     AccountsConfig,
     Principal,
     RiderProfile,
+    authenticate,
     find_user_id_by_email,
     get_rider_profile,
 )
@@ -17,8 +21,15 @@ __all__ = [
     "ROLES",
     "AccountsConfig",
     "Principal",
+    "RatePlanView",
     "RiderProfile",
     "User",
+    "authenticate",
+    "confirm_password",
+    "erase_user",
+    "export_user_profile",
     "find_user_id_by_email",
+    "get_rate_plan",
     "get_rider_profile",
+    "has_mfa",
 ]

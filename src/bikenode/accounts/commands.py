@@ -26,8 +26,8 @@ def create(
     data_dir: Annotated[Path | None, typer.Option(help="Data folder (SQLite default).")] = None,
 ) -> None:
     """Create a user (the database is upgraded first if needed)."""
-    from bikenode.accounts.service import register_user
     from bikenode.accounts.config import build_accounts_config
+    from bikenode.accounts.service import register_user
     from bikenode.db.engine import create_db_engine, make_session_factory
     from bikenode.db.migrate import upgrade_to_head
 

@@ -7,6 +7,7 @@ import secrets
 import unicodedata
 import uuid
 import zoneinfo
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,9 +39,15 @@ def normalise_password(password: str) -> str:
     return unicodedata.normalize("NFKC", password)
 
 
-def check_password_policy(password: str, *, has_mfa: bool = False) -> None:
-    """Raise PolicyError if the password is too short or too long; no composition rules."""
-    length = len(normalise_password(password))
+def check_password_policy(
+    password: str, *, has_mfa: bool = False, common: Collection[str] = frozenset()
+) -> None:
+    """Raise PolicyError if the password is too short, too long or common; no composition rules.
+
+    `common` holds known common and breached passwords, NFKC-normalised and lower-cased.
+    """
+    normalised = normalise_password(password)
+    length = len(normalised)
     minimum = MIN_PASSWORD_LENGTH_WITH_MFA if has_mfa else MIN_PASSWORD_LENGTH
     if length < minimum:
         raise PolicyError(
@@ -50,6 +57,10 @@ def check_password_policy(password: str, *, has_mfa: bool = False) -> None:
     if length > MAX_PASSWORD_LENGTH:
         raise PolicyError(
             f"password must be at most {MAX_PASSWORD_LENGTH} characters, got {length}"
+        )
+    if normalised.lower() in common:
+        raise PolicyError(
+            "this password is on a list of common or breached passwords; choose another"
         )
 
 
@@ -156,3 +167,42 @@ def _check_token_times(claims: dict[str, Any], now: datetime) -> None:
         raise TokenError("the access token has expired; refresh it")
     if iat > now.timestamp() + CLOCK_SKEW_S:
         raise TokenError("the access token was issued in the future")
+
+
+MFA_TOKEN_TTL = timedelta(minutes=5)
+
+
+def issue_mfa_token(settings: TokenSettings, *, user_id: uuid.UUID, now: datetime) -> str:
+    """A short-lived JWT saying "this user's password was right; the second factor is due"."""
+    claims: dict[str, Any] = {
+        "iss": settings.issuer,
+        "aud": settings.audience,
+        "sub": str(user_id),
+        "typ": "mfa",
+        "iat": int(now.timestamp()),
+        "exp": int((now + MFA_TOKEN_TTL).timestamp()),
+        "jti": uuid.uuid4().hex,
+    }
+    return jwt.encode(claims, settings.secret, algorithm=JWT_ALGORITHM)
+
+
+def verify_mfa_token(settings: TokenSettings, token: str, *, now: datetime) -> uuid.UUID:
+    """The user id in a valid second-step token; TokenError for anything else."""
+    try:
+        claims = jwt.decode(
+            token,
+            settings.secret,
+            algorithms=[JWT_ALGORITHM],
+            audience=settings.audience,
+            issuer=settings.issuer,
+            options={"require": ["exp", "iat", "sub"], "verify_exp": False, "verify_iat": False},
+        )
+    except jwt.InvalidTokenError as error:
+        raise TokenError(f"the sign-in token is not valid: {error}") from None
+    _check_token_times(claims, now)
+    if claims.get("typ") != "mfa":
+        raise TokenError("expected a second-step sign-in token, got another kind of token")
+    try:
+        return uuid.UUID(claims["sub"])
+    except (ValueError, TypeError):
+        raise TokenError("the sign-in token names no valid user") from None

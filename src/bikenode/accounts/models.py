@@ -43,3 +43,57 @@ class RefreshToken(Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class MfaFactor(Base):
+    """A user's TOTP secret; MFA is on once `confirmed_at` is set (a code was verified)."""
+
+    __tablename__ = "accounts_mfa_factors"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("accounts_users.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Base32 TOTP secret. TODO: encrypt with the sensitive-field keys once governance ships them.
+    secret: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    confirmed_at: Mapped[datetime | None]
+    # The newest time step whose code was accepted: a code is good once (RFC 6238, 5.2).
+    last_used_step: Mapped[int] = mapped_column(default=0)
+
+
+class RecoveryCode(Base):
+    """One single-use recovery code, stored as its SHA-256 (the code is 80 random bits)."""
+
+    __tablename__ = "accounts_recovery_codes"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("accounts_users.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    used_at: Mapped[datetime | None]
+
+
+class LoginThrottle(Base):
+    """Failed attempts for one key (an account, an IP, an account from an IP, a TOTP user)."""
+
+    __tablename__ = "accounts_login_throttles"
+
+    key: Mapped[str] = mapped_column(String(320), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime]
+
+
+class RatePlan(Base):
+    """A user's rate-limit tier and an admin's per-user override (requests per minute)."""
+
+    __tablename__ = "accounts_rate_plans"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("accounts_users.id", ondelete="CASCADE"), primary_key=True
+    )
+    tier: Mapped[str] = mapped_column(String(16), default="standard")
+    requests_per_minute: Mapped[int | None]
+    set_by: Mapped[uuid.UUID | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -5,10 +5,17 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from bikenode.accounts.models import RefreshToken, User
+from bikenode.accounts.models import (
+    LoginThrottle,
+    MfaFactor,
+    RatePlan,
+    RecoveryCode,
+    RefreshToken,
+    User,
+)
 
 
 def get_user(session: Session, user_id: uuid.UUID) -> User | None:
@@ -66,3 +73,76 @@ def is_session_active(session: Session, family_id: uuid.UUID, now: datetime) -> 
         .limit(1)
     ).first()
     return found is not None
+
+
+def get_mfa_factor(session: Session, user_id: uuid.UUID) -> MfaFactor | None:
+    return session.get(MfaFactor, user_id)
+
+
+def has_confirmed_mfa(session: Session, user_id: uuid.UUID) -> bool:
+    found = session.scalars(
+        select(MfaFactor.user_id).where(
+            MfaFactor.user_id == user_id, MfaFactor.confirmed_at.is_not(None)
+        )
+    ).first()
+    return found is not None
+
+
+def claim_totp_step(session: Session, user_id: uuid.UUID, step: int) -> bool:
+    """Record `step` as used; False if it (or a later one) was used first (atomic)."""
+    result = session.execute(
+        update(MfaFactor)
+        .where(MfaFactor.user_id == user_id, MfaFactor.last_used_step < step)
+        .values(last_used_step=step)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+
+def delete_mfa(session: Session, user_id: uuid.UUID) -> None:
+    session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
+    session.execute(delete(MfaFactor).where(MfaFactor.user_id == user_id))
+
+
+def replace_recovery_codes(session: Session, user_id: uuid.UUID, code_hashes: list[str]) -> None:
+    session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
+    session.add_all(RecoveryCode(user_id=user_id, code_hash=h) for h in code_hashes)
+
+
+def use_recovery_code(session: Session, user_id: uuid.UUID, code_hash: str, now: datetime) -> bool:
+    """Mark an unused recovery code used; False if there is none such (atomic)."""
+    result = session.execute(
+        update(RecoveryCode)
+        .where(
+            RecoveryCode.user_id == user_id,
+            RecoveryCode.code_hash == code_hash,
+            RecoveryCode.used_at.is_(None),
+        )
+        .values(used_at=now)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+
+def count_unused_recovery_codes(session: Session, user_id: uuid.UUID) -> int:
+    return len(
+        session.scalars(
+            select(RecoveryCode.id).where(
+                RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None)
+            )
+        ).all()
+    )
+
+
+def get_throttles(session: Session, keys: list[str]) -> list[LoginThrottle]:
+    return list(session.scalars(select(LoginThrottle).where(LoginThrottle.key.in_(keys))))
+
+
+def get_throttle(session: Session, key: str) -> LoginThrottle | None:
+    return session.get(LoginThrottle, key)
+
+
+def clear_throttles(session: Session, keys: list[str]) -> None:
+    session.execute(delete(LoginThrottle).where(LoginThrottle.key.in_(keys)))
+
+
+def get_rate_plan(session: Session, user_id: uuid.UUID) -> RatePlan | None:
+    return session.get(RatePlan, user_id)

@@ -6,9 +6,11 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
-from bikenode.accounts import service
+from bikenode.accounts import mfa, service
 from bikenode.accounts.schemas import (
     Login,
+    MfaLogin,
+    MfaRequired,
     PasswordChange,
     RefreshRequest,
     Register,
@@ -17,7 +19,13 @@ from bikenode.accounts.schemas import (
     UserPublic,
     UserUpdate,
 )
-from bikenode.web.dependencies import AccountsConfigDep, CurrentUser, PrincipalDep, SessionDep
+from bikenode.web.dependencies import (
+    AccountsConfigDep,
+    ClientIP,
+    CurrentUser,
+    PrincipalDep,
+    SessionDep,
+)
 from bikenode.web.strict_json import StrictJSONRoute
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"], route_class=StrictJSONRoute)
@@ -40,10 +48,28 @@ def register(body: Register, session: SessionDep, config: AccountsConfigDep) -> 
     return UserPublic.model_validate(user)
 
 
-@router.post("/auth/login", response_model=TokenPair)
-def login(body: Login, session: SessionDep, config: AccountsConfigDep) -> TokenPair:
-    """Sign in: an access token and a refresh token."""
-    return _pair(service.log_in(session, config, email=body.email, password=body.password))
+@router.post("/auth/login", response_model=TokenPair | MfaRequired)
+def login(
+    body: Login, session: SessionDep, config: AccountsConfigDep, client_ip: ClientIP
+) -> TokenPair | MfaRequired:
+    """Sign in: tokens, or (with MFA on) a token for the second step at /auth/login/mfa."""
+    result = service.log_in(
+        session, config, email=body.email, password=body.password, client_ip=client_ip
+    )
+    if isinstance(result, service.MfaChallenge):
+        return MfaRequired(mfa_token=result.mfa_token, expires_in=result.expires_in_s)
+    return _pair(result)
+
+
+@router.post("/auth/login/mfa", response_model=TokenPair)
+def login_mfa(
+    body: MfaLogin, session: SessionDep, config: AccountsConfigDep, client_ip: ClientIP
+) -> TokenPair:
+    """Second sign-in step: a TOTP code (once per 30 s step) or a recovery code (once)."""
+    tokens = mfa.complete_mfa_login(
+        session, config, mfa_token=body.mfa_token, code=body.code, client_ip=client_ip
+    )
+    return _pair(tokens)
 
 
 @router.post("/auth/refresh", response_model=TokenPair)

@@ -71,3 +71,60 @@ class UserPublic(BaseModel):
     ftp_w: int | None
     max_hr_bpm: int | None
     created_at: datetime
+
+
+class MfaRequired(BaseModel):
+    """The password was right; send a TOTP or recovery code to /auth/login/mfa next."""
+
+    mfa_required: Literal[True] = True
+    mfa_token: str = Field(description="a 5-minute token for the second step")
+    expires_in: int = Field(description="seconds until the second-step token expires")
+
+
+class MfaLogin(StrictModel):
+    mfa_token: str = Field(min_length=1, max_length=2048)
+    code: str = Field(
+        min_length=1, max_length=64, description="a 6-digit TOTP code or a recovery code"
+    )
+
+
+class PasswordConfirmation(StrictModel):
+    current_password: str = Field(max_length=1024)
+
+
+class MfaCode(StrictModel):
+    code: str = Field(min_length=1, max_length=64)
+
+
+class MfaDisable(StrictModel):
+    current_password: str = Field(max_length=1024)
+    code: str = Field(min_length=1, max_length=64)
+
+
+class TotpEnrolmentPublic(BaseModel):
+    secret: str = Field(description="base32; type it into the app if the QR code cannot be read")
+    otpauth_uri: str
+    qr_svg_url: str
+
+
+class RecoveryCodes(BaseModel):
+    recovery_codes: list[str] = Field(description="each works once; shown only now")
+
+
+class MfaStatus(BaseModel):
+    enabled: bool
+    pending_enrolment: bool
+    recovery_codes_left: int
+
+
+class RatePlanUpdate(StrictModel):
+    tier: Literal["standard", "premium"]
+    requests_per_minute: int | None = Field(
+        default=None, ge=1, le=1_000_000, description="an override replacing the tier's limit"
+    )
+
+
+class RatePlanPublic(BaseModel):
+    user_id: uuid.UUID
+    tier: Literal["standard", "premium"]
+    requests_per_minute: int | None

@@ -10,9 +10,11 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bikenode.accounts import logic, repo
+from bikenode.accounts import logic, repo, throttle, throttling
+from bikenode.accounts.common_passwords import common_passwords
 from bikenode.accounts.models import RefreshToken, User
 from bikenode.accounts.passwords import PasswordHashing
+from bikenode.audit import record_event
 from bikenode.db.base import utcnow
 from bikenode.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 
@@ -48,7 +50,7 @@ def register_user(
 ) -> User:
     """Create an account; Conflict if the e-mail is taken, InvalidInput if a rule is broken."""
     normalised = _checked(logic.normalise_email, email)
-    _checked(logic.check_password_policy, password)
+    _check_password(password, has_mfa=False)
     if repo.get_user_by_email(session, normalised) is not None:
         raise Conflict("an account with this e-mail address already exists")
     user = User(
@@ -66,22 +68,73 @@ def register_user(
     return user
 
 
-def log_in(session: Session, config: AccountsConfig, *, email: str, password: str) -> IssuedTokens:
-    """Tokens for a new session if the credentials match; NotAuthenticated otherwise."""
+@dataclass(frozen=True)
+class MfaChallenge:
+    """The password was right and the account has MFA: the second step is due."""
+
+    mfa_token: str
+    expires_in_s: int
+
+
+def log_in(
+    session: Session,
+    config: AccountsConfig,
+    *,
+    email: str,
+    password: str,
+    client_ip: str | None = None,
+) -> IssuedTokens | MfaChallenge:
+    """Tokens for a new session, or the MFA second step, if the credentials match.
+
+    NotAuthenticated for a wrong e-mail or password; TooManyRequests (with Retry-After) while
+    recent failures for this account or address delay the next attempt.
+    """
     try:
         normalised = logic.normalise_email(email)
     except logic.PolicyError:
         normalised = ""
+    now = utcnow()
+    rules = throttling.throttle_keys(
+        email=normalised or email.strip().lower()[:254], client_ip=client_ip
+    )
+    throttle.check_allowed(session, rules, now)
     user = repo.get_user_by_email(session, normalised) if normalised else None
     # Always verify (against a dummy hash when the user is unknown): equal timing.
     valid = config.hashing.verify(user.password_hash if user else None, password)
     if user is None or not valid:
+        throttle.record_failure(session, rules, now)
+        record_event(
+            session,
+            event_type="auth.login_failed",
+            subject_id=user.id if user else None,
+            client_ip=client_ip,
+            details={"reason": "unknown account" if user is None else "wrong password"},
+        )
+        session.commit()
         raise NotAuthenticated(BAD_CREDENTIALS)
+    throttle.record_success(session, [k for k in rules if not k.startswith("ip:")])
     if config.hashing.needs_rehash(user.password_hash):
         user.password_hash = config.hashing.hash(password)
-    tokens = _start_family(session, config, user_id=user.id, family_id=uuid.uuid4())
+    if repo.has_confirmed_mfa(session, user.id):
+        session.commit()
+        token = logic.issue_mfa_token(config.tokens, user_id=user.id, now=now)
+        return MfaChallenge(token, int(logic.MFA_TOKEN_TTL.total_seconds()))
+    tokens = start_session(session, config, user_id=user.id)
+    record_event(
+        session,
+        event_type="auth.login_succeeded",
+        actor_id=user.id,
+        subject_id=user.id,
+        client_ip=client_ip,
+        details={"second_factor": None},
+    )
     session.commit()
     return tokens
+
+
+def start_session(session: Session, config: AccountsConfig, *, user_id: uuid.UUID) -> IssuedTokens:
+    """Tokens for a new session (refresh-token family); the caller commits."""
+    return _start_family(session, config, user_id=user_id, family_id=uuid.uuid4())
 
 
 def refresh_tokens(session: Session, config: AccountsConfig, *, refresh_token: str) -> IssuedTokens:
@@ -92,6 +145,12 @@ def refresh_tokens(session: Session, config: AccountsConfig, *, refresh_token: s
         raise NotAuthenticated(BAD_REFRESH)
     if not repo.mark_refresh_token_used(session, stored.id, now):
         repo.revoke_family(session, stored.family_id, now)
+        record_event(
+            session,
+            event_type="auth.refresh_token_reused",
+            subject_id=stored.user_id,
+            details={"session_id": str(stored.family_id)},
+        )
         session.commit()
         raise NotAuthenticated(
             "this refresh token was already used, so the session has been ended to protect "
@@ -155,22 +214,34 @@ def change_password(
     """Replace the password after checking the current one; other sessions are ended."""
     if not config.hashing.verify(user.password_hash, current_password):
         raise PermissionDenied("the current password is not correct")
-    _checked(logic.check_password_policy, new_password)
+    _check_password(new_password, has_mfa=repo.has_confirmed_mfa(session, user.id))
     user.password_hash = config.hashing.hash(new_password)
     repo.revoke_user_sessions(session, user.id, utcnow(), keep=keep_session_id)
+    record_event(session, event_type="auth.password_changed", actor_id=user.id, subject_id=user.id)
     session.commit()
 
 
 def set_role(session: Session, *, actor: User, user_id: uuid.UUID, role: str) -> User:
-    """Change a user's role; only an admin may."""
+    """Change a user's role; only an admin with MFA on may."""
     if actor.role != "admin":
         raise PermissionDenied("only an admin can change roles")
+    if not repo.has_confirmed_mfa(session, actor.id):
+        raise PermissionDenied(
+            "admins must turn on two-factor sign-in first: POST /api/v1/me/mfa/totp"
+        )
     if role not in logic.ROLES:
         raise InvalidInput(f"expected one of {', '.join(logic.ROLES)}, got {role!r}")
     target = repo.get_user(session, user_id)
     if target is None:
         raise NotFound("no such user")
-    target.role = role
+    previous, target.role = target.role, role
+    record_event(
+        session,
+        event_type="accounts.role_changed",
+        actor_id=actor.id,
+        subject_id=target.id,
+        details={"from": previous, "to": role},
+    )
     session.commit()
     return target
 
@@ -191,6 +262,13 @@ def _start_family(
     )
     access = logic.issue_access_token(config.tokens, user_id=user_id, session_id=family_id, now=now)
     return IssuedTokens(access, refresh, int(config.tokens.ttl.total_seconds()))
+
+
+def _check_password(password: str, *, has_mfa: bool) -> None:
+    try:
+        logic.check_password_policy(password, has_mfa=has_mfa, common=common_passwords())
+    except logic.PolicyError as error:
+        raise InvalidInput(str(error)) from None
 
 
 def _checked(rule: Any, value: str) -> Any:

@@ -15,10 +15,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Cookie, Depends, Request, Response, status
 from pydantic import BaseModel, Field
 
-from bikenode.accounts import service
-from bikenode.accounts.schemas import Login
+from bikenode.accounts import mfa, service
+from bikenode.accounts.schemas import Login, MfaLogin, MfaRequired
 from bikenode.errors import NotAuthenticated, PermissionDenied
-from bikenode.web.dependencies import AccountsConfigDep, SessionDep
+from bikenode.web.dependencies import AccountsConfigDep, ClientIP, SessionDep
 from bikenode.web.problems import problem_response
 from bikenode.web.strict_json import StrictJSONRoute
 
@@ -80,16 +80,37 @@ def _forget(request: Request, response: Response) -> None:
     response.headers["Cache-Control"] = "no-store"
 
 
-@router.post("/login", response_model=AccessToken)
+@router.post("/login", response_model=AccessToken | MfaRequired)
 def web_login(
     body: Login,
     request: Request,
     response: Response,
     session: SessionDep,
     config: AccountsConfigDep,
+    client_ip: ClientIP,
+) -> AccessToken | MfaRequired:
+    """Sign in from the web app: an access token and the refresh cookie, or the MFA step."""
+    result = service.log_in(
+        session, config, email=body.email, password=body.password, client_ip=client_ip
+    )
+    if isinstance(result, service.MfaChallenge):
+        return MfaRequired(mfa_token=result.mfa_token, expires_in=result.expires_in_s)
+    return _answer(request, response, config, result)
+
+
+@router.post("/login/mfa", response_model=AccessToken)
+def web_login_mfa(
+    body: MfaLogin,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    config: AccountsConfigDep,
+    client_ip: ClientIP,
 ) -> AccessToken:
-    """Sign in from the web app: an access token, and the refresh token as a cookie."""
-    tokens = service.log_in(session, config, email=body.email, password=body.password)
+    """Second sign-in step from the web app: a TOTP or recovery code."""
+    tokens = mfa.complete_mfa_login(
+        session, config, mfa_token=body.mfa_token, code=body.code, client_ip=client_ip
+    )
     return _answer(request, response, config, tokens)
 
 

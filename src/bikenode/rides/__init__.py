@@ -1,1 +1,30 @@
-"""Rides: import, analyse, store and export GPX, FIT and TCX activities."""
+"""Rides: import, analyse, store and export GPX, FIT and TCX activities.
+
+Other domains use only what is exported here.
+"""
+
+from bikenode.rides.gdpr import ErasedRides, erase_user_data, iter_user_export
+from bikenode.rides.imports import EntryResult
+from bikenode.rides.logic.privacy import HiddenCircle, hidden_mask
+from bikenode.rides.privacy import hide_positions, privacy_circles
+from bikenode.rides.service import import_live_track
+from bikenode.rides.storage import (
+    ReencryptBatch,
+    health_key_counts,
+    reencrypt_health_batch,
+)
+
+__all__ = [
+    "EntryResult",
+    "ErasedRides",
+    "HiddenCircle",
+    "ReencryptBatch",
+    "erase_user_data",
+    "health_key_counts",
+    "hidden_mask",
+    "hide_positions",
+    "import_live_track",
+    "iter_user_export",
+    "privacy_circles",
+    "reencrypt_health_batch",
+]

@@ -58,11 +58,13 @@ def import_command(
     from bikenode.accounts import find_user_id_by_email
     from bikenode.db.engine import create_db_engine, make_session_factory
     from bikenode.db.migrate import upgrade_to_head
+    from bikenode.encryption import install_key_ring, key_ring_from_settings
     from bikenode.rides.tasks import process_upload
     from bikenode.rides.uploads import store_upload
 
     console = Console(stderr=True)
     settings = load_settings(data_dir=data_dir)
+    install_key_ring(key_ring_from_settings(settings))  # heart rate is stored encrypted
     engine = create_db_engine(settings.effective_database_url)
     upgrade_to_head(engine)
     sessions = make_session_factory(engine)

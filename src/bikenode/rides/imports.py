@@ -10,16 +10,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+import numpy as np
 from sqlalchemy.orm import Session
 
+from bikenode.encryption import current_key_ring
 from bikenode.rides import repo
 from bikenode.rides.formats import NotAnActivity, ParsedActivity, ParseError, parse_activity
 from bikenode.rides.logic.analytics import summarise
 from bikenode.rides.logic.cleaning import ImplausibleActivity, clean_activity
-from bikenode.rides.logic.codec import decode_streams, encode_streams
 from bikenode.rides.logic.duplicates import RideFootprint, footprint, is_same_activity
 from bikenode.rides.logic.naming import default_ride_name
 from bikenode.rides.models import Ride, RideOriginal, RideStreams, UploadItem
+from bikenode.rides.storage import load_streams, pack_streams
 
 # A ride recorded by two devices starts within this window of the other (then overlap decides).
 DUPLICATE_SEARCH_WINDOW = timedelta(hours=12)
@@ -84,7 +86,8 @@ def import_activity(
         return EntryResult("failed", empty)
     warnings = [*parsed.warnings, *notes]
     summary = summarise(cleaned, ftp_w=rider.ftp_w, max_hr_bpm=rider.max_hr_bpm)
-    encoded = encode_streams(cleaned.streams)
+    ride_id = uuid.uuid4()
+    packed = pack_streams(ride_id, cleaned.streams, current_key_ring())
     original_gz = gzip.compress(data, compresslevel=6, mtime=0)
 
     existing = repo.find_by_sha256(session, rider.owner_id, sha256)
@@ -99,8 +102,17 @@ def import_activity(
         return _duplicate_result(session, duplicate, cleaned, warnings)
     metadata = metadata_for(cleaned.started_at) if metadata_for else None
     ride = _new_ride(rider, cleaned, summary.to_dict(), metadata, sha256, warnings)
+    ride.id = ride_id
     session.add(ride)
-    session.add(RideStreams(ride_id=ride.id, data=encoded, point_count=cleaned.point_count))
+    session.add(
+        RideStreams(
+            ride_id=ride.id,
+            data=packed.data,
+            point_count=cleaned.point_count,
+            health_data=packed.health_data,
+            health_key_id=packed.health_key_id,
+        )
+    )
     session.add(RideOriginal(ride_id=ride.id, filename=filename[-500:], data_gz=original_gz))
     session.flush()
     return EntryResult("imported", ride_id=ride.id, warnings=warnings)
@@ -108,18 +120,17 @@ def import_activity(
 
 def _nothing_to_import(activity: ParsedActivity, notes: list[str]) -> str | None:
     """Why a cleaned activity holds nothing worth a ride, or None if it holds something."""
-    measured = [
-        k for k, v in activity.streams.items() if k != "time_s" and v.size and (v == v).any()
-    ]
-    if measured and activity.point_count >= 2:
-        return None
-    if activity.point_count == 0 and activity.device_distance_m:
-        return None  # a session's totals without samples still make a (manual-like) ride
-    cleaned = f" after cleaning ({'; '.join(notes)})" if notes else ""
-    return (
-        f"expected at least 2 points with positions or sensor values, got "
-        f"{activity.point_count} point(s) with {', '.join(measured) or 'no values'}{cleaned}"
-    )
+    cleaned = f" (cleaning: {'; '.join(notes)})" if notes else ""
+    if activity.point_count == 0:
+        totals = (activity.device_distance_m, activity.device_calories_kcal)
+        if activity.started_at and (any(t is not None for t in totals) or activity.laps):
+            return None  # a session's totals without samples still make a (short) ride
+        return f"expected records or session totals, got neither{cleaned}"
+    lat = activity.streams.get("lat_deg")
+    if activity.format == "gpx" and (lat is None or not np.isfinite(lat).any()):
+        # GPX points always carry coordinates; when none is valid, nothing is left.
+        return f"expected points with valid coordinates, got {activity.point_count} without{cleaned}"
+    return None
 
 
 def record_item(
@@ -176,8 +187,7 @@ def _stored_footprint(ride: Ride) -> RideFootprint:
 def _duplicate_result(
     session: Session, ride: Ride, activity: ParsedActivity, warnings: list[str]
 ) -> EntryResult:
-    stored = repo.get_streams(session, ride.id)
-    have = set(decode_streams(stored.data)) if stored else set()
+    have = set(load_streams(session, ride.id))
     new = [
         key
         for key, values in activity.streams.items()

@@ -58,6 +58,9 @@ class RideStreams(Base):
     )
     data: Mapped[bytes] = mapped_column(LargeBinary)
     point_count: Mapped[int]
+    # Health streams (heart rate), AES-256-GCM encrypted; see bikenode.rides.storage.
+    health_data: Mapped[bytes | None] = mapped_column(LargeBinary)
+    health_key_id: Mapped[str | None] = mapped_column(String(40), index=True)
 
 
 class RideOriginal(Base):
@@ -122,3 +125,46 @@ class UploadItem(Base):
     mergeable_streams: Mapped[list[str]] = mapped_column(JSON, default=list)
     warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
     data_gz: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class PrivacyZone(Base):
+    """A circle a rider hides (home, work), with the secret that shifts and widens its cut.
+
+    The secret (offset and extra radius) is drawn once and kept, so every ride is cut by the
+    same boundary and many rides cannot be averaged to find the centre.
+    """
+
+    __tablename__ = "rides_privacy_zones"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    owner_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    lat_deg: Mapped[float]
+    lon_deg: Mapped[float]
+    radius_m: Mapped[float]
+    offset_m: Mapped[float]
+    offset_bearing_deg: Mapped[float]
+    extra_radius_m: Mapped[float]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PublicRideView(Base):
+    """A ride's figures as others see them (cut by its owner's zones), cached.
+
+    Valid while `key` matches: a digest of the zones and of the ride's last change.
+    """
+
+    __tablename__ = "rides_public_views"
+
+    ride_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("rides.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime | None]
+    distance_m: Mapped[float | None]
+    moving_time_s: Mapped[float | None]
+    elapsed_time_s: Mapped[float | None]
+    elevation_gain_m: Mapped[float | None]
+    point_count: Mapped[int]
+    has_position: Mapped[bool]
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

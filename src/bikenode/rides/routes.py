@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections import Counter
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from fastapi import APIRouter, File, Query, Request, Response, UploadFile, status
 
@@ -13,6 +14,7 @@ from bikenode.errors import NotFound
 from bikenode.rides import service, uploads
 from bikenode.rides.formats.export import EXPORT_MEDIA_TYPES
 from bikenode.rides.models import Ride
+from bikenode.rides.privacy import RideFigures, figures_seen_by, streams_seen_by
 from bikenode.rides.schemas import (
     RideListItem,
     RidePage,
@@ -104,13 +106,32 @@ def list_rides(
     order: Literal["asc", "desc"] = "desc",
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
+    view: Annotated[
+        Literal["own", "public"],
+        Query(description="public: only your public rides, with the figures others see"),
+    ] = "own",
 ) -> RidePage:
     """Your rides, newest first by default, a page at a time."""
     query = service.RideQuery(
-        sport, started_after, started_before, q, sort, order == "desc", limit, cursor
+        sport,
+        started_after,
+        started_before,
+        q,
+        sort,
+        order == "desc",
+        limit,
+        cursor,
+        public_only=view == "public",
     )
     rides, next_cursor = service.list_rides(session, owner_id=user.id, query=query)
-    return RidePage(items=[RideListItem.model_validate(r) for r in rides], next_cursor=next_cursor)
+    viewer_id = None if view == "public" else user.id
+    items = [
+        _as_seen(
+            RideListItem.model_validate(r), figures_seen_by(session, ride=r, viewer_id=viewer_id)
+        )
+        for r in rides
+    ]
+    return RidePage(items=items, next_cursor=next_cursor)
 
 
 def _visible(session: SessionDep, ride_id: uuid.UUID, viewer: OptionalUser) -> Ride:
@@ -119,10 +140,22 @@ def _visible(session: SessionDep, ride_id: uuid.UUID, viewer: OptionalUser) -> R
     )
 
 
+SchemaT = TypeVar("SchemaT", RideListItem, RidePublic)
+
+
+def _as_seen(item: SchemaT, figures: RideFigures) -> SchemaT:
+    """The schema with the figures this viewer sees (cut by privacy zones for others)."""
+    fields = type(item).model_fields
+    changes = {k: v for k, v in dataclasses.asdict(figures).items() if k in fields}
+    return item.model_copy(update=changes)
+
+
 @router.get("/rides/{ride_id}", response_model=RidePublic)
 def read_ride(ride_id: uuid.UUID, session: SessionDep, viewer: OptionalUser) -> RidePublic:
     """A ride with its analytics."""
-    return RidePublic.model_validate(_visible(session, ride_id, viewer))
+    ride = _visible(session, ride_id, viewer)
+    figures = figures_seen_by(session, ride=ride, viewer_id=viewer.id if viewer else None)
+    return _as_seen(RidePublic.model_validate(ride), figures)
 
 
 @router.get("/rides/{ride_id}/streams", response_model=StreamsPublic)
@@ -135,11 +168,12 @@ def read_streams(
 ) -> StreamsPublic:
     """A ride's streams, downsampled to about `resolution` points if asked."""
     ride = _visible(session, ride_id, viewer)
-    streams = service.ride_streams(session, ride=ride)
+    streams = streams_seen_by(session, ride=ride, viewer_id=viewer.id if viewer else None)
     wanted = [k.strip() for k in keys.split(",") if k.strip()] if keys else None
     shown = service.streams_for_display(streams, keys=wanted, resolution=resolution)
     returned = len(next(iter(shown.values()))) if shown else 0
-    return StreamsPublic(point_count=ride.point_count, returned_points=returned, streams=shown)
+    total = len(next(iter(streams.values()))) if streams else ride.point_count
+    return StreamsPublic(point_count=total, returned_points=returned, streams=shown)
 
 
 @router.patch("/rides/{ride_id}", response_model=RidePublic)
@@ -170,7 +204,9 @@ def export_ride(
 ) -> Response:
     """The ride as a GPX, TCX or FIT file."""
     ride = _visible(session, ride_id, viewer)
-    data = service.export_ride(session, ride=ride, fmt=format)
+    data = service.export_ride(
+        session, ride=ride, fmt=format, viewer_id=viewer.id if viewer else None
+    )
     filename = (
         f"{ride.started_at:%Y-%m-%d}-{ride.id.hex[:8]}.{format}"
         if ride.started_at

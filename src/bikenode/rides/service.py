@@ -12,14 +12,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from bikenode.accounts import get_rider_profile
 from bikenode.errors import InvalidInput, NotFound
 from bikenode.rides import repo
 from bikenode.rides.formats import STREAM_KEYS, parse_activity
 from bikenode.rides.formats.activity import FloatArray, ParsedActivity
-from bikenode.rides.formats.export import export_activity
+from bikenode.rides.formats.export import ExportError, export_activity
+from bikenode.rides.imports import EntryResult, RiderContext, import_activity
 from bikenode.rides.logic.analytics import summarise
 from bikenode.rides.logic.cleaning import clean_activity
-from bikenode.rides.logic.codec import decode_streams, encode_streams
 from bikenode.rides.logic.display import (
     BadCursor,
     decode_cursor,
@@ -29,6 +30,8 @@ from bikenode.rides.logic.display import (
 )
 from bikenode.rides.logic.merge import merge_streams
 from bikenode.rides.models import Ride, UploadItem
+from bikenode.rides.privacy import figures_seen_by, streams_seen_by
+from bikenode.rides.storage import load_streams, store_streams
 
 # Decimal places per stream in API answers: 1e-7 degree is about a centimetre.
 STREAM_DECIMALS = {"time_s": 3, "lat_deg": 7, "lon_deg": 7}
@@ -52,6 +55,7 @@ class RideQuery:
     descending: bool = True
     limit: int = 20
     cursor: str | None = None
+    public_only: bool = False  # only the rides others may see
 
 
 def get_visible_ride(session: Session, *, ride_id: uuid.UUID, viewer_id: uuid.UUID | None) -> Ride:
@@ -83,6 +87,8 @@ def list_rides(
         started_before=query.started_before,
         name_contains=query.name_contains,
     )
+    if query.public_only:
+        statement = statement.where(Ride.visibility == "public")
     if query.cursor:
         statement = statement.where(_after_cursor(query, key))
     order = (key.desc(), Ride.id.desc()) if query.descending else (key.asc(), Ride.id.asc())
@@ -110,9 +116,8 @@ def delete_ride(session: Session, *, ride: Ride) -> None:
 
 
 def ride_streams(session: Session, *, ride: Ride) -> dict[str, FloatArray]:
-    """The ride's stored streams, decoded."""
-    stored = repo.get_streams(session, ride.id)
-    return decode_streams(stored.data) if stored else {}
+    """The ride's stored streams, decoded (health streams decrypted)."""
+    return load_streams(session, ride.id)
 
 
 def streams_for_display(
@@ -131,16 +136,21 @@ def streams_for_display(
     }
 
 
-def export_ride(session: Session, *, ride: Ride, fmt: str) -> bytes:
-    """The ride as a GPX, TCX or FIT file."""
-    return export_activity(
-        ride_streams(session, ride=ride),
-        fmt=fmt,  # type: ignore[arg-type]
-        name=ride.name,
-        description=ride.description,
-        sport=ride.sport,
-        started_at=ride.started_at,
-    )
+def export_ride(session: Session, *, ride: Ride, fmt: str, viewer_id: uuid.UUID | None) -> bytes:
+    """The ride as a GPX, TCX or FIT file, cut by the owner's privacy zones for others."""
+    streams = streams_seen_by(session, ride=ride, viewer_id=viewer_id)
+    figures = figures_seen_by(session, ride=ride, viewer_id=viewer_id)
+    try:
+        return export_activity(
+            streams,
+            fmt=fmt,  # type: ignore[arg-type]
+            name=ride.name,
+            description=ride.description,
+            sport=ride.sport,
+            started_at=figures.started_at,
+        )
+    except ExportError as error:
+        raise InvalidInput(str(error)) from None
 
 
 def merge_duplicate(
@@ -163,7 +173,7 @@ def merge_duplicate(
     stored = repo.get_streams(session, ride.id)
     if stored is None:
         raise NotFound("the ride has no stored streams")
-    stored.data = encode_streams(merged)
+    store_streams(session, ride.id, merged, stored.point_count)
     summary = summarise(
         ParsedActivity(format=ride.source_format, streams=merged),
         ftp_w=ftp_w,
@@ -210,22 +220,25 @@ class RideStats:
     weeks: list[tuple[date, Volume]]
 
 
-def ride_stats(session: Session, *, owner_id: uuid.UUID, timezone: str, now: datetime) -> RideStats:
-    """The rider's volume this week and year and per week, in calendar weeks of their zone."""
+def ride_stats(
+    session: Session, *, owner_id: uuid.UUID, timezone: str, now: datetime, public: bool = False
+) -> RideStats:
+    """The rider's volume this week and year and per week, in calendar weeks of their zone.
+
+    With public, only the rides others may see count, with the figures others see (cut by
+    the rider's privacy zones).
+    """
     zone = ZoneInfo(timezone)
     today = now.astimezone(zone).date()
     this_week = today - timedelta(days=today.weekday())
     first_week = this_week - timedelta(weeks=STATS_WEEKS - 1)
     year_start = date(today.year, 1, 1)
     since = datetime.combine(min(first_week, year_start), datetime.min.time(), zone)
-    rows = session.execute(
-        select(Ride.started_at, Ride.distance_m, Ride.moving_time_s, Ride.elevation_gain_m).where(
-            Ride.owner_id == owner_id, Ride.started_at >= since.astimezone(UTC)
-        )
-    )
     weeks = {first_week + timedelta(weeks=n): Volume() for n in range(STATS_WEEKS)}
     year = Volume()
-    for started_at, distance_m, moving_s, gain_m in rows:
+    for started_at, distance_m, moving_s, gain_m in _volume_rows(
+        session, owner_id, since.astimezone(UTC), public=public
+    ):
         if started_at is None:  # excluded by the query; this tells the type checker
             continue
         day = started_at.astimezone(zone).date()
@@ -235,6 +248,28 @@ def ride_stats(session: Session, *, owner_id: uuid.UUID, timezone: str, now: dat
         if day.year == today.year:
             year = year.plus(distance_m, moving_s, gain_m)
     return RideStats(week=weeks[this_week], year=year, weeks=sorted(weeks.items()))
+
+
+VolumeRow = tuple[datetime | None, float | None, float | None, float | None]
+
+
+def _volume_rows(
+    session: Session, owner_id: uuid.UUID, since: datetime, *, public: bool
+) -> list[VolumeRow]:
+    if not public:
+        rows = session.execute(
+            select(
+                Ride.started_at, Ride.distance_m, Ride.moving_time_s, Ride.elevation_gain_m
+            ).where(Ride.owner_id == owner_id, Ride.started_at >= since)
+        )
+        return [tuple(row) for row in rows]  # type: ignore[misc]
+    rides = session.scalars(
+        select(Ride).where(
+            Ride.owner_id == owner_id, Ride.started_at >= since, Ride.visibility == "public"
+        )
+    ).all()
+    seen = [figures_seen_by(session, ride=ride, viewer_id=None) for ride in rides]
+    return [(f.started_at, f.distance_m, f.moving_time_s, f.elevation_gain_m) for f in seen]
 
 
 def _may_view(ride: Ride, viewer_id: uuid.UUID | None) -> bool:
@@ -258,3 +293,38 @@ def _after_cursor(query: RideQuery, key: Any) -> Any:
     if query.descending:
         return or_(key < value, (key == value) & (Ride.id < ride_id))
     return or_(key > value, (key == value) & (Ride.id > ride_id))
+
+
+def import_live_track(
+    session: Session,
+    *,
+    owner_id: uuid.UUID,
+    streams: dict[str, FloatArray],
+    name: str | None = None,
+    visibility: str = "private",
+    now: datetime | None = None,
+) -> EntryResult:
+    """Store a live session's streams as a ride with full analytics (flushed, not committed).
+
+    The streams go through the same path as an uploaded file (written as FIT, then parsed,
+    cleaned, analysed and de-duplicated), so a live ride and its head unit's file are one ride.
+    """
+    try:
+        data = export_activity(streams, fmt="fit", name=name, sport="cycling")
+    except ExportError as error:
+        return EntryResult("failed", str(error))
+    profile = get_rider_profile(session, owner_id)
+    rider = RiderContext(
+        owner_id=owner_id,
+        ftp_w=profile.ftp_w if profile else None,
+        max_hr_bpm=profile.max_hr_bpm if profile else None,
+        timezone=profile.timezone if profile else "UTC",
+        visibility=visibility,
+        source="live",
+    )
+    result = import_activity(session, rider=rider, filename="live.fit", data=data, now=now)
+    if result.ride_id is not None and name:
+        ride = session.get(Ride, result.ride_id)
+        if ride is not None:
+            ride.name = name[:200]
+    return result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
@@ -42,9 +43,13 @@ def _volume(volume: service.Volume) -> VolumePublic:
 
 
 @router.get("/rides/stats", response_model=RideStatsPublic)
-def read_ride_stats(user: CurrentUser, session: SessionDep) -> RideStatsPublic:
+def read_ride_stats(
+    user: CurrentUser, session: SessionDep, view: Literal["own", "public"] = "own"
+) -> RideStatsPublic:
     """Your riding volume this week, this year and per week over the last year."""
-    stats = service.ride_stats(session, owner_id=user.id, timezone=user.timezone, now=utcnow())
+    stats = service.ride_stats(
+        session, owner_id=user.id, timezone=user.timezone, now=utcnow(), public=view == "public"
+    )
     return RideStatsPublic(
         timezone=user.timezone,
         this_week=_volume(stats.week),

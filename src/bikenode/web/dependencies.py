@@ -69,3 +69,11 @@ def get_optional_user(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 OptionalUser = Annotated[User | None, Depends(get_optional_user)]
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def get_client_ip(request: Request) -> str | None:
+    """The client's address (behind a proxy, uvicorn's --forwarded-allow-ips sets it)."""
+    return request.client.host if request.client else None
+
+
+ClientIP = Annotated[str | None, Depends(get_client_ip)]

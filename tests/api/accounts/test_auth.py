@@ -148,7 +148,7 @@ def test_me_rejects_expired_forged_alg_none_and_wrong_audience_tokens(client: Te
         "forged": jwt.encode(
             _claims_of(minted), "another-secret-of-sufficient-length-000", "HS256"
         ),
-        "alg none": jwt.encode(_claims_of(minted), None, algorithm="none"),
+        "alg none": jwt.encode(_claims_of(minted), None, algorithm="none"),  # type: ignore[arg-type]
         "refresh type": _token(user_id, session_id, typ="refresh"),
         "garbage": "not.a.token",
     }

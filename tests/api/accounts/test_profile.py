@@ -4,7 +4,7 @@ import uuid
 
 from fastapi.testclient import TestClient
 
-from tests.factories import signed_in
+from tests.factories import enable_mfa, signed_in
 
 
 def test_patch_me_changes_preferences(client: TestClient) -> None:
@@ -50,6 +50,13 @@ def test_only_an_admin_can_change_roles(client: TestClient, session: object) -> 
     )
     assert denied.status_code == 403
     admin_headers = _admin_headers(client)
+    # An admin must turn MFA on before using admin routes.
+    no_mfa = client.put(
+        f"/api/v1/users/{target['id']}/role", json={"role": "mechanic"}, headers=admin_headers
+    )
+    assert no_mfa.status_code == 403
+    assert "two-factor" in no_mfa.json()["detail"]
+    enable_mfa(client, admin_headers, "the admin passphrase is long")
     allowed = client.put(
         f"/api/v1/users/{target['id']}/role", json={"role": "mechanic"}, headers=admin_headers
     )

@@ -2,44 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 import time
-import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Engine
 
+from tests.http import call_json
 from tests.servers import free_port
 from tests.synthetic import synthetic_archive, synthetic_gpx
 
 UPLOADS = 8
-
-
-def _call(
-    base: str,
-    path: str,
-    *,
-    body: Any = None,
-    data: bytes | None = None,
-    content_type: str = "application/json",
-    token: str | None = None,
-) -> Any:
-    payload = json.dumps(body).encode() if body is not None else data
-    request = urllib.request.Request(
-        base + path, data=payload, method="POST" if payload is not None else "GET"
-    )
-    request.add_header("Content-Type", content_type)
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.loads(response.read())
 
 
 def _multipart(name: str, data: bytes) -> tuple[bytes, str]:
@@ -72,15 +50,15 @@ def test_concurrent_uploads_during_an_import_all_succeed(
         deadline = time.monotonic() + 60
         while True:
             try:
-                _call(base, "/readyz")
+                call_json(base, "/readyz")
                 break
             except OSError:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
         account = {"email": "many@example.org", "password": "many uploads at once"}
-        _call(base, "/api/v1/auth/register", body=account | {"display_name": "M"})
-        token = _call(base, "/api/v1/auth/login", body=account)["access_token"]
+        call_json(base, "/api/v1/auth/register", body=account | {"display_name": "M"})
+        token = call_json(base, "/api/v1/auth/login", body=account)["access_token"]
         # A large archive keeps the worker busy while the small uploads arrive.
         big, big_type = _multipart("big.zip", synthetic_archive(60, points=1500))
         first = datetime(2020, 1, 1, 7, tzinfo=UTC)
@@ -90,7 +68,9 @@ def test_concurrent_uploads_during_an_import_all_succeed(
         ]
 
         def send(part: tuple[bytes, str]) -> str:
-            answer = _call(base, "/api/v1/uploads", data=part[0], content_type=part[1], token=token)
+            answer = call_json(
+                base, "/api/v1/uploads", data=part[0], content_type=part[1], token=token
+            )
             return str(answer["uploads"][0]["id"])
 
         with ThreadPoolExecutor(max_workers=UPLOADS + 1) as pool:
@@ -99,11 +79,11 @@ def test_concurrent_uploads_during_an_import_all_succeed(
         pending = set(ids)
         while pending and time.monotonic() < deadline:
             for upload_id in list(pending):
-                if _call(base, f"/api/v1/uploads/{upload_id}", token=token)["status"] == "done":
+                if call_json(base, f"/api/v1/uploads/{upload_id}", token=token)["status"] == "done":
                     pending.discard(upload_id)
             time.sleep(0.2)
         assert not pending
-        page = _call(base, "/api/v1/rides?limit=200", token=token)
+        page = call_json(base, "/api/v1/rides?limit=200", token=token)
         assert len(page["items"]) == 60 + UPLOADS
     finally:
         server.terminate()

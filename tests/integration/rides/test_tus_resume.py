@@ -2,34 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 from tusclient import client as tus
 
+from tests.http import call_json
 from tests.servers import free_port
 from tests.synthetic import synthetic_archive
 
 CHUNK = 64 * 1024
-
-
-def _call(base: str, path: str, body: Any = None, token: str | None = None) -> Any:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(base + path, data=data, method="POST" if data else "GET")
-    request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
 
 
 @pytest.fixture
@@ -49,7 +37,7 @@ def server(tmp_path: Path, database_url: str, engine: Engine) -> Iterator[str]:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                _call(base, "/readyz")
+                call_json(base, "/readyz")
                 break
             except OSError:
                 time.sleep(0.2)
@@ -61,8 +49,8 @@ def server(tmp_path: Path, database_url: str, engine: Engine) -> Iterator[str]:
 
 def test_tuspy_upload_resumes_after_an_interruption(server: str, tmp_path: Path) -> None:
     account = {"email": "tus@example.org", "password": "resumable uploads rock"}
-    _call(server, "/api/v1/auth/register", account | {"display_name": "T"})
-    token = _call(server, "/api/v1/auth/login", account)["access_token"]
+    call_json(server, "/api/v1/auth/register", body=account | {"display_name": "T"})
+    token = call_json(server, "/api/v1/auth/login", body=account)["access_token"]
     archive = tmp_path / "rides.zip"
     archive.write_bytes(synthetic_archive(12, points=2000))
     assert archive.stat().st_size > 3 * CHUNK
@@ -76,7 +64,7 @@ def test_tuspy_upload_resumes_after_an_interruption(server: str, tmp_path: Path)
         first.upload(stop_at=2 * CHUNK)  # then the "connection drops": this uploader is gone
     assert first.url is not None
     upload_id = first.url.rstrip("/").rsplit("/", 1)[-1]
-    partial = _call(server, f"/api/v1/uploads/{upload_id}", token=token)
+    partial = call_json(server, f"/api/v1/uploads/{upload_id}", token=token)
     assert partial["status"] == "receiving"
     assert partial["received_bytes"] == 2 * CHUNK
 
@@ -89,6 +77,6 @@ def test_tuspy_upload_resumes_after_an_interruption(server: str, tmp_path: Path)
     upload = partial
     while time.monotonic() < deadline and upload["status"] != "done":
         time.sleep(0.2)
-        upload = _call(server, f"/api/v1/uploads/{upload_id}", token=token)
+        upload = call_json(server, f"/api/v1/uploads/{upload_id}", token=token)
     assert upload["status"] == "done"
     assert upload["counts"] == {"imported": 12}

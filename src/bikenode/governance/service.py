@@ -1,0 +1,138 @@
+"""GDPR use cases: export all of a user's data as a zip, erase it for good; key rotation."""
+
+from __future__ import annotations
+
+import json
+import uuid
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime
+from typing import IO
+
+from sqlalchemy.orm import Session
+
+from bikenode import accounts, rides
+from bikenode.audit import list_events, record_event
+from bikenode.db.base import utcnow
+from bikenode.db.queue import enqueue
+from bikenode.governance.models import Erasure
+
+REENCRYPT_JOB = "governance.reencrypt_health"
+MAX_EXPORTED_EVENTS = 100_000
+EXPORT_README = """\
+Your BikeNode data, as of {exported_at}.
+
+profile.json          your account: e-mail, name, preferences, sessions
+rides/<id>.json       each ride: its details, summary and every stream (time, position,
+                      elevation, heart rate, power...), one array per stream, null = missing
+originals/<id>/<name> the file each ride was imported from, as you uploaded it
+uploads.json          your uploads and what became of each file
+privacy_zones.json    the places you hide from others
+security_events.json  sign-ins, password and MFA changes, exports: the audit log about you
+
+Units are in the field names: _m metres, _s seconds, _deg degrees, _bpm beats per minute,
+_w watts. Times are ISO 8601 in UTC; time_s streams are seconds since 1970-01-01 UTC.
+"""
+
+
+def export_user_data(
+    session: Session,
+    *,
+    user_id: uuid.UUID,
+    out: IO[bytes],
+    actor_id: uuid.UUID | None,
+    client_ip: str | None = None,
+) -> int:
+    """Write a zip of everything stored about the user to `out`; return the file count.
+
+    The export is audited (who asked, for whom); NotFound if there is no such user.
+    """
+    profile = accounts.export_user_profile(session, user_id)
+    count = 0
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("README.txt", EXPORT_README.format(exported_at=utcnow().isoformat()))
+        archive.writestr("profile.json", json.dumps(profile, ensure_ascii=False, indent=1))
+        archive.writestr("security_events.json", _security_events(session, user_id))
+        for path, data in rides.iter_user_export(session, user_id):
+            archive.writestr(path, data)
+            count += 1
+    session.rollback()  # the export read in one transaction; the audit entry gets its own
+    record_event(
+        session,
+        event_type="governance.data_exported",
+        actor_id=actor_id,
+        subject_id=user_id,
+        client_ip=client_ip,
+        details={"files": count + 3},
+    )
+    session.commit()
+    return count + 3
+
+
+def _security_events(session: Session, user_id: uuid.UUID) -> str:
+    events = list_events(session, subject_id=user_id, limit=MAX_EXPORTED_EVENTS)
+    return json.dumps(
+        [
+            {
+                "occurred_at": event.occurred_at.isoformat(),
+                "event_type": event.event_type,
+                "by_you": event.actor_id == user_id,
+                "client_ip": event.client_ip,
+                "details": event.details,
+            }
+            for event in events
+        ],
+        ensure_ascii=False,
+        indent=1,
+    )
+
+
+@dataclass(frozen=True)
+class ErasureReport:
+    """What an erasure removed."""
+
+    user_id: uuid.UUID
+    rides: int
+    distance_m: float
+    erased_at: datetime
+
+
+def erase_user(
+    session: Session,
+    *,
+    user_id: uuid.UUID,
+    actor_id: uuid.UUID | None,
+    client_ip: str | None = None,
+) -> ErasureReport:
+    """Delete the user and all their data in one transaction, keeping anonymous totals.
+
+    What stays: an audit entry (the user's id, who asked, when; no e-mail or name) and one
+    row of totals with no link to the person. NotFound if there is no such user.
+    """
+    erased_rides = rides.erase_user_data(session, user_id)
+    accounts.erase_user(session, user_id)
+    session.add(
+        Erasure(
+            rides=erased_rides.rides,
+            distance_m=erased_rides.distance_m,
+            moving_time_s=erased_rides.moving_time_s,
+        )
+    )
+    record_event(
+        session,
+        event_type="governance.user_erased",
+        actor_id=actor_id,
+        subject_id=user_id,
+        client_ip=client_ip,
+        details={"rides": erased_rides.rides},
+    )
+    session.commit()
+    return ErasureReport(user_id, erased_rides.rides, erased_rides.distance_m, utcnow())
+
+
+def start_reencryption(session: Session, *, actor: str) -> int:
+    """Queue the background job that re-seals all health data under the current key."""
+    job = enqueue(session, REENCRYPT_JOB, {"after": None}, max_attempts=10)
+    record_event(session, event_type="governance.keys_rotated", details={"by": actor})
+    session.commit()
+    return job.id

@@ -1,0 +1,49 @@
+"""Queue jobs of governance. They take ids and open their own sessions."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bikenode import rides
+from bikenode.encryption import current_key_ring
+
+REENCRYPT_BATCH = 100
+
+
+def reencrypt_health(
+    session_factory: sessionmaker[Session],
+    *,
+    heartbeat: Callable[[], None] = lambda: None,
+) -> int:
+    """Re-seal every ride's health streams under the current key, a batch per commit.
+
+    Short transactions: the server keeps serving (and importing) while this runs, and a
+    killed worker's retry simply starts the pass again (re-sealed rows are skipped).
+    """
+    current_key_ring().refresh()  # `bikenode keys rotate` may have added a key since start
+    after: uuid.UUID | None = None
+    changed = 0
+    while True:
+        heartbeat()
+        with session_factory() as session:
+            batch = rides.reencrypt_health_batch(session, after=after, limit=REENCRYPT_BATCH)
+            session.commit()
+        changed += batch.changed
+        if batch.next_after is None:
+            return changed
+        after = batch.next_after
+
+
+def reencrypt_health_job(
+    session_factory: sessionmaker[Session],
+) -> Callable[[dict[str, Any], Callable[[], None]], None]:
+    """The queue handler for governance.reencrypt_health jobs."""
+
+    def handle(_payload: dict[str, Any], heartbeat: Callable[[], None]) -> None:
+        reencrypt_health(session_factory, heartbeat=heartbeat)
+
+    return handle

@@ -1,0 +1,221 @@
+"""Privacy zones and what others see of a ride: zones CRUD, trimmed streams and figures."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bikenode.accounts import get_rider_profile
+from bikenode.errors import InvalidInput, NotFound
+from bikenode.rides.formats.activity import FloatArray, ParsedActivity
+from bikenode.rides.logic.analytics import summarise
+from bikenode.rides.logic.privacy import (
+    BoolArray,
+    HiddenCircle,
+    ZoneSecret,
+    draw_zone_secret,
+    hidden_circle,
+    hidden_mask,
+    touches_box,
+    trim_streams,
+)
+from bikenode.rides.models import PrivacyZone, PublicRideView, Ride
+from bikenode.rides.storage import load_streams
+
+MAX_ZONES = 20
+MIN_RADIUS_M, MAX_RADIUS_M = 100.0, 5000.0
+_SECRETS = random.SystemRandom()  # the offsets guard homes: never a predictable generator
+# Part of every cache key: bump it when the trimming or the summary rules change.
+_VIEW_RULES_VERSION = "1"
+
+
+def create_zone(
+    session: Session,
+    *,
+    owner_id: uuid.UUID,
+    name: str,
+    lat_deg: float,
+    lon_deg: float,
+    radius_m: float,
+    rng: random.Random | None = None,
+) -> PrivacyZone:
+    """A new privacy zone with its secret offset drawn once; InvalidInput past the limits."""
+    if not MIN_RADIUS_M <= radius_m <= MAX_RADIUS_M:
+        raise InvalidInput(
+            f"expected a radius from {MIN_RADIUS_M:.0f} to {MAX_RADIUS_M:.0f} m, got {radius_m}"
+        )
+    if len(list_zones(session, owner_id=owner_id)) >= MAX_ZONES:
+        raise InvalidInput(f"expected at most {MAX_ZONES} privacy zones, got one more")
+    secret = draw_zone_secret(radius_m, rng or _SECRETS)
+    zone = PrivacyZone(
+        owner_id=owner_id,
+        name=name,
+        lat_deg=lat_deg,
+        lon_deg=lon_deg,
+        radius_m=radius_m,
+        offset_m=secret.offset_m,
+        offset_bearing_deg=secret.offset_bearing_deg,
+        extra_radius_m=secret.extra_radius_m,
+    )
+    session.add(zone)
+    session.commit()
+    return zone
+
+
+def list_zones(session: Session, *, owner_id: uuid.UUID) -> list[PrivacyZone]:
+    """The rider's privacy zones, oldest first."""
+    return list(
+        session.scalars(
+            select(PrivacyZone)
+            .where(PrivacyZone.owner_id == owner_id)
+            .order_by(PrivacyZone.created_at, PrivacyZone.id)
+        )
+    )
+
+
+def delete_zone(session: Session, *, owner_id: uuid.UUID, zone_id: uuid.UUID) -> None:
+    """Remove one of the rider's zones; NotFound for anyone else's."""
+    zone = session.get(PrivacyZone, zone_id)
+    if zone is None or zone.owner_id != owner_id:
+        raise NotFound("no such privacy zone")
+    session.delete(zone)
+    session.commit()
+
+
+def zone_circle(zone: PrivacyZone) -> HiddenCircle:
+    """The circle a zone actually cuts (shifted and widened by its secret)."""
+    secret = ZoneSecret(zone.offset_m, zone.offset_bearing_deg, zone.extra_radius_m)
+    return hidden_circle(zone.lat_deg, zone.lon_deg, zone.radius_m, secret)
+
+
+def privacy_circles(session: Session, *, owner_id: uuid.UUID) -> list[HiddenCircle]:
+    """The circles cut from every output of the rider's tracks shown to others."""
+    return [zone_circle(zone) for zone in list_zones(session, owner_id=owner_id)]
+
+
+def hide_positions(
+    session: Session, *, owner_id: uuid.UUID, lat_deg: FloatArray, lon_deg: FloatArray
+) -> BoolArray:
+    """A boolean array, True for each position of the rider's to hide from others (live)."""
+    return hidden_mask(privacy_circles(session, owner_id=owner_id), lat_deg, lon_deg)
+
+
+def streams_seen_by(
+    session: Session, *, ride: Ride, viewer_id: uuid.UUID | None
+) -> dict[str, FloatArray]:
+    """The ride's streams as the viewer may see them: whole for the owner, cut for others."""
+    streams = load_streams(session, ride.id)
+    if viewer_id == ride.owner_id:
+        return streams
+    circles = _circles_touching(session, ride)
+    return trim_streams(streams, circles) if circles else streams
+
+
+@dataclass(frozen=True)
+class RideFigures:
+    """The figures of a ride one viewer sees (others see them computed on the cut track)."""
+
+    started_at: datetime | None
+    distance_m: float | None
+    moving_time_s: float | None
+    elapsed_time_s: float | None
+    elevation_gain_m: float | None
+    point_count: int
+    has_position: bool
+    summary: dict[str, object]
+
+
+def figures_seen_by(session: Session, *, ride: Ride, viewer_id: uuid.UUID | None) -> RideFigures:
+    """The ride's figures for this viewer; for others computed from the cut track (cached)."""
+    if viewer_id == ride.owner_id:
+        return _own_figures(ride)
+    circles = _circles_touching(session, ride)
+    if not circles:
+        return _own_figures(ride)
+    key = _view_key(ride, circles)
+    cached = session.get(PublicRideView, ride.id)
+    if cached is not None and cached.key == key:
+        return _figures_of(cached)
+    view = _public_view(session, ride, circles, key)
+    session.merge(view)
+    try:
+        session.commit()
+    except IntegrityError:  # another request stored the same view first
+        session.rollback()
+    return _figures_of(view)
+
+
+def _public_view(
+    session: Session, ride: Ride, circles: list[HiddenCircle], key: str
+) -> PublicRideView:
+    trimmed = trim_streams(load_streams(session, ride.id), circles)
+    profile = get_rider_profile(session, ride.owner_id)
+    summary = summarise(
+        ParsedActivity(format=ride.source_format, streams=trimmed, sport=ride.sport),
+        ftp_w=profile.ftp_w if profile else None,
+        max_hr_bpm=profile.max_hr_bpm if profile else None,
+    )
+    started_at = summary.started_at
+    return PublicRideView(
+        ride_id=ride.id,
+        key=key,
+        started_at=started_at.astimezone(UTC) if started_at else None,
+        distance_m=summary.distance_m,
+        moving_time_s=summary.moving_s,
+        elapsed_time_s=summary.elapsed_s,
+        elevation_gain_m=summary.elevation_gain_m,
+        point_count=summary.point_count,
+        has_position=summary.bounding_box is not None,
+        summary=summary.to_dict(),
+    )
+
+
+def _circles_touching(session: Session, ride: Ride) -> list[HiddenCircle]:
+    """The owner's cut circles that reach the ride's bounding box (the others cut nothing)."""
+    if not ride.has_position or None in (ride.min_lat, ride.min_lon, ride.max_lat, ride.max_lon):
+        return []
+    box = (ride.min_lat or 0.0, ride.min_lon or 0.0, ride.max_lat or 0.0, ride.max_lon or 0.0)
+    return [
+        circle
+        for circle in privacy_circles(session, owner_id=ride.owner_id)
+        if touches_box(circle, *box)
+    ]
+
+
+def _view_key(ride: Ride, circles: list[HiddenCircle]) -> str:
+    parts = [_VIEW_RULES_VERSION, ride.updated_at.isoformat(), str(ride.point_count)]
+    parts += [f"{c.lat_deg!r},{c.lon_deg!r},{c.radius_m!r}" for c in circles]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def _own_figures(ride: Ride) -> RideFigures:
+    return RideFigures(
+        ride.started_at,
+        ride.distance_m,
+        ride.moving_time_s,
+        ride.elapsed_time_s,
+        ride.elevation_gain_m,
+        ride.point_count,
+        ride.has_position,
+        dict(ride.summary),
+    )
+
+
+def _figures_of(view: PublicRideView) -> RideFigures:
+    return RideFigures(
+        view.started_at,
+        view.distance_m,
+        view.moving_time_s,
+        view.elapsed_time_s,
+        view.elevation_gain_m,
+        view.point_count,
+        view.has_position,
+        dict(view.summary),
+    )
