@@ -129,7 +129,9 @@ def _nothing_to_import(activity: ParsedActivity, notes: list[str]) -> str | None
     lat = activity.streams.get("lat_deg")
     if activity.format == "gpx" and (lat is None or not np.isfinite(lat).any()):
         # GPX points always carry coordinates; when none is valid, nothing is left.
-        return f"expected points with valid coordinates, got {activity.point_count} without{cleaned}"
+        return (
+            f"expected points with valid coordinates, got {activity.point_count} without{cleaned}"
+        )
     return None
 
 
