@@ -11,7 +11,6 @@ from bikenode.accounts.models import (
 from bikenode.audit.models import AuditEvent
 from bikenode.db.queue import Job
 from bikenode.governance.models import Erasure
-from bikenode.live.models import LiveBatch, LiveGroup, LiveGroupMember, LiveSession, LiveShare
 from bikenode.rides.models import (
     PrivacyZone,
     PublicRideView,
@@ -27,11 +26,6 @@ __all__ = [
     "AuditEvent",
     "Erasure",
     "Job",
-    "LiveBatch",
-    "LiveGroup",
-    "LiveGroupMember",
-    "LiveSession",
-    "LiveShare",
     "LoginThrottle",
     "MfaFactor",
     "PrivacyZone",
