@@ -76,13 +76,17 @@ def build_archive(count: int) -> tuple[bytes, list[tuple[str, bytes]]]:
 
 def run_import(archive: bytes) -> tuple[float, dict[str, int]]:
     """Seconds to import the archive into a fresh SQLite database, and the outcome counts."""
+    from bikenode.config import Settings
     from bikenode.db.engine import create_db_engine, make_session_factory
     from bikenode.db.migrate import upgrade_to_head
+    from bikenode.encryption import install_key_ring, key_ring_from_settings
     from bikenode.rides import repo
     from bikenode.rides.tasks import process_upload
     from bikenode.rides.uploads import store_upload
 
     with tempfile.TemporaryDirectory() as folder:
+        # Health data is sealed on import, as in the server: the same key ring set-up.
+        install_key_ring(key_ring_from_settings(Settings(data_dir=Path(folder))))
         engine = create_db_engine(f"sqlite:///{folder}/bench.sqlite3")
         upgrade_to_head(engine)
         sessions = make_session_factory(engine)
@@ -155,7 +159,9 @@ def main() -> None:
     print(
         f"ratio (peer parse per file / our whole import per file): {peer_per_file / ours_per_file:.1f}x"
     )
-    print(f"target: {args.files} files in under 60 s -> {'met' if elapsed_s < 60 else 'MISSED'}")
+    # Copies of the same corpus ride in several formats are (rightly) found to be duplicates.
+    verdict = "met" if elapsed_s < 60 else "MISSED"
+    print(f"target: {args.files} files processed in under 60 s -> {verdict}; outcome {counts}")
 
 
 if __name__ == "__main__":
