@@ -20,6 +20,9 @@ from bikenode.encryption import install_key_ring, key_ring_from_settings
 from bikenode.governance.routes import router as governance_router
 from bikenode.governance.service import REENCRYPT_JOB
 from bikenode.governance.tasks import reencrypt_health_job
+from bikenode.live.routes import router as live_router
+from bikenode.live.ws import build_live_node
+from bikenode.live.ws import router as live_ws_router
 from bikenode.rides.privacy_routes import router as privacy_zones_router
 from bikenode.rides.routes import router as rides_router
 from bikenode.rides.stats_routes import router as ride_stats_router
@@ -39,7 +42,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Run the background worker while the app serves; release connections at the end."""
     if app.state.settings.run_worker:
         app.state.worker.start()
+    await app.state.live.start()
     yield
+    await app.state.live.stop()
     app.state.worker.stop()
     app.state.engine.dispose()
 
@@ -73,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.accounts = build_accounts_config(settings)
     app.state.metrics = Metrics()
     app.state.worker = make_worker(settings, app.state.session_factory)
+    app.state.live = build_live_node(settings, app.state.session_factory, app.state.accounts)
     app.add_middleware(
         BodySizeLimitMiddleware, large_prefixes={"/api/v1/uploads": settings.max_upload_bytes}
     )
@@ -88,5 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(rides_router)
     app.include_router(privacy_zones_router)
     app.include_router(governance_router)
+    app.include_router(live_router)
+    app.include_router(live_ws_router)
     app.include_router(frontend_router)
     return app

@@ -11,6 +11,7 @@ from bikenode.accounts.models import (
 from bikenode.audit.models import AuditEvent
 from bikenode.db.queue import Job
 from bikenode.governance.models import Erasure
+from bikenode.live.models import LiveBatch, LiveGroup, LiveGroupMember, LiveSession, LiveShare
 from bikenode.rides.models import (
     PrivacyZone,
     PublicRideView,
@@ -26,6 +27,11 @@ __all__ = [
     "AuditEvent",
     "Erasure",
     "Job",
+    "LiveBatch",
+    "LiveGroup",
+    "LiveGroupMember",
+    "LiveSession",
+    "LiveShare",
     "LoginThrottle",
     "MfaFactor",
     "PrivacyZone",

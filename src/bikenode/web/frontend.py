@@ -26,7 +26,16 @@ from bikenode.errors import NotFound
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 INDEX_FILE = "index.html"
 # Paths the single-page app routes in the browser; each answers with index.html.
-CLIENT_ROUTES = ("/", "/signin", "/signup", "/upload", "/rides", "/rides/{ride_id}", "/settings")
+CLIENT_ROUTES: tuple[str, ...] = (
+    "/",
+    "/signin",
+    "/signup",
+    "/upload",
+    "/rides",
+    "/rides/{ride_id}",
+    "/settings",
+)
+CLIENT_ROUTES += ("/live/{session_id}", "/live/groups/{group_id}")
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 MEDIA_TYPES = {

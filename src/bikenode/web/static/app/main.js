@@ -6,6 +6,7 @@ import { currentUser, isSignedIn, restoreSession, signOut } from "./api.js";
 import { errorBox, fill, h, navigate } from "./dom.js";
 import * as auth from "./auth.js";
 import * as dashboard from "./dashboard.js";
+import * as live from "./live.js";
 import * as ride from "./ride.js";
 import * as rides from "./rides.js";
 import * as settings from "./settings.js";
@@ -19,6 +20,8 @@ const ROUTES = [
   { pattern: /^\/rides$/, name: "rides", page: rides, signedIn: true },
   { pattern: /^\/rides\/([0-9a-fA-F-]{36})$/, name: "ride", page: ride },
   { pattern: /^\/upload$/, name: "upload", page: upload, signedIn: true },
+  { pattern: /^\/live\/([0-9a-fA-F-]{36})$/, name: "live", page: live.sessionPage },
+  { pattern: /^\/live\/groups\/([0-9a-fA-F-]{36})$/, name: "live-group", page: live.groupPage },
   { pattern: /^\/settings$/, name: "settings", page: settings, signedIn: true },
 ];
 const NAV = [

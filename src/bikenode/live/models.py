@@ -1,0 +1,99 @@
+"""Tables owned by the live domain: live sessions, their position batches, share links, groups."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bikenode.db.base import Base, utcnow
+
+
+class LiveSession(Base):
+    """One rider's live ride, from start until it is ended and becomes a ride."""
+
+    __tablename__ = "live_sessions"
+    __table_args__ = (Index("ix_live_sessions_owner_status", "owner_id", "status"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    owner_id: Mapped[uuid.UUID]  # accounts' user id; no foreign key across domains
+    name: Mapped[str] = mapped_column(String(200), default="")
+    visibility: Mapped[str] = mapped_column(String(16), default="private")
+    status: Mapped[str] = mapped_column(String(16), default="live")  # live, ended
+    group_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("live_groups.id", ondelete="SET NULL")
+    )
+    ride_id: Mapped[uuid.UUID | None]  # the rides domain's ride once ended
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+
+
+class LiveBatch(Base):
+    """One batch of positions as the rider sent it (absolute values, columnar JSON).
+
+    (session_id, batch_no) is unique: a batch sent twice is stored once.
+    """
+
+    __tablename__ = "live_batches"
+    __table_args__ = (UniqueConstraint("session_id", "batch_no", name="uq_live_batches_batch"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("live_sessions.id", ondelete="CASCADE")
+    )
+    batch_no: Mapped[int]
+    first_time_ms: Mapped[int] = mapped_column(BigInteger)
+    last_time_ms: Mapped[int] = mapped_column(BigInteger)
+    point_count: Mapped[int]
+    points: Mapped[bytes] = mapped_column(LargeBinary)  # JSON of the decoded columns
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LiveShare(Base):
+    """A share link: whoever holds the token may watch the session until it is revoked."""
+
+    __tablename__ = "live_shares"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("live_sessions.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+
+
+class LiveGroup(Base):
+    """A group ride: members ride together; the server tracks centre, spread and splits."""
+
+    __tablename__ = "live_groups"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    owner_id: Mapped[uuid.UUID]
+    name: Mapped[str] = mapped_column(String(200))
+    visibility: Mapped[str] = mapped_column(String(16), default="private")
+    split_distance_m: Mapped[float] = mapped_column(default=500.0)
+    stale_after_s: Mapped[float] = mapped_column(default=60.0)
+    route: Mapped[str | None] = mapped_column(Text)  # JSON [[lat, lon], ...] the group follows
+    # How many clusters the riders were in at the last update: a change is a split or regroup.
+    cluster_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LiveGroupMember(Base):
+    """A rider in a group ride and their latest position shown to the group (none yet: null)."""
+
+    __tablename__ = "live_group_members"
+
+    group_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("live_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_lat: Mapped[float | None]
+    last_lon: Mapped[float | None]
+    last_time_ms: Mapped[int | None] = mapped_column(BigInteger)
+    last_speed_mps: Mapped[float | None]

@@ -1,0 +1,159 @@
+"""The live REST API: start and end sessions, share links, group rides."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from fastapi import APIRouter, Request, status
+
+from bikenode.accounts import find_user_id_by_email
+from bikenode.errors import NotFound
+from bikenode.live import service
+from bikenode.live.models import LiveGroup, LiveSession
+from bikenode.live.schemas import (
+    GroupCreate,
+    GroupMemberAdd,
+    GroupPublic,
+    LiveSessionCreate,
+    LiveSessionPublic,
+    ShareCreated,
+    SharePublic,
+)
+from bikenode.live.ws import LiveNode
+from bikenode.web.dependencies import CurrentUser, OptionalUser, SessionDep
+from bikenode.web.strict_json import StrictJSONRoute
+
+router = APIRouter(prefix="/api/v1/live", tags=["live"], route_class=StrictJSONRoute)
+
+
+def session_public(live: LiveSession) -> LiveSessionPublic:
+    base = f"/api/v1/live/sessions/{live.id}"
+    return LiveSessionPublic.model_validate(
+        {
+            **{c: getattr(live, c) for c in LiveSessionPublic.model_fields if hasattr(live, c)},
+            "ride_socket": f"{base}/ride",
+            "watch_socket": f"{base}/watch",
+        }
+    )
+
+
+def group_public(group: LiveGroup) -> GroupPublic:
+    fields = ("id", "owner_id", "name", "visibility", "split_distance_m", "stale_after_s")
+    return GroupPublic.model_validate(
+        {
+            **{name: getattr(group, name) for name in fields},
+            "created_at": group.created_at,
+            "route_points": len(json.loads(group.route)) if group.route else 0,
+            "watch_socket": f"/api/v1/live/groups/{group.id}/watch",
+        }
+    )
+
+
+@router.post("/sessions", status_code=status.HTTP_201_CREATED, response_model=LiveSessionPublic)
+def start_session(
+    body: LiveSessionCreate, user: CurrentUser, session: SessionDep
+) -> LiveSessionPublic:
+    """Start a live session; then connect to its ride socket and send positions."""
+    live = service.start_session(
+        session,
+        owner_id=user.id,
+        name=body.name,
+        visibility=body.visibility,
+        group_id=body.group_id,
+    )
+    return session_public(live)
+
+
+@router.get("/sessions/{session_id}", response_model=LiveSessionPublic)
+def read_session(
+    session_id: uuid.UUID, user: OptionalUser, session: SessionDep
+) -> LiveSessionPublic:
+    """A live session the caller may watch."""
+    service.authorize_viewer(
+        session, session_id=session_id, viewer_id=user.id if user else None, share_token=None
+    )
+    return session_public(service.get_session(session, session_id=session_id))
+
+
+@router.post("/sessions/{session_id}/end", response_model=LiveSessionPublic)
+async def end_session(
+    request: Request, session_id: uuid.UUID, user: CurrentUser
+) -> LiveSessionPublic:
+    """End the session: its track becomes a ride; viewers get an 'ended' message."""
+    node: LiveNode = request.app.state.live
+    live = await node.db(service.end_session, session_id=session_id, owner_id=user.id)
+    ended = {"kind": "ended", "session": str(live.id), "ride_id": str(live.ride_id or "") or None}
+    # Key 2**31 is above every batch number: a repeated end is published once.
+    await node.hub.broker.publish(
+        service.ride_channel(live.id), json.dumps(ended).encode(), key=2**31
+    )
+    return session_public(live)
+
+
+@router.post(
+    "/sessions/{session_id}/shares",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ShareCreated,
+)
+def create_share(session_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> ShareCreated:
+    """A share link: anyone holding its token may watch until it is revoked."""
+    share, token = service.create_share(session, session_id=session_id, owner_id=user.id)
+    return ShareCreated(id=share.id, token=token, watch_url=f"/live/{session_id}?share={token}")
+
+
+@router.delete("/sessions/{session_id}/shares/{share_id}", response_model=SharePublic)
+async def revoke_share(
+    request: Request,
+    session_id: uuid.UUID,
+    share_id: uuid.UUID,
+    user: CurrentUser,
+) -> SharePublic:
+    """Revoke a share link; viewers connected with it are disconnected (close code 4003)."""
+    node: LiveNode = request.app.state.live
+    share = await node.db(
+        service.revoke_share, session_id=session_id, share_id=share_id, owner_id=user.id
+    )
+    notice = json.dumps({"kind": "share_revoked", "share": str(share.id)}, separators=(",", ":"))
+    await node.hub.broker.publish(service.ride_channel(session_id), notice.encode())
+    return SharePublic.model_validate(share)
+
+
+@router.post("/groups", status_code=status.HTTP_201_CREATED, response_model=GroupPublic)
+def create_group(body: GroupCreate, user: CurrentUser, session: SessionDep) -> GroupPublic:
+    """Create a group ride; you are its first member."""
+    group = service.create_group(
+        session,
+        owner_id=user.id,
+        owner_name=user.display_name,
+        name=body.name,
+        visibility=body.visibility,
+        split_distance_m=body.split_distance_m,
+        stale_after_s=body.stale_after_s,
+        route=[(p[0], p[1]) for p in body.route] if body.route else None,
+    )
+    return group_public(group)
+
+
+@router.get("/groups/{group_id}", response_model=GroupPublic)
+def read_group(group_id: uuid.UUID, user: OptionalUser, session: SessionDep) -> GroupPublic:
+    """A group ride you may see."""
+    group = service.get_group(session, group_id=group_id, viewer_id=user.id if user else None)
+    return group_public(group)
+
+
+@router.post("/groups/{group_id}/members", status_code=status.HTTP_204_NO_CONTENT)
+def add_member(
+    group_id: uuid.UUID, body: GroupMemberAdd, user: CurrentUser, session: SessionDep
+) -> None:
+    """Add a rider (by e-mail) to your group ride."""
+    member_id = find_user_id_by_email(session, body.email)
+    if member_id is None:
+        raise NotFound("no account with this e-mail address")
+    service.add_member(
+        session,
+        group_id=group_id,
+        owner_id=user.id,
+        user_id=member_id,
+        display_name=body.display_name.strip() or "Rider",
+    )

@@ -1,0 +1,409 @@
+"""Live use cases: start and end sessions, store batches, grant viewers, share links, groups."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from bikenode import rides
+from bikenode.db.base import utcnow
+from bikenode.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
+from bikenode.live import groups, logic, repo
+from bikenode.live.models import LiveGroup, LiveGroupMember, LiveSession, LiveShare
+
+VISIBILITIES = ("private", "public")
+
+
+@dataclass(frozen=True)
+class RiderState:
+    """Where a rider's session stands: the last stored batch number and point time (ms)."""
+
+    last_batch_no: int
+    last_time_ms: int | None
+
+
+@dataclass(frozen=True)
+class ViewerGrant:
+    """Why a viewer may watch: as the owner, a member, the public, or through a share link."""
+
+    reason: str
+    share_id: uuid.UUID | None = None
+
+
+def ride_channel(session_id: uuid.UUID) -> str:
+    """The broker channel of a live session."""
+    return f"ride:{session_id}"
+
+
+def group_channel(group_id: uuid.UUID) -> str:
+    """The broker channel of a group ride."""
+    return f"group:{group_id}"
+
+
+def start_session(
+    session: Session,
+    *,
+    owner_id: uuid.UUID,
+    name: str = "",
+    visibility: str = "private",
+    group_id: uuid.UUID | None = None,
+) -> LiveSession:
+    """Open a live session for the rider (in a group ride if they are a member of it)."""
+    _check_visibility(visibility)
+    if group_id is not None and not repo.is_member(session, group_id, owner_id):
+        raise NotFound("no such group ride")
+    live = LiveSession(
+        owner_id=owner_id, name=name.strip(), visibility=visibility, group_id=group_id
+    )
+    session.add(live)
+    session.commit()
+    return live
+
+
+def get_session(session: Session, *, session_id: uuid.UUID) -> LiveSession:
+    """A live session by id; NotFound otherwise."""
+    live = session.get(LiveSession, session_id)
+    if live is None:
+        raise NotFound("no such live session")
+    return live
+
+
+def get_own_session(session: Session, *, session_id: uuid.UUID, owner_id: uuid.UUID) -> LiveSession:
+    """A live session the caller owns; NotFound otherwise."""
+    live = session.get(LiveSession, session_id)
+    if live is None or live.owner_id != owner_id:
+        raise NotFound("no such live session")
+    return live
+
+
+def rider_state(session: Session, *, session_id: uuid.UUID, owner_id: uuid.UUID) -> RiderState:
+    """What a (re)connecting rider's connection starts from; Conflict if the session ended."""
+    live = get_own_session(session, session_id=session_id, owner_id=owner_id)
+    if live.status != "live":
+        raise Conflict("the live session has ended")
+    last = repo.last_batch(session, session_id)
+    session.commit()
+    return RiderState(last[0], last[1]) if last else RiderState(0, None)
+
+
+def store_batch(session: Session, *, session_id: uuid.UUID, batch: logic.Batch) -> bool:
+    """Store a batch once (a retried batch is ignored); True if it was new."""
+    inserted = repo.insert_batch(
+        session,
+        {
+            "session_id": session_id,
+            "batch_no": batch.batch_no,
+            "first_time_ms": batch.first_time_ms,
+            "last_time_ms": batch.last_time_ms,
+            "point_count": batch.point_count,
+            "points": json.dumps(batch.columns, separators=(",", ":")).encode(),
+            "received_at": utcnow(),
+        },
+    )
+    session.commit()
+    return inserted
+
+
+def authorize_viewer(
+    session: Session,
+    *,
+    session_id: uuid.UUID,
+    viewer_id: uuid.UUID | None,
+    share_token: str | None,
+) -> ViewerGrant:
+    """Whether a viewer may watch the session: NotFound, NotAuthenticated or PermissionDenied."""
+    live = get_session(session, session_id=session_id)
+    session.commit()
+    if viewer_id is not None and viewer_id == live.owner_id:
+        return ViewerGrant("owner")
+    if live.visibility == "public":
+        return ViewerGrant("public")
+    if (
+        live.group_id is not None
+        and viewer_id is not None
+        and repo.is_member(session, live.group_id, viewer_id)
+    ):
+        return ViewerGrant("member")
+    if share_token:
+        share = repo.share_by_hash(session, _hash(share_token))
+        if share is None or share.session_id != session_id or share.revoked_at is not None:
+            raise PermissionDenied("the share link is not valid or was revoked")
+        return ViewerGrant("share", share.id)
+    if viewer_id is None:
+        raise NotAuthenticated("this live ride is private: sign in or use a share link")
+    raise PermissionDenied("this live ride is private")
+
+
+def end_session(
+    session: Session, *, session_id: uuid.UUID, owner_id: uuid.UUID, now: datetime | None = None
+) -> LiveSession:
+    """End the session and store its track as a ride (once: ending twice returns the same)."""
+    live = get_own_session(session, session_id=session_id, owner_id=owner_id)
+    if live.status == "ended":
+        return live
+    columns = [json.loads(b.points) for b in repo.batches(session, session_id)]
+    if columns:
+        result = rides.import_live_track(
+            session,
+            owner_id=owner_id,
+            streams=logic.streams_from_batches(columns),
+            name=live.name or None,
+            visibility=live.visibility,
+            now=now,
+        )
+        live.ride_id = result.ride_id or result.duplicate_of
+    live.status = "ended"
+    live.ended_at = now or utcnow()
+    session.commit()
+    return live
+
+
+def session_snapshot(
+    session: Session, *, session_id: uuid.UUID, max_points: int = 2000
+) -> dict[str, Any]:
+    """The session's current state for a viewer: status, the trail so far and the last batch."""
+    live = get_session(session, session_id=session_id)
+    circles = rides.privacy_circles(session, owner_id=live.owner_id)
+    columns = [
+        visible_columns(json.loads(b.points), circles) for b in repo.batches(session, session_id)
+    ]
+    last = repo.last_batch(session, session_id)
+    session.commit()
+    return {
+        "session": str(live.id),
+        "name": live.name,
+        "status": live.status,
+        "ride_id": str(live.ride_id) if live.ride_id else None,
+        "last_batch": last[0] if last else 0,
+        "trail": logic.trail(columns, max_points=max_points),
+    }
+
+
+def create_share(
+    session: Session, *, session_id: uuid.UUID, owner_id: uuid.UUID
+) -> tuple[LiveShare, str]:
+    """A new share link for the session and its token (shown once; only its hash is kept)."""
+    get_own_session(session, session_id=session_id, owner_id=owner_id)
+    token = secrets.token_urlsafe(24)
+    share = LiveShare(session_id=session_id, token_hash=_hash(token))
+    session.add(share)
+    session.commit()
+    return share, token
+
+
+def revoke_share(
+    session: Session, *, session_id: uuid.UUID, share_id: uuid.UUID, owner_id: uuid.UUID
+) -> LiveShare:
+    """Revoke a share link; viewers holding it are disconnected."""
+    get_own_session(session, session_id=session_id, owner_id=owner_id)
+    share = session.get(LiveShare, share_id)
+    if share is None or share.session_id != session_id:
+        raise NotFound("no such share link")
+    if share.revoked_at is None:
+        share.revoked_at = utcnow()
+    session.commit()
+    return share
+
+
+def create_group(
+    session: Session,
+    *,
+    owner_id: uuid.UUID,
+    owner_name: str,
+    name: str,
+    visibility: str = "private",
+    split_distance_m: float = 500.0,
+    stale_after_s: float = 60.0,
+    route: list[tuple[float, float]] | None = None,
+) -> LiveGroup:
+    """A new group ride with its organiser as the first member."""
+    _check_visibility(visibility)
+    if route is not None and len(route) < 2:
+        raise InvalidInput(f"expected a route of at least 2 points, got {len(route)}")
+    group = LiveGroup(
+        owner_id=owner_id,
+        name=name.strip(),
+        visibility=visibility,
+        split_distance_m=split_distance_m,
+        stale_after_s=stale_after_s,
+        route=json.dumps(route) if route else None,
+        cluster_count=0,
+    )
+    session.add(group)
+    session.flush()
+    session.add(LiveGroupMember(group_id=group.id, user_id=owner_id, display_name=owner_name))
+    session.commit()
+    return group
+
+
+def add_member(
+    session: Session,
+    *,
+    group_id: uuid.UUID,
+    owner_id: uuid.UUID,
+    user_id: uuid.UUID,
+    display_name: str,
+) -> LiveGroupMember:
+    """Add a rider to a group ride (the organiser only); adding twice is harmless."""
+    group = session.get(LiveGroup, group_id)
+    if group is None or group.owner_id != owner_id:
+        raise NotFound("no such group ride")
+    member = session.get(LiveGroupMember, (group_id, user_id))
+    if member is None:
+        member = LiveGroupMember(group_id=group_id, user_id=user_id, display_name=display_name)
+        session.add(member)
+    session.commit()
+    return member
+
+
+def get_group(session: Session, *, group_id: uuid.UUID, viewer_id: uuid.UUID | None) -> LiveGroup:
+    """A group ride the viewer may see (public, or they are a member); NotFound otherwise."""
+    group = session.get(LiveGroup, group_id)
+    if group is None:
+        raise NotFound("no such group ride")
+    visible = group.visibility == "public" or (
+        viewer_id is not None and repo.is_member(session, group_id, viewer_id)
+    )
+    session.commit()
+    if not visible:
+        if viewer_id is None:
+            raise NotAuthenticated("this group ride is private: sign in as a member")
+        raise PermissionDenied("only members may watch this group ride")
+    return group
+
+
+def rider_circles(session: Session, *, owner_id: uuid.UUID) -> list[rides.HiddenCircle]:
+    """The rider's privacy zones as the circles cut from live outputs."""
+    circles = rides.privacy_circles(session, owner_id=owner_id)
+    session.commit()
+    return circles
+
+
+def visible_columns(
+    columns: dict[str, list[int | None]], circles: list[rides.HiddenCircle]
+) -> dict[str, list[int | None]]:
+    """The batch columns without the points inside the rider's privacy zones (live outputs)."""
+    if not circles or "lat" not in columns:
+        return columns
+    lat = np.array([np.nan if v is None else v * 1e-7 for v in columns["lat"]])
+    lon = np.array([np.nan if v is None else v * 1e-7 for v in columns["lon"]])
+    hidden = rides.hidden_mask(circles, lat, lon)
+    if not hidden.any():
+        return columns
+    keep = np.flatnonzero(~hidden).tolist()
+    return {key: [values[i] for i in keep] for key, values in columns.items()}
+
+
+@dataclass(frozen=True)
+class GroupUpdate:
+    """A group's state after a member's position, and the split or regroup it caused."""
+
+    group_id: uuid.UUID
+    state: dict[str, Any]
+    events: list[dict[str, Any]]
+
+
+def record_member_position(
+    session: Session,
+    *,
+    group_id: uuid.UUID,
+    user_id: uuid.UUID,
+    columns: dict[str, list[int | None]],
+    now_ms: int,
+) -> GroupUpdate | None:
+    """Keep the member's last visible position; the group's new state and events (once).
+
+    ``columns`` is a batch already cut by the rider's privacy zones: a member inside a zone
+    stays where they were last seen outside it. A split or regroup is reported by exactly one
+    node: the cluster count changes only if nobody changed it since it was read.
+    """
+    member = session.get(LiveGroupMember, (group_id, user_id))
+    group = session.get(LiveGroup, group_id)
+    if member is None or group is None:
+        session.commit()
+        return None
+    position = logic.last_position(columns)
+    if position is not None:
+        member.last_lat, member.last_lon, member.last_time_ms, member.last_speed_mps = position
+    state = _group_state(session, group, now_ms=now_ms)
+    clusters = len(state.clusters)
+    events: list[dict[str, Any]] = []
+    if clusters != group.cluster_count:
+        changed = session.execute(
+            update(LiveGroup)
+            .where(LiveGroup.id == group_id, LiveGroup.cluster_count == group.cluster_count)
+            .values(cluster_count=clusters)
+            .execution_options(synchronize_session=False)
+        )
+        if changed.rowcount == 1:  # type: ignore[attr-defined]
+            events = groups.group_events(group.cluster_count, state)
+    session.commit()
+    return GroupUpdate(group_id, _state_message(session, group_id, state), events)
+
+
+def group_snapshot(session: Session, *, group_id: uuid.UUID, now_ms: int) -> dict[str, Any]:
+    """The group's current state for a (re)connecting viewer."""
+    group = session.get(LiveGroup, group_id)
+    if group is None:
+        raise NotFound("no such group ride")
+    state = _group_state(session, group, now_ms=now_ms)
+    message = _state_message(session, group_id, state)
+    session.commit()
+    return {"group": str(group_id), "name": group.name, **message}
+
+
+def _group_state(session: Session, group: LiveGroup, *, now_ms: int) -> groups.GroupState:
+    positions = [
+        groups.MemberPosition(
+            str(m.user_id), m.display_name, m.last_lat, m.last_lon, m.last_time_ms, m.last_speed_mps
+        )
+        for m in repo.members(session, group.id)
+        if m.last_lat is not None and m.last_lon is not None and m.last_time_ms is not None
+    ]
+    route = groups.Route.from_points(json.loads(group.route)) if group.route else None
+    return groups.group_state(
+        positions,
+        now_ms=now_ms,
+        split_distance_m=group.split_distance_m,
+        stale_after_s=group.stale_after_s,
+        route=route,
+    )
+
+
+def _state_message(
+    session: Session, group_id: uuid.UUID, state: groups.GroupState
+) -> dict[str, Any]:
+    """The state with every member's last position (members not yet seen have none)."""
+    stale = set(state.stale)
+    members = [
+        {
+            "member": str(m.user_id),
+            "name": m.display_name,
+            "lat": m.last_lat,
+            "lon": m.last_lon,
+            "t": m.last_time_ms,
+            "speed_mps": m.last_speed_mps,
+            "stale": str(m.user_id) in stale,
+            "along_m": state.along_m.get(str(m.user_id)),
+        }
+        for m in repo.members(session, group_id)
+    ]
+    return {**state.as_message(), "members": members}
+
+
+def _check_visibility(visibility: str) -> None:
+    if visibility not in VISIBILITIES:
+        raise InvalidInput(f"expected visibility {' or '.join(VISIBILITIES)}, got {visibility!r}")
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

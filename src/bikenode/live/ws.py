@@ -1,0 +1,448 @@
+"""The live WebSocket endpoints: a rider sends position batches, viewers watch a channel.
+
+The protocol (message types, close codes, the reconnect rule) is in docs/live-protocol.md.
+Handlers take ids and sequence numbers; database work runs in the thread pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from fastapi import APIRouter, WebSocket
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+
+from bikenode.accounts import AccountsConfig, authenticate
+from bikenode.config import Settings
+from bikenode.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+)
+from bikenode.live import logic, service
+from bikenode.live.broker import Broker, BrokerUnavailable, MemoryBroker
+from bikenode.live.hub import Hub, Subscriber
+from bikenode.live.models import LiveSession
+from bikenode.rides import HiddenCircle
+
+log = logging.getLogger("bikenode.live")
+router = APIRouter()
+T = TypeVar("T")
+
+HELLO_TIMEOUT_S = 10.0
+PRIVACY_RELOAD_S = 30.0
+MAX_BAD_FRAMES = 20  # then the connection is closed with 1008
+CLOSE_UNAUTHENTICATED, CLOSE_FORBIDDEN, CLOSE_NOT_FOUND = 4001, 4003, 4004
+CLOSE_ENDED, CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_TRY_LATER = 4009, 1008, 1009, 1013
+
+
+@dataclass
+class LiveNode:
+    """This node's live machinery: the hub, the database and the limits from settings."""
+
+    settings: Settings
+    session_factory: sessionmaker[Session]
+    accounts: AccountsConfig
+    hub: Hub
+    buckets: dict[uuid.UUID, logic.TokenBucket] = field(default_factory=dict)
+
+    async def start(self) -> None:
+        """Connect to the broker."""
+        await self.hub.start()
+
+    async def stop(self) -> None:
+        """Disconnect from the broker."""
+        await self.hub.stop()
+
+    async def db(self, function: Callable[..., T], **kwargs: Any) -> T:
+        """Run a service function with a fresh session in the thread pool."""
+
+        def call() -> T:
+            with self.session_factory() as session:
+                return function(session, **kwargs)
+
+        return await run_in_threadpool(call)
+
+    def bucket(self, session_id: uuid.UUID) -> logic.TokenBucket:
+        """The rate limit of one live session on this node."""
+        bucket = self.buckets.get(session_id)
+        if bucket is None:
+            if len(self.buckets) > 100_000:  # forget idle sessions rather than grow forever
+                self.buckets.clear()
+            bucket = logic.TokenBucket(
+                self.settings.live_batches_per_s, float(self.settings.live_batch_burst)
+            )
+            self.buckets[session_id] = bucket
+        return bucket
+
+
+def build_live_node(
+    settings: Settings, session_factory: sessionmaker[Session], accounts: AccountsConfig
+) -> LiveNode:
+    """The live machinery with the Redis broker if BIKENODE_REDIS_URL is set, else in-process."""
+    broker: Broker
+    if settings.redis_url:
+        from bikenode.live.broker_redis import RedisBroker
+
+        broker = RedisBroker(
+            settings.redis_url,
+            history_size=settings.live_history_size,
+            retry_s=settings.live_broker_retry_s,
+        )
+    else:
+        broker = MemoryBroker(history_size=settings.live_history_size)
+    return LiveNode(settings, session_factory, accounts, Hub(broker))
+
+
+def _node(websocket: WebSocket) -> LiveNode:
+    return websocket.app.state.live  # type: ignore[no-any-return]
+
+
+def _close_code(error: DomainError) -> int:
+    if isinstance(error, NotAuthenticated):
+        return CLOSE_UNAUTHENTICATED
+    if isinstance(error, PermissionDenied):
+        return CLOSE_FORBIDDEN
+    if isinstance(error, NotFound):
+        return CLOSE_NOT_FOUND
+    if isinstance(error, Conflict):
+        return CLOSE_ENDED
+    return CLOSE_POLICY
+
+
+async def _close(websocket: WebSocket, code: int, reason: str) -> None:
+    if websocket.client_state == WebSocketState.CONNECTED:
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            await websocket.close(code, reason[:120])  # a close reason is at most 123 bytes
+
+
+async def _send(websocket: WebSocket, kind: str, **fields: Any) -> None:
+    await websocket.send_text(json.dumps({"type": kind, **fields}, separators=(",", ":")))
+
+
+def _encode(message: dict[str, Any]) -> bytes:
+    return json.dumps(message, separators=(",", ":")).encode()
+
+
+async def _receive(websocket: WebSocket) -> str | bytes | None:
+    """The next frame's text or bytes; None once the client has gone."""
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        return None
+    text = message.get("text")
+    return text if text is not None else message.get("bytes") or b""
+
+
+async def _hello(websocket: WebSocket, node: LiveNode) -> dict[str, Any] | None:
+    """The client's hello frame, or None after closing a connection that sent none."""
+    try:
+        raw = await asyncio.wait_for(_receive(websocket), HELLO_TIMEOUT_S)
+    except TimeoutError:
+        await _close(websocket, CLOSE_UNAUTHENTICATED, "expected a hello frame within 10 s")
+        return None
+    if raw is None:
+        return None
+    try:
+        if not isinstance(raw, str):
+            raise logic.BadFrame("binary", "expected a text frame, got a binary one")
+        frame = logic.parse_frame(raw, max_bytes=node.settings.live_max_frame_bytes)
+        if frame["type"] != "hello":
+            raise logic.BadFrame("malformed", f"expected a hello frame, got {frame['type']!r}")
+    except logic.BadFrame as error:
+        log.info("live hello refused", extra={"code": error.code})
+        await _close(websocket, CLOSE_POLICY, error.detail)
+        return None
+    return frame
+
+
+async def _user_id(node: LiveNode, hello: dict[str, Any], *, required: bool) -> uuid.UUID | None:
+    token = hello.get("token")
+    if token is None and not required:
+        return None
+    if not isinstance(token, str) or not token:
+        raise NotAuthenticated("expected an access token in the hello frame's 'token'")
+    principal = await node.db(authenticate, config=node.accounts, access_token=token)
+    return principal.user.id
+
+
+@router.websocket("/api/v1/live/sessions/{session_id}/ride")
+async def ride_socket(websocket: WebSocket, session_id: uuid.UUID) -> None:
+    """The rider's connection: hello with a token, then position batches, each acknowledged."""
+    node = _node(websocket)
+    await websocket.accept()
+    hello = await _hello(websocket, node)
+    if hello is None:
+        return
+    try:
+        user_id = await _user_id(node, hello, required=True)
+        state = await node.db(service.rider_state, session_id=session_id, owner_id=user_id)
+        live = await node.db(service.get_session, session_id=session_id)
+    except DomainError as error:
+        log.info("live rider refused", extra={"session": str(session_id), "reason": error.detail})
+        await _close(websocket, _close_code(error), error.detail)
+        return
+    rider = RiderConnection(websocket, node, live, state)
+    await rider.load_privacy_zones()
+    await _send(
+        websocket,
+        "welcome",
+        session=str(session_id),
+        last_batch=state.last_batch_no,
+        last_time_ms=state.last_time_ms,
+    )
+    await rider.run()
+
+
+class RiderConnection:
+    """One rider socket: checks each batch, stores it once, publishes it, acknowledges it."""
+
+    def __init__(
+        self,
+        websocket: WebSocket,
+        node: LiveNode,
+        live: LiveSession,
+        state: service.RiderState,
+    ) -> None:
+        self.websocket = websocket
+        self.node = node
+        self.session_id = live.id
+        self.owner_id = live.owner_id
+        self.channel = service.ride_channel(live.id)
+        self.last_batch_no = state.last_batch_no
+        self.last_time_ms = state.last_time_ms
+        self.group_id = live.group_id
+        self.bad_frames = 0
+        self.circles: list[HiddenCircle] = []
+        self.circles_loaded_s = 0.0
+
+    async def load_privacy_zones(self) -> None:
+        """(Re)load the rider's privacy zones: nothing inside them leaves this connection."""
+        self.circles = await self.node.db(service.rider_circles, owner_id=self.owner_id)
+        self.circles_loaded_s = time.monotonic()
+
+    async def run(self) -> None:
+        """Serve the rider until they disconnect or are closed for abuse."""
+        while True:
+            raw = await _receive(self.websocket)
+            if raw is None:
+                return
+            try:
+                closed = await self._handle(raw)
+            except logic.BadFrame as error:
+                closed = await self._refuse(error)
+            if closed:
+                return
+
+    async def _handle(self, raw: str | bytes) -> bool:
+        settings = self.node.settings
+        if not isinstance(raw, str):
+            raise logic.BadFrame("binary", "expected a text frame, got a binary one")
+        if len(raw) > settings.live_max_frame_bytes:
+            await _close(self.websocket, CLOSE_TOO_BIG, "frame too large")
+            log.warning("live frame too large", extra={"session": str(self.session_id)})
+            return True
+        frame = logic.parse_frame(raw, max_bytes=settings.live_max_frame_bytes)
+        if frame["type"] == "ping":
+            await _send(self.websocket, "pong")
+            return False
+        if frame["type"] != "batch":
+            raise logic.BadFrame("unknown_type", f"expected a batch or ping, got {frame['type']!r}")
+        wait_s = self.node.bucket(self.session_id).reserve(time.monotonic())
+        if wait_s > 0:
+            await asyncio.sleep(wait_s)  # back-pressure: over the rate, the next read waits
+        return await self._batch(frame)
+
+    async def _batch(self, frame: dict[str, Any]) -> bool:
+        settings = self.node.settings
+        batch_no = frame.get("batch")
+        retry = isinstance(batch_no, int) and 0 < batch_no <= self.last_batch_no
+        batch = logic.decode_batch(
+            frame,
+            max_points=settings.live_max_points_per_batch,
+            after_time_ms=None if retry else self.last_time_ms,
+            now_ms=int(time.time() * 1000),
+        )
+        if not retry:
+            await self.node.db(service.store_batch, session_id=self.session_id, batch=batch)
+            self.last_batch_no, self.last_time_ms = batch.batch_no, batch.last_time_ms
+        if time.monotonic() - self.circles_loaded_s > PRIVACY_RELOAD_S:
+            await self.load_privacy_zones()  # a zone drawn during the ride applies soon
+        visible = service.visible_columns(batch.columns, self.circles)
+        payload = logic.positions_payload(str(self.session_id), batch.batch_no, visible)
+        try:
+            published = await self.node.hub.broker.publish(
+                self.channel, payload, key=batch.batch_no
+            )
+        except BrokerUnavailable as error:
+            # Later batches must not overtake this one: close, so the rider resends from here.
+            await _send(
+                self.websocket, "error", code="unavailable", batch=batch.batch_no, detail=str(error)
+            )
+            await _close(self.websocket, CLOSE_TRY_LATER, "the broker is unavailable; reconnect")
+            return True
+        await _send(
+            self.websocket,
+            "ack",
+            batch=batch.batch_no,
+            seq=published.seq,
+            duplicate=retry or published.seq is None,
+        )
+        if self.group_id is not None and not retry:
+            await self._update_group(visible)
+        return False
+
+    async def _update_group(self, visible: dict[str, list[int | None]]) -> None:
+        """Tell the group where this member is now, and of any split or regroup it caused."""
+        assert self.group_id is not None
+        update = await self.node.db(
+            service.record_member_position,
+            group_id=self.group_id,
+            user_id=self.owner_id,
+            columns=visible,
+            now_ms=int(time.time() * 1000),
+        )
+        if update is None:
+            return
+        channel = service.group_channel(self.group_id)
+        try:
+            for message in (*update.events, update.state):
+                await self.node.hub.broker.publish(channel, _encode(message))
+        except BrokerUnavailable:
+            # The group's state is rebuilt from the database on the next batch or reconnect.
+            log.warning("group state not published", extra={"group": str(self.group_id)})
+
+    async def _refuse(self, error: logic.BadFrame) -> bool:
+        self.bad_frames += 1
+        log.info(
+            "live frame refused",
+            extra={"session": str(self.session_id), "code": error.code, "detail": error.detail},
+        )
+        if self.bad_frames > MAX_BAD_FRAMES:
+            await _close(self.websocket, CLOSE_POLICY, "too many bad frames")
+            return True
+        await _send(self.websocket, "error", code=error.code, detail=error.detail)
+        return False
+
+
+@router.websocket("/api/v1/live/sessions/{session_id}/watch")
+async def watch_socket(websocket: WebSocket, session_id: uuid.UUID) -> None:
+    """A viewer's connection: hello (token or share, last epoch and sequence), then messages."""
+    node = _node(websocket)
+    await websocket.accept()
+    hello = await _hello(websocket, node)
+    if hello is None:
+        return
+    try:
+        resume = _resume_point(hello)
+        viewer_id = await _user_id(node, hello, required=False)
+        share = hello.get("share")
+        grant = await node.db(
+            service.authorize_viewer,
+            session_id=session_id,
+            viewer_id=viewer_id,
+            share_token=share if isinstance(share, str) else None,
+        )
+    except DomainError as error:
+        log.info("live viewer refused", extra={"session": str(session_id), "reason": error.detail})
+        await _close(websocket, _close_code(error), error.detail)
+        return
+
+    async def snapshot() -> dict[str, Any]:
+        return await node.db(service.session_snapshot, session_id=session_id)
+
+    await _watch(
+        websocket,
+        node,
+        service.ride_channel(session_id),
+        resume,
+        snapshot,
+        share_id=str(grant.share_id) if grant.share_id else None,
+    )
+
+
+@router.websocket("/api/v1/live/groups/{group_id}/watch")
+async def watch_group_socket(websocket: WebSocket, group_id: uuid.UUID) -> None:
+    """A group ride's channel: members' positions, centre, spread, splits and regroups."""
+    node = _node(websocket)
+    await websocket.accept()
+    hello = await _hello(websocket, node)
+    if hello is None:
+        return
+    try:
+        resume = _resume_point(hello)
+        viewer_id = await _user_id(node, hello, required=False)
+        await node.db(service.get_group, group_id=group_id, viewer_id=viewer_id)
+    except DomainError as error:
+        log.info("live group viewer refused", extra={"group": str(group_id)})
+        await _close(websocket, _close_code(error), error.detail)
+        return
+
+    async def snapshot() -> dict[str, Any]:
+        now_ms = int(time.time() * 1000)
+        return await node.db(service.group_snapshot, group_id=group_id, now_ms=now_ms)
+
+    await _watch(websocket, node, service.group_channel(group_id), resume, snapshot, share_id=None)
+
+
+def _resume_point(hello: dict[str, Any]) -> tuple[str | None, int | None]:
+    epoch, last_seq = hello.get("epoch"), hello.get("last_seq")
+    if epoch is not None and (not isinstance(epoch, str) or len(epoch) > 64):
+        raise InvalidInput("expected 'epoch' as a string from a welcome frame")
+    if last_seq is not None and (
+        not isinstance(last_seq, int) or isinstance(last_seq, bool) or last_seq < 0
+    ):
+        raise InvalidInput("expected 'last_seq' as a whole number")
+    return epoch, last_seq
+
+
+async def _watch(
+    websocket: WebSocket,
+    node: LiveNode,
+    channel: str,
+    resume: tuple[str | None, int | None],
+    snapshot: Any,
+    *,
+    share_id: str | None,
+) -> None:
+    subscriber = Subscriber(
+        channel,
+        send=websocket.send_text,
+        close=lambda code, reason: _close(websocket, code, reason),
+        inbox_size=node.settings.live_viewer_queue,
+        share_id=share_id,
+    )
+    pump = asyncio.create_task(
+        node.hub.serve(
+            subscriber, client_epoch=resume[0], client_last_seq=resume[1], snapshot=snapshot
+        )
+    )
+    listen = asyncio.create_task(_drain_viewer(websocket))
+    done, pending = await asyncio.wait({pump, listen}, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+    for task in pending:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+    for task in done:
+        error = task.exception()
+        if error is not None and not isinstance(error, WebSocketDisconnect | RuntimeError):
+            log.error("live viewer failed", exc_info=error)
+    await _close(websocket, 1011 if pump in done else 1000, "")
+
+
+async def _drain_viewer(websocket: WebSocket) -> None:
+    """Read (and ignore) what a viewer sends until it goes: viewers only listen after hello."""
+    while await _receive(websocket) is not None:
+        pass

@@ -1,0 +1,98 @@
+"""Two real nodes behind one real Redis: what a rider sends to A, a viewer on B gets, all of it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from tests.integration.live.nodes import Node, request, rider_account
+from tests.live_tools import Rider, Viewer, run_async
+from tests.servers import RedisServer, persistent_redis_server
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def redis() -> Iterator[RedisServer]:
+    with persistent_redis_server() as server:
+        yield server
+
+
+@pytest.fixture
+def nodes(
+    tmp_path: Path, database_url: str, engine: Engine, redis: RedisServer
+) -> Iterator[tuple[Node, Node]]:
+    a = Node(tmp_path, database_url, redis.url)
+    b = Node(tmp_path, database_url, redis.url)
+    try:
+        a.start()
+        b.start()
+        yield a, b
+    finally:
+        a.kill()
+        b.kill()
+
+
+def test_a_viewer_on_b_gets_every_batch_sent_to_a_across_a_restart_of_a_and_of_redis(
+    nodes: tuple[Node, Node], redis: RedisServer
+) -> None:
+    a, b = nodes
+    token = rider_account(a, "two-nodes@example.org")
+    live = request(f"{a.http}/api/v1/live/sessions", {"name": "Two nodes"}, token)
+    ride_path = f"/api/v1/live/sessions/{live['id']}/ride"
+    viewer = Viewer([b.ws(f"/api/v1/live/sessions/{live['id']}/watch")], {"token": token})
+
+    async def scenario() -> None:
+        watching = asyncio.create_task(viewer.run(until_seq=45))
+        while viewer.epoch is None:  # the viewer is in before the ride starts
+            await asyncio.sleep(0.05)
+        rider = Rider([a.ws(ride_path)], token)
+        for n in range(1, 16):
+            await rider.send(n)
+        a.kill()  # mid-ride crash of the rider's node
+        restart = asyncio.get_running_loop().run_in_executor(None, a.start)
+        for n in range(16, 31):
+            await rider.send(n)  # retries until A is back, then resends what was unacked
+        await restart
+        redis.restart()
+        for n in range(31, 46):
+            await rider.send(n)
+        await asyncio.wait_for(watching, 60)
+        await rider.close()
+
+    run_async(scenario())
+    assert viewer.received == list(range(1, 46))  # in order, each once
+    assert viewer.batches == list(range(1, 46))
+    assert viewer.gaps == [] and viewer.new_epochs == 0
+    ended = request(f"{b.http}/api/v1/live/sessions/{live['id']}/end", {}, token)
+    ride = request(f"{b.http}/api/v1/rides/{ended['ride_id']}", token=token)
+    assert ride["point_count"] == 450  # 45 batches of 10 points, each stored once
+
+
+def test_shutting_a_node_down_tells_its_viewers_to_reconnect_elsewhere(
+    nodes: tuple[Node, Node],
+) -> None:
+    a, b = nodes
+    token = rider_account(a, "shutdown@example.org")
+    live = request(f"{a.http}/api/v1/live/sessions", {"visibility": "public"}, token)
+
+    async def watch_until_closed() -> int | None:
+        async with connect(b.ws(f"/api/v1/live/sessions/{live['id']}/watch")) as socket:
+            await socket.send('{"type": "hello"}')
+            await socket.recv()
+            loop = asyncio.get_running_loop()
+            stopping = loop.run_in_executor(None, b.stop)
+            try:
+                while True:
+                    await socket.recv()
+            except ConnectionClosed as closed:
+                await stopping
+                return closed.rcvd.code if closed.rcvd else None
+
+    assert run_async(watch_until_closed()) == 1012
