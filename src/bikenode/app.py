@@ -23,12 +23,16 @@ from bikenode.governance.tasks import reencrypt_health_job
 from bikenode.live.routes import router as live_router
 from bikenode.live.ws import build_live_node
 from bikenode.live.ws import router as live_ws_router
+from bikenode.planner.rooms import PlannerNode
+from bikenode.planner.routes import router as planner_router
+from bikenode.planner.ws import router as planner_ws_router
 from bikenode.rides.privacy_routes import router as privacy_zones_router
 from bikenode.rides.routes import router as rides_router
 from bikenode.rides.stats_routes import router as ride_stats_router
 from bikenode.rides.tasks import process_upload_job
 from bikenode.rides.tus import router as tus_router
 from bikenode.rides.uploads import PROCESS_UPLOAD_JOB
+from bikenode.sync.routes import router as sync_router
 from bikenode.web.frontend import router as frontend_router
 from bikenode.web.limits import BodySizeLimitMiddleware
 from bikenode.web.observability import Metrics, ObservabilityMiddleware
@@ -44,6 +48,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.worker.start()
     await app.state.live.start()
     yield
+    await app.state.planner.stop()  # write open route rooms, close them with 1012
     await app.state.live.stop()
     app.state.worker.stop()
     app.state.engine.dispose()
@@ -79,6 +84,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics()
     app.state.worker = make_worker(settings, app.state.session_factory)
     app.state.live = build_live_node(settings, app.state.session_factory, app.state.accounts)
+    app.state.live.register_metrics(app.state.metrics.registry)
+    app.state.planner = PlannerNode(settings, app.state.session_factory, app.state.accounts)
     app.add_middleware(
         BodySizeLimitMiddleware, large_prefixes={"/api/v1/uploads": settings.max_upload_bytes}
     )
@@ -96,5 +103,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(governance_router)
     app.include_router(live_router)
     app.include_router(live_ws_router)
+    app.include_router(sync_router)
+    app.include_router(planner_router)
+    app.include_router(planner_ws_router)
     app.include_router(frontend_router)
     return app

@@ -51,16 +51,29 @@ def serve(
     from bikenode.app import create_app
     from bikenode.db.engine import create_db_engine
     from bikenode.db.migrate import upgrade_to_head
+    from bikenode.encryption import install_key_ring, key_ring_from_settings
     from bikenode.logs import configure_logging
 
     settings = load_settings(data_dir=data_dir)
     configure_logging(settings.log_level, json_lines=settings.log_json)
+    install_key_ring(key_ring_from_settings(settings))  # migrations may seal stored values
     upgrade_to_head(create_db_engine(settings.effective_database_url))
     typer.echo(
         f"BikeNode on http://{host}:{port} (API docs at /docs), data in {settings.data_dir}",
         err=True,
     )
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, workers=workers)
+    # Live viewers are served by a fast path straight from the socket (see bikenode.live.fastws).
+    ws = "bikenode.live.fastws:LiveWebSocketProtocol" if settings.live_fast_path else "auto"
+    # No per-message deflate: live frames are small and compressing each costs more CPU.
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_config=None,
+        workers=workers,
+        ws=ws,
+        ws_per_message_deflate=False,
+    )
 
 
 def main() -> None:

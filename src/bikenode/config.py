@@ -56,6 +56,20 @@ class Settings(BaseSettings):
     rate_limit_register: str = "10/minute"
     rate_limit_password_change: str = "5/minute"  # noqa: S105 (a rate, not a password)
     rate_limit_upload: str = "30/minute"
+    # Password reset, per IP: asking for a link, and using one.
+    rate_limit_password_reset: str = "5/hour"  # noqa: S105 (a rate, not a password)
+    rate_limit_password_reset_confirm: str = "10/hour"  # noqa: S105 (a rate, not a password)
+    # Outgoing e-mail (password-reset links). No host: each message is written as an .eml file
+    # to data_dir/outbox for the operator (or use `bikenode user reset-link EMAIL`).
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "BikeNode <bikenode@localhost>"
+    smtp_starttls: bool = True
+    # Where users reach the web app, for links in e-mails. Never taken from the request's Host
+    # header: a forged Host would send reset links (with their token) to another site.
+    public_url: str = "http://127.0.0.1:8000"
     # Origins allowed to call the API from a browser, comma-separated (empty: same origin only).
     cors_allow_origins: str = ""
     # Live tracking: messages kept per channel for reconnecting clients, and input limits.
@@ -66,6 +80,13 @@ class Settings(BaseSettings):
     live_batch_burst: int = Field(default=30, ge=1)
     live_viewer_queue: int = Field(default=256, ge=1)
     live_broker_retry_s: float = Field(default=15.0, gt=0)
+    live_fast_path: bool = True  # serve live viewers straight from the socket (not via ASGI)
+    # Route planning rooms (y-websocket): per-connection limits, document size, log compaction.
+    planner_max_frame_bytes: int = Field(default=1024 * 1024, ge=1024)
+    planner_max_document_bytes: int = Field(default=8 * 1024 * 1024, ge=64 * 1024)
+    planner_messages_per_s: float = Field(default=100.0, gt=0)
+    planner_message_burst: int = Field(default=500, ge=1)
+    planner_compact_after_rows: int = Field(default=200, ge=2)
     log_level: str = "INFO"
     log_json: bool = True
 

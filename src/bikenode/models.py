@@ -12,6 +12,7 @@ from bikenode.audit.models import AuditEvent
 from bikenode.db.queue import Job
 from bikenode.governance.models import Erasure
 from bikenode.live.models import LiveBatch, LiveGroup, LiveGroupMember, LiveSession, LiveShare
+from bikenode.planner.models import PlannedRoute, RouteCollaborator, RouteUpdate
 from bikenode.rides.models import (
     PrivacyZone,
     PublicRideView,
@@ -22,6 +23,7 @@ from bikenode.rides.models import (
     UploadChunk,
     UploadItem,
 )
+from bikenode.sync.models import SyncClient, SyncConflict, SyncMutation, SyncOwner, SyncRecord
 
 __all__ = [
     "AuditEvent",
@@ -34,6 +36,7 @@ __all__ = [
     "LiveShare",
     "LoginThrottle",
     "MfaFactor",
+    "PlannedRoute",
     "PrivacyZone",
     "PublicRideView",
     "RatePlan",
@@ -42,6 +45,13 @@ __all__ = [
     "Ride",
     "RideOriginal",
     "RideStreams",
+    "RouteCollaborator",
+    "RouteUpdate",
+    "SyncClient",
+    "SyncConflict",
+    "SyncMutation",
+    "SyncOwner",
+    "SyncRecord",
     "Upload",
     "UploadChunk",
     "UploadItem",

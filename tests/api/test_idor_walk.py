@@ -23,7 +23,11 @@ from tests.synthetic import synthetic_gpx
 
 MARKER = "zz-private-marker-7f3a"
 # Routes that refuse by role (admin only), not by object: 403 is the right answer there.
-ROLE_ROUTES = {"/api/v1/users/{user_id}/role", "/api/v1/users/{user_id}/rate-limit"}
+ROLE_ROUTES = {
+    "/api/v1/users/{user_id}/role",
+    "/api/v1/users/{user_id}/rate-limit",
+    "/api/v1/admin/users/{user_id}",
+}
 # Routes about the caller's own account, never another's: skipped for writes (the second
 # rider erasing or changing themselves is no attack on the owner).
 SELF_WRITE_PREFIXES = ("/api/v1/me", "/api/v1/auth/")
@@ -55,8 +59,37 @@ def _owner(client: TestClient) -> tuple[dict[str, Any], dict[str, str], dict[str
     return payload, headers, ids
 
 
-# Factories for other domains' objects: name of the path parameter -> (client, owner headers) -> id.
-OWNED: dict[str, Callable[[TestClient, dict[str, str]], str]] = {}
+def _created(client: TestClient, path: str, body: dict[str, Any], headers: dict[str, str]) -> str:
+    response = client.post(path, json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+# Factories for other domains' objects, in order: name of the path parameter ->
+# (client, owner headers, ids made so far) -> id.
+OWNED: dict[str, Callable[[TestClient, dict[str, str], dict[str, str]], str]] = {
+    "zone_id": lambda client, headers, ids: _created(
+        client,
+        "/api/v1/privacy-zones",
+        {"name": f"{MARKER} home", "lat_deg": 51.5, "lon_deg": -0.12, "radius_m": 200.0},
+        headers,
+    ),
+    "session_id": lambda client, headers, ids: _created(
+        client,
+        "/api/v1/live/sessions",
+        {"name": f"{MARKER} live", "visibility": "private"},
+        headers,
+    ),
+    "share_id": lambda client, headers, ids: _created(
+        client, f"/api/v1/live/sessions/{ids['session_id']}/shares", {}, headers
+    ),
+    "group_id": lambda client, headers, ids: _created(
+        client, "/api/v1/live/groups", {"name": f"{MARKER} club run"}, headers
+    ),
+    "route_id": lambda client, headers, ids: _created(
+        client, "/api/v1/routes", {"name": f"{MARKER} route", "notes": MARKER}, headers
+    ),
+}
 
 
 def _operations(client: TestClient) -> list[tuple[str, str]]:
@@ -84,7 +117,7 @@ def _call(client: TestClient, method: str, template: str, url: str, headers: dic
 def test_nothing_private_is_readable_or_writable_by_others(client: TestClient) -> None:
     owner, owner_headers, ids = _owner(client)
     for name, factory in OWNED.items():
-        ids[name] = factory(client, owner_headers)
+        ids[name] = factory(client, owner_headers, ids)
     _, other_headers = signed_in(client)
     tus = {"Tus-Resumable": "1.0.0"}  # without it tus routes answer 412 before any check
     callers = {"other rider": {**other_headers, **tus}, "anonymous": tus}

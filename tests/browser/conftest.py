@@ -54,14 +54,21 @@ def _wait_ready(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
 # One server per test module: on PostgreSQL it shares the suite's database, and its job worker
 # must not run while other modules' tests use that database and its job queue.
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[str]:
-    """The base URL of `python -m bikenode serve` on a free port, stopped after the module."""
+def server(
+    tmp_path_factory: pytest.TempPathFactory, database_url: str, request: pytest.FixtureRequest
+) -> Iterator[str]:
+    """The base URL of `python -m bikenode serve` on a free port, stopped after the module.
+
+    A test module may set SERVER_ENV (a dict of BIKENODE_* variables) for its server.
+    """
     data = tmp_path_factory.mktemp("browser-server")
     env = dict(os.environ, BIKENODE_DATA_DIR=str(data), BIKENODE_LOG_LEVEL="WARNING")
     env["BIKENODE_ARGON2_MEMORY_KIB"] = "19456"
     if not database_url.startswith("sqlite"):
         env["BIKENODE_DATABASE_URL"] = database_url
     port = free_port()
+    env["BIKENODE_PUBLIC_URL"] = f"http://127.0.0.1:{port}"  # links in e-mails
+    env.update(getattr(request.module, "SERVER_ENV", {}))
     log = data / "server.log"
     with log.open("wb") as output:
         process = subprocess.Popen(

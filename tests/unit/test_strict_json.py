@@ -15,16 +15,20 @@ def test_loads_strict_refuses_non_finite(text: str) -> None:
         loads_strict(text.encode())
 
 
+# Text a database can store: no NUL, no half surrogate pairs (those are refused; see below).
+STORABLE = st.characters(exclude_categories=["Cs"], exclude_characters="\x00")
+
+
 @given(
     st.recursive(
         st.none()
         | st.booleans()
         | st.integers()
         | st.floats(allow_nan=False, allow_infinity=False)
-        | st.text(max_size=20),
+        | st.text(STORABLE, max_size=20),
         lambda children: (
             st.lists(children, max_size=4)
-            | st.dictionaries(st.text(max_size=5), children, max_size=4)
+            | st.dictionaries(st.text(STORABLE, max_size=5), children, max_size=4)
         ),
         max_leaves=20,
     )
@@ -34,3 +38,22 @@ def test_loads_strict_reads_every_finite_document(value: object) -> None:
 
     parsed = loads_strict(json.dumps(value).encode())
     assert parsed == value or (isinstance(value, float) and math.isclose(parsed, value))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"name": "a\\u0000b"}',  # PostgreSQL cannot store NUL in text
+        '{"tags": ["ok", "\\ud800"]}',  # half a surrogate pair is not encodable text
+        '{"\\u0000": 1}',
+    ],
+)
+def test_loads_strict_refuses_text_no_database_can_store(text: str) -> None:
+    with pytest.raises(NonFiniteNumber):
+        loads_strict(text.encode())
+
+
+def test_loads_strict_keeps_real_text_with_escapes() -> None:
+    assert loads_strict(b'{"name": "caf\\u00e9 \\ud83d\\udeb2 \\\\u0000"}') == {
+        "name": "café 🚲 \\u0000"
+    }

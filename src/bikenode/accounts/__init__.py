@@ -5,9 +5,10 @@ Other domains use only what is exported here.
 
 from bikenode.accounts.gdpr import confirm_password, erase_user, export_user_profile
 from bikenode.accounts.logic import ROLES
-from bikenode.accounts.mfa import has_mfa
+from bikenode.accounts.mfa import has_mfa, require_admin
 from bikenode.accounts.models import User
 from bikenode.accounts.rate_plans import RatePlanView, get_rate_plan
+from bikenode.accounts.sealing import ResealBatch, reseal_totp_batch, totp_key_counts
 from bikenode.accounts.service import (
     AccountsConfig,
     Principal,
@@ -22,6 +23,7 @@ __all__ = [
     "AccountsConfig",
     "Principal",
     "RatePlanView",
+    "ResealBatch",
     "RiderProfile",
     "User",
     "authenticate",
@@ -32,4 +34,7 @@ __all__ = [
     "get_rate_plan",
     "get_rider_profile",
     "has_mfa",
+    "require_admin",
+    "reseal_totp_batch",
+    "totp_key_counts",
 ]

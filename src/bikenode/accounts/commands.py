@@ -30,12 +30,14 @@ def create(
     from bikenode.accounts.service import register_user
     from bikenode.db.engine import create_db_engine, make_session_factory
     from bikenode.db.migrate import upgrade_to_head
+    from bikenode.encryption import install_key_ring, key_ring_from_settings
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = getpass.getpass("Password (at least 15 characters): ")
     settings = load_settings(data_dir=data_dir)
+    install_key_ring(key_ring_from_settings(settings))  # migrations may seal stored values
     engine = create_db_engine(settings.effective_database_url)
     upgrade_to_head(engine)
     with make_session_factory(engine)() as session:
@@ -52,3 +54,31 @@ def create(
             typer.echo(f"error: {error.detail}", err=True)
             raise typer.Exit(1) from None
     typer.echo(f"created {user.role} {user.email} ({user.id})")
+
+
+@user_app.command("reset-link")
+def reset_link(
+    email: Annotated[str, typer.Argument(help="The account's e-mail address.")],
+    data_dir: Annotated[Path | None, typer.Option(help="Data folder (SQLite default).")] = None,
+) -> None:
+    """Print a password-reset link (works once, for 30 minutes; audited), for sites without mail."""
+    from bikenode.accounts.password_reset import operator_reset_link
+    from bikenode.db.engine import create_db_engine, make_session_factory
+    from bikenode.db.migrate import upgrade_to_head
+    from bikenode.encryption import install_key_ring, key_ring_from_settings
+
+    settings = load_settings(data_dir=data_dir)
+    install_key_ring(key_ring_from_settings(settings))  # migrations may seal stored values
+    engine = create_db_engine(settings.effective_database_url)
+    upgrade_to_head(engine)
+    with make_session_factory(engine)() as session:
+        try:
+            issued = operator_reset_link(session, public_url=settings.public_url, email=email)
+        except DomainError as error:
+            typer.echo(f"error: {error.detail}", err=True)
+            raise typer.Exit(2) from None
+    engine.dispose()
+    typer.echo(
+        f"password-reset link for {issued.email}, valid until {issued.expires_at:%Y-%m-%d %H:%M} UTC:"
+    )
+    typer.echo(issued.link)

@@ -206,3 +206,23 @@ def verify_mfa_token(settings: TokenSettings, token: str, *, now: datetime) -> u
         return uuid.UUID(claims["sub"])
     except (ValueError, TypeError):
         raise TokenError("the sign-in token names no valid user") from None
+
+
+PASSWORD_RESET_TTL = timedelta(minutes=30)
+# At most this many reset e-mails per account per hour, whoever asks and from wherever.
+MAX_RESET_MAILS_PER_HOUR = 3
+
+
+def new_reset_token() -> str:
+    """A fresh password-reset token (256 random bits, URL-safe); only its hash is stored."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_reset_token(token: str) -> str:
+    """The stored form of a reset token: its SHA-256 (it is random, so no salt is needed)."""
+    return hashlib.sha256(token.strip().encode()).hexdigest()
+
+
+def reset_link(public_url: str, token: str) -> str:
+    """The web app's reset page with the token in the fragment (never sent to a server)."""
+    return f"{public_url.rstrip('/')}/reset-password#token={token}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 
@@ -9,11 +10,14 @@ from sqlalchemy.orm import Session
 
 from bikenode.accounts import logic, repo, throttle, throttling, totp
 from bikenode.accounts.models import MfaFactor, User
+from bikenode.accounts.sealing import open_secret, seal_secret
 from bikenode.accounts.service import AccountsConfig, IssuedTokens, start_session
 from bikenode.audit import record_event
 from bikenode.db.base import utcnow
+from bikenode.encryption import DecryptionFailed
 from bikenode.errors import Conflict, NotAuthenticated, NotFound, PermissionDenied
 
+log = logging.getLogger("bikenode.accounts.mfa")
 TOTP_ISSUER = "BikeNode"
 BAD_CODE = "the code is not correct, or was already used"
 
@@ -53,9 +57,10 @@ def start_totp_enrolment(
         raise Conflict("two-factor sign-in is already on; turn it off first to enrol again")
     secret = totp.new_totp_secret()
     if factor is None:
-        session.add(MfaFactor(user_id=user.id, secret=secret, last_used_step=0))
-    else:
-        factor.secret, factor.last_used_step = secret, 0
+        factor = MfaFactor(user_id=user.id, last_used_step=0)
+        session.add(factor)
+    seal_secret(factor, secret)
+    factor.last_used_step = 0
     session.commit()
     return TotpEnrolment(
         secret, totp.provisioning_uri(secret, account=user.email, issuer=TOTP_ISSUER)
@@ -69,7 +74,7 @@ def pending_totp_qr_svg(session: Session, *, user: User) -> bytes:
         raise NotFound(
             "no two-factor enrolment is pending; start one with POST /api/v1/me/mfa/totp"
         )
-    uri = totp.provisioning_uri(factor.secret, account=user.email, issuer=TOTP_ISSUER)
+    uri = totp.provisioning_uri(open_secret(factor), account=user.email, issuer=TOTP_ISSUER)
     return totp.qr_svg(uri)
 
 
@@ -159,6 +164,15 @@ def complete_mfa_login(
     return tokens
 
 
+def check_second_factor(
+    session: Session, *, user_id: uuid.UUID, code: str, client_ip: str | None
+) -> str:
+    """'totp' or 'recovery_code' for a right code; NotAuthenticated (counted, throttled) if not."""
+    return _check_code(
+        session, user_id=user_id, code=code, client_ip=client_ip, allow_recovery=True
+    )
+
+
 def _require_confirmed(session: Session, user_id: uuid.UUID) -> None:
     if not repo.has_confirmed_mfa(session, user_id):
         raise NotFound("two-factor sign-in is not on for this account")
@@ -201,9 +215,12 @@ def _match(session: Session, user_id: uuid.UUID, code: str, *, allow_recovery: b
     if factor is None:
         return None
     if totp.looks_like_totp(code):
-        step = totp.matching_step(
-            factor.secret, code, now=utcnow(), after_step=factor.last_used_step
-        )
+        try:
+            secret = open_secret(factor)
+        except DecryptionFailed:  # the key is lost: recovery codes still work
+            log.error("the data key sealing a user's second factor is missing or wrong")
+            return None
+        step = totp.matching_step(secret, code, now=utcnow(), after_step=factor.last_used_step)
         if step is not None and repo.claim_totp_step(session, user_id, step):
             return "totp"
         return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bikenode.db.base import Base, utcnow
@@ -53,8 +53,10 @@ class MfaFactor(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("accounts_users.id", ondelete="CASCADE"), primary_key=True
     )
-    # Base32 TOTP secret. TODO: encrypt with the sensitive-field keys once governance ships them.
-    secret: Mapped[str] = mapped_column(String(64))
+    # The base32 TOTP secret sealed with the data key ring (AES-256-GCM, bound to the user:
+    # accounts/sealing.py); `key_id` names the key so that rotation finds what to re-seal.
+    secret_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    key_id: Mapped[str] = mapped_column(String(40), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     confirmed_at: Mapped[datetime | None]
     # The newest time step whose code was accepted: a code is good once (RFC 6238, 5.2).
@@ -97,3 +99,17 @@ class RatePlan(Base):
     requests_per_minute: Mapped[int | None]
     set_by: Mapped[uuid.UUID | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class PasswordResetToken(Base):
+    """A single-use password-reset token, stored as its SHA-256 (the token has 256 random bits)."""
+
+    __tablename__ = "accounts_password_reset_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("accounts_users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

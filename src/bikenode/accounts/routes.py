@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, BackgroundTasks, Request, Response, status
 
-from bikenode.accounts import mfa, service
+from bikenode.accounts import mfa, password_reset, service
 from bikenode.accounts.schemas import (
     Login,
     MfaLogin,
     MfaRequired,
     PasswordChange,
+    PasswordResetAccepted,
+    PasswordResetConfirm,
+    PasswordResetRequest,
     RefreshRequest,
     Register,
     RoleChange,
@@ -19,12 +22,14 @@ from bikenode.accounts.schemas import (
     UserPublic,
     UserUpdate,
 )
+from bikenode.mail import mail_settings
 from bikenode.web.dependencies import (
     AccountsConfigDep,
     ClientIP,
     CurrentUser,
     PrincipalDep,
     SessionDep,
+    SettingsDep,
 )
 from bikenode.web.strict_json import StrictJSONRoute
 
@@ -110,6 +115,47 @@ def change_password(
         current_password=body.current_password,
         new_password=body.new_password,
         keep_session_id=principal.session_id,
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/auth/password-reset",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=PasswordResetAccepted,
+)
+async def request_password_reset(
+    body: PasswordResetRequest,
+    request: Request,
+    background: BackgroundTasks,
+    settings: SettingsDep,
+    client_ip: ClientIP,
+) -> PasswordResetAccepted:
+    """Ask for a reset link by e-mail; the same answer whether or not the account exists."""
+    # Everything that depends on the account runs after the answer is sent: equal timing.
+    background.add_task(
+        password_reset.deliver_password_reset,
+        request.app.state.session_factory,
+        mail_settings(settings),
+        public_url=settings.public_url,
+        email=body.email,
+        client_ip=client_ip,
+    )
+    return PasswordResetAccepted()
+
+
+@router.post("/auth/password-reset/confirm", status_code=status.HTTP_204_NO_CONTENT)
+def confirm_password_reset(
+    body: PasswordResetConfirm, session: SessionDep, config: AccountsConfigDep, client_ip: ClientIP
+) -> Response:
+    """Set a new password with the e-mailed token (and a code with MFA); ends all sessions."""
+    password_reset.reset_password(
+        session,
+        config,
+        token=body.token,
+        new_password=body.new_password,
+        code=body.code,
+        client_ip=client_ip,
     )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

@@ -128,3 +128,27 @@ class RatePlanPublic(BaseModel):
     user_id: uuid.UUID
     tier: Literal["standard", "premium"]
     requests_per_minute: int | None
+
+
+class PasswordResetRequest(StrictModel):
+    email: str = Field(max_length=254, examples=["ada@example.org"])
+
+
+class PasswordResetAccepted(BaseModel):
+    detail: str = Field(
+        default=(
+            "if an account exists for this address, a reset link is on its way to it; "
+            "the link works once, for 30 minutes"
+        )
+    )
+
+
+class PasswordResetConfirm(StrictModel):
+    token: str = Field(min_length=1, max_length=256, description="from the e-mailed link")
+    new_password: str = Field(max_length=1024)
+    code: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="a TOTP or recovery code, needed when the account has two-factor sign-in",
+    )

@@ -14,6 +14,7 @@ from bikenode.accounts import logic, repo, throttle, throttling
 from bikenode.accounts.common_passwords import common_passwords
 from bikenode.accounts.models import RefreshToken, User
 from bikenode.accounts.passwords import PasswordHashing
+from bikenode.accounts.sync_records import record_settings_saved
 from bikenode.audit import record_event
 from bikenode.db.base import utcnow
 from bikenode.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
@@ -50,7 +51,7 @@ def register_user(
 ) -> User:
     """Create an account; Conflict if the e-mail is taken, InvalidInput if a rule is broken."""
     normalised = _checked(logic.normalise_email, email)
-    _check_password(password, has_mfa=False)
+    check_password(password, has_mfa=False)
     if repo.get_user_by_email(session, normalised) is not None:
         raise Conflict("an account with this e-mail address already exists")
     user = User(
@@ -198,6 +199,7 @@ def update_profile(session: Session, *, user: User, changes: dict[str, Any]) -> 
         if value is None and field in ("display_name", "units", "timezone"):
             raise InvalidInput(f"{field} cannot be null")
         setattr(user, field, value)
+    record_settings_saved(session, user)  # devices pull the change
     session.commit()
     return user
 
@@ -214,7 +216,7 @@ def change_password(
     """Replace the password after checking the current one; other sessions are ended."""
     if not config.hashing.verify(user.password_hash, current_password):
         raise PermissionDenied("the current password is not correct")
-    _check_password(new_password, has_mfa=repo.has_confirmed_mfa(session, user.id))
+    check_password(new_password, has_mfa=repo.has_confirmed_mfa(session, user.id))
     user.password_hash = config.hashing.hash(new_password)
     repo.revoke_user_sessions(session, user.id, utcnow(), keep=keep_session_id)
     record_event(session, event_type="auth.password_changed", actor_id=user.id, subject_id=user.id)
@@ -264,7 +266,8 @@ def _start_family(
     return IssuedTokens(access, refresh, int(config.tokens.ttl.total_seconds()))
 
 
-def _check_password(password: str, *, has_mfa: bool) -> None:
+def check_password(password: str, *, has_mfa: bool) -> None:
+    """InvalidInput unless the password keeps the rules (length for the account, not common)."""
     try:
         logic.check_password_policy(password, has_mfa=has_mfa, common=common_passwords())
     except logic.PolicyError as error:

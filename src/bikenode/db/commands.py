@@ -21,8 +21,11 @@ def upgrade(
     """Apply all pending migrations (safe to run again)."""
     from bikenode.db.engine import create_db_engine
     from bikenode.db.migrate import current_revision, upgrade_to_head
+    from bikenode.encryption import install_key_ring, key_ring_from_settings
 
-    engine = create_db_engine(load_settings(data_dir=data_dir).effective_database_url)
+    settings = load_settings(data_dir=data_dir)
+    install_key_ring(key_ring_from_settings(settings))  # migrations may seal stored values
+    engine = create_db_engine(settings.effective_database_url)
     upgrade_to_head(engine)
     typer.echo(f"database at revision {current_revision(engine)}")
 

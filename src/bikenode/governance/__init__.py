@@ -3,6 +3,12 @@
 It reaches accounts and rides only through their public interfaces.
 """
 
-from bikenode.governance.service import ErasureReport, erase_user, export_user_data
+from bikenode.governance.service import (
+    AdminRead,
+    ErasureReport,
+    erase_user,
+    export_user_data,
+    read_user_as_admin,
+)
 
-__all__ = ["ErasureReport", "erase_user", "export_user_data"]
+__all__ = ["AdminRead", "ErasureReport", "erase_user", "export_user_data", "read_user_as_admin"]

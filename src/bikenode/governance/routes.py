@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import tempfile
+import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from typing import IO, Literal
 
 from fastapi import APIRouter, Request
@@ -31,6 +33,32 @@ class ErasureRequest(BaseModel):
 class ErasureDone(BaseModel):
     rides_erased: int
     erased_at: str
+
+
+class AdminUserProfile(BaseModel):
+    id: uuid.UUID
+    email: str
+    display_name: str
+    role: str
+    created_at: datetime
+    mfa_enabled: bool
+
+
+class AdminRideRow(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    sport: str
+    visibility: str
+    started_at: datetime | None
+    distance_m: float | None
+    moving_time_s: float | None
+
+
+class AdminUserRead(BaseModel):
+    profile: AdminUserProfile
+    rides: list[AdminRideRow] = Field(description="the newest 1,000 rides, without tracks")
 
 
 def _chunks(spool: IO[bytes]) -> Iterator[bytes]:
@@ -80,3 +108,20 @@ def erase_my_account(
         client_ip=request.client.host if request.client else None,
     )
     return ErasureDone(rides_erased=report.rides, erased_at=report.erased_at.isoformat())
+
+
+@router.get("/admin/users/{user_id}", response_model=AdminUserRead, tags=["admin"])
+def read_user_as_admin(
+    user_id: uuid.UUID, request: Request, user: CurrentUser, session: SessionDep
+) -> AdminUserRead:
+    """Another user's profile and rides (admins with MFA only; every read is audited)."""
+    read = governance.read_user_as_admin(
+        session,
+        admin=user,
+        user_id=user_id,
+        client_ip=request.client.host if request.client else None,
+    )
+    return AdminUserRead(
+        profile=AdminUserProfile.model_validate(read.profile),
+        rides=[AdminRideRow.model_validate(ride) for ride in read.rides],
+    )

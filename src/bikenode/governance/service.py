@@ -7,11 +7,11 @@ import uuid
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
-from typing import IO
+from typing import IO, Any
 
 from sqlalchemy.orm import Session
 
-from bikenode import accounts, rides
+from bikenode import accounts, rides, sync
 from bikenode.audit import list_events, record_event
 from bikenode.db.base import utcnow
 from bikenode.db.queue import enqueue
@@ -111,6 +111,7 @@ def erase_user(
     """
     erased_rides = rides.erase_user_data(session, user_id)
     accounts.erase_user(session, user_id)
+    sync.erase_user_data(session, user_id)  # names and descriptions kept for merging
     session.add(
         Erasure(
             rides=erased_rides.rides,
@@ -128,6 +129,39 @@ def erase_user(
     )
     session.commit()
     return ErasureReport(user_id, erased_rides.rides, erased_rides.distance_m, utcnow())
+
+
+@dataclass(frozen=True)
+class AdminRead:
+    """What an admin sees of another account: its profile and its rides (no tracks)."""
+
+    profile: dict[str, Any]
+    rides: list[rides.RideRow]
+
+
+ADMIN_READ_PROFILE = ("id", "email", "display_name", "role", "created_at", "mfa_enabled")
+
+
+def read_user_as_admin(
+    session: Session, *, admin: accounts.User, user_id: uuid.UUID, client_ip: str | None
+) -> AdminRead:
+    """Another user's profile and ride list for an admin with MFA on; the read is audited.
+
+    PermissionDenied for anyone else; NotFound if there is no such user.
+    """
+    accounts.require_admin(session, user=admin)
+    profile = accounts.export_user_profile(session, user_id)
+    listed = rides.list_user_rides(session, user_id)
+    record_event(
+        session,
+        event_type="governance.admin_read",
+        actor_id=admin.id,
+        subject_id=user_id,
+        client_ip=client_ip,
+        details={"read": ["profile", "rides"], "rides": len(listed)},
+    )
+    session.commit()
+    return AdminRead({k: profile[k] for k in ADMIN_READ_PROFILE}, listed)
 
 
 def start_reencryption(session: Session, *, actor: str) -> int:

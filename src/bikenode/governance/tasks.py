@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bikenode import rides
+from bikenode import accounts, rides
 from bikenode.encryption import current_key_ring
 
 REENCRYPT_BATCH = 100
@@ -38,12 +38,33 @@ def reencrypt_health(
         after = batch.next_after
 
 
+def reseal_totp_secrets(
+    session_factory: sessionmaker[Session],
+    *,
+    heartbeat: Callable[[], None] = lambda: None,
+) -> int:
+    """Re-seal every TOTP secret under the current key, a batch per commit; the count."""
+    current_key_ring().refresh()
+    after: uuid.UUID | None = None
+    changed = 0
+    while True:
+        heartbeat()
+        with session_factory() as session:
+            batch = accounts.reseal_totp_batch(session, after=after, limit=REENCRYPT_BATCH)
+            session.commit()
+        changed += batch.changed
+        if batch.next_after is None:
+            return changed
+        after = batch.next_after
+
+
 def reencrypt_health_job(
     session_factory: sessionmaker[Session],
 ) -> Callable[[dict[str, Any], Callable[[], None]], None]:
-    """The queue handler for governance.reencrypt_health jobs."""
+    """The queue handler for governance.reencrypt_health jobs: health data, then TOTP secrets."""
 
     def handle(_payload: dict[str, Any], heartbeat: Callable[[], None]) -> None:
         reencrypt_health(session_factory, heartbeat=heartbeat)
+        reseal_totp_secrets(session_factory, heartbeat=heartbeat)
 
     return handle

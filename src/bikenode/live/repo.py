@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -11,17 +13,17 @@ from sqlalchemy.orm import Session
 from bikenode.live.models import LiveBatch, LiveGroupMember, LiveShare
 
 
-def insert_batch(session: Session, batch: dict[str, object]) -> bool:
-    """Insert a batch unless (session, batch number) is stored already; True if inserted."""
-    dialect = session.get_bind().dialect.name
+@functools.cache
+def _insert_batch(dialect: str) -> Any:
+    # One statement object per dialect, run with parameters: SQLAlchemy compiles it once
+    # (a fresh insert().values(...) per batch cost more CPU than the write itself).
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(LiveBatch)
-        .values(**batch)
-        .on_conflict_do_nothing(index_elements=["session_id", "batch_no"])
-    )
-    result = session.execute(statement)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return insert(LiveBatch).on_conflict_do_nothing(index_elements=["session_id", "batch_no"])
+
+
+def insert_batches(session: Session, rows: list[dict[str, object]]) -> None:
+    """Insert batches, skipping any (session, batch number) stored already."""
+    session.execute(_insert_batch(session.get_bind().dialect.name), rows)
 
 
 def last_batch(session: Session, session_id: uuid.UUID) -> tuple[int, int] | None:
@@ -36,11 +38,13 @@ def last_batch(session: Session, session_id: uuid.UUID) -> tuple[int, int] | Non
     return int(row[0]), int(row[1])
 
 
-def batches(session: Session, session_id: uuid.UUID) -> list[LiveBatch]:
-    """A session's stored batches in order."""
+def batches(session: Session, session_id: uuid.UUID, *, after_batch_no: int = 0) -> list[LiveBatch]:
+    """A session's stored batches in order (those after a batch number, if given)."""
     return list(
         session.scalars(
-            select(LiveBatch).where(LiveBatch.session_id == session_id).order_by(LiveBatch.batch_no)
+            select(LiveBatch)
+            .where(LiveBatch.session_id == session_id, LiveBatch.batch_no > after_batch_no)
+            .order_by(LiveBatch.batch_no)
         )
     )
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import threading
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -95,22 +97,29 @@ def rider_state(session: Session, *, session_id: uuid.UUID, owner_id: uuid.UUID)
     return RiderState(last[0], last[1]) if last else RiderState(0, None)
 
 
-def store_batch(session: Session, *, session_id: uuid.UUID, batch: logic.Batch) -> bool:
-    """Store a batch once (a retried batch is ignored); True if it was new."""
-    inserted = repo.insert_batch(
-        session,
-        {
-            "session_id": session_id,
-            "batch_no": batch.batch_no,
-            "first_time_ms": batch.first_time_ms,
-            "last_time_ms": batch.last_time_ms,
-            "point_count": batch.point_count,
-            "points": json.dumps(batch.columns, separators=(",", ":")).encode(),
-            "received_at": utcnow(),
-        },
-    )
+def store_batch(session: Session, *, session_id: uuid.UUID, batch: logic.Batch) -> None:
+    """Store a batch once (a retried batch is ignored)."""
+    repo.insert_batches(session, [batch_row(session_id, batch)])
     session.commit()
-    return inserted
+
+
+def store_batches(session: Session, *, rows: list[dict[str, object]]) -> None:
+    """Store several sessions' batches in one transaction (each once, retries ignored)."""
+    repo.insert_batches(session, rows)
+    session.commit()
+
+
+def batch_row(session_id: uuid.UUID, batch: logic.Batch) -> dict[str, object]:
+    """The stored form of a batch (absolute columns as compact JSON)."""
+    return {
+        "session_id": session_id,
+        "batch_no": batch.batch_no,
+        "first_time_ms": batch.first_time_ms,
+        "last_time_ms": batch.last_time_ms,
+        "point_count": batch.point_count,
+        "points": json.dumps(batch.columns, separators=(",", ":")).encode(),
+        "received_at": utcnow(),
+    }
 
 
 def authorize_viewer(
@@ -140,7 +149,7 @@ def authorize_viewer(
         return ViewerGrant("share", share.id)
     if viewer_id is None:
         raise NotAuthenticated("this live ride is private: sign in or use a share link")
-    raise PermissionDenied("this live ride is private")
+    raise NotFound("no such live session")  # not 403: others may not learn that it exists
 
 
 def end_session(
@@ -167,15 +176,51 @@ def end_session(
     return live
 
 
+class TrailCache:
+    """Each session's track so far (time and position), loaded from the database once and
+    then only its new batches: a viewer joining a long ride does not decode it whole again."""
+
+    def __init__(self, max_sessions: int = 512) -> None:
+        self.max_sessions = max_sessions
+        self._lock = threading.Lock()  # snapshots run in the thread pool
+        self._trails: OrderedDict[uuid.UUID, tuple[int, dict[str, list[int | None]]]] = (
+            OrderedDict()
+        )
+
+    def load(self, session: Session, session_id: uuid.UUID) -> dict[str, list[int | None]]:
+        """The session's merged t/lat/lon columns up to its last stored batch (a copy)."""
+        with self._lock:
+            last_batch, merged = self._trails.get(session_id, (0, {}))
+            merged = {key: list(values) for key, values in merged.items()}
+        for batch in repo.batches(session, session_id, after_batch_no=last_batch):
+            columns = json.loads(batch.points)
+            for key in ("t", "lat", "lon"):
+                if key in columns:
+                    merged.setdefault(key, []).extend(columns[key])
+            last_batch = batch.batch_no
+        with self._lock:
+            cached = self._trails.get(session_id)
+            if cached is None or cached[0] < last_batch:
+                self._trails[session_id] = (last_batch, merged)
+                self._trails.move_to_end(session_id)
+                while len(self._trails) > self.max_sessions:
+                    self._trails.popitem(last=False)
+        return merged
+
+
 def session_snapshot(
-    session: Session, *, session_id: uuid.UUID, max_points: int = 2000
+    session: Session,
+    *,
+    session_id: uuid.UUID,
+    max_points: int = 2000,
+    trails: TrailCache | None = None,
 ) -> dict[str, Any]:
     """The session's current state for a viewer: status, the trail so far and the last batch."""
     live = get_session(session, session_id=session_id)
     circles = rides.privacy_circles(session, owner_id=live.owner_id)
-    columns = [
-        visible_columns(json.loads(b.points), circles) for b in repo.batches(session, session_id)
-    ]
+    merged = (trails or TrailCache()).load(session, session_id)
+    if "lat" in merged and len(merged["lat"]) != len(merged["t"]):
+        merged = {"t": merged["t"]}  # some batches had no positions: no trail to draw
     last = repo.last_batch(session, session_id)
     session.commit()
     return {
@@ -184,7 +229,9 @@ def session_snapshot(
         "status": live.status,
         "ride_id": str(live.ride_id) if live.ride_id else None,
         "last_batch": last[0] if last else 0,
-        "trail": logic.trail(columns, max_points=max_points),
+        "trail": logic.trail([visible_columns(merged, circles)], max_points=max_points)
+        if merged
+        else {},
     }
 
 
@@ -277,7 +324,7 @@ def get_group(session: Session, *, group_id: uuid.UUID, viewer_id: uuid.UUID | N
     if not visible:
         if viewer_id is None:
             raise NotAuthenticated("this group ride is private: sign in as a member")
-        raise PermissionDenied("only members may watch this group ride")
+        raise NotFound("no such group ride")  # not 403: others may not learn that it exists
     return group
 
 

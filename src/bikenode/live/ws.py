@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, WebSocket
+from prometheus_client import CollectorRegistry, Gauge
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketDisconnect, WebSocketState
@@ -33,7 +34,7 @@ from bikenode.errors import (
 )
 from bikenode.live import logic, service
 from bikenode.live.broker import Broker, BrokerUnavailable, MemoryBroker
-from bikenode.live.hub import Hub, Subscriber
+from bikenode.live.hub import Hub, QueuedSubscriber, Snapshot
 from bikenode.live.models import LiveSession
 from bikenode.rides import HiddenCircle
 
@@ -57,14 +58,53 @@ class LiveNode:
     accounts: AccountsConfig
     hub: Hub
     buckets: dict[uuid.UUID, logic.TokenBucket] = field(default_factory=dict)
+    trails: service.TrailCache = field(default_factory=service.TrailCache)
+    _pending: list[tuple[dict[str, object], asyncio.Future[None]]] = field(default_factory=list)
+    _writing: bool = False
+    _writer: asyncio.Task[None] | None = None  # held: the loop keeps only weak references
 
     async def start(self) -> None:
-        """Connect to the broker."""
+        """Connect to the broker; the fast path (live.fastws) serves viewers of this node."""
+        global _current
         await self.hub.start()
+        _current = self
 
     async def stop(self) -> None:
         """Disconnect from the broker."""
+        global _current
+        if _current is self:
+            _current = None
         await self.hub.stop()
+
+    async def store_batch(self, session_id: uuid.UUID, batch: logic.Batch) -> None:
+        """Store a rider's batch (once); returns when it is committed.
+
+        Group commit: batches that arrive while a transaction is being written go together
+        in the next one, so under load riders share transactions and thread-pool hops.
+        """
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((service.batch_row(session_id, batch), done))
+        if not self._writing:
+            self._writing = True
+            self._writer = asyncio.get_running_loop().create_task(self._write_pending())
+        await done
+
+    async def _write_pending(self) -> None:
+        try:
+            while self._pending:
+                taken, self._pending = self._pending, []
+                try:
+                    await self.db(service.store_batches, rows=[row for row, _ in taken])
+                except Exception as error:  # each rider gets the failure of its own batch
+                    for _, done in taken:
+                        if not done.done():
+                            done.set_exception(error)
+                    continue
+                for _, done in taken:
+                    if not done.done():
+                        done.set_result(None)
+        finally:
+            self._writing = False
 
     async def db(self, function: Callable[..., T], **kwargs: Any) -> T:
         """Run a service function with a fresh session in the thread pool."""
@@ -74,6 +114,24 @@ class LiveNode:
                 return function(session, **kwargs)
 
         return await run_in_threadpool(call)
+
+    def register_metrics(self, registry: CollectorRegistry) -> None:
+        """Live viewers by how they are served (the fast path, or the ASGI endpoints)."""
+        gauge = Gauge(
+            "bikenode_live_subscribers",
+            "Live channel subscribers on this node, by how they are served.",
+            ["path"],
+            registry=registry,
+        )
+        gauge.labels("direct").set_function(lambda: self.hub.direct_count)
+        gauge.labels("asgi").set_function(lambda: self.hub.subscriber_count - self.hub.direct_count)
+        resyncs = Gauge(
+            "bikenode_live_resyncs",
+            "Times a fast-path viewer was refilled from the history mid-connection (it fell"
+            " behind, or a message raced a catch-up), since the node started.",
+            registry=registry,
+        )
+        resyncs.set_function(lambda: self.hub.resyncs)
 
     def bucket(self, session_id: uuid.UUID) -> logic.TokenBucket:
         """The rate limit of one live session on this node."""
@@ -86,6 +144,14 @@ class LiveNode:
             )
             self.buckets[session_id] = bucket
         return bucket
+
+
+_current: LiveNode | None = None  # the running node of this process, for the fast path
+
+
+def current_node() -> LiveNode | None:
+    """The live node this process serves, once its app has started."""
+    return _current
 
 
 def build_live_node(
@@ -110,7 +176,7 @@ def _node(websocket: WebSocket) -> LiveNode:
     return websocket.app.state.live  # type: ignore[no-any-return]
 
 
-def _close_code(error: DomainError) -> int:
+def close_code(error: DomainError) -> int:
     if isinstance(error, NotAuthenticated):
         return CLOSE_UNAUTHENTICATED
     if isinstance(error, PermissionDenied):
@@ -191,7 +257,7 @@ async def ride_socket(websocket: WebSocket, session_id: uuid.UUID) -> None:
         live = await node.db(service.get_session, session_id=session_id)
     except DomainError as error:
         log.info("live rider refused", extra={"session": str(session_id), "reason": error.detail})
-        await _close(websocket, _close_code(error), error.detail)
+        await _close(websocket, close_code(error), error.detail)
         return
     rider = RiderConnection(websocket, node, live, state)
     await rider.load_privacy_zones()
@@ -275,7 +341,7 @@ class RiderConnection:
             now_ms=int(time.time() * 1000),
         )
         if not retry:
-            await self.node.db(service.store_batch, session_id=self.session_id, batch=batch)
+            await self.node.store_batch(self.session_id, batch)
             self.last_batch_no, self.last_time_ms = batch.batch_no, batch.last_time_ms
         if time.monotonic() - self.circles_loaded_s > PRIVACY_RELOAD_S:
             await self.load_privacy_zones()  # a zone drawn during the ride applies soon
@@ -336,67 +402,75 @@ class RiderConnection:
         return False
 
 
+@dataclass(frozen=True)
+class WatchTarget:
+    """What an authorised viewer watches: the channel, its snapshot and the share link used."""
+
+    channel: str
+    snapshot: Snapshot
+    share_id: str | None
+
+
+async def authorize_watch(
+    node: LiveNode, kind: str, target_id: uuid.UUID, hello: dict[str, Any]
+) -> WatchTarget:
+    """Check a viewer's hello for a session ("sessions") or group ride ("groups").
+
+    Raises a DomainError (its close code says why) if the viewer may not watch.
+    """
+    viewer_id = await _user_id(node, hello, required=False)
+    if kind == "groups":
+        await node.db(service.get_group, group_id=target_id, viewer_id=viewer_id)
+
+        async def group_snapshot() -> dict[str, Any]:
+            now_ms = int(time.time() * 1000)
+            return await node.db(service.group_snapshot, group_id=target_id, now_ms=now_ms)
+
+        return WatchTarget(service.group_channel(target_id), group_snapshot, None)
+    share = hello.get("share")
+    grant = await node.db(
+        service.authorize_viewer,
+        session_id=target_id,
+        viewer_id=viewer_id,
+        share_token=share if isinstance(share, str) else None,
+    )
+
+    async def session_snapshot() -> dict[str, Any]:
+        return await node.db(service.session_snapshot, session_id=target_id, trails=node.trails)
+
+    share_id = str(grant.share_id) if grant.share_id else None
+    return WatchTarget(service.ride_channel(target_id), session_snapshot, share_id)
+
+
 @router.websocket("/api/v1/live/sessions/{session_id}/watch")
 async def watch_socket(websocket: WebSocket, session_id: uuid.UUID) -> None:
     """A viewer's connection: hello (token or share, last epoch and sequence), then messages."""
-    node = _node(websocket)
-    await websocket.accept()
-    hello = await _hello(websocket, node)
-    if hello is None:
-        return
-    try:
-        resume = _resume_point(hello)
-        viewer_id = await _user_id(node, hello, required=False)
-        share = hello.get("share")
-        grant = await node.db(
-            service.authorize_viewer,
-            session_id=session_id,
-            viewer_id=viewer_id,
-            share_token=share if isinstance(share, str) else None,
-        )
-    except DomainError as error:
-        log.info("live viewer refused", extra={"session": str(session_id), "reason": error.detail})
-        await _close(websocket, _close_code(error), error.detail)
-        return
-
-    async def snapshot() -> dict[str, Any]:
-        return await node.db(service.session_snapshot, session_id=session_id)
-
-    await _watch(
-        websocket,
-        node,
-        service.ride_channel(session_id),
-        resume,
-        snapshot,
-        share_id=str(grant.share_id) if grant.share_id else None,
-    )
+    await _watch_socket(websocket, "sessions", session_id)
 
 
 @router.websocket("/api/v1/live/groups/{group_id}/watch")
 async def watch_group_socket(websocket: WebSocket, group_id: uuid.UUID) -> None:
     """A group ride's channel: members' positions, centre, spread, splits and regroups."""
+    await _watch_socket(websocket, "groups", group_id)
+
+
+async def _watch_socket(websocket: WebSocket, kind: str, target_id: uuid.UUID) -> None:
     node = _node(websocket)
     await websocket.accept()
     hello = await _hello(websocket, node)
     if hello is None:
         return
     try:
-        resume = _resume_point(hello)
-        viewer_id = await _user_id(node, hello, required=False)
-        await node.db(service.get_group, group_id=group_id, viewer_id=viewer_id)
+        resume = resume_point(hello)
+        target = await authorize_watch(node, kind, target_id, hello)
     except DomainError as error:
-        log.info("live group viewer refused", extra={"group": str(group_id)})
-        await _close(websocket, _close_code(error), error.detail)
+        log.info("live viewer refused", extra={"target": str(target_id), "reason": error.detail})
+        await _close(websocket, close_code(error), error.detail)
         return
-
-    async def snapshot() -> dict[str, Any]:
-        now_ms = int(time.time() * 1000)
-        return await node.db(service.group_snapshot, group_id=group_id, now_ms=now_ms)
-
-    await _watch(websocket, node, service.group_channel(group_id), resume, snapshot, share_id=None)
+    await _watch(websocket, node, target, resume)
 
 
-def _resume_point(hello: dict[str, Any]) -> tuple[str | None, int | None]:
+def resume_point(hello: dict[str, Any]) -> tuple[str | None, int | None]:
     epoch, last_seq = hello.get("epoch"), hello.get("last_seq")
     if epoch is not None and (not isinstance(epoch, str) or len(epoch) > 64):
         raise InvalidInput("expected 'epoch' as a string from a welcome frame")
@@ -410,22 +484,19 @@ def _resume_point(hello: dict[str, Any]) -> tuple[str | None, int | None]:
 async def _watch(
     websocket: WebSocket,
     node: LiveNode,
-    channel: str,
+    target: WatchTarget,
     resume: tuple[str | None, int | None],
-    snapshot: Any,
-    *,
-    share_id: str | None,
 ) -> None:
-    subscriber = Subscriber(
-        channel,
-        send=websocket.send_text,
-        close=lambda code, reason: _close(websocket, code, reason),
+    subscriber = QueuedSubscriber(
+        target.channel,
+        send_text=websocket.send_text,
+        close_socket=lambda code, reason: _close(websocket, code, reason),
         inbox_size=node.settings.live_viewer_queue,
-        share_id=share_id,
+        share_id=target.share_id,
     )
     pump = asyncio.create_task(
         node.hub.serve(
-            subscriber, client_epoch=resume[0], client_last_seq=resume[1], snapshot=snapshot
+            subscriber, client_epoch=resume[0], client_last_seq=resume[1], snapshot=target.snapshot
         )
     )
     listen = asyncio.create_task(_drain_viewer(websocket))

@@ -3,7 +3,13 @@
 Other domains use only what is exported here.
 """
 
-from bikenode.rides.gdpr import ErasedRides, erase_user_data, iter_user_export
+from bikenode.rides.gdpr import (
+    ErasedRides,
+    RideRow,
+    erase_user_data,
+    iter_user_export,
+    list_user_rides,
+)
 from bikenode.rides.imports import EntryResult
 from bikenode.rides.logic.privacy import HiddenCircle, hidden_mask
 from bikenode.rides.privacy import hide_positions, privacy_circles
@@ -19,12 +25,14 @@ __all__ = [
     "ErasedRides",
     "HiddenCircle",
     "ReencryptBatch",
+    "RideRow",
     "erase_user_data",
     "health_key_counts",
     "hidden_mask",
     "hide_positions",
     "import_live_track",
     "iter_user_export",
+    "list_user_rides",
     "privacy_circles",
     "reencrypt_health_batch",
 ]

@@ -95,6 +95,33 @@ def iter_user_export(session: Session, owner_id: uuid.UUID) -> Iterator[tuple[st
     yield "privacy_zones.json", _json_bytes([_fields(zone, ZONE_FIELDS) for zone in zones])
 
 
+@dataclass(frozen=True)
+class RideRow:
+    """One ride as an admin's read of an account lists it: no description, track or streams."""
+
+    id: uuid.UUID
+    name: str
+    sport: str
+    visibility: str
+    started_at: datetime | None
+    distance_m: float | None
+    moving_time_s: float | None
+
+
+def list_user_rides(session: Session, owner_id: uuid.UUID, *, limit: int = 1000) -> list[RideRow]:
+    """The owner's newest rides (at most `limit`), for an audited admin read."""
+    rows = session.scalars(
+        select(Ride)
+        .where(Ride.owner_id == owner_id)
+        .order_by(Ride.started_at.desc(), Ride.id)
+        .limit(limit)
+    )
+    return [
+        RideRow(r.id, r.name, r.sport, r.visibility, r.started_at, r.distance_m, r.moving_time_s)
+        for r in rows
+    ]
+
+
 def erase_user_data(session: Session, owner_id: uuid.UUID) -> ErasedRides:
     """Delete every ride, stream, original, upload and zone of the rider; flushes only."""
     count, distance_m, moving_s = session.execute(

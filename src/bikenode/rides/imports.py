@@ -22,6 +22,7 @@ from bikenode.rides.logic.duplicates import RideFootprint, footprint, is_same_ac
 from bikenode.rides.logic.naming import default_ride_name
 from bikenode.rides.models import Ride, RideOriginal, RideStreams, UploadItem
 from bikenode.rides.storage import load_streams, pack_streams
+from bikenode.rides.sync_records import record_ride_saved
 
 # A ride recorded by two devices starts within this window of the other (then overlap decides).
 DUPLICATE_SEARCH_WINDOW = timedelta(hours=12)
@@ -115,6 +116,7 @@ def import_activity(
     )
     session.add(RideOriginal(ride_id=ride.id, filename=filename[-500:], data_gz=original_gz))
     session.flush()
+    record_ride_saved(session, ride)  # devices pull the new ride
     return EntryResult("imported", ride_id=ride.id, warnings=warnings)
 
 

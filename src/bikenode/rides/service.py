@@ -32,6 +32,7 @@ from bikenode.rides.logic.merge import merge_streams
 from bikenode.rides.models import Ride, UploadItem
 from bikenode.rides.privacy import figures_seen_by, streams_seen_by
 from bikenode.rides.storage import load_streams, store_streams
+from bikenode.rides.sync_records import record_ride_deleted, record_ride_saved
 
 # Decimal places per stream in API answers: 1e-7 degree is about a centimetre.
 STREAM_DECIMALS = {"time_s": 3, "lat_deg": 7, "lon_deg": 7}
@@ -105,12 +106,14 @@ def update_ride(session: Session, *, ride: Ride, changes: dict[str, Any]) -> Rid
         if value is None:
             raise InvalidInput(f"{field} cannot be null")
         setattr(ride, field, value)
+    record_ride_saved(session, ride)  # devices pull the edit
     session.commit()
     return ride
 
 
 def delete_ride(session: Session, *, ride: Ride) -> None:
     """Delete a ride with its streams and original file."""
+    record_ride_deleted(session, ride)  # devices pull a tombstone
     session.delete(ride)
     session.commit()
 
@@ -327,4 +330,5 @@ def import_live_track(
         ride = session.get(Ride, result.ride_id)
         if ride is not None:
             ride.name = name[:200]
+            record_ride_saved(session, ride)
     return result

@@ -35,7 +35,9 @@ CLIENT_ROUTES: tuple[str, ...] = (
     "/rides/{ride_id}",
     "/settings",
 )
+CLIENT_ROUTES += ("/forgot-password", "/reset-password")
 CLIENT_ROUTES += ("/live/{session_id}", "/live/groups/{group_id}")
+CLIENT_ROUTES += ("/routes", "/routes/{route_id}")
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 MEDIA_TYPES = {

@@ -2,9 +2,9 @@
 
 Every /api/ request counts against one general limit: per user for a signed-in caller (the
 tier's, or an admin's override), per IP address for anonymous ones. Sign-in, registration,
-password change and upload also count against a stricter limit of their own. Answers carry
-RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset and RateLimit-Policy (IETF httpapi
-draft), and a refused request gets 429 with Retry-After.
+password change, password reset and upload also count against a stricter limit of their own.
+Answers carry RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset and RateLimit-Policy
+(IETF httpapi draft), and a refused request gets 429 with Retry-After.
 """
 
 from __future__ import annotations
@@ -71,6 +71,18 @@ def build_policy(settings: Settings) -> RatePolicy:
             post,
             re.compile(r"^/api/v1/me/password$"),
             parse(settings.rate_limit_password_change),
+        ),
+        StrictRule(
+            "password reset",
+            post,
+            re.compile(r"^/api/v1/auth/password-reset$"),
+            parse(settings.rate_limit_password_reset),
+        ),
+        StrictRule(
+            "password reset confirmation",
+            post,
+            re.compile(r"^/api/v1/auth/password-reset/confirm$"),
+            parse(settings.rate_limit_password_reset_confirm),
         ),
         StrictRule(
             "upload",

@@ -14,7 +14,7 @@ MAX_JSON_BODY_BYTES = 1024 * 1024
 
 
 class NonFiniteNumber(ValueError):
-    pass
+    """A JSON body the API refuses though it parses: a non-finite number, unstorable text."""
 
 
 def _refuse_constant(name: str) -> float:
@@ -29,8 +29,29 @@ def _finite_float(text: str) -> float:
 
 
 def loads_strict(body: bytes) -> Any:
-    """Parse JSON, refusing NaN, Infinity and numbers that overflow to infinity."""
-    return json.loads(body, parse_constant=_refuse_constant, parse_float=_finite_float)
+    """Parse JSON, refusing NaN, Infinity, numbers that overflow to infinity, and text no
+    database can store (a NUL character, half of a surrogate pair)."""
+    value = json.loads(body, parse_constant=_refuse_constant, parse_float=_finite_float)
+    _check_text(value)
+    return value
+
+
+def _check_text(value: Any) -> None:
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                raise NonFiniteNumber("expected text without NUL characters (U+0000)")
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise NonFiniteNumber("expected valid Unicode text (a lone surrogate)") from None
 
 
 class StrictJSONRequest(Request):

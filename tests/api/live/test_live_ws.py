@@ -207,7 +207,9 @@ def test_private_session_refuses_anonymous_and_strangers_with_close_codes(
     _, stranger = signed_in(client)
     live = _start(client, owner)
     assert _closed_with(_viewer(client, live["id"], {})) == 4001
-    assert _closed_with(_viewer(client, live["id"], {"token": _token(stranger)})) == 4003
+    assert (
+        _closed_with(_viewer(client, live["id"], {"token": _token(stranger)})) == 4004
+    )  # a stranger: no existence oracle
     assert _closed_with(_viewer(client, live["id"], {"token": "not-a-token"})) == 4001
     missing = "00000000-0000-4000-8000-000000000000"
     assert _closed_with(_viewer(client, missing, {"token": _token(owner)})) == 4004
@@ -399,3 +401,19 @@ def test_a_group_ride_reports_state_split_and_regroup(client: TestClient) -> Non
     assert kinds.index("group_split") < kinds.index("group_regroup")
     for socket in (*riders, watcher):
         _leave(socket)
+
+
+def test_each_late_viewer_gets_the_whole_trail_so_far(client: TestClient) -> None:
+    _, headers = signed_in(client)
+    live = _start(client, headers, visibility="public")
+    rider = _rider(client, live["id"], headers)
+    trails = []
+    for batch_no in (1, 2, 3):
+        _send_batch(rider, batch_no)
+        late = _viewer(client, live["id"], {})
+        state = _until(late, "state")["state"]
+        trails.append((state["last_batch"], len(state["trail"]["t"])))
+        _leave(late)
+    # The node loads each batch from the database once and keeps the trail; none is missed.
+    assert trails == [(1, 10), (2, 20), (3, 30)]
+    _leave(rider)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -87,6 +88,9 @@ def test_shutting_a_node_down_tells_its_viewers_to_reconnect_elsewhere(
             await socket.send('{"type": "hello"}')
             await socket.recv()
             loop = asyncio.get_running_loop()
+            metrics = await loop.run_in_executor(None, _metrics, b)
+            # The node serves this viewer on the fast path, straight from its socket.
+            assert 'bikenode_live_subscribers{path="direct"} 1.0' in metrics
             stopping = loop.run_in_executor(None, b.stop)
             try:
                 while True:
@@ -96,3 +100,8 @@ def test_shutting_a_node_down_tells_its_viewers_to_reconnect_elsewhere(
                 return closed.rcvd.code if closed.rcvd else None
 
     assert run_async(watch_until_closed()) == 1012
+
+
+def _metrics(node: Node) -> str:
+    with urllib.request.urlopen(f"{node.http}/metrics", timeout=10) as response:
+        return str(response.read().decode())

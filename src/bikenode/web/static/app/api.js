@@ -164,15 +164,29 @@ export async function restoreSession() {
   }
 }
 
+/** Sign in: the user's profile, or {mfaToken} when the account asks for a second factor. */
 export async function signIn(email, password) {
-  const response = await post(`${WEB_AUTH}/login`, {
-    headers: { ...CSRF_HEADERS, "Content-Type": "application/json" },
-    body: JSON.stringify({ email, password }),
-  });
-  if (!response.ok) throw await problem(response);
-  keepToken(await response.json());
+  const answer = await postSession("login", { email, password });
+  if (answer.mfa_required) return { mfaToken: answer.mfa_token };
+  keepToken(answer);
   me = null;
   return currentUser();
+}
+
+/** Finish a sign-in with a TOTP or recovery code; the user's profile. */
+export async function signInWithCode(mfaToken, code) {
+  keepToken(await postSession("login/mfa", { mfa_token: mfaToken, code }));
+  me = null;
+  return currentUser();
+}
+
+async function postSession(path, json) {
+  const response = await post(`${WEB_AUTH}/${path}`, {
+    headers: { ...CSRF_HEADERS, "Content-Type": "application/json" },
+    body: JSON.stringify(json),
+  });
+  if (!response.ok) throw await problem(response);
+  return response.json();
 }
 
 export async function signUp(displayName, email, password) {

@@ -1,6 +1,6 @@
 // Sign in and sign up.
 
-import { signIn, signUp } from "./api.js";
+import { signIn, signInWithCode, signUp } from "./api.js";
 import { busy, field, fill, h, navigate, showError } from "./dom.js";
 
 const MIN_PASSWORD = 15;
@@ -29,40 +29,110 @@ function emailInput() {
   });
 }
 
+function explainCode(error) {
+  if (error.status === 401)
+    return new Error(
+      "The code is not correct, or was already used. Enter the newest code from your app, or a recovery code.",
+    );
+  return error;
+}
+
+function passwordStep(main, query, onChallenge, message = null) {
+  const errors = h("div", { class: "form-errors" });
+  const form = h(
+    "form",
+    { class: "card narrow", novalidate: false },
+    errors,
+    field("E-mail address", emailInput()),
+    field(
+      "Password",
+      h("input", { name: "password", type: "password", required: true, autocomplete: "current-password" }),
+    ),
+    h("button", { type: "submit", class: "primary" }, "Sign in"),
+  );
+  if (message) showError(errors, message);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    showError(errors, null);
+    const done = busy(form);
+    try {
+      const answer = await signIn(form.email.value, form.password.value);
+      if (answer?.mfaToken) onChallenge(answer.mfaToken);
+      else navigate(safeNext(query), { replace: true });
+    } catch (error) {
+      done();
+      showError(errors, explain(error));
+      form.password.select();
+    }
+  });
+  fill(
+    main,
+    h("h1", {}, "Sign in"),
+    form,
+    h(
+      "p",
+      { class: "narrow" },
+      h("a", { href: "/forgot-password" }, "Forgot password?"),
+      " New here? ",
+      h("a", { href: "/signup" }, "Create an account"),
+      ".",
+    ),
+  );
+}
+
+// The second step, for accounts with two-factor sign-in: a TOTP or a recovery code.
+function codeStep(main, query, mfaToken, restart) {
+  const errors = h("div", { class: "form-errors" });
+  const code = h("input", {
+    name: "code",
+    required: true,
+    maxlength: "64",
+    autocomplete: "one-time-code",
+    autocapitalize: "off",
+    spellcheck: "false",
+  });
+  const form = h(
+    "form",
+    { class: "card narrow" },
+    errors,
+    field("Authentication code", code, "The 6-digit code from your authenticator app, or one of your recovery codes."),
+    h("button", { type: "submit", class: "primary" }, "Verify"),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    showError(errors, null);
+    const done = busy(form);
+    try {
+      await signInWithCode(mfaToken, code.value.trim());
+      navigate(safeNext(query), { replace: true });
+    } catch (error) {
+      done();
+      if (error.status === 401 && /sign in again/.test(error.message)) {
+        restart("That took too long. Enter your password again, then a new code.");
+        return;
+      }
+      showError(errors, explainCode(error));
+      code.select();
+    }
+  });
+  fill(
+    main,
+    h("h1", { tabindex: "-1" }, "Two-factor sign-in"),
+    form,
+    h("p", { class: "narrow" }, h("button", { type: "button", class: "link", onclick: () => restart() }, "Start again")),
+  );
+  code.focus();
+}
+
 export const signInPage = {
   async render(main, { query }) {
     document.title = "Sign in · BikeNode";
-    const errors = h("div", { class: "form-errors" });
-    const form = h(
-      "form",
-      { class: "card narrow", novalidate: false },
-      errors,
-      field("E-mail address", emailInput()),
-      field(
-        "Password",
-        h("input", { name: "password", type: "password", required: true, autocomplete: "current-password" }),
-      ),
-      h("button", { type: "submit", class: "primary" }, "Sign in"),
-    );
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      showError(errors, null);
-      const done = busy(form);
-      try {
-        await signIn(form.email.value, form.password.value);
-        navigate(safeNext(query), { replace: true });
-      } catch (error) {
-        done();
-        showError(errors, explain(error));
-        form.password.select();
-      }
-    });
-    fill(
-      main,
-      h("h1", {}, "Sign in"),
-      form,
-      h("p", { class: "narrow" }, "New here? ", h("a", { href: "/signup" }, "Create an account"), "."),
-    );
+    const restart = (message = null) => {
+      passwordStep(main, query, challenge, message && new Error(message));
+      main.querySelector("input[name=email]").focus();
+    };
+    const challenge = (mfaToken) => codeStep(main, query, mfaToken, restart);
+    passwordStep(main, query, challenge);
   },
 };
 

@@ -9,8 +9,8 @@ import { distance, duration, speed } from "./units.js";
 
 const GIVE_UP = new Map([
   [4001, "This live ride is private: sign in, or use the share link you were sent."],
-  [4003, "You may not watch this live ride (the share link may have been revoked)."],
-  [4004, "There is no such live ride."],
+  [4003, "This share link is not valid any more: it may have been revoked."],
+  [4004, "There is no such live ride, or it is not shared with you."],
 ]);
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_CAP_MS = 30_000;

@@ -7,8 +7,10 @@ import { errorBox, fill, h, navigate } from "./dom.js";
 import * as auth from "./auth.js";
 import * as dashboard from "./dashboard.js";
 import * as live from "./live.js";
+import * as reset from "./reset.js";
 import * as ride from "./ride.js";
 import * as rides from "./rides.js";
+import * as plannedRoutes from "./routes.js";
 import * as settings from "./settings.js";
 import { setPreferences } from "./units.js";
 import * as upload from "./upload.js";
@@ -23,11 +25,16 @@ const ROUTES = [
   { pattern: /^\/live\/([0-9a-fA-F-]{36})$/, name: "live", page: live.sessionPage },
   { pattern: /^\/live\/groups\/([0-9a-fA-F-]{36})$/, name: "live-group", page: live.groupPage },
   { pattern: /^\/settings$/, name: "settings", page: settings, signedIn: true },
+  { pattern: /^\/routes$/, name: "routes", page: plannedRoutes.listPage, signedIn: true },
+  { pattern: /^\/routes\/([0-9a-fA-F-]{36})$/, name: "route", page: plannedRoutes.editorPage, signedIn: true },
+  { pattern: /^\/forgot-password$/, name: "forgot-password", page: reset.forgotPasswordPage },
+  { pattern: /^\/reset-password$/, name: "reset-password", page: reset.resetPasswordPage },
 ];
 const NAV = [
   ["/", "Dashboard"],
   ["/rides", "Rides"],
   ["/upload", "Upload"],
+  ["/routes", "Routes"],
   ["/settings", "Settings"],
 ];
 

@@ -1,7 +1,8 @@
-// Settings: name, units, timezone, FTP and maximum heart rate.
+// Settings: name, units, timezone, FTP and maximum heart rate; then the Security section.
 
 import { api, currentUser, rememberUser } from "./api.js";
 import { busy, field, fill, h, showError } from "./dom.js";
+import { securitySection } from "./security.js";
 import { setPreferences } from "./units.js";
 
 function zones(current) {
@@ -95,5 +96,6 @@ export async function render(main) {
       finish();
     }
   });
-  fill(main, h("h1", {}, "Settings"), h("p", { class: "hint narrow" }, `Signed in as ${me.email}.`), form);
+  const security = await securitySection();
+  fill(main, h("h1", {}, "Settings"), h("p", { class: "hint narrow" }, `Signed in as ${me.email}.`), form, security);
 }

@@ -1,0 +1,70 @@
+"""Queries on the planner tables; never commits."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import Session
+
+from bikenode.planner.models import PlannedRoute, RouteCollaborator, RouteUpdate
+
+
+def routes_of(session: Session, user_id: uuid.UUID, *, limit: int) -> list[PlannedRoute]:
+    """Routes the user owns or collaborates on, most recently changed first."""
+    shared = select(RouteCollaborator.route_id).where(RouteCollaborator.user_id == user_id)
+    return list(
+        session.scalars(
+            select(PlannedRoute)
+            .where(or_(PlannedRoute.owner_id == user_id, PlannedRoute.id.in_(shared)))
+            .order_by(PlannedRoute.updated_at.desc(), PlannedRoute.id)
+            .limit(limit)
+        )
+    )
+
+
+def is_collaborator(session: Session, route_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+    """Whether the user is a collaborator of the route."""
+    return session.get(RouteCollaborator, (route_id, user_id)) is not None
+
+
+def collaborators(session: Session, route_id: uuid.UUID) -> list[RouteCollaborator]:
+    """A route's collaborators, first added first."""
+    return list(
+        session.scalars(
+            select(RouteCollaborator)
+            .where(RouteCollaborator.route_id == route_id)
+            .order_by(RouteCollaborator.added_at, RouteCollaborator.user_id)
+        )
+    )
+
+
+def count_collaborators(session: Session, route_id: uuid.UUID) -> int:
+    """How many collaborators a route has."""
+    return int(
+        session.scalar(select(func.count()).where(RouteCollaborator.route_id == route_id)) or 0
+    )
+
+
+def updates(session: Session, route_id: uuid.UUID) -> list[RouteUpdate]:
+    """A route's stored updates in order (a snapshot first, if compacted)."""
+    return list(
+        session.scalars(
+            select(RouteUpdate).where(RouteUpdate.route_id == route_id).order_by(RouteUpdate.seq)
+        )
+    )
+
+
+def log_extent(session: Session, route_id: uuid.UUID) -> tuple[int, int]:
+    """The highest seq of a route's log (0 if empty) and how many rows it has."""
+    row = session.execute(
+        select(func.max(RouteUpdate.seq), func.count()).where(RouteUpdate.route_id == route_id)
+    ).one()
+    return int(row[0] or 0), int(row[1] or 0)
+
+
+def delete_updates_through(session: Session, route_id: uuid.UUID, seq: int) -> None:
+    """Delete a route's log rows up to and including seq."""
+    session.execute(
+        delete(RouteUpdate).where(RouteUpdate.route_id == route_id, RouteUpdate.seq <= seq)
+    )

@@ -1,0 +1,326 @@
+"""Route rooms: the connected editors of one route document on this node, and its persistence.
+
+A room holds the document as an ``UpdateLog`` (never a pycrdt document fed update by update,
+see ``bikenode.planner.logic``), relays updates and awareness to the other peers at once, and
+appends new updates to the route's log in the database a moment later (a write behind: a
+y-websocket client keeps its edits, and the state-vector exchange of its next connection
+sends back whatever a crash lost). Handlers take ids; database work runs in the thread pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+from bikenode.accounts import AccountsConfig
+from bikenode.config import Settings
+from bikenode.planner import logic, protocol, service
+
+log = logging.getLogger("bikenode.planner")
+T = TypeVar("T")
+
+FLUSH_DELAY_S = 0.5  # updates arriving within this are written in one transaction
+NAME_EVERY_S = 5.0  # the listed name follows the document this often (reading it costs a load)
+OUTBOX_FRAMES = 4096  # frames queued for one peer before it is dropped as too slow
+MAX_AWARENESS_CLIENTS = 512  # per room
+MAX_AWARENESS_ENTRIES = 64  # per message
+MAX_AWARENESS_STATE_BYTES = 4096
+
+CLOSE_NORMAL, CLOSE_GOING_AWAY, CLOSE_UNSUPPORTED = 1000, 1001, 1003
+CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_SERVER_ERROR = 1008, 1009, 1011
+CLOSE_RESTARTING, CLOSE_TRY_LATER = 1012, 1013
+# y-websocket (3.1+) stops reconnecting on 4400-4499 ("like HTTP 4xx: retrying cannot help")
+# and retries on every other code, so the permanent refusals are in that range.
+CLOSE_UNAUTHENTICATED, CLOSE_NOT_FOUND, CLOSE_DOCUMENT_FULL = 4401, 4404, 4413
+
+
+class PeerClosed(Exception):
+    """The room closed a peer (``code``, ``reason``): its connection must end."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+@dataclass(eq=False)
+class Peer:
+    """One connection in a room: its user, its outbox and the awareness clients it controls."""
+
+    user_id: uuid.UUID
+    bucket: logic.TokenBucket
+    outbox: asyncio.Queue[bytes | PeerClosed] = field(
+        default_factory=lambda: asyncio.Queue(OUTBOX_FRAMES)
+    )
+    awareness_ids: set[int] = field(default_factory=set)
+    closed: PeerClosed | None = None
+
+    def send(self, frame: bytes) -> None:
+        """Queue a frame; a peer that cannot keep up is closed (it resyncs on reconnect)."""
+        if self.closed is not None:
+            return
+        try:
+            self.outbox.put_nowait(frame)
+        except asyncio.QueueFull:
+            self.close(CLOSE_TRY_LATER, "too slow to keep up; reconnect to resync")
+
+    def close(self, code: int, reason: str) -> None:
+        """Ask the connection to close after what is queued (the outbox has room for it)."""
+        if self.closed is None:
+            self.closed = PeerClosed(code, reason)
+            while True:
+                try:
+                    self.outbox.put_nowait(self.closed)
+                    return
+                except asyncio.QueueFull:
+                    self.outbox.get_nowait()  # the close matters more than a queued update
+
+
+class Room:
+    """One route's document and editors on this node."""
+
+    def __init__(self, node: PlannerNode, route_id: uuid.UUID) -> None:
+        self.node = node
+        self.route_id = route_id
+        self.log = logic.UpdateLog(max_bytes=node.settings.planner_max_document_bytes)
+        self.peers: set[Peer] = set()
+        self.awareness: dict[int, protocol.AwarenessEntry] = {}
+        self.unsaved: list[bytes] = []
+        self.dirty = asyncio.Event()
+        self.loaded: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.writer: asyncio.Task[None] | None = None
+        self.gone = False
+        self.name_read_s = 0.0
+
+    async def load(self) -> None:
+        """Read the route's log from the database (NotFound if the route has gone)."""
+        try:
+            rows = await self.node.db(service.load_log, route_id=self.route_id)
+            self.log.base = logic.merge(rows)
+            self.log.size_bytes = len(self.log.base)
+            self.writer = asyncio.create_task(self._write_behind())
+            self.loaded.set_result(None)
+        except Exception as error:
+            self.loaded.set_exception(error)
+            self.loaded.exception()  # retrieved: peers waiting on it get it, nobody else must
+            raise
+
+    def greet(self, peer: Peer) -> None:
+        """What a new peer gets first: our state vector (sync step 1) and who else is here."""
+        peer.send(protocol.sync_step1(self.log.state_vector()))
+        if self.awareness:
+            peer.send(protocol.awareness_message(list(self.awareness.values())))
+
+    def handle(self, peer: Peer, message: protocol.Message) -> None:
+        """Apply one message from a peer: answer, store and relay (PeerClosed to end it)."""
+        if message.kind == "step1":
+            try:
+                peer.send(protocol.sync_step2(self.log.missing(message.payload)))
+            except logic.BadUpdate as error:
+                raise PeerClosed(CLOSE_POLICY, str(error)) from None
+        elif message.kind == "awareness":
+            self._awareness(peer, message.payload)
+        elif message.payload != protocol.EMPTY_UPDATE:
+            self._update(peer, message.payload)
+
+    def _update(self, peer: Peer, update: bytes) -> None:
+        try:
+            self.log.append(update)
+        except logic.BadUpdate as error:
+            raise PeerClosed(CLOSE_POLICY, str(error)) from None
+        except logic.DocumentTooLarge as error:
+            raise PeerClosed(CLOSE_DOCUMENT_FULL, str(error)) from None
+        self.unsaved.append(update)
+        self.dirty.set()
+        self.relay(peer, protocol.sync_update(update))
+
+    def _awareness(self, peer: Peer, payload: bytes) -> None:
+        try:
+            entries = protocol.parse_awareness(
+                payload,
+                max_entries=MAX_AWARENESS_ENTRIES,
+                max_state_bytes=MAX_AWARENESS_STATE_BYTES,
+            )
+        except protocol.BadMessage as error:
+            raise PeerClosed(CLOSE_POLICY, str(error)) from None
+        changed = []
+        for entry in entries:
+            known = self.awareness.get(entry.client_id)
+            if known is None and entry.client_id not in peer.awareness_ids and entry.gone:
+                continue
+            if not protocol.is_newer(entry, known):
+                continue
+            if entry.gone:
+                self.awareness.pop(entry.client_id, None)
+                peer.awareness_ids.discard(entry.client_id)
+            elif known is None and len(self.awareness) >= MAX_AWARENESS_CLIENTS:
+                raise PeerClosed(CLOSE_POLICY, "too many awareness clients in this room")
+            else:
+                self.awareness[entry.client_id] = entry
+                peer.awareness_ids.add(entry.client_id)
+            changed.append(entry)
+        if changed:
+            # To the sender too, as the reference server does: a y-websocket client that hears
+            # nothing for 30 s (not even its own awareness renewals) drops the connection.
+            self.relay(None, protocol.awareness_message(changed))
+
+    def relay(self, sender: Peer | None, frame: bytes) -> None:
+        """Send a frame to every peer but its sender."""
+        for other in self.peers:
+            if other is not sender:
+                other.send(frame)
+
+    def forget(self, peer: Peer) -> None:
+        """Remove a peer; the others learn that its awareness clients have gone."""
+        self.peers.discard(peer)
+        gone = []
+        for client_id in peer.awareness_ids:
+            known = self.awareness.pop(client_id, None)
+            if known is not None:
+                gone.append(protocol.AwarenessEntry(client_id, known.clock + 1, "null"))
+        if gone:
+            self.relay(None, protocol.awareness_message(gone))
+
+    async def _write_behind(self) -> None:
+        while True:
+            await self.dirty.wait()
+            await asyncio.sleep(FLUSH_DELAY_S)
+            self.dirty.clear()
+            try:
+                await self.flush()
+            except Exception:
+                log.exception("planner write failed", extra={"route": str(self.route_id)})
+                await asyncio.sleep(1.0)
+                self.dirty.set()
+
+    async def flush(self, *, final: bool = False) -> None:
+        """Append the unsaved updates to the route's log (and keep the listed name current).
+
+        Reading the name loads the whole document, which blocks the event loop for a few ms
+        on a large route, so it happens every NAME_EVERY_S and when the room closes.
+        """
+        if not self.unsaved or self.gone:
+            return
+        updates, self.unsaved = self.unsaved, []
+        name = ""
+        if final or time.monotonic() - self.name_read_s >= NAME_EVERY_S:
+            name, self.name_read_s = logic.read_name(self.log.compact()), time.monotonic()
+        try:
+            saved = await self.node.db(
+                service.save_updates,
+                route_id=self.route_id,
+                updates=updates,
+                name=name,
+                compact_after_rows=self.node.settings.planner_compact_after_rows,
+            )
+        except BaseException:
+            self.unsaved[:0] = updates  # keep them for the next try
+            raise
+        if not saved:
+            self.close_all(CLOSE_NOT_FOUND, service.NO_SUCH_ROUTE)
+
+    def close_all(self, code: int, reason: str, *, user_id: uuid.UUID | None = None) -> None:
+        """Close every peer (or every peer of one user)."""
+        if user_id is None:
+            self.gone = code == CLOSE_NOT_FOUND
+        for peer in list(self.peers):
+            if user_id is None or peer.user_id == user_id:
+                peer.close(code, reason)
+
+    async def stop(self) -> None:
+        """Write what is unsaved and stop the writer."""
+        if self.writer is not None:
+            self.writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.writer
+        with contextlib.suppress(Exception):
+            await self.flush(final=True)
+
+
+@dataclass
+class PlannerNode:
+    """This node's open rooms, the database, and the limits from settings."""
+
+    settings: Settings
+    session_factory: sessionmaker[Session]
+    accounts: AccountsConfig
+    rooms: dict[uuid.UUID, Room] = field(default_factory=dict)
+
+    async def db(self, function: Callable[..., T], **kwargs: Any) -> T:
+        """Run a service function with a fresh session in the thread pool."""
+
+        def call() -> T:
+            with self.session_factory() as session:
+                return function(session, **kwargs)
+
+        return await run_in_threadpool(call)
+
+    def new_peer(self, user_id: uuid.UUID) -> Peer:
+        """A peer with this node's rate limit."""
+        bucket = logic.TokenBucket(
+            self.settings.planner_messages_per_s, float(self.settings.planner_message_burst)
+        )
+        return Peer(user_id, bucket)
+
+    async def join(self, route_id: uuid.UUID, peer: Peer) -> Room:
+        """Add a peer to the route's room, loading the room first if it is not open."""
+        room = self.rooms.get(route_id)
+        if room is None:
+            room = Room(self, route_id)
+            self.rooms[route_id] = room
+            try:
+                await room.load()
+            except BaseException:
+                self.rooms.pop(route_id, None)
+                raise
+        else:
+            await asyncio.shield(room.loaded)
+        room.peers.add(peer)
+        return room
+
+    async def leave(self, room: Room, peer: Peer) -> None:
+        """Remove a peer; the last one out writes the room to the database and closes it."""
+        room.forget(peer)
+        if room.peers:
+            return
+        await room.stop()
+        if not room.peers and self.rooms.get(room.route_id) is room:
+            del self.rooms[room.route_id]
+        elif room.peers:
+            room.writer = asyncio.create_task(room._write_behind())  # someone came back
+
+    def document(self, route_id: uuid.UUID) -> bytes | None:
+        """The open room's current document (with updates not yet written), if open here.
+
+        Called from request threads too, so it only reads.
+        """
+        room = self.rooms.get(route_id)
+        if room is None or room.writer is None:
+            return None
+        return room.log.snapshot()
+
+    def kick(self, route_id: uuid.UUID, *, user_id: uuid.UUID | None = None) -> None:
+        """Close the connections of a route (of one user) after deletion or unsharing."""
+        room = self.rooms.get(route_id)
+        if room is not None:
+            room.close_all(CLOSE_NOT_FOUND, service.NO_SUCH_ROUTE, user_id=user_id)
+
+    async def stop(self) -> None:
+        """Write every room and close its peers with 1012 (reconnect, maybe elsewhere)."""
+        for room in list(self.rooms.values()):
+            room.close_all(CLOSE_RESTARTING, "the server is restarting; reconnect")
+            await room.stop()
+
+
+def rate_wait_s(peer: Peer) -> float:
+    """How long a peer's next message must wait for its rate limit."""
+    return peer.bucket.reserve(time.monotonic())

@@ -1,0 +1,90 @@
+"""Wire formats of the planner REST API (the room's frames are in docs/sync-protocol.md)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from bikenode.planner.logic import MAX_NAME_CHARS, MAX_NOTES_CHARS, MAX_WAYPOINT_ID_CHARS
+
+MAX_WAYPOINTS = 5_000
+
+
+class WaypointIn(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    id: str | None = Field(default=None, min_length=1, max_length=MAX_WAYPOINT_ID_CHARS)
+    lat_deg: float = Field(ge=-90, le=90)
+    lon_deg: float = Field(ge=-180, le=180)
+    name: str = Field(default="", max_length=MAX_NAME_CHARS)
+
+
+class RouteCreate(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    name: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
+    notes: str = Field(default="", max_length=MAX_NOTES_CHARS)
+    waypoints: list[WaypointIn] = Field(default_factory=list, max_length=MAX_WAYPOINTS)
+
+    @model_validator(mode="after")
+    def _name_not_blank(self) -> RouteCreate:
+        if not self.name.strip():
+            raise ValueError("expected a route name, got only spaces")
+        return self
+
+
+class CollaboratorAdd(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    user_id: uuid.UUID | None = Field(default=None, strict=False)  # a UUID string in JSON
+    email: str | None = Field(default=None, min_length=3, max_length=320)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> CollaboratorAdd:
+        if (self.user_id is None) == (self.email is None):
+            raise ValueError("expected exactly one of 'user_id' and 'email'")
+        return self
+
+
+class WaypointPublic(BaseModel):
+    id: str
+    lat_deg: float
+    lon_deg: float
+    name: str
+
+
+class RoomPublic(BaseModel):
+    """How a y-websocket client joins the route's room."""
+
+    server_path: str = Field(description="the WebsocketProvider serverUrl's path (ws:// or wss://)")
+    room: str = Field(description="the WebsocketProvider roomname")
+    params: list[str] = Field(description="query parameters to send: token = an access token")
+
+
+class RouteListItem(BaseModel):
+    id: uuid.UUID
+    owner_id: uuid.UUID
+    name: str
+    role: Literal["owner", "collaborator"]
+    created_at: datetime
+    updated_at: datetime
+
+
+class RoutePage(BaseModel):
+    items: list[RouteListItem]
+
+
+class RoutePublic(RouteListItem):
+    notes: str
+    waypoints: list[WaypointPublic]
+    collaborators: list[uuid.UUID]
+    room: RoomPublic
+
+
+class CollaboratorPublic(BaseModel):
+    route_id: uuid.UUID
+    user_id: uuid.UUID
+    added_at: datetime

@@ -1,0 +1,565 @@
+"""Sync use cases: push a device's mutations, pull changes, list and resolve conflicts.
+
+One push is one transaction: every mutation in it is checked first (record types, fields,
+values, stamps), then applied in counter order through the owning domain's functions, its
+answer stored, and the whole committed once. A retried push finds its counters applied and
+gets the stored answers; nothing is applied twice.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bikenode.db.base import utcnow
+from bikenode.errors import Conflict, InvalidInput, NotFound
+from bikenode.sync import repo
+from bikenode.sync.logic import (
+    ZERO,
+    BadStamp,
+    FieldOp,
+    HybridClock,
+    Stamp,
+    apply_ops,
+    empty_state,
+    overwrite,
+)
+from bikenode.sync.logic.hlc import after
+from bikenode.sync.logic.merge import FieldState, TextConflict, state_from_json, state_to_json
+from bikenode.sync.models import SyncConflict, SyncMutation, SyncRecord
+from bikenode.sync.registry import (
+    MAX_SET_ELEMENTS,
+    BadValue,
+    RecordType,
+    amount,
+    element,
+    get_record_type,
+    record_type_names,
+    text,
+)
+
+# One clock per process; its node name keeps two servers' stamps apart.
+SERVER_CLOCK = HybridClock(f"server.{secrets.token_hex(4)}")
+MAX_MUTATIONS_PER_PUSH = 1000
+MAX_FIELDS_PER_MUTATION = 50
+DEFAULT_PULL_LIMIT = 500
+MAX_PULL_LIMIT = 2000
+MAX_TAG_CHARS = 200
+
+
+@dataclass(frozen=True)
+class FieldEdit:
+    """One field of a pushed mutation, as received (checked against its kind later)."""
+
+    hlc: str
+    value: Any = None
+    has_value: bool = False
+    base: str | None = None
+    amount: float | None = None
+    add: tuple[str, ...] = ()
+    remove: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Mutation:
+    """One pushed mutation: a device's numbered edit (or delete) of one record."""
+
+    counter: int
+    record_type: str
+    record_id: str
+    fields: Mapping[str, FieldEdit] = field(default_factory=dict)
+    delete: bool = False
+    hlc: str | None = None  # a delete's stamp
+
+
+class StampRefused(InvalidInput):
+    """A stamp too far ahead of the server clock; the device should restamp and retry."""
+
+    def __init__(self, detail: str, *, counter: int, clock: HybridClock) -> None:
+        super().__init__(detail)
+        self.counter = counter
+        self.server_hlc = str(clock.last)
+        self.server_time_ms = clock.now_ms()
+
+
+class CounterGap(Conflict):
+    """Mutations skipped: the device must push from the counter the server expects."""
+
+    def __init__(self, *, expected: int, got: int) -> None:
+        super().__init__(f"expected mutation counter {expected} next, got {got}")
+        self.expected = expected
+
+
+@dataclass(frozen=True)
+class PushAnswer:
+    results: list[dict[str, Any]]
+    server_hlc: str
+    server_time_ms: int
+
+
+@dataclass(frozen=True)
+class PullPage:
+    changes: list[dict[str, Any]]
+    cursor: str
+    has_more: bool
+    open_conflicts: int
+    server_hlc: str
+    server_time_ms: int
+
+
+@dataclass(frozen=True)
+class _Checked:
+    counter: int
+    record_type: RecordType
+    record_id: str
+    ops: dict[str, FieldOp]
+    delete: bool
+    stamps: list[Stamp]
+
+
+def push_mutations(
+    session: Session,
+    *,
+    owner_id: uuid.UUID,
+    client_id: str,
+    mutations: Sequence[Mutation],
+    clock: HybridClock = SERVER_CLOCK,
+) -> PushAnswer:
+    """Apply a device's mutations once each, in counter order, and answer for every one.
+
+    All or nothing: InvalidInput (StampRefused for a stamp too far ahead) or NotFound (a
+    record the caller does not have) refuses the whole push; CounterGap if counters skip.
+    """
+    _check_order(mutations)
+    device = repo.lock_client(session, owner_id, client_id)
+    fresh = [m for m in mutations if m.counter > device.last_counter]
+    if fresh and fresh[0].counter != device.last_counter + 1:
+        raise CounterGap(expected=device.last_counter + 1, got=fresh[0].counter)
+    checked = [_check(m, client_id, clock) for m in fresh]
+    done = [m.counter for m in mutations if m.counter <= device.last_counter]
+    results = repo.stored_results(session, owner_id, client_id, done)
+    if checked:
+        applier = _Applier(session, owner_id, clock, [(m.record_type, m.record_id) for m in fresh])
+        previous = Stamp.parse(device.last_hlc) if device.last_hlc else ZERO
+        with session.no_autoflush:  # one flush at the commit, not one per mutation
+            for mutation in checked:
+                mutation, previous = _ordered(mutation, previous)
+                results[mutation.counter] = applier.apply(mutation)
+        device.last_hlc = str(previous)
+        session.add_all(
+            SyncMutation(
+                owner_id=owner_id, client_id=client_id, counter=m.counter, result=results[m.counter]
+            )
+            for m in checked
+        )
+        device.last_counter = checked[-1].counter
+    device.last_seen_at = utcnow()
+    session.commit()
+    answers = [
+        results.get(m.counter, {"counter": m.counter, "status": "applied"}) for m in mutations
+    ]
+    return PushAnswer(answers, str(clock.last), clock.now_ms())
+
+
+def _ordered(mutation: _Checked, previous: Stamp) -> tuple[_Checked, Stamp]:
+    """The mutation with stamps after the device's previous ones, and its newest stamp."""
+    ops: dict[str, FieldOp] = {}
+    for name, op in mutation.ops.items():
+        previous = after(op.stamp, previous)
+        ops[name] = replace(op, stamp=previous)
+    if mutation.delete:
+        previous = after(mutation.stamps[0], previous)
+    stamps = [op.stamp for op in ops.values()] or [previous]
+    return replace(mutation, ops=ops, stamps=stamps), previous
+
+
+def _check_order(mutations: Sequence[Mutation]) -> None:
+    for earlier, later in itertools.pairwise(mutations):
+        if later.counter <= earlier.counter:
+            raise InvalidInput(
+                f"expected mutation counters in increasing order, got {later.counter} "
+                f"after {earlier.counter}"
+            )
+
+
+def _check(mutation: Mutation, client_id: str, clock: HybridClock) -> _Checked:
+    """The mutation with its stamps parsed and its values checked; InvalidInput if not."""
+    where = f"mutation {mutation.counter}"
+    record_type = get_record_type(mutation.record_type)
+    if record_type is None:
+        raise InvalidInput(
+            f"{where}: expected a record type among {', '.join(record_type_names())}, "
+            f"got {mutation.record_type[:40]!r}"
+        )
+    if mutation.delete:
+        if record_type.delete is None:
+            raise InvalidInput(f"{where}: a {record_type.name} cannot be deleted by sync")
+        if mutation.fields:
+            raise InvalidInput(
+                f"{where}: expected no fields with delete, got {len(mutation.fields)}"
+            )
+        stamp = _stamp(mutation.hlc, client_id, clock, mutation.counter)
+        return _Checked(mutation.counter, record_type, mutation.record_id, {}, True, [stamp])
+    if not mutation.fields:
+        raise InvalidInput(f"{where}: expected changed fields or delete, got neither")
+    ops = {
+        name: _op(record_type, name, edit, client_id, clock, mutation.counter)
+        for name, edit in mutation.fields.items()
+    }
+    stamps = [op.stamp for op in ops.values()]
+    return _Checked(mutation.counter, record_type, mutation.record_id, ops, False, stamps)
+
+
+def _stamp(raw: str | None, client_id: str, clock: HybridClock, counter: int) -> Stamp:
+    try:
+        stamp = Stamp.parse(raw or "")
+    except BadStamp as error:
+        raise InvalidInput(f"mutation {counter}: {error}") from None
+    if stamp.node != client_id:
+        raise InvalidInput(
+            f"mutation {counter}: expected a stamp of node {client_id!r}, got {stamp.node!r}"
+        )
+    try:
+        clock.check(stamp)
+    except BadStamp as error:
+        raise StampRefused(f"mutation {counter}: {error}", counter=counter, clock=clock) from None
+    return stamp
+
+
+def _op(
+    record_type: RecordType, name: str, edit: FieldEdit, client_id: str, clock: HybridClock, n: int
+) -> FieldOp:
+    spec = record_type.fields.get(name)
+    if spec is None:
+        fields = ", ".join(sorted(record_type.fields))
+        raise InvalidInput(
+            f"mutation {n}: expected {record_type.name} fields among {fields}, got {name[:64]!r}"
+        )
+    stamp = _stamp(edit.hlc, client_id, clock, n)
+    try:
+        if spec.kind in ("lww", "text"):
+            if not edit.has_value or edit.amount is not None or edit.add or edit.remove:
+                raise BadValue(f"a {spec.kind} field takes value (and base), nothing else")
+            base = None if edit.base is None else text()(edit.base)
+            return FieldOp(stamp, value=spec.validate(edit.value), base=base)
+        if spec.kind == "counter":
+            if edit.amount is None or edit.has_value or edit.add or edit.remove:
+                raise BadValue("a counter field takes amount, nothing else")
+            return FieldOp(stamp, amount=float(amount(edit.amount)))
+        if edit.has_value or edit.amount is not None or not (edit.add or edit.remove):
+            raise BadValue("a set field takes add and/or remove, nothing else")
+        if len(edit.add) + len(edit.remove) > MAX_SET_ELEMENTS:
+            raise BadValue(f"expected at most {MAX_SET_ELEMENTS} set changes")
+        adds = tuple((f"{client_id}/{n}/{i}", element(e)) for i, e in enumerate(edit.add))
+        removes = tuple(text(min_chars=1, max_chars=MAX_TAG_CHARS)(tag) for tag in edit.remove)
+        return FieldOp(stamp, add=adds, remove=removes)
+    except BadValue as error:
+        raise InvalidInput(f"mutation {n}, field {name}: {error}") from None
+
+
+class _Applier:
+    """Applies checked mutations of one owner inside the push's transaction."""
+
+    def __init__(
+        self,
+        session: Session,
+        owner_id: uuid.UUID,
+        clock: HybridClock,
+        keys: list[tuple[str, str]],
+    ) -> None:
+        self.session, self.owner_id, self.clock = session, owner_id, clock
+        self.owner = repo.lock_owner(session, owner_id)
+        self.records = repo.records_by_key(session, owner_id, keys)
+        self.loaded: list[Any] = []  # the domains' objects for this push, held strongly
+        for name in sorted({record_type for record_type, _ in keys}):
+            record_type = get_record_type(name)
+            if record_type is not None and record_type.prefetch is not None:
+                ids = sorted({i for t, i in keys if t == name})
+                self.loaded.extend(record_type.prefetch(session, owner_id, ids))
+
+    def next_seq(self) -> int:
+        self.owner.last_seq += 1
+        return self.owner.last_seq
+
+    def apply(self, mutation: _Checked) -> dict[str, Any]:
+        record = self._record(mutation.record_type, mutation.record_id)
+        for stamp in mutation.stamps:
+            self.clock.receive(stamp)
+        answer: dict[str, Any] = {"counter": mutation.counter}
+        if record.deleted:
+            return {**answer, "status": "gone"}
+        if mutation.delete:
+            delete = mutation.record_type.delete
+            if delete is not None:
+                delete(self.session, self.owner_id, mutation.record_id)
+            record.deleted, record.fields, record.seq = True, {}, self.next_seq()
+            return {**answer, "status": "deleted"}
+        return {**answer, **self._apply_fields(record, mutation)}
+
+    def _apply_fields(self, record: SyncRecord, mutation: _Checked) -> dict[str, Any]:
+        fields = mutation.record_type.fields
+        kinds = {name: fields[name].kind for name in mutation.ops}
+        states = {
+            name: state_from_json(record.fields[name])
+            for name in mutation.ops
+            if name in record.fields
+        }
+        outcome = apply_ops(kinds, states, mutation.ops)
+        if outcome.states:
+            seq = self.next_seq()
+            stored = dict(record.fields)
+            for name, state in outcome.states.items():
+                stored[name] = state_to_json(replace(state, seq=seq))
+            record.fields, record.seq = stored, seq
+        changed = {
+            name: state.value
+            for name, state in outcome.states.items()
+            if name not in states or state.value != states[name].value
+        }
+        if changed:
+            mutation.record_type.apply(self.session, self.owner_id, record.record_id, changed)
+        conflict_ids = [
+            str(self._add_conflict(record, name, conflict))
+            for name, conflict in outcome.conflicts.items()
+        ]
+        superseded = all(result == "superseded" for result in outcome.results.values())
+        return {
+            "status": "superseded" if superseded else "applied",
+            "fields": dict(outcome.results),
+            "conflicts": conflict_ids,
+        }
+
+    def _add_conflict(self, record: SyncRecord, name: str, conflict: TextConflict) -> uuid.UUID:
+        row = SyncConflict(
+            id=uuid.uuid4(),
+            owner_id=self.owner_id,
+            record_type=record.record_type,
+            record_id=record.record_id,
+            field=name,
+            base=conflict.base,
+            kept=conflict.kept,
+            kept_hlc=str(conflict.kept_stamp),
+            other=conflict.other,
+            other_hlc=str(conflict.other_stamp),
+            status="open",
+        )
+        self.session.add(row)
+        return row.id
+
+    def _record(self, record_type: RecordType, record_id: str) -> SyncRecord:
+        key = (record_type.name, record_id)
+        record = self.records.get(key)
+        if record is None:
+            values = record_type.load(self.session, self.owner_id, record_id)
+            if values is None:
+                raise NotFound(f"no such {record_type.name}: {record_id[:64]}")
+            record = _seeded(record_type, self.owner_id, record_id, values, self.next_seq())
+            self.session.add(record)
+            self.records[key] = record
+        return record
+
+
+def _state(states: Mapping[str, Any], name: str, kind: Any) -> FieldState:
+    return state_from_json(states[name]) if name in states else empty_state(kind, ZERO)
+
+
+def _seeded(
+    record_type: RecordType,
+    owner_id: uuid.UUID,
+    record_id: str,
+    values: Mapping[str, Any],
+    seq: int,
+) -> SyncRecord:
+    """A sync record for a domain record sync has not seen yet: its values, oldest stamps."""
+    states: dict[str, Any] = {}
+    for name, spec in record_type.fields.items():
+        empty = empty_state(spec.kind, ZERO)
+        state = overwrite(spec.kind, empty, values.get(name, empty.value), ZERO) or empty
+        states[name] = state_to_json(replace(state, seq=seq))
+    return SyncRecord(
+        owner_id=owner_id,
+        record_type=record_type.name,
+        record_id=record_id,
+        seq=seq,
+        deleted=False,
+        fields=states,
+    )
+
+
+def record_change(
+    session: Session,
+    *,
+    record_type: RecordType,
+    owner_id: uuid.UUID,
+    record_id: str,
+    values: Mapping[str, Any] | None,
+    clock: HybridClock = SERVER_CLOCK,
+) -> None:
+    """Note a change made outside sync (REST, import) so devices pull it; never commits.
+
+    `values` are the record's current values (fields not registered are ignored; unchanged
+    ones cost nothing); None means the record was deleted. Each changed field is stamped
+    after its previous stamp, so a later edit always beats what devices had seen.
+    """
+    owner = repo.lock_owner(session, owner_id)
+    key = (record_type.name, record_id)
+    record = repo.records_by_key(session, owner_id, [key]).get(key)
+    seq = owner.last_seq + 1
+    if record is None:
+        if values is None:
+            return  # no device ever saw it
+        record = _seeded(record_type, owner_id, record_id, values, seq)
+        session.add(record)
+    elif values is None:
+        if record.deleted:
+            return
+        record.deleted, record.fields = True, {}
+    elif not _overwrite(record, record_type, values, seq, clock):
+        return
+    record.seq = owner.last_seq = seq
+
+
+def _overwrite(
+    record: SyncRecord,
+    record_type: RecordType,
+    values: Mapping[str, Any],
+    seq: int,
+    clock: HybridClock,
+) -> dict[str, Any]:
+    """Set the record's fields to `values` with fresh stamps; the values that changed."""
+    states = dict(record.fields)
+    changed: dict[str, Any] = {}
+    for name, value in values.items():
+        spec = record_type.fields.get(name)
+        if spec is None:
+            continue
+        current = _state(states, name, spec.kind)
+        new = overwrite(spec.kind, current, value, clock.tick_after(current.stamp))
+        if new is not None:
+            states[name] = state_to_json(replace(new, seq=seq))
+            changed[name] = new.value
+    record.fields = states
+    return changed
+
+
+def pull_changes(
+    session: Session,
+    *,
+    owner_id: uuid.UUID,
+    cursor: str | None,
+    limit: int = DEFAULT_PULL_LIMIT,
+    clock: HybridClock = SERVER_CLOCK,
+) -> PullPage:
+    """The owner's records changed after the cursor (only the changed fields), oldest first.
+
+    Without a cursor (a device's first pull) every record of every registered type is
+    included, deleted ones as tombstones.
+    """
+    after = _parse_cursor(cursor)
+    if cursor is None:
+        _seed_all(session, owner_id)
+    rows = repo.records_after(session, owner_id, after, limit + 1)
+    page = rows[:limit]
+    changes = [_change(row, after) for row in page]
+    open_conflicts = repo.open_conflict_count(session, owner_id)
+    session.commit()
+    next_cursor = str(page[-1].seq) if page else str(after)
+    return PullPage(
+        changes, next_cursor, len(rows) > limit, open_conflicts, str(clock.last), clock.now_ms()
+    )
+
+
+def _parse_cursor(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    if not cursor.isdigit() or len(cursor) > 18:
+        raise InvalidInput(f"expected a cursor from a previous pull, got {cursor[:40]!r}")
+    return int(cursor)
+
+
+def _change(row: SyncRecord, after: int) -> dict[str, Any]:
+    change: dict[str, Any] = {"record_type": row.record_type, "record_id": row.record_id}
+    if row.deleted:
+        return {**change, "deleted": True}
+    fields: dict[str, Any] = {}
+    for name, stored in row.fields.items():
+        if stored["q"] > after:
+            fields[name] = {"value": stored["v"], "hlc": stored["t"]}
+            if "g" in stored:
+                fields[name]["tags"] = stored["g"]
+    return {**change, "fields": fields}
+
+
+def _seed_all(session: Session, owner_id: uuid.UUID) -> None:
+    """Sync records for the owner's domain records that no change has reached yet."""
+    for name in record_type_names():
+        record_type = get_record_type(name)
+        if record_type is None:
+            continue
+        missing = set(record_type.list_ids(session, owner_id)) - repo.record_ids(
+            session, owner_id, name
+        )
+        for record_id in sorted(missing):
+            values = record_type.load(session, owner_id, record_id)
+            if values is not None:
+                owner = repo.lock_owner(session, owner_id)
+                owner.last_seq += 1
+                session.add(_seeded(record_type, owner_id, record_id, values, owner.last_seq))
+    session.flush()
+
+
+def list_conflicts(
+    session: Session, *, owner_id: uuid.UUID, status: str | None = "open"
+) -> list[SyncConflict]:
+    """The owner's conflicts (open ones by default), oldest first."""
+    return repo.conflicts(session, owner_id, status)
+
+
+def resolve_conflict(
+    session: Session,
+    *,
+    owner_id: uuid.UUID,
+    conflict_id: uuid.UUID,
+    value: Any,
+    clock: HybridClock = SERVER_CLOCK,
+) -> SyncConflict:
+    """Settle a conflict with the rider's value, which every device then pulls.
+
+    NotFound for another owner's conflict, Conflict if it is settled already.
+    """
+    conflict = session.get(SyncConflict, conflict_id)
+    if conflict is None or conflict.owner_id != owner_id:
+        raise NotFound("no such conflict")
+    if conflict.status != "open":
+        raise Conflict("this conflict is resolved already")
+    record_type = get_record_type(conflict.record_type)
+    if record_type is None or conflict.field not in record_type.fields:
+        raise NotFound("the record type of this conflict is no longer synced")
+    try:
+        clean = record_type.fields[conflict.field].validate(value)
+    except BadValue as error:
+        raise InvalidInput(f"value: {error}") from None
+    owner = repo.lock_owner(session, owner_id)
+    key = (conflict.record_type, conflict.record_id)
+    record = repo.records_by_key(session, owner_id, [key]).get(key)
+    if record is not None and not record.deleted:
+        changed = _overwrite(
+            record, record_type, {conflict.field: clean}, owner.last_seq + 1, clock
+        )
+        if changed:
+            record.seq = owner.last_seq = owner.last_seq + 1
+            record_type.apply(session, owner_id, conflict.record_id, changed)
+    conflict.status, conflict.resolution, conflict.resolved_at = "resolved", clean, utcnow()
+    session.commit()
+    return conflict
+
+
+def erase_user_data(session: Session, owner_id: uuid.UUID) -> int:
+    """Delete everything sync keeps of the user (in the caller's transaction); record count."""
+    return repo.delete_owner_data(session, owner_id)
