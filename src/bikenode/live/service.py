@@ -97,12 +97,6 @@ def rider_state(session: Session, *, session_id: uuid.UUID, owner_id: uuid.UUID)
     return RiderState(last[0], last[1]) if last else RiderState(0, None)
 
 
-def store_batch(session: Session, *, session_id: uuid.UUID, batch: logic.Batch) -> None:
-    """Store a batch once (a retried batch is ignored)."""
-    repo.insert_batches(session, [batch_row(session_id, batch)])
-    session.commit()
-
-
 def store_batches(session: Session, *, rows: list[dict[str, object]]) -> None:
     """Store several sessions' batches in one transaction (each once, retries ignored)."""
     repo.insert_batches(session, rows)
