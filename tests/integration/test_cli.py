@@ -130,3 +130,38 @@ def test_serve_then_register_login_and_me_as_the_readme_shows(server: str) -> No
     )
     me = _request(f"{server}/api/v1/me", token=tokens["access_token"])
     assert me["email"] == "newcomer@example.org"
+
+
+def test_serve_with_two_workers_shares_one_signing_key_and_the_data_dir_flag(
+    tmp_path: Path, database_url: str, engine: Engine
+) -> None:
+    data_dir = tmp_path / "flagged"
+    env = _env(tmp_path / "not-this-one", database_url)
+    del env["BIKENODE_DATA_DIR"]  # only the flag names the folder; workers must get it too
+    port = free_port()
+    process = subprocess.Popen(
+        [*BIKENODE, "serve", "--port", str(port), "--data-dir", str(data_dir), "--workers", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(base, process)
+        account = {"email": "two@example.org", "password": "two workers, one signing key"}
+        _request(f"{base}/api/v1/auth/register", {**account, "display_name": "Two"})
+        token = _request(f"{base}/api/v1/auth/login", account)["access_token"]
+        # A new connection per request: the kernel spreads them over both workers, and a
+        # token signed by one must be accepted by the other.
+        for _ in range(20):
+            assert _request(f"{base}/api/v1/me", token=token)["email"] == account["email"]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+        assert process.stderr is not None
+        errors = process.stderr.read().decode()
+        process.stderr.close()
+    assert process.returncode == 0, errors
+    assert (data_dir / "secret.key").exists()
+    assert not (tmp_path / "not-this-one").exists()
+    assert "import string" not in errors
