@@ -119,6 +119,8 @@ def test_settings_switch_to_imperial_and_the_pages_follow(web: App, fresh_api: A
     web.page.get_by_label("Timezone").select_option("Europe/Paris")
     web.page.get_by_label("FTP (watts)").fill("260")
     web.page.get_by_label("Maximum heart rate (bpm)").fill("188")
+    web.page.get_by_label("Resting heart rate (bpm)").fill("48")
+    web.page.get_by_label("Weight (kg)").fill("71.3")
     web.page.get_by_role("button", name="Save settings").click()
     expect(web.page.get_by_role("status")).to_have_text("Saved.")
     web.shot("settings")
@@ -129,6 +131,11 @@ def test_settings_switch_to_imperial_and_the_pages_follow(web: App, fresh_api: A
         260,
         188,
     )
+    assert (me["weight_kg"], me["resting_hr_bpm"]) == (71.3, 48)
+    web.page.reload()  # a fresh page reads the (encrypted) values back from the server
+    web.wait_ready("settings")
+    expect(web.page.get_by_label("Weight (kg)")).to_have_value("71.3")
+    expect(web.page.get_by_label("Resting heart rate (bpm)")).to_have_value("48")
 
     web.goto(f"/rides/{ride_id}", "ride")
     ride = fresh_api.get(f"/api/v1/rides/{ride_id}")

@@ -3,6 +3,7 @@
 Other domains use only what is exported here.
 """
 
+from bikenode.accounts.body_metrics import body_metrics_key_counts, reseal_body_metrics_batch
 from bikenode.accounts.gdpr import confirm_password, erase_user, export_user_profile
 from bikenode.accounts.logic import ROLES
 from bikenode.accounts.mfa import has_mfa, require_admin
@@ -27,6 +28,7 @@ __all__ = [
     "RiderProfile",
     "User",
     "authenticate",
+    "body_metrics_key_counts",
     "confirm_password",
     "erase_user",
     "export_user_profile",
@@ -35,6 +37,7 @@ __all__ = [
     "get_rider_profile",
     "has_mfa",
     "require_admin",
+    "reseal_body_metrics_batch",
     "reseal_totp_batch",
     "totp_key_counts",
 ]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
+from bikenode.accounts.body_metrics import read_body_metrics
 from bikenode.accounts.models import LoginThrottle, MfaFactor, RatePlan, RefreshToken, User
 from bikenode.accounts.service import AccountsConfig
 from bikenode.errors import NotAuthenticated, NotFound
@@ -35,6 +37,9 @@ def export_user_profile(session: Session, user_id: uuid.UUID) -> dict[str, Any]:
     if user is None:
         raise NotFound("no such user")
     profile = {field: _json(getattr(user, field)) for field in PROFILE_FIELDS}
+    # Weight and resting heart rate, decrypted: this is the user's own copy. (The admin read
+    # keeps only ADMIN_READ_PROFILE of it; its schema has no place for them either.)
+    profile.update(asdict(read_body_metrics(user)))
     tokens = session.scalars(select(RefreshToken).where(RefreshToken.user_id == user_id)).all()
     profile["sessions"] = [
         {
@@ -72,7 +77,8 @@ def erase_user(session: Session, user_id: uuid.UUID) -> str:
         )
     )
     # Sessions, MFA factors, recovery codes and rate plans go with the user: ON DELETE
-    # CASCADE, enforced on SQLite too (foreign_keys=ON on every connection).
+    # CASCADE, enforced on SQLite too (foreign_keys=ON on every connection). The sealed
+    # weight and resting heart rate are columns of the user row itself.
     session.delete(user)
     session.flush()
     return email

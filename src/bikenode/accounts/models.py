@@ -23,6 +23,13 @@ class User(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     ftp_w: Mapped[int | None]
     max_hr_bpm: Mapped[int | None]
+    # Weight and resting heart rate, sealed together in one AES-256-GCM blob bound to this
+    # row (accounts/body_metrics.py); NULL while neither is set. One blob, not one each: the
+    # two are always written, rotated and erased together, and a fixed-size plaintext keeps
+    # the ciphertext length from telling which is set or how many digits a weight has.
+    # `body_metrics_key_id` names the key so that rotation finds what to re-seal.
+    body_metrics_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    body_metrics_key_id: Mapped[str | None] = mapped_column(String(40), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

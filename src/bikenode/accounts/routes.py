@@ -6,7 +6,8 @@ import uuid
 
 from fastapi import APIRouter, BackgroundTasks, Request, Response, status
 
-from bikenode.accounts import mfa, password_reset, service
+from bikenode.accounts import body_metrics, mfa, password_reset, service
+from bikenode.accounts.models import User
 from bikenode.accounts.schemas import (
     Login,
     MfaLogin,
@@ -19,6 +20,7 @@ from bikenode.accounts.schemas import (
     Register,
     RoleChange,
     TokenPair,
+    UserPrivate,
     UserPublic,
     UserUpdate,
 )
@@ -90,17 +92,26 @@ def logout(body: RefreshRequest, session: SessionDep) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/me", response_model=UserPublic)
-def read_me(user: CurrentUser) -> UserPublic:
-    """The signed-in user's profile and preferences."""
-    return UserPublic.model_validate(user)
+def _own_view(user: User) -> UserPrivate:
+    metrics = body_metrics.read_body_metrics(user)
+    return UserPrivate(
+        **UserPublic.model_validate(user).model_dump(),
+        weight_kg=metrics.weight_kg,
+        resting_hr_bpm=metrics.resting_hr_bpm,
+    )
 
 
-@router.patch("/me", response_model=UserPublic)
-def update_me(body: UserUpdate, user: CurrentUser, session: SessionDep) -> UserPublic:
-    """Change display name, units, timezone, FTP or maximum heart rate."""
+@router.get("/me", response_model=UserPrivate)
+def read_me(user: CurrentUser) -> UserPrivate:
+    """The signed-in user's profile and preferences (weight and resting HR only here)."""
+    return _own_view(user)
+
+
+@router.patch("/me", response_model=UserPrivate)
+def update_me(body: UserUpdate, user: CurrentUser, session: SessionDep) -> UserPrivate:
+    """Change name, units, timezone, FTP, maximum or resting heart rate, or weight."""
     changes = body.model_dump(exclude_unset=True)
-    return UserPublic.model_validate(service.update_profile(session, user=user, changes=changes))
+    return _own_view(service.update_profile(session, user=user, changes=changes))
 
 
 @router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT)

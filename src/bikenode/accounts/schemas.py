@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Role = Literal["rider", "mechanic", "club_admin", "admin"]
 Units = Literal["metric", "imperial"]
@@ -48,6 +48,23 @@ class UserUpdate(StrictModel):
         default=None, ge=30, le=2500, description="functional threshold power"
     )
     max_hr_bpm: int | None = Field(default=None, ge=100, le=250)
+    weight_kg: float | None = Field(
+        default=None,
+        ge=20,
+        le=300,
+        description="body weight in kilograms, at most one decimal; stored encrypted",
+        examples=[72.5],
+    )
+    resting_hr_bpm: int | None = Field(
+        default=None, ge=25, le=120, description="resting heart rate; stored encrypted"
+    )
+
+    @field_validator("weight_kg")
+    @classmethod
+    def _one_decimal(cls, value: float | None) -> float | None:
+        if value is not None and round(value, 1) != value:
+            raise ValueError("expected kilograms with at most one decimal, like 72.5")
+        return value
 
 
 class PasswordChange(StrictModel):
@@ -71,6 +88,13 @@ class UserPublic(BaseModel):
     ftp_w: int | None
     max_hr_bpm: int | None
     created_at: datetime
+
+
+class UserPrivate(UserPublic):
+    """The signed-in user's own view: the profile plus health values no one else is shown."""
+
+    weight_kg: float | None = Field(description="kilograms; shown only to you")
+    resting_hr_bpm: int | None = Field(description="beats per minute; shown only to you")
 
 
 class MfaRequired(BaseModel):

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bikenode.accounts import logic, repo, throttle, throttling
+from bikenode.accounts import body_metrics, logic, repo, throttle, throttling
 from bikenode.accounts.common_passwords import common_passwords
 from bikenode.accounts.models import RefreshToken, User
 from bikenode.accounts.passwords import PasswordHashing
@@ -192,13 +192,20 @@ def authenticate(session: Session, config: AccountsConfig, *, access_token: str)
 
 
 def update_profile(session: Session, *, user: User, changes: dict[str, Any]) -> User:
-    """Apply profile and preference changes (only the fields given)."""
+    """Apply profile and preference changes (only the fields given).
+
+    Weight and resting heart rate are sealed (body_metrics.py), never set as plain columns.
+    """
     if "timezone" in changes and changes["timezone"] is not None:
         _checked(logic.check_timezone, changes["timezone"])
-    for field, value in changes.items():
+    plain = {k: v for k, v in changes.items() if k not in body_metrics.BODY_METRIC_FIELDS}
+    for field, value in plain.items():
         if value is None and field in ("display_name", "units", "timezone"):
             raise InvalidInput(f"{field} cannot be null")
         setattr(user, field, value)
+    sealed = {k: v for k, v in changes.items() if k in body_metrics.BODY_METRIC_FIELDS}
+    if sealed:
+        body_metrics.update_body_metrics(user, sealed)
     record_settings_saved(session, user)  # devices pull the change
     session.commit()
     return user

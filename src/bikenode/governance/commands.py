@@ -87,7 +87,11 @@ def rotate(
     """Make a new key current and re-encrypt health data and TOTP secrets in the background."""
     from bikenode.encryption import add_key_to_file
     from bikenode.governance.service import start_reencryption
-    from bikenode.governance.tasks import reencrypt_health, reseal_totp_secrets
+    from bikenode.governance.tasks import (
+        reencrypt_health,
+        reseal_body_metrics,
+        reseal_totp_secrets,
+    )
 
     settings = load_settings(data_dir=data_dir)
     if settings.data_keys:
@@ -99,6 +103,7 @@ def rotate(
         changed = reencrypt_health(sessions)
         typer.echo(f"re-encrypted the health data of {changed} rides")
         typer.echo(f"re-sealed {reseal_totp_secrets(sessions)} TOTP secrets")
+        typer.echo(f"re-sealed the weight and resting HR of {reseal_body_metrics(sessions)} users")
     else:
         with sessions() as session:
             job_id = start_reencryption(session, actor="cli")
@@ -108,8 +113,8 @@ def rotate(
 
 @keys_app.command("status")
 def status(data_dir: DataDir = None) -> None:
-    """Show the current key and how many rides' health data and TOTP secrets each key seals."""
-    from bikenode.accounts import totp_key_counts
+    """Show the current key and how much health data and how many TOTP secrets each seals."""
+    from bikenode.accounts import body_metrics_key_counts, totp_key_counts
     from bikenode.encryption import current_key_ring
     from bikenode.rides import health_key_counts
 
@@ -118,9 +123,12 @@ def status(data_dir: DataDir = None) -> None:
     with sessions() as session:
         counts = health_key_counts(session)
         totp_counts = totp_key_counts(session)
+        body_counts = body_metrics_key_counts(session)
     engine.dispose()
     typer.echo(f"current key: {ring.current_key_id}; known keys: {', '.join(ring.key_ids)}")
     for key_id, count in sorted(counts.items()):
         typer.echo(f"{key_id or '(no health data)'}: {count} rides")
     for key_id, count in sorted(totp_counts.items()):
         typer.echo(f"{key_id}: {count} TOTP secrets")
+    for key_id, count in sorted(body_counts.items()):
+        typer.echo(f"{key_id}: {count} users' weight and resting HR")

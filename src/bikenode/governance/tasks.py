@@ -58,13 +58,35 @@ def reseal_totp_secrets(
         after = batch.next_after
 
 
+def reseal_body_metrics(
+    session_factory: sessionmaker[Session],
+    *,
+    heartbeat: Callable[[], None] = lambda: None,
+) -> int:
+    """Re-seal every rider's weight and resting heart rate under the current key; the count."""
+    current_key_ring().refresh()
+    after: uuid.UUID | None = None
+    changed = 0
+    while True:
+        heartbeat()
+        with session_factory() as session:
+            batch = accounts.reseal_body_metrics_batch(session, after=after, limit=REENCRYPT_BATCH)
+            session.commit()
+        changed += batch.changed
+        if batch.next_after is None:
+            return changed
+        after = batch.next_after
+
+
 def reencrypt_health_job(
     session_factory: sessionmaker[Session],
 ) -> Callable[[dict[str, Any], Callable[[], None]], None]:
-    """The queue handler for governance.reencrypt_health jobs: health data, then TOTP secrets."""
+    """The queue handler for governance.reencrypt_health jobs: health streams, TOTP secrets,
+    then weight and resting heart rate."""
 
     def handle(_payload: dict[str, Any], heartbeat: Callable[[], None]) -> None:
         reencrypt_health(session_factory, heartbeat=heartbeat)
         reseal_totp_secrets(session_factory, heartbeat=heartbeat)
+        reseal_body_metrics(session_factory, heartbeat=heartbeat)
 
     return handle

@@ -1,4 +1,4 @@
-// Settings: name, units, timezone, FTP and maximum heart rate; then the Security section.
+// Settings: name, units, timezone, FTP, heart rates and weight; then the Security section.
 
 import { api, currentUser, rememberUser } from "./api.js";
 import { busy, field, fill, h, showError } from "./dom.js";
@@ -14,6 +14,11 @@ function zones(current) {
 function optionalInt(input) {
   const text = input.value.trim();
   return text === "" ? null : Number.parseInt(text, 10);
+}
+
+function optionalNumber(input) {
+  const text = input.value.trim();
+  return text === "" ? null : Number(text);
 }
 
 export async function render(main) {
@@ -72,6 +77,32 @@ export async function render(main) {
       }),
       "Sets your heart-rate zones. Zones apply to rides imported from now on.",
     ),
+    field(
+      "Resting heart rate (bpm)",
+      h("input", {
+        name: "resting_hr_bpm",
+        type: "number",
+        min: "25",
+        max: "120",
+        step: "1",
+        inputmode: "numeric",
+        value: me.resting_hr_bpm ?? "",
+      }),
+      "Stored encrypted; only you can see it.",
+    ),
+    field(
+      "Weight (kg)",
+      h("input", {
+        name: "weight_kg",
+        type: "number",
+        min: "20",
+        max: "300",
+        step: "0.1",
+        inputmode: "decimal",
+        value: me.weight_kg ?? "",
+      }),
+      "Stored encrypted; only you can see it.",
+    ),
     messages,
     h("button", { type: "submit", class: "primary" }, "Save settings"),
   );
@@ -83,6 +114,8 @@ export async function render(main) {
       timezone: form.timezone.value,
       ftp_w: optionalInt(form.ftp_w),
       max_hr_bpm: optionalInt(form.max_hr_bpm),
+      resting_hr_bpm: optionalInt(form.resting_hr_bpm),
+      weight_kg: optionalNumber(form.weight_kg),
     };
     const finish = busy(form);
     try {
