@@ -53,6 +53,20 @@ def test_loads_strict_refuses_text_no_database_can_store(text: str) -> None:
         loads_strict(text.encode())
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"name": "\xed\xa0\x80"}',  # half a surrogate pair written raw (CESU-8 style)
+        '{"name": "a\\u0000b"}'.encode("utf-16-le"),  # escapes in a UTF-16 body
+        '{"name": "\ud800"}'.encode("utf-16-le", "surrogatepass"),  # raw in UTF-16
+        '{"name": "\ud800"}'.encode("utf-32", "surrogatepass"),
+    ],
+)
+def test_loads_strict_refuses_bad_text_in_any_encoding_json_accepts(body: bytes) -> None:
+    with pytest.raises(NonFiniteNumber):
+        loads_strict(body)
+
+
 def test_loads_strict_keeps_real_text_with_escapes() -> None:
     assert loads_strict(b'{"name": "caf\\u00e9 \\ud83d\\udeb2 \\\\u0000"}') == {
         "name": "café 🚲 \\u0000"
