@@ -1,6 +1,7 @@
 """Offline sync: a device replays 10,000 queued mutations through a faulty proxy; pulls.
 
-A real server (uvicorn on loopback, SQLite) sits behind a loopback proxy that drops 20% of
+A real server (`bikenode serve` in its own process, as it runs in production, on loopback and
+SQLite) sits behind a loopback proxy that drops 20% of
 requests (closes the connection before forwarding), drops 20% of answers (forwards, then
 closes instead of answering) and sends 10% of requests to the server twice. The device
 (bikenode.sync.client) queued 10,000 edits of 1,000 rides while offline and pushes them in
@@ -14,8 +15,12 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import json
+import os
 import random
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -24,13 +29,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
-from bikenode.accounts.service import register_user
-from bikenode.app import create_app
-from bikenode.config import Settings
-from bikenode.db.migrate import upgrade_to_head
+from bikenode.db.engine import create_db_engine
 from bikenode.rides.models import Ride
 from bikenode.sync.client import SyncClient
 from bikenode.sync.models import SyncClient as SyncDevice
@@ -112,24 +114,35 @@ class ProxyHandler(BaseHTTPRequestHandler):
             connection.close()
 
 
-def start_server(data_dir: Path) -> tuple[Any, uvicorn.Server, int]:
-    settings = Settings(
-        data_dir=data_dir,
-        secret_key="bench-secret-key-that-is-long-enough-for-hs256-0123456789",
-        run_worker=False,
-        rate_limit_enabled=False,
-        log_level="WARNING",
+def start_server(data_dir: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """`bikenode serve` in its own process, the way a device meets it: over the network."""
+    port = _free_port()
+    env = dict(
+        os.environ,
+        BIKENODE_DATA_DIR=str(data_dir),
+        BIKENODE_RUN_WORKER="false",
+        BIKENODE_RATE_LIMIT_ENABLED="false",
+        BIKENODE_LOG_LEVEL="WARNING",
     )
-    app = create_app(settings)
-    upgrade_to_head(app.state.engine)
-    sock_port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=sock_port, log_level="warning", ws="none")
+    env.pop("BIKENODE_DATABASE_URL", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bikenode", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
     )
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.02)
-    return app, server, sock_port
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"bikenode serve exited with {server.returncode}")
+        try:
+            status, _ = _http("GET", port, "/readyz")
+            if status == 200:
+                return server, port
+        except OSError:
+            pass
+        time.sleep(0.1)
+    server.kill()
+    raise SystemExit("bikenode serve was not ready within 60 s")
 
 
 def _free_port() -> int:
@@ -140,21 +153,38 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def make_rider(app: Any, port: int, rides: int) -> tuple[uuid.UUID, str, list[str]]:
+def _http(
+    method: str, port: int, path: str, body: dict[str, Any] | None = None, token: str = ""
+) -> tuple[int, Any]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    try:
+        connection.request(method, path, body=json.dumps(body) if body else None, headers=headers)
+        response = connection.getresponse()
+        return response.status, json.loads(response.read() or b"null")
+    finally:
+        connection.close()
+
+
+def make_rider(
+    sessions: sessionmaker[Session], port: int, rides: int
+) -> tuple[uuid.UUID, str, list[str]]:
     """A user with `rides` rides (rows written directly: only their editable fields matter)."""
-    with app.state.session_factory() as session:
-        user = register_user(
-            session,
-            app.state.accounts,
-            email="bench@example.org",
-            password=PASSWORD,
-            display_name="Bench",
-        )
-        ride_ids = [uuid.uuid4() for _ in range(rides)]
+    account = {"email": "bench@example.org", "password": PASSWORD}
+    status, answer = _http("POST", port, "/api/v1/auth/register", {**account, "display_name": "B"})
+    assert status == 201, answer
+    status, tokens = _http("POST", port, "/api/v1/auth/login", account)
+    assert status == 200, tokens
+    token = tokens["access_token"]
+    user_id = uuid.UUID(_http("GET", port, "/api/v1/me", token=token)[1]["id"])
+    ride_ids = [uuid.uuid4() for _ in range(rides)]
+    with sessions() as session:
         session.add_all(
             Ride(
                 id=ride_id,
-                owner_id=user.id,
+                owner_id=user_id,
                 name=f"Ride {n}",
                 description="",
                 source_format="gpx",
@@ -163,19 +193,17 @@ def make_rider(app: Any, port: int, rides: int) -> tuple[uuid.UUID, str, list[st
             for n, ride_id in enumerate(ride_ids)
         )
         session.commit()
-    connection = http.client.HTTPConnection("127.0.0.1", port)
-    connection.request(
-        "POST",
-        "/api/v1/auth/login",
-        body=f'{{"email": "bench@example.org", "password": "{PASSWORD}"}}',
-        headers={"Content-Type": "application/json"},
-    )
-    token = __import__("json").loads(connection.getresponse().read())["access_token"]
-    return user.id, token, [str(r) for r in ride_ids]
+    return user_id, token, [str(r) for r in ride_ids]
 
 
 def replay(
-    app: Any, proxy_url: str, token: str, ride_ids: list[str], count: int, folder: Path, run: int
+    sessions: sessionmaker[Session],
+    proxy_url: str,
+    token: str,
+    ride_ids: list[str],
+    count: int,
+    folder: Path,
+    run: int,
 ) -> dict[str, Any]:
     device = SyncClient(folder / f"device{run}.db", base_url=proxy_url, token=token)
     device.pull()  # what the device knew before going offline
@@ -196,7 +224,7 @@ def replay(
     started = time.perf_counter()
     report = device.push(batch=1000)
     elapsed = time.perf_counter() - started
-    with app.state.session_factory() as session:
+    with sessions() as session:
         applied = session.scalar(
             select(func.count())
             .select_from(SyncMutation)
@@ -236,19 +264,22 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bikenode-bench-sync-") as tmp:
         folder = Path(tmp)
-        app, server, port = start_server(folder / "data")
-        _user_id, token, ride_ids = make_rider(app, port, args.records)
+        server, port = start_server(folder / "data")
+        sessions = sessionmaker(
+            create_db_engine(f"sqlite:///{folder / 'data' / 'bikenode.sqlite3'}")
+        )
+        _user_id, token, ride_ids = make_rider(sessions, port, args.records)
         proxy = FaultyProxy(("127.0.0.1", port), seed=7)
         threading.Thread(target=proxy.serve_forever, daemon=True).start()
         proxy_url = f"http://127.0.0.1:{proxy.server_address[1]}"
         direct = f"http://127.0.0.1:{port}"
         pull_all(direct, token, folder, -1)  # the first pull ever seeds every record once
         runs = [
-            replay(app, proxy_url, token, ride_ids, args.mutations, folder, n)
+            replay(sessions, proxy_url, token, ride_ids, args.mutations, folder, n)
             for n in range(args.runs)
         ]
         # Every record changed since the device last pulled: edit each once more.
-        with app.state.session_factory() as session:
+        with sessions() as session:
             from bikenode.rides.sync_records import record_ride_saved
 
             for ride in session.scalars(select(Ride)):
@@ -257,7 +288,8 @@ def main() -> None:
             session.commit()
         pulls = [pull_all(direct, token, folder, n) for n in range(args.runs)]
         proxy.shutdown()
-        server.should_exit = True
+        server.terminate()
+        server.wait(timeout=30)
     seconds = statistics.median(r["seconds"] for r in runs)
     rate = args.mutations / seconds
     exact = all(

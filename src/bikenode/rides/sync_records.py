@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from bikenode.errors import InvalidInput
@@ -47,20 +47,49 @@ def _delete(session: Session, owner_id: uuid.UUID, record_id: str) -> None:
         session.delete(ride)
 
 
-def _prefetch(session: Session, owner_id: uuid.UUID, record_ids: list[str]) -> list[Any]:
+def _ride_ids(record_ids: list[str]) -> list[uuid.UUID]:
     ids = []
     for record_id in record_ids:
         try:
             ids.append(uuid.UUID(record_id))
         except ValueError:
             continue
-    rides: list[Any] = []
-    for start in range(0, len(ids), 500):
+    return ids
+
+
+def _load_many(
+    session: Session, owner_id: uuid.UUID, record_ids: list[str]
+) -> dict[str, dict[str, Any]]:
+    """The editable fields of the owner's rides among these ids: columns, not objects."""
+    columns = [Ride.id, *(getattr(Ride, field) for field in RIDE_RECORD.fields)]
+    ids = _ride_ids(record_ids)
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(ids), 500):  # under every database's bound-parameter limit
         chunk = ids[start : start + 500]
-        rides.extend(
-            session.scalars(select(Ride).where(Ride.owner_id == owner_id, Ride.id.in_(chunk)))
+        rows = session.execute(
+            select(*columns).where(Ride.owner_id == owner_id, Ride.id.in_(chunk))
         )
-    return rides
+        for ride_id, *values in rows:
+            found[str(ride_id)] = dict(zip(RIDE_RECORD.fields, values, strict=True))
+    return found
+
+
+def _apply_many(session: Session, owner_id: uuid.UUID, changes: dict[str, dict[str, Any]]) -> None:
+    """One UPDATE per set of changed fields, run for all rides that changed those fields."""
+    by_fields: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for record_id, values in changes.items():
+        row = {f"new_{field}": value for field, value in values.items()}
+        by_fields.setdefault(tuple(sorted(values)), []).append(
+            {**row, "ride_id": uuid.UUID(record_id)}
+        )
+    table = cast(Table, Ride.__table__)
+    for fields, rows in by_fields.items():
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("ride_id"), table.c.owner_id == owner_id)
+            .values({field: bindparam(f"new_{field}") for field in fields})
+        )
+        session.execute(statement, rows)
 
 
 def _list_ids(session: Session, owner_id: uuid.UUID) -> list[str]:
@@ -80,7 +109,8 @@ RIDE_RECORD = register_record_type(
         apply=_apply,
         list_ids=_list_ids,
         delete=_delete,
-        prefetch=_prefetch,
+        load_many=_load_many,
+        apply_many=_apply_many,
     )
 )
 

@@ -9,9 +9,10 @@ functions over its own tables, so sync never reads another domain's tables:
   raise InvalidInput for a value the domain refuses;
 - `delete(session, owner_id, record_id)`: delete the record (None if devices may not);
 - `list_ids(session, owner_id)`: every record of the owner, for a device's first pull;
-- `prefetch(session, owner_id, record_ids)` (optional): load many records at once before a
-  push applies them, so a batch of 1,000 mutations costs one query, not 1,000; it returns
-  the loaded objects, which sync holds until the push ends (a session keeps only weak ones).
+- `load_many(session, owner_id, record_ids)` and `apply_many(session, owner_id, changes)`
+  (optional, both or neither): the values of many records at once ({record id: values},
+  the owner's only) and a write of many records' merged values ({record id: values}), so
+  a push of 1,000 mutations costs a few statements, not 1,000 loads and object updates.
 
 A domain reports its own changes (REST edits, imports) with `record_change`, in the same
 transaction, so devices pull them.
@@ -54,7 +55,8 @@ class RecordType:
     apply: Callable[[Session, uuid.UUID, str, dict[str, Any]], None]
     list_ids: Callable[[Session, uuid.UUID], list[str]]
     delete: Callable[[Session, uuid.UUID, str], None] | None = None
-    prefetch: Callable[[Session, uuid.UUID, list[str]], list[Any]] | None = None
+    load_many: Callable[[Session, uuid.UUID, list[str]], dict[str, dict[str, Any]]] | None = None
+    apply_many: Callable[[Session, uuid.UUID, dict[str, dict[str, Any]]], None] | None = None
 
 
 _registry: dict[str, RecordType] = {}

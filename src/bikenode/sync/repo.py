@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -51,6 +52,18 @@ def lock_client(session: Session, owner_id: uuid.UUID, client_id: str) -> SyncCl
     )
 
 
+def store_results(
+    session: Session, owner_id: uuid.UUID, client_id: str, results: dict[int, dict[str, Any]]
+) -> None:
+    """Keep each applied mutation's answer (a retry gets it again): one multi-row INSERT."""
+    if results:
+        rows = [
+            {"owner_id": owner_id, "client_id": client_id, "counter": c, "result": r}
+            for c, r in results.items()
+        ]
+        session.execute(insert(SyncMutation), rows)
+
+
 def stored_results(
     session: Session, owner_id: uuid.UUID, client_id: str, counters: list[int]
 ) -> dict[int, dict[str, Any]]:
@@ -64,6 +77,76 @@ def stored_results(
         )
     )
     return {counter: result for counter, result in rows}
+
+
+@dataclass
+class RecordRow:
+    """A sync record as plain values: a push reads and writes many at once, without the
+    ORM's per-object bookkeeping (which cost more than the merging itself)."""
+
+    owner_id: uuid.UUID
+    record_type: str
+    record_id: str
+    seq: int
+    deleted: bool
+    fields: dict[str, Any]
+    stored_seq: int | None  # the seq in the table, None for a record not stored yet
+
+
+def record_rows(
+    session: Session, owner_id: uuid.UUID, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], RecordRow]:
+    """The owner's sync records for these (record type, record id) pairs, as plain rows."""
+    by_type: dict[str, set[str]] = {}
+    for record_type, record_id in keys:
+        by_type.setdefault(record_type, set()).add(record_id)
+    found: dict[tuple[str, str], RecordRow] = {}
+    columns = (SyncRecord.record_id, SyncRecord.seq, SyncRecord.deleted, SyncRecord.fields)
+    for record_type, ids in by_type.items():
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), 500):  # under every bound-parameter limit
+            rows = session.execute(
+                select(*columns).where(
+                    SyncRecord.owner_id == owner_id,
+                    SyncRecord.record_type == record_type,
+                    SyncRecord.record_id.in_(ordered[start : start + 500]),
+                )
+            )
+            for record_id, seq, deleted, fields in rows:
+                row = RecordRow(owner_id, record_type, record_id, seq, deleted, fields, seq)
+                found[(record_type, record_id)] = row
+    return found
+
+
+def save_record_rows(session: Session, rows: Iterable[RecordRow]) -> None:
+    """Insert the new rows and update the changed ones (a changed record has a new seq)."""
+    table = cast(Table, SyncRecord.__table__)
+    inserts, updates = [], []
+    for row in rows:
+        values = {"seq": row.seq, "deleted": row.deleted, "fields": row.fields}
+        if row.stored_seq is None:
+            key = {"owner_id": row.owner_id, "record_type": row.record_type}
+            inserts.append({**key, "record_id": row.record_id, **values})
+        elif row.seq != row.stored_seq:
+            key = {"k_owner": row.owner_id, "k_type": row.record_type, "k_id": row.record_id}
+            updates.append({**key, **{f"new_{name}": value for name, value in values.items()}})
+    if inserts:
+        session.execute(insert(table), inserts)
+    if updates:
+        statement = (
+            update(table)
+            .where(
+                table.c.owner_id == bindparam("k_owner"),
+                table.c.record_type == bindparam("k_type"),
+                table.c.record_id == bindparam("k_id"),
+            )
+            .values(
+                seq=bindparam("new_seq"),
+                deleted=bindparam("new_deleted"),
+                fields=bindparam("new_fields"),
+            )
+        )
+        session.execute(statement, updates)
 
 
 def records_by_key(
