@@ -86,6 +86,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.live = build_live_node(settings, app.state.session_factory, app.state.accounts)
     app.state.live.register_metrics(app.state.metrics.registry)
     app.state.planner = PlannerNode(settings, app.state.session_factory, app.state.accounts)
+    # What closes an erased user's connections on this node (called by governance's routes).
+    app.state.on_user_erased = (app.state.live.disconnect_user, app.state.planner.disconnect_user)
     app.add_middleware(
         BodySizeLimitMiddleware, large_prefixes={"/api/v1/uploads": settings.max_upload_bytes}
     )

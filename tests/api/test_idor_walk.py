@@ -18,6 +18,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from bikenode.sync.logic import Stamp
+from bikenode.sync.logic.hlc import wall_clock_ms
 from tests.factories import signed_in, upload_files
 from tests.synthetic import synthetic_gpx
 
@@ -89,7 +91,30 @@ OWNED: dict[str, Callable[[TestClient, dict[str, str], dict[str, str]], str]] = 
     "route_id": lambda client, headers, ids: _created(
         client, "/api/v1/routes", {"name": f"{MARKER} route", "notes": MARKER}, headers
     ),
+    "conflict_id": lambda client, headers, ids: _sync_conflict(client, headers, ids["ride_id"]),
 }
+
+
+def _sync_conflict(client: TestClient, headers: dict[str, str], ride_id: str) -> str:
+    """Two devices rewrite the ride's description differently from the same base: a conflict
+    that keeps both (marked) values until the owner resolves it."""
+    base = f"{MARKER} description"
+    conflicts: list[str] = []
+    for device, value in (("phone", "hilly"), ("laptop", "windy")):
+        stamp = str(Stamp(wall_clock_ms(), 0, device))
+        edit = {"hlc": stamp, "value": f"{MARKER} {value}", "base": base}
+        mutation = {
+            "counter": 1,
+            "record_type": "ride",
+            "record_id": ride_id,
+            "fields": {"description": edit},
+        }
+        body = {"client_id": device, "mutations": [mutation]}
+        answer = client.post("/api/v1/sync/push", json=body, headers=headers)
+        assert answer.status_code == 200, answer.text
+        conflicts += answer.json()["results"][0].get("conflicts", [])
+    assert len(conflicts) == 1, conflicts
+    return str(conflicts[0])
 
 
 def _operations(client: TestClient) -> list[tuple[str, str]]:

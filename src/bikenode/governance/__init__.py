@@ -1,6 +1,6 @@
 """Governance: GDPR export and erasure, and rotation of the keys that seal health data.
 
-It reaches accounts and rides only through their public interfaces.
+It reaches accounts, rides, live, planner and sync only through their public interfaces.
 """
 
 from bikenode.governance.service import (

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import IO, Literal
 
+import anyio.from_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -107,6 +108,8 @@ def erase_my_account(
         actor_id=user.id,
         client_ip=request.client.host if request.client else None,
     )
+    for disconnect in request.app.state.on_user_erased:  # live and planner sockets, this node
+        anyio.from_thread.run(disconnect, user.id)  # on the event loop, where sockets live
     return ErasureDone(rides_erased=report.rides, erased_at=report.erased_at.isoformat())
 
 

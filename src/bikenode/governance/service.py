@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import uuid
 import zipfile
@@ -11,7 +12,7 @@ from typing import IO, Any
 
 from sqlalchemy.orm import Session
 
-from bikenode import accounts, rides, sync
+from bikenode import accounts, live, planner, rides, sync
 from bikenode.audit import list_events, record_event
 from bikenode.db.base import utcnow
 from bikenode.db.queue import enqueue
@@ -29,6 +30,17 @@ originals/<id>/<name> the file each ride was imported from, as you uploaded it
 uploads.json          your uploads and what became of each file
 privacy_zones.json    the places you hide from others
 security_events.json  sign-ins, password and MFA changes, exports: the audit log about you
+
+live/sessions/<id>.json   each live session: its details and every position you sent, one
+                          array per stream as in rides/<id>.json
+live/shares.json          the share links of your live sessions (never their tokens)
+live/groups.json          the group rides you organise, and your place in every group ride
+planner/routes/<id>.json  each planned route you own or share: name, notes, waypoints (as
+                          its document holds them), your role, collaborators
+planner/routes/<id>.gpx   the same route as GPX
+sync/records.json         what your devices synced: each record's fields, values and clocks
+sync/conflicts.json       edits from two devices no rule could merge, and how you settled them
+sync/devices.json         your devices and the answers kept for their pushes
 
 Units are in the field names: _m metres, _s seconds, _deg degrees, _bpm beats per minute,
 _w watts. Times are ISO 8601 in UTC; time_s streams are seconds since 1970-01-01 UTC.
@@ -53,7 +65,12 @@ def export_user_data(
         archive.writestr("README.txt", EXPORT_README.format(exported_at=utcnow().isoformat()))
         archive.writestr("profile.json", json.dumps(profile, ensure_ascii=False, indent=1))
         archive.writestr("security_events.json", _security_events(session, user_id))
-        for path, data in rides.iter_user_export(session, user_id):
+        for path, data in itertools.chain(
+            rides.iter_user_export(session, user_id),
+            live.iter_user_export(session, user_id),
+            planner.iter_user_export(session, user_id),
+            sync.iter_user_export(session, user_id),
+        ):
             archive.writestr(path, data)
             count += 1
     session.rollback()  # the export read in one transaction; the audit entry gets its own
@@ -110,8 +127,10 @@ def erase_user(
     row of totals with no link to the person. NotFound if there is no such user.
     """
     erased_rides = rides.erase_user_data(session, user_id)
+    erased_live = live.erase_user_data(session, user_id)
+    erased_routes = planner.erase_user_data(session, user_id)
     accounts.erase_user(session, user_id)
-    sync.erase_user_data(session, user_id)  # names and descriptions kept for merging
+    erased_records = sync.erase_user_data(session, user_id)  # names and descriptions too
     session.add(
         Erasure(
             rides=erased_rides.rides,
@@ -125,7 +144,13 @@ def erase_user(
         actor_id=actor_id,
         subject_id=user_id,
         client_ip=client_ip,
-        details={"rides": erased_rides.rides},
+        details={
+            "rides": erased_rides.rides,
+            "live_sessions": erased_live.sessions,
+            "live_groups": erased_live.groups,
+            "routes": erased_routes,
+            "sync_records": erased_records,
+        },
     )
     session.commit()
     return ErasureReport(user_id, erased_rides.rides, erased_rides.distance_m, utcnow())

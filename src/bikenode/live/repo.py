@@ -6,11 +6,11 @@ import functools
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from bikenode.live.models import LiveBatch, LiveGroupMember, LiveShare
+from bikenode.live.models import LiveBatch, LiveGroupMember, LiveSession, LiveShare
 
 
 @functools.cache
@@ -24,6 +24,27 @@ def _insert_batch(dialect: str) -> Any:
 def insert_batches(session: Session, rows: list[dict[str, object]]) -> None:
     """Insert batches, skipping any (session, batch number) stored already."""
     session.execute(_insert_batch(session.get_bind().dialect.name), rows)
+
+
+@functools.cache
+def _existing_sessions() -> Any:
+    # Core, compiled once (as _insert_batch): this runs in every batch transaction.
+    column = LiveSession.__table__.c.id
+    return (
+        select(column)
+        .where(column.in_(bindparam("ids", expanding=True)))
+        .with_for_update(read=True, key_share=True)
+    )
+
+
+def lock_sessions(session: Session, session_ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these sessions exist, locked against deletion until the transaction ends.
+
+    PostgreSQL: FOR KEY SHARE (an erasure waits; batch writers do not wait for each other);
+    SQLite: every write transaction holds the database's one write lock already.
+    """
+    rows = session.execute(_existing_sessions(), {"ids": sorted(session_ids)})
+    return {row[0] for row in rows}
 
 
 def last_batch(session: Session, session_id: uuid.UUID) -> tuple[int, int] | None:

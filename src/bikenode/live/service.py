@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bikenode import rides
@@ -97,10 +98,24 @@ def rider_state(session: Session, *, session_id: uuid.UUID, owner_id: uuid.UUID)
     return RiderState(last[0], last[1]) if last else RiderState(0, None)
 
 
-def store_batches(session: Session, *, rows: list[dict[str, object]]) -> None:
-    """Store several sessions' batches in one transaction (each once, retries ignored)."""
-    repo.insert_batches(session, rows)
+def store_batches(session: Session, *, rows: list[dict[str, object]]) -> set[uuid.UUID]:
+    """Store several sessions' batches in one transaction (each once, retries ignored).
+
+    Returns the sessions that no longer exist (erased): their batches are not stored.
+    """
+    try:
+        repo.insert_batches(session, rows)
+        session.commit()
+        return set()
+    except IntegrityError:  # a batch of a session that has gone (its rider was erased)
+        session.rollback()
+    wanted = {row["session_id"] for row in rows if isinstance(row["session_id"], uuid.UUID)}
+    existing = repo.lock_sessions(session, wanted)
+    kept = [row for row in rows if row["session_id"] in existing]
+    if kept:
+        repo.insert_batches(session, kept)
     session.commit()
+    return wanted - existing
 
 
 def batch_row(session_id: uuid.UUID, batch: logic.Batch) -> dict[str, object]:
@@ -180,6 +195,11 @@ class TrailCache:
         self._trails: OrderedDict[uuid.UUID, tuple[int, dict[str, list[int | None]]]] = (
             OrderedDict()
         )
+
+    def forget(self, session_id: uuid.UUID) -> None:
+        """Drop a session's cached track (the session was erased)."""
+        with self._lock:
+            self._trails.pop(session_id, None)
 
     def load(self, session: Session, session_id: uuid.UUID) -> dict[str, list[int | None]]:
         """The session's merged t/lat/lon columns up to its last stored batch (a copy)."""

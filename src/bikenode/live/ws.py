@@ -59,6 +59,7 @@ class LiveNode:
     hub: Hub
     buckets: dict[uuid.UUID, logic.TokenBucket] = field(default_factory=dict)
     trails: service.TrailCache = field(default_factory=service.TrailCache)
+    riders: dict[uuid.UUID, set[RiderConnection]] = field(default_factory=dict)  # by owner
     _pending: list[tuple[dict[str, object], asyncio.Future[None]]] = field(default_factory=list)
     _writing: bool = False
     _writer: asyncio.Task[None] | None = None  # held: the loop keeps only weak references
@@ -77,7 +78,7 @@ class LiveNode:
         await self.hub.stop()
 
     async def store_batch(self, session_id: uuid.UUID, batch: logic.Batch) -> None:
-        """Store a rider's batch (once); returns when it is committed.
+        """Store a rider's batch (once); returns when it is committed (NotFound: erased).
 
         Group commit: batches that arrive while a transaction is being written go together
         in the next one, so under load riders share transactions and thread-pool hops.
@@ -94,14 +95,18 @@ class LiveNode:
             while self._pending:
                 taken, self._pending = self._pending, []
                 try:
-                    await self.db(service.store_batches, rows=[row for row, _ in taken])
+                    gone = await self.db(service.store_batches, rows=[row for row, _ in taken])
                 except Exception as error:  # each rider gets the failure of its own batch
                     for _, done in taken:
                         if not done.done():
                             done.set_exception(error)
                     continue
-                for _, done in taken:
-                    if not done.done():
+                for row, done in taken:
+                    if done.done():
+                        continue
+                    if row["session_id"] in gone:
+                        done.set_exception(NotFound("no such live session"))
+                    else:
                         done.set_result(None)
         finally:
             self._writing = False
@@ -132,6 +137,15 @@ class LiveNode:
             registry=registry,
         )
         resyncs.set_function(lambda: self.hub.resyncs)
+
+    async def disconnect_user(self, user_id: uuid.UUID) -> int:
+        """Close an erased user's rider sockets on this node (4004); how many were open."""
+        riders = list(self.riders.pop(user_id, ()))
+        for rider in riders:
+            self.buckets.pop(rider.session_id, None)
+            self.trails.forget(rider.session_id)
+            await _close(rider.websocket, CLOSE_NOT_FOUND, "no such live session")
+        return len(riders)
 
     def bucket(self, session_id: uuid.UUID) -> logic.TokenBucket:
         """The rate limit of one live session on this node."""
@@ -268,7 +282,14 @@ async def ride_socket(websocket: WebSocket, session_id: uuid.UUID) -> None:
         last_batch=state.last_batch_no,
         last_time_ms=state.last_time_ms,
     )
-    await rider.run()
+    node.riders.setdefault(rider.owner_id, set()).add(rider)
+    try:
+        await rider.run()
+    finally:
+        riders = node.riders.get(rider.owner_id, set())
+        riders.discard(rider)
+        if not riders:
+            node.riders.pop(rider.owner_id, None)
 
 
 class RiderConnection:
@@ -308,6 +329,10 @@ class RiderConnection:
                 closed = await self._handle(raw)
             except logic.BadFrame as error:
                 closed = await self._refuse(error)
+            except RuntimeError:
+                if self.websocket.application_state != WebSocketState.DISCONNECTED:
+                    raise
+                return  # closed by the node meanwhile (the rider's account was erased)
             if closed:
                 return
 
@@ -341,7 +366,12 @@ class RiderConnection:
             now_ms=int(time.time() * 1000),
         )
         if not retry:
-            await self.node.store_batch(self.session_id, batch)
+            try:
+                await self.node.store_batch(self.session_id, batch)
+            except NotFound as error:  # erased meanwhile (by another process, say)
+                log.info("live batch refused", extra={"session": str(self.session_id)})
+                await _close(self.websocket, CLOSE_NOT_FOUND, error.detail)
+                return True
             self.last_batch_no, self.last_time_ms = batch.batch_no, batch.last_time_ms
         if time.monotonic() - self.circles_loaded_s > PRIVACY_RELOAD_S:
             await self.load_privacy_zones()  # a zone drawn during the ride applies soon

@@ -30,6 +30,9 @@ T = TypeVar("T")
 
 FLUSH_DELAY_S = 0.5  # updates arriving within this are written in one transaction
 NAME_EVERY_S = 5.0  # the listed name follows the document this often (reading it costs a load)
+# Each room asks the database this often who may still open its route, and closes the others
+# (unshared or erased on another node or by the CLI, which cannot reach this node's sockets).
+ACCESS_CHECK_S = 5.0
 OUTBOX_FRAMES = 4096  # frames queued for one peer before it is dropped as too slow
 MAX_AWARENESS_CLIENTS = 512  # per room
 MAX_AWARENESS_ENTRIES = 64  # per message
@@ -98,6 +101,8 @@ class Room:
         self.dirty = asyncio.Event()
         self.loaded: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.writer: asyncio.Task[None] | None = None
+        self.guard: asyncio.Task[None] | None = None
+        self.recheck = asyncio.Event()  # set: check access now rather than at the next tick
         self.gone = False
         self.name_read_s = 0.0
 
@@ -107,12 +112,17 @@ class Room:
             rows = await self.node.db(service.load_log, route_id=self.route_id)
             self.log.base = logic.merge(rows)
             self.log.size_bytes = len(self.log.base)
-            self.writer = asyncio.create_task(self._write_behind())
+            self.start_tasks()
             self.loaded.set_result(None)
         except Exception as error:
             self.loaded.set_exception(error)
             self.loaded.exception()  # retrieved: peers waiting on it get it, nobody else must
             raise
+
+    def start_tasks(self) -> None:
+        """Start the write-behind and the access check."""
+        self.writer = asyncio.create_task(self._write_behind())
+        self.guard = asyncio.create_task(self._guard_access())
 
     def greet(self, peer: Peer) -> None:
         """What a new peer gets first: our state vector (sync step 1) and who else is here."""
@@ -228,6 +238,26 @@ class Room:
         if not saved:
             self.close_all(CLOSE_NOT_FOUND, service.NO_SUCH_ROUTE)
 
+    async def _guard_access(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.recheck.wait(), self.node.access_check_s)
+            self.recheck.clear()
+            try:
+                await self.check_access()
+            except Exception:
+                log.exception("planner access check failed", extra={"route": str(self.route_id)})
+
+    async def check_access(self) -> None:
+        """Close the peers who may no longer open the route (everyone, if it has gone)."""
+        allowed = await self.node.db(service.allowed_user_ids, route_id=self.route_id)
+        if allowed is None:
+            self.close_all(CLOSE_NOT_FOUND, service.NO_SUCH_ROUTE)
+            return
+        for peer in list(self.peers):
+            if peer.user_id not in allowed:
+                peer.close(CLOSE_NOT_FOUND, service.NO_SUCH_ROUTE)
+
     def close_all(self, code: int, reason: str, *, user_id: uuid.UUID | None = None) -> None:
         """Close every peer (or every peer of one user)."""
         if user_id is None:
@@ -237,11 +267,12 @@ class Room:
                 peer.close(code, reason)
 
     async def stop(self) -> None:
-        """Write what is unsaved and stop the writer."""
-        if self.writer is not None:
-            self.writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.writer
+        """Write what is unsaved and stop the writer and the access check."""
+        for task in (self.writer, self.guard):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         with contextlib.suppress(Exception):
             await self.flush(final=True)
 
@@ -254,6 +285,7 @@ class PlannerNode:
     session_factory: sessionmaker[Session]
     accounts: AccountsConfig
     rooms: dict[uuid.UUID, Room] = field(default_factory=dict)
+    access_check_s: float = ACCESS_CHECK_S
 
     async def db(self, function: Callable[..., T], **kwargs: Any) -> T:
         """Run a service function with a fresh session in the thread pool."""
@@ -296,7 +328,7 @@ class PlannerNode:
         if not room.peers and self.rooms.get(room.route_id) is room:
             del self.rooms[room.route_id]
         elif room.peers:
-            room.writer = asyncio.create_task(room._write_behind())  # someone came back
+            room.start_tasks()  # someone came back
 
     def document(self, route_id: uuid.UUID) -> bytes | None:
         """The open room's current document (with updates not yet written), if open here.
@@ -313,6 +345,13 @@ class PlannerNode:
         room = self.rooms.get(route_id)
         if room is not None:
             room.close_all(CLOSE_NOT_FOUND, service.NO_SUCH_ROUTE, user_id=user_id)
+
+    async def disconnect_user(self, user_id: uuid.UUID) -> None:
+        """Close an erased user's connections here at once; every room checks who may stay
+        (the rooms of routes the user owned close, as those routes have gone)."""
+        for room in list(self.rooms.values()):
+            room.close_all(CLOSE_NOT_FOUND, service.NO_SUCH_ROUTE, user_id=user_id)
+            room.recheck.set()
 
     async def stop(self) -> None:
         """Write every room and close its peers with 1012 (reconnect, maybe elsewhere)."""

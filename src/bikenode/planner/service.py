@@ -143,6 +143,16 @@ def collaborator_ids(session: Session, *, route_id: uuid.UUID) -> list[uuid.UUID
     return [row.user_id for row in repo.collaborators(session, route_id)]
 
 
+def allowed_user_ids(session: Session, *, route_id: uuid.UUID) -> set[uuid.UUID] | None:
+    """Who may open the route now (its owner and collaborators); None if it has gone."""
+    route = session.get(PlannedRoute, route_id)
+    allowed = None
+    if route is not None:
+        allowed = {route.owner_id, *(row.user_id for row in repo.collaborators(session, route_id))}
+    session.commit()
+    return allowed
+
+
 def load_log(session: Session, *, route_id: uuid.UUID) -> list[bytes]:
     """A route's stored updates in order; NotFound if the route has gone."""
     if session.get(PlannedRoute, route_id) is None:

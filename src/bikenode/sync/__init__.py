@@ -5,6 +5,7 @@ kind per field, and functions over their own tables) and report their own change
 `record_change` in the same transaction, so that devices pull them.
 """
 
+from bikenode.sync.gdpr import erase_user_data, iter_user_export
 from bikenode.sync.registry import (
     BadValue,
     FieldSpec,
@@ -17,7 +18,7 @@ from bikenode.sync.registry import (
     register_record_type,
     text,
 )
-from bikenode.sync.service import erase_user_data, record_change
+from bikenode.sync.service import record_change
 
 __all__ = [
     "BadValue",
@@ -29,6 +30,7 @@ __all__ = [
     "erase_user_data",
     "get_record_type",
     "integer",
+    "iter_user_export",
     "record_change",
     "register_record_type",
     "text",

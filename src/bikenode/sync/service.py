@@ -32,7 +32,7 @@ from bikenode.sync.logic import (
 )
 from bikenode.sync.logic.hlc import after
 from bikenode.sync.logic.merge import FieldState, TextConflict, state_from_json, state_to_json
-from bikenode.sync.models import SyncConflict, SyncMutation, SyncRecord
+from bikenode.sync.models import SyncConflict, SyncRecord
 from bikenode.sync.registry import (
     MAX_SET_ELEMENTS,
     BadValue,
@@ -151,12 +151,10 @@ def push_mutations(
             for mutation in checked:
                 mutation, previous = _ordered(mutation, previous)
                 results[mutation.counter] = applier.apply(mutation)
+            applier.write_pending()
         device.last_hlc = str(previous)
-        session.add_all(
-            SyncMutation(
-                owner_id=owner_id, client_id=client_id, counter=m.counter, result=results[m.counter]
-            )
-            for m in checked
+        repo.store_results(
+            session, owner_id, client_id, {m.counter: results[m.counter] for m in checked}
         )
         device.last_counter = checked[-1].counter
     device.last_seen_at = utcnow()
@@ -275,13 +273,27 @@ class _Applier:
     ) -> None:
         self.session, self.owner_id, self.clock = session, owner_id, clock
         self.owner = repo.lock_owner(session, owner_id)
-        self.records = repo.records_by_key(session, owner_id, keys)
-        self.loaded: list[Any] = []  # the domains' objects for this push, held strongly
+        self.records = repo.record_rows(session, owner_id, keys)
+        # Domains that load and write many records at once: their values for this push, and
+        # the merged values to write when it ends (one statement per set of fields).
+        self.values: dict[tuple[str, str], dict[str, Any]] = {}
+        self.pending: dict[str, dict[str, dict[str, Any]]] = {}
         for name in sorted({record_type for record_type, _ in keys}):
             record_type = get_record_type(name)
-            if record_type is not None and record_type.prefetch is not None:
-                ids = sorted({i for t, i in keys if t == name})
-                self.loaded.extend(record_type.prefetch(session, owner_id, ids))
+            if record_type is not None and record_type.load_many is not None:
+                # Only records sync has not seen need their values (to seed their state).
+                ids = sorted({i for t, i in keys if t == name and (t, i) not in self.records})
+                loaded = record_type.load_many(session, owner_id, ids)
+                self.values.update(((name, i), values) for i, values in loaded.items())
+
+    def write_pending(self) -> None:
+        """Write the changed sync records, and hand each domain its records' merged values."""
+        repo.save_record_rows(self.session, self.records.values())
+        for name, changes in self.pending.items():
+            record_type = get_record_type(name)
+            if changes and record_type is not None and record_type.apply_many is not None:
+                record_type.apply_many(self.session, self.owner_id, changes)
+        self.pending.clear()
 
     def next_seq(self) -> int:
         self.owner.last_seq += 1
@@ -297,12 +309,13 @@ class _Applier:
         if mutation.delete:
             delete = mutation.record_type.delete
             if delete is not None:
+                self.pending.get(mutation.record_type.name, {}).pop(mutation.record_id, None)
                 delete(self.session, self.owner_id, mutation.record_id)
             record.deleted, record.fields, record.seq = True, {}, self.next_seq()
             return {**answer, "status": "deleted"}
         return {**answer, **self._apply_fields(record, mutation)}
 
-    def _apply_fields(self, record: SyncRecord, mutation: _Checked) -> dict[str, Any]:
+    def _apply_fields(self, record: repo.RecordRow, mutation: _Checked) -> dict[str, Any]:
         fields = mutation.record_type.fields
         kinds = {name: fields[name].kind for name in mutation.ops}
         states = {
@@ -322,7 +335,10 @@ class _Applier:
             for name, state in outcome.states.items()
             if name not in states or state.value != states[name].value
         }
-        if changed:
+        if changed and mutation.record_type.apply_many is not None:
+            pending = self.pending.setdefault(mutation.record_type.name, {})
+            pending.setdefault(record.record_id, {}).update(changed)
+        elif changed:
             mutation.record_type.apply(self.session, self.owner_id, record.record_id, changed)
         conflict_ids = [
             str(self._add_conflict(record, name, conflict))
@@ -335,7 +351,7 @@ class _Applier:
             "conflicts": conflict_ids,
         }
 
-    def _add_conflict(self, record: SyncRecord, name: str, conflict: TextConflict) -> uuid.UUID:
+    def _add_conflict(self, record: repo.RecordRow, name: str, conflict: TextConflict) -> uuid.UUID:
         row = SyncConflict(
             id=uuid.uuid4(),
             owner_id=self.owner_id,
@@ -352,15 +368,22 @@ class _Applier:
         self.session.add(row)
         return row.id
 
-    def _record(self, record_type: RecordType, record_id: str) -> SyncRecord:
+    def _record(self, record_type: RecordType, record_id: str) -> repo.RecordRow:
         key = (record_type.name, record_id)
         record = self.records.get(key)
         if record is None:
-            values = record_type.load(self.session, self.owner_id, record_id)
+            values = (
+                self.values.get(key)
+                if record_type.load_many is not None
+                else record_type.load(self.session, self.owner_id, record_id)
+            )
             if values is None:
                 raise NotFound(f"no such {record_type.name}: {record_id[:64]}")
-            record = _seeded(record_type, self.owner_id, record_id, values, self.next_seq())
-            self.session.add(record)
+            seq = self.next_seq()
+            fields = _seeded_fields(record_type, values, seq)
+            record = repo.RecordRow(
+                self.owner_id, record_type.name, record_id, seq, False, fields, None
+            )
             self.records[key] = record
         return record
 
@@ -377,19 +400,23 @@ def _seeded(
     seq: int,
 ) -> SyncRecord:
     """A sync record for a domain record sync has not seen yet: its values, oldest stamps."""
-    states: dict[str, Any] = {}
-    for name, spec in record_type.fields.items():
-        empty = empty_state(spec.kind, ZERO)
-        state = overwrite(spec.kind, empty, values.get(name, empty.value), ZERO) or empty
-        states[name] = state_to_json(replace(state, seq=seq))
     return SyncRecord(
         owner_id=owner_id,
         record_type=record_type.name,
         record_id=record_id,
         seq=seq,
         deleted=False,
-        fields=states,
+        fields=_seeded_fields(record_type, values, seq),
     )
+
+
+def _seeded_fields(record_type: RecordType, values: Mapping[str, Any], seq: int) -> dict[str, Any]:
+    states: dict[str, Any] = {}
+    for name, spec in record_type.fields.items():
+        empty = empty_state(spec.kind, ZERO)
+        state = overwrite(spec.kind, empty, values.get(name, empty.value), ZERO) or empty
+        states[name] = state_to_json(replace(state, seq=seq))
+    return states
 
 
 def record_change(
@@ -558,8 +585,3 @@ def resolve_conflict(
     conflict.status, conflict.resolution, conflict.resolved_at = "resolved", clean, utcnow()
     session.commit()
     return conflict
-
-
-def erase_user_data(session: Session, owner_id: uuid.UUID) -> int:
-    """Delete everything sync keeps of the user (in the caller's transaction); record count."""
-    return repo.delete_owner_data(session, owner_id)

@@ -83,6 +83,12 @@ def test_other_users_cannot_see_a_private_ride(client: TestClient, corpus: Path)
     assert client.delete(f"/api/v1/rides/{ride_id}", headers=stranger).status_code == 404
     upload_url = f"/api/v1/uploads/{upload['id']}"
     assert client.get(upload_url, headers=stranger).status_code == 404
+    # "followers" is kept, but with no follow relation yet it widens nothing: still hidden.
+    client.patch(f"/api/v1/rides/{ride_id}", json={"visibility": "followers"}, headers=owner)
+    assert client.get(f"/api/v1/rides/{ride_id}", headers=owner).json()["visibility"] == (
+        "followers"
+    )
+    assert client.get(f"/api/v1/rides/{ride_id}", headers=stranger).status_code == 404
     # Made public, it is readable by anyone, but still only editable by its owner.
     client.patch(f"/api/v1/rides/{ride_id}", json={"visibility": "public"}, headers=owner)
     assert client.get(f"/api/v1/rides/{ride_id}").status_code == 200

@@ -1,0 +1,393 @@
+"""GDPR export and erasure reach every domain: live, planner and sync, rows and open sockets."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+import json
+import time
+import uuid
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, Uuid, func, select
+from sqlalchemy.orm import Session
+from starlette.testclient import WebSocketTestSession
+from starlette.websockets import WebSocketDisconnect
+
+import bikenode.models  # noqa: F401  (registers every domain's tables for the walk)
+from bikenode.db.base import Base
+from bikenode.governance import erase_user
+from bikenode.live import service as live_service
+from bikenode.live.logic import decode_batch
+from bikenode.live.models import LiveBatch, LiveGroupMember, LiveSession
+from bikenode.planner import protocol
+from bikenode.planner.ws import ROOMS_PATH
+from tests.api.sync.conftest import Device
+from tests.factories import STRONG_PASSWORD, signed_in, upload_files
+from tests.live_tools import START_MS, batch_frame, columns
+from tests.synthetic import synthetic_gpx
+
+# Columns that name a person even where they are not of UUID type.
+PERSON_COLUMNS = {"owner_id", "user_id", "actor_id", "subject_id", "member_id"}
+KEPT_TABLES = {"audit_events"}  # append-only by design (docs/security.md, GDPR)
+SUMMIT = {"lat_deg": 45.0639, "lon_deg": 6.4078, "name": "Galibier"}
+VALLEY = {"lat_deg": 45.1047, "lon_deg": 6.4924, "name": "Valloire"}
+
+
+@dataclass
+class Person:
+    email: str
+    headers: dict[str, str]
+    user_id: uuid.UUID
+
+    @property
+    def token(self) -> str:
+        return self.headers["Authorization"].removeprefix("Bearer ")
+
+
+@dataclass
+class World:
+    """The rider to erase (`rider`), someone else (`other`), and what each has."""
+
+    rider: Person
+    other: Person
+    session_id: str  # the rider's live session, in the other's group ride
+    share_id: str
+    own_group: str
+    others_group: str
+    others_session: str  # the other's live session, in the rider's group ride
+    own_route: str
+    others_route: str
+    conflict_id: str
+    rider_socket: WebSocketTestSession  # still open, 3 batches sent
+
+
+@pytest.fixture
+def sockets(client: TestClient) -> Iterator[contextlib.ExitStack]:
+    """Every socket a test opens, closed before the client stops (even when the test fails)."""
+    with contextlib.ExitStack() as stack:
+        yield stack
+
+
+def _post(client: TestClient, path: str, person: Person, body: dict[str, Any]) -> Any:
+    response = client.post(path, json=body, headers=person.headers)
+    assert response.status_code in (201, 204), response.text
+    return response.json() if response.content else None
+
+
+def _person(client: TestClient) -> Person:
+    payload, headers = signed_in(client)
+    me = client.get("/api/v1/me", headers=headers).json()
+    return Person(payload["email"], headers, uuid.UUID(me["id"]))
+
+
+def _rider_socket(
+    client: TestClient, sockets: contextlib.ExitStack, session_id: str, person: Person
+) -> WebSocketTestSession:
+    socket: WebSocketTestSession = sockets.enter_context(
+        client.websocket_connect(f"/api/v1/live/sessions/{session_id}/ride")
+    )
+    socket.send_json({"type": "hello", "token": person.token})
+    assert socket.receive_json()["type"] == "welcome"
+    return socket
+
+
+def _room(
+    client: TestClient, sockets: contextlib.ExitStack, route_id: str, person: Person
+) -> WebSocketTestSession:
+    socket: WebSocketTestSession = sockets.enter_context(
+        client.websocket_connect(f"{ROOMS_PATH}/{route_id}?token={person.token}")
+    )
+    assert protocol.parse_message(socket.receive_bytes()).kind == "step1"
+    return socket
+
+
+def _eventually(condition: Callable[[], bool], what: str, timeout_s: float = 5.0) -> None:
+    """Wait for the server to do something (rather than block on a socket for ever)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with contextlib.suppress(RuntimeError):  # a set changed on the server meanwhile
+            if condition():
+                return
+        time.sleep(0.02)
+    raise AssertionError(f"expected {what} within {timeout_s} s")
+
+
+def _room_closed_for(client: TestClient, route_id: str, user_id: uuid.UUID) -> bool:
+    room = client.app.state.planner.rooms.get(uuid.UUID(route_id))  # type: ignore[attr-defined]
+    return room is None or all(p.closed for p in list(room.peers) if p.user_id == user_id)
+
+
+def _closed_with(socket: WebSocketTestSession) -> int:
+    with pytest.raises(WebSocketDisconnect) as closed:
+        for _ in range(20):
+            socket.receive_bytes()
+    return closed.value.code
+
+
+def _still_served(room: WebSocketTestSession) -> bool:
+    room.send_bytes(protocol.sync_step1(b"\x00"))
+    return protocol.parse_message(room.receive_bytes()).kind == "step2"
+
+
+def _conflict(client: TestClient, rider: Person) -> str:
+    """A ride of the rider whose description two devices edited apart: one open conflict."""
+    gpx = synthetic_gpx(datetime(2024, 6, 1, 7, tzinfo=UTC), points=60, seed=3)
+    [upload] = upload_files(client, rider.headers, [("ride.gpx", gpx)])
+    ride_id = upload["items"][0]["ride_id"]
+    patched = client.patch(
+        f"/api/v1/rides/{ride_id}", json={"description": "flat"}, headers=rider.headers
+    )
+    assert patched.status_code == 200, patched.text
+    phone = Device(client, rider.headers, "phone")
+    laptop = Device(client, rider.headers, "laptop")
+    phone.push(phone.mutation("ride", ride_id, description={"value": "hilly", "base": "flat"}))
+    answer = laptop.push(
+        laptop.mutation("ride", ride_id, description={"value": "windy", "base": "flat"})
+    ).json()["results"][0]
+    [conflict_id] = answer["conflicts"]
+    return str(conflict_id)
+
+
+def _world(client: TestClient, sockets: contextlib.ExitStack) -> World:
+    rider, other = _person(client), _person(client)
+    own_group = _post(client, "/api/v1/live/groups", rider, {"name": "Rider's club run"})["id"]
+    others_group = _post(client, "/api/v1/live/groups", other, {"name": "Other's club run"})["id"]
+    for group, owner, member in ((own_group, rider, other), (others_group, other, rider)):
+        body = {"email": member.email, "display_name": "Sam"}
+        _post(client, f"/api/v1/live/groups/{group}/members", owner, body)
+    live = _post(client, "/api/v1/live/sessions", rider, {"name": "Col", "group_id": others_group})
+    others_session = _post(client, "/api/v1/live/sessions", other, {"group_id": own_group})["id"]
+    share_id = _post(client, f"/api/v1/live/sessions/{live['id']}/shares", rider, {})["id"]
+    socket = _rider_socket(client, sockets, live["id"], rider)
+    for batch_no in (1, 2, 3):
+        socket.send_json(batch_frame(batch_no))
+        assert socket.receive_json()["type"] == "ack"
+    route = {"name": "Galibier", "notes": "bring a jacket", "waypoints": [VALLEY, SUMMIT]}
+    own_route = _post(client, "/api/v1/routes", rider, route)["id"]
+    others_route = _post(client, "/api/v1/routes", other, {"name": "Other's loop"})["id"]
+    for route_id, owner, member in ((own_route, rider, other), (others_route, other, rider)):
+        _post(client, f"/api/v1/routes/{route_id}/collaborators", owner, {"email": member.email})
+    return World(
+        rider,
+        other,
+        live["id"],
+        share_id,
+        own_group,
+        others_group,
+        others_session,
+        own_route,
+        others_route,
+        _conflict(client, rider),
+        socket,
+    )
+
+
+def _references(engine: Engine, user_id: uuid.UUID) -> set[str]:
+    """Where the database still names the user: a UUID (or person) column holding their id,
+    or any row whose text holds it (JSON, strings); the audit log aside."""
+    found: set[str] = set()
+    needles = (str(user_id), user_id.hex)
+    with engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            if table.name in KEPT_TABLES:
+                continue
+            for column in table.columns:
+                if isinstance(column.type, Uuid) or column.name in PERSON_COLUMNS:
+                    value = user_id if isinstance(column.type, Uuid) else str(user_id)
+                    query = select(func.count()).select_from(table).where(column == value)
+                    if connection.scalar(query):
+                        found.add(f"{table.name}.{column.name}")
+            for row in connection.execute(select(table)):
+                if any(needle in repr(tuple(row)) for needle in needles):
+                    found.add(f"{table.name} (text)")
+    return found
+
+
+def _erase_over_api(client: TestClient, person: Person) -> None:
+    done = client.post(
+        "/api/v1/me/erase",
+        json={"password": STRONG_PASSWORD, "confirm": "erase my account"},
+        headers=person.headers,
+    )
+    assert done.status_code == 200, done.text
+
+
+def test_export_holds_live_planner_and_sync_data(
+    client: TestClient, sockets: contextlib.ExitStack
+) -> None:
+    world = _world(client, sockets)
+    response = client.get("/api/v1/me/export", headers=world.rider.headers)
+    assert response.status_code == 200, response.text
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+
+    def read(path: str) -> Any:
+        return json.loads(archive.read(path))
+
+    live = read(f"live/sessions/{world.session_id}.json")
+    sent = [columns(n) for n in (1, 2, 3)]
+    assert live["name"] == "Col" and live["group_id"] == world.others_group
+    assert live["point_count"] == 30 and live["batches"] == 3
+    streams = live["streams"]
+    assert len(streams["lat_deg"]) == len(streams["time_s"]) == 30
+    assert streams["time_s"][0] == START_MS / 1000
+    assert streams["lat_deg"][-1] == sent[2]["lat"][-1] / 1e7
+    assert streams["lon_deg"][10] == sent[1]["lon"][0] / 1e7
+    assert streams["hr_bpm"] == [hr for batch in sent for hr in batch["hr"]]
+    [share] = read("live/shares.json")
+    assert share["id"] == world.share_id and share["session_id"] == world.session_id
+    assert share["revoked_at"] is None and "token_hash" not in share
+    groups = read("live/groups.json")
+    [organised] = groups["organised"]
+    assert organised["id"] == world.own_group and organised["member_count"] == 2
+    memberships = {m["group_id"]: m for m in groups["memberships"]}
+    assert set(memberships) == {world.own_group, world.others_group}
+    in_others = memberships[world.others_group]
+    assert in_others["group_name"] == "Other's club run" and in_others["display_name"] == "Sam"
+    assert in_others["last_lat"] == pytest.approx(sent[2]["lat"][-1] / 1e7)
+
+    own = read(f"planner/routes/{world.own_route}.json")
+    assert own["role"] == "owner" and own["name"] == "Galibier"
+    assert own["notes"] == "bring a jacket"
+    waypoints = [(p["lat_deg"], p["lon_deg"], p["name"]) for p in own["waypoints"]]
+    assert waypoints == [(p["lat_deg"], p["lon_deg"], p["name"]) for p in (VALLEY, SUMMIT)]
+    assert [c["user_id"] for c in own["collaborators"]] == [str(world.other.user_id)]
+    assert b'<rtept lat="45.0639000" lon="6.4078000">' in archive.read(
+        f"planner/routes/{world.own_route}.gpx"
+    )
+    shared = read(f"planner/routes/{world.others_route}.json")
+    assert shared["role"] == "collaborator" and shared["name"] == "Other's loop"
+    assert [c["user_id"] for c in shared["collaborators"]] == [str(world.rider.user_id)]
+
+    [conflict] = read("sync/conflicts.json")
+    assert conflict["id"] == world.conflict_id and conflict["status"] == "open"
+    assert {conflict["kept"], conflict["other"]} == {"hilly", "windy"}
+    records = read("sync/records.json")["records"]
+    [ride_record] = [r for r in records if r["record_type"] == "ride"]
+    assert ride_record["fields"]["description"]["value"] == conflict["kept"]
+    devices = {d["client_id"]: d for d in read("sync/devices.json")}
+    assert set(devices) == {"phone", "laptop"}
+    assert [m["counter"] for m in devices["laptop"]["mutations"]] == [1]
+    assert devices["laptop"]["mutations"][0]["result"]["conflicts"] == [world.conflict_id]
+
+    readme = archive.read("README.txt").decode()
+    for path in ("live/sessions/<id>.json", "planner/routes/<id>.gpx", "sync/devices.json"):
+        assert path in readme
+    assert f"live/sessions/{world.others_session}.json" not in archive.namelist()
+
+
+def test_erasure_leaves_no_row_naming_the_user_and_closes_their_sockets(
+    client: TestClient, engine: Engine, sockets: contextlib.ExitStack
+) -> None:
+    world = _world(client, sockets)
+    rider, other = world.rider, world.other
+    rooms = {
+        "rider_own": _room(client, sockets, world.own_route, rider),
+        "rider_shared": _room(client, sockets, world.others_route, rider),
+        "other_in_rider_route": _room(client, sockets, world.own_route, other),
+        "other_own": _room(client, sockets, world.others_route, other),
+    }
+    before = _references(engine, rider.user_id)
+    assert {
+        "accounts_users.id",
+        "live_sessions.owner_id",
+        "live_groups.owner_id",
+        "live_group_members.user_id",
+        "planner_routes.owner_id",
+        "planner_collaborators.user_id",
+        "sync_records.owner_id",
+        "sync_conflicts.owner_id",
+        "sync_clients.owner_id",
+        "sync_mutations.owner_id",
+        "sync_owners.owner_id",
+    } <= before
+
+    _erase_over_api(client, rider)
+
+    assert _references(engine, rider.user_id) == set()
+    # Their sockets closed at once: not found (4004 live, 4404 planner). The other's room of
+    # the rider's route closes too (the route has gone); their own room stays open.
+    assert rider.user_id not in client.app.state.live.riders  # type: ignore[attr-defined]
+    for route_id, user_id in (
+        (world.own_route, rider.user_id),
+        (world.others_route, rider.user_id),
+        (world.own_route, other.user_id),
+    ):
+        _eventually(functools.partial(_room_closed_for, client, route_id, user_id), "a close")
+    with pytest.raises(WebSocketDisconnect) as closed:
+        world.rider_socket.receive_json()
+    assert closed.value.code == 4004
+    for name in ("rider_own", "rider_shared", "other_in_rider_route"):
+        assert _closed_with(rooms[name]) == 4404, name
+    assert _still_served(rooms["other_own"])
+    # The other's data stays, without the erased user.
+    with Session(engine) as db:
+        members = db.scalars(
+            select(LiveGroupMember.user_id).where(
+                LiveGroupMember.group_id == uuid.UUID(world.others_group)
+            )
+        ).all()
+        assert members == [other.user_id]
+        assert db.get(LiveSession, uuid.UUID(world.others_session)) is not None
+    group = client.get(f"/api/v1/live/groups/{world.others_group}", headers=other.headers)
+    assert group.status_code == 200, group.text
+    session = client.get(f"/api/v1/live/sessions/{world.others_session}", headers=other.headers)
+    assert session.status_code == 200 and session.json()["group_id"] is None
+    route = client.get(f"/api/v1/routes/{world.others_route}", headers=other.headers)
+    assert route.status_code == 200 and route.json()["collaborators"] == []
+    gone = client.get(f"/api/v1/routes/{world.own_route}", headers=other.headers)
+    assert gone.status_code == 404
+
+
+def test_erasure_from_another_process_refuses_batches_and_closes_rooms(
+    client: TestClient, engine: Engine, sockets: contextlib.ExitStack
+) -> None:
+    client.app.state.planner.access_check_s = 0.2  # type: ignore[attr-defined]
+    world = _world(client, sockets)
+    shared = _room(client, sockets, world.others_route, world.rider)
+    others = _room(client, sockets, world.others_route, world.other)
+    # As `bikenode gdpr erase` does: no way to reach this node's sockets.
+    with client.app.state.session_factory() as db:  # type: ignore[attr-defined]
+        erase_user(db, user_id=world.rider.user_id, actor_id=None)
+
+    world.rider_socket.send_json(batch_frame(4))
+    with pytest.raises(WebSocketDisconnect) as closed:
+        world.rider_socket.receive_json()
+    assert closed.value.code == 4004
+    _eventually(
+        lambda: _room_closed_for(client, world.others_route, world.rider.user_id),
+        "the room to close the erased collaborator within its access check period",
+    )
+    assert _closed_with(shared) == 4404
+    assert _still_served(others)
+    with Session(engine) as db:
+        session_id = uuid.UUID(world.session_id)
+        assert db.scalar(select(func.count()).where(LiveBatch.session_id == session_id)) == 0
+        assert db.get(LiveSession, session_id) is None
+    assert _references(engine, world.rider.user_id) == set()
+
+
+def test_a_batch_of_an_erased_session_costs_no_other_rider_theirs(session: Session) -> None:
+    kept = LiveSession(owner_id=uuid.uuid4())
+    session.add(kept)
+    session.commit()
+    erased = uuid.uuid4()  # a session deleted by an erasure since its rider sent the batch
+    frame = columns(1)
+    batch = decode_batch(
+        batch_frame(1), max_points=100, after_time_ms=None, now_ms=int(time.time() * 1000)
+    )
+    rows = [live_service.batch_row(session_id, batch) for session_id in (kept.id, erased)]
+    # Both in one group commit, as LiveNode writes them: the erased one is named, not stored.
+    assert live_service.store_batches(session, rows=rows) == {erased}
+    stored = session.scalars(select(LiveBatch.session_id)).all()
+    assert stored == [kept.id]
+    assert live_service.store_batches(session, rows=rows[:1]) == set()  # a retry: stored once
+    assert session.scalar(select(func.count()).select_from(LiveBatch)) == 1
+    assert json.loads(session.scalars(select(LiveBatch.points)).one())["t"] == frame["t"]
