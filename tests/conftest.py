@@ -84,8 +84,12 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 
 @pytest.fixture
-def app(settings: Settings, engine: Engine) -> FastAPI:
-    return create_app(settings)
+def app(settings: Settings, engine: Engine) -> Iterator[FastAPI]:
+    application = create_app(settings)
+    yield application
+    # The app's own pool, also when no lifespan ran: a PostgreSQL connection left for the
+    # garbage collector warns in whichever later test happens to collect it.
+    application.state.engine.dispose()
 
 
 @pytest.fixture
