@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bikenode import __version__
@@ -51,7 +54,20 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await app.state.planner.stop()  # write open route rooms, close them with 1012
     await app.state.live.stop()
     app.state.worker.stop()
-    app.state.engine.dispose()
+    await _release_connections(app.state.engine)
+
+
+async def _release_connections(engine: Engine, *, wait_s: float = 5.0) -> None:
+    """Close the pool once handlers still finishing have given their connections back.
+
+    Disposing earlier leaves those connections to a pool nobody holds: they would never be
+    closed properly (PostgreSQL then logs an unexpected end of the client's session).
+    """
+    checked_out = getattr(engine.pool, "checkedout", lambda: 0)
+    deadline = time.monotonic() + wait_s
+    while checked_out() and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+    engine.dispose()
 
 
 def make_worker(settings: Settings, session_factory: sessionmaker[Session]) -> Worker:

@@ -387,8 +387,11 @@ def record_member_position(
     stays where they were last seen outside it. A split or regroup is reported by exactly one
     node: the cluster count changes only if nobody changed it since it was read.
     """
+    # The group row first, locked: members' updates on any node take turns, so each state
+    # is computed with every earlier member's position committed (PostgreSQL reads committed
+    # data only; SQLite writers already take turns).
+    group = session.get(LiveGroup, group_id, with_for_update=True)
     member = session.get(LiveGroupMember, (group_id, user_id))
-    group = session.get(LiveGroup, group_id)
     if member is None or group is None:
         session.commit()
         return None

@@ -12,6 +12,7 @@ import json
 import logging
 import time
 import uuid
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -60,6 +61,10 @@ class LiveNode:
     buckets: dict[uuid.UUID, logic.TokenBucket] = field(default_factory=dict)
     trails: service.TrailCache = field(default_factory=service.TrailCache)
     riders: dict[uuid.UUID, set[RiderConnection]] = field(default_factory=dict)  # by owner
+    # One lock per group ride in use: its state is computed and published in commit order.
+    group_locks: weakref.WeakValueDictionary[uuid.UUID, asyncio.Lock] = field(
+        default_factory=weakref.WeakValueDictionary
+    )
     _pending: list[tuple[dict[str, object], asyncio.Future[None]]] = field(default_factory=list)
     _writing: bool = False
     _writer: asyncio.Task[None] | None = None  # held: the loop keeps only weak references
@@ -402,22 +407,26 @@ class RiderConnection:
     async def _update_group(self, visible: dict[str, list[int | None]]) -> None:
         """Tell the group where this member is now, and of any split or regroup it caused."""
         assert self.group_id is not None
-        update = await self.node.db(
-            service.record_member_position,
-            group_id=self.group_id,
-            user_id=self.owner_id,
-            columns=visible,
-            now_ms=int(time.time() * 1000),
-        )
-        if update is None:
-            return
-        channel = service.group_channel(self.group_id)
-        try:
-            for message in (*update.events, update.state):
-                await self.node.hub.broker.publish(channel, _encode(message))
-        except BrokerUnavailable:
-            # The group's state is rebuilt from the database on the next batch or reconnect.
-            log.warning("group state not published", extra={"group": str(self.group_id)})
+        # Two members' batches may arrive together: without the lock a state computed before
+        # the other's commit could be published after it, and viewers would keep the older.
+        lock = self.node.group_locks.setdefault(self.group_id, asyncio.Lock())
+        async with lock:
+            update = await self.node.db(
+                service.record_member_position,
+                group_id=self.group_id,
+                user_id=self.owner_id,
+                columns=visible,
+                now_ms=int(time.time() * 1000),
+            )
+            if update is None:
+                return
+            channel = service.group_channel(self.group_id)
+            try:
+                for message in (*update.events, update.state):
+                    await self.node.hub.broker.publish(channel, _encode(message))
+            except BrokerUnavailable:
+                # The group's state is rebuilt from the database on the next batch or reconnect.
+                log.warning("group state not published", extra={"group": str(self.group_id)})
 
     async def _refuse(self, error: logic.BadFrame) -> bool:
         self.bad_frames += 1

@@ -29,8 +29,11 @@ def run_migrations_online() -> None:
         _run(connection)
         return
     engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
-    with engine.begin() as fresh:
-        _run(fresh)
+    try:
+        with engine.begin() as fresh:
+            _run(fresh)
+    finally:
+        engine.dispose()
 
 
 if context.is_offline_mode():
