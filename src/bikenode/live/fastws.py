@@ -18,7 +18,7 @@ import uuid
 from typing import Any, cast
 
 from bikenode.errors import DomainError
-from bikenode.live import logic, wire, ws
+from bikenode.live import frames, logic, wire, ws
 from bikenode.live.broker import Envelope
 from bikenode.live.hub import Snapshot
 
@@ -214,7 +214,7 @@ class LiveWebSocketProtocol(asyncio.Protocol):
 
     def _hello_timeout(self) -> None:
         if self._state == _HELLO:
-            self._close_now(ws.CLOSE_UNAUTHENTICATED, "expected a hello frame within 10 s")
+            self._close_now(frames.CLOSE_UNAUTHENTICATED, "expected a hello frame within 10 s")
 
     def _frames(self) -> None:
         assert self._node is not None and self.transport is not None
@@ -250,7 +250,7 @@ class LiveWebSocketProtocol(asyncio.Protocol):
         except (logic.BadFrame, UnicodeDecodeError) as error:
             detail = error.detail if isinstance(error, logic.BadFrame) else "expected UTF-8 text"
             log.info("live hello refused", extra={"detail": detail})
-            self._close_now(ws.CLOSE_POLICY, detail)
+            self._close_now(frames.CLOSE_POLICY, detail)
             return
         if self._timer is not None:
             self._timer.cancel()
@@ -266,7 +266,7 @@ class LiveWebSocketProtocol(asyncio.Protocol):
             target = await ws.authorize_watch(node, self._kind, self._target, hello)
         except DomainError as error:
             log.info("live viewer refused", extra={"target": str(self._target)})
-            self._close_now(ws.close_code(error), error.detail)
+            self._close_now(frames.close_code(error), error.detail)
             return
         except Exception:
             log.exception("live viewer admission failed")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 import uuid
@@ -21,33 +20,35 @@ from fastapi import APIRouter, WebSocket
 from prometheus_client import CollectorRegistry, Gauge
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
-from starlette.websockets import WebSocketDisconnect, WebSocketState
+from starlette.websockets import WebSocketDisconnect
 
 from bikenode.accounts import AccountsConfig, authenticate
 from bikenode.config import Settings
 from bikenode.errors import (
-    Conflict,
     DomainError,
     InvalidInput,
     NotAuthenticated,
     NotFound,
-    PermissionDenied,
 )
 from bikenode.live import logic, service
-from bikenode.live.broker import Broker, BrokerUnavailable, MemoryBroker
+from bikenode.live.broker import Broker, MemoryBroker
+from bikenode.live.frames import (
+    CLOSE_NOT_FOUND,
+    CLOSE_POLICY,
+    CLOSE_UNAUTHENTICATED,
+    close_code,
+    close_socket,
+    receive_frame,
+    send_message,
+)
 from bikenode.live.hub import Hub, QueuedSubscriber, Snapshot
-from bikenode.live.models import LiveSession
-from bikenode.rides import HiddenCircle
+from bikenode.live.rider import RiderConnection
 
 log = logging.getLogger("bikenode.live")
 router = APIRouter()
 T = TypeVar("T")
 
 HELLO_TIMEOUT_S = 10.0
-PRIVACY_RELOAD_S = 30.0
-MAX_BAD_FRAMES = 20  # then the connection is closed with 1008
-CLOSE_UNAUTHENTICATED, CLOSE_FORBIDDEN, CLOSE_NOT_FOUND = 4001, 4003, 4004
-CLOSE_ENDED, CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_TRY_LATER = 4009, 1008, 1009, 1013
 
 
 @dataclass
@@ -149,7 +150,7 @@ class LiveNode:
         for rider in riders:
             self.buckets.pop(rider.session_id, None)
             self.trails.forget(rider.session_id)
-            await _close(rider.websocket, CLOSE_NOT_FOUND, "no such live session")
+            await close_socket(rider.websocket, CLOSE_NOT_FOUND, "no such live session")
         return len(riders)
 
     def bucket(self, session_id: uuid.UUID) -> logic.TokenBucket:
@@ -195,47 +196,12 @@ def _node(websocket: WebSocket) -> LiveNode:
     return websocket.app.state.live  # type: ignore[no-any-return]
 
 
-def close_code(error: DomainError) -> int:
-    if isinstance(error, NotAuthenticated):
-        return CLOSE_UNAUTHENTICATED
-    if isinstance(error, PermissionDenied):
-        return CLOSE_FORBIDDEN
-    if isinstance(error, NotFound):
-        return CLOSE_NOT_FOUND
-    if isinstance(error, Conflict):
-        return CLOSE_ENDED
-    return CLOSE_POLICY
-
-
-async def _close(websocket: WebSocket, code: int, reason: str) -> None:
-    if websocket.client_state == WebSocketState.CONNECTED:
-        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-            await websocket.close(code, reason[:120])  # a close reason is at most 123 bytes
-
-
-async def _send(websocket: WebSocket, kind: str, **fields: Any) -> None:
-    await websocket.send_text(json.dumps({"type": kind, **fields}, separators=(",", ":")))
-
-
-def _encode(message: dict[str, Any]) -> bytes:
-    return json.dumps(message, separators=(",", ":")).encode()
-
-
-async def _receive(websocket: WebSocket) -> str | bytes | None:
-    """The next frame's text or bytes; None once the client has gone."""
-    message = await websocket.receive()
-    if message["type"] == "websocket.disconnect":
-        return None
-    text = message.get("text")
-    return text if text is not None else message.get("bytes") or b""
-
-
 async def _hello(websocket: WebSocket, node: LiveNode) -> dict[str, Any] | None:
     """The client's hello frame, or None after closing a connection that sent none."""
     try:
-        raw = await asyncio.wait_for(_receive(websocket), HELLO_TIMEOUT_S)
+        raw = await asyncio.wait_for(receive_frame(websocket), HELLO_TIMEOUT_S)
     except TimeoutError:
-        await _close(websocket, CLOSE_UNAUTHENTICATED, "expected a hello frame within 10 s")
+        await close_socket(websocket, CLOSE_UNAUTHENTICATED, "expected a hello frame within 10 s")
         return None
     if raw is None:
         return None
@@ -247,7 +213,7 @@ async def _hello(websocket: WebSocket, node: LiveNode) -> dict[str, Any] | None:
             raise logic.BadFrame("malformed", f"expected a hello frame, got {frame['type']!r}")
     except logic.BadFrame as error:
         log.info("live hello refused", extra={"code": error.code})
-        await _close(websocket, CLOSE_POLICY, error.detail)
+        await close_socket(websocket, CLOSE_POLICY, error.detail)
         return None
     return frame
 
@@ -276,11 +242,11 @@ async def ride_socket(websocket: WebSocket, session_id: uuid.UUID) -> None:
         live = await node.db(service.get_session, session_id=session_id)
     except DomainError as error:
         log.info("live rider refused", extra={"session": str(session_id), "reason": error.detail})
-        await _close(websocket, close_code(error), error.detail)
+        await close_socket(websocket, close_code(error), error.detail)
         return
     rider = RiderConnection(websocket, node, live, state)
     await rider.load_privacy_zones()
-    await _send(
+    await send_message(
         websocket,
         "welcome",
         session=str(session_id),
@@ -295,150 +261,6 @@ async def ride_socket(websocket: WebSocket, session_id: uuid.UUID) -> None:
         riders.discard(rider)
         if not riders:
             node.riders.pop(rider.owner_id, None)
-
-
-class RiderConnection:
-    """One rider socket: checks each batch, stores it once, publishes it, acknowledges it."""
-
-    def __init__(
-        self,
-        websocket: WebSocket,
-        node: LiveNode,
-        live: LiveSession,
-        state: service.RiderState,
-    ) -> None:
-        self.websocket = websocket
-        self.node = node
-        self.session_id = live.id
-        self.owner_id = live.owner_id
-        self.channel = service.ride_channel(live.id)
-        self.last_batch_no = state.last_batch_no
-        self.last_time_ms = state.last_time_ms
-        self.group_id = live.group_id
-        self.bad_frames = 0
-        self.circles: list[HiddenCircle] = []
-        self.circles_loaded_s = 0.0
-
-    async def load_privacy_zones(self) -> None:
-        """(Re)load the rider's privacy zones: nothing inside them leaves this connection."""
-        self.circles = await self.node.db(service.rider_circles, owner_id=self.owner_id)
-        self.circles_loaded_s = time.monotonic()
-
-    async def run(self) -> None:
-        """Serve the rider until they disconnect or are closed for abuse."""
-        while True:
-            raw = await _receive(self.websocket)
-            if raw is None:
-                return
-            try:
-                closed = await self._handle(raw)
-            except logic.BadFrame as error:
-                closed = await self._refuse(error)
-            except RuntimeError:
-                if self.websocket.application_state != WebSocketState.DISCONNECTED:
-                    raise
-                return  # closed by the node meanwhile (the rider's account was erased)
-            if closed:
-                return
-
-    async def _handle(self, raw: str | bytes) -> bool:
-        settings = self.node.settings
-        if not isinstance(raw, str):
-            raise logic.BadFrame("binary", "expected a text frame, got a binary one")
-        if len(raw) > settings.live_max_frame_bytes:
-            await _close(self.websocket, CLOSE_TOO_BIG, "frame too large")
-            log.warning("live frame too large", extra={"session": str(self.session_id)})
-            return True
-        frame = logic.parse_frame(raw, max_bytes=settings.live_max_frame_bytes)
-        if frame["type"] == "ping":
-            await _send(self.websocket, "pong")
-            return False
-        if frame["type"] != "batch":
-            raise logic.BadFrame("unknown_type", f"expected a batch or ping, got {frame['type']!r}")
-        wait_s = self.node.bucket(self.session_id).reserve(time.monotonic())
-        if wait_s > 0:
-            await asyncio.sleep(wait_s)  # back-pressure: over the rate, the next read waits
-        return await self._batch(frame)
-
-    async def _batch(self, frame: dict[str, Any]) -> bool:
-        settings = self.node.settings
-        batch_no = frame.get("batch")
-        retry = isinstance(batch_no, int) and 0 < batch_no <= self.last_batch_no
-        batch = logic.decode_batch(
-            frame,
-            max_points=settings.live_max_points_per_batch,
-            after_time_ms=None if retry else self.last_time_ms,
-            now_ms=int(time.time() * 1000),
-        )
-        if not retry:
-            try:
-                await self.node.store_batch(self.session_id, batch)
-            except NotFound as error:  # erased meanwhile (by another process, say)
-                log.info("live batch refused", extra={"session": str(self.session_id)})
-                await _close(self.websocket, CLOSE_NOT_FOUND, error.detail)
-                return True
-            self.last_batch_no, self.last_time_ms = batch.batch_no, batch.last_time_ms
-        if time.monotonic() - self.circles_loaded_s > PRIVACY_RELOAD_S:
-            await self.load_privacy_zones()  # a zone drawn during the ride applies soon
-        visible = service.visible_columns(batch.columns, self.circles)
-        payload = logic.positions_payload(str(self.session_id), batch.batch_no, visible)
-        try:
-            published = await self.node.hub.broker.publish(
-                self.channel, payload, key=batch.batch_no
-            )
-        except BrokerUnavailable as error:
-            # Later batches must not overtake this one: close, so the rider resends from here.
-            await _send(
-                self.websocket, "error", code="unavailable", batch=batch.batch_no, detail=str(error)
-            )
-            await _close(self.websocket, CLOSE_TRY_LATER, "the broker is unavailable; reconnect")
-            return True
-        await _send(
-            self.websocket,
-            "ack",
-            batch=batch.batch_no,
-            seq=published.seq,
-            duplicate=retry or published.seq is None,
-        )
-        if self.group_id is not None and not retry:
-            await self._update_group(visible)
-        return False
-
-    async def _update_group(self, visible: dict[str, list[int | None]]) -> None:
-        """Tell the group where this member is now, and of any split or regroup it caused."""
-        assert self.group_id is not None
-        # Two members' batches may arrive together: without the lock a state computed before
-        # the other's commit could be published after it, and viewers would keep the older.
-        lock = self.node.group_locks.setdefault(self.group_id, asyncio.Lock())
-        async with lock:
-            update = await self.node.db(
-                service.record_member_position,
-                group_id=self.group_id,
-                user_id=self.owner_id,
-                columns=visible,
-                now_ms=int(time.time() * 1000),
-            )
-            if update is None:
-                return
-            channel = service.group_channel(self.group_id)
-            try:
-                for message in (*update.events, update.state):
-                    await self.node.hub.broker.publish(channel, _encode(message))
-            except BrokerUnavailable:
-                # The group's state is rebuilt from the database on the next batch or reconnect.
-                log.warning("group state not published", extra={"group": str(self.group_id)})
-
-    async def _refuse(self, error: logic.BadFrame) -> bool:
-        self.bad_frames += 1
-        log.info(
-            "live frame refused",
-            extra={"session": str(self.session_id), "code": error.code, "detail": error.detail},
-        )
-        if self.bad_frames > MAX_BAD_FRAMES:
-            await _close(self.websocket, CLOSE_POLICY, "too many bad frames")
-            return True
-        await _send(self.websocket, "error", code=error.code, detail=error.detail)
-        return False
 
 
 @dataclass(frozen=True)
@@ -504,7 +326,7 @@ async def _watch_socket(websocket: WebSocket, kind: str, target_id: uuid.UUID) -
         target = await authorize_watch(node, kind, target_id, hello)
     except DomainError as error:
         log.info("live viewer refused", extra={"target": str(target_id), "reason": error.detail})
-        await _close(websocket, close_code(error), error.detail)
+        await close_socket(websocket, close_code(error), error.detail)
         return
     await _watch(websocket, node, target, resume)
 
@@ -529,7 +351,7 @@ async def _watch(
     subscriber = QueuedSubscriber(
         target.channel,
         send_text=websocket.send_text,
-        close_socket=lambda code, reason: _close(websocket, code, reason),
+        close_socket=lambda code, reason: close_socket(websocket, code, reason),
         inbox_size=node.settings.live_viewer_queue,
         share_id=target.share_id,
     )
@@ -549,10 +371,10 @@ async def _watch(
         error = task.exception()
         if error is not None and not isinstance(error, WebSocketDisconnect | RuntimeError):
             log.error("live viewer failed", exc_info=error)
-    await _close(websocket, 1011 if pump in done else 1000, "")
+    await close_socket(websocket, 1011 if pump in done else 1000, "")
 
 
 async def _drain_viewer(websocket: WebSocket) -> None:
     """Read (and ignore) what a viewer sends until it goes: viewers only listen after hello."""
-    while await _receive(websocket) is not None:
+    while await receive_frame(websocket) is not None:
         pass

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from bikenode.sync import service
+from bikenode.sync import mutations, service
 from bikenode.sync.schemas import (
     ConflictList,
     ConflictPublic,
@@ -27,13 +27,13 @@ router = APIRouter(prefix="/api/v1/sync", tags=["sync"], route_class=StrictJSONR
 GZIP_MIN_BYTES = 1024
 
 
-def _mutation(body: Any) -> service.Mutation:
-    return service.Mutation(
+def _mutation(body: Any) -> mutations.Mutation:
+    return mutations.Mutation(
         counter=body.counter,
         record_type=body.record_type,
         record_id=body.record_id,
         fields={
-            name: service.FieldEdit(
+            name: mutations.FieldEdit(
                 hlc=edit.hlc,
                 value=edit.value,
                 has_value="value" in edit.model_fields_set,
@@ -67,7 +67,7 @@ def push(body: PushRequest, user: CurrentUser, session: SessionDep) -> Any:
             client_id=body.client_id,
             mutations=[_mutation(m) for m in body.mutations],
         )
-    except service.StampRefused as error:
+    except mutations.StampRefused as error:
         return _problem(
             422,
             error.detail,

@@ -9,8 +9,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from bikenode.sync.logic.hlc import NODE_PATTERN
+from bikenode.sync.mutations import MAX_FIELDS_PER_MUTATION
 from bikenode.sync.registry import MAX_SET_ELEMENTS, MAX_TEXT_CHARS
-from bikenode.sync.service import MAX_FIELDS_PER_MUTATION, MAX_MUTATIONS_PER_PUSH
+from bikenode.sync.service import MAX_MUTATIONS_PER_PUSH
 
 HLC_FIELD = Field(
     min_length=1,

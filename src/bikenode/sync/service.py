@@ -8,11 +8,10 @@ gets the stored answers; nothing is applied twice.
 
 from __future__ import annotations
 
-import itertools
 import secrets
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -22,7 +21,6 @@ from bikenode.errors import Conflict, InvalidInput, NotFound
 from bikenode.sync import repo
 from bikenode.sync.logic import (
     ZERO,
-    BadStamp,
     FieldOp,
     HybridClock,
     Stamp,
@@ -33,59 +31,24 @@ from bikenode.sync.logic import (
 from bikenode.sync.logic.hlc import after
 from bikenode.sync.logic.merge import FieldState, TextConflict, state_from_json, state_to_json
 from bikenode.sync.models import SyncConflict, SyncRecord
+from bikenode.sync.mutations import (
+    Checked,
+    Mutation,
+    check,
+    check_order,
+)
 from bikenode.sync.registry import (
-    MAX_SET_ELEMENTS,
     BadValue,
     RecordType,
-    amount,
-    element,
     get_record_type,
     record_type_names,
-    text,
 )
 
 # One clock per process; its node name keeps two servers' stamps apart.
 SERVER_CLOCK = HybridClock(f"server.{secrets.token_hex(4)}")
 MAX_MUTATIONS_PER_PUSH = 1000
-MAX_FIELDS_PER_MUTATION = 50
 DEFAULT_PULL_LIMIT = 500
 MAX_PULL_LIMIT = 2000
-MAX_TAG_CHARS = 200
-
-
-@dataclass(frozen=True)
-class FieldEdit:
-    """One field of a pushed mutation, as received (checked against its kind later)."""
-
-    hlc: str
-    value: Any = None
-    has_value: bool = False
-    base: str | None = None
-    amount: float | None = None
-    add: tuple[str, ...] = ()
-    remove: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Mutation:
-    """One pushed mutation: a device's numbered edit (or delete) of one record."""
-
-    counter: int
-    record_type: str
-    record_id: str
-    fields: Mapping[str, FieldEdit] = field(default_factory=dict)
-    delete: bool = False
-    hlc: str | None = None  # a delete's stamp
-
-
-class StampRefused(InvalidInput):
-    """A stamp too far ahead of the server clock; the device should restamp and retry."""
-
-    def __init__(self, detail: str, *, counter: int, clock: HybridClock) -> None:
-        super().__init__(detail)
-        self.counter = counter
-        self.server_hlc = str(clock.last)
-        self.server_time_ms = clock.now_ms()
 
 
 class CounterGap(Conflict):
@@ -113,16 +76,6 @@ class PullPage:
     server_time_ms: int
 
 
-@dataclass(frozen=True)
-class _Checked:
-    counter: int
-    record_type: RecordType
-    record_id: str
-    ops: dict[str, FieldOp]
-    delete: bool
-    stamps: list[Stamp]
-
-
 def push_mutations(
     session: Session,
     *,
@@ -136,12 +89,12 @@ def push_mutations(
     All or nothing: InvalidInput (StampRefused for a stamp too far ahead) or NotFound (a
     record the caller does not have) refuses the whole push; CounterGap if counters skip.
     """
-    _check_order(mutations)
+    check_order(mutations)
     device = repo.lock_client(session, owner_id, client_id)
     fresh = [m for m in mutations if m.counter > device.last_counter]
     if fresh and fresh[0].counter != device.last_counter + 1:
         raise CounterGap(expected=device.last_counter + 1, got=fresh[0].counter)
-    checked = [_check(m, client_id, clock) for m in fresh]
+    checked = [check(m, client_id, clock) for m in fresh]
     done = [m.counter for m in mutations if m.counter <= device.last_counter]
     results = repo.stored_results(session, owner_id, client_id, done)
     if checked:
@@ -165,7 +118,7 @@ def push_mutations(
     return PushAnswer(answers, str(clock.last), clock.now_ms())
 
 
-def _ordered(mutation: _Checked, previous: Stamp) -> tuple[_Checked, Stamp]:
+def _ordered(mutation: Checked, previous: Stamp) -> tuple[Checked, Stamp]:
     """The mutation with stamps after the device's previous ones, and its newest stamp."""
     ops: dict[str, FieldOp] = {}
     for name, op in mutation.ops.items():
@@ -175,90 +128,6 @@ def _ordered(mutation: _Checked, previous: Stamp) -> tuple[_Checked, Stamp]:
         previous = after(mutation.stamps[0], previous)
     stamps = [op.stamp for op in ops.values()] or [previous]
     return replace(mutation, ops=ops, stamps=stamps), previous
-
-
-def _check_order(mutations: Sequence[Mutation]) -> None:
-    for earlier, later in itertools.pairwise(mutations):
-        if later.counter <= earlier.counter:
-            raise InvalidInput(
-                f"expected mutation counters in increasing order, got {later.counter} "
-                f"after {earlier.counter}"
-            )
-
-
-def _check(mutation: Mutation, client_id: str, clock: HybridClock) -> _Checked:
-    """The mutation with its stamps parsed and its values checked; InvalidInput if not."""
-    where = f"mutation {mutation.counter}"
-    record_type = get_record_type(mutation.record_type)
-    if record_type is None:
-        raise InvalidInput(
-            f"{where}: expected a record type among {', '.join(record_type_names())}, "
-            f"got {mutation.record_type[:40]!r}"
-        )
-    if mutation.delete:
-        if record_type.delete is None:
-            raise InvalidInput(f"{where}: a {record_type.name} cannot be deleted by sync")
-        if mutation.fields:
-            raise InvalidInput(
-                f"{where}: expected no fields with delete, got {len(mutation.fields)}"
-            )
-        stamp = _stamp(mutation.hlc, client_id, clock, mutation.counter)
-        return _Checked(mutation.counter, record_type, mutation.record_id, {}, True, [stamp])
-    if not mutation.fields:
-        raise InvalidInput(f"{where}: expected changed fields or delete, got neither")
-    ops = {
-        name: _op(record_type, name, edit, client_id, clock, mutation.counter)
-        for name, edit in mutation.fields.items()
-    }
-    stamps = [op.stamp for op in ops.values()]
-    return _Checked(mutation.counter, record_type, mutation.record_id, ops, False, stamps)
-
-
-def _stamp(raw: str | None, client_id: str, clock: HybridClock, counter: int) -> Stamp:
-    try:
-        stamp = Stamp.parse(raw or "")
-    except BadStamp as error:
-        raise InvalidInput(f"mutation {counter}: {error}") from None
-    if stamp.node != client_id:
-        raise InvalidInput(
-            f"mutation {counter}: expected a stamp of node {client_id!r}, got {stamp.node!r}"
-        )
-    try:
-        clock.check(stamp)
-    except BadStamp as error:
-        raise StampRefused(f"mutation {counter}: {error}", counter=counter, clock=clock) from None
-    return stamp
-
-
-def _op(
-    record_type: RecordType, name: str, edit: FieldEdit, client_id: str, clock: HybridClock, n: int
-) -> FieldOp:
-    spec = record_type.fields.get(name)
-    if spec is None:
-        fields = ", ".join(sorted(record_type.fields))
-        raise InvalidInput(
-            f"mutation {n}: expected {record_type.name} fields among {fields}, got {name[:64]!r}"
-        )
-    stamp = _stamp(edit.hlc, client_id, clock, n)
-    try:
-        if spec.kind in ("lww", "text"):
-            if not edit.has_value or edit.amount is not None or edit.add or edit.remove:
-                raise BadValue(f"a {spec.kind} field takes value (and base), nothing else")
-            base = None if edit.base is None else text()(edit.base)
-            return FieldOp(stamp, value=spec.validate(edit.value), base=base)
-        if spec.kind == "counter":
-            if edit.amount is None or edit.has_value or edit.add or edit.remove:
-                raise BadValue("a counter field takes amount, nothing else")
-            return FieldOp(stamp, amount=float(amount(edit.amount)))
-        if edit.has_value or edit.amount is not None or not (edit.add or edit.remove):
-            raise BadValue("a set field takes add and/or remove, nothing else")
-        if len(edit.add) + len(edit.remove) > MAX_SET_ELEMENTS:
-            raise BadValue(f"expected at most {MAX_SET_ELEMENTS} set changes")
-        adds = tuple((f"{client_id}/{n}/{i}", element(e)) for i, e in enumerate(edit.add))
-        removes = tuple(text(min_chars=1, max_chars=MAX_TAG_CHARS)(tag) for tag in edit.remove)
-        return FieldOp(stamp, add=adds, remove=removes)
-    except BadValue as error:
-        raise InvalidInput(f"mutation {n}, field {name}: {error}") from None
 
 
 class _Applier:
@@ -299,7 +168,7 @@ class _Applier:
         self.owner.last_seq += 1
         return self.owner.last_seq
 
-    def apply(self, mutation: _Checked) -> dict[str, Any]:
+    def apply(self, mutation: Checked) -> dict[str, Any]:
         record = self._record(mutation.record_type, mutation.record_id)
         for stamp in mutation.stamps:
             self.clock.receive(stamp)
@@ -315,7 +184,7 @@ class _Applier:
             return {**answer, "status": "deleted"}
         return {**answer, **self._apply_fields(record, mutation)}
 
-    def _apply_fields(self, record: repo.RecordRow, mutation: _Checked) -> dict[str, Any]:
+    def _apply_fields(self, record: repo.RecordRow, mutation: Checked) -> dict[str, Any]:
         fields = mutation.record_type.fields
         kinds = {name: fields[name].kind for name in mutation.ops}
         states = {
