@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -14,12 +14,20 @@ from bikenode.encryption import current_key_ring
 REENCRYPT_BATCH = 100
 
 
-def reencrypt_health(
+class _Batch(Protocol):
+    @property
+    def changed(self) -> int: ...
+
+    @property
+    def next_after(self) -> uuid.UUID | None: ...
+
+
+def _reseal_all(
     session_factory: sessionmaker[Session],
-    *,
-    heartbeat: Callable[[], None] = lambda: None,
+    reseal_batch: Callable[..., _Batch],
+    heartbeat: Callable[[], None],
 ) -> int:
-    """Re-seal every ride's health streams under the current key, a batch per commit.
+    """Run a domain's re-seal over all its rows, a batch per commit; how many changed.
 
     Short transactions: the server keeps serving (and importing) while this runs, and a
     killed worker's retry simply starts the pass again (re-sealed rows are skipped).
@@ -30,52 +38,33 @@ def reencrypt_health(
     while True:
         heartbeat()
         with session_factory() as session:
-            batch = rides.reencrypt_health_batch(session, after=after, limit=REENCRYPT_BATCH)
+            batch = reseal_batch(session, after=after, limit=REENCRYPT_BATCH)
             session.commit()
         changed += batch.changed
         if batch.next_after is None:
             return changed
         after = batch.next_after
+
+
+def reencrypt_health(
+    session_factory: sessionmaker[Session], *, heartbeat: Callable[[], None] = lambda: None
+) -> int:
+    """Re-seal every ride's health streams under the current key; the count."""
+    return _reseal_all(session_factory, rides.reencrypt_health_batch, heartbeat)
 
 
 def reseal_totp_secrets(
-    session_factory: sessionmaker[Session],
-    *,
-    heartbeat: Callable[[], None] = lambda: None,
+    session_factory: sessionmaker[Session], *, heartbeat: Callable[[], None] = lambda: None
 ) -> int:
-    """Re-seal every TOTP secret under the current key, a batch per commit; the count."""
-    current_key_ring().refresh()
-    after: uuid.UUID | None = None
-    changed = 0
-    while True:
-        heartbeat()
-        with session_factory() as session:
-            batch = accounts.reseal_totp_batch(session, after=after, limit=REENCRYPT_BATCH)
-            session.commit()
-        changed += batch.changed
-        if batch.next_after is None:
-            return changed
-        after = batch.next_after
+    """Re-seal every TOTP secret under the current key; the count."""
+    return _reseal_all(session_factory, accounts.reseal_totp_batch, heartbeat)
 
 
 def reseal_body_metrics(
-    session_factory: sessionmaker[Session],
-    *,
-    heartbeat: Callable[[], None] = lambda: None,
+    session_factory: sessionmaker[Session], *, heartbeat: Callable[[], None] = lambda: None
 ) -> int:
     """Re-seal every rider's weight and resting heart rate under the current key; the count."""
-    current_key_ring().refresh()
-    after: uuid.UUID | None = None
-    changed = 0
-    while True:
-        heartbeat()
-        with session_factory() as session:
-            batch = accounts.reseal_body_metrics_batch(session, after=after, limit=REENCRYPT_BATCH)
-            session.commit()
-        changed += batch.changed
-        if batch.next_after is None:
-            return changed
-        after = batch.next_after
+    return _reseal_all(session_factory, accounts.reseal_body_metrics_batch, heartbeat)
 
 
 def reencrypt_health_job(

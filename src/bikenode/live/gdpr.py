@@ -7,12 +7,12 @@ import math
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from bikenode.export_json import fields_of, json_bytes
 from bikenode.live import logic, repo
 from bikenode.live.models import LiveBatch, LiveGroup, LiveGroupMember, LiveSession, LiveShare
 
@@ -72,15 +72,15 @@ def iter_user_export(session: Session, user_id: uuid.UUID) -> Iterator[tuple[str
     for session_id in session_ids:
         live = session.get(LiveSession, session_id)
         if live is not None:  # not deleted while the export ran
-            yield f"live/sessions/{session_id}.json", _json_bytes(_session_record(session, live))
+            yield f"live/sessions/{session_id}.json", json_bytes(_session_record(session, live))
         session.rollback()  # one short read per session: writers are not held up (SQLite)
-    yield "live/shares.json", _json_bytes(_shares(session, user_id))
-    yield "live/groups.json", _json_bytes(_groups(session, user_id))
+    yield "live/shares.json", json_bytes(_shares(session, user_id))
+    yield "live/groups.json", json_bytes(_groups(session, user_id))
 
 
 def _session_record(session: Session, live: LiveSession) -> dict[str, Any]:
     columns = [json.loads(batch.points) for batch in repo.batches(session, live.id)]
-    record = _fields(live, SESSION_FIELDS)
+    record = fields_of(live, SESSION_FIELDS)
     record["batches"] = len(columns)
     record["point_count"] = sum(len(batch["t"]) for batch in columns)
     record["streams"] = {
@@ -106,7 +106,7 @@ def _shares(session: Session, user_id: uuid.UUID) -> list[dict[str, Any]]:
         .where(LiveSession.owner_id == user_id)
         .order_by(LiveShare.created_at, LiveShare.id)
     ).all()
-    return [_fields(share, SHARE_FIELDS) for share in shares]
+    return [fields_of(share, SHARE_FIELDS) for share in shares]
 
 
 def _groups(session: Session, user_id: uuid.UUID) -> dict[str, Any]:
@@ -123,14 +123,14 @@ def _groups(session: Session, user_id: uuid.UUID) -> dict[str, Any]:
     return {
         "organised": [
             {
-                **_fields(group, GROUP_FIELDS),
+                **fields_of(group, GROUP_FIELDS),
                 "route": json.loads(group.route) if group.route else None,
                 "member_count": len(repo.members(session, group.id)),
             }
             for group in owned
         ],
         "memberships": [
-            {**_fields(member, MEMBER_FIELDS), "group_name": name} for member, name in memberships
+            {**fields_of(member, MEMBER_FIELDS), "group_name": name} for member, name in memberships
         ],
     }
 
@@ -167,19 +167,3 @@ def erase_user_data(session: Session, user_id: uuid.UUID) -> ErasedLive:
 
 def _count(session: Session, model: type[Any], condition: Any) -> int:
     return int(session.scalar(select(func.count()).select_from(model).where(condition)) or 0)
-
-
-def _fields(row: object, names: tuple[str, ...]) -> dict[str, Any]:
-    return {name: _plain(getattr(row, name)) for name in names}
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
-
-
-def _json_bytes(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, indent=1, allow_nan=False).encode()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
+from bikenode.export_json import json_bytes
 from bikenode.planner import logic, repo
 from bikenode.planner.models import PlannedRoute, RouteCollaborator, RouteUpdate
 
@@ -37,7 +37,7 @@ def iter_user_export(session: Session, user_id: uuid.UUID) -> Iterator[tuple[str
                 max_waypoints=ALL_WAYPOINTS,
             )
             record = _route_record(session, route, content, user_id)
-            yield f"planner/routes/{route_id}.json", _json_bytes(record)
+            yield f"planner/routes/{route_id}.json", json_bytes(record)
             yield f"planner/routes/{route_id}.gpx", logic.route_gpx(content)
         session.rollback()  # one short read per route: writers are not held up (SQLite)
 
@@ -88,7 +88,3 @@ def erase_user_data(session: Session, user_id: uuid.UUID) -> int:
     session.execute(delete(PlannedRoute).where(PlannedRoute.owner_id == user_id))
     session.flush()
     return count
-
-
-def _json_bytes(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, indent=1, allow_nan=False).encode()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import json
 import math
 import uuid
 from collections.abc import Iterator
@@ -14,6 +13,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from bikenode.export_json import fields_of, json_bytes
 from bikenode.rides.models import PrivacyZone, Ride, RideOriginal, Upload, UploadItem
 from bikenode.rides.storage import load_streams
 
@@ -77,12 +77,12 @@ def iter_user_export(session: Session, owner_id: uuid.UUID) -> Iterator[tuple[st
         ride = session.get(Ride, ride_id)
         if ride is None:  # deleted while the export ran
             continue
-        record = _fields(ride, RIDE_FIELDS)
+        record = fields_of(ride, RIDE_FIELDS)
         record["streams"] = {
             name: [float(v) if math.isfinite(v) else None for v in values.tolist()]
             for name, values in load_streams(session, ride_id).items()
         }
-        yield f"rides/{ride_id}.json", _json_bytes(record)
+        yield f"rides/{ride_id}.json", json_bytes(record)
         original = session.get(RideOriginal, ride_id)
         if original is not None:
             name = original.filename.replace("\\", "/").rsplit("/", 1)[-1] or "original"
@@ -90,9 +90,9 @@ def iter_user_export(session: Session, owner_id: uuid.UUID) -> Iterator[tuple[st
         # End the read after each ride: on SQLite a transaction holds the write lock, and an
         # export of thousands of rides must not stop everyone else's writes meanwhile.
         session.rollback()
-    yield "uploads.json", _json_bytes(_uploads(session, owner_id))
+    yield "uploads.json", json_bytes(_uploads(session, owner_id))
     zones = session.scalars(select(PrivacyZone).where(PrivacyZone.owner_id == owner_id)).all()
-    yield "privacy_zones.json", _json_bytes([_fields(zone, ZONE_FIELDS) for zone in zones])
+    yield "privacy_zones.json", json_bytes([fields_of(zone, ZONE_FIELDS) for zone in zones])
 
 
 @dataclass(frozen=True)
@@ -146,26 +146,10 @@ def _uploads(session: Session, owner_id: uuid.UUID) -> list[dict[str, Any]]:
     ).all()
     out = []
     for upload in uploads:
-        record = _fields(upload, UPLOAD_FIELDS)
+        record = fields_of(upload, UPLOAD_FIELDS)
         items = session.scalars(
             select(UploadItem).where(UploadItem.upload_id == upload.id).order_by(UploadItem.id)
         ).all()
-        record["items"] = [_fields(item, ITEM_FIELDS) for item in items]
+        record["items"] = [fields_of(item, ITEM_FIELDS) for item in items]
         out.append(record)
     return out
-
-
-def _fields(row: object, names: tuple[str, ...]) -> dict[str, Any]:
-    return {name: _plain(getattr(row, name)) for name in names}
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
-
-
-def _json_bytes(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, indent=1, allow_nan=False).encode()

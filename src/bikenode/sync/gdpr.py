@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bikenode.export_json import json_bytes, plain
 from bikenode.sync import repo
 from bikenode.sync.models import SyncClient, SyncMutation, SyncOwner, SyncRecord
 
@@ -39,9 +38,9 @@ def iter_user_export(session: Session, user_id: uuid.UUID) -> Iterator[tuple[str
     sync/conflicts.json: the edits no rule could merge and how they were settled;
     sync/devices.json: each device, its last mutation and the answers stored for its pushes.
     """
-    yield "sync/records.json", _json_bytes(_records(session, user_id))
-    yield "sync/conflicts.json", _json_bytes(_conflicts(session, user_id))
-    yield "sync/devices.json", _json_bytes(_devices(session, user_id))
+    yield "sync/records.json", json_bytes(_records(session, user_id))
+    yield "sync/conflicts.json", json_bytes(_conflicts(session, user_id))
+    yield "sync/devices.json", json_bytes(_devices(session, user_id))
     session.rollback()
 
 
@@ -78,7 +77,7 @@ def _field(stored: dict[str, Any]) -> dict[str, Any]:
 
 def _conflicts(session: Session, user_id: uuid.UUID) -> list[dict[str, Any]]:
     rows = repo.conflicts(session, user_id, None)
-    return [{name: _plain(getattr(row, name)) for name in CONFLICT_FIELDS} for row in rows]
+    return [{name: plain(getattr(row, name)) for name in CONFLICT_FIELDS} for row in rows]
 
 
 def _devices(session: Session, user_id: uuid.UUID) -> list[dict[str, Any]]:
@@ -93,11 +92,11 @@ def _devices(session: Session, user_id: uuid.UUID) -> list[dict[str, Any]]:
     answers: dict[str, list[dict[str, Any]]] = {}
     for m in mutations:
         answers.setdefault(m.client_id, []).append(
-            {"counter": m.counter, "applied_at": _plain(m.applied_at), "result": m.result}
+            {"counter": m.counter, "applied_at": plain(m.applied_at), "result": m.result}
         )
     return [
         {
-            **{name: _plain(getattr(device, name)) for name in DEVICE_FIELDS},
+            **{name: plain(getattr(device, name)) for name in DEVICE_FIELDS},
             "mutations": answers.get(device.client_id, []),
         }
         for device in devices
@@ -107,15 +106,3 @@ def _devices(session: Session, user_id: uuid.UUID) -> list[dict[str, Any]]:
 def erase_user_data(session: Session, user_id: uuid.UUID) -> int:
     """Delete everything sync keeps of the user (in the caller's transaction); record count."""
     return repo.delete_owner_data(session, user_id)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
-
-
-def _json_bytes(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, indent=1, allow_nan=False).encode()
