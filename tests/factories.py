@@ -6,6 +6,9 @@ import itertools
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+
+from bikenode.db.base import Base
 
 STRONG_PASSWORD = "correct horse battery staple"
 _counter = itertools.count(1)
@@ -107,3 +110,16 @@ def admin_with_mfa(
     headers = {"Authorization": f"Bearer {tokens['access_token']}"}
     secret, _codes = enable_mfa(client, headers)
     return headers, secret
+
+
+def database_text(engine: Engine) -> str:
+    """Every row of every table, as text: where a value that should be gone, or should be
+    sealed, would show if it were stored in plain."""
+    rows = []
+    with engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            rows += [
+                repr(tuple(row))
+                for row in connection.execute(text(f'SELECT * FROM "{table.name}"'))
+            ]
+    return "\n".join(rows)

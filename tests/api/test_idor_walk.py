@@ -18,8 +18,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from bikenode.sync.logic import Stamp
-from bikenode.sync.logic.hlc import wall_clock_ms
+from tests.api.sync.conftest import Device
 from tests.factories import signed_in, upload_files
 from tests.synthetic import synthetic_gpx
 
@@ -100,19 +99,12 @@ def _sync_conflict(client: TestClient, headers: dict[str, str], ride_id: str) ->
     that keeps both (marked) values until the owner resolves it."""
     base = f"{MARKER} description"
     conflicts: list[str] = []
-    for device, value in (("phone", "hilly"), ("laptop", "windy")):
-        stamp = str(Stamp(wall_clock_ms(), 0, device))
-        edit = {"hlc": stamp, "value": f"{MARKER} {value}", "base": base}
-        mutation = {
-            "counter": 1,
-            "record_type": "ride",
-            "record_id": ride_id,
-            "fields": {"description": edit},
-        }
-        body = {"client_id": device, "mutations": [mutation]}
-        answer = client.post("/api/v1/sync/push", json=body, headers=headers)
+    for name, value in (("phone", "hilly"), ("laptop", "windy")):
+        device = Device(client, headers, name)
+        edit = {"value": f"{MARKER} {value}", "base": base}
+        answer = device.push(device.mutation("ride", ride_id, description=edit))
         assert answer.status_code == 200, answer.text
-        conflicts += answer.json()["results"][0].get("conflicts", [])
+        conflicts += answer.json()["results"][0]["conflicts"]
     assert len(conflicts) == 1, conflicts
     return str(conflicts[0])
 

@@ -149,24 +149,11 @@ def save_record_rows(session: Session, rows: Iterable[RecordRow]) -> None:
         session.execute(statement, updates)
 
 
-def records_by_key(
-    session: Session, owner_id: uuid.UUID, keys: Iterable[tuple[str, str]]
-) -> dict[tuple[str, str], SyncRecord]:
-    """The owner's sync records for these (record type, record id) pairs."""
-    by_type: dict[str, set[str]] = {}
-    for record_type, record_id in keys:
-        by_type.setdefault(record_type, set()).add(record_id)
-    found: dict[tuple[str, str], SyncRecord] = {}
-    for record_type, ids in by_type.items():
-        rows = session.scalars(
-            select(SyncRecord).where(
-                SyncRecord.owner_id == owner_id,
-                SyncRecord.record_type == record_type,
-                SyncRecord.record_id.in_(sorted(ids)),
-            )
-        )
-        found.update({(r.record_type, r.record_id): r for r in rows})
-    return found
+def record_by_key(
+    session: Session, owner_id: uuid.UUID, record_type: str, record_id: str
+) -> SyncRecord | None:
+    """One of the owner's sync records, by its primary key."""
+    return session.get(SyncRecord, (owner_id, record_type, record_id))
 
 
 def record_ids(session: Session, owner_id: uuid.UUID, record_type: str) -> set[str]:

@@ -304,8 +304,7 @@ def record_change(
     after its previous stamp, so a later edit always beats what devices had seen.
     """
     owner = repo.lock_owner(session, owner_id)
-    key = (record_type.name, record_id)
-    record = repo.records_by_key(session, owner_id, [key]).get(key)
+    record = repo.record_by_key(session, owner_id, record_type.name, record_id)
     seq = owner.last_seq + 1
     if record is None:
         if values is None:
@@ -442,8 +441,7 @@ def resolve_conflict(
     except BadValue as error:
         raise InvalidInput(f"value: {error}") from None
     owner = repo.lock_owner(session, owner_id)
-    key = (conflict.record_type, conflict.record_id)
-    record = repo.records_by_key(session, owner_id, [key]).get(key)
+    record = repo.record_by_key(session, owner_id, conflict.record_type, conflict.record_id)
     if record is not None and not record.deleted:
         changed = _overwrite(
             record, record_type, {conflict.field: clean}, owner.last_seq + 1, clock

@@ -16,9 +16,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from bikenode.accounts.body_metrics import BodyMetrics, encode_body_metrics
-from bikenode.db.base import Base
 from bikenode.encryption import current_key_ring, key_id_of
-from tests.factories import STRONG_PASSWORD, admin_with_mfa, signed_in
+from tests.factories import STRONG_PASSWORD, admin_with_mfa, database_text, signed_in
 
 # Distinctive numbers, so that finding them anywhere in the database means a leak.
 WEIGHT_KG, RESTING_HR_BPM = 73.4, 47
@@ -44,18 +43,6 @@ def _user_row(engine: Engine, user_id: str) -> dict[str, Any]:
         rows = connection.execute(text("SELECT * FROM accounts_users")).mappings().all()
     [row] = [dict(r) for r in rows if str(uuid.UUID(str(r["id"]))) == user_id]
     return row
-
-
-def _database_text(engine: Engine) -> str:
-    """Every row of every table, as text: where a value stored in plain would show."""
-    rows = []
-    with engine.connect() as connection:
-        for table in Base.metadata.sorted_tables:
-            rows += [
-                repr(tuple(row))
-                for row in connection.execute(text(f'SELECT * FROM "{table.name}"'))
-            ]
-    return "\n".join(rows)
 
 
 def test_weight_and_resting_hr_are_set_and_read_back(client: TestClient) -> None:
@@ -149,7 +136,7 @@ def test_the_database_holds_them_sealed_under_the_current_key(
         assert plain not in others and str(plain) not in others
     # Nor anywhere else: sync's change log, the outbox, the audit trail (73.4 as a number of
     # its own, not as digits inside another number or a timestamp).
-    everything = _database_text(engine)
+    everything = database_text(engine)
     assert re.search(r"(?<![\d.])73\.4(?!\d)", everything) is None
     assert "weight_kg" not in everything and "resting_hr_bpm" not in everything
 
@@ -204,4 +191,4 @@ def test_the_export_has_them_decrypted_and_erasure_removes_them(
     with engine.connect() as connection:
         blobs = connection.execute(text("SELECT body_metrics_sealed FROM accounts_users")).all()
     assert all(blob is None or bytes(blob) != sealed for (blob,) in blobs)
-    assert repr(sealed) not in _database_text(engine)
+    assert repr(sealed) not in database_text(engine)

@@ -11,8 +11,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from bikenode.db.base import Base
-from tests.factories import STRONG_PASSWORD, login, signed_in, upload_files
+from tests.factories import STRONG_PASSWORD, database_text, login, signed_in, upload_files
 from tests.synthetic import synthetic_gpx
 
 GPX = synthetic_gpx(datetime(2024, 6, 1, 7, tzinfo=UTC), points=240, seed=7)
@@ -24,18 +23,6 @@ def _rider_with_a_ride(client: TestClient) -> tuple[dict[str, Any], dict[str, st
     zone = {"name": "home", "lat_deg": 45.07, "lon_deg": 6.0, "radius_m": 300.0}
     assert client.post("/api/v1/privacy-zones", json=zone, headers=headers).status_code == 201
     return payload, headers, upload["items"][0]["ride_id"]
-
-
-def _database_text(engine: Engine) -> str:
-    """Every row of every table, as text: where a leftover e-mail address would show."""
-    rows = []
-    with engine.connect() as connection:
-        for table in Base.metadata.sorted_tables:
-            rows += [
-                repr(tuple(row))
-                for row in connection.execute(text(f'SELECT * FROM "{table.name}"'))
-            ]
-    return "\n".join(rows)
 
 
 def test_export_holds_profile_rides_streams_and_original_files(client: TestClient) -> None:
@@ -92,7 +79,7 @@ def test_erasure_deletes_everything_personal_and_keeps_an_audit_entry(
     )
     assert done.status_code == 200, done.text
     assert done.json()["rides_erased"] == 1
-    everything = _database_text(engine)
+    everything = database_text(engine)
     assert payload["email"] not in everything
     assert payload["display_name"] not in everything
     with engine.connect() as connection:
