@@ -7,6 +7,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,8 +17,8 @@ from bikenode.accounts.config import build_accounts_config
 from bikenode.accounts.mfa_routes import router as mfa_router
 from bikenode.accounts.routes import router as accounts_router
 from bikenode.accounts.web_routes import router as web_session_router
-from bikenode.config import Settings, load_settings
-from bikenode.db.engine import create_db_engine, make_session_factory
+from bikenode.config import DB_POOL_HEADROOM, Settings, load_settings
+from bikenode.db.engine import create_db_engine, create_probe_engine, make_session_factory
 from bikenode.db.queue import Worker
 from bikenode.encryption import install_key_ring, key_ring_from_settings
 from bikenode.governance.routes import router as governance_router
@@ -29,13 +30,15 @@ from bikenode.live.ws import router as live_ws_router
 from bikenode.planner.rooms import PlannerNode
 from bikenode.planner.routes import router as planner_router
 from bikenode.planner.ws import router as planner_ws_router
+from bikenode.rides.privacy import REFRESH_PUBLIC_VIEWS_JOB
 from bikenode.rides.privacy_routes import router as privacy_zones_router
 from bikenode.rides.routes import router as rides_router
 from bikenode.rides.stats_routes import router as ride_stats_router
-from bikenode.rides.tasks import process_upload_job
+from bikenode.rides.tasks import process_upload_job, refresh_public_views_job
 from bikenode.rides.tus import router as tus_router
 from bikenode.rides.uploads import PROCESS_UPLOAD_JOB
 from bikenode.sync.routes import router as sync_router
+from bikenode.web.admission import Admission, AdmissionMetrics, AdmissionMiddleware
 from bikenode.web.frontend import router as frontend_router
 from bikenode.web.limits import BodySizeLimitMiddleware
 from bikenode.web.observability import Metrics, ObservabilityMiddleware
@@ -47,6 +50,9 @@ from bikenode.web.security_headers import install_security_middleware
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Run the background worker while the app serves; release connections at the end."""
+    # Handler threads cover every request in flight plus the headroom (see web.admission).
+    limiter = anyio.to_thread.current_default_thread_limiter()
+    limiter.total_tokens = app.state.settings.max_requests_in_flight + DB_POOL_HEADROOM
     if app.state.settings.run_worker:
         app.state.worker.start()
     await app.state.live.start()
@@ -77,6 +83,7 @@ def make_worker(settings: Settings, session_factory: sessionmaker[Session]) -> W
         {
             PROCESS_UPLOAD_JOB: process_upload_job(session_factory),
             REENCRYPT_JOB: reencrypt_health_job(session_factory),
+            REFRESH_PUBLIC_VIEWS_JOB: refresh_public_views_job(session_factory),
         },
         lease_s=settings.job_lease_s,
     )
@@ -91,11 +98,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="A self-hostable cycling platform: import, analyse and share rides.",
         lifespan=lifespan,
     )
-    engine = create_db_engine(settings.effective_database_url)
+    engine = create_db_engine(
+        settings.effective_database_url,
+        pool_size=settings.effective_db_pool_size,
+        pool_timeout_s=settings.db_pool_timeout_s,
+        lock_timeout_s=settings.db_lock_timeout_s,
+    )
     install_key_ring(key_ring_from_settings(settings))  # health data is sealed with these
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    app.state.read_session_factory = make_session_factory(engine, read_only=True)
+    app.state.probe_engine = create_probe_engine(settings.effective_database_url)
+    app.state.admission = Admission(
+        in_flight=settings.max_requests_in_flight,
+        waiting=settings.max_requests_waiting,
+        wait_timeout_s=settings.request_wait_timeout_s,
+    )
     app.state.accounts = build_accounts_config(settings)
     app.state.metrics = Metrics()
     app.state.worker = make_worker(settings, app.state.session_factory)
@@ -108,6 +127,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         BodySizeLimitMiddleware, large_prefixes={"/api/v1/uploads": settings.max_upload_bytes}
     )
     install_security_middleware(app, settings)  # rate limits, CORS, security headers
+    # Outside the rate limits (whose plan look-ups use the database), inside the request ids
+    # and metrics, so a shed request is counted and carries its id.
+    app.add_middleware(
+        AdmissionMiddleware,
+        admission=app.state.admission,
+        metrics=AdmissionMetrics(app.state.metrics.registry, app.state.admission),
+    )
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
     install_problem_handlers(app)
     app.include_router(operations_router)

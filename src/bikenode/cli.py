@@ -98,6 +98,9 @@ def served_app(settings: Settings | None = None) -> FastAPI:
     served = create_app(settings)
     gc.collect()
     gc.freeze()
+    # Fewer, not longer, collections: at the default thresholds a burst of 1,000 requests set
+    # off several full collections of 60-90 ms each, every one a pause of the event loop.
+    gc.set_threshold(10_000, 50, 100)
     return served
 
 

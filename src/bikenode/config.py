@@ -11,6 +11,14 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SECRET_FILE_NAME = "secret.key"  # noqa: S105 (a file name)
+# Connections and handler threads a process keeps beside those of the requests in flight: the
+# job worker, WebSockets, route rooms, rate-limit plan look-ups, probes and static files.
+DB_POOL_HEADROOM = 16
+
+
+def default_requests_in_flight() -> int:
+    """Two requests in flight per core, at least four (measured: bench/load.py)."""
+    return max(4, 2 * (os.cpu_count() or 1))
 
 
 class Settings(BaseSettings):
@@ -40,6 +48,20 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=4 * 1024**3, ge=1024)
     # A killed worker's job is taken over once its lease runs out.
     job_lease_s: float = Field(default=60.0, ge=1.0)
+    # Load shedding, per worker process. Requests handled at once (each holds a handler thread
+    # and at most one database connection), requests allowed to wait for a turn, and how long
+    # one may wait; past either limit the answer is 503 with Retry-After. Probes, static files
+    # and WebSockets are never queued. Few in flight is faster, not slower: handlers share one
+    # interpreter lock, and each extra runnable thread delays the event loop (and /healthz).
+    max_requests_in_flight: int = Field(default_factory=default_requests_in_flight, ge=1, le=1024)
+    max_requests_waiting: int = Field(default=2000, ge=0)
+    request_wait_timeout_s: float = Field(default=20.0, gt=0)
+    # Database connections per worker process: 0 means the requests in flight plus a headroom
+    # for the job worker and WebSockets (DB_POOL_HEADROOM). Past db_pool_timeout_s a
+    # request answers 503. On SQLite a writer waits up to db_lock_timeout_s for the lock.
+    db_pool_size: int = Field(default=0, ge=0)
+    db_pool_timeout_s: float = Field(default=10.0, gt=0)
+    db_lock_timeout_s: float = Field(default=10.0, gt=0)
     # Run the background worker inside `serve` (turn off to run workers elsewhere).
     run_worker: bool = True
     # Optional map tiles for the web app, e.g. https://tile.example.org/{z}/{x}/{y}.png; empty
@@ -97,6 +119,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'bikenode.sqlite3').resolve()}"
+
+    @property
+    def effective_db_pool_size(self) -> int:
+        """Connections per process: as configured, or the requests in flight plus headroom."""
+        return self.db_pool_size or self.max_requests_in_flight + DB_POOL_HEADROOM
 
     @cached_property
     def effective_secret_key(self) -> str:

@@ -89,6 +89,7 @@ def confirm_password(
 ) -> None:
     """Check the user's password again before an irreversible step; NotAuthenticated if wrong."""
     user = session.get(User, user_id)
+    session.commit()  # end the read: hashing must not hold the database's write lock
     if user is None or not config.hashing.verify(user.password_hash, password):
         raise NotAuthenticated("the password is not correct")
 

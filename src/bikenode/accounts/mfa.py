@@ -124,6 +124,7 @@ def disable_mfa(
 ) -> None:
     """Turn MFA off after the password and a valid second factor; the password rule returns to 15."""
     _require_confirmed(session, user.id)
+    session.commit()  # end the read: hashing must not hold the database's write lock
     if not config.hashing.verify(user.password_hash, current_password):
         raise PermissionDenied("the current password is not correct")
     _check_code(session, user_id=user.id, code=code, client_ip=client_ip, allow_recovery=True)

@@ -158,6 +158,8 @@ def reset_password(
         raise DomainError(BAD_RESET_TOKEN)
     has_mfa = repo.has_confirmed_mfa(session, user.id)
     check_password(new_password, has_mfa=has_mfa)
+    session.commit()  # end the read: hashing must not hold the database's write lock
+    new_hash = config.hashing.hash(new_password)
     second_factor = None
     if has_mfa:
         if not code:
@@ -170,7 +172,7 @@ def reset_password(
         )
     if not _spend(session, stored.token_hash, now):
         raise DomainError(BAD_RESET_TOKEN)  # another request used it a moment ago
-    user.password_hash = config.hashing.hash(new_password)
+    user.password_hash = new_hash
     _end_everything(session, user, now)
     record_event(
         session,

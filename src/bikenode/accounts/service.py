@@ -52,11 +52,12 @@ def register_user(
     """Create an account; Conflict if the e-mail is taken, InvalidInput if a rule is broken."""
     normalised = _checked(logic.normalise_email, email)
     check_password(password, has_mfa=False)
+    password_hash = config.hashing.hash(password)  # before the transaction: it takes ~50 ms
     if repo.get_user_by_email(session, normalised) is not None:
         raise Conflict("an account with this e-mail address already exists")
     user = User(
         email=normalised,
-        password_hash=config.hashing.hash(password),
+        password_hash=password_hash,
         display_name=display_name.strip() or normalised,
         role=role,
     )
@@ -100,8 +101,12 @@ def log_in(
     )
     throttle.check_allowed(session, rules, now)
     user = repo.get_user_by_email(session, normalised) if normalised else None
+    session.commit()  # end the read: the hashing below must not hold the database's write lock
     # Always verify (against a dummy hash when the user is unknown): equal timing.
     valid = config.hashing.verify(user.password_hash if user else None, password)
+    new_hash = None
+    if valid and user is not None and config.hashing.needs_rehash(user.password_hash):
+        new_hash = config.hashing.hash(password)
     if user is None or not valid:
         throttle.record_failure(session, rules, now)
         record_event(
@@ -114,8 +119,8 @@ def log_in(
         session.commit()
         raise NotAuthenticated(BAD_CREDENTIALS)
     throttle.record_success(session, [k for k in rules if not k.startswith("ip:")])
-    if config.hashing.needs_rehash(user.password_hash):
-        user.password_hash = config.hashing.hash(password)
+    if new_hash is not None:
+        user.password_hash = new_hash
     if repo.has_confirmed_mfa(session, user.id):
         session.commit()
         token = logic.issue_mfa_token(config.tokens, user_id=user.id, now=now)
@@ -223,7 +228,9 @@ def change_password(
     """Replace the password after checking the current one; other sessions are ended."""
     if not config.hashing.verify(user.password_hash, current_password):
         raise PermissionDenied("the current password is not correct")
-    check_password(new_password, has_mfa=repo.has_confirmed_mfa(session, user.id))
+    has_mfa = repo.has_confirmed_mfa(session, user.id)
+    session.commit()  # end the read: hashing must not hold the database's write lock
+    check_password(new_password, has_mfa=has_mfa)
     user.password_hash = config.hashing.hash(new_password)
     repo.revoke_user_sessions(session, user.id, utcnow(), keep=keep_session_id)
     record_event(session, event_type="auth.password_changed", actor_id=user.id, subject_id=user.id)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from bikenode import accounts, live, planner, rides, sync
 from bikenode.audit import list_events, record_event
 from bikenode.db.base import utcnow
+from bikenode.db.engine import begin_write
 from bikenode.db.queue import enqueue
 from bikenode.governance.models import Erasure
 
@@ -74,6 +75,7 @@ def export_user_data(
             archive.writestr(path, data)
             count += 1
     session.rollback()  # the export read in one transaction; the audit entry gets its own
+    begin_write(session)
     record_event(
         session,
         event_type="governance.data_exported",
@@ -177,6 +179,7 @@ def read_user_as_admin(
     accounts.require_admin(session, user=admin)
     profile = accounts.export_user_profile(session, user_id)
     listed = rides.list_user_rides(session, user_id)
+    begin_write(session)  # a GET: the audit entry is the one write
     record_event(
         session,
         event_type="governance.admin_read",

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bikenode.accounts import get_rider_profile
+from bikenode.db.engine import begin_read, begin_write
+from bikenode.db.queue import enqueue
 from bikenode.errors import InvalidInput, NotFound
 from bikenode.rides.formats.activity import FloatArray, ParsedActivity
 from bikenode.rides.logic.analytics import summarise
@@ -34,6 +35,8 @@ MIN_RADIUS_M, MAX_RADIUS_M = 100.0, 5000.0
 _SECRETS = random.SystemRandom()  # the offsets guard homes: never a predictable generator
 # Part of every cache key: bump it when the trimming or the summary rules change.
 _VIEW_RULES_VERSION = "1"
+# The queue job that stores what others see of a rider's rides (see refresh_public_views).
+REFRESH_PUBLIC_VIEWS_JOB = "rides.refresh_public_views"
 
 
 def create_zone(
@@ -65,6 +68,7 @@ def create_zone(
         extra_radius_m=secret.extra_radius_m,
     )
     session.add(zone)
+    enqueue(session, REFRESH_PUBLIC_VIEWS_JOB, {"owner_id": str(owner_id)})
     session.commit()
     return zone
 
@@ -86,6 +90,7 @@ def delete_zone(session: Session, *, owner_id: uuid.UUID, zone_id: uuid.UUID) ->
     if zone is None or zone.owner_id != owner_id:
         raise NotFound("no such privacy zone")
     session.delete(zone)
+    enqueue(session, REFRESH_PUBLIC_VIEWS_JOB, {"owner_id": str(owner_id)})
     session.commit()
 
 
@@ -133,7 +138,11 @@ class RideFigures:
 
 
 def figures_seen_by(session: Session, *, ride: Ride, viewer_id: uuid.UUID | None) -> RideFigures:
-    """The ride's figures for this viewer; for others computed from the cut track (cached)."""
+    """The ride's figures for this viewer; for others computed from the cut track.
+
+    Never writes (a GET never does): a stored view is used while it is current, otherwise the
+    figures are computed here and a background job (refresh_public_views) stores them.
+    """
     if viewer_id == ride.owner_id:
         return _own_figures(ride)
     circles = _circles_touching(session, ride)
@@ -143,13 +152,45 @@ def figures_seen_by(session: Session, *, ride: Ride, viewer_id: uuid.UUID | None
     cached = session.get(PublicRideView, ride.id)
     if cached is not None and cached.key == key:
         return _figures_of(cached)
-    view = _public_view(session, ride, circles, key)
-    session.merge(view)
-    try:
+    return _figures_of(_public_view(session, ride, circles, key))
+
+
+def schedule_public_view_refresh(session: Session, *, owner_id: uuid.UUID) -> None:
+    """Queue the refresh of what others see of the owner's rides, if they have privacy zones."""
+    if privacy_circles(session, owner_id=owner_id):
+        enqueue(session, REFRESH_PUBLIC_VIEWS_JOB, {"owner_id": str(owner_id)})
+
+
+def refresh_public_views(session: Session, *, owner_id: uuid.UUID) -> int:
+    """Store, for each of the owner's rides whose stored view is stale, what others see of it.
+
+    Each view is computed in a read-only transaction and stored in a short write of its own,
+    so the write lock is never held while streams are decoded. Returns the views stored.
+    """
+    stored = 0
+    begin_read(session)
+    ride_ids = list(
+        session.scalars(
+            select(Ride.id).where(Ride.owner_id == owner_id, Ride.has_position.is_(True))
+        )
+    )
+    for ride_id in ride_ids:
+        begin_read(session)
+        ride = session.get(Ride, ride_id)
+        circles = _circles_touching(session, ride) if ride is not None else []
+        if ride is None or not circles:
+            continue
+        key = _view_key(ride, circles)
+        cached = session.get(PublicRideView, ride_id)
+        if cached is not None and cached.key == key:
+            continue
+        view = _public_view(session, ride, circles, key)
+        begin_write(session)
+        session.merge(view)
         session.commit()
-    except IntegrityError:  # another request stored the same view first
-        session.rollback()
-    return _figures_of(view)
+        stored += 1
+    session.commit()
+    return stored
 
 
 def _public_view(

@@ -30,7 +30,11 @@ from bikenode.rides.logic.display import (
 )
 from bikenode.rides.logic.merge import merge_streams
 from bikenode.rides.models import Ride, UploadItem
-from bikenode.rides.privacy import figures_seen_by, streams_seen_by
+from bikenode.rides.privacy import (
+    figures_seen_by,
+    schedule_public_view_refresh,
+    streams_seen_by,
+)
 from bikenode.rides.storage import load_streams, store_streams
 from bikenode.rides.sync_records import record_ride_deleted, record_ride_saved
 
@@ -107,6 +111,7 @@ def update_ride(session: Session, *, ride: Ride, changes: dict[str, Any]) -> Rid
             raise InvalidInput(f"{field} cannot be null")
         setattr(ride, field, value)
     record_ride_saved(session, ride)  # devices pull the edit
+    schedule_public_view_refresh(session, owner_id=ride.owner_id)
     session.commit()
     return ride
 
@@ -188,6 +193,7 @@ def merge_duplicate(
         f"merged {', '.join(item.mergeable_streams)} from {item.entry}",
     ]
     item.mergeable_streams, item.data_gz = [], None
+    schedule_public_view_refresh(session, owner_id=ride.owner_id)
     session.commit()
     return ride
 

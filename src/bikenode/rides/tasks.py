@@ -19,6 +19,7 @@ from bikenode.rides.formats.archives import ArchiveMetadata, read_archive_metada
 from bikenode.rides.formats.containers import EntryStatus, iter_activity_files
 from bikenode.rides.imports import EntryResult, RiderContext, import_activity, record_item
 from bikenode.rides.models import Upload
+from bikenode.rides.privacy import refresh_public_views, schedule_public_view_refresh
 from bikenode.rides.uploads import finish_upload
 
 log = logging.getLogger("bikenode.rides")
@@ -54,6 +55,7 @@ def process_upload(
                 session.commit()
                 return
         finish_upload(session, upload)
+        schedule_public_view_refresh(session, owner_id=upload.owner_id)
         session.commit()
 
 
@@ -142,5 +144,18 @@ def process_upload_job(
 
     def handle(payload: dict[str, Any], heartbeat: Callable[[], None]) -> None:
         process_upload(session_factory, uuid.UUID(payload["upload_id"]), heartbeat=heartbeat)
+
+    return handle
+
+
+def refresh_public_views_job(
+    session_factory: sessionmaker[Session],
+) -> Callable[[dict[str, Any], Callable[[], None]], None]:
+    """The queue handler that stores what others see of one rider's rides."""
+
+    def handle(payload: dict[str, Any], heartbeat: Callable[[], None]) -> None:
+        heartbeat()
+        with session_factory() as session:
+            refresh_public_views(session, owner_id=uuid.UUID(payload["owner_id"]))
 
     return handle

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bikenode.db.base import utcnow
+from bikenode.db.engine import begin_write
 from bikenode.errors import Conflict, InvalidInput, NotFound
 from bikenode.sync import repo
 from bikenode.sync.logic import (
@@ -303,7 +304,11 @@ def record_change(
     ones cost nothing); None means the record was deleted. Each changed field is stamped
     after its previous stamp, so a later edit always beats what devices had seen.
     """
-    owner = repo.lock_owner(session, owner_id)
+    # The owner's row is locked before the caller's pending changes are flushed: a sync push
+    # locks it first and then writes the domain rows, so the same order here means the two
+    # can never deadlock on PostgreSQL.
+    with session.no_autoflush:
+        owner = repo.lock_owner(session, owner_id)
     record = repo.record_by_key(session, owner_id, record_type.name, record_id)
     seq = owner.last_seq + 1
     if record is None:
@@ -357,8 +362,12 @@ def pull_changes(
     included, deleted ones as tombstones.
     """
     after = _parse_cursor(cursor)
-    if cursor is None:
+    if cursor is None and _missing_records(session, owner_id):
+        # A pull reads; only a device's first pull after records appeared without a change
+        # (an import) writes, in a short transaction of its own.
+        begin_write(session)
         _seed_all(session, owner_id)
+        session.commit()
     rows = repo.records_after(session, owner_id, after, limit + 1)
     page = rows[:limit]
     changes = [_change(row, after) for row in page]
@@ -391,15 +400,27 @@ def _change(row: SyncRecord, after: int) -> dict[str, Any]:
     return {**change, "fields": fields}
 
 
-def _seed_all(session: Session, owner_id: uuid.UUID) -> None:
-    """Sync records for the owner's domain records that no change has reached yet."""
+def _missing_records(session: Session, owner_id: uuid.UUID) -> dict[str, set[str]]:
+    """The owner's domain records, by type, that no change has reached yet."""
+    missing = {}
     for name in record_type_names():
         record_type = get_record_type(name)
         if record_type is None:
             continue
-        missing = set(record_type.list_ids(session, owner_id)) - repo.record_ids(
+        ids = set(record_type.list_ids(session, owner_id)) - repo.record_ids(
             session, owner_id, name
         )
+        if ids:
+            missing[name] = ids
+    return missing
+
+
+def _seed_all(session: Session, owner_id: uuid.UUID) -> None:
+    """Sync records for the owner's domain records that no change has reached yet."""
+    for name, missing in _missing_records(session, owner_id).items():
+        record_type = get_record_type(name)
+        if record_type is None:
+            continue
         for record_id in sorted(missing):
             values = record_type.load(session, owner_id, record_id)
             if values is not None:

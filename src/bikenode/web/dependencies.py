@@ -17,9 +17,23 @@ from bikenode.errors import NotAuthenticated
 _bearer = HTTPBearer(auto_error=False, description="An access token from POST /api/v1/auth/login")
 
 
+# Requests with these methods only read: their session never takes the write lock.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def get_session(request: Request) -> Iterator[Session]:
-    """A session per request, closed (and rolled back if uncommitted) afterwards."""
-    with request.app.state.session_factory() as session:
+    """A session per request, closed (and rolled back if uncommitted) afterwards.
+
+    A GET, HEAD or OPTIONS request gets a read-only session: it never waits for writers, and a
+    write in it fails (a GET never writes). Other methods get a session whose transactions
+    take the write lock when they begin, so they must stay short: no hashing, parsing or
+    network calls inside one.
+    """
+    read_only = request.method in READ_METHODS
+    factory = (
+        request.app.state.read_session_factory if read_only else request.app.state.session_factory
+    )
+    with factory() as session:
         yield session
 
 

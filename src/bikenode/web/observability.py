@@ -8,6 +8,8 @@ import time
 import uuid
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from fastapi import APIRouter, Request, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -121,18 +123,28 @@ router = APIRouter(tags=["operations"])
 
 
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
+async def healthz() -> dict[str, str]:
     """The process is up."""
+    # async on purpose: it runs on the event loop, never waiting for a handler thread.
     return {"status": "ok"}
 
 
 @router.get("/readyz")
-def readyz(request: Request, response: Response) -> dict[str, str]:
-    """The database answers and its schema is current."""
-    from bikenode.db.migrate import current_revision, head_revision
+async def readyz(request: Request, response: Response) -> dict[str, Any]:
+    """The database answers, its schema is current and the node is not saturated."""
+    from bikenode.db.migrate import head_revision
 
+    state = request.app.state
+    admission = state.admission
+    if admission.saturated:
+        response.status_code = 503
+        return {
+            "status": "saturated",
+            "in_flight": admission.running,
+            "waiting": admission.waiting,
+        }
     try:
-        current = current_revision(request.app.state.engine)
+        current = await _probe_revision(state)
     except Exception as error:  # any driver error means "not ready", never a 500
         response.status_code = 503
         return {"status": "unavailable", "database": f"unreachable: {type(error).__name__}"}
@@ -143,8 +155,21 @@ def readyz(request: Request, response: Response) -> dict[str, str]:
     return {"status": "ok", "database": "ok", "schema": str(current)}
 
 
+async def _probe_revision(state: Any) -> str | None:
+    """The schema revision read over the probe engine, in threads of its own."""
+    from bikenode.db.migrate import current_revision
+
+    limiter = getattr(state, "probe_limiter", None)
+    if limiter is None:
+        limiter = state.probe_limiter = anyio.CapacityLimiter(2)
+    with anyio.fail_after(5):
+        return await anyio.to_thread.run_sync(
+            current_revision, state.probe_engine, limiter=limiter, abandon_on_cancel=True
+        )
+
+
 @router.get("/metrics", response_class=Response)
-def metrics(request: Request) -> Response:
+async def metrics(request: Request) -> Response:
     """Prometheus metrics."""
     return Response(
         generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST

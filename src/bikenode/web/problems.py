@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bikenode.errors import DomainError
 from bikenode.logs import request_id_var
+
+log = logging.getLogger("bikenode.errors")
+# A write that waited its whole lock timeout, or a database that is restarting: try again.
+DATABASE_BUSY_DETAIL = "the database is busy; nothing was changed, try again in a moment"
+DATABASE_RETRY_AFTER_S = "2"
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -83,3 +91,34 @@ def install_problem_handlers(app: FastAPI) -> None:
         errors = describe_validation_errors(list(error.errors()))
         summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
         return problem_response(422, f"the request is not valid: {summary}", errors=errors)
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool_exhausted(_request: Request, _error: PoolTimeout) -> JSONResponse:
+        return _database_busy()
+
+    @app.exception_handler(OperationalError)
+    async def _database_error(_request: Request, error: OperationalError) -> JSONResponse:
+        if is_transient_database_error(error):
+            return _database_busy()
+        log.error("database error", exc_info=error)
+        return problem_response(
+            500, "something went wrong on our side; quote the request id if you report it"
+        )
+
+
+def is_transient_database_error(error: OperationalError) -> bool:
+    """True for a lock wait that ran out (SQLite) or a lost server connection (PostgreSQL)."""
+    if error.connection_invalidated:
+        return True
+    text = str(error.orig).lower()
+    return (
+        "database is locked" in text
+        or "database is busy" in text
+        or (type(error.orig).__module__.startswith("psycopg"))
+    )
+
+
+def _database_busy() -> JSONResponse:
+    return problem_response(
+        503, DATABASE_BUSY_DETAIL, headers={"Retry-After": DATABASE_RETRY_AFTER_S}
+    )

@@ -70,7 +70,7 @@ def install_security_middleware(app: FastAPI, settings: Settings) -> None:
     from bikenode.accounts import get_rate_plan
     from bikenode.web.rate_limits import RateLimitMiddleware, build_policy, make_storage
 
-    session_factory = app.state.session_factory
+    session_factory = app.state.read_session_factory
 
     def plan_lookup(user_id: uuid.UUID) -> tuple[str, int | None]:
         with session_factory() as session:
