@@ -84,12 +84,13 @@ def rotate(
         bool, typer.Option("--wait", help="Re-encrypt here and now instead of in the server.")
     ] = False,
 ) -> None:
-    """Make a new key current and re-encrypt health data and TOTP secrets in the background."""
+    """Make a new key current and re-seal health data and TOTP secrets in the background."""
     from bikenode.encryption import add_key_to_file
     from bikenode.governance.service import start_reencryption
     from bikenode.governance.tasks import (
         reencrypt_health,
         reseal_body_metrics,
+        reseal_live_health,
         reseal_totp_secrets,
     )
 
@@ -102,6 +103,7 @@ def rotate(
     if wait:
         changed = reencrypt_health(sessions)
         typer.echo(f"re-encrypted the health data of {changed} rides")
+        typer.echo(f"re-sealed the heart rate of {reseal_live_health(sessions)} live batches")
         typer.echo(f"re-sealed {reseal_totp_secrets(sessions)} TOTP secrets")
         typer.echo(f"re-sealed the weight and resting HR of {reseal_body_metrics(sessions)} users")
     else:
@@ -116,18 +118,22 @@ def status(data_dir: DataDir = None) -> None:
     """Show the current key and how much health data and how many TOTP secrets each seals."""
     from bikenode.accounts import body_metrics_key_counts, totp_key_counts
     from bikenode.encryption import current_key_ring
+    from bikenode.live import health_key_counts as live_key_counts
     from bikenode.rides import health_key_counts
 
     engine, sessions = _open(load_settings(data_dir=data_dir))
     ring = current_key_ring()
     with sessions() as session:
         counts = health_key_counts(session)
+        live_counts = live_key_counts(session)
         totp_counts = totp_key_counts(session)
         body_counts = body_metrics_key_counts(session)
     engine.dispose()
     typer.echo(f"current key: {ring.current_key_id}; known keys: {', '.join(ring.key_ids)}")
     for key_id, count in sorted(counts.items()):
         typer.echo(f"{key_id or '(no health data)'}: {count} rides")
+    for key_id, count in sorted(live_counts.items()):
+        typer.echo(f"{key_id}: {count} live batches' heart rate")
     for key_id, count in sorted(totp_counts.items()):
         typer.echo(f"{key_id}: {count} TOTP secrets")
     for key_id, count in sorted(body_counts.items()):

@@ -2,29 +2,32 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bikenode import accounts, rides
+from bikenode import accounts, live, rides
 from bikenode.encryption import current_key_ring
 
 REENCRYPT_BATCH = 100
 
+# What a domain's pass walks its rows by: a user or ride id, or a live batch's row id.
+RowKey = TypeVar("RowKey")
+RowKey_co = TypeVar("RowKey_co", covariant=True)
 
-class _Batch(Protocol):
+
+class _Batch(Protocol[RowKey_co]):
     @property
     def changed(self) -> int: ...
 
     @property
-    def next_after(self) -> uuid.UUID | None: ...
+    def next_after(self) -> RowKey_co | None: ...
 
 
 def _reseal_all(
     session_factory: sessionmaker[Session],
-    reseal_batch: Callable[..., _Batch],
+    reseal_batch: Callable[..., _Batch[RowKey]],
     heartbeat: Callable[[], None],
 ) -> int:
     """Run a domain's re-seal over all its rows, a batch per commit; how many changed.
@@ -33,7 +36,7 @@ def _reseal_all(
     killed worker's retry simply starts the pass again (re-sealed rows are skipped).
     """
     current_key_ring().refresh()  # `bikenode keys rotate` may have added a key since start
-    after: uuid.UUID | None = None
+    after: RowKey | None = None
     changed = 0
     while True:
         heartbeat()
@@ -67,14 +70,22 @@ def reseal_body_metrics(
     return _reseal_all(session_factory, accounts.reseal_body_metrics_batch, heartbeat)
 
 
+def reseal_live_health(
+    session_factory: sessionmaker[Session], *, heartbeat: Callable[[], None] = lambda: None
+) -> int:
+    """Re-seal the heart rate of every stored live batch under the current key; the count."""
+    return _reseal_all(session_factory, live.reseal_health_batch, heartbeat)
+
+
 def reencrypt_health_job(
     session_factory: sessionmaker[Session],
 ) -> Callable[[dict[str, Any], Callable[[], None]], None]:
-    """The queue handler for governance.reencrypt_health jobs: health streams, TOTP secrets,
-    then weight and resting heart rate."""
+    """The queue handler for governance.reencrypt_health jobs: health streams, live heart
+    rate, TOTP secrets, then weight and resting heart rate."""
 
     def handle(_payload: dict[str, Any], heartbeat: Callable[[], None]) -> None:
         reencrypt_health(session_factory, heartbeat=heartbeat)
+        reseal_live_health(session_factory, heartbeat=heartbeat)
         reseal_totp_secrets(session_factory, heartbeat=heartbeat)
         reseal_body_metrics(session_factory, heartbeat=heartbeat)
 

@@ -5,5 +5,14 @@ Other domains use only what is exported here.
 
 from bikenode.live.gdpr import ErasedLive, erase_user_data, iter_user_export
 from bikenode.live.service import ride_channel
+from bikenode.live.storage import ResealBatch, health_key_counts, reseal_health_batch
 
-__all__ = ["ErasedLive", "erase_user_data", "iter_user_export", "ride_channel"]
+__all__ = [
+    "ErasedLive",
+    "ResealBatch",
+    "erase_user_data",
+    "health_key_counts",
+    "iter_user_export",
+    "reseal_health_batch",
+    "ride_channel",
+]

@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bikenode.export_json import fields_of, json_bytes
-from bikenode.live import logic, repo
+from bikenode.live import logic, repo, storage
 from bikenode.live.models import LiveBatch, LiveGroup, LiveGroupMember, LiveSession, LiveShare
 
 SESSION_FIELDS = (
@@ -79,7 +79,7 @@ def iter_user_export(session: Session, user_id: uuid.UUID) -> Iterator[tuple[str
 
 
 def _session_record(session: Session, live: LiveSession) -> dict[str, Any]:
-    columns = [json.loads(batch.points) for batch in repo.batches(session, live.id)]
+    columns = [storage.batch_columns(batch) for batch in repo.batches(session, live.id)]
     record = fields_of(live, SESSION_FIELDS)
     record["batches"] = len(columns)
     record["point_count"] = sum(len(batch["t"]) for batch in columns)

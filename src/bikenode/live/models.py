@@ -33,7 +33,8 @@ class LiveSession(Base):
 class LiveBatch(Base):
     """One batch of positions as the rider sent it (absolute values, columnar JSON).
 
-    (session_id, batch_no) is unique: a batch sent twice is stored once.
+    (session_id, batch_no) is unique: a batch sent twice is stored once. Heart rate is not in
+    ``points``: it is sealed apart in ``health_sealed`` (see ``bikenode.live.storage``).
     """
 
     __tablename__ = "live_batches"
@@ -47,7 +48,10 @@ class LiveBatch(Base):
     first_time_ms: Mapped[int] = mapped_column(BigInteger)
     last_time_ms: Mapped[int] = mapped_column(BigInteger)
     point_count: Mapped[int]
-    points: Mapped[bytes] = mapped_column(LargeBinary)  # JSON of the decoded columns
+    points: Mapped[bytes] = mapped_column(LargeBinary)  # JSON of the plain decoded columns
+    # The heart-rate column, sealed under the data key ring; NULL when the batch has none.
+    health_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    health_key_id: Mapped[str | None] = mapped_column(String(40), index=True)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

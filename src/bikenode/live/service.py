@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 
 from bikenode import rides
 from bikenode.db.base import utcnow
+from bikenode.encryption import current_key_ring
 from bikenode.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
-from bikenode.live import groups, logic, repo
+from bikenode.live import groups, logic, repo, storage
 from bikenode.live.models import LiveGroup, LiveGroupMember, LiveSession, LiveShare
 
 VISIBILITIES = ("private", "public")
@@ -119,14 +120,17 @@ def store_batches(session: Session, *, rows: list[dict[str, object]]) -> set[uui
 
 
 def batch_row(session_id: uuid.UUID, batch: logic.Batch) -> dict[str, object]:
-    """The stored form of a batch (absolute columns as compact JSON)."""
+    """The stored form of a batch: absolute columns as compact JSON, heart rate sealed."""
+    packed = storage.pack_columns(session_id, batch.batch_no, batch.columns, current_key_ring())
     return {
         "session_id": session_id,
         "batch_no": batch.batch_no,
         "first_time_ms": batch.first_time_ms,
         "last_time_ms": batch.last_time_ms,
         "point_count": batch.point_count,
-        "points": json.dumps(batch.columns, separators=(",", ":")).encode(),
+        "points": packed.points,
+        "health_sealed": packed.health_sealed,
+        "health_key_id": packed.health_key_id,
         "received_at": utcnow(),
     }
 
@@ -168,7 +172,7 @@ def end_session(
     live = get_own_session(session, session_id=session_id, owner_id=owner_id)
     if live.status == "ended":
         return live
-    columns = [json.loads(b.points) for b in repo.batches(session, session_id)]
+    columns = [storage.batch_columns(b) for b in repo.batches(session, session_id)]
     if columns:
         result = rides.import_live_track(
             session,
@@ -207,7 +211,7 @@ class TrailCache:
             last_batch, merged = self._trails.get(session_id, (0, {}))
             merged = {key: list(values) for key, values in merged.items()}
         for batch in repo.batches(session, session_id, after_batch_no=last_batch):
-            columns = json.loads(batch.points)
+            columns = storage.plain_columns(batch)  # the trail needs no heart rate
             for key in ("t", "lat", "lon"):
                 if key in columns:
                     merged.setdefault(key, []).extend(columns[key])

@@ -89,7 +89,9 @@ def import_activity(
     summary = summarise(cleaned, ftp_w=rider.ftp_w, max_hr_bpm=rider.max_hr_bpm)
     ride_id = uuid.uuid4()
     packed = pack_streams(ride_id, cleaned.streams, current_key_ring())
-    original_gz = gzip.compress(data, compresslevel=6, mtime=0)
+    # A live ride has no uploaded file: the FIT written from its streams would only keep its
+    # heart rate readable without a key, beside the sealed streams.
+    original_gz = None if rider.source == "live" else gzip.compress(data, compresslevel=6, mtime=0)
 
     existing = repo.find_by_sha256(session, rider.owner_id, sha256)
     if existing is not None:
@@ -114,7 +116,8 @@ def import_activity(
             health_key_id=packed.health_key_id,
         )
     )
-    session.add(RideOriginal(ride_id=ride.id, filename=filename[-500:], data_gz=original_gz))
+    if original_gz is not None:
+        session.add(RideOriginal(ride_id=ride.id, filename=filename[-500:], data_gz=original_gz))
     session.flush()
     record_ride_saved(session, ride)  # devices pull the new ride
     return EntryResult("imported", ride_id=ride.id, warnings=warnings)
