@@ -74,32 +74,43 @@ def test_passwords_tokens_and_codes_never_reach_the_logs(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     payload = register(client)
-    tokens = client.post(
-        "/api/v1/auth/login", json={"email": payload["email"], "password": STRONG_PASSWORD}
-    ).json()
+    password = {"email": payload["email"], "password": STRONG_PASSWORD}
+    tokens = client.post("/api/v1/auth/login", json=password).json()
     headers = {"Authorization": f"Bearer {tokens['access_token']}"}
     secret, codes = enable_mfa(client, headers)
-    challenge = client.post(
-        "/api/v1/auth/login", json={"email": payload["email"], "password": STRONG_PASSWORD}
-    ).json()
+    challenge = client.post("/api/v1/auth/login", json=password).json()
     code = totp_code(secret, step_offset=1)
     second = client.post(
         "/api/v1/auth/login/mfa", json={"mfa_token": challenge["mfa_token"], "code": code}
     )
-    client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
-    client.post("/api/v1/auth/login", json={"email": payload["email"], "password": "wrong " * 4})
+    assert second.status_code == 200, second.text
+    recovery_challenge = client.post("/api/v1/auth/login", json=password).json()
+    recovered = client.post(
+        "/api/v1/auth/login/mfa",
+        json={"mfa_token": recovery_challenge["mfa_token"], "code": codes[0]},
+    )
+    assert recovered.status_code == 200, recovered.text
+    refreshed = client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert refreshed.status_code == 200, refreshed.text
+    wrong = client.post("/api/v1/auth/login", json={**password, "password": "wrong " * 4})
+    assert wrong.status_code == 401, wrong.text
     logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
-    assert "POST /api/v1/auth/login" in logged  # the access log did run
+    assert "POST /api/v1/auth/login/mfa 200" in logged  # the access log did run
     secrets = [
         STRONG_PASSWORD,
         "wrong wrong",
         tokens["access_token"],
         tokens["refresh_token"],
         challenge["mfa_token"],
+        recovery_challenge["mfa_token"],
         secret,
         code,
-        codes[0],
+        codes[0],  # the recovery code that signed in above
         second.json()["access_token"],
+        recovered.json()["access_token"],
+        recovered.json()["refresh_token"],
+        refreshed.json()["access_token"],
+        refreshed.json()["refresh_token"],
     ]
     for value in secrets:
         assert value not in logged

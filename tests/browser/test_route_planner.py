@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Playwright, expect
 
 from tests.browser.conftest import new_email
 from tests.browser.support import Api, App
+
+# Keeps every WebSocket the page opens, so that a test can drop the room's connection.
+KEEP_SOCKETS = """
+window.__sockets = [];
+const NativeWebSocket = window.WebSocket;
+window.WebSocket = class extends NativeWebSocket {
+  constructor(...args) {
+    super(...args);
+    window.__sockets.push(this);
+  }
+};
+"""
 
 
 @pytest.fixture
@@ -88,3 +101,42 @@ def test_owner_and_collaborator_see_each_others_waypoints_and_cursor(
     owner_api.request.dispose()
     owner.assert_no_script_errors()
     collaborator.assert_no_script_errors()
+
+
+def test_the_room_url_carries_single_use_tickets_never_the_access_token(
+    web: App, playwright: Playwright, server: str
+) -> None:
+    email = new_email("ticket")
+    api = Api(playwright.request.new_context(base_url=server))
+    api.register_and_login(email, "Tia Ticket")
+    point = {"lat_deg": 46.5, "lon_deg": 7.5, "name": "Start"}
+    route = api.request.post(
+        "/api/v1/routes", data={"name": "Ticket loop", "waypoints": [point]}, headers=api._headers()
+    ).json()
+    rooms: list[str] = []
+    web.page.on(
+        "websocket",
+        lambda socket: rooms.append(socket.url) if "/route-rooms/" in socket.url else None,
+    )
+    web.page.add_init_script(KEEP_SOCKETS)
+    web.sign_in(email)
+    web.goto(f"/routes/{route['id']}", "route")
+    expect(web.page.locator(".waypoints li")).to_have_count(1)
+
+    # The connection drops: y-websocket retries with the spent ticket, is refused (4401), and
+    # the page connects again with a new one. An edit made meanwhile reaches the server.
+    web.page.evaluate("window.__sockets.at(-1).close()")
+    web.page.locator("#route-map").click(position={"x": 400, "y": 300})
+    stored = f"/api/v1/routes/{route['id']}"
+    for _ in range(40):  # polled gently: the server's rate limit counts these calls too
+        if len(api.get(stored)["waypoints"]) == 2:
+            break
+        web.page.wait_for_timeout(500)
+    assert len(api.get(stored)["waypoints"]) == 2, "the edit made across the reconnect is lost"
+    expect(web.page.locator(".route-status")).to_have_attribute("data-status", "connected")
+    queries = [parse_qs(urlsplit(url).query) for url in rooms]
+    assert all(set(query) == {"ticket"} for query in queries), rooms
+    tickets = [query["ticket"][0] for query in queries]
+    assert len(tickets) >= 3 and tickets[0] == tickets[1] != tickets[-1], tickets
+    api.request.dispose()
+    web.assert_no_script_errors()

@@ -1,7 +1,7 @@
 // Real y-websocket clients (npm yjs + y-websocket + ws) driven by Python over stdin/stdout:
 // one JSON request a line, one JSON answer a line. Each client is a Y.Doc with a
-// WebsocketProvider connected to serverUrl/roomname?token=...
-//   {"op":"connect","name","serverUrl","room","token"}        answer once synced
+// WebsocketProvider connected to serverUrl/roomname?token=... (or ?ticket=...)
+//   {"op":"connect","name","serverUrl","room","token"|"ticket"} answer once synced
 //   {"op":"edit","name","edits":[...]}                        local edits (online or offline)
 //   {"op":"disconnect","name"} / {"op":"reconnect","name"}    go offline / back (answer once synced)
 //   {"op":"state","name"}                                     the document as JSON
@@ -32,10 +32,10 @@ function whenSynced(provider) {
   });
 }
 
-function connect({ name, serverUrl, room, token }) {
+function connect({ name, serverUrl, room, token, ticket }) {
   const doc = new Y.Doc();
   const provider = new WebsocketProvider(serverUrl, room, doc, {
-    params: { token },
+    params: ticket ? { ticket } : { token },
     WebSocketPolyfill: WebSocket,
     disableBc: true,
   });

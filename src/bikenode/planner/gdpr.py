@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from bikenode.export_json import json_bytes
 from bikenode.planner import logic, repo
-from bikenode.planner.models import PlannedRoute, RouteCollaborator, RouteUpdate
+from bikenode.planner.models import PlannedRoute, RoomTicket, RouteCollaborator, RouteUpdate
 
 # Every waypoint the document holds: its size limit (8 MiB by default) bounds them.
 ALL_WAYPOINTS = 1 << 31
@@ -69,8 +69,9 @@ def _route_record(
 
 
 def erase_user_data(session: Session, user_id: uuid.UUID) -> int:
-    """Delete the routes the user owns (with their logs and collaborators) and their place
-    as a collaborator on others' routes; flushes only. Returns how many routes went."""
+    """Delete the routes the user owns (with their logs, collaborators and room tickets),
+    their place as a collaborator on others' routes and their own room tickets; flushes
+    only. Returns how many routes went."""
     owned = select(PlannedRoute.id).where(PlannedRoute.owner_id == user_id)
     count = int(
         session.scalar(
@@ -80,6 +81,9 @@ def erase_user_data(session: Session, user_id: uuid.UUID) -> int:
     )
     # Explicit deletes rather than trusting every database's cascade: nothing may stay.
     session.execute(delete(RouteUpdate).where(RouteUpdate.route_id.in_(owned)))
+    session.execute(
+        delete(RoomTicket).where(or_(RoomTicket.user_id == user_id, RoomTicket.route_id.in_(owned)))
+    )
     session.execute(
         delete(RouteCollaborator).where(
             or_(RouteCollaborator.user_id == user_id, RouteCollaborator.route_id.in_(owned))

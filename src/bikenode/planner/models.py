@@ -52,3 +52,21 @@ class RouteUpdate(Base):
     kind: Mapped[str] = mapped_column(String(8))  # update, snapshot
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RoomTicket(Base):
+    """A single-use, short-lived pass into one route's room for one user.
+
+    Only the ticket's SHA-256 is stored. It lets a browser open the room without putting its
+    access token in the URL; a stolen ticket is worth one connection for a few seconds.
+    """
+
+    __tablename__ = "planner_room_tickets"
+
+    ticket_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    route_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("planner_routes.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(index=True)  # accounts' user id
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

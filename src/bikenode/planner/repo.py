@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from bikenode.planner.models import PlannedRoute, RouteCollaborator, RouteUpdate
+from bikenode.planner.models import PlannedRoute, RoomTicket, RouteCollaborator, RouteUpdate
 
 
 def routes_of(session: Session, user_id: uuid.UUID, *, limit: int) -> list[PlannedRoute]:
@@ -68,3 +69,36 @@ def delete_updates_through(session: Session, route_id: uuid.UUID, seq: int) -> N
     session.execute(
         delete(RouteUpdate).where(RouteUpdate.route_id == route_id, RouteUpdate.seq <= seq)
     )
+
+
+def delete_expired_tickets(session: Session, user_id: uuid.UUID, now: datetime) -> None:
+    """Delete the user's room tickets that expired (used or not)."""
+    session.execute(
+        delete(RoomTicket).where(RoomTicket.user_id == user_id, RoomTicket.expires_at <= now)
+    )
+
+
+def spend_ticket(
+    session: Session, ticket_sha256: str, route_id: uuid.UUID, now: datetime
+) -> uuid.UUID | None:
+    """Mark an unused, unexpired ticket into this route's room used; its user's id, or None.
+
+    One atomic UPDATE: of two connections racing with one ticket, exactly one gets the user.
+    """
+    user_id = session.scalar(
+        select(RoomTicket.user_id).where(
+            RoomTicket.ticket_sha256 == ticket_sha256, RoomTicket.route_id == route_id
+        )
+    )
+    if user_id is None:
+        return None
+    spent = session.execute(
+        update(RoomTicket)
+        .where(
+            RoomTicket.ticket_sha256 == ticket_sha256,
+            RoomTicket.used_at.is_(None),
+            RoomTicket.expires_at > now,
+        )
+        .values(used_at=now)
+    )
+    return user_id if spent.rowcount == 1 else None  # type: ignore[attr-defined]

@@ -15,6 +15,7 @@ from bikenode.planner.schemas import (
     CollaboratorAdd,
     CollaboratorPublic,
     RoomPublic,
+    RoomTicketPublic,
     RouteCreate,
     RouteListItem,
     RoutePage,
@@ -63,7 +64,12 @@ def _route_public(request: Request, session: Session, access: service.RouteAcces
             for p in content.waypoints
         ],
         collaborators=service.collaborator_ids(session, route_id=route_id),
-        room=RoomPublic(server_path=ROOMS_PATH, room=str(route_id), params=["token"]),
+        room=RoomPublic(
+            server_path=ROOMS_PATH,
+            room=str(route_id),
+            params=["token"],
+            ticket_path=f"/api/v1/routes/{route_id}/room-tickets",
+        ),
     )
 
 
@@ -110,6 +116,24 @@ async def delete_route(request: Request, route_id: uuid.UUID, user: CurrentUser)
     await node.db(service.delete_route, route_id=route_id, user_id=user.id)
     node.kick(route_id)  # on the event loop: rooms are not thread-safe
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/routes/{route_id}/room-tickets",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RoomTicketPublic,
+)
+def issue_room_ticket(
+    route_id: uuid.UUID, response: Response, user: CurrentUser, session: SessionDep
+) -> RoomTicketPublic:
+    """A single-use ticket into the route's room, valid for 30 seconds."""
+    response.headers["Cache-Control"] = "no-store"
+    issued = service.issue_room_ticket(session, route_id=route_id, user_id=user.id)
+    return RoomTicketPublic(
+        ticket=issued.ticket,
+        expires_at=issued.expires_at,
+        expires_in_s=service.ROOM_TICKET_TTL_S,
+    )
 
 
 @router.get(

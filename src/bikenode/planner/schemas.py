@@ -62,6 +62,18 @@ class RoomPublic(BaseModel):
     server_path: str = Field(description="the WebsocketProvider serverUrl's path (ws:// or wss://)")
     room: str = Field(description="the WebsocketProvider roomname")
     params: list[str] = Field(description="query parameters to send: token = an access token")
+    ticket_path: str = Field(
+        description="POST here for a single-use room ticket to send as ?ticket= instead of "
+        "?token=, so that no access token travels in a URL"
+    )
+
+
+class RoomTicketPublic(BaseModel):
+    """A single-use pass into a route's room: connect with ?ticket= before it expires."""
+
+    ticket: str
+    expires_at: datetime
+    expires_in_s: int
 
 
 class RouteListItem(BaseModel):

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Literal
 
 from sqlalchemy.orm import Session
 
 from bikenode import accounts
 from bikenode.db.base import utcnow
-from bikenode.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from bikenode.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from bikenode.planner import logic, repo
-from bikenode.planner.models import PlannedRoute, RouteCollaborator, RouteUpdate
+from bikenode.planner.models import PlannedRoute, RoomTicket, RouteCollaborator, RouteUpdate
 
 Role = Literal["owner", "collaborator"]
 MAX_COLLABORATORS = 50
 NO_SUCH_ROUTE = "no such route"  # also for routes the caller may not see: no existence oracle
+ROOM_TICKET_TTL_S = 30
+BAD_TICKET = "expected a fresh room ticket; this one is unknown, expired, spent or for another room"
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,48 @@ def route_access(session: Session, *, route_id: uuid.UUID, user_id: uuid.UUID) -
     if repo.is_collaborator(session, route_id, user_id):
         return RouteAccess(route, "collaborator")
     raise NotFound(NO_SUCH_ROUTE)
+
+
+@dataclass(frozen=True)
+class IssuedTicket:
+    """A room ticket as shown once to the user it was issued to."""
+
+    ticket: str
+    expires_at: datetime
+
+
+def _ticket_sha256(ticket: str) -> str:
+    return hashlib.sha256(ticket.encode()).hexdigest()
+
+
+def issue_room_ticket(session: Session, *, route_id: uuid.UUID, user_id: uuid.UUID) -> IssuedTicket:
+    """A single-use ticket into the route's room, valid ROOM_TICKET_TTL_S seconds; NotFound
+    if the user may not open the route. Only its SHA-256 is stored."""
+    route_access(session, route_id=route_id, user_id=user_id)
+    now = utcnow()
+    repo.delete_expired_tickets(session, user_id, now)
+    ticket = secrets.token_urlsafe(32)
+    expires_at = now + timedelta(seconds=ROOM_TICKET_TTL_S)
+    session.add(
+        RoomTicket(
+            ticket_sha256=_ticket_sha256(ticket),
+            route_id=route_id,
+            user_id=user_id,
+            expires_at=expires_at,
+        )
+    )
+    session.commit()
+    return IssuedTicket(ticket, expires_at)
+
+
+def redeem_room_ticket(session: Session, *, route_id: uuid.UUID, ticket: str) -> uuid.UUID:
+    """The id of the user a ticket into this route's room was issued to, spending it;
+    NotAuthenticated if it is unknown, expired, already spent or for another route."""
+    user_id = repo.spend_ticket(session, _ticket_sha256(ticket), route_id, utcnow())
+    session.commit()
+    if user_id is None:
+        raise NotAuthenticated(BAD_TICKET)
+    return user_id
 
 
 def list_routes(session: Session, *, user_id: uuid.UUID, limit: int) -> list[RouteAccess]:

@@ -2,7 +2,8 @@
 
 A y-websocket client (``new WebsocketProvider(serverUrl, roomname, doc, {params})``) connects
 to ``serverUrl + "/" + roomname + "?" + params``; with serverUrl ``ws(s)://HOST/api/v1/route-rooms``,
-the route's id as roomname and ``{token: ACCESS_TOKEN}`` as params it reaches this endpoint.
+the route's id as roomname and ``{ticket: ROOM_TICKET}`` or ``{token: ACCESS_TOKEN}`` as
+params it reaches this endpoint.
 Close codes and limits are in docs/sync-protocol.md ("Collaborative routes").
 """
 
@@ -50,22 +51,32 @@ async def _close(websocket: WebSocket, code: int, reason: str) -> None:
 
 
 async def _authorize(websocket: WebSocket, node: PlannerNode, room_name: str) -> uuid.UUID:
-    """The caller's user id if they may edit the route; PeerClosed otherwise."""
+    """The caller's user id if they may edit the route; PeerClosed otherwise.
+
+    A single-use `?ticket=` (POST /api/v1/routes/{id}/room-tickets) or an access token in
+    `?token=` (y-websocket clients can only send query parameters). Either way the log line
+    of the request is scrubbed of it (bikenode.logs).
+    """
+    ticket = websocket.query_params.get("ticket", "")
     token = websocket.query_params.get("token", "")
-    if not token or len(token) > 4096:
-        raise PeerClosed(CLOSE_UNAUTHENTICATED, "expected an access token in ?token=")
+    if not (ticket or token) or len(ticket) > 256 or len(token) > 4096:
+        raise PeerClosed(CLOSE_UNAUTHENTICATED, "expected a room ticket in ?ticket= or a token")
     try:
         route_id = uuid.UUID(room_name)
     except ValueError:
         raise PeerClosed(CLOSE_NOT_FOUND, service.NO_SUCH_ROUTE) from None
     try:
-        principal = await node.db(authenticate, config=node.accounts, access_token=token)
-        await node.db(service.route_access, route_id=route_id, user_id=principal.user.id)
+        if ticket:
+            user_id = await node.db(service.redeem_room_ticket, route_id=route_id, ticket=ticket)
+        else:
+            principal = await node.db(authenticate, config=node.accounts, access_token=token)
+            user_id = principal.user.id
+        await node.db(service.route_access, route_id=route_id, user_id=user_id)
     except NotAuthenticated as error:
         raise PeerClosed(CLOSE_UNAUTHENTICATED, error.detail) from None
     except DomainError:
         raise PeerClosed(CLOSE_NOT_FOUND, service.NO_SUCH_ROUTE) from None
-    return principal.user.id
+    return user_id
 
 
 @router.websocket(ROOMS_PATH + "/{room_name}")

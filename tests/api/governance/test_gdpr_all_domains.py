@@ -294,6 +294,8 @@ def test_erasure_leaves_no_row_naming_the_user_and_closes_their_sockets(
         "other_in_rider_route": _room(client, sockets, world.own_route, other),
         "other_own": _room(client, sockets, world.others_route, other),
     }
+    # An unused ticket into a route the rider does not own: no cascade removes it.
+    _post(client, f"/api/v1/routes/{world.others_route}/room-tickets", rider, {})
     before = _references(engine, rider.user_id)
     assert {
         "accounts_users.id",
@@ -302,6 +304,7 @@ def test_erasure_leaves_no_row_naming_the_user_and_closes_their_sockets(
         "live_group_members.user_id",
         "planner_routes.owner_id",
         "planner_collaborators.user_id",
+        "planner_room_tickets.user_id",
         "sync_records.owner_id",
         "sync_conflicts.owner_id",
         "sync_clients.owner_id",

@@ -163,3 +163,29 @@ def test_edits_survive_a_server_restart_and_offline_edits_resync(
     assert _ids(state)[0] == "while-down"
     js.call({"op": "close", "name": "a"})
     js.call({"op": "close", "name": "b"})
+
+
+def test_a_node_client_joins_with_a_single_use_ticket(
+    server: Server, node_clients: NodeWorker
+) -> None:
+    js = node_clients
+    route_id, owner, collaborator = _route_for_two(server)
+    tickets = f"/api/v1/routes/{route_id}/room-tickets"
+    ticket = server.call("POST", tickets, token=collaborator)["ticket"]
+    request = {"op": "connect", "serverUrl": server.rooms_url, "room": route_id}
+    js.call({**request, "name": "ticket", "ticket": ticket})
+    assert _ids(js.call({"op": "state", "name": "ticket"})) == ["start"]
+    js.call(
+        {
+            "op": "edit",
+            "name": "ticket",
+            "edits": [{"insert": 1, "id": "t1", "lat": 46.2, "lon": 7.2}],
+        }
+    )
+    wait_until(
+        lambda: (
+            _ids(server.call("GET", f"/api/v1/routes/{route_id}", token=owner)) == ["start", "t1"]
+        ),
+        what="the ticket holder's edit to reach the server",
+    )
+    js.call({"op": "close", "name": "ticket"})

@@ -43,6 +43,7 @@ def test_create_route_returns_its_waypoints_and_room(client: TestClient) -> None
         "server_path": "/api/v1/route-rooms",
         "room": route["id"],
         "params": ["token"],
+        "ticket_path": f"/api/v1/routes/{route['id']}/room-tickets",
     }
 
 

@@ -4,7 +4,7 @@
 // shared too. Other editors' pointers show on the map (Yjs awareness).
 // yjs + y-websocket are vendored as one ES module, loaded only on the editor page.
 
-import { api, currentUser, freshToken } from "./api.js";
+import { api, currentUser } from "./api.js";
 import { errorBox, fill, h, navigate, showError } from "./dom.js";
 import * as u from "./units.js";
 
@@ -69,8 +69,10 @@ async function renderEditor(main, { params, config }) {
   const notes = doc.getText("notes");
   const meta = doc.getMap("meta");
   const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+  // A single-use ticket, not the access token, goes in the room's URL (docs/planner-protocol.md).
+  const ticket = async () => (await api(route.room.ticket_path, { method: "POST" })).ticket;
   const provider = new WebsocketProvider(`${scheme}//${window.location.host}${ROOMS}`, routeId, doc, {
-    params: { token: await freshToken() },
+    params: { ticket: await ticket() },
     disableBc: true,
   });
   const ui = drawEditor(main, route);
@@ -91,14 +93,29 @@ async function renderEditor(main, { params, config }) {
   bindName(ui.name, meta, doc);
   bindNotes(ui.notes, notes, doc);
   provider.awareness.on("change", () => drawPeers(ui.peers, map, provider.awareness, doc.clientID));
+  // A ticket refused again and again: stop asking for new ones. Only a sync proves a ticket
+  // was taken (the socket opens before the server checks it).
+  let refusedTickets = 0;
+  provider.on("sync", (synced) => {
+    if (synced) refusedTickets = 0;
+  });
   provider.on("status", ({ status }) => setStatus(ui.status, status));
   provider.on("closed", async ({ code }) => {
-    // 44xx: y-websocket stops retrying. An expired token is renewed, then we connect again.
-    if (code === 4401) {
-      provider.params.token = await freshToken();
-      provider.connect();
+    // 44xx: y-websocket stops retrying. A reconnect with a spent ticket is refused with 4401:
+    // a new ticket, then we connect again.
+    if (code === 4401 && ++refusedTickets <= 3) {
+      try {
+        provider.params.ticket = await ticket();
+        provider.connect();
+      } catch (error) {
+        showError(ui.status, error);
+      }
     } else {
-      fill(ui.status, errorBox(code === 4404 ? "You no longer have access to this route." : "This route cannot take more changes."));
+      const message = {
+        4401: "The route's room refused the connection: reload the page to try again.",
+        4404: "You no longer have access to this route.",
+      }[code];
+      fill(ui.status, errorBox(message || "This route cannot take more changes."));
     }
   });
   ui.exportButton.addEventListener("click", () => downloadGpx(routeId, meta.get("name") || route.name, ui.problem));
