@@ -33,7 +33,11 @@ ROLE_ROUTES = {
 # rider erasing or changing themselves is no attack on the owner).
 SELF_WRITE_PREFIXES = ("/api/v1/me", "/api/v1/auth/")
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
-    ("patch", "/api/v1/rides/{ride_id}"): {"name": "taken over", "visibility": "public"},
+    ("patch", "/api/v1/rides/{ride_id}"): {
+        "name": "taken over",
+        "visibility": "public",
+        "share_health": True,
+    },
     ("put", "/api/v1/users/{user_id}/role"): {"role": "rider"},
     ("put", "/api/v1/users/{user_id}/rate-limit"): {"tier": "premium"},
 }
@@ -163,4 +167,5 @@ def test_nothing_private_is_readable_or_writable_by_others(client: TestClient) -
     # The owner's ride is untouched and still private.
     ride = client.get(f"/api/v1/rides/{ids['ride_id']}", headers=owner_headers).json()
     assert (ride["name"], ride["visibility"]) == (f"{MARKER} name", "private")
+    assert ride["share_health"] is None
     assert client.get("/api/v1/me", headers=owner_headers).json()["role"] == "rider"

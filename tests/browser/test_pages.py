@@ -121,6 +121,9 @@ def test_settings_switch_to_imperial_and_the_pages_follow(web: App, fresh_api: A
     web.page.get_by_label("Maximum heart rate (bpm)").fill("188")
     web.page.get_by_label("Resting heart rate (bpm)").fill("48")
     web.page.get_by_label("Weight (kg)").fill("71.3")
+    share = web.page.get_by_label("Show heart rate and power of my public rides to others")
+    expect(share).not_to_be_checked()
+    share.check()
     web.page.get_by_role("button", name="Save settings").click()
     expect(web.page.get_by_role("status")).to_have_text("Saved.")
     web.shot("settings")
@@ -132,10 +135,12 @@ def test_settings_switch_to_imperial_and_the_pages_follow(web: App, fresh_api: A
         188,
     )
     assert (me["weight_kg"], me["resting_hr_bpm"]) == (71.3, 48)
+    assert me["share_health_by_default"] is True
     web.page.reload()  # a fresh page reads the (encrypted) values back from the server
     web.wait_ready("settings")
     expect(web.page.get_by_label("Weight (kg)")).to_have_value("71.3")
     expect(web.page.get_by_label("Resting heart rate (bpm)")).to_have_value("48")
+    expect(share).to_be_checked()
 
     web.goto(f"/rides/{ride_id}", "ride")
     ride = fresh_api.get(f"/api/v1/rides/{ride_id}")

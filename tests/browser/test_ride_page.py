@@ -225,6 +225,39 @@ def test_a_public_ride_can_be_studied_signed_out_and_a_private_one_cannot(
     web.assert_no_script_errors()
 
 
+def test_others_see_heart_rate_and_power_only_once_the_rider_shares_them(
+    web: App, rider: Rider
+) -> None:
+    ride_id = rider.rides[FIT_RIDE]
+    rider.api.patch(f"/api/v1/rides/{ride_id}", {"visibility": "public"})
+    try:
+        web.goto(f"/rides/{ride_id}", "ride")  # signed out
+        expect(web.page.locator(".chart[data-key=elevation] canvas")).to_have_count(1)
+        for key in ("hr", "power"):
+            expect(web.page.locator(f".chart[data-key={key}]")).to_have_count(0)
+        for key in ("avg_hr_bpm", "avg_power_w", "calories_kcal"):
+            expect(web.page.locator(f".stat[data-key={key}]")).to_have_count(0)
+        expect(web.page.locator(".ride-header .meta")).to_contain_text("by Test Rider")
+        expect(web.page.locator(".health-private")).to_have_text(
+            "The rider keeps heart rate and power private."
+        )
+        web.assert_no_script_errors()
+
+        _open(web, rider, ride_id)
+        web.page.get_by_role("button", name="Edit").click()
+        choice = web.page.get_by_label("Show heart rate and power to others")
+        expect(choice).to_have_value("")  # follows the settings, which say no
+        choice.select_option("Yes")
+        web.page.get_by_role("button", name="Save").click()
+        expect(web.page.locator("form.edit")).to_be_hidden()
+        assert rider.api.get(f"/api/v1/rides/{ride_id}")["share_health"] is True
+        anonymous = rider.api.request.get(f"/api/v1/rides/{ride_id}/streams?keys=hr_bpm")
+        assert list(anonymous.json()["streams"]) == ["hr_bpm"]
+        web.assert_no_script_errors()
+    finally:
+        rider.api.patch(f"/api/v1/rides/{ride_id}", {"visibility": "private", "share_health": None})
+
+
 def test_a_ride_without_gps_has_charts_and_says_why_there_is_no_map(
     web: App, rider: Rider, corpus_dir: Path
 ) -> None:

@@ -26,6 +26,7 @@ PROFILE_FIELDS = (
     "timezone",
     "ftp_w",
     "max_hr_bpm",
+    "share_health_by_default",
     "created_at",
     "updated_at",
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bikenode.db.base import Base, utcnow
@@ -23,6 +23,9 @@ class User(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     ftp_w: Mapped[int | None]
     max_hr_bpm: Mapped[int | None]
+    # Whether others see heart rate and power of the rider's public rides when a ride does
+    # not say (rides.share_health). Off by default: heart rate is health data.
+    share_health_by_default: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Weight and resting heart rate, sealed together in one AES-256-GCM blob bound to this
     # row (accounts/body_metrics.py); NULL while neither is set. One blob, not one each: the
     # two are always written, rotated and erased together, and a fixed-size plaintext keeps

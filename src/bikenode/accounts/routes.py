@@ -109,7 +109,7 @@ def read_me(user: CurrentUser) -> UserPrivate:
 
 @router.patch("/me", response_model=UserPrivate)
 def update_me(body: UserUpdate, user: CurrentUser, session: SessionDep) -> UserPrivate:
-    """Change name, units, timezone, FTP, maximum or resting heart rate, or weight."""
+    """Change name, units, timezone, FTP, heart rates, weight, or heart rate and power sharing."""
     changes = body.model_dump(exclude_unset=True)
     return _own_view(service.update_profile(session, user=user, changes=changes))
 

@@ -58,6 +58,11 @@ class UserUpdate(StrictModel):
     resting_hr_bpm: int | None = Field(
         default=None, ge=25, le=120, description="resting heart rate; stored encrypted"
     )
+    share_health_by_default: bool | None = Field(
+        default=None,
+        description="show heart rate and power of your public rides to others, unless a ride "
+        "says otherwise (its share_health)",
+    )
 
     @field_validator("weight_kg")
     @classmethod
@@ -87,6 +92,7 @@ class UserPublic(BaseModel):
     timezone: str
     ftp_w: int | None
     max_hr_bpm: int | None
+    share_health_by_default: bool
     created_at: datetime
 
 

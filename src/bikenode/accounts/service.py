@@ -196,6 +196,9 @@ def authenticate(session: Session, config: AccountsConfig, *, access_token: str)
     return Principal(user=user, session_id=claims.session_id)
 
 
+NOT_NULL_FIELDS = ("display_name", "units", "timezone", "share_health_by_default")
+
+
 def update_profile(session: Session, *, user: User, changes: dict[str, Any]) -> User:
     """Apply profile and preference changes (only the fields given).
 
@@ -205,7 +208,7 @@ def update_profile(session: Session, *, user: User, changes: dict[str, Any]) -> 
         _checked(logic.check_timezone, changes["timezone"])
     plain = {k: v for k, v in changes.items() if k not in body_metrics.BODY_METRIC_FIELDS}
     for field, value in plain.items():
-        if value is None and field in ("display_name", "units", "timezone"):
+        if value is None and field in NOT_NULL_FIELDS:
             raise InvalidInput(f"{field} cannot be null")
         setattr(user, field, value)
     sealed = {k: v for k, v in changes.items() if k in body_metrics.BODY_METRIC_FIELDS}
@@ -297,13 +300,18 @@ def _checked(rule: Any, value: str) -> Any:
 
 @dataclass(frozen=True)
 class RiderProfile:
-    """What other domains may know of a rider: preferences that shape analytics."""
+    """What other domains may know of a rider: preferences that shape analytics and sharing.
+
+    display_name is the only part others may be shown; the rest stays the rider's.
+    """
 
     user_id: uuid.UUID
     ftp_w: int | None
     max_hr_bpm: int | None
     units: str
     timezone: str
+    display_name: str = ""
+    share_health_by_default: bool = False
 
 
 def get_rider_profile(session: Session, user_id: uuid.UUID) -> RiderProfile | None:
@@ -311,7 +319,15 @@ def get_rider_profile(session: Session, user_id: uuid.UUID) -> RiderProfile | No
     user = repo.get_user(session, user_id)
     if user is None:
         return None
-    return RiderProfile(user.id, user.ftp_w, user.max_hr_bpm, user.units, user.timezone)
+    return RiderProfile(
+        user.id,
+        user.ftp_w,
+        user.max_hr_bpm,
+        user.units,
+        user.timezone,
+        display_name=user.display_name,
+        share_health_by_default=user.share_health_by_default,
+    )
 
 
 def find_user_id_by_email(session: Session, email: str) -> uuid.UUID | None:

@@ -24,6 +24,7 @@ RIDE_FIELDS = (
     "sport",
     "sub_sport",
     "visibility",
+    "share_health",
     "source",
     "device",
     "started_at",

@@ -26,6 +26,9 @@ class Ride(Base):
     sport: Mapped[str] = mapped_column(String(40), default="cycling")
     sub_sport: Mapped[str | None] = mapped_column(String(40))
     visibility: Mapped[str] = mapped_column(String(16), default="private")
+    # Heart rate and power shown to others: True or False, or None to follow the rider's
+    # default (accounts' share_health_by_default). See rides/privacy.py.
+    share_health: Mapped[bool | None]
     source: Mapped[str] = mapped_column(String(16), default="upload")  # upload, strava, garmin
     device: Mapped[str | None] = mapped_column(String(200))
     started_at: Mapped[datetime | None]

@@ -1,7 +1,9 @@
-"""Privacy zones and what others see of a ride: zones CRUD, trimmed streams and figures."""
+"""What others see of a ride: privacy zones (CRUD, trimmed streams and figures) and health
+streams and figures only when the rider shares them (rides/logic/sharing.py)."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import random
 import uuid
@@ -26,6 +28,12 @@ from bikenode.rides.logic.privacy import (
     hidden_mask,
     touches_box,
     trim_streams,
+)
+from bikenode.rides.logic.sharing import (
+    shares_health,
+    streams_for_others,
+    summary_for_others,
+    withheld_streams,
 )
 from bikenode.rides.models import PrivacyZone, PublicRideView, Ride
 from bikenode.rides.storage import load_streams
@@ -115,12 +123,33 @@ def hide_positions(
 def streams_seen_by(
     session: Session, *, ride: Ride, viewer_id: uuid.UUID | None
 ) -> dict[str, FloatArray]:
-    """The ride's streams as the viewer may see them: whole for the owner, cut for others."""
+    """The ride's streams as the viewer may see them: whole for the owner; for others cut by
+    the zones, and without heart rate and power unless the rider shares them."""
     streams = load_streams(session, ride.id)
     if viewer_id == ride.owner_id:
         return streams
     circles = _circles_touching(session, ride)
-    return trim_streams(streams, circles) if circles else streams
+    trimmed = trim_streams(streams, circles) if circles else streams
+    return streams_for_others(trimmed, health=health_shared(session, ride=ride))
+
+
+def withheld_from(session: Session, *, ride: Ride, viewer_id: uuid.UUID | None) -> dict[str, str]:
+    """The streams kept from this viewer and why (nothing for the owner)."""
+    if viewer_id == ride.owner_id:
+        return {}
+    return withheld_streams(health=health_shared(session, ride=ride))
+
+
+def health_shared(session: Session, *, ride: Ride) -> bool:
+    """True when others see the ride's heart rate and power (its choice, else the rider's)."""
+    profile = get_rider_profile(session, ride.owner_id)
+    return shares_health(ride.share_health, profile.share_health_by_default if profile else False)
+
+
+def owner_name(session: Session, *, ride: Ride) -> str:
+    """The name the ride's owner shows others (empty if the account is gone)."""
+    profile = get_rider_profile(session, ride.owner_id)
+    return profile.display_name if profile else ""
 
 
 @dataclass(frozen=True)
@@ -138,13 +167,21 @@ class RideFigures:
 
 
 def figures_seen_by(session: Session, *, ride: Ride, viewer_id: uuid.UUID | None) -> RideFigures:
-    """The ride's figures for this viewer; for others computed from the cut track.
+    """The ride's figures for this viewer; for others computed from the cut track, without
+    owner-only figures and, unless the rider shares them, health figures.
 
     Never writes (a GET never does): a stored view is used while it is current, otherwise the
     figures are computed here and a background job (refresh_public_views) stores them.
     """
     if viewer_id == ride.owner_id:
         return _own_figures(ride)
+    figures = _cut_figures(session, ride)
+    summary = summary_for_others(figures.summary, health=health_shared(session, ride=ride))
+    return dataclasses.replace(figures, summary=summary)
+
+
+def _cut_figures(session: Session, ride: Ride) -> RideFigures:
+    """The figures of the track cut by the owner's zones (the whole ride if none touches it)."""
     circles = _circles_touching(session, ride)
     if not circles:
         return _own_figures(ride)

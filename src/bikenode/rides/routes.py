@@ -6,7 +6,7 @@ import dataclasses
 import uuid
 from collections import Counter
 from datetime import datetime
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Query, Request, Response, UploadFile, status
 
@@ -14,11 +14,19 @@ from bikenode.errors import NotFound
 from bikenode.rides import service, uploads
 from bikenode.rides.formats.export import EXPORT_MEDIA_TYPES
 from bikenode.rides.models import Ride
-from bikenode.rides.privacy import RideFigures, figures_seen_by, streams_seen_by
+from bikenode.rides.privacy import (
+    RideFigures,
+    figures_seen_by,
+    health_shared,
+    owner_name,
+    streams_seen_by,
+    withheld_from,
+)
 from bikenode.rides.schemas import (
     RideListItem,
     RidePage,
     RidePublic,
+    RidePublicView,
     RideUpdate,
     SortKey,
     StreamsPublic,
@@ -91,7 +99,7 @@ def merge_upload_item(
     ride = service.merge_duplicate(
         session, owner_id=user.id, item=item, ftp_w=user.ftp_w, max_hr_bpm=user.max_hr_bpm
     )
-    return RidePublic.model_validate(ride)
+    return _owners_view(session, ride)
 
 
 @router.get("/rides", response_model=RidePage)
@@ -140,22 +148,44 @@ def _visible(session: SessionDep, ride_id: uuid.UUID, viewer: OptionalUser) -> R
     )
 
 
-SchemaT = TypeVar("SchemaT", RideListItem, RidePublic)
-
-
-def _as_seen(item: SchemaT, figures: RideFigures) -> SchemaT:
-    """The schema with the figures this viewer sees (cut by privacy zones for others)."""
+def _as_seen(item: RideListItem, figures: RideFigures) -> RideListItem:
+    """The list item with the figures this viewer sees (cut by privacy zones for others)."""
     fields = type(item).model_fields
     changes = {k: v for k, v in dataclasses.asdict(figures).items() if k in fields}
     return item.model_copy(update=changes)
 
 
-@router.get("/rides/{ride_id}", response_model=RidePublic)
-def read_ride(ride_id: uuid.UUID, session: SessionDep, viewer: OptionalUser) -> RidePublic:
-    """A ride with its analytics."""
+def _owners_view(session: SessionDep, ride: Ride) -> RidePublic:
+    """Everything about the ride, for its owner."""
+    shared = health_shared(session, ride=ride)
+    fields = {k: getattr(ride, k) for k in RidePublic.model_fields if k != "health_shared"}
+    return RidePublic.model_validate({**fields, "health_shared": shared})
+
+
+def _others_view(session: SessionDep, ride: Ride) -> RidePublicView:
+    """What anyone but the owner sees: the public projection, with the figures others see."""
+    figures = dataclasses.asdict(figures_seen_by(session, ride=ride, viewer_id=None))
+    stored = {k: getattr(ride, k) for k in ("id", "name", "description", "sport", "sub_sport")}
+    return RidePublicView.model_validate(
+        {
+            **stored,
+            **{k: v for k, v in figures.items() if k in RidePublicView.model_fields},
+            "source_format": ride.source_format,
+            "owner_name": owner_name(session, ride=ride),
+            "health_shared": health_shared(session, ride=ride),
+        }
+    )
+
+
+@router.get("/rides/{ride_id}", response_model=RidePublic | RidePublicView)
+def read_ride(
+    ride_id: uuid.UUID, session: SessionDep, viewer: OptionalUser
+) -> RidePublic | RidePublicView:
+    """A ride with its analytics: all of it for its owner, the public projection for others."""
     ride = _visible(session, ride_id, viewer)
-    figures = figures_seen_by(session, ride=ride, viewer_id=viewer.id if viewer else None)
-    return _as_seen(RidePublic.model_validate(ride), figures)
+    if viewer is not None and viewer.id == ride.owner_id:
+        return _owners_view(session, ride)
+    return _others_view(session, ride)
 
 
 @router.get("/rides/{ride_id}/streams", response_model=StreamsPublic)
@@ -168,22 +198,26 @@ def read_streams(
 ) -> StreamsPublic:
     """A ride's streams, downsampled to about `resolution` points if asked."""
     ride = _visible(session, ride_id, viewer)
-    streams = streams_seen_by(session, ride=ride, viewer_id=viewer.id if viewer else None)
+    viewer_id = viewer.id if viewer else None
+    streams = streams_seen_by(session, ride=ride, viewer_id=viewer_id)
     wanted = [k.strip() for k in keys.split(",") if k.strip()] if keys else None
     shown = service.streams_for_display(streams, keys=wanted, resolution=resolution)
     returned = len(next(iter(shown.values()))) if shown else 0
     total = len(next(iter(streams.values()))) if streams else ride.point_count
-    return StreamsPublic(point_count=total, returned_points=returned, streams=shown)
+    withheld = withheld_from(session, ride=ride, viewer_id=viewer_id)
+    return StreamsPublic(
+        point_count=total, returned_points=returned, streams=shown, withheld=withheld
+    )
 
 
 @router.patch("/rides/{ride_id}", response_model=RidePublic)
 def update_ride(
     ride_id: uuid.UUID, body: RideUpdate, user: CurrentUser, session: SessionDep
 ) -> RidePublic:
-    """Change a ride's name, description or visibility."""
+    """Change a ride's name, description, visibility or heart rate and power sharing."""
     ride = service.get_own_ride(session, ride_id=ride_id, owner_id=user.id)
     changes = body.model_dump(exclude_unset=True)
-    return RidePublic.model_validate(service.update_ride(session, ride=ride, changes=changes))
+    return _owners_view(session, service.update_ride(session, ride=ride, changes=changes))
 
 
 @router.delete("/rides/{ride_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -18,6 +18,11 @@ class RideUpdate(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=10_000)
     visibility: Visibility | None = None
+    share_health: bool | None = Field(
+        default=None,
+        description="show this ride's heart rate and power to others: true, false, or null "
+        "to follow your share_health_by_default",
+    )
 
 
 class BoundingBox(BaseModel):
@@ -43,6 +48,8 @@ class RideListItem(BaseModel):
 
 
 class RidePublic(RideListItem):
+    """A ride as its owner sees it: everything."""
+
     owner_id: uuid.UUID
     description: str
     sub_sport: str | None
@@ -53,6 +60,33 @@ class RidePublic(RideListItem):
     summary: dict[str, Any] = Field(description="analytics: speeds, heart rate, power, efforts...")
     import_notes: list[str] = Field(description="what the import cleaned or tolerated")
     created_at: datetime
+    share_health: bool | None = Field(
+        description="this ride's choice of showing heart rate and power to others (null: "
+        "your default)"
+    )
+    health_shared: bool = Field(description="whether others see heart rate and power now")
+
+
+class RidePublicView(BaseModel):
+    """A ride as anyone but its owner sees it: no ids of the owner, their uploads or devices,
+    figures cut by privacy zones, heart rate and power only if the rider shares them."""
+
+    id: uuid.UUID
+    owner_name: str = Field(description="the rider's display name")
+    name: str
+    description: str
+    sport: str
+    sub_sport: str | None
+    started_at: datetime | None
+    distance_m: float | None
+    moving_time_s: float | None
+    elapsed_time_s: float | None
+    elevation_gain_m: float | None
+    has_position: bool
+    point_count: int
+    source_format: str
+    health_shared: bool = Field(description="whether heart rate and power are shown")
+    summary: dict[str, Any] = Field(description="analytics others may see")
 
 
 class RidePage(BaseModel):
@@ -64,6 +98,10 @@ class StreamsPublic(BaseModel):
     point_count: int = Field(description="points in the stored ride")
     returned_points: int
     streams: dict[str, list[float | None]]
+    withheld: dict[str, str] = Field(
+        description="streams kept from you, with the reason (heart rate and power of a rider "
+        "who does not share them)"
+    )
 
 
 class UploadItemPublic(BaseModel):

@@ -104,10 +104,13 @@ def list_rides(
     return rows[: query.limit], encode_cursor(_cursor_value(last, query.sort), str(last.id))
 
 
+NULLABLE_FIELDS = ("share_health",)  # null: follow the rider's default
+
+
 def update_ride(session: Session, *, ride: Ride, changes: dict[str, Any]) -> Ride:
-    """Change name, description or visibility."""
+    """Change name, description, visibility or heart rate and power sharing."""
     for field, value in changes.items():
-        if value is None:
+        if value is None and field not in NULLABLE_FIELDS:
             raise InvalidInput(f"{field} cannot be null")
         setattr(ride, field, value)
     record_ride_saved(session, ride)  # devices pull the edit

@@ -10,9 +10,24 @@ from sqlalchemy.orm import Session
 
 from bikenode.errors import InvalidInput
 from bikenode.rides.models import Ride
-from bikenode.sync import FieldSpec, RecordType, choice, record_change, register_record_type, text
+from bikenode.sync import (
+    BadValue,
+    FieldSpec,
+    RecordType,
+    choice,
+    record_change,
+    register_record_type,
+    text,
+)
 
 SPORT_CHARS = 40
+
+
+def _share_health(value: Any) -> bool | None:
+    """true, false, or null (follow the rider's default)."""
+    if value is not None and not isinstance(value, bool):
+        raise BadValue(f"expected true, false or null, got {value!r:.40}")
+    return value
 
 
 def _ride(session: Session, owner_id: uuid.UUID, record_id: str) -> Ride | None:
@@ -104,6 +119,7 @@ RIDE_RECORD = register_record_type(
             "description": FieldSpec("text", text(max_chars=10_000)),
             "sport": FieldSpec("lww", text(min_chars=1, max_chars=SPORT_CHARS)),
             "visibility": FieldSpec("lww", choice("private", "followers", "public")),
+            "share_health": FieldSpec("lww", _share_health),
         },
         load=_load,
         apply=_apply,

@@ -18,7 +18,7 @@ def test_first_pull_lists_rides_and_settings(client: TestClient, rider: Rider) -
     records = {(c["record_type"], c["record_id"]): c for c in page["changes"]}
     assert set(records) == {("ride", r) for r in rider.ride_ids} | {("settings", rider.user_id)}
     ride = records[("ride", rider.ride_ids[0])]["fields"]
-    assert set(ride) == {"name", "description", "sport", "visibility"}
+    assert set(ride) == {"name", "description", "sport", "visibility", "share_health"}
     assert ride["visibility"]["value"] == "private"
     assert records[("settings", rider.user_id)]["fields"]["units"]["value"] == "metric"
     assert page["has_more"] is False and page["open_conflicts"] == 0
@@ -47,6 +47,24 @@ def test_push_changes_the_ride_seen_through_the_rides_api(client: TestClient, ri
     ]
     ride = client.get(f"/api/v1/rides/{ride_id}", headers=rider.headers).json()
     assert (ride["name"], ride["visibility"]) == ("Col de la Croix de Fer", "public")
+
+
+def test_a_device_sets_whether_others_see_heart_rate_and_power(
+    client: TestClient, rider: Rider
+) -> None:
+    device = rider.device(client, "phone")
+    ride_id = rider.ride_ids[0]
+    shared = device.push(device.mutation("ride", ride_id, share_health={"value": True}))
+    assert shared.status_code == 200, shared.text
+    assert shared.json()["results"][0]["fields"] == {"share_health": "applied"}
+    bad = device.push(device.mutation("ride", ride_id, share_health={"value": "yes"}))
+    assert bad.status_code == 422, bad.text
+    assert "expected true, false or null" in bad.text
+    ride = client.get(f"/api/v1/rides/{ride_id}", headers=rider.headers).json()
+    assert (ride["share_health"], ride["health_shared"]) == (True, True)
+    client.patch(f"/api/v1/rides/{ride_id}", json={"share_health": None}, headers=rider.headers)
+    [change] = [c for c in device.pull()["changes"] if c["record_id"] == ride_id]
+    assert change["fields"]["share_health"]["value"] is None
 
 
 def test_retried_push_gets_the_same_answer_and_changes_nothing(

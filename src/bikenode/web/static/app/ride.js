@@ -11,6 +11,8 @@ import * as u from "./units.js";
 const RESOLUTION = 2000;
 const STREAM_KEYS = "time_s,lat_deg,lon_deg,elevation_m,distance_m,speed_mps,hr_bpm,cadence_rpm,power_w";
 const VISIBILITY = { private: "Only you", followers: "Your followers", public: "Everyone" };
+// A ride's share_health as a select value: "" follows the rider's default in settings.
+const SHARE_HEALTH = { "": null, yes: true, no: false };
 const EARTH_RADIUS_M = 6371008.8;
 
 const present = (values) => Array.isArray(values) && values.some((v) => v !== null);
@@ -126,6 +128,15 @@ function editForm(ride, onSaved) {
       h("option", { value, selected: ride.visibility === value }, label),
     ),
   );
+  const shareHealth = h(
+    "select",
+    { name: "share_health" },
+    [
+      ["", "As in my settings"],
+      ["yes", "Yes"],
+      ["no", "No"],
+    ].map(([value, label]) => h("option", { value, selected: SHARE_HEALTH[value] === ride.share_health }, label)),
+  );
   const form = h(
     "form",
     { class: "card edit", hidden: true, "aria-label": "Edit ride" },
@@ -136,6 +147,11 @@ function editForm(ride, onSaved) {
       h("textarea", { name: "description", rows: "4", maxlength: "10000" }, ride.description),
     ),
     field("Who can see it", visibility),
+    field(
+      "Show heart rate and power to others",
+      shareHealth,
+      "Heart rate is health data: others see it, and power, only if you say so.",
+    ),
     h(
       "div",
       { class: "actions" },
@@ -151,6 +167,7 @@ function editForm(ride, onSaved) {
         name: form.name.value.trim(),
         description: form.description.value,
         visibility: form.visibility.value,
+        share_health: SHARE_HEALTH[form.share_health.value],
       };
       onSaved(await api(`/api/v1/rides/${ride.id}`, { method: "PATCH", json }));
       showError(errors, null);
@@ -202,6 +219,7 @@ function header(ride, isOwner, errors) {
     { class: "meta" },
     [
       u.dateTime(ride.started_at),
+      isOwner ? null : ride.owner_name && `by ${ride.owner_name}`,
       ride.sport,
       ride.device,
       `from ${ride.source_format.toUpperCase()}`,
@@ -224,7 +242,11 @@ function header(ride, isOwner, errors) {
       exports,
     ),
   );
-  const parts = [title, meta, description, actions, errors];
+  const healthNote =
+    isOwner || ride.health_shared
+      ? null
+      : h("p", { class: "hint health-private" }, "The rider keeps heart rate and power private.");
+  const parts = [title, meta, description, healthNote, actions, errors];
   if (isOwner) {
     const form = editForm(ride, (saved) => {
       Object.assign(ride, saved);

@@ -1,4 +1,4 @@
-// Settings: name, units, timezone, FTP, heart rates and weight; then the Security section.
+// Settings: name, units, timezone, FTP, heart rates, weight and health sharing; then Security.
 
 import { api, currentUser, rememberUser } from "./api.js";
 import { busy, field, fill, h, showError } from "./dom.js";
@@ -103,6 +103,27 @@ export async function render(main) {
       }),
       "Stored encrypted; only you can see it.",
     ),
+    h(
+      "fieldset",
+      {},
+      h("legend", {}, "Heart rate and power"),
+      h(
+        "label",
+        { class: "choice" },
+        h("input", {
+          type: "checkbox",
+          name: "share_health_by_default",
+          checked: me.share_health_by_default,
+          "aria-describedby": "share-health-hint",
+        }),
+        " Show heart rate and power of my public rides to others",
+      ),
+      h(
+        "p",
+        { class: "hint", id: "share-health-hint" },
+        "Heart rate is health data, so it is off unless you turn it on. Each ride can say otherwise in its Edit form.",
+      ),
+    ),
     messages,
     h("button", { type: "submit", class: "primary" }, "Save settings"),
   );
@@ -116,6 +137,7 @@ export async function render(main) {
       max_hr_bpm: optionalInt(form.max_hr_bpm),
       resting_hr_bpm: optionalInt(form.resting_hr_bpm),
       weight_kg: optionalNumber(form.weight_kg),
+      share_health_by_default: form.share_health_by_default.checked,
     };
     const finish = busy(form);
     try {
