@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from sqlalchemy import Select, delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from bikenode.rides.models import Ride, RideStreams, Upload, UploadChunk, UploadItem
 
@@ -88,7 +88,12 @@ def ride_page_query(
     started_before: datetime | None,
     name_contains: str | None,
 ) -> Select[Ride]:
-    query = select(Ride).where(Ride.owner_id == owner_id)
+    # A page lists figures, not analytics: the large JSON columns load only if a caller asks.
+    query = (
+        select(Ride)
+        .where(Ride.owner_id == owner_id)
+        .options(defer(Ride.summary), defer(Ride.import_notes))
+    )
     if sport:
         query = query.where(Ride.sport == sport)
     if started_after:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections import Counter
+from collections.abc import Container
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Query, Request, Response, UploadFile, status
 
@@ -132,13 +133,12 @@ def list_rides(
         public_only=view == "public",
     )
     rides, next_cursor = service.list_rides(session, owner_id=user.id, query=query)
-    viewer_id = None if view == "public" else user.id
-    items = [
-        _as_seen(
-            RideListItem.model_validate(r), figures_seen_by(session, ride=r, viewer_id=viewer_id)
-        )
-        for r in rides
-    ]
+    items = [RideListItem.model_validate(r) for r in rides]
+    if view == "public":  # the figures others see, cut by the privacy zones
+        items = [
+            _as_seen(item, figures_seen_by(session, ride=ride, viewer_id=None))
+            for item, ride in zip(items, rides, strict=True)
+        ]
     return RidePage(items=items, next_cursor=next_cursor)
 
 
@@ -150,9 +150,16 @@ def _visible(session: SessionDep, ride_id: uuid.UUID, viewer: OptionalUser) -> R
 
 def _as_seen(item: RideListItem, figures: RideFigures) -> RideListItem:
     """The list item with the figures this viewer sees (cut by privacy zones for others)."""
-    fields = type(item).model_fields
-    changes = {k: v for k, v in dataclasses.asdict(figures).items() if k in fields}
-    return item.model_copy(update=changes)
+    return item.model_copy(update=_figure_values(figures, type(item).model_fields))
+
+
+def _figure_values(figures: RideFigures, wanted: Container[str]) -> dict[str, Any]:
+    """The figures a schema has fields for (shallow: dataclasses.asdict would deep-copy)."""
+    return {
+        field.name: getattr(figures, field.name)
+        for field in dataclasses.fields(figures)
+        if field.name in wanted
+    }
 
 
 def _owners_view(session: SessionDep, ride: Ride) -> RidePublic:
@@ -164,12 +171,12 @@ def _owners_view(session: SessionDep, ride: Ride) -> RidePublic:
 
 def _others_view(session: SessionDep, ride: Ride) -> RidePublicView:
     """What anyone but the owner sees: the public projection, with the figures others see."""
-    figures = dataclasses.asdict(figures_seen_by(session, ride=ride, viewer_id=None))
+    figures = figures_seen_by(session, ride=ride, viewer_id=None)
     stored = {k: getattr(ride, k) for k in ("id", "name", "description", "sport", "sub_sport")}
     return RidePublicView.model_validate(
         {
             **stored,
-            **{k: v for k, v in figures.items() if k in RidePublicView.model_fields},
+            **_figure_values(figures, RidePublicView.model_fields),
             "source_format": ride.source_format,
             "owner_name": owner_name(session, ride=ride),
             "health_shared": health_shared(session, ride=ride),

@@ -1,0 +1,346 @@
+"""The API under load: a realistic mix of riders' requests at 20, 200 and 1,000 clients.
+
+A real `bikenode serve` (one process, as it runs by default) on SQLite, then on a real
+PostgreSQL server started on loopback. The load comes from a separate process (an asyncio
+generator with aiohttp): each client is a rider's app that sends a request, waits for the
+answer, thinks for a while (exponential, mean --think seconds) and sends the next one. The mix:
+
+  list rides 30, open a ride 20, its streams 15, the dashboard's stats 10, a sync pull 10,
+  rename a ride 7, a sync push 5, upload a small GPX 2, sign in 1
+
+over a few riders with imported rides. Printed per database and client count: p50/p95/p99 per
+route (ms), errors (5xx other than 503, timeouts, dropped connections), requests shed with
+503 + Retry-After, and requests per server CPU-second. Target: reads' p95 < 50 ms at 200
+clients on one node. No peer is named for this benchmark; the figures stand against the target.
+
+Run: .venv/bin/python bench/load.py [--clients 20,200,1000] [--duration 20] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.http import call_json  # noqa: E402
+from tests.load_tools import (  # noqa: E402
+    PASSWORD,
+    Node,
+    hlc_now,
+    multipart,
+    seed_rider,
+    served_node,
+)
+from tests.servers import postgres_server  # noqa: E402
+from tests.synthetic import synthetic_gpx  # noqa: E402
+
+MIX = [
+    ("list", 30),
+    ("ride", 20),
+    ("streams", 15),
+    ("stats", 10),
+    ("pull", 10),
+    ("rename", 7),
+    ("push", 5),
+    ("upload", 2),
+    ("sign_in", 1),
+]
+READS = {"list", "ride", "streams", "stats", "pull"}
+ROUTES = {
+    "list": "GET /api/v1/rides",
+    "ride": "GET /api/v1/rides/{id}",
+    "streams": "GET /api/v1/rides/{id}/streams",
+    "stats": "GET /api/v1/rides/stats",
+    "pull": "GET /api/v1/sync/pull",
+    "rename": "PATCH /api/v1/rides/{id}",
+    "push": "POST /api/v1/sync/push",
+    "upload": "POST /api/v1/uploads",
+    "sign_in": "POST /api/v1/auth/login",
+}
+TARGET_READ_P95_MS = 50.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", default="20,200,1000", help="client counts, comma-separated")
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds measured per run")
+    parser.add_argument("--think", type=float, default=1.0, help="mean think time (s)")
+    parser.add_argument("--riders", type=int, default=10)
+    parser.add_argument("--rides", type=int, default=30, help="rides imported per rider")
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--quick", action="store_true", help="20 and 200 clients, 8 s each")
+    parser.add_argument("--client-process", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.client_process:
+        _client_process()
+        return
+    levels = [int(n) for n in args.clients.split(",")]
+    if args.quick:
+        levels, args.duration, args.riders, args.rides = [20, 200], 8.0, 4, 10
+    rows = []
+    for database in args.databases.split(","):
+        with _database(database) as url, tempfile.TemporaryDirectory() as folder:
+            with served_node(Path(folder) / "data", url) as node:
+                riders = _seed(node, args.riders, args.rides)
+                for clients in levels:
+                    rows += _run_level(node, database, riders, clients, args)
+    _print_table(rows)
+
+
+@contextmanager
+def _database(name: str) -> Iterator[str | None]:
+    if name == "postgresql":
+        with postgres_server() as url:
+            yield url
+    else:
+        yield None
+
+
+def _seed(node: Node, riders: int, rides: int) -> list[dict[str, Any]]:
+    """Riders with imported rides: their e-mail, token, ride ids and latest sync cursor."""
+    seeded = []
+    for _ in range(riders):
+        seed_rider(node, rides=rides, points=600)
+        cursor = call_json(node.base, "/api/v1/sync/pull", token=node.token)["cursor"]
+        me = call_json(node.base, "/api/v1/me", token=node.token)
+        seeded.append(
+            {"email": me["email"], "token": node.token, "rides": node.ride_ids, "cursor": cursor}
+        )
+    return seeded
+
+
+def _run_level(
+    node: Node, database: str, riders: list[dict[str, Any]], clients: int, args: Any
+) -> list[dict[str, Any]]:
+    plan = {
+        "base": node.base,
+        "riders": riders,
+        "clients": clients,
+        "duration_s": args.duration,
+        "warmup_s": min(5.0, args.duration / 2),
+        "think_s": args.think,
+        "password": PASSWORD,
+    }
+    cpu_before = _process_cpu_s(node.process.pid)
+    done = subprocess.run(
+        [sys.executable, __file__, "--client-process"],
+        input=json.dumps(plan).encode(),
+        capture_output=True,
+        check=False,
+        timeout=args.duration * 4 + 300,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr.decode()[-3000:])
+    result = json.loads(done.stdout)
+    cpu_s = _process_cpu_s(node.process.pid) - cpu_before
+    total = sum(len(v) for v in result["latencies"].values())
+    rows = []
+    for action, latencies in sorted(result["latencies"].items()):
+        rows.append(
+            {
+                "database": database,
+                "clients": clients,
+                "route": ROUTES[action],
+                "read": action in READS,
+                "latencies": latencies,
+                "errors": result["errors"].get(action, 0),
+                "shed": result["shed"].get(action, 0),
+            }
+        )
+    rows.append(
+        {
+            "database": database,
+            "clients": clients,
+            "route": "all",
+            "latencies": [x for v in result["latencies"].values() for x in v],
+            "errors": sum(result["errors"].values()),
+            "shed": sum(result["shed"].values()),
+            "per_cpu_s": total / cpu_s if cpu_s else 0.0,
+            "per_s": total / result["elapsed_s"],
+            "examples": result["examples"],
+        }
+    )
+    return rows
+
+
+def _process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def _percentile(sorted_values: list[float], fraction: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    index = min(len(sorted_values) - 1, int(round(fraction * (len(sorted_values) - 1))))
+    return sorted_values[index]
+
+
+def _print_table(rows: list[dict[str, Any]]) -> None:
+    print(
+        f"{'database':<10} {'clients':>7}  {'route':<32} {'requests':>8} "
+        f"{'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>6} {'shed':>6}"
+    )
+    for row in rows:
+        values = sorted(row["latencies"])
+        print(
+            f"{row['database']:<10} {row['clients']:>7}  {row['route']:<32} {len(values):>8} "
+            f"{_percentile(values, 0.5):>8.1f} {_percentile(values, 0.95):>8.1f} "
+            f"{_percentile(values, 0.99):>8.1f} {row['errors']:>6} {row['shed']:>6}"
+        )
+        if row["route"] == "all":
+            print(
+                f"{'':<10} {'':>7}  {'requests per second':<32} {row['per_s']:>8.0f}   "
+                f"per server CPU-second {row['per_cpu_s']:.0f}"
+            )
+            for example in row["examples"]:
+                print(f"{'':<10} {'':>7}  error: {example}")
+    print()
+    print(f"target: reads' p95 < {TARGET_READ_P95_MS:.0f} ms at 200 clients on one node")
+    for database in sorted({r["database"] for r in rows}):
+        reads = sorted(
+            x
+            for r in rows
+            if r["database"] == database and r["clients"] == 200 and r.get("read")
+            for x in r["latencies"]
+        )
+        if reads:
+            p95 = _percentile(reads, 0.95)
+            verdict = "met" if p95 < TARGET_READ_P95_MS else "MISSED"
+            print(f"  {database}: reads' p95 at 200 clients {p95:.1f} ms ({verdict})")
+
+
+# ---- the load generator process ------------------------------------------------------------
+
+
+def _client_process() -> None:
+    plan = json.loads(sys.stdin.buffer.read())
+    sys.stdout.write(json.dumps(asyncio.run(_drive(plan))))
+
+
+async def _drive(plan: dict[str, Any]) -> dict[str, Any]:
+    import aiohttp
+
+    latencies: dict[str, list[float]] = defaultdict(list)
+    errors: dict[str, int] = defaultdict(int)
+    shed: dict[str, int] = defaultdict(int)
+    examples: list[str] = []
+    started = time.monotonic()
+    measure_from = started + plan["warmup_s"]
+    stop_at = measure_from + plan["duration_s"]
+    actions, weights = zip(*MIX, strict=True)
+    connector = aiohttp.TCPConnector(limit=0)
+    timeout = aiohttp.ClientTimeout(total=60)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+
+        async def client(number: int) -> None:
+            rng = random.Random(number)
+            rider = plan["riders"][number % len(plan["riders"])]
+            counter = 0
+            await asyncio.sleep(rng.uniform(0, min(plan["warmup_s"], plan["think_s"] * 2)))
+            while time.monotonic() < stop_at:
+                action = rng.choices(actions, weights)[0]
+                counter += 1
+                method, url, options = _request(plan, rider, action, number, counter, rng)
+                sent = time.monotonic()
+                try:
+                    async with session.request(method, url, **options) as response:
+                        await response.read()
+                        status = response.status
+                except (TimeoutError, aiohttp.ClientError) as error:
+                    status = 0
+                    if len(examples) < 5:
+                        examples.append(f"{action}: {type(error).__name__} {error}")
+                elapsed_ms = (time.monotonic() - sent) * 1000
+                if sent >= measure_from and time.monotonic() <= stop_at:
+                    if status == 503:
+                        shed[action] += 1
+                    elif status == 0 or status >= 500 or status in (401, 404, 422):
+                        errors[action] += 1
+                        if len(examples) < 5 and status:
+                            examples.append(f"{action}: HTTP {status}")
+                    else:
+                        latencies[action].append(elapsed_ms)
+                await asyncio.sleep(rng.expovariate(1 / plan["think_s"]))
+
+        await asyncio.gather(*(client(n) for n in range(plan["clients"])))
+    return {
+        "latencies": latencies,
+        "errors": errors,
+        "shed": shed,
+        "examples": examples,
+        "elapsed_s": plan["duration_s"],
+    }
+
+
+def _request(
+    plan: dict[str, Any],
+    rider: dict[str, Any],
+    action: str,
+    number: int,
+    counter: int,
+    rng: random.Random,
+) -> tuple[str, str, dict[str, Any]]:
+    base = plan["base"]
+    auth = {"Authorization": f"Bearer {rider['token']}"}
+    ride = rng.choice(rider["rides"])
+    if action == "list":
+        return "GET", f"{base}/api/v1/rides?limit=20", {"headers": auth}
+    if action == "ride":
+        return "GET", f"{base}/api/v1/rides/{ride}", {"headers": auth}
+    if action == "streams":
+        keys = "time_s,lat_deg,lon_deg,elevation_m,speed_mps"
+        url = f"{base}/api/v1/rides/{ride}/streams?keys={keys}&resolution=500"
+        return "GET", url, {"headers": auth}
+    if action == "stats":
+        return "GET", f"{base}/api/v1/rides/stats", {"headers": auth}
+    if action == "pull":
+        return "GET", f"{base}/api/v1/sync/pull?cursor={rider['cursor']}", {"headers": auth}
+    if action == "rename":
+        body = {"name": f"Ride renamed by client {number} ({counter})"}
+        return "PATCH", f"{base}/api/v1/rides/{ride}", {"headers": auth, "json": body}
+    if action == "push":
+        client_id = f"bench-{number}-{counter}"
+        body = {
+            "client_id": client_id,
+            "mutations": [
+                {
+                    "counter": 1,
+                    "record_type": "ride",
+                    "record_id": ride,
+                    "fields": {
+                        "description": {"value": f"note {counter}", "hlc": hlc_now(client_id)}
+                    },
+                }
+            ],
+        }
+        return "POST", f"{base}/api/v1/sync/push", {"headers": auth, "json": body}
+    if action == "upload":
+        start = datetime(2019, 1, 1, 6, tzinfo=UTC) + timedelta(minutes=number * 1000 + counter)
+        data, content_type = multipart(
+            f"bench-{number}-{counter}.gpx",
+            synthetic_gpx(start, points=300, seed=number * 100 + counter),
+        )
+        headers = auth | {"Content-Type": content_type}
+        return "POST", f"{base}/api/v1/uploads", {"headers": headers, "data": data}
+    body = {"email": rider["email"], "password": plan["password"]}
+    return "POST", f"{base}/api/v1/auth/login", {"json": body}
+
+
+if __name__ == "__main__":
+    main()
