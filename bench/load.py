@@ -36,8 +36,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.http import call_json  # noqa: E402
-from tests.load_tools import (  # noqa: E402
+from tests.http import call_json
+from tests.load_tools import (
     PASSWORD,
     Node,
     hlc_now,
@@ -45,8 +45,8 @@ from tests.load_tools import (  # noqa: E402
     seed_rider,
     served_node,
 )
-from tests.servers import postgres_server  # noqa: E402
-from tests.synthetic import synthetic_gpx  # noqa: E402
+from tests.servers import postgres_server
+from tests.synthetic import synthetic_gpx
 
 MIX = [
     ("list", 30),
@@ -93,11 +93,14 @@ def main() -> None:
         levels, args.duration, args.riders, args.rides = [20, 200], 8.0, 4, 10
     rows = []
     for database in args.databases.split(","):
-        with _database(database) as url, tempfile.TemporaryDirectory() as folder:
-            with served_node(Path(folder) / "data", url) as node:
-                riders = _seed(node, args.riders, args.rides)
-                for clients in levels:
-                    rows += _run_level(node, database, riders, clients, args)
+        with (
+            _database(database) as url,
+            tempfile.TemporaryDirectory() as folder,
+            served_node(Path(folder) / "data", url) as node,
+        ):
+            riders = _seed(node, args.riders, args.rides)
+            for clients in levels:
+                rows += _run_level(node, database, riders, clients, args)
     _print_table(rows)
 
 
@@ -187,7 +190,7 @@ def _process_cpu_s(pid: int) -> float:
 def _percentile(sorted_values: list[float], fraction: float) -> float:
     if not sorted_values:
         return float("nan")
-    index = min(len(sorted_values) - 1, int(round(fraction * (len(sorted_values) - 1))))
+    index = min(len(sorted_values) - 1, round(fraction * (len(sorted_values) - 1)))
     return sorted_values[index]
 
 
@@ -312,11 +315,11 @@ def _request(
     if action == "pull":
         return "GET", f"{base}/api/v1/sync/pull?cursor={rider['cursor']}", {"headers": auth}
     if action == "rename":
-        body = {"name": f"Ride renamed by client {number} ({counter})"}
-        return "PATCH", f"{base}/api/v1/rides/{ride}", {"headers": auth, "json": body}
+        rename = {"name": f"Ride renamed by client {number} ({counter})"}
+        return "PATCH", f"{base}/api/v1/rides/{ride}", {"headers": auth, "json": rename}
     if action == "push":
         client_id = f"bench-{number}-{counter}"
-        body = {
+        body: dict[str, Any] = {
             "client_id": client_id,
             "mutations": [
                 {
@@ -338,8 +341,8 @@ def _request(
         )
         headers = auth | {"Content-Type": content_type}
         return "POST", f"{base}/api/v1/uploads", {"headers": headers, "data": data}
-    body = {"email": rider["email"], "password": plan["password"]}
-    return "POST", f"{base}/api/v1/auth/login", {"json": body}
+    login = {"email": rider["email"], "password": plan["password"]}
+    return "POST", f"{base}/api/v1/auth/login", {"json": login}
 
 
 if __name__ == "__main__":
