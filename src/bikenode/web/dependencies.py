@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
@@ -21,27 +22,35 @@ _bearer = HTTPBearer(auto_error=False, description="An access token from POST /a
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """A session per request, closed (and rolled back if uncommitted) afterwards.
 
     A GET, HEAD or OPTIONS request gets a read-only session: it never waits for writers, and a
     write in it fails (a GET never writes). Other methods get a session whose transactions
     take the write lock when they begin, so they must stay short: no hashing, parsing or
     network calls inside one.
+
+    async on purpose: opening a session does no I/O, and closing one does only while a
+    transaction is still open, so the thread pool is used for that alone (each hop to a
+    handler thread costs as much as a small query).
     """
     read_only = request.method in READ_METHODS
-    factory = (
-        request.app.state.read_session_factory if read_only else request.app.state.session_factory
-    )
-    with factory() as session:
+    state = request.app.state
+    session = (state.read_session_factory if read_only else state.session_factory)()
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            await anyio.to_thread.run_sync(session.close)
+        else:
+            session.close()
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def get_accounts_config(request: Request) -> AccountsConfig:
+async def get_accounts_config(request: Request) -> AccountsConfig:
     return request.app.state.accounts  # type: ignore[no-any-return]
 
 
@@ -63,7 +72,7 @@ def get_principal(
     return principal
 
 
-def get_current_user(principal: Annotated[Principal, Depends(get_principal)]) -> User:
+async def get_current_user(principal: Annotated[Principal, Depends(get_principal)]) -> User:
     return principal.user
 
 
@@ -85,7 +94,7 @@ OptionalUser = Annotated[User | None, Depends(get_optional_user)]
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def get_client_ip(request: Request) -> str | None:
+async def get_client_ip(request: Request) -> str | None:
     """The client's address (behind a proxy, uvicorn's --forwarded-allow-ips sets it)."""
     return request.client.host if request.client else None
 
