@@ -89,7 +89,7 @@ def test_a_session_left_idle_past_its_timeout_ends(client: TestClient, engine: E
 @pytest.fixture
 def short_client(settings: Settings, engine: Engine) -> Iterator[TestClient]:
     changed = settings.model_copy(
-        update={"session_idle_ttl_s": 2 * 3600, "session_absolute_ttl_s": 5 * 3600}
+        update={"session_idle_ttl_s": 2 * 3600, "session_absolute_ttl_s": 4 * 3600}
     )
     with TestClient(create_app(changed), raise_server_exceptions=False) as client:
         yield client
@@ -103,17 +103,19 @@ def test_the_idle_and_absolute_lifetimes_are_settings(
     [listed] = client.get("/api/v1/me/sessions", headers=_bearer(tokens)).json()
     started = _when(listed["started_at"])
     assert _when(listed["expires_at"]) == started + timedelta(hours=2)
-    assert _when(listed["absolute_expires_at"]) == started + timedelta(hours=5)
+    assert _when(listed["absolute_expires_at"]) == started + timedelta(hours=4)
     session_id = _session_id(tokens)
     for _ in range(2):  # refreshed after 1.5 h and 3 h: each time within the idle timeout
         _age_session(engine, session_id, timedelta(hours=1.5))
         answer = _refresh(client, tokens["refresh_token"])
         assert answer.status_code == 200, answer.text
         tokens = answer.json()
-    _age_session(engine, session_id, timedelta(hours=2, seconds=-60))  # 4 h 59 min in
+    # Refreshed at 3 h, the idle timeout would run to 5 h: the absolute one ends it at 4 h.
+    _age_session(engine, session_id, timedelta(minutes=59))  # 3 h 59 min in
     assert client.get("/api/v1/me", headers=_bearer(tokens)).status_code == 200
-    _age_session(engine, session_id, timedelta(minutes=2))  # 5 h 1 min in
+    _age_session(engine, session_id, timedelta(minutes=2))  # 4 h 1 min in
     assert client.get("/api/v1/me", headers=_bearer(tokens)).status_code == 401
+    assert _refresh(client, tokens["refresh_token"]).status_code == 401
 
 
 def test_the_sessions_list_shows_each_sign_in_and_ends_one_on_request(client: TestClient) -> None:
