@@ -115,10 +115,12 @@ def list_my_sessions(
     return [SessionPublic.model_validate(view) for view in views]
 
 
-@router.delete("/me/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
-def end_my_session(session_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> Response:
+@router.delete("/me/sessions/{account_session_id}", status_code=status.HTTP_204_NO_CONTENT)
+def end_my_session(
+    account_session_id: uuid.UUID, user: CurrentUser, session: SessionDep
+) -> Response:
     """Sign one of your sessions out at once, its access tokens included."""
-    service.end_session(session, user_id=user.id, session_id=session_id)
+    service.end_session(session, user_id=user.id, session_id=account_session_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
