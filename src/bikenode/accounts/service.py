@@ -189,7 +189,8 @@ def refresh_tokens(session: Session, config: AccountsConfig, *, refresh_token: s
         )
         session.commit()
         return _issued(config, successor, user_id=user_id, family_id=family_id, now=now)
-    if _within_grace(session, config, successor, now):
+    # A fresh clock: on PostgreSQL this request may have waited for the winner's commit.
+    if config.refresh_grace and _within_grace(session, config, successor, utcnow()):
         session.commit()  # nothing written: the racing refresh already stored the new token
         return _issued(config, successor, user_id=user_id, family_id=family_id, now=now)
     if repo.revoke_family(session, family_id, now) == 0:
