@@ -43,3 +43,23 @@ def call_json(
             time.sleep(float(error.headers.get("Retry-After") or 1))
             error.close()
     raise RuntimeError(f"still rate-limited after {MAX_RATE_LIMIT_WAITS} waits: {path}")
+
+
+def post_json(
+    base: str, path: str, body: Any, *, token: str | None = None, timeout_s: float = 60
+) -> tuple[int, dict[str, str], Any]:
+    """POST a JSON body once; the status, headers (lower-case names) and decoded answer."""
+    request = urllib.request.Request(base + path, data=json.dumps(body).encode(), method="POST")
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            return response.status, _lower(response.headers.items()), json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, _lower(error.headers.items()), json.loads(error.read() or b"null")
+
+
+def _lower(headers: Any) -> dict[str, str]:
+    return {name.lower(): value for name, value in headers}

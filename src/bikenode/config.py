@@ -38,7 +38,13 @@ class Settings(BaseSettings):
     jwt_issuer: str = "bikenode"
     jwt_audience: str = "bikenode-api"
     access_token_ttl_s: int = Field(default=15 * 60, ge=60, le=24 * 3600)
-    refresh_token_ttl_s: int = Field(default=30 * 24 * 3600, ge=3600)
+    # A session (one sign-in and the refresh tokens rotated from it) ends after this long
+    # without a refresh (idle), and in any case this long after the sign-in (absolute).
+    session_idle_ttl_s: int = Field(default=30 * 24 * 3600, ge=3600)
+    session_absolute_ttl_s: int = Field(default=90 * 24 * 3600, ge=3600)
+    # A refresh token presented again this soon after it was rotated (two tabs, a retry after
+    # a lost answer) gets the same new refresh token, not the end of the session.
+    refresh_grace_s: float = Field(default=10.0, ge=0, le=60)
     # Each Argon2id hash takes ~19 MiB; this many may run at once, the rest wait briefly.
     max_concurrent_password_hashes: int = Field(default=4, ge=1, le=64)
     password_hash_wait_s: float = Field(default=10.0, gt=0)

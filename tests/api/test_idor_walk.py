@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import jwt
 from fastapi.testclient import TestClient
 
 from tests.api.sync.conftest import Device
@@ -95,7 +96,14 @@ OWNED: dict[str, Callable[[TestClient, dict[str, str], dict[str, str]], str]] = 
         client, "/api/v1/routes", {"name": f"{MARKER} route", "notes": MARKER}, headers
     ),
     "conflict_id": lambda client, headers, ids: _sync_conflict(client, headers, ids["ride_id"]),
+    # The owner's own sign-in session (DELETE /api/v1/me/sessions/{id} must not end it).
+    "account_session_id": lambda client, headers, ids: _signed_in_session(headers),
 }
+
+
+def _signed_in_session(headers: dict[str, str]) -> str:
+    token = headers["Authorization"].removeprefix("Bearer ")
+    return str(jwt.decode(token, options={"verify_signature": False})["sid"])
 
 
 def _sync_conflict(client: TestClient, headers: dict[str, str], ride_id: str) -> str:
@@ -147,8 +155,8 @@ def test_nothing_private_is_readable_or_writable_by_others(client: TestClient) -
         has_ids = "{" in template
         if method != "get" and not has_ids:
             continue  # creating one's own objects is no attack on the owner
-        if method != "get" and template.startswith(SELF_WRITE_PREFIXES):
-            continue
+        if method != "get" and template.startswith(SELF_WRITE_PREFIXES) and not has_ids:
+            continue  # acts on the caller's own account; with an id it names someone's object
         url = _fill(template, ids)
         for who, headers in callers.items():
             response = _call(client, method, template, url, headers)

@@ -25,5 +25,7 @@ def build_accounts_config(settings: Settings) -> AccountsConfig:
             audience=settings.jwt_audience,
             ttl=timedelta(seconds=settings.access_token_ttl_s),
         ),
-        refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_s),
+        session_idle_ttl=timedelta(seconds=settings.session_idle_ttl_s),
+        session_absolute_ttl=timedelta(seconds=settings.session_absolute_ttl_s),
+        refresh_grace=timedelta(seconds=settings.refresh_grace_s),
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 import unicodedata
 import uuid
@@ -92,6 +94,24 @@ def new_refresh_token() -> str:
 def hash_refresh_token(token: str) -> str:
     """The stored form of a refresh token: its SHA-256 (it is random, so no salt is needed)."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def successor_refresh_token(secret: str, token: str) -> str:
+    """The refresh token that rotating `token` gives: HMAC-SHA256 under the server's secret.
+
+    Derived rather than random so that a second refresh racing the first (two tabs, a retry
+    after a lost answer) can be given the very same new token without storing it in plain:
+    only its hash is kept, and nobody without the secret can compute it from the old token.
+    """
+    digest = hmac.new(secret.encode(), b"refresh-successor:" + token.encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
+
+
+def session_deadline(
+    *, now: datetime, started_at: datetime, idle_ttl: timedelta, absolute_ttl: timedelta
+) -> datetime:
+    """When a token issued now stops working: after idle_ttl, never past the absolute end."""
+    return min(now + idle_ttl, started_at + absolute_ttl)
 
 
 @dataclass(frozen=True)

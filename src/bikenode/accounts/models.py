@@ -50,6 +50,10 @@ class RefreshToken(Base):
         ForeignKey("accounts_users.id", ondelete="CASCADE"), index=True
     )
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the session's sign-in happened, copied onto every rotated token: the absolute
+    # lifetime counts from here (BIKENODE_SESSION_ABSOLUTE_TTL_S), however often it refreshes.
+    session_started_at: Mapped[datetime]
+    # The idle deadline (issued_at + BIKENODE_SESSION_IDLE_TTL_S), never past the absolute one.
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]

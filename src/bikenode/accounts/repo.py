@@ -42,12 +42,14 @@ def mark_refresh_token_used(session: Session, token_id: uuid.UUID, now: datetime
     return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
 
 
-def revoke_family(session: Session, family_id: uuid.UUID, now: datetime) -> None:
-    session.execute(
+def revoke_family(session: Session, family_id: uuid.UUID, now: datetime) -> int:
+    """Revoke the session's tokens; how many were still live (0: someone ended it first)."""
+    result = session.execute(
         update(RefreshToken)
         .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=now)
     )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def revoke_user_sessions(
@@ -61,15 +63,47 @@ def revoke_user_sessions(
     session.execute(query.values(revoked_at=now))
 
 
-def is_session_active(session: Session, family_id: uuid.UUID, now: datetime) -> bool:
-    """True if the session (refresh-token family) has a token neither revoked nor expired."""
+def is_session_active(
+    session: Session, family_id: uuid.UUID, now: datetime, *, started_after: datetime
+) -> bool:
+    """True if the session (refresh-token family) has a token neither revoked nor expired,
+    and the session began after `started_after` (now minus the absolute lifetime)."""
     found = session.scalars(
         select(RefreshToken.id)
         .where(
             RefreshToken.family_id == family_id,
             RefreshToken.revoked_at.is_(None),
             RefreshToken.expires_at > now,
+            RefreshToken.session_started_at > started_after,
         )
+        .limit(1)
+    ).first()
+    return found is not None
+
+
+def list_active_sessions(
+    session: Session, user_id: uuid.UUID, now: datetime, *, started_after: datetime
+) -> list[RefreshToken]:
+    """The current (unused) token of each of the user's live sessions, newest sign-in first."""
+    return list(
+        session.scalars(
+            select(RefreshToken)
+            .where(
+                RefreshToken.user_id == user_id,
+                RefreshToken.used_at.is_(None),
+                RefreshToken.revoked_at.is_(None),
+                RefreshToken.expires_at > now,
+                RefreshToken.session_started_at > started_after,
+            )
+            .order_by(RefreshToken.session_started_at.desc(), RefreshToken.id)
+        )
+    )
+
+
+def user_has_session(session: Session, user_id: uuid.UUID, family_id: uuid.UUID) -> bool:
+    found = session.scalars(
+        select(RefreshToken.id)
+        .where(RefreshToken.user_id == user_id, RefreshToken.family_id == family_id)
         .limit(1)
     ).first()
     return found is not None

@@ -6,7 +6,7 @@ import uuid
 
 from fastapi import APIRouter, BackgroundTasks, Request, Response, status
 
-from bikenode.accounts import body_metrics, mfa, password_reset, service
+from bikenode.accounts import alerts, body_metrics, mfa, password_reset, service
 from bikenode.accounts.models import User
 from bikenode.accounts.schemas import (
     Login,
@@ -19,6 +19,7 @@ from bikenode.accounts.schemas import (
     RefreshRequest,
     Register,
     RoleChange,
+    SessionPublic,
     TokenPair,
     UserPrivate,
     UserPublic,
@@ -80,15 +81,46 @@ def login_mfa(
 
 
 @router.post("/auth/refresh", response_model=TokenPair)
-def refresh(body: RefreshRequest, session: SessionDep, config: AccountsConfigDep) -> TokenPair:
+def refresh(
+    body: RefreshRequest,
+    request: Request,
+    background: BackgroundTasks,
+    session: SessionDep,
+    config: AccountsConfigDep,
+    client_ip: ClientIP,
+) -> TokenPair | Response:
     """Trade a refresh token for a new pair (the old one stops working)."""
-    return _pair(service.refresh_tokens(session, config, refresh_token=body.refresh_token))
+    try:
+        tokens = service.refresh_tokens(session, config, refresh_token=body.refresh_token)
+    except service.RefreshTokenReused as reused:
+        return alerts.refused_after_reuse(request, background, reused, client_ip=client_ip)
+    return _pair(tokens)
 
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
 def logout(body: RefreshRequest, session: SessionDep) -> Response:
     """End the session the refresh token belongs to."""
     service.log_out(session, refresh_token=body.refresh_token)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/me/sessions", response_model=list[SessionPublic])
+def list_my_sessions(
+    principal: PrincipalDep, session: SessionDep, config: AccountsConfigDep
+) -> list[SessionPublic]:
+    """Your signed-in sessions, with when each ends (idle and absolute)."""
+    views = service.list_sessions(
+        session, config, user_id=principal.user.id, current_id=principal.session_id
+    )
+    return [SessionPublic.model_validate(view) for view in views]
+
+
+@router.delete("/me/sessions/{account_session_id}", status_code=status.HTTP_204_NO_CONTENT)
+def end_my_session(
+    account_session_id: uuid.UUID, user: CurrentUser, session: SessionDep
+) -> Response:
+    """Sign one of your sessions out at once, its access tokens included."""
+    service.end_session(session, user_id=user.id, session_id=account_session_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

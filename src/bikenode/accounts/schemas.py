@@ -96,6 +96,19 @@ class UserPublic(BaseModel):
     created_at: datetime
 
 
+class SessionPublic(BaseModel):
+    """One of your signed-in sessions (a sign-in and the refreshes since)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    started_at: datetime = Field(description="when you signed in")
+    last_used_at: datetime = Field(description="the sign-in or the latest token refresh")
+    expires_at: datetime = Field(description="ends here unless refreshed before (idle timeout)")
+    absolute_expires_at: datetime = Field(description="ends here however often it is refreshed")
+    current: bool = Field(description="true for the session this request comes from")
+
+
 class UserPrivate(UserPublic):
     """The signed-in user's own view: the profile plus health values no one else is shown."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -30,7 +30,9 @@ class AccountsConfig:
 
     hashing: PasswordHashing
     tokens: logic.TokenSettings
-    refresh_ttl: timedelta
+    session_idle_ttl: timedelta
+    session_absolute_ttl: timedelta
+    refresh_grace: timedelta = timedelta(seconds=10)
 
 
 @dataclass(frozen=True)
@@ -140,31 +142,87 @@ def log_in(
 
 def start_session(session: Session, config: AccountsConfig, *, user_id: uuid.UUID) -> IssuedTokens:
     """Tokens for a new session (refresh-token family); the caller commits."""
-    return _start_family(session, config, user_id=user_id, family_id=uuid.uuid4())
-
-
-def refresh_tokens(session: Session, config: AccountsConfig, *, refresh_token: str) -> IssuedTokens:
-    """Rotate a refresh token; a reused one revokes its whole family (a likely theft)."""
     now = utcnow()
-    stored = repo.get_refresh_token(session, logic.hash_refresh_token(refresh_token))
-    if stored is None or stored.revoked_at is not None or stored.expires_at <= now:
-        raise NotAuthenticated(BAD_REFRESH)
-    if not repo.mark_refresh_token_used(session, stored.id, now):
-        repo.revoke_family(session, stored.family_id, now)
-        record_event(
-            session,
-            event_type="auth.refresh_token_reused",
-            subject_id=stored.user_id,
-            details={"session_id": str(stored.family_id)},
-        )
-        session.commit()
-        raise NotAuthenticated(
+    family_id = uuid.uuid4()
+    refresh = logic.new_refresh_token()
+    _store_refresh_token(
+        session, config, refresh, user_id=user_id, family_id=family_id, started_at=now, now=now
+    )
+    return _issued(config, refresh, user_id=user_id, family_id=family_id, now=now)
+
+
+class RefreshTokenReused(NotAuthenticated):
+    """A rotated refresh token came back after the grace window: the session was ended."""
+
+    def __init__(self, *, user_id: uuid.UUID, session_id: uuid.UUID) -> None:
+        super().__init__(
             "this refresh token was already used, so the session has been ended to protect "
             "the account; sign in again"
         )
-    tokens = _start_family(session, config, user_id=stored.user_id, family_id=stored.family_id)
+        self.user_id = user_id
+        self.session_id = session_id
+
+
+def refresh_tokens(session: Session, config: AccountsConfig, *, refresh_token: str) -> IssuedTokens:
+    """Rotate a refresh token into the next one of its session.
+
+    The same token presented again within `refresh_grace` of its rotation, while the new
+    token is still unused, gets that same new token (two tabs racing, a retry after a lost
+    answer). Any other reuse ends the whole session and raises RefreshTokenReused (a likely
+    theft). NotAuthenticated for an unknown, revoked, idle-expired or too old session.
+    """
+    now = utcnow()
+    stored = repo.get_refresh_token(session, logic.hash_refresh_token(refresh_token))
+    if stored is None or not _usable(stored, config, now):
+        raise NotAuthenticated(BAD_REFRESH)
+    successor = logic.successor_refresh_token(config.tokens.secret, refresh_token)
+    user_id, family_id = stored.user_id, stored.family_id
+    if stored.used_at is None and repo.mark_refresh_token_used(session, stored.id, now):
+        _store_refresh_token(
+            session,
+            config,
+            successor,
+            user_id=user_id,
+            family_id=family_id,
+            started_at=stored.session_started_at,
+            now=now,
+        )
+        session.commit()
+        return _issued(config, successor, user_id=user_id, family_id=family_id, now=now)
+    # A fresh clock: on PostgreSQL this request may have waited for the winner's commit.
+    if config.refresh_grace and _within_grace(session, config, successor, utcnow()):
+        session.commit()  # nothing written: the racing refresh already stored the new token
+        return _issued(config, successor, user_id=user_id, family_id=family_id, now=now)
+    if repo.revoke_family(session, family_id, now) == 0:
+        session.commit()  # a racing request found the reuse first: it audits and tells
+        raise NotAuthenticated(BAD_REFRESH)
+    record_event(
+        session,
+        event_type="auth.refresh_token_reused",
+        subject_id=user_id,
+        details={"session_id": str(family_id)},
+    )
     session.commit()
-    return tokens
+    raise RefreshTokenReused(user_id=user_id, session_id=family_id)
+
+
+def _usable(stored: RefreshToken, config: AccountsConfig, now: datetime) -> bool:
+    return (
+        stored.revoked_at is None
+        and stored.expires_at > now
+        and stored.session_started_at + config.session_absolute_ttl > now
+    )
+
+
+def _within_grace(session: Session, config: AccountsConfig, successor: str, now: datetime) -> bool:
+    """True if the token's rotation happened moments ago and its successor is still unused."""
+    found = repo.get_refresh_token(session, logic.hash_refresh_token(successor))
+    return (
+        found is not None
+        and found.used_at is None
+        and found.revoked_at is None
+        and now - found.issued_at <= config.refresh_grace
+    )
 
 
 def log_out(session: Session, *, refresh_token: str) -> None:
@@ -191,9 +249,53 @@ def authenticate(session: Session, config: AccountsConfig, *, access_token: str)
     except logic.TokenError as error:
         raise NotAuthenticated(str(error)) from None
     user = repo.get_user(session, claims.user_id)
-    if user is None or not repo.is_session_active(session, claims.session_id, now):
+    started_after = now - config.session_absolute_ttl
+    if user is None or not repo.is_session_active(
+        session, claims.session_id, now, started_after=started_after
+    ):
         raise NotAuthenticated("the session has ended; sign in again")
     return Principal(user=user, session_id=claims.session_id)
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """One live session of a user: a sign-in and the refresh tokens rotated from it."""
+
+    id: uuid.UUID
+    started_at: datetime
+    last_used_at: datetime  # the sign-in or the latest refresh (access tokens are not tracked)
+    expires_at: datetime  # ends here unless refreshed (idle), never past absolute_expires_at
+    absolute_expires_at: datetime
+    current: bool
+
+
+def list_sessions(
+    session: Session, config: AccountsConfig, *, user_id: uuid.UUID, current_id: uuid.UUID
+) -> list[SessionView]:
+    """The user's live sessions, newest sign-in first; `current` marks the caller's own."""
+    now = utcnow()
+    tokens = repo.list_active_sessions(
+        session, user_id, now, started_after=now - config.session_absolute_ttl
+    )
+    return [
+        SessionView(
+            id=token.family_id,
+            started_at=token.session_started_at,
+            last_used_at=token.issued_at,
+            expires_at=token.expires_at,
+            absolute_expires_at=token.session_started_at + config.session_absolute_ttl,
+            current=token.family_id == current_id,
+        )
+        for token in tokens
+    ]
+
+
+def end_session(session: Session, *, user_id: uuid.UUID, session_id: uuid.UUID) -> None:
+    """Sign one of the user's sessions out, its access tokens included; NotFound if not theirs."""
+    if not repo.user_has_session(session, user_id, session_id):
+        raise NotFound("you have no session with this id")
+    repo.revoke_family(session, session_id, utcnow())
+    session.commit()
 
 
 NOT_NULL_FIELDS = ("display_name", "units", "timezone", "share_health_by_default")
@@ -265,20 +367,42 @@ def set_role(session: Session, *, actor: User, user_id: uuid.UUID, role: str) ->
     return target
 
 
-def _start_family(
-    session: Session, config: AccountsConfig, *, user_id: uuid.UUID, family_id: uuid.UUID
-) -> IssuedTokens:
-    now = utcnow()
-    refresh = logic.new_refresh_token()
+def _store_refresh_token(
+    session: Session,
+    config: AccountsConfig,
+    refresh: str,
+    *,
+    user_id: uuid.UUID,
+    family_id: uuid.UUID,
+    started_at: datetime,
+    now: datetime,
+) -> None:
+    deadline = logic.session_deadline(
+        now=now,
+        started_at=started_at,
+        idle_ttl=config.session_idle_ttl,
+        absolute_ttl=config.session_absolute_ttl,
+    )
     session.add(
         RefreshToken(
             token_hash=logic.hash_refresh_token(refresh),
             family_id=family_id,
             user_id=user_id,
             issued_at=now,
-            expires_at=now + config.refresh_ttl,
+            session_started_at=started_at,
+            expires_at=deadline,
         )
     )
+
+
+def _issued(
+    config: AccountsConfig,
+    refresh: str,
+    *,
+    user_id: uuid.UUID,
+    family_id: uuid.UUID,
+    now: datetime,
+) -> IssuedTokens:
     access = logic.issue_access_token(config.tokens, user_id=user_id, session_id=family_id, now=now)
     return IssuedTokens(access, refresh, int(config.tokens.ttl.total_seconds()))
 

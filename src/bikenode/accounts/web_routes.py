@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Cookie, Depends, Request, Response, status
+from fastapi import APIRouter, BackgroundTasks, Cookie, Depends, Request, Response, status
 from pydantic import BaseModel, Field
 
-from bikenode.accounts import mfa, service
+from bikenode.accounts import alerts, mfa, service
 from bikenode.accounts.schemas import Login, MfaLogin, MfaRequired
 from bikenode.errors import NotAuthenticated, PermissionDenied
 from bikenode.web.dependencies import AccountsConfigDep, ClientIP, SessionDep
@@ -59,7 +59,7 @@ def _answer(
     response.set_cookie(
         REFRESH_COOKIE,
         tokens.refresh_token,
-        max_age=int(config.refresh_ttl.total_seconds()),
+        max_age=int(config.session_idle_ttl.total_seconds()),
         path=WEB_AUTH_PATH,
         secure=request.url.scheme == "https",
         httponly=True,
@@ -118,8 +118,10 @@ def web_login_mfa(
 def web_refresh(
     request: Request,
     response: Response,
+    background: BackgroundTasks,
     session: SessionDep,
     config: AccountsConfigDep,
+    client_ip: ClientIP,
     refresh_token: RefreshCookie = None,
 ) -> AccessToken | Response:
     """A new access token for the cookie's session (the cookie is rotated)."""
@@ -127,6 +129,10 @@ def web_refresh(
         if not refresh_token:
             raise NotAuthenticated("not signed in: there is no session cookie; sign in")
         tokens = service.refresh_tokens(session, config, refresh_token=refresh_token)
+    except service.RefreshTokenReused as reused:
+        refused = alerts.refused_after_reuse(request, background, reused, client_ip=client_ip)
+        _forget(request, refused)
+        return refused
     except NotAuthenticated as error:
         # The cookie is of no more use: drop it so that the browser stops sending it.
         refused = problem_response(error.status_code, error.detail, title=error.title)

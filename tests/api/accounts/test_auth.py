@@ -88,13 +88,17 @@ def test_refresh_rotates_and_reuse_revokes_the_family(client: TestClient) -> Non
     assert second.status_code == 200
     rotated = second.json()
     assert rotated["refresh_token"] != first["refresh_token"]
+    third = client.post("/api/v1/auth/refresh", json={"refresh_token": rotated["refresh_token"]})
+    assert third.status_code == 200
+    latest = third.json()
+    # The first token comes back after its successor was itself used: no race, a replay.
     reuse = client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
     assert reuse.status_code == 401
     assert "already used" in reuse.json()["detail"]
-    # The thief's replay ended the whole session: the rotated token and its access token die too.
-    after = client.post("/api/v1/auth/refresh", json={"refresh_token": rotated["refresh_token"]})
+    # The thief's replay ended the whole session: the latest token and its access token die too.
+    after = client.post("/api/v1/auth/refresh", json={"refresh_token": latest["refresh_token"]})
     assert after.status_code == 401
-    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {rotated['access_token']}"})
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {latest['access_token']}"})
     assert me.status_code == 401
 
 

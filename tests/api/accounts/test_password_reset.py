@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import json
 import logging
 import re
 import stat
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -20,7 +18,6 @@ from email.message import EmailMessage
 from typing import Any
 
 import pytest
-import uvicorn
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from fastapi.testclient import TestClient
@@ -40,7 +37,7 @@ from tests.factories import (
     signed_in,
     totp_code,
 )
-from tests.servers import free_port
+from tests.servers import free_port, served_app
 
 PUBLIC_URL = "https://bikes.example.org"
 SMTP_USER, SMTP_PASSWORD = "bikenode", "smtp secret for tests"
@@ -300,25 +297,6 @@ class SlowMailbox(Mailbox):
         return await super().handle_DATA(server, session, envelope)
 
 
-@contextlib.contextmanager
-def _served(app: Any) -> Iterator[str]:
-    """The app on a real uvicorn server in a thread: answers leave before background work."""
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, ws="none")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
-
-
 def _post_json(base: str, path: str, body: dict[str, Any]) -> tuple[int, bytes]:
     request = urllib.request.Request(
         base + path,
@@ -350,7 +328,7 @@ def test_the_answer_takes_as_long_for_an_unknown_address_as_for_a_known_one(
     }
     app = create_app(settings.model_copy(update=changes))
     try:
-        with _served(app) as base:
+        with served_app(app) as base:
             emails = [f"timed{i}@example.org" for i in range(7)]  # one account per ask
             for email in emails:
                 _post_json(base, "/api/v1/auth/register", register_payload(email=email))

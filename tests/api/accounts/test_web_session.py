@@ -90,13 +90,16 @@ def test_refresh_rotates_the_cookie_and_a_replayed_cookie_ends_the_session(
     second = _set_cookie(refreshed).value
     assert second != first
     assert client.get("/api/v1/me", headers=_bearer(refreshed)).status_code == 200
+    again = client.post(f"{WEB}/refresh", headers=CSRF)  # the owner's next refresh
+    assert again.status_code == 200, again.text
+    third = _set_cookie(again).value
     client.cookies.clear()
-    client.cookies.set(COOKIE, first, path=WEB)  # a stolen, already used cookie
+    client.cookies.set(COOKIE, first, path=WEB)  # a stolen cookie, used two rotations ago
     replayed = client.post(f"{WEB}/refresh", headers=CSRF)
     assert replayed.status_code == 401
     assert "already used" in replayed.json()["detail"]
     client.cookies.clear()
-    client.cookies.set(COOKIE, second, path=WEB)
+    client.cookies.set(COOKIE, third, path=WEB)
     assert client.post(f"{WEB}/refresh", headers=CSRF).status_code == 401
 
 
