@@ -29,6 +29,7 @@ from bikenode.rides.logic.display import (
     stream_to_json,
 )
 from bikenode.rides.logic.merge import merge_streams
+from bikenode.rides.logic.motion import shown_distance_m
 from bikenode.rides.models import Ride, UploadItem
 from bikenode.rides.privacy import figures_seen_by, streams_seen_by
 from bikenode.rides.storage import load_streams, store_streams
@@ -143,6 +144,10 @@ def export_ride(session: Session, *, ride: Ride, fmt: str, viewer_id: uuid.UUID 
     """The ride as a GPX, TCX or FIT file, cut by the owner's privacy zones for others."""
     streams = streams_seen_by(session, ride=ride, viewer_id=viewer_id)
     figures = figures_seen_by(session, ride=ride, viewer_id=viewer_id)
+    # Every format carries the distance the viewer's ride page shows, GPS-measured included.
+    distance = shown_distance_m(streams, figures.distance_m)
+    if distance is not None:
+        streams = {**streams, "distance_m": distance}
     loss = figures.summary.get("elevation_loss_m")
     totals = RideTotals(
         timer_s=figures.moving_time_s,

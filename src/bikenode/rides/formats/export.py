@@ -254,6 +254,14 @@ def lap_spans(ride: RideExport, index: IntArray) -> list[LapSpan]:
     ]
 
 
+def total_distance_m(ride: RideExport) -> float | None:
+    """Distance covered over the whole ride, from the distance stream (None without one)."""
+    distance = ride.streams.get("distance_m")
+    if distance is None or not np.isfinite(distance).any():
+        return None
+    return _covered(np.fmax.accumulate(distance), 0, distance.size)
+
+
 def _covered(reach: FloatArray | None, start: int, stop: int) -> float | None:
     """Distance the odometer advanced over [start, stop), from its running maximum."""
     if reach is None or stop <= start or np.isnan(reach[stop - 1]):
