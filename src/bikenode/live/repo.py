@@ -27,24 +27,25 @@ def insert_batches(session: Session, rows: list[dict[str, object]]) -> None:
 
 
 @functools.cache
-def _existing_sessions() -> Any:
+def _session_status() -> Any:
     # Core, compiled once (as _insert_batch): this runs in every batch transaction.
-    column = LiveSession.__table__.c.id
+    table = LiveSession.__table__
     return (
-        select(column)
-        .where(column.in_(bindparam("ids", expanding=True)))
+        select(table.c.id, table.c.status)
+        .where(table.c.id.in_(bindparam("ids", expanding=True)))
         .with_for_update(read=True, key_share=True)
     )
 
 
-def lock_sessions(session: Session, session_ids: set[uuid.UUID]) -> set[uuid.UUID]:
-    """Which of these sessions exist, locked against deletion until the transaction ends.
+def lock_sessions(session: Session, session_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The status of those of these sessions that exist, locked until the transaction ends.
 
-    PostgreSQL: FOR KEY SHARE (an erasure waits; batch writers do not wait for each other);
-    SQLite: every write transaction holds the database's one write lock already.
+    PostgreSQL: FOR KEY SHARE (an erasure and an end wait, and the status read is the one
+    they committed; batch writers do not wait for each other); SQLite: every write
+    transaction holds the database's one write lock already.
     """
-    rows = session.execute(_existing_sessions(), {"ids": sorted(session_ids)})
-    return {row[0] for row in rows}
+    rows = session.execute(_session_status(), {"ids": sorted(session_ids)})
+    return {row[0]: row[1] for row in rows}
 
 
 def last_batch(session: Session, session_id: uuid.UUID) -> tuple[int, int] | None:

@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING, Any
 from fastapi import WebSocket
 from starlette.websockets import WebSocketState
 
-from bikenode.errors import NotFound
+from bikenode.errors import Conflict, NotFound
 from bikenode.live import logic, service
 from bikenode.live.broker import BrokerUnavailable
 from bikenode.live.frames import (
-    CLOSE_NOT_FOUND,
     CLOSE_POLICY,
     CLOSE_TOO_BIG,
     CLOSE_TRY_LATER,
+    close_code,
     close_socket,
     encode_message,
     receive_frame,
@@ -112,9 +112,12 @@ class RiderConnection:
         if not retry:
             try:
                 await self.node.store_batch(self.session_id, batch)
-            except NotFound as error:  # erased meanwhile (by another process, say)
-                log.info("live batch refused", extra={"session": str(self.session_id)})
-                await close_socket(self.websocket, CLOSE_NOT_FOUND, error.detail)
+            except (NotFound, Conflict) as error:  # erased or ended meanwhile, on any node
+                log.info(
+                    "live batch refused",
+                    extra={"session": str(self.session_id), "reason": error.detail},
+                )
+                await close_socket(self.websocket, close_code(error), error.detail)
                 return True
             self.last_batch_no, self.last_time_ms = batch.batch_no, batch.last_time_ms
         if time.monotonic() - self.circles_loaded_s > PRIVACY_RELOAD_S:

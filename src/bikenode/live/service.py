@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bikenode import rides
@@ -99,24 +98,30 @@ def rider_state(session: Session, *, session_id: uuid.UUID, owner_id: uuid.UUID)
     return RiderState(last[0], last[1]) if last else RiderState(0, None)
 
 
-def store_batches(session: Session, *, rows: list[dict[str, object]]) -> set[uuid.UUID]:
+@dataclass(frozen=True)
+class RefusedBatches:
+    """Sessions whose batches were not stored: erased (``gone``) or already ``ended``."""
+
+    gone: set[uuid.UUID]
+    ended: set[uuid.UUID]
+
+
+def store_batches(session: Session, *, rows: list[dict[str, object]]) -> RefusedBatches:
     """Store several sessions' batches in one transaction (each once, retries ignored).
 
-    Returns the sessions that no longer exist (erased): their batches are not stored.
+    Only batches of sessions still live are stored: a batch that arrives after its session
+    ended (on any node) or was erased is refused, never added to the ride's leftovers.
+    The sessions are locked first, so an end or erasure running meanwhile waits for this
+    transaction, or this one sees what it committed.
     """
-    try:
-        repo.insert_batches(session, rows)
-        session.commit()
-        return set()
-    except IntegrityError:  # a batch of a session that has gone (its rider was erased)
-        session.rollback()
     wanted = {row["session_id"] for row in rows if isinstance(row["session_id"], uuid.UUID)}
-    existing = repo.lock_sessions(session, wanted)
-    kept = [row for row in rows if row["session_id"] in existing]
+    status = repo.lock_sessions(session, wanted)
+    live = {session_id for session_id, value in status.items() if value == "live"}
+    kept = [row for row in rows if row["session_id"] in live]
     if kept:
         repo.insert_batches(session, kept)
     session.commit()
-    return wanted - existing
+    return RefusedBatches(gone=wanted - status.keys(), ended=status.keys() - live)
 
 
 def batch_row(session_id: uuid.UUID, batch: logic.Batch) -> dict[str, object]:
@@ -168,8 +173,14 @@ def authorize_viewer(
 def end_session(
     session: Session, *, session_id: uuid.UUID, owner_id: uuid.UUID, now: datetime | None = None
 ) -> LiveSession:
-    """End the session and store its track as a ride (once: ending twice returns the same)."""
-    live = get_own_session(session, session_id=session_id, owner_id=owner_id)
+    """End the session and store its track as a ride (once: ending twice returns the same).
+
+    The session row is locked first: a batch being stored meanwhile is committed before the
+    track is read (so it is in the ride), and any later one sees the session ended.
+    """
+    live = session.get(LiveSession, session_id, with_for_update=True)
+    if live is None or live.owner_id != owner_id:
+        raise NotFound("no such live session")
     if live.status == "ended":
         return live
     columns = [storage.batch_columns(b) for b in repo.batches(session, session_id)]

@@ -25,6 +25,7 @@ from starlette.websockets import WebSocketDisconnect
 from bikenode.accounts import AccountsConfig, authenticate
 from bikenode.config import Settings
 from bikenode.errors import (
+    Conflict,
     DomainError,
     InvalidInput,
     NotAuthenticated,
@@ -84,7 +85,10 @@ class LiveNode:
         await self.hub.stop()
 
     async def store_batch(self, session_id: uuid.UUID, batch: logic.Batch) -> None:
-        """Store a rider's batch (once); returns when it is committed (NotFound: erased).
+        """Store a rider's batch (once); returns when it is committed.
+
+        Raises NotFound if the session was erased and Conflict if it has ended: the batch
+        is then not stored.
 
         Group commit: batches that arrive while a transaction is being written go together
         in the next one, so under load riders share transactions and thread-pool hops.
@@ -101,7 +105,7 @@ class LiveNode:
             while self._pending:
                 taken, self._pending = self._pending, []
                 try:
-                    gone = await self.db(service.store_batches, rows=[row for row, _ in taken])
+                    refused = await self.db(service.store_batches, rows=[row for row, _ in taken])
                 except Exception as error:  # each rider gets the failure of its own batch
                     for _, done in taken:
                         if not done.done():
@@ -110,8 +114,10 @@ class LiveNode:
                 for row, done in taken:
                     if done.done():
                         continue
-                    if row["session_id"] in gone:
+                    if row["session_id"] in refused.gone:
                         done.set_exception(NotFound("no such live session"))
+                    elif row["session_id"] in refused.ended:
+                        done.set_exception(Conflict("the live session has ended"))
                     else:
                         done.set_result(None)
         finally:

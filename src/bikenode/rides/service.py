@@ -17,7 +17,7 @@ from bikenode.errors import InvalidInput, NotFound
 from bikenode.rides import repo
 from bikenode.rides.formats import STREAM_KEYS, parse_activity
 from bikenode.rides.formats.activity import FloatArray, ParsedActivity
-from bikenode.rides.formats.export import ExportError, export_activity
+from bikenode.rides.formats.export import ExportError, RideTotals, export_activity
 from bikenode.rides.imports import EntryResult, RiderContext, import_activity
 from bikenode.rides.logic.analytics import summarise
 from bikenode.rides.logic.cleaning import clean_activity
@@ -29,6 +29,7 @@ from bikenode.rides.logic.display import (
     stream_to_json,
 )
 from bikenode.rides.logic.merge import merge_streams
+from bikenode.rides.logic.motion import shown_distance_m
 from bikenode.rides.models import Ride, UploadItem
 from bikenode.rides.privacy import (
     figures_seen_by,
@@ -151,6 +152,16 @@ def export_ride(session: Session, *, ride: Ride, fmt: str, viewer_id: uuid.UUID 
     """The ride as a GPX, TCX or FIT file, cut by the owner's privacy zones for others."""
     streams = streams_seen_by(session, ride=ride, viewer_id=viewer_id)
     figures = figures_seen_by(session, ride=ride, viewer_id=viewer_id)
+    # Every format carries the distance the viewer's ride page shows, GPS-measured included.
+    distance = shown_distance_m(streams, figures.distance_m)
+    if distance is not None:
+        streams = {**streams, "distance_m": distance}
+    loss = figures.summary.get("elevation_loss_m")
+    totals = RideTotals(
+        timer_s=figures.moving_time_s,
+        ascent_m=figures.elevation_gain_m,
+        descent_m=float(loss) if isinstance(loss, int | float) else None,
+    )
     try:
         return export_activity(
             streams,
@@ -159,6 +170,7 @@ def export_ride(session: Session, *, ride: Ride, fmt: str, viewer_id: uuid.UUID 
             description=ride.description,
             sport=ride.sport,
             started_at=figures.started_at,
+            totals=totals,
         )
     except ExportError as error:
         raise InvalidInput(str(error)) from None

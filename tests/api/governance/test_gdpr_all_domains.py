@@ -388,9 +388,12 @@ def test_a_batch_of_an_erased_session_costs_no_other_rider_theirs(session: Sessi
     )
     rows = [live_service.batch_row(session_id, batch) for session_id in (kept.id, erased)]
     # Both in one group commit, as LiveNode writes them: the erased one is named, not stored.
-    assert live_service.store_batches(session, rows=rows) == {erased}
+    assert live_service.store_batches(session, rows=rows) == live_service.RefusedBatches(
+        {erased}, set()
+    )
     stored = session.scalars(select(LiveBatch.session_id)).all()
     assert stored == [kept.id]
-    assert live_service.store_batches(session, rows=rows[:1]) == set()  # a retry: stored once
+    retried = live_service.store_batches(session, rows=rows[:1])  # a retry: stored once
+    assert retried == live_service.RefusedBatches(set(), set())
     assert session.scalar(select(func.count()).select_from(LiveBatch)) == 1
     assert json.loads(session.scalars(select(LiveBatch.points)).one())["t"] == frame["t"]

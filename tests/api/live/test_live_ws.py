@@ -119,6 +119,28 @@ def test_a_batch_sent_twice_is_stored_and_delivered_once(client: TestClient) -> 
     assert ride["elapsed_time_s"] == pytest.approx(19.0)
 
 
+def test_a_batch_after_the_session_ended_is_refused_with_4009_and_not_stored(
+    client: TestClient,
+) -> None:
+    _, headers = signed_in(client)
+    live = _start(client, headers, visibility="public")
+    rider = _rider(client, live["id"], headers)
+    assert _send_batch(rider, 1)["duplicate"] is False
+    ended = client.post(f"/api/v1/live/sessions/{live['id']}/end", headers=headers).json()
+    rider.send_json(batch_frame(2))  # the rider's socket is still open
+    with pytest.raises(WebSocketDisconnect) as closed:
+        rider.receive_json()  # no ack: the next thing is the close
+    assert closed.value.code == 4009
+    state = _until(_viewer(client, live["id"], {}), "state")["state"]
+    assert state["status"] == "ended" and state["last_batch"] == 1
+    assert len(state["trail"]["t"]) == 10  # batch 2 was stored nowhere
+    ride = client.get(f"/api/v1/rides/{ended['ride_id']}", headers=headers).json()
+    assert ride["point_count"] == 10
+    again = _enter(client.websocket_connect(f"/api/v1/live/sessions/{live['id']}/ride"))
+    again.send_json({"type": "hello", "token": _token(headers)})
+    assert _closed_with(again) == 4009
+
+
 def _rider_again(
     client: TestClient, session_id: str, headers: dict[str, str], *, expect_last_batch: int
 ) -> WebSocketTestSession:

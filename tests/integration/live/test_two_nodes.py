@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -13,7 +15,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.integration.live.nodes import Node, request, rider_account
-from tests.live_tools import Rider, Viewer, run_async
+from tests.live_tools import Rider, Viewer, batch_frame, run_async
 from tests.servers import RedisServer, persistent_redis_server
 
 pytestmark = pytest.mark.slow
@@ -74,6 +76,48 @@ def test_a_viewer_on_b_gets_every_batch_sent_to_a_across_a_restart_of_a_and_of_r
     ended = request(f"{b.http}/api/v1/live/sessions/{live['id']}/end", {}, token)
     ride = request(f"{b.http}/api/v1/rides/{ended['ride_id']}", token=token)
     assert ride["point_count"] == 450  # 45 batches of 10 points, each stored once
+
+
+def test_a_batch_sent_to_a_after_the_session_ended_on_b_is_refused_with_4009(
+    nodes: tuple[Node, Node],
+) -> None:
+    a, b = nodes
+    token = rider_account(a, "ended-elsewhere@example.org")
+    live = request(f"{a.http}/api/v1/live/sessions", {"visibility": "public"}, token)
+    session_path = f"/api/v1/live/sessions/{live['id']}"
+    hello = json.dumps({"type": "hello", "token": token})
+
+    async def ride_past_the_end() -> tuple[dict[str, Any], dict[str, Any], int | None]:
+        async with connect(a.ws(f"{session_path}/ride")) as socket:
+            await socket.send(hello)
+            assert json.loads(await socket.recv())["type"] == "welcome"
+            await socket.send(json.dumps(batch_frame(1)))
+            ack = json.loads(await socket.recv())
+            loop = asyncio.get_running_loop()
+            end_url = f"{b.http}{session_path}/end"
+            ended = await loop.run_in_executor(None, request, end_url, {}, token)
+            await socket.send(json.dumps(batch_frame(2)))  # A's socket is still open
+            try:
+                reply = await asyncio.wait_for(socket.recv(), 20)
+            except ConnectionClosed as closed:
+                return ack, ended, closed.rcvd.code if closed.rcvd else None
+            raise AssertionError(f"expected a close with 4009, got {reply!r}")
+
+    async def state_on_b() -> dict[str, Any]:
+        async with connect(b.ws(f"{session_path}/watch")) as socket:
+            await socket.send('{"type": "hello"}')
+            while (message := json.loads(await socket.recv()))["type"] != "state":
+                pass
+            state: dict[str, Any] = message["state"]
+            return state
+
+    ack, ended, code = run_async(ride_past_the_end())
+    assert ack["type"] == "ack" and ack["duplicate"] is False
+    assert code == 4009
+    state = run_async(state_on_b())
+    assert state["last_batch"] == 1 and len(state["trail"]["t"]) == 10  # batch 2 stored nowhere
+    ride = request(f"{a.http}/api/v1/rides/{ended['ride_id']}", token=token)
+    assert ride["point_count"] == 10
 
 
 def test_shutting_a_node_down_tells_its_viewers_to_reconnect_elsewhere(

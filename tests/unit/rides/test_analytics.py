@@ -35,6 +35,7 @@ from bikenode.rides.logic.motion import (
     distance_track,
     max_speed_mps,
     moving_time_s,
+    shown_distance_m,
 )
 from bikenode.rides.logic.zones import heart_rate_zones, power_zones
 
@@ -555,3 +556,15 @@ def test_corpus_ride_distance_matches_the_devices_own_total(
         assert summary.distance_m is not None
         assert abs(summary.distance_m - device_total_m) <= max(0.01 * device_total_m, 10.0), name
     assert compared >= 20
+
+
+def test_the_shown_distance_stream_is_the_measured_track_scaled_to_the_shown_total() -> None:
+    lat = 45.0 + np.arange(11) * 0.001  # about 111 m a step, 1.1 km in all
+    streams = {"time_s": np.arange(11.0), "lat_deg": lat, "lon_deg": np.full(11, 7.0)}
+    measured = shown_distance_m(streams, None)
+    assert measured is not None and measured[0] == 0.0
+    assert measured[-1] == pytest.approx(1111.95, rel=1e-3)
+    scaled = shown_distance_m(streams, 1000.0)  # a device total the track does not reach
+    assert scaled is not None and scaled[-1] == pytest.approx(1000.0)
+    assert np.all(np.diff(scaled) > 0)
+    assert shown_distance_m({"time_s": np.arange(3.0)}, 500.0) is None

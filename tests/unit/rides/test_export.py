@@ -33,6 +33,7 @@ from bikenode.rides.formats.export import (
     EXPORT_MEDIA_TYPES,
     ExportError,
     ExportFormat,
+    RideTotals,
     export_activity,
 )
 
@@ -513,6 +514,9 @@ GPX_XSD: Final = """<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema"
    <xsd:element name="name" type="xsd:string" minOccurs="0"/>
    <xsd:element name="desc" type="xsd:string" minOccurs="0"/>
    <xsd:element name="type" type="xsd:string" minOccurs="0"/>
+   <xsd:element name="extensions" minOccurs="0"><xsd:complexType><xsd:sequence>
+    <xsd:any namespace="##other" processContents="lax" minOccurs="0" maxOccurs="unbounded"/>
+   </xsd:sequence></xsd:complexType></xsd:element>
    <xsd:element name="trkseg" minOccurs="0" maxOccurs="unbounded"><xsd:complexType><xsd:sequence>
     <xsd:element name="trkpt" minOccurs="0" maxOccurs="unbounded"><xsd:complexType>
      <xsd:sequence>
@@ -758,3 +762,36 @@ def test_fit_record_timestamps_are_cut_to_whole_seconds() -> None:
     started = datetime.fromtimestamp(START_S, UTC) + timedelta(seconds=0.999)
     session = sdk_messages(export_activity(streams, fmt="fit", started_at=started))["session_mesgs"]
     assert session[0]["start_time"] == datetime.fromtimestamp(START_S, UTC)
+
+
+def _fit_summaries(data: bytes) -> dict[str, dict[str, Any]]:
+    """The lap, session and activity messages of a FIT file (the last of each), by name."""
+    found: dict[str, dict[str, Any]] = {}
+    with fitdecode.FitReader(io.BytesIO(data), check_crc=fitdecode.CrcCheck.RAISE) as reader:
+        for frame in reader:
+            if isinstance(frame, fitdecode.FitDataMessage) and frame.name in (
+                "lap",
+                "session",
+                "activity",
+            ):
+                found[frame.name] = {field.name: field.value for field in frame.fields}
+    return found
+
+
+def test_fit_timer_time_is_the_moving_time_and_the_climb_is_the_rides() -> None:
+    streams = make_outdoor_ride()
+    totals = RideTotals(timer_s=1234.5, ascent_m=321.4, descent_m=319.6)
+    summaries = _fit_summaries(export_activity(streams, fmt="fit", totals=totals))
+    for name in ("lap", "session"):
+        message = summaries[name]
+        assert message["total_timer_time"] == pytest.approx(1234.5), name
+        assert message["total_elapsed_time"] != pytest.approx(1234.5), name
+        assert (message["total_ascent"], message["total_descent"]) == (321, 320), name
+    assert summaries["activity"]["total_timer_time"] == pytest.approx(1234.5)
+
+
+def test_fit_without_totals_times_the_elapsed_time_and_claims_no_climb() -> None:
+    summaries = _fit_summaries(export_activity(make_outdoor_ride(), fmt="fit"))
+    session = summaries["session"]
+    assert session["total_timer_time"] == pytest.approx(session["total_elapsed_time"])
+    assert session.get("total_ascent") is None and session.get("total_descent") is None

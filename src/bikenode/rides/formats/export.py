@@ -23,6 +23,7 @@ __all__ = [
     "EXPORT_MEDIA_TYPES",
     "ExportError",
     "ExportFormat",
+    "RideTotals",
     "export_activity",
 ]
 
@@ -47,6 +48,19 @@ class ExportError(ValueError):
 
 
 @dataclass(frozen=True)
+class RideTotals:
+    """The ride's figures as its page shows them, for the formats' summary fields.
+
+    ``timer_s`` is the moving time (the FIT timer), ``ascent_m`` and ``descent_m`` the
+    elevation gain and loss; None where the ride has no such figure.
+    """
+
+    timer_s: float | None = None
+    ascent_m: float | None = None
+    descent_m: float | None = None
+
+
+@dataclass(frozen=True)
 class RideExport:
     """A ride ready to write: checked streams plus what the formats can carry besides points.
 
@@ -60,6 +74,7 @@ class RideExport:
     sport: str | None = None  # lower-case, as ParsedActivity.sport
     started_at: datetime | None = None  # timezone-aware UTC
     laps: tuple[Lap, ...] = ()
+    totals: RideTotals = RideTotals()
 
     @property
     def point_count(self) -> int:
@@ -76,8 +91,12 @@ def export_activity(
     sport: str | None = None,
     started_at: datetime | None = None,
     laps: tuple[Lap, ...] = (),
+    totals: RideTotals | None = None,
 ) -> bytes:
     """Return the ride as the bytes of a GPX 1.1, TCX or FIT activity file.
+
+    Distances come from the ``distance_m`` stream (cumulative metres); ``totals`` fill the
+    summary fields a format has beside it (FIT's timer time, ascent and descent).
 
     Raises ExportError when the streams are malformed or the format cannot hold the ride
     (GPX needs positions; TCX and FIT need times).
@@ -89,6 +108,7 @@ def export_activity(
         sport=sport,
         started_at=_utc(started_at),
         laps=_checked_laps(laps),
+        totals=_checked_totals(totals or RideTotals()),
     )
     # Imported here: the writers import this module for RideExport and the shared helpers.
     if fmt == "gpx":
@@ -158,6 +178,15 @@ def _checked_laps(laps: tuple[Lap, ...]) -> tuple[Lap, ...]:
     return tuple(sorted(laps, key=lambda lap: lap.start_s))
 
 
+def _checked_totals(totals: RideTotals) -> RideTotals:
+    """The totals with anything negative or not finite left out (no format can hold it)."""
+
+    def usable(value: float | None) -> float | None:
+        return value if value is not None and 0 <= value < _ABSURD else None
+
+    return RideTotals(usable(totals.timer_s), usable(totals.ascent_m), usable(totals.descent_m))
+
+
 def _utc(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
@@ -223,6 +252,14 @@ def lap_spans(ride: RideExport, index: IntArray) -> list[LapSpan]:
         )
         for lap, start, stop in zip(ride.laps, bounds[:-1], bounds[1:], strict=True)
     ]
+
+
+def total_distance_m(ride: RideExport) -> float | None:
+    """Distance covered over the whole ride, from the distance stream (None without one)."""
+    distance = ride.streams.get("distance_m")
+    if distance is None or not np.isfinite(distance).any():
+        return None
+    return _covered(np.fmax.accumulate(distance), 0, distance.size)
 
 
 def _covered(reach: FloatArray | None, start: int, stop: int) -> float | None:

@@ -19,6 +19,7 @@ from bikenode.rides.formats.export import (
     IntArray,
     LapSpan,
     RideExport,
+    RideTotals,
     has_position,
     lap_spans,
     timed_points,
@@ -76,6 +77,8 @@ _SEMICIRCLES_PER_DEGREE: Final = 2**31 / 180
 
 # Field numbers the profile module does not name.
 _TOTAL_TIMER_TIME: Final = 8
+_LAP_TOTAL_ASCENT: Final = 21  # uint16, m (then total_descent); a session numbers them 22, 23
+_SESSION_TOTAL_ASCENT: Final = 22
 _MESSAGE_INDEX: Final = 254
 _FIRST_LAP_INDEX: Final = 25
 _NUM_LAPS: Final = 26
@@ -104,9 +107,9 @@ def write_fit(ride: RideExport) -> bytes:
             _event(start_s, event_type=0),
             _records(ride, index),
             _event(end_s, event_type=4),  # stop_all
-            _laps(spans, sport),
-            _session(spans, sport, start_s, end_s),
-            _activity(start_s, end_s),
+            _laps(spans, sport, ride.totals),
+            _session(spans, sport, start_s, end_s, ride.totals),
+            _activity(start_s, end_s, ride.totals),
         )
     )
     header = struct.pack("<BBHI4s", 14, _PROTOCOL_VERSION, _PROFILE_VERSION, len(body), b".FIT")
@@ -207,11 +210,15 @@ def _records(ride: RideExport, index: IntArray) -> bytes:
     return _messages(2, Mesg.RECORD, columns)
 
 
-def _laps(spans: list[LapSpan], sport: int) -> bytes:
+def _laps(spans: list[LapSpan], sport: int, totals: RideTotals) -> bytes:
     count = len(spans)
     starts = np.array([span.start_s for span in spans])
     elapsed = np.array([span.elapsed_s for span in spans])
     distance = np.array([np.nan if s.distance_m is None else s.distance_m for s in spans])
+    # The ride's moving time, ascent and descent are known for the whole ride only: a lone
+    # lap carries them; with several laps each keeps its elapsed time and no climb figures.
+    whole = totals if count == 1 else RideTotals()
+    timer = elapsed if whole.timer_s is None else np.array([whole.timer_s])
     # A lap numbers start_time, total_elapsed_time and total_distance as a session does.
     return _messages(
         3,
@@ -221,8 +228,9 @@ def _laps(spans: list[LapSpan], sport: int) -> bytes:
             _time_column(starts + elapsed),
             _time_column(starts, Session.START_TIME),
             (Session.TOTAL_ELAPSED_TIME, _UINT32, _raw(elapsed, _UINT32, 1000.0)),
-            (_TOTAL_TIMER_TIME, _UINT32, _raw(elapsed, _UINT32, 1000.0)),
+            (_TOTAL_TIMER_TIME, _UINT32, _raw(timer, _UINT32, 1000.0)),
             (Session.TOTAL_DISTANCE, _UINT32, _raw(distance, _UINT32, 100.0)),
+            *_climb(_LAP_TOTAL_ASCENT, whole, count),
             (Event.EVENT, _ENUM, np.full(count, 9)),  # lap
             (Event.EVENT_TYPE, _ENUM, np.full(count, 1)),  # stop
             (_LAP_SPORT, _ENUM, np.full(count, sport)),
@@ -230,9 +238,12 @@ def _laps(spans: list[LapSpan], sport: int) -> bytes:
     )
 
 
-def _session(spans: list[LapSpan], sport: int, start_s: float, end_s: float) -> bytes:
+def _session(
+    spans: list[LapSpan], sport: int, start_s: float, end_s: float, totals: RideTotals
+) -> bytes:
     known = [span.distance_m for span in spans if span.distance_m is not None]
     distance = sum(known) if known else None
+    timer_s = end_s - start_s if totals.timer_s is None else totals.timer_s
     return _messages(
         4,
         Mesg.SESSION,
@@ -241,8 +252,9 @@ def _session(spans: list[LapSpan], sport: int, start_s: float, end_s: float) -> 
             _time_column(end_s),
             _time_column(start_s, Session.START_TIME),
             (Session.TOTAL_ELAPSED_TIME, _UINT32, _one(_UINT32, end_s - start_s, 1000.0)),
-            (_TOTAL_TIMER_TIME, _UINT32, _one(_UINT32, end_s - start_s, 1000.0)),
+            (_TOTAL_TIMER_TIME, _UINT32, _one(_UINT32, timer_s, 1000.0)),
             (Session.TOTAL_DISTANCE, _UINT32, _one(_UINT32, distance, 100.0)),
+            *_climb(_SESSION_TOTAL_ASCENT, totals, 1),
             (Session.SPORT, _ENUM, np.array([sport])),
             (Session.SUB_SPORT, _ENUM, np.array([0])),  # generic
             (Event.EVENT, _ENUM, np.array([8])),  # session
@@ -253,13 +265,23 @@ def _session(spans: list[LapSpan], sport: int, start_s: float, end_s: float) -> 
     )
 
 
-def _activity(start_s: float, end_s: float) -> bytes:
+def _climb(ascent_field: int, totals: RideTotals, count: int) -> list[Column]:
+    """total_ascent and total_descent (whole metres; the next field number is descent)."""
+    values = (totals.ascent_m, totals.descent_m)
+    return [
+        (ascent_field + offset, _UINT16, np.full(count, _one(_UINT16, value)[0]))
+        for offset, value in enumerate(values)
+    ]
+
+
+def _activity(start_s: float, end_s: float, totals: RideTotals) -> bytes:
+    timer_s = end_s - start_s if totals.timer_s is None else totals.timer_s
     return _messages(
         5,
         _ACTIVITY,
         [
             _time_column(end_s),
-            (0, _UINT32, _one(_UINT32, end_s - start_s, 1000.0)),  # total_timer_time
+            (0, _UINT32, _one(_UINT32, timer_s, 1000.0)),  # total_timer_time
             (1, _UINT16, np.array([1])),  # num_sessions
             (2, _ENUM, np.array([0])),  # type: manual
             (3, _ENUM, np.array([26])),  # event: activity

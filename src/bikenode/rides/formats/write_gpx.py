@@ -21,15 +21,20 @@ from bikenode.rides.formats.export import (
     stream_element,
     time_text,
     time_texts,
+    total_distance_m,
     whole_texts,
     xml_text,
 )
 
 _TPX: Final = "http://www.garmin.com/xmlschemas/TrackPointExtension/v2"
+# Garmin's track summary (as Garmin devices and OpenTracks write it): GPX has no field of its
+# own for the ride's distance, timer time or climb, and a device-measured distance is not the
+# length of the track's points.
+_STATS: Final = "http://www.garmin.com/xmlschemas/TrackStatsExtension/v1"
 _HEAD: Final = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
     '<gpx version="1.1" creator="BikeNode" xmlns="http://www.topografix.com/GPX/1/1"'
-    f' xmlns:gpxtpx="{_TPX}"'
+    f' xmlns:gpxtpx="{_TPX}" xmlns:gpxtrkx="{_STATS}"'
     ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
     ' xsi:schemaLocation="http://www.topografix.com/GPX/1/1'
     " http://www.topografix.com/GPX/1/1/gpx.xsd"
@@ -51,7 +56,8 @@ def write_gpx(ride: RideExport) -> bytes:
             " and none with one (an indoor ride? export it as TCX or FIT)"
         )
     streams = {key: values[keep] for key, values in ride.streams.items()}
-    head = _HEAD + _metadata(ride) + "<trk>\n" + _track_names(ride) + "<trkseg>\n"
+    head = _HEAD + _metadata(ride) + "<trk>\n" + _track_names(ride) + _track_stats(ride)
+    head += "<trkseg>\n"
     tail = "</trkseg>\n</trk>\n</gpx>\n"
     return b"".join([head.encode(), *assemble(_points(streams)), tail.encode()])
 
@@ -80,6 +86,26 @@ def _track_names(ride: RideExport) -> str:
     # Strava and others read the sport from <type> in the same lower-case words we use.
     kind = f"<type>{xml_text(ride.sport)}</type>\n" if ride.sport else ""
     return _names(ride) + kind
+
+
+def _track_stats(ride: RideExport) -> str:
+    """The track's TrackStatsExtension: distance (m), timer and moving time (s), climb (m)."""
+    totals = ride.totals
+    stats = (
+        ("Distance", total_distance_m(ride)),
+        ("TimerTime", totals.timer_s),
+        ("MovingTime", totals.timer_s),
+        ("Ascent", totals.ascent_m),
+        ("Descent", totals.descent_m),
+    )
+    inner = "".join(
+        f"<gpxtrkx:{name}>{value:.2f}</gpxtrkx:{name}>\n"
+        for name, value in stats
+        if value is not None
+    )
+    if not inner:
+        return ""
+    return f"<extensions>\n<gpxtrkx:TrackStatsExtension>\n{inner}</gpxtrkx:TrackStatsExtension>\n</extensions>\n"
 
 
 def _points(streams: dict[str, FloatArray]) -> list[Texts]:

@@ -96,6 +96,21 @@ def distance_track(streams: dict[str, FloatArray]) -> DistanceTrack | None:
     return None
 
 
+def shown_distance_m(streams: dict[str, FloatArray], total_m: float | None) -> FloatArray | None:
+    """Cumulative metres at every point (0 at the start) that end at the ride's shown distance.
+
+    The track is the one the analytics measured (the device's odometer, else the GPS track,
+    else integrated speed), scaled so that it ends at ``total_m`` when the shown distance
+    came from elsewhere (a device total without a stream). None when no source exists.
+    """
+    track = distance_track(streams)
+    if track is None:
+        return None
+    if total_m is None or not np.isfinite(total_m) or track.total_m <= 0:
+        return track.cumulative_m
+    return track.cumulative_m * (total_m / track.total_m)
+
+
 def _odometer_m(distance_m: FloatArray) -> FloatArray:
     """The device odometer rebased to 0, never going back, carried across resets.
 
