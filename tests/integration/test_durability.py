@@ -25,16 +25,16 @@ from sqlalchemy.exc import IntegrityError
 
 from bikenode.db.engine import READ_ONLY_OPTION, create_db_engine
 from tests.http import call_json
-from tests.integration.test_import_survives_kill import (
-    _count_rides,
-    _env,
-    _multipart,
-    _serve,
-    _wait_for_items,
-    _wait_for_status,
-    _wait_ready,
-)
 from tests.load_tools import Node, served_node
+from tests.serve_tools import (
+    count_rides,
+    serve,
+    serve_env,
+    wait_for_items,
+    wait_for_upload_status,
+    wait_ready,
+    zip_multipart,
+)
 from tests.servers import free_port, restartable_postgres_server
 from tests.synthetic import synthetic_archive
 
@@ -212,28 +212,28 @@ def test_an_import_killed_four_times_is_intact_after_each_kill_and_imports_every
     tmp_path: Path, database_url: str, engine: Engine
 ) -> None:
     data_dir = tmp_path / "data"
-    env, port = _env(data_dir, database_url), free_port()
+    env, port = serve_env(data_dir, database_url), free_port()
     base = f"http://127.0.0.1:{port}"
-    server = _serve(port, env)
+    server = serve(port, env)
     try:
-        _wait_ready(base)
+        wait_ready(base)
         account = {"email": "kills@example.org", "password": "survives many sigkills"}
         call_json(base, "/api/v1/auth/register", body=account | {"display_name": "K"})
         token = call_json(base, "/api/v1/auth/login", body=account)["access_token"]
-        body, content_type = _multipart("archive.zip", synthetic_archive(RIDES, points=1500))
+        body, content_type = zip_multipart("archive.zip", synthetic_archive(RIDES, points=1500))
         upload_id = call_json(
             base, "/api/v1/uploads", token=token, data=body, content_type=content_type
         )["uploads"][0]["id"]
         for at_least in KILL_AFTER_ITEMS:
-            seen = _wait_for_items(base, upload_id, token, at_least=at_least)
+            seen = wait_for_items(base, upload_id, token, at_least=at_least)
             assert seen < RIDES, "the import finished before this kill; make it larger"
             server.send_signal(signal.SIGKILL)
             server.wait(timeout=10)
             _database_is_intact(database_url, data_dir)
-            server = _serve(port, env)
-            _wait_ready(base)
-        final = _wait_for_status(base, upload_id, token, "done", timeout_s=300)
-        stored_rides = _count_rides(base, token)
+            server = serve(port, env)
+            wait_ready(base)
+        final = wait_for_upload_status(base, upload_id, token, "done", timeout_s=300)
+        stored_rides = count_rides(base, token)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=20)
