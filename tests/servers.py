@@ -61,83 +61,72 @@ def _as_postgres_user(argv: list[str]) -> list[str]:
     return argv
 
 
-@contextlib.contextmanager
-def postgres_server() -> Iterator[str]:
-    """Start a throw-away PostgreSQL on 127.0.0.1 and yield a SQLAlchemy URL to it."""
-    bin_dir = _postgres_bin()
-    root = Path(tempfile.mkdtemp(prefix="bikenode-pg-"))
-    data = root / "data"
-    if os.geteuid() == 0:
-        shutil.chown(root, "postgres", "postgres")
-    port = free_port()
-    run = subprocess.run
-    run(
-        _as_postgres_user(
-            [
-                str(bin_dir / "initdb"),
-                "-D",
-                str(data),
-                "-U",
-                "bikenode",
-                "-A",
-                "trust",
-                "-E",
-                "UTF8",
-                "--no-sync",
-            ]
-        ),
-        check=True,
-        capture_output=True,
-    )
-    options = (
-        f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
-        "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-    )
-    run(
-        _as_postgres_user(
-            [
-                str(bin_dir / "pg_ctl"),
-                "-D",
-                str(data),
-                "-o",
-                options,
-                "-l",
-                str(root / "log"),
-                "-w",
-                "-t",
-                "60",
-                "start",
-            ]
-        ),
-        check=True,
-        capture_output=True,
-    )
-    try:
-        _wait_for_port(port)
-        run(
-            [
-                str(bin_dir / "createdb"),
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "-U",
-                "bikenode",
-                "bikenode",
-            ],
-            check=True,
-            capture_output=True,
+class PostgresServer:
+    """A real PostgreSQL on 127.0.0.1 in a folder of its own, which a test may restart."""
+
+    def __init__(self, root: Path, *, durable: bool = False) -> None:
+        self.bin_dir = _postgres_bin()
+        self.root = root
+        self.data = root / "data"
+        self.port = free_port()
+        self.url = f"postgresql+psycopg://bikenode@127.0.0.1:{self.port}/bikenode"
+        # Throw-away servers skip flushing; a durable one keeps PostgreSQL's defaults, so
+        # that a commit it acknowledged survives its restart.
+        fast = "" if durable else " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        self.options = (
+            f"-p {self.port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=200" + fast
         )
-        yield f"postgresql+psycopg://bikenode@127.0.0.1:{port}/bikenode"
-    finally:
-        run(
+
+    def create(self) -> None:
+        """initdb, start, and create the `bikenode` database."""
+        if os.geteuid() == 0:
+            shutil.chown(self.root, "postgres", "postgres")
+        initdb = [str(self.bin_dir / "initdb"), "-D", str(self.data), "-U", "bikenode"]
+        initdb += ["-A", "trust", "-E", "UTF8", "--no-sync"]
+        subprocess.run(_as_postgres_user(initdb), check=True, capture_output=True)
+        self._pg_ctl("start", "-o", self.options, "-l", str(self.root / "log"), "-w", "-t", "60")
+        _wait_for_port(self.port)
+        createdb = [str(self.bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(self.port)]
+        subprocess.run([*createdb, "-U", "bikenode", "bikenode"], check=True, capture_output=True)
+
+    def restart(self, down_s: float = 0.0) -> None:
+        """Stop (mode fast: clients' connections are cut), wait down_s, start again."""
+        self._pg_ctl("stop", "-m", "fast", "-w", "-t", "60")
+        time.sleep(down_s)
+        self._pg_ctl("start", "-o", self.options, "-l", str(self.root / "log"), "-w", "-t", "60")
+        _wait_for_port(self.port)
+
+    def destroy(self) -> None:
+        subprocess.run(
             _as_postgres_user(
-                [str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]
+                [str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"]
             ),
             capture_output=True,
             check=False,
         )
-        shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def _pg_ctl(self, action: str, *options: str) -> None:
+        argv = [str(self.bin_dir / "pg_ctl"), "-D", str(self.data), *options, action]
+        subprocess.run(_as_postgres_user(argv), check=True, capture_output=True)
+
+
+@contextlib.contextmanager
+def postgres_server(*, durable: bool = False) -> Iterator[str]:
+    """Start a throw-away PostgreSQL on 127.0.0.1 and yield a SQLAlchemy URL to it."""
+    with restartable_postgres_server(durable=durable) as server:
+        yield server.url
+
+
+@contextlib.contextmanager
+def restartable_postgres_server(*, durable: bool = True) -> Iterator[PostgresServer]:
+    """Start a throw-away PostgreSQL on 127.0.0.1 and yield it (with restart())."""
+    server = PostgresServer(Path(tempfile.mkdtemp(prefix="bikenode-pg-")), durable=durable)
+    try:
+        server.create()
+        yield server
+    finally:
+        server.destroy()
 
 
 def _wait_for_port(port: int, timeout_s: float = 30) -> None:

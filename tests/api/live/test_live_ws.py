@@ -439,3 +439,83 @@ def test_each_late_viewer_gets_the_whole_trail_so_far(client: TestClient) -> Non
     # The node loads each batch from the database once and keeps the trail; none is missed.
     assert trails == [(1, 10), (2, 20), (3, 30)]
     _leave(rider)
+
+
+def _private_group(
+    client: TestClient, organiser: dict[str, str], member_email: str
+) -> dict[str, Any]:
+    group: dict[str, Any] = client.post(
+        "/api/v1/live/groups", json={"name": "Club run"}, headers=organiser
+    ).json()
+    assert group["visibility"] == "private", group
+    added = client.post(
+        f"/api/v1/live/groups/{group['id']}/members",
+        json={"email": member_email, "display_name": "Sam"},
+        headers=organiser,
+    )
+    assert added.status_code == 204, added.text
+    return group
+
+
+def _group_viewer(client: TestClient, group_id: str, hello: dict[str, Any]) -> WebSocketTestSession:
+    socket = _enter(client.websocket_connect(f"/api/v1/live/groups/{group_id}/watch"))
+    socket.send_json({"type": "hello", **hello})
+    return socket
+
+
+def _refused_with(socket: WebSocketTestSession) -> int:
+    """The close code of a socket refused at its hello; a message instead fails at once."""
+    with pytest.raises(WebSocketDisconnect) as closed:
+        message = socket.receive_json()
+        raise AssertionError(f"let in, got {message}")
+    return closed.value.code
+
+
+def test_a_private_group_ride_closes_a_signed_in_stranger_like_a_missing_group(
+    client: TestClient,
+) -> None:
+    _, organiser = signed_in(client)
+    member, member_headers = signed_in(client)
+    _, stranger = signed_in(client)
+    group = _private_group(client, organiser, member["email"])
+    seen = _group_viewer(client, group["id"], {"token": _token(member_headers)})
+    assert _until(seen, "state")["state"]["group"] == group["id"]  # a member is let in
+    _leave(seen)
+    refused = _group_viewer(client, group["id"], {"token": _token(stranger)})
+    assert _refused_with(refused) == 4004
+    missing = "00000000-0000-4000-8000-000000000000"
+    assert _refused_with(_group_viewer(client, missing, {"token": _token(stranger)})) == 4004
+    assert _refused_with(_group_viewer(client, group["id"], {})) == 4001
+
+
+def test_a_group_member_inside_a_privacy_zone_stays_where_last_seen_outside_it(
+    client: TestClient,
+) -> None:
+    _, organiser = signed_in(client)
+    member, member_headers = signed_in(client)
+    zone = {"name": "home", "lat_deg": 51.5, "lon_deg": -0.12, "radius_m": 200.0}
+    made = client.post("/api/v1/privacy-zones", json=zone, headers=member_headers)
+    assert made.status_code == 201, made.text
+    group = _private_group(client, organiser, member["email"])
+    watcher = _group_viewer(client, group["id"], {"token": _token(organiser)})
+    _until(watcher, "state")
+    live = _start(client, member_headers, group_id=group["id"])
+    rider = _rider(client, live["id"], member_headers)
+    start_ms = int(time.time() * 1000) - 60_000
+    states = []
+    for batch_no, north_m in ((1, 3000), (2, 0), (3, 50)):  # out, then home, then at the door
+        _send_batch_frame(rider, _frame_at(batch_no, north_m, start_ms))
+        while (data := _until(watcher, "msg")["data"])["kind"] != "group_state":
+            pass
+        states.append(data)
+    outside, *at_home = [next(m for m in s["members"] if m["name"] == "Sam") for s in states]
+    assert outside["lat"] > 51.52
+    assert all(
+        (m["lat"], m["lon"], m["t"]) == (outside["lat"], outside["lon"], outside["t"])
+        for m in at_home
+    )
+    late = _group_viewer(client, group["id"], {"token": _token(organiser)})
+    members = _until(late, "state")["state"]["members"]
+    assert [m["lat"] for m in members if m["name"] == "Sam"] == [outside["lat"]]
+    for socket in (late, rider, watcher):
+        _leave(socket)
