@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, exists, select, update
 from sqlalchemy.orm import Session
 
 from bikenode.accounts.models import (
@@ -61,6 +61,33 @@ def revoke_user_sessions(
     if keep is not None:
         query = query.where(RefreshToken.family_id != keep)
     session.execute(query.values(revoked_at=now))
+
+
+# Every authenticated request runs this: built once, so each call only binds values.
+_ACTIVE_SESSION_USER = select(User).where(
+    User.id == bindparam("user_id"),
+    exists().where(
+        RefreshToken.family_id == bindparam("family_id"),
+        RefreshToken.user_id == User.id,
+        RefreshToken.revoked_at.is_(None),
+        RefreshToken.expires_at > bindparam("now"),
+        RefreshToken.session_started_at > bindparam("started_after"),
+    ),
+)
+
+
+def get_active_session_user(
+    session: Session,
+    user_id: uuid.UUID,
+    family_id: uuid.UUID,
+    now: datetime,
+    *,
+    started_after: datetime,
+) -> User | None:
+    """The user, if their session (refresh-token family) is live: one query, as
+    is_session_active and get_user together."""
+    values = {"user_id": user_id, "family_id": family_id, "now": now}
+    return session.scalars(_ACTIVE_SESSION_USER, {**values, "started_after": started_after}).first()
 
 
 def is_session_active(

@@ -248,11 +248,14 @@ def authenticate(session: Session, config: AccountsConfig, *, access_token: str)
         claims = logic.verify_access_token(config.tokens, access_token, now=now)
     except logic.TokenError as error:
         raise NotAuthenticated(str(error)) from None
-    user = repo.get_user(session, claims.user_id)
-    started_after = now - config.session_absolute_ttl
-    if user is None or not repo.is_session_active(
-        session, claims.session_id, now, started_after=started_after
-    ):
+    user = repo.get_active_session_user(
+        session,
+        claims.user_id,
+        claims.session_id,
+        now,
+        started_after=now - config.session_absolute_ttl,
+    )
+    if user is None:
         raise NotAuthenticated("the session has ended; sign in again")
     return Principal(user=user, session_id=claims.session_id)
 
