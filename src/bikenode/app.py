@@ -17,7 +17,7 @@ from bikenode.accounts.config import build_accounts_config
 from bikenode.accounts.mfa_routes import router as mfa_router
 from bikenode.accounts.routes import router as accounts_router
 from bikenode.accounts.web_routes import router as web_session_router
-from bikenode.config import DB_POOL_HEADROOM, Settings, load_settings
+from bikenode.config import Settings, load_settings
 from bikenode.db.engine import create_db_engine, create_probe_engine, make_session_factory
 from bikenode.db.queue import Worker
 from bikenode.encryption import install_key_ring, key_ring_from_settings
@@ -50,9 +50,10 @@ from bikenode.web.security_headers import install_security_middleware
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Run the background worker while the app serves; release connections at the end."""
-    # Handler threads cover every request in flight plus the headroom (see web.admission).
+    # As many handler threads as connections: requests and uploads in flight plus the
+    # headroom (see web.admission).
     limiter = anyio.to_thread.current_default_thread_limiter()
-    limiter.total_tokens = app.state.settings.max_requests_in_flight + DB_POOL_HEADROOM
+    limiter.total_tokens = app.state.settings.effective_db_pool_size
     if app.state.settings.run_worker:
         app.state.worker.start()
     await app.state.live.start()
@@ -115,6 +116,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         waiting=settings.max_requests_waiting,
         wait_timeout_s=settings.request_wait_timeout_s,
     )
+    app.state.upload_admission = Admission(
+        in_flight=settings.max_uploads_in_flight,
+        waiting=settings.max_requests_waiting,
+        wait_timeout_s=settings.request_wait_timeout_s,
+    )
     app.state.accounts = build_accounts_config(settings)
     app.state.metrics = Metrics()
     app.state.worker = make_worker(settings, app.state.session_factory)
@@ -132,6 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         AdmissionMiddleware,
         admission=app.state.admission,
+        uploads=app.state.upload_admission,
         metrics=AdmissionMetrics(app.state.metrics.registry, app.state.admission),
     )
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     # interpreter lock, and each extra runnable thread delays the event loop (and /healthz).
     max_requests_in_flight: int = Field(default_factory=default_requests_in_flight, ge=1, le=1024)
     max_requests_waiting: int = Field(default=2000, ge=0)
+    # Uploads (a file sent as the body) have turns of their own, so slow senders of large
+    # files never take the turns of page views.
+    max_uploads_in_flight: int = Field(default=8, ge=1, le=1024)
     request_wait_timeout_s: float = Field(default=20.0, gt=0)
     # Database connections per worker process: 0 means the requests in flight plus a headroom
     # for the job worker and WebSockets (DB_POOL_HEADROOM). Past db_pool_timeout_s a
@@ -128,8 +131,11 @@ class Settings(BaseSettings):
 
     @property
     def effective_db_pool_size(self) -> int:
-        """Connections per process: as configured, or the requests in flight plus headroom."""
-        return self.db_pool_size or self.max_requests_in_flight + DB_POOL_HEADROOM
+        """Connections per process: as configured, or the requests and uploads in flight plus
+        a headroom."""
+        if self.db_pool_size:
+            return self.db_pool_size
+        return self.max_requests_in_flight + self.max_uploads_in_flight + DB_POOL_HEADROOM
 
     @cached_property
     def effective_secret_key(self) -> str:

@@ -7,7 +7,9 @@ thread of this one throughout.
 
 from __future__ import annotations
 
+import http.client
 import json
+import socket
 import time
 from collections import Counter
 from pathlib import Path
@@ -17,7 +19,15 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.http import call_json
-from tests.load_tools import HealthProbe, Node, hlc_now, run_load, seed_rider, served_node
+from tests.load_tools import (
+    HealthProbe,
+    Node,
+    hlc_now,
+    multipart,
+    run_load,
+    seed_rider,
+    served_node,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -215,3 +225,50 @@ def _metrics(node: Node) -> dict[str, float]:
             name, _, value = line.rpartition(" ")
             values[name] = float(value)
     return values
+
+
+def test_a_slow_upload_holds_an_upload_turn_never_a_page_views_turn(
+    tmp_path: Path, database_url: str, engine: Engine
+) -> None:
+    with served_node(
+        tmp_path / "data",
+        database_url,
+        max_requests_in_flight="1",
+        max_uploads_in_flight="1",
+        max_requests_waiting="0",
+    ) as node:
+        seed_rider(node, rides=1, points=60)
+        host, port = node.base.removeprefix("http://").split(":")
+        body, content_type = multipart("slow.gpx", b"<gpx>" + b" " * 100_000)
+        with socket.create_connection((host, int(port))) as slow:
+            head = (
+                f"POST /api/v1/uploads HTTP/1.1\r\nHost: {host}\r\n"
+                f"Authorization: Bearer {node.token}\r\nContent-Type: {content_type}\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n"
+            )
+            slow.sendall(head.encode() + body[:1000])  # ...and the rest much later
+            time.sleep(0.5)
+            started = time.perf_counter()
+            page = call_json(node.base, "/api/v1/rides?limit=5", token=node.token)
+            assert len(page["items"]) == 1
+            assert time.perf_counter() - started < 2.0
+            second = _post_raw(node, "/api/v1/uploads", body, content_type)
+            assert second.status == 503 and second.getheader("Retry-After"), second.status
+            slow.sendall(body[1000:])
+            reply = slow.recv(65536).decode(errors="replace")
+            assert reply.startswith("HTTP/1.1 202"), reply[:200]
+
+
+def _post_raw(node: Node, path: str, body: bytes, content_type: str) -> Any:
+    host, port = node.base.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    connection.request(
+        "POST",
+        path,
+        body=body,
+        headers={"Authorization": f"Bearer {node.token}", "Content-Type": content_type},
+    )
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    return response

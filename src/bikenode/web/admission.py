@@ -25,6 +25,7 @@ from bikenode.web.problems import problem_response
 # Paths that never wait for a turn: probes, metrics, the front end's files.
 UNQUEUED_PREFIXES = ("/healthz", "/readyz", "/metrics", "/static/")
 RETRY_AFTER_S = 2
+UPLOAD_PREFIX = "/api/v1/uploads"
 
 
 class Admission:
@@ -104,20 +105,33 @@ class AdmissionMetrics:
         )
 
 
-class AdmissionMiddleware:
-    """Pure ASGI middleware: HTTP requests take a turn from the Admission before running."""
+def is_upload(method: str, path: str) -> bool:
+    """A request that sends a file: its turn lasts as long as the client takes to send it."""
+    return method in ("POST", "PATCH", "PUT") and path.startswith(UPLOAD_PREFIX)
 
-    def __init__(self, app: ASGIApp, admission: Admission, metrics: AdmissionMetrics) -> None:
+
+class AdmissionMiddleware:
+    """Pure ASGI middleware: HTTP requests take a turn from the Admission before running.
+
+    Uploads take their turns from a lane of their own: a slow client sending a large file
+    holds its turn for minutes, and must not hold one that page views need.
+    """
+
+    def __init__(
+        self, app: ASGIApp, admission: Admission, uploads: Admission, metrics: AdmissionMetrics
+    ) -> None:
         self.app = app
         self.admission = admission
+        self.uploads = uploads
         self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(UNQUEUED_PREFIXES):
             await self.app(scope, receive, send)
             return
+        lane = self.uploads if is_upload(scope["method"], scope["path"]) else self.admission
         started = time.perf_counter()
-        if not await self.admission.enter():
+        if not await lane.enter():
             self.metrics.shed.labels("busy").inc()
             response = problem_response(
                 503,
@@ -130,4 +144,4 @@ class AdmissionMiddleware:
         try:
             await self.app(scope, receive, send)
         finally:
-            self.admission.leave()
+            lane.leave()
