@@ -24,6 +24,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from bikenode.accounts import AccountsConfig, authenticate
 from bikenode.config import Settings
+from bikenode.db.engine import begin_read
 from bikenode.errors import (
     Conflict,
     DomainError,
@@ -123,11 +124,17 @@ class LiveNode:
         finally:
             self._writing = False
 
-    async def db(self, function: Callable[..., T], **kwargs: Any) -> T:
-        """Run a service function with a fresh session in the thread pool."""
+    async def db(self, function: Callable[..., T], *, reads_only: bool = False, **kwargs: Any) -> T:
+        """Run a service function with a fresh session in the thread pool.
+
+        reads_only: the function only reads (a viewer's check, a snapshot): its transaction
+        never waits for the write lock, and a write in it fails.
+        """
 
         def call() -> T:
             with self.session_factory() as session:
+                if reads_only:
+                    begin_read(session)
                 return function(session, **kwargs)
 
         return await run_in_threadpool(call)
@@ -230,7 +237,9 @@ async def _user_id(node: LiveNode, hello: dict[str, Any], *, required: bool) -> 
         return None
     if not isinstance(token, str) or not token:
         raise NotAuthenticated("expected an access token in the hello frame's 'token'")
-    principal = await node.db(authenticate, config=node.accounts, access_token=token)
+    principal = await node.db(
+        authenticate, reads_only=True, config=node.accounts, access_token=token
+    )
     return principal.user.id
 
 
@@ -287,23 +296,28 @@ async def authorize_watch(
     """
     viewer_id = await _user_id(node, hello, required=False)
     if kind == "groups":
-        await node.db(service.get_group, group_id=target_id, viewer_id=viewer_id)
+        await node.db(service.get_group, reads_only=True, group_id=target_id, viewer_id=viewer_id)
 
         async def group_snapshot() -> dict[str, Any]:
             now_ms = int(time.time() * 1000)
-            return await node.db(service.group_snapshot, group_id=target_id, now_ms=now_ms)
+            return await node.db(
+                service.group_snapshot, reads_only=True, group_id=target_id, now_ms=now_ms
+            )
 
         return WatchTarget(service.group_channel(target_id), group_snapshot, None)
     share = hello.get("share")
     grant = await node.db(
         service.authorize_viewer,
+        reads_only=True,
         session_id=target_id,
         viewer_id=viewer_id,
         share_token=share if isinstance(share, str) else None,
     )
 
     async def session_snapshot() -> dict[str, Any]:
-        return await node.db(service.session_snapshot, session_id=target_id, trails=node.trails)
+        return await node.db(
+            service.session_snapshot, reads_only=True, session_id=target_id, trails=node.trails
+        )
 
     share_id = str(grant.share_id) if grant.share_id else None
     return WatchTarget(service.ride_channel(target_id), session_snapshot, share_id)
