@@ -124,7 +124,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # What closes an erased user's connections on this node (called by governance's routes).
     app.state.on_user_erased = (app.state.live.disconnect_user, app.state.planner.disconnect_user)
     app.add_middleware(
-        BodySizeLimitMiddleware, large_prefixes={"/api/v1/uploads": settings.max_upload_bytes}
+        BodySizeLimitMiddleware,
+        large_prefixes={"/api/v1/uploads": settings.max_upload_bytes},
+        body_timeout_s=settings.request_body_timeout_s,
     )
     install_security_middleware(app, settings)  # rate limits, CORS, security headers
     # Outside the rate limits (whose plan look-ups use the database), inside the request ids
