@@ -88,6 +88,7 @@ def install_security_middleware(app: FastAPI, settings: Settings) -> None:
             storage=make_storage(settings.redis_url),
             tokens=app.state.accounts.tokens,
             plan_lookup=plan_lookup,
+            fail_open=settings.rate_limit_redis_down == "open",
         )
     origins = [o.strip() for o in settings.cors_allow_origins.split(",") if o.strip()]
     if origins:
