@@ -34,4 +34,3 @@ def test_every_api_answer_with_personal_data_says_no_store(client: TestClient) -
     assert client.get("/api/v1/me").headers["cache-control"] == "no-store"
     missing = client.get("/api/v1/rides/00000000-0000-0000-0000-000000000000", headers=headers)
     assert missing.status_code == 404 and missing.headers["cache-control"] == "no-store"
-

@@ -145,9 +145,7 @@ def test_redis_stopped_mid_run_fails_open_or_closed_as_configured_never_500(
     settings: Settings, engine: Engine, mode: str
 ) -> None:
     with persistent_redis_server() as redis:
-        shared = settings.model_copy(
-            update={"redis_url": redis.url, "rate_limit_redis_down": mode}
-        )
+        shared = settings.model_copy(update={"redis_url": redis.url, "rate_limit_redis_down": mode})
         with _node(shared) as client:
             counted = client.get("/api/v1/me")
             assert counted.status_code == 401 and counted.headers["ratelimit-limit"] == "60"

@@ -113,7 +113,7 @@ def test_a_request_body_that_stops_arriving_gets_408(impatient_node: Node) -> No
     with _connect(impatient_node) as sock:
         sock.sendall(
             b"POST /api/v1/auth/login HTTP/1.1\r\nHost: bikenode\r\n"
-            b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"email\": "
+            b'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"email": '
         )
         started = time.monotonic()
         sock.settimeout(8)
