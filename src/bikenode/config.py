@@ -111,7 +111,7 @@ class Settings(BaseSettings):
     # uncounted (logged), "closed" answers 503 with Retry-After. Never a 500.
     rate_limit_redis_down: Literal["open", "closed"] = "open"
     # Open WebSockets (live riding and watching, group rides, route rooms) per signed-in user
-    # on one node; the next one is closed with 1013 (try again later).
+    # on one node; the next one is closed with 4029.
     max_sockets_per_user: int = Field(default=20, ge=1)
     # Live tracking: messages kept per channel for reconnecting clients, and input limits.
     live_history_size: int = Field(default=10_000, ge=10)
