@@ -223,3 +223,28 @@ def test_a_user_has_at_most_the_configured_number_of_sockets(
             for socket in (first, second):
                 socket.__exit__(None, None, None)
     app.state.engine.dispose()
+
+
+def test_a_password_reset_closes_every_socket_of_the_account(sockets_client: TestClient) -> None:
+    from bikenode.accounts.password_reset import operator_reset_link
+
+    rider = Rider(sockets_client, "reset@example.org")
+    session_id, route_id = rider.live_session(), rider.route()
+    phone_rider = _ride(sockets_client, session_id, rider.phone["access_token"])
+    laptop_room = _room(sockets_client, route_id, rider.laptop["access_token"])
+    try:
+        app: Any = sockets_client.app
+        with app.state.session_factory() as session:
+            issued = operator_reset_link(session, public_url="", email="reset@example.org")
+            session.commit()
+        token = issued.link.partition("#token=")[2]
+        reset = sockets_client.post(
+            "/api/v1/auth/password-reset/confirm",
+            json={"token": token, "new_password": "a brand new long passphrase"},
+        )
+        assert reset.status_code == 204, reset.text
+        assert _closed_code(phone_rider) == CLOSE_SIGNED_OUT
+        assert _closed_code(laptop_room) == CLOSE_SIGNED_OUT
+    finally:
+        for socket in (phone_rider, laptop_room):
+            socket.__exit__(None, None, None)
