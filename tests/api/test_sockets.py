@@ -18,6 +18,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from bikenode.app import create_app
 from bikenode.config import Settings
+from bikenode.planner.rooms import CLOSE_UNAUTHENTICATED
 from bikenode.planner.ws import ROOMS_PATH
 from bikenode.web.sockets import CLOSE_SIGNED_OUT, CLOSE_TOO_MANY_SOCKETS
 from tests.factories import STRONG_PASSWORD, login, register
@@ -172,7 +173,7 @@ def test_signing_out_closes_that_sessions_sockets_only(sockets_client: TestClien
         )
         assert out.status_code == 204
         assert _closed_code(laptop_viewer) == CLOSE_SIGNED_OUT
-        assert _closed_code(laptop_room) == CLOSE_SIGNED_OUT
+        assert _closed_code(laptop_room) == CLOSE_UNAUTHENTICATED  # a route room's 4401
         assert _acked(phone_rider, 1)  # the phone's session goes on
     finally:
         for socket in (laptop_viewer, laptop_room, phone_rider):
@@ -244,7 +245,7 @@ def test_a_password_reset_closes_every_socket_of_the_account(sockets_client: Tes
         )
         assert reset.status_code == 204, reset.text
         assert _closed_code(phone_rider) == CLOSE_SIGNED_OUT
-        assert _closed_code(laptop_room) == CLOSE_SIGNED_OUT
+        assert _closed_code(laptop_room) == CLOSE_UNAUTHENTICATED  # a route room's 4401
     finally:
         for socket in (phone_rider, laptop_room):
             socket.__exit__(None, None, None)

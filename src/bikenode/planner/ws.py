@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections.abc import Callable
 
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
@@ -92,7 +93,7 @@ async def route_room(websocket: WebSocket, room_name: str) -> None:
     try:
         user_id, session_id = await _authorize(websocket, node, room_name)
         peer = node.new_peer(user_id)
-        handle = node.sockets.open(user_id, session_id, peer.close)
+        handle = node.sockets.open(user_id, session_id, _closer(peer))
     except PeerClosed as refused:
         log.info("planner connection refused", extra={"reason": refused.reason})
         await _close(websocket, refused.code, refused.reason)
@@ -104,6 +105,16 @@ async def route_room(websocket: WebSocket, room_name: str) -> None:
         await _join_and_serve(websocket, node, uuid.UUID(room_name), peer)
     finally:
         node.sockets.release(handle)
+
+
+def _closer(peer: Peer) -> Callable[[int, str], None]:
+    """Close a room connection whose session ended with 4401: y-websocket takes 44xx as final
+    and the client needs a new ticket or token anyway."""
+
+    def close(_code: int, reason: str) -> None:
+        peer.close(CLOSE_UNAUTHENTICATED, reason)
+
+    return close
 
 
 async def _join_and_serve(
