@@ -45,6 +45,7 @@ from bikenode.web.observability import Metrics, ObservabilityMiddleware
 from bikenode.web.observability import router as operations_router
 from bikenode.web.problems import install_problem_handlers
 from bikenode.web.security_headers import install_security_middleware
+from bikenode.web.sockets import UserSockets, WebSocketOriginMiddleware, allowed_origins
 
 
 @asynccontextmanager
@@ -124,13 +125,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.accounts = build_accounts_config(settings)
     app.state.metrics = Metrics()
     app.state.worker = make_worker(settings, app.state.session_factory)
-    app.state.live = build_live_node(settings, app.state.session_factory, app.state.accounts)
+    # Signed-in users' open WebSockets (live and route rooms): capped, closed on sign-out.
+    app.state.sockets = UserSockets(settings.max_sockets_per_user)
+    app.state.live = build_live_node(
+        settings, app.state.session_factory, app.state.accounts, app.state.sockets
+    )
     app.state.live.register_metrics(app.state.metrics.registry)
-    app.state.planner = PlannerNode(settings, app.state.session_factory, app.state.accounts)
+    app.state.planner = PlannerNode(
+        settings, app.state.session_factory, app.state.accounts, app.state.sockets
+    )
     # What closes an erased user's connections on this node (called by governance's routes).
     app.state.on_user_erased = (app.state.live.disconnect_user, app.state.planner.disconnect_user)
     app.add_middleware(
-        BodySizeLimitMiddleware, large_prefixes={"/api/v1/uploads": settings.max_upload_bytes}
+        BodySizeLimitMiddleware,
+        large_prefixes={"/api/v1/uploads": settings.max_upload_bytes},
+        body_timeout_s=settings.request_body_timeout_s,
     )
     install_security_middleware(app, settings)  # rate limits, CORS, security headers
     # Outside the rate limits (whose plan look-ups use the database), inside the request ids
@@ -140,6 +149,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         admission=app.state.admission,
         uploads=app.state.upload_admission,
         metrics=AdmissionMetrics(app.state.metrics.registry, app.state.admission),
+    )
+    app.add_middleware(
+        WebSocketOriginMiddleware,
+        allowed=allowed_origins(settings.public_url, settings.cors_allow_origins),
     )
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
     install_problem_handlers(app)

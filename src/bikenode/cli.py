@@ -83,6 +83,13 @@ def serve(
         workers=workers,
         ws=ws,
         ws_per_message_deflate=False,
+        # Request heads arriving too slowly are cut off (bikenode.web.slow_clients).
+        http="bikenode.web.slow_clients:TimedHttpProtocol",
+        timeout_keep_alive=settings.keep_alive_s,
+        # X-Forwarded-For and -Proto only from the configured proxies; none by default
+        # (uvicorn's own default trusts 127.0.0.1, i.e. anyone on this host).
+        proxy_headers=bool(settings.trusted_proxies.strip()),
+        forwarded_allow_ips=settings.trusted_proxies.strip() or None,
     )
 
 

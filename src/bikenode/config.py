@@ -6,6 +6,7 @@ import os
 import secrets
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -103,7 +104,24 @@ class Settings(BaseSettings):
     # header: a forged Host would send reset links (with their token) to another site.
     public_url: str = "http://127.0.0.1:8000"
     # Origins allowed to call the API from a browser, comma-separated (empty: same origin only).
+    # Also the origins (beside this server's own) whose pages may open its WebSockets.
     cors_allow_origins: str = ""
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed, comma-separated
+    # addresses or networks ("127.0.0.1", "10.0.0.0/8"). Empty: no one's, so no client can
+    # pick the address its rate limits are counted under by sending the header itself.
+    trusted_proxies: str = ""
+    # Slow clients: a request's headers must arrive within request_header_timeout_s of its
+    # first byte (or of the connection opening), and a body may pause at most
+    # request_body_timeout_s between two chunks (408 past it). Idle keep-alive: keep_alive_s.
+    request_header_timeout_s: float = Field(default=10.0, gt=0)
+    request_body_timeout_s: float = Field(default=30.0, gt=0)
+    keep_alive_s: int = Field(default=5, ge=1)
+    # Rate limits counted in Redis while Redis cannot be reached: "open" lets requests through
+    # uncounted (logged), "closed" answers 503 with Retry-After. Never a 500.
+    rate_limit_redis_down: Literal["open", "closed"] = "open"
+    # Open WebSockets (live riding and watching, group rides, route rooms) per signed-in user
+    # on one node; the next one is closed with 4029.
+    max_sockets_per_user: int = Field(default=20, ge=1)
     # Live tracking: messages kept per channel for reconnecting clients, and input limits.
     live_history_size: int = Field(default=10_000, ge=10)
     live_max_frame_bytes: int = Field(default=64 * 1024, ge=1024)

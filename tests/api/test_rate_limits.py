@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from bikenode.app import create_app
 from bikenode.config import Settings
 from tests.factories import admin_with_mfa, signed_in
-from tests.servers import redis_server
+from tests.servers import persistent_redis_server, redis_server
 
 
 @contextmanager
@@ -138,3 +138,32 @@ def _check_shared(node_a: TestClient, node_b: TestClient, redis_url: str) -> Non
 
     keys = redis.Redis.from_url(redis_url).keys("LIMITS:*")
     assert keys  # the counts really live in Redis
+
+
+@pytest.mark.parametrize("mode", ["open", "closed"])
+def test_redis_stopped_mid_run_fails_open_or_closed_as_configured_never_500(
+    settings: Settings, engine: Engine, mode: str
+) -> None:
+    with persistent_redis_server() as redis:
+        shared = settings.model_copy(update={"redis_url": redis.url, "rate_limit_redis_down": mode})
+        with _node(shared) as client:
+            counted = client.get("/api/v1/me")
+            assert counted.status_code == 401 and counted.headers["ratelimit-limit"] == "60"
+            redis.stop()
+            _check_redis_down(client, mode)
+            redis.start()
+            back = client.get("/api/v1/me")
+            assert back.status_code == 401 and back.headers["ratelimit-limit"] == "60"
+
+
+def _check_redis_down(client: TestClient, mode: str) -> None:
+    answers = [client.get("/api/v1/me") for _ in range(3)]
+    if mode == "open":  # served, uncounted
+        assert [a.status_code for a in answers] == [401] * 3
+        assert all("ratelimit-limit" not in a.headers for a in answers)
+    else:
+        assert [a.status_code for a in answers] == [503] * 3
+        assert answers[0].headers["retry-after"] == "5"
+        assert answers[0].headers["content-type"] == "application/problem+json"
+        assert "rate-limit store cannot be reached" in answers[0].json()["detail"]
+    assert client.get("/healthz").status_code == 200  # probes never depend on the store

@@ -142,8 +142,8 @@ def reset_password(
     new_password: str,
     code: str | None,
     client_ip: str | None,
-) -> None:
-    """Set a new password with a reset token (and a second factor if MFA is on).
+) -> uuid.UUID:
+    """Set a new password with a reset token (and a second factor if MFA is on); the user's id.
 
     The token is spent, every session of the account ends, sign-in delays for the account
     are cleared. DomainError (400) for a bad, used or expired token; InvalidInput for a
@@ -183,6 +183,7 @@ def reset_password(
         details={"second_factor": second_factor},
     )
     session.commit()
+    return user.id
 
 
 def _spend(session: Session, token_hash: str, now: datetime) -> bool:

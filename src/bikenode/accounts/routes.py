@@ -98,9 +98,11 @@ def refresh(
 
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
-def logout(body: RefreshRequest, session: SessionDep) -> Response:
+def logout(body: RefreshRequest, request: Request, session: SessionDep) -> Response:
     """End the session the refresh token belongs to."""
-    service.log_out(session, refresh_token=body.refresh_token)
+    ended = service.log_out(session, refresh_token=body.refresh_token)
+    if ended is not None:
+        request.app.state.sockets.close_session(*ended)  # its WebSockets close too (4001)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -148,7 +150,11 @@ def update_me(body: UserUpdate, user: CurrentUser, session: SessionDep) -> UserP
 
 @router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT)
 def change_password(
-    body: PasswordChange, principal: PrincipalDep, session: SessionDep, config: AccountsConfigDep
+    body: PasswordChange,
+    request: Request,
+    principal: PrincipalDep,
+    session: SessionDep,
+    config: AccountsConfigDep,
 ) -> Response:
     """Change the password; every other session is signed out."""
     service.change_password(
@@ -159,6 +165,8 @@ def change_password(
         new_password=body.new_password,
         keep_session_id=principal.session_id,
     )
+    sockets = request.app.state.sockets
+    sockets.close_user(principal.user.id, keep_session=principal.session_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -189,10 +197,14 @@ async def request_password_reset(
 
 @router.post("/auth/password-reset/confirm", status_code=status.HTTP_204_NO_CONTENT)
 def confirm_password_reset(
-    body: PasswordResetConfirm, session: SessionDep, config: AccountsConfigDep, client_ip: ClientIP
+    body: PasswordResetConfirm,
+    request: Request,
+    session: SessionDep,
+    config: AccountsConfigDep,
+    client_ip: ClientIP,
 ) -> Response:
     """Set a new password with the e-mailed token (and a code with MFA); ends all sessions."""
-    password_reset.reset_password(
+    user_id = password_reset.reset_password(
         session,
         config,
         token=body.token,
@@ -200,6 +212,7 @@ def confirm_password_reset(
         code=body.code,
         client_ip=client_ip,
     )
+    request.app.state.sockets.close_user(user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -225,12 +225,16 @@ def _within_grace(session: Session, config: AccountsConfig, successor: str, now:
     )
 
 
-def log_out(session: Session, *, refresh_token: str) -> None:
-    """End the session the refresh token belongs to; unknown tokens are ignored."""
+def log_out(session: Session, *, refresh_token: str) -> tuple[uuid.UUID, uuid.UUID] | None:
+    """End the session the refresh token belongs to; its (user id, session id), or None for
+    an unknown token (ignored)."""
     stored = repo.get_refresh_token(session, logic.hash_refresh_token(refresh_token))
-    if stored is not None:
-        repo.revoke_family(session, stored.family_id, utcnow())
-        session.commit()
+    if stored is None:
+        return None
+    ended = (stored.user_id, stored.family_id)
+    repo.revoke_family(session, stored.family_id, utcnow())
+    session.commit()
+    return ended
 
 
 @dataclass(frozen=True)

@@ -146,8 +146,9 @@ def web_logout(
     request: Request, session: SessionDep, refresh_token: RefreshCookie = None
 ) -> Response:
     """Sign out: end the cookie's session and delete the cookie."""
-    if refresh_token:
-        service.log_out(session, refresh_token=refresh_token)
+    ended = service.log_out(session, refresh_token=refresh_token) if refresh_token else None
+    if ended is not None:
+        request.app.state.sockets.close_session(*ended)  # its WebSockets close too (4001)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     _forget(request, response)
     return response

@@ -21,6 +21,12 @@ from bikenode.errors import DomainError
 from bikenode.live import frames, logic, wire, ws
 from bikenode.live.broker import Envelope
 from bikenode.live.hub import Snapshot
+from bikenode.web.sockets import (
+    CLOSE_TOO_MANY_SOCKETS,
+    SocketHandle,
+    TooManySockets,
+    origin_allowed,
+)
 
 log = logging.getLogger("bikenode.live")
 
@@ -48,6 +54,7 @@ class LiveWebSocketProtocol(asyncio.Protocol):
     __slots__ = (
         "_buffer",
         "_drained",
+        "_handle",
         "_inner",
         "_kind",
         "_lagging",
@@ -86,6 +93,7 @@ class LiveWebSocketProtocol(asyncio.Protocol):
         self._paused = False
         self._lagging = False
         self._drained: asyncio.Future[None] | None = None
+        self._handle: SocketHandle | None = None  # a signed-in viewer's, in node.sockets
         self._last_heard = 0.0
         self.transport: asyncio.Transport | None = None
         self.channel = ""
@@ -177,6 +185,11 @@ class LiveWebSocketProtocol(asyncio.Protocol):
             or len(key) != 24
         ):
             self._refuse_http(400, "expected a WebSocket upgrade (version 13)")
+            return
+        if not origin_allowed(
+            headers.get("origin"), host=headers.get("host"), allowed=node.origins
+        ):
+            self._refuse_http(403, "this origin may not open live sockets")
             return
         self._node, self._kind = node, match.group(1)
         self._target = uuid.UUID(match.group(2))
@@ -274,6 +287,11 @@ class LiveWebSocketProtocol(asyncio.Protocol):
             return
         if self._state == _CLOSED:
             return
+        try:
+            self._handle = ws.register_socket(node, target.viewer, self._close_now)
+        except TooManySockets as error:
+            self._close_now(CLOSE_TOO_MANY_SOCKETS, str(error))
+            return
         self.channel, self.snapshot, self.share_id = (
             target.channel,
             target.snapshot,
@@ -348,4 +366,7 @@ class LiveWebSocketProtocol(asyncio.Protocol):
         if self._node is not None and self.channel:
             self._node.hub.detach(self)
             self.channel = ""
+        if self._node is not None and self._handle is not None:
+            self._node.sockets.release(self._handle)
+            self._handle = None
         self._server_state.connections.discard(self)

@@ -67,6 +67,8 @@ def parse_frame(text: str, *, max_bytes: int) -> dict[str, Any]:
         value = json.loads(text)
     except ValueError as error:
         raise BadFrame("malformed", f"expected a JSON object, got invalid JSON ({error})") from None
+    except RecursionError:
+        raise BadFrame("malformed", "expected a JSON object, got one nested too deep") from None
     if not isinstance(value, dict):
         raise BadFrame("malformed", f"expected a JSON object, got {type(value).__name__}")
     if not isinstance(value.get("type"), str):

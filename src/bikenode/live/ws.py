@@ -14,6 +14,7 @@ import uuid
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, WebSocket
@@ -45,6 +46,13 @@ from bikenode.live.frames import (
 )
 from bikenode.live.hub import Hub, QueuedSubscriber, Snapshot
 from bikenode.live.rider import RiderConnection
+from bikenode.web.sockets import (
+    CLOSE_TOO_MANY_SOCKETS,
+    SocketHandle,
+    TooManySockets,
+    UserSockets,
+    allowed_origins,
+)
 
 log = logging.getLogger("bikenode.live")
 router = APIRouter()
@@ -61,6 +69,7 @@ class LiveNode:
     session_factory: sessionmaker[Session]
     accounts: AccountsConfig
     hub: Hub
+    sockets: UserSockets  # signed-in users' sockets on this node, shared with route rooms
     buckets: dict[uuid.UUID, logic.TokenBucket] = field(default_factory=dict)
     trails: service.TrailCache = field(default_factory=service.TrailCache)
     riders: dict[uuid.UUID, set[RiderConnection]] = field(default_factory=dict)  # by owner
@@ -71,6 +80,11 @@ class LiveNode:
     _pending: list[tuple[dict[str, object], asyncio.Future[None]]] = field(default_factory=list)
     _writing: bool = False
     _writer: asyncio.Task[None] | None = None  # held: the loop keeps only weak references
+
+    @cached_property
+    def origins(self) -> frozenset[str]:
+        """Origins (beside the request's own Host) whose pages may open live sockets."""
+        return allowed_origins(self.settings.public_url, self.settings.cors_allow_origins)
 
     async def start(self) -> None:
         """Connect to the broker; the fast path (live.fastws) serves viewers of this node."""
@@ -188,7 +202,10 @@ def current_node() -> LiveNode | None:
 
 
 def build_live_node(
-    settings: Settings, session_factory: sessionmaker[Session], accounts: AccountsConfig
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    accounts: AccountsConfig,
+    sockets: UserSockets,
 ) -> LiveNode:
     """The live machinery with the Redis broker if BIKENODE_REDIS_URL is set, else in-process."""
     broker: Broker
@@ -202,7 +219,7 @@ def build_live_node(
         )
     else:
         broker = MemoryBroker(history_size=settings.live_history_size)
-    return LiveNode(settings, session_factory, accounts, Hub(broker))
+    return LiveNode(settings, session_factory, accounts, Hub(broker), sockets)
 
 
 def _node(websocket: WebSocket) -> LiveNode:
@@ -231,7 +248,15 @@ async def _hello(websocket: WebSocket, node: LiveNode) -> dict[str, Any] | None:
     return frame
 
 
-async def _user_id(node: LiveNode, hello: dict[str, Any], *, required: bool) -> uuid.UUID | None:
+@dataclass(frozen=True)
+class Caller:
+    """Who opened a socket: the user and the sign-in session of their access token."""
+
+    user_id: uuid.UUID
+    session_id: uuid.UUID
+
+
+async def _caller(node: LiveNode, hello: dict[str, Any], *, required: bool) -> Caller | None:
     token = hello.get("token")
     if token is None and not required:
         return None
@@ -240,7 +265,16 @@ async def _user_id(node: LiveNode, hello: dict[str, Any], *, required: bool) -> 
     principal = await node.db(
         authenticate, reads_only=True, config=node.accounts, access_token=token
     )
-    return principal.user.id
+    return Caller(principal.user.id, principal.session_id)
+
+
+def register_socket(
+    node: LiveNode, caller: Caller | None, close: Callable[[int, str], object]
+) -> SocketHandle | None:
+    """Count a signed-in caller's socket (TooManySockets past the cap); None if anonymous."""
+    if caller is None:
+        return None
+    return node.sockets.open(caller.user_id, caller.session_id, close)
 
 
 @router.websocket("/api/v1/live/sessions/{session_id}/ride")
@@ -252,19 +286,35 @@ async def ride_socket(websocket: WebSocket, session_id: uuid.UUID) -> None:
     if hello is None:
         return
     try:
-        user_id = await _user_id(node, hello, required=True)
-        state = await node.db(service.rider_state, session_id=session_id, owner_id=user_id)
+        caller = await _caller(node, hello, required=True)
+        if caller is None:
+            raise NotAuthenticated("expected an access token in the hello frame's 'token'")
+        state = await node.db(service.rider_state, session_id=session_id, owner_id=caller.user_id)
         live = await node.db(service.get_session, session_id=session_id)
     except DomainError as error:
         log.info("live rider refused", extra={"session": str(session_id), "reason": error.detail})
         await close_socket(websocket, close_code(error), error.detail)
         return
-    rider = RiderConnection(websocket, node, live, state)
+    try:
+        handle = register_socket(node, caller, lambda c, r: close_socket(websocket, c, r))
+    except TooManySockets as error:
+        await close_socket(websocket, CLOSE_TOO_MANY_SOCKETS, str(error))
+        return
+    try:
+        await _ride(websocket, node, RiderConnection(websocket, node, live, state), state)
+    finally:
+        if handle is not None:
+            node.sockets.release(handle)
+
+
+async def _ride(
+    websocket: WebSocket, node: LiveNode, rider: RiderConnection, state: service.RiderState
+) -> None:
     await rider.load_privacy_zones()
     await send_message(
         websocket,
         "welcome",
-        session=str(session_id),
+        session=str(rider.session_id),
         last_batch=state.last_batch_no,
         last_time_ms=state.last_time_ms,
     )
@@ -285,6 +335,7 @@ class WatchTarget:
     channel: str
     snapshot: Snapshot
     share_id: str | None
+    viewer: Caller | None  # None: an anonymous viewer
 
 
 async def authorize_watch(
@@ -294,7 +345,8 @@ async def authorize_watch(
 
     Raises a DomainError (its close code says why) if the viewer may not watch.
     """
-    viewer_id = await _user_id(node, hello, required=False)
+    viewer = await _caller(node, hello, required=False)
+    viewer_id = viewer.user_id if viewer else None
     if kind == "groups":
         await node.db(service.get_group, reads_only=True, group_id=target_id, viewer_id=viewer_id)
 
@@ -304,7 +356,7 @@ async def authorize_watch(
                 service.group_snapshot, reads_only=True, group_id=target_id, now_ms=now_ms
             )
 
-        return WatchTarget(service.group_channel(target_id), group_snapshot, None)
+        return WatchTarget(service.group_channel(target_id), group_snapshot, None, viewer)
     share = hello.get("share")
     grant = await node.db(
         service.authorize_viewer,
@@ -320,7 +372,7 @@ async def authorize_watch(
         )
 
     share_id = str(grant.share_id) if grant.share_id else None
-    return WatchTarget(service.ride_channel(target_id), session_snapshot, share_id)
+    return WatchTarget(service.ride_channel(target_id), session_snapshot, share_id, viewer)
 
 
 @router.websocket("/api/v1/live/sessions/{session_id}/watch")
@@ -348,7 +400,16 @@ async def _watch_socket(websocket: WebSocket, kind: str, target_id: uuid.UUID) -
         log.info("live viewer refused", extra={"target": str(target_id), "reason": error.detail})
         await close_socket(websocket, close_code(error), error.detail)
         return
-    await _watch(websocket, node, target, resume)
+    try:
+        handle = register_socket(node, target.viewer, lambda c, r: close_socket(websocket, c, r))
+    except TooManySockets as error:
+        await close_socket(websocket, CLOSE_TOO_MANY_SOCKETS, str(error))
+        return
+    try:
+        await _watch(websocket, node, target, resume)
+    finally:
+        if handle is not None:
+            node.sockets.release(handle)
 
 
 def resume_point(hello: dict[str, Any]) -> tuple[str | None, int | None]:

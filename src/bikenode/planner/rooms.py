@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from bikenode.accounts import AccountsConfig
 from bikenode.config import Settings
 from bikenode.planner import logic, protocol, service
+from bikenode.web.sockets import UserSockets
 
 log = logging.getLogger("bikenode.planner")
 T = TypeVar("T")
@@ -284,6 +285,7 @@ class PlannerNode:
     settings: Settings
     session_factory: sessionmaker[Session]
     accounts: AccountsConfig
+    sockets: UserSockets  # signed-in users' sockets on this node, shared with live
     rooms: dict[uuid.UUID, Room] = field(default_factory=dict)
     access_check_s: float = ACCESS_CHECK_S
 

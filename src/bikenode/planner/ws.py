@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections.abc import Callable
 
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
@@ -34,6 +35,7 @@ from bikenode.planner.rooms import (
     Room,
     rate_wait_s,
 )
+from bikenode.web.sockets import CLOSE_TOO_MANY_SOCKETS, TooManySockets
 
 log = logging.getLogger("bikenode.planner")
 router = APIRouter()
@@ -50,8 +52,11 @@ async def _close(websocket: WebSocket, code: int, reason: str) -> None:
             await websocket.close(code, reason[:120])  # a close reason is at most 123 bytes
 
 
-async def _authorize(websocket: WebSocket, node: PlannerNode, room_name: str) -> uuid.UUID:
-    """The caller's user id if they may edit the route; PeerClosed otherwise.
+async def _authorize(
+    websocket: WebSocket, node: PlannerNode, room_name: str
+) -> tuple[uuid.UUID, uuid.UUID | None]:
+    """The caller's user id and sign-in session (None with a ticket) if they may edit the
+    route; PeerClosed otherwise.
 
     A single-use `?ticket=` (POST /api/v1/routes/{id}/room-tickets) or an access token in
     `?token=` (y-websocket clients can only send query parameters). Either way the log line
@@ -65,18 +70,19 @@ async def _authorize(websocket: WebSocket, node: PlannerNode, room_name: str) ->
         route_id = uuid.UUID(room_name)
     except ValueError:
         raise PeerClosed(CLOSE_NOT_FOUND, service.NO_SUCH_ROUTE) from None
+    session_id = None
     try:
         if ticket:
             user_id = await node.db(service.redeem_room_ticket, route_id=route_id, ticket=ticket)
         else:
             principal = await node.db(authenticate, config=node.accounts, access_token=token)
-            user_id = principal.user.id
+            user_id, session_id = principal.user.id, principal.session_id
         await node.db(service.route_access, route_id=route_id, user_id=user_id)
     except NotAuthenticated as error:
         raise PeerClosed(CLOSE_UNAUTHENTICATED, error.detail) from None
     except DomainError:
         raise PeerClosed(CLOSE_NOT_FOUND, service.NO_SUCH_ROUTE) from None
-    return user_id
+    return user_id, session_id
 
 
 @router.websocket(ROOMS_PATH + "/{room_name}")
@@ -85,13 +91,37 @@ async def route_room(websocket: WebSocket, room_name: str) -> None:
     node = planner_node(websocket)
     await websocket.accept()
     try:
-        user_id = await _authorize(websocket, node, room_name)
+        user_id, session_id = await _authorize(websocket, node, room_name)
         peer = node.new_peer(user_id)
-        room = await node.join(uuid.UUID(room_name), peer)
+        handle = node.sockets.open(user_id, session_id, _closer(peer))
     except PeerClosed as refused:
         log.info("planner connection refused", extra={"reason": refused.reason})
         await _close(websocket, refused.code, refused.reason)
         return
+    except TooManySockets as error:
+        await _close(websocket, CLOSE_TOO_MANY_SOCKETS, str(error))
+        return
+    try:
+        await _join_and_serve(websocket, node, uuid.UUID(room_name), peer)
+    finally:
+        node.sockets.release(handle)
+
+
+def _closer(peer: Peer) -> Callable[[int, str], None]:
+    """Close a room connection whose session ended with 4401: y-websocket takes 44xx as final
+    and the client needs a new ticket or token anyway."""
+
+    def close(_code: int, reason: str) -> None:
+        peer.close(CLOSE_UNAUTHENTICATED, reason)
+
+    return close
+
+
+async def _join_and_serve(
+    websocket: WebSocket, node: PlannerNode, route_id: uuid.UUID, peer: Peer
+) -> None:
+    try:
+        room = await node.join(route_id, peer)
     except DomainError as error:  # the route went away while we loaded it
         await _close(websocket, CLOSE_NOT_FOUND, error.detail)
         return

@@ -5,10 +5,14 @@ tier's, or an admin's override), per IP address for anonymous ones. Sign-in, reg
 password change, password reset and upload also count against a stricter limit of their own.
 Answers carry RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset and RateLimit-Policy
 (IETF httpapi draft), and a refused request gets 429 with Retry-After.
+
+If the Redis that holds the counts cannot be reached, BIKENODE_RATE_LIMIT_REDIS_DOWN decides:
+"open" serves the request uncounted (and logs it), "closed" answers 503 with Retry-After.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import time
@@ -19,6 +23,7 @@ from typing import cast
 
 import anyio.to_thread
 from limits import RateLimitItem, WindowStats, parse
+from limits.errors import StorageError
 from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -28,7 +33,12 @@ from bikenode.config import Settings
 from bikenode.db.base import utcnow
 from bikenode.web.problems import problem_response
 
+log = logging.getLogger("bikenode.web")
+
 PLAN_CACHE_S = 30.0  # an admin's override reaches every node within this long
+STORE_DOWN_RETRY_S = 5  # Retry-After while the rate-limit store is unreachable (fail closed)
+STORE_DOWN_LOG_S = 30.0  # at most one warning per this long while the store is down
+REDIS_TIMEOUT_S = 0.5  # a Redis that does not answer within this long counts as down
 
 
 @dataclass(frozen=True)
@@ -120,7 +130,15 @@ def strict_rules_for(policy: RatePolicy, method: str, path: str) -> list[StrictR
 def make_storage(redis_url: str) -> Storage:
     """Redis storage when a URL is set (limits shared by all nodes), else in-process memory."""
     if redis_url:
-        return cast(Storage, storage_from_string(redis_url))
+        # Errors come as limits' StorageError; a Redis that hangs fails as fast as one that
+        # refuses connections.
+        storage = storage_from_string(
+            redis_url,
+            wrap_exceptions=True,
+            socket_timeout=REDIS_TIMEOUT_S,
+            socket_connect_timeout=REDIS_TIMEOUT_S,
+        )
+        return cast(Storage, storage)
     return MemoryStorage()
 
 
@@ -138,13 +156,16 @@ class RateLimitMiddleware:
         storage: Storage,
         tokens: TokenSettings,
         plan_lookup: PlanLookup,
+        fail_open: bool = True,
     ) -> None:
         self.app = app
         self.policy = policy
         self.limiter = MovingWindowRateLimiter(storage)
         self.tokens = tokens
         self.plan_lookup = plan_lookup
+        self.fail_open = fail_open
         self._plans: dict[uuid.UUID, tuple[float, str, int | None]] = {}
+        self._store_down_logged_at = -math.inf
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith("/api/"):
@@ -157,14 +178,14 @@ class RateLimitMiddleware:
         checks += [
             (r.name, r.limit) for r in strict_rules_for(self.policy, scope["method"], scope["path"])
         ]
-        shown: tuple[RateLimitItem, int, float] | None = None
-        for name, item in checks:
-            allowed, stats = await self._count(item, name, caller)
-            if shown is None or stats.remaining < shown[1] or not allowed:
-                shown = (item, stats.remaining, stats.reset_time)
-            if not allowed:
-                await self._refuse(scope, receive, send, name, shown)
-                return
+        try:
+            refused, shown = await self._count_all(checks, caller)
+        except StorageError as error:
+            await self._store_down(scope, receive, send, error)
+            return
+        if refused is not None and shown is not None:
+            await self._refuse(scope, receive, send, refused, shown)
+            return
         headers = _headers(*shown) if shown else []
 
         async def send_with_headers(message: Message) -> None:
@@ -173,6 +194,19 @@ class RateLimitMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+    async def _count_all(
+        self, checks: list[tuple[str, RateLimitItem]], caller: str
+    ) -> tuple[str | None, tuple[RateLimitItem, int, float] | None]:
+        """The first limit that refuses (if any), and the tightest limit to show."""
+        shown: tuple[RateLimitItem, int, float] | None = None
+        for name, item in checks:
+            allowed, stats = await self._count(item, name, caller)
+            if shown is None or stats.remaining < shown[1] or not allowed:
+                shown = (item, stats.remaining, stats.reset_time)
+            if not allowed:
+                return name, shown
+        return None, shown
 
     async def _count(self, item: RateLimitItem, name: str, caller: str) -> tuple[bool, WindowStats]:
         if isinstance(self.limiter.storage, MemoryStorage):  # microseconds: no thread needed
@@ -205,6 +239,29 @@ class RateLimitMiddleware:
             self._plans.clear()
         self._plans[user_id] = (time.monotonic(), tier, override)
         return tier, override
+
+    async def _store_down(
+        self, scope: Scope, receive: Receive, send: Send, error: StorageError
+    ) -> None:
+        """The counts cannot be read: serve uncounted (fail open) or answer 503 (closed)."""
+        now = time.monotonic()
+        if now - self._store_down_logged_at > STORE_DOWN_LOG_S:
+            self._store_down_logged_at = now
+            log.warning(
+                "rate-limit store unreachable; requests are %s",
+                "served uncounted" if self.fail_open else "refused with 503",
+                extra={"error": f"{type(error.storage_error).__name__}: {error.storage_error}"},
+            )
+        if self.fail_open:
+            await self.app(scope, receive, send)
+            return
+        detail = (
+            "expected to check this request's rate limit, but the rate-limit store cannot be "
+            f"reached; try again in {STORE_DOWN_RETRY_S} s"
+        )
+        headers = {"Retry-After": str(STORE_DOWN_RETRY_S)}
+        response = problem_response(503, detail, title="Service unavailable", headers=headers)
+        await response(scope, receive, send)
 
     def forget_plan(self, user_id: uuid.UUID) -> None:
         """Drop a cached plan (after an admin changed it on this node)."""

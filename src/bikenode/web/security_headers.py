@@ -37,6 +37,10 @@ def security_headers(path: str, *, tls: bool) -> dict[str, str]:
     headers["content-security-policy"] = DOCS_CSP if path.startswith(DOCS_PATHS) else API_CSP
     if tls:  # HSTS over plain HTTP is ignored by browsers and would mislead a reader
         headers["strict-transport-security"] = HSTS
+    if path.startswith("/api/"):
+        # API answers carry personal data (profile, streams, exports, tokens): no browser or
+        # shared cache may keep them. A route that may be cached sets its own Cache-Control.
+        headers["cache-control"] = "no-store"
     return headers
 
 
@@ -84,6 +88,7 @@ def install_security_middleware(app: FastAPI, settings: Settings) -> None:
             storage=make_storage(settings.redis_url),
             tokens=app.state.accounts.tokens,
             plan_lookup=plan_lookup,
+            fail_open=settings.rate_limit_redis_down == "open",
         )
     origins = [o.strip() for o in settings.cors_allow_origins.split(",") if o.strip()]
     if origins:

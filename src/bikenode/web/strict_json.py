@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import numpy as np
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
 MAX_JSON_BODY_BYTES = 1024 * 1024
+# No request body of the API nests deeper than a few levels; deeper ones are refused before
+# parsing (the parser recurses, and a 1 MiB body can nest half a million levels).
+MAX_JSON_DEPTH = 32
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 
 
 class NonFiniteNumber(ValueError):
@@ -30,13 +36,33 @@ def _finite_float(text: str) -> float:
 
 def loads_strict(body: bytes) -> Any:
     """Parse JSON, refusing NaN, Infinity, numbers that overflow to infinity, and text no
-    database can store (a NUL character, half of a surrogate pair)."""
+    database can store (a NUL character, half of a surrogate pair), and nesting deeper than
+    MAX_JSON_DEPTH."""
+    # The depth is at most the number of opening brackets: counting them is cheap.
+    openings = body.count(b"[") + body.count(b"{")
+    if openings > MAX_JSON_DEPTH and (depth := json_depth(body)) > MAX_JSON_DEPTH:
+        raise NonFiniteNumber(f"expected JSON nested at most {MAX_JSON_DEPTH} deep, got {depth}")
     value = json.loads(body, parse_constant=_refuse_constant, parse_float=_finite_float)
     # In an ASCII body (zero bytes aside: UTF-16 and -32 bodies have them) both can only come
     # as \u escapes, and a raw NUL is refused by the parser; so only other bodies are walked.
     if b"\\u" in body or b"\x00" in body or not body.isascii():
         _check_text(value)
     return value
+
+
+def json_depth(body: bytes) -> int:
+    """How deep the arrays and objects of a JSON text nest (brackets inside strings aside)."""
+    if b"\\" in body:  # escaped quotes: take the strings out first (slower, rarely needed)
+        body = _STRING.sub(b"", body)
+        outside: Any = True
+    else:  # every quote opens or closes a string
+        codes = np.frombuffer(body, dtype=np.uint8)
+        outside = np.cumsum(codes == ord('"')) % 2 == 0
+    codes = np.frombuffer(body, dtype=np.uint8)
+    steps = np.zeros(codes.shape, dtype=np.int64)
+    steps[(codes == ord("[")) | (codes == ord("{"))] = 1
+    steps[(codes == ord("]")) | (codes == ord("}"))] = -1
+    return int(np.cumsum(steps * outside).max(initial=0))
 
 
 def _check_text(value: Any) -> None:

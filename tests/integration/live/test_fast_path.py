@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from bikenode.live.logic import encode_batch
 from tests.integration.live.nodes import Node, request, rider_account
@@ -126,3 +126,83 @@ def test_a_viewer_resumes_without_loss_and_a_stalled_viewer_delays_no_one(node: 
 def _big_batch(batch_no: int) -> dict[str, Any]:
     """A 1,000-point batch (about 60 KB on the channel): 300 overfill any socket's buffers."""
     return encode_batch(batch_no, columns(batch_no, points=1000, start_ms=START_MS - 400_000_000))
+
+
+async def _first_or_close(url: str, hello: dict[str, Any], origin: str | None = None) -> Any:
+    """The first message a watch socket gets, or its close code."""
+    headers = {"Origin": origin} if origin else None
+    async with connect(url, additional_headers=headers, origin=None) as socket:
+        await socket.send(json.dumps({"type": "hello", **hello}))
+        try:
+            return json.loads(await asyncio.wait_for(socket.recv(), 15))["type"]
+        except ConnectionClosed as closed:
+            return closed.rcvd.code if closed.rcvd else None
+
+
+async def _refused_status(url: str, origin: str) -> int | None:
+    try:
+        async with connect(url, additional_headers={"Origin": origin}):
+            return None
+    except InvalidStatus as refused:
+        return refused.response.status_code
+
+
+async def _closed_after(url: str, hello: dict[str, Any], action: Any) -> int | None:
+    """Watch, run `action` (in a thread), and return the close code the socket then gets."""
+    async with connect(url) as socket:
+        await socket.send(json.dumps({"type": "hello", **hello}))
+        await asyncio.wait_for(socket.recv(), 15)
+        await asyncio.to_thread(action)
+        try:
+            while True:
+                await asyncio.wait_for(socket.recv(), 15)
+        except ConnectionClosed as closed:
+            return closed.rcvd.code if closed.rcvd else None
+
+
+def test_fast_path_sockets_check_origin_close_on_sign_out_and_are_capped(
+    tmp_path: Path, database_url: str, engine: Engine
+) -> None:
+    capped = Node(tmp_path, database_url, "", BIKENODE_MAX_SOCKETS_PER_USER="2")
+    try:
+        capped.start()
+        _check_origin_sign_out_and_cap(capped)
+    finally:
+        capped.kill()
+
+
+def _check_origin_sign_out_and_cap(node: Node) -> None:
+    email, password = "fast-sockets@example.org", "a long enough live test passphrase"
+    token = rider_account(node, email)
+    live = request(f"{node.http}/api/v1/live/sessions", {"visibility": "private"}, token)
+    url = _watch_url(node, live["id"])
+    hello = {"token": token}
+    assert run_async(_refused_status(url, "https://evil.example")) == 403
+    assert run_async(_first_or_close(url, hello, origin=node.http)) == "welcome"
+    assert run_async(_first_or_close(url, hello)) == "welcome"  # no Origin: not a browser
+
+    laptop = request(f"{node.http}/api/v1/auth/login", {"email": email, "password": password})
+
+    def log_out() -> None:
+        refresh = {"refresh_token": laptop["refresh_token"]}
+        urllib.request.urlopen(
+            urllib.request.Request(
+                f"{node.http}/api/v1/auth/logout",
+                data=json.dumps(refresh).encode(),
+                headers={"Content-Type": "application/json"},
+                method="POST",
+            ),
+            timeout=30,
+        ).close()
+
+    laptop_hello = {"token": laptop["access_token"]}
+    assert run_async(_closed_after(url, laptop_hello, log_out)) == 4001
+    assert run_async(_over_the_cap(url, hello)) == 4029
+
+
+async def _over_the_cap(url: str, hello: dict[str, Any]) -> Any:
+    async with connect(url) as first, connect(url) as second:
+        for socket in (first, second):
+            await socket.send(json.dumps({"type": "hello", **hello}))
+            await asyncio.wait_for(socket.recv(), 15)
+        return await _first_or_close(url, hello)

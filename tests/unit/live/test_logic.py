@@ -106,6 +106,14 @@ def test_parse_frame_refuses_oversized_non_json_and_non_objects() -> None:
     assert parse_frame('{"type": "ping"}', max_bytes=1024) == {"type": "ping"}
 
 
+def test_parse_frame_refuses_a_frame_nested_too_deep_for_the_parser() -> None:
+    deep = '{"type": "hello", "x": ' + "[" * 60_000 + "]" * 60_000 + "}"
+    with pytest.raises(BadFrame) as refused:
+        parse_frame(deep, max_bytes=200_000)
+    assert refused.value.code == "malformed"
+    assert "nested too deep" in refused.value.detail
+
+
 @pytest.mark.parametrize(
     ("client_epoch", "client_last_seq", "expected"),
     [

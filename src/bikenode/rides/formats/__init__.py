@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 from bikenode.rides.formats.activity import (
+    MAX_POINTS_PER_ACTIVITY,
     STREAM_KEYS,
     Lap,
     NotAnActivity,
     ParsedActivity,
     ParseError,
+    TooManyPoints,
+    check_point_count,
 )
 
 __all__ = [
+    "MAX_POINTS_PER_ACTIVITY",
     "STREAM_KEYS",
     "Lap",
     "NotAnActivity",
     "ParseError",
     "ParsedActivity",
+    "TooManyPoints",
     "detect_format",
     "parse_activity",
 ]
@@ -39,17 +44,32 @@ def detect_format(data: bytes, filename: str = "") -> str:
     )
 
 
-def parse_activity(data: bytes, filename: str = "") -> ParsedActivity:
-    """Decode one uncompressed activity file of any supported format."""
+# A point's element name in each XML format: it appears once (<trkpt .../>) or twice (opening
+# and closing tag) per point, so half the count is a lower bound of the points, known at once.
+_XML_POINT_TAGS = {"gpx": b"trkpt", "tcx": b"Trackpoint"}
+
+
+def parse_activity(
+    data: bytes, filename: str = "", *, max_points: int = MAX_POINTS_PER_ACTIVITY
+) -> ParsedActivity:
+    """Decode one uncompressed activity file of any supported format.
+
+    Raises TooManyPoints (a ParseError) past max_points, before building the streams.
+    """
     fmt = detect_format(data, filename)
     if fmt == "fit":
         from bikenode.rides.formats.fit import parse_fit
 
-        return parse_fit(data)
-    if fmt == "gpx":
-        from bikenode.rides.formats.gpx import parse_gpx
+        parsed = parse_fit(data, max_points=max_points)
+    else:
+        check_point_count(data.count(_XML_POINT_TAGS[fmt]) // 2, max_points, at_least=True)
+        if fmt == "gpx":
+            from bikenode.rides.formats.gpx import parse_gpx
 
-        return parse_gpx(data)
-    from bikenode.rides.formats.tcx import parse_tcx
+            parsed = parse_gpx(data)
+        else:
+            from bikenode.rides.formats.tcx import parse_tcx
 
-    return parse_tcx(data)
+            parsed = parse_tcx(data)
+    check_point_count(parsed.point_count, max_points)
+    return parsed

@@ -26,10 +26,30 @@ STREAM_UNITS: dict[str, str] = {
     "temperature_c": "degrees Celsius",
 }
 STREAM_KEYS: tuple[str, ...] = tuple(STREAM_UNITS)
+# Points one activity may hold: 11.5 days at one a second. A file past it is refused with that
+# reason, counted before its streams are built, so time and memory stay bounded.
+MAX_POINTS_PER_ACTIVITY = 1_000_000
 
 
 class ParseError(ValueError):
     """The bytes are not a readable activity; the message says what was expected and found."""
+
+
+class TooManyPoints(ParseError):
+    """An activity with more points than one ride may hold."""
+
+    def __init__(self, points: int, max_points: int, *, at_least: bool = False) -> None:
+        got = f"at least {points:,}" if at_least else f"{points:,}"
+        super().__init__(
+            f"expected at most {max_points:,} points in one activity, got {got}; "
+            "split the recording into several files"
+        )
+
+
+def check_point_count(points: int, max_points: int, *, at_least: bool = False) -> None:
+    """Raise TooManyPoints if an activity holds (at least) `points` and that is too many."""
+    if points > max_points:
+        raise TooManyPoints(points, max_points, at_least=at_least)
 
 
 class NotAnActivity(ParseError):

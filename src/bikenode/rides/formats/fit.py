@@ -11,7 +11,14 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from bikenode.rides.formats.activity import FloatArray, Lap, NotAnActivity, ParsedActivity
+from bikenode.rides.formats.activity import (
+    MAX_POINTS_PER_ACTIVITY,
+    FloatArray,
+    Lap,
+    NotAnActivity,
+    ParsedActivity,
+    check_point_count,
+)
 from bikenode.rides.formats.fit_decode import Messages
 from bikenode.rides.formats.fit_profile import (
     FILE_TYPE_ACTIVITY,
@@ -61,7 +68,7 @@ _SESSION_FIELDS = (
 _LAP_FIELDS = (TIMESTAMP, Session.START_TIME, Session.TOTAL_ELAPSED_TIME, Session.TOTAL_DISTANCE)
 
 
-def parse_fit(data: bytes) -> ParsedActivity:
+def parse_fit(data: bytes, *, max_points: int = MAX_POINTS_PER_ACTIVITY) -> ParsedActivity:
     """Decode a FIT activity file into columnar streams, laps, pauses and device totals.
 
     Raises ParseError when the bytes are not a readable FIT file, and NotAnActivity for a
@@ -70,6 +77,8 @@ def parse_fit(data: bytes) -> ParsedActivity:
     CRC, cut-off tail, undecodable stretch) is listed in ``warnings``.
     """
     messages = Messages(data, frame_fit(data))
+    # Records are counted from the framing, before any column is decoded.
+    check_point_count(messages.count(Mesg.RECORD), max_points)
     _require_activity_type(messages)
     streams = _record_streams(messages)
     streams["time_s"] = _absolute_times(messages, streams["time_s"])

@@ -35,6 +35,10 @@ class Messages:
         self._rolled_times: dict[int, FloatArray] | None = None
         self._warned: set[tuple[int, int]] = set()
 
+    def count(self, global_num: int) -> int:
+        """How many messages of this global number the file holds."""
+        return sum(int(mdef.offsets.size) for mdef in self.by_global.get(global_num, []))
+
     def table(self, global_num: int, nums: Iterable[int]) -> tuple[IntArray, dict[int, FloatArray]]:
         """Return file offsets and columns (raw units, NaN = invalid or absent) of one message."""
         wanted = tuple(nums)
