@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from lxml import etree
 
 from bikenode.rides.formats.activity import NotAnActivity, ParsedActivity
@@ -16,7 +17,7 @@ from bikenode.rides.formats.xml import (
     tree_points,
 )
 
-__all__ = ["ROUTE", "TRACK", "parse_gpx"]
+__all__ = ["ROUTE", "TRACK", "parse_gpx", "segment_starts"]
 
 # Extensions are matched by local name, so gpxtpx:, ns3:, gpxdata:, pwr: or no prefix all work.
 _FIELDS = (
@@ -69,8 +70,15 @@ def parse_gpx(data: bytes, *, fast: bool | None = None) -> ParsedActivity:
         description=_text(doc.root, f"{{d}}{where}/{{d}}desc", "{d}metadata/{d}desc", "{d}desc"),
         device=(doc.root.get("creator") or "").strip() or None,
         pauses=container_pauses(streams["time_s"], points.sizes, [0] * len(points.sizes)),
+        segment_starts=segment_starts(points.sizes),
         warnings=doc.warnings,
     )
+
+
+def segment_starts(sizes: list[int]) -> list[int]:
+    """Index of the first point of every non-empty track segment after the first."""
+    starts = sorted({int(end) for end in np.cumsum(sizes[:-1])} - {0} if sizes else set())
+    return [start for start in starts if start < sum(sizes)]
 
 
 def _text(root: etree._Element, *paths: str) -> str | None:
