@@ -111,12 +111,17 @@ class RideSummary:
     fastest: tuple[FastestDistance, ...]
     hr_zones: tuple[ZoneTime, ...]
     power_zones: tuple[ZoneTime, ...]
-    # Why a figure of the file's own summary was set aside, in plain words.
+    # Why a figure of the file's own summary was set aside, in plain words (not in to_dict).
     notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready values: ISO 8601 time, lists, and None for anything not finite."""
-        return {key: _json_ready(value) for key, value in dataclasses.asdict(self).items()}
+        """Plain JSON-ready values: ISO 8601 time, lists, and None for anything not finite.
+
+        The notes are left out: an import keeps them with the ride's import notes.
+        """
+        figures = dataclasses.asdict(self)
+        del figures["notes"]
+        return {key: _json_ready(value) for key, value in figures.items()}
 
 
 def summarise(
