@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from bikenode.rides.formats import ParsedActivity, parse_activity
+from bikenode.rides.formats.gpx import segment_starts
 from bikenode.rides.logic.analytics import RideSummary, summarise
 from bikenode.rides.logic.cleaning import clean_activity
 from bikenode.rides.logic.motion import distance_track
@@ -247,3 +248,13 @@ def test_a_swims_moving_time_is_the_watchs_timer_time(corpus: Path) -> None:
     assert summary.moving_s == pytest.approx(3963.128)
     assert summary.moving_source == "device_timer"
     assert (summary.distance_m, summary.distance_source) == (2300.0, "device_total")
+
+
+@pytest.mark.parametrize(
+    ("sizes", "starts"),
+    [([3, 0, 4], [3]), ([0, 5], []), ([5, 0], []), ([5], []), ([2, 2, 2], [2, 4]), ([], [])],
+)
+def test_a_gpx_segment_starts_at_its_first_point_and_empty_ones_start_nothing(
+    sizes: list[int], starts: list[int]
+) -> None:
+    assert segment_starts(sizes) == starts

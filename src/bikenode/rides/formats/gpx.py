@@ -77,8 +77,11 @@ def parse_gpx(data: bytes, *, fast: bool | None = None) -> ParsedActivity:
 
 def segment_starts(sizes: list[int]) -> list[int]:
     """Index of the first point of every non-empty track segment after the first."""
-    starts = sorted({int(end) for end in np.cumsum(sizes[:-1])} - {0} if sizes else set())
-    return [start for start in starts if start < sum(sizes)]
+    if len(sizes) < 2:
+        return []
+    ends = np.cumsum(sizes)
+    starts = np.unique(ends[:-1])
+    return [int(start) for start in starts if 0 < start < ends[-1]]
 
 
 def _text(root: etree._Element, *paths: str) -> str | None:
