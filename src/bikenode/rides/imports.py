@@ -85,8 +85,8 @@ def import_activity(
     empty = _nothing_to_import(cleaned, notes)
     if empty:
         return EntryResult("failed", empty)
-    warnings = [*parsed.warnings, *notes]
     summary = summarise(cleaned, ftp_w=rider.ftp_w, max_hr_bpm=rider.max_hr_bpm)
+    warnings = [*parsed.warnings, *notes, *summary.notes]
     ride_id = uuid.uuid4()
     packed = pack_streams(ride_id, cleaned.streams, current_key_ring())
     # A live ride has no uploaded file: the FIT written from its streams would only keep its

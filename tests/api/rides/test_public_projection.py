@@ -80,6 +80,8 @@ PLAIN_FIGURES = {
     "moving_s",
     "distance_m",
     "distance_source",
+    "elapsed_source",
+    "moving_source",
     "avg_speed_mps",
     "max_speed_mps",
     "elevation_gain_m",

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from bikenode.rides.formats.containers import EntryStatus, iter_activity_files
 from bikenode.rides.imports import EntryResult, RiderContext, import_activity
+from bikenode.rides.models import Ride
 
 pytestmark = pytest.mark.corpus
 
@@ -91,3 +92,17 @@ def test_gzip_variants_import_like_the_plain_file(
         packed.write_bytes(gzip.compress(source.read_bytes()))
         [result] = _import_file(session, rider, packed)
         assert result.status == "imported", (name, result.reason)
+
+
+def test_an_impossible_session_is_set_aside_and_the_ride_says_why(
+    session: Session, corpus: Path
+) -> None:
+    rider = RiderContext(owner_id=uuid.uuid4())
+    data = gzip.decompress((corpus / "fit/gc__14582164182.fit.gz").read_bytes())
+    result = import_activity(session, rider=rider, filename="14582164182.fit", data=data)
+    ride = session.get(Ride, result.ride_id)
+    assert ride is not None
+    assert (ride.elapsed_time_s, ride.summary["elapsed_source"]) == (2759.0, "records")
+    assert ride.summary["distance_source"] == "device_total"
+    assert any("shorter than its own timer time of 2760 s" in n for n in ride.import_notes)
+    assert "notes" not in ride.summary

@@ -80,9 +80,20 @@ class ParsedActivity:
     laps: list[Lap] = field(default_factory=list)
     # Device timer stop/start pairs (Unix seconds): the rider pressed pause between them.
     pauses: list[tuple[float, float]] = field(default_factory=list)
-    # Totals the device itself computed, where the file has them.
+    # Totals the device itself computed, where the file has them (FIT session, TCX laps):
+    # elapsed is wall-clock time start to end, timer time excludes the rider's pauses, end
+    # is the reported start plus the elapsed time (Unix seconds).
     device_distance_m: float | None = None
     device_calories_kcal: float | None = None
+    device_elapsed_s: float | None = None
+    device_timer_s: float | None = None
+    device_end_s: float | None = None
+    # Index of the first point of each track or segment after the first: the rider (or the
+    # logger) stopped recording there, so no distance is counted across it.
+    segment_starts: list[int] = field(default_factory=list)
+    # False when the times count from the device's power-up, not from a date: the streams
+    # keep them (durations hold) but the ride's start is unknown.
+    dated: bool = True
     # What was odd but tolerated: bad CRC, truncated tail, unknown enum values...
     warnings: list[str] = field(default_factory=list)
 

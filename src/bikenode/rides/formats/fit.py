@@ -64,6 +64,8 @@ _SESSION_FIELDS = (
     Session.SUB_SPORT,
     Session.TOTAL_DISTANCE,
     Session.TOTAL_CALORIES,
+    Session.TOTAL_ELAPSED_TIME,
+    Session.TOTAL_TIMER_TIME,
 )
 _LAP_FIELDS = (TIMESTAMP, Session.START_TIME, Session.TOTAL_ELAPSED_TIME, Session.TOTAL_DISTANCE)
 
@@ -81,7 +83,7 @@ def parse_fit(data: bytes, *, max_points: int = MAX_POINTS_PER_ACTIVITY) -> Pars
     check_point_count(messages.count(Mesg.RECORD), max_points)
     _require_activity_type(messages)
     streams = _record_streams(messages)
-    streams["time_s"] = _absolute_times(messages, streams["time_s"])
+    streams["time_s"], dated = _absolute_times(messages, streams["time_s"])
     sessions = messages.table(Mesg.SESSION, _SESSION_FIELDS)[1]
     points, session_count = streams["time_s"].size, sessions[Session.SPORT].size
     if session_count == 0 and points < 2:
@@ -102,6 +104,10 @@ def parse_fit(data: bytes, *, max_points: int = MAX_POINTS_PER_ACTIVITY) -> Pars
         pauses=_pauses(messages),
         device_distance_m=_total(sessions[Session.TOTAL_DISTANCE], 100.0),
         device_calories_kcal=_total(sessions[Session.TOTAL_CALORIES], 1.0),
+        device_elapsed_s=_total(sessions[Session.TOTAL_ELAPSED_TIME], 1000.0),
+        device_timer_s=_total(sessions[Session.TOTAL_TIMER_TIME], 1000.0),
+        device_end_s=_session_end(sessions),
+        dated=dated,
         warnings=messages.warnings,
     )
 
@@ -141,26 +147,27 @@ def _record_streams(messages: Messages) -> dict[str, FloatArray]:
     return {k: v for k, v in streams.items() if k == "time_s" or not np.isnan(v).all()}
 
 
-def _absolute_times(messages: Messages, time_s: FloatArray) -> FloatArray:
-    """Record times made absolute: device-relative ones (counted from power-up, as action
-    cameras write) are shifted by the file's timestamp_correlation message, if it has one."""
+def _absolute_times(messages: Messages, time_s: FloatArray) -> tuple[FloatArray, bool]:
+    """Record times made absolute, and whether they are dates: device-relative ones (counted
+    from power-up, as action cameras write) are shifted by the file's timestamp_correlation
+    message; without one they stay relative and the start of the activity is unknown."""
     relative = time_s < FIT_EPOCH_S + FIT_MIN_ABSOLUTE_TIME
     if not relative.any():
-        return time_s
+        return time_s, True
     pairs = messages.table(Mesg.TIMESTAMP_CORRELATION, (TIMESTAMP, SYSTEM_TIMESTAMP))[1]
     offsets = pairs[TIMESTAMP] - pairs[SYSTEM_TIMESTAMP]
     offsets = offsets[np.isfinite(offsets) & (pairs[TIMESTAMP] >= FIT_MIN_ABSOLUTE_TIME)]
     if offsets.size == 0:
         messages.warnings.append(
             f"{int(relative.sum())} record times count from the device's power-up and the file "
-            "has no timestamp_correlation message to turn them into dates"
+            "has no timestamp_correlation message to turn them into dates: the start is unknown"
         )
-        return time_s
+        return time_s, not relative[np.isfinite(time_s)].all()
     messages.warnings.append(
         f"{int(relative.sum())} device-relative record times dated with the file's "
         "timestamp_correlation message"
     )
-    return np.where(relative, time_s + offsets[0], time_s)
+    return np.where(relative, time_s + offsets[0], time_s), True
 
 
 def _prefer(first: FloatArray, fallback: FloatArray) -> FloatArray:
@@ -310,6 +317,15 @@ def _started_at(
         if valid.size:
             return datetime.fromtimestamp(float(valid.min()), tz=UTC)
     return None
+
+
+def _session_end(sessions: dict[int, FloatArray]) -> float | None:
+    """The latest session end (its start plus its elapsed time), Unix seconds."""
+    starts = sessions[Session.START_TIME]
+    ends = starts + sessions[Session.TOTAL_ELAPSED_TIME] / 1000.0 + FIT_EPOCH_S
+    valid = ends[starts >= FIT_MIN_ABSOLUTE_TIME]
+    valid = valid[np.isfinite(valid)]
+    return float(valid.max()) if valid.size else None
 
 
 def _total(values: FloatArray, scale: float) -> float | None:

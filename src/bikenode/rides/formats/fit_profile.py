@@ -106,6 +106,7 @@ class Session:
     SPORT: Final = 5
     SUB_SPORT: Final = 6
     TOTAL_ELAPSED_TIME: Final = 7  # uint32, scale 1000 (s)
+    TOTAL_TIMER_TIME: Final = 8  # uint32, scale 1000 (s): elapsed less the rider's pauses
     TOTAL_DISTANCE: Final = 9  # uint32, scale 100 (m)
     TOTAL_CALORIES: Final = 11  # kcal
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from lxml import etree
 
 from bikenode.rides.formats.activity import NotAnActivity, ParsedActivity
@@ -16,7 +17,7 @@ from bikenode.rides.formats.xml import (
     tree_points,
 )
 
-__all__ = ["ROUTE", "TRACK", "parse_gpx"]
+__all__ = ["ROUTE", "TRACK", "parse_gpx", "segment_starts"]
 
 # Extensions are matched by local name, so gpxtpx:, ns3:, gpxdata:, pwr: or no prefix all work.
 _FIELDS = (
@@ -69,8 +70,18 @@ def parse_gpx(data: bytes, *, fast: bool | None = None) -> ParsedActivity:
         description=_text(doc.root, f"{{d}}{where}/{{d}}desc", "{d}metadata/{d}desc", "{d}desc"),
         device=(doc.root.get("creator") or "").strip() or None,
         pauses=container_pauses(streams["time_s"], points.sizes, [0] * len(points.sizes)),
+        segment_starts=segment_starts(points.sizes),
         warnings=doc.warnings,
     )
+
+
+def segment_starts(sizes: list[int]) -> list[int]:
+    """Index of the first point of every non-empty track segment after the first."""
+    if len(sizes) < 2:
+        return []
+    ends = np.cumsum(sizes)
+    starts = np.unique(ends[:-1])
+    return [int(start) for start in starts if 0 < start < ends[-1]]
 
 
 def _text(root: etree._Element, *paths: str) -> str | None:

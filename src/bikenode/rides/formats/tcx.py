@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import cast
 
 import numpy as np
@@ -65,22 +66,42 @@ def parse_tcx(data: bytes, *, fast: bool | None = None) -> ParsedActivity:
     found = _laps(doc, [lap for a in activities for lap in a.iterchildren(_tag(ns, "Lap"))], times)
     if not found and doc.points.count == 0:
         raise NotAnActivity("expected laps or trackpoints in the TCX activity, got neither")
-    laps = [lap for lap, _, _ in found if lap is not None]
+    laps = [lap for lap, *_ in found if lap is not None]
     if len(laps) < len(found):
         doc.warnings.append(f"{len(found) - len(laps)} laps without a start or end time left out")
     return ParsedActivity(
         format="tcx",
         streams=streams,
-        started_at=first_time(times) or first_time(np.array([lap.start_s for lap in laps])),
+        started_at=_started_at(times, laps),
         sport=_sport(activities),
         description=_text(activities[0], ns, "Notes"),
         device=_text(activities[0], ns, "Creator", "Name"),
         laps=laps,
         pauses=container_pauses(times, doc.points.sizes, [c.getparent() for c in doc.containers]),
-        device_distance_m=_total([distance for _, distance, _ in found]),
-        device_calories_kcal=_total([calories for _, _, calories in found]),
+        device_distance_m=_total([distance for _, distance, _, _ in found]),
+        device_calories_kcal=_total([calories for _, _, calories, _ in found]),
+        device_timer_s=_total([timer for _, _, _, timer in found]),
+        device_elapsed_s=_span(laps),
+        device_end_s=max((lap.end_s for lap in laps), default=None),
         warnings=doc.warnings,
     )
+
+
+def _started_at(times: FloatArray, laps: list[Lap]) -> datetime | None:
+    """The first lap's StartTime (the device's start, which is the Activity Id), or the first
+    trackpoint's time when that is earlier or no lap has a start."""
+    first = first_time(times)
+    lap_start = first_time(np.array([min((lap.start_s for lap in laps), default=np.nan)]))
+    if lap_start is None or (first is not None and first < lap_start):
+        return first
+    return lap_start
+
+
+def _span(laps: list[Lap]) -> float | None:
+    """Seconds from the first lap's start to the last lap's end (TCX has no elapsed total)."""
+    if not laps:
+        return None
+    return max(lap.end_s for lap in laps) - min(lap.start_s for lap in laps)
 
 
 def _tag(ns: str | None, name: str) -> str:
@@ -122,24 +143,26 @@ def _spans(doc: Document) -> dict[etree._Element, list[tuple[int, int]]]:
 
 def _laps(
     doc: Document, laps: list[etree._Element], times: FloatArray
-) -> list[tuple[Lap | None, float, float]]:
+) -> list[tuple[Lap | None, float, float, float]]:
     """Each lap (StartTime to the later of timer end and last point; None without those
-    times), and its distance and calories for the device totals."""
+    times), and its distance, calories and timer time for the device totals."""
     starts, _ = iso_times([(lap.get("StartTime") or "").encode() for lap in laps])
     spans = _spans(doc)
-    found: list[tuple[Lap | None, float, float]] = []
+    found: list[tuple[Lap | None, float, float, float]] = []
     for lap, start in zip(laps, starts, strict=True):
         inside = np.concatenate([times[a:b] for a, b in spans.get(lap, [])] or [times[:0]])
         inside = inside[np.isfinite(inside)]
         first = start if np.isfinite(start) else (inside[0] if inside.size else np.nan)
         numbers = _numbers(lap)
-        end = first + numbers.get("TotalTimeSeconds", np.nan)
+        timer = numbers.get("TotalTimeSeconds", np.nan)
+        end = first + timer
         if inside.size and not end >= inside[-1]:  # "not >=" also replaces a NaN end
             end = inside.max()
         distance = numbers.get("DistanceMeters", np.nan)
         record = Lap(float(first), float(end), None if np.isnan(distance) else distance)
         timed = np.isfinite(first) and np.isfinite(end)
-        found.append((record if timed else None, distance, numbers.get("Calories", np.nan)))
+        calories = numbers.get("Calories", np.nan)
+        found.append((record if timed else None, distance, calories, timer))
     return found
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from bikenode.rides.formats.activity import FloatArray, ParsedActivity
+from bikenode.rides.logic import totals
 from bikenode.rides.logic.efforts import (
     BEST_POWER_DURATIONS_S,
     FASTEST_DISTANCES_M,
@@ -38,7 +39,6 @@ from bikenode.rides.logic.motion import (
     DistanceTrack,
     Split,
     distance_track,
-    elapsed_time_s,
     max_speed_mps,
     moving_time_s,
     splits,
@@ -83,7 +83,9 @@ class RideSummary:
     elapsed_s: float | None
     moving_s: float | None
     distance_m: float | None
-    distance_source: str | None  # "device", "device_total", "gps" or "speed"
+    distance_source: str | None  # "device_total", "device", "gps" or "speed"
+    elapsed_source: str | None  # "device" (the session's end), "records" or "device_total"
+    moving_source: str | None  # "records" or "device_timer"
     avg_speed_mps: float | None
     max_speed_mps: float | None
     elevation_gain_m: float | None
@@ -109,10 +111,17 @@ class RideSummary:
     fastest: tuple[FastestDistance, ...]
     hr_zones: tuple[ZoneTime, ...]
     power_zones: tuple[ZoneTime, ...]
+    # Why a figure of the file's own summary was set aside, in plain words (not in to_dict).
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready values: ISO 8601 time, lists, and None for anything not finite."""
-        return {key: _json_ready(value) for key, value in dataclasses.asdict(self).items()}
+        """Plain JSON-ready values: ISO 8601 time, lists, and None for anything not finite.
+
+        The notes are left out: an import keeps them with the ride's import notes.
+        """
+        figures = dataclasses.asdict(self)
+        del figures["notes"]
+        return {key: _json_ready(value) for key, value in figures.items()}
 
 
 def summarise(
@@ -145,19 +154,26 @@ def _summary(
 ) -> RideSummary:
     time, hr = streams.get("time_s"), streams.get("hr_bpm")
     elevation, power = streams.get("elevation_m"), streams.get("power_w")
-    track = distance_track(streams)
-    distance_m, distance_source = _total_distance(activity, track)
-    moving_s = _moving_s(activity, streams, track)
+    started_at = _started_at(activity, time)
+    start_s = started_at.timestamp() if started_at is not None else None
+    track = distance_track(streams, segment_starts=activity.segment_starts, start_s=start_s)
+    notes: list[str] = []
+    elapsed = totals.elapsed(activity, time, start_s, notes)
+    distance_m, distance_source = totals.distance(activity, track, elapsed[0], notes)
+    moving = totals.moving(activity, _moving_s(activity, streams, track), elapsed[0], time)
+    moving_s = moving[0]
     gain_loss = None if elevation is None else elevation_gain_loss_m(elevation, time)
     start = _start(streams)
     power_figures = _power_figures(time, power, ftp_w)
     return RideSummary(
         point_count=_length(streams),
-        started_at=_started_at(activity, time),
-        elapsed_s=None if time is None else _finite(elapsed_time_s(time)),
+        started_at=started_at,
+        elapsed_s=_finite(elapsed[0]),
         moving_s=_finite(moving_s),
         distance_m=_finite(distance_m),
         distance_source=distance_source,
+        elapsed_source=elapsed[1],
+        moving_source=moving[1],
         avg_speed_mps=_finite(distance_m / moving_s) if distance_m and moving_s else None,
         max_speed_mps=_finite(max_speed_mps(time, streams.get("speed_mps"), track)),
         elevation_gain_m=_finite(gain_loss[0]) if gain_loss else None,
@@ -183,6 +199,7 @@ def _summary(
         fastest=_fastest(track, time),
         hr_zones=_zones(hr, time, max_hr_bpm, heart_rate_zones),
         power_zones=_zones(power, time, ftp_w, power_zones),
+        notes=tuple(notes),
     )
 
 
@@ -220,7 +237,7 @@ def _length(streams: dict[str, FloatArray]) -> int:
 
 
 def _started_at(activity: ParsedActivity, time: FloatArray | None) -> datetime | None:
-    if activity.started_at is not None:
+    if activity.started_at is not None or not activity.dated:
         return activity.started_at
     timed = np.array([]) if time is None else time[np.isfinite(time)]
     if timed.size == 0:
@@ -229,20 +246,6 @@ def _started_at(activity: ParsedActivity, time: FloatArray | None) -> datetime |
         return datetime.fromtimestamp(float(timed[0]), UTC)
     except (OverflowError, OSError, ValueError):
         return None  # a timestamp beyond the calendar: only possible without cleaning
-
-
-def _total_distance(
-    activity: ParsedActivity, track: DistanceTrack | None
-) -> tuple[float | None, str | None]:
-    """The device's own stream first, then the device's total, then the track we measured."""
-    if track is not None and track.source == "device":
-        return track.total_m, "device"
-    device_total = _finite(activity.device_distance_m)
-    if device_total is not None and device_total >= 0:
-        return device_total, "device_total"
-    if track is not None:
-        return track.total_m, track.source
-    return None, None
 
 
 def _power_figures(

@@ -3,18 +3,23 @@
 The filters run in this order, each on the output of the one before:
 
 1. Streams of different lengths are cut to the shortest (they are aligned from the start).
-2. Points without a timestamp are dropped when other points have one. Interpolating a time
+2. Points without a timestamp are dropped when most points have one. Interpolating a time
    would place the point's position and sensor values at a moment nobody measured; devices
-   skip a time only on a broken record, so dropping costs little. A file where no point has
-   a time (a planned route) keeps its points and loses the time stream: no times at all.
+   skip a time only on a broken record, so dropping costs little. When fewer than half the
+   points have a time (a planned route, a track edited by hand) every point is kept and the
+   time stream goes: a few times cannot place the rest, and dropping the rest would lose
+   the ride. The file's own start is kept as the ride's start.
 3. Points timed before 1990-01-01 or more than a day after `now_s` are dropped; when that
-   is every point, the file is rejected with ImplausibleActivity.
+   is every point, the file is rejected with ImplausibleActivity. Times the file marks as
+   undated (counted from a device's power-up) are durations and are not checked; the ride's
+   start stays unknown.
 4. Points whose time goes backwards are dropped. Two readings are tried, and the one that
    keeps more points wins: keep each point no earlier than all before it (a glitch into the
    past costs only itself), or each point no later than all after it (a glitch into the
    future, or a clock set back once, costs only the points before the fix).
 5. Points sharing a timestamp are merged into one: each stream keeps the first value it had
    at that time, so a position from one record and a heart rate from the next both survive.
+   The odometer (distance_m) keeps its largest: a counter's last word at that time.
 6. Impossible values are blanked (set to NaN), the point kept: positions outside the globe,
    half a position, and the (0, 0) "null island" placeholder; elevations outside
    -500..9000 m (devices write +-99999 for "none"); heart rate outside 20..250 bpm; power
@@ -22,7 +27,10 @@ The filters run in this order, each on the output of the one before:
    outside -60..70 C; negative or absurd distances.
 7. A GPS spike is blanked: a position reached from the one before, and left for the one
    after, both faster than 50 m/s (plus GPS_SLACK_M of noise). A single jump, with no way
-   back, is left alone: which side of it is wrong cannot be told.
+   back, is left alone: which side of it is wrong cannot be told (the distance does not
+   count it, see motion.py).
+
+Track segment breaks (ParsedActivity.segment_starts) move with the points through every step.
 """
 
 from __future__ import annotations
@@ -73,12 +81,15 @@ def clean_activity(activity: ParsedActivity, *, now_s: float) -> tuple[ParsedAct
     1990 or more than a day after now_s (Unix seconds).
     """
     streams: Streams = {k: np.asarray(v, dtype=np.float64) for k, v in activity.streams.items()}
-    messages: list[str] = []
+    streams, first_message = _cut_to_shortest(streams)
+    messages = [first_message] if first_message else []
+    if activity.segment_starts:
+        streams[_SEGMENT] = _segment_ids(activity.segment_starts, _length(streams))
     filters: list[Callable[[Streams], tuple[Streams, str | None]]] = [
-        _cut_to_shortest,
         _blank_placeholder_times,
         _drop_untimed_points,
-        lambda s: _drop_implausible_times(s, now_s),
+        # Undated times (counted from a device's power-up) are durations, not dates to check.
+        lambda s: _drop_implausible_times(s, now_s) if activity.dated else (s, None),
         _drop_backward_times,
         _merge_repeated_times,
         _blank_bad_positions,
@@ -89,8 +100,33 @@ def clean_activity(activity: ParsedActivity, *, now_s: float) -> tuple[ParsedAct
         streams, message = step(streams)
         if message:
             messages.append(message)
-    cleaned = dataclasses.replace(activity, streams=streams)
+    segments = streams.pop(_SEGMENT, None)
+    cleaned = dataclasses.replace(
+        activity, streams=streams, segment_starts=_segment_starts(segments)
+    )
     return _with_start_from_times(cleaned, now_s), messages
+
+
+# Each point's track segment, carried through the filters as one more stream so that the
+# breaks between segments move with the points that are dropped or merged.
+_SEGMENT = "_segment"
+
+
+def _length(streams: Streams) -> int:
+    return next((values.shape[0] for values in streams.values()), 0)
+
+
+def _segment_ids(starts: list[int], length: int) -> FloatArray:
+    ids = np.zeros(length)
+    inside = [start for start in starts if 0 < start < length]
+    ids[inside] = 1.0
+    return np.cumsum(ids)
+
+
+def _segment_starts(segments: FloatArray | None) -> list[int]:
+    if segments is None or segments.size < 2:
+        return []
+    return [int(i) + 1 for i in np.flatnonzero(np.diff(segments) != 0)]
 
 
 def _cut_to_shortest(streams: Streams) -> tuple[Streams, str | None]:
@@ -125,9 +161,15 @@ def _drop_untimed_points(streams: Streams) -> tuple[Streams, str | None]:
     if time is None or time.size == 0:
         return streams, None
     untimed = np.isnan(time)
-    if untimed.all():
+    timed = int(time.size - untimed.sum())
+    if timed * 2 < time.size:
         kept = {name: values for name, values in streams.items() if name != "time_s"}
-        return kept, f"no point has a timestamp: kept {time.shape[0]} points without times"
+        if timed == 0:
+            return kept, f"no point has a timestamp: kept {time.shape[0]} points without times"
+        return kept, (
+            f"only {timed} of {time.shape[0]} points have a timestamp: kept every point, "
+            "without times"
+        )
     return _drop(streams, untimed, "without a timestamp")
 
 
@@ -170,6 +212,8 @@ def _merge_repeated_times(streams: Streams) -> tuple[Streams, str | None]:
     result = {
         name: _first_known_per_group(values, group, groups) for name, values in streams.items()
     }
+    if "distance_m" in streams:  # a counter: its last word at that time is the largest
+        result["distance_m"] = np.fmax.reduceat(streams["distance_m"], np.flatnonzero(starts))
     return result, f"merged {_points(merged)} that repeated the timestamp before them"
 
 
@@ -263,7 +307,7 @@ def _points(count: int) -> str:
 def _with_start_from_times(activity: ParsedActivity, now_s: float) -> ParsedActivity:
     """Take the start from the first timestamp when the file's own start is missing or absurd."""
     time = activity.streams.get("time_s")
-    if time is None or time.size == 0:
+    if time is None or time.size == 0 or not activity.dated:
         return activity
     started = activity.started_at
     if started is not None and EARLIEST_TIME_S <= started.timestamp() <= now_s + FUTURE_SLACK_S:

@@ -51,15 +51,23 @@ def haversine_m(
     return np.asarray(2.0 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(half_chord, 0.0, 1.0))))
 
 
-def track_distance_m(lat_deg: FloatArray, lon_deg: FloatArray) -> FloatArray:
+def track_distance_m(
+    lat_deg: FloatArray, lon_deg: FloatArray, *, gaps: npt.NDArray[np.bool_] | None = None
+) -> FloatArray:
     """Distance along the track from the first position to each point, in metres.
 
     Points without a position carry the distance of the last one that had it (0 before the
-    first fix); a gap in the positions is bridged by a straight great-circle line.
+    first fix); a gap in the positions is bridged by a straight great-circle line, except
+    into a point marked in gaps (a new track segment, a step no rider can make), which
+    adds nothing.
     """
     has_position = np.isfinite(lat_deg) & np.isfinite(lon_deg)
     lat, lon = lat_deg[has_position], lon_deg[has_position]
     steps_m = haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])
+    if gaps is not None and steps_m.size:
+        # A gap at a point without a position still cuts the step to the next fix.
+        cut = np.cumsum(gaps)[has_position]
+        steps_m[np.diff(cut) > 0] = 0.0
     at_positions_m = np.concatenate(([0.0], np.cumsum(steps_m)))
     return carried_forward(at_positions_m, has_position)
 

@@ -18,6 +18,7 @@ the maximum: it takes two samples at a speed to reach it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,7 +26,7 @@ import numpy.typing as npt
 
 from bikenode.rides.formats.activity import FloatArray
 from bikenode.rides.logic.efforts import value_at_distance
-from bikenode.rides.logic.geo import carried_forward, track_distance_m
+from bikenode.rides.logic.geo import carried_forward, haversine_m, track_distance_m
 from bikenode.rides.logic.zones import MAX_SAMPLE_GAP_S, sample_intervals_s
 
 __all__ = [
@@ -51,13 +52,21 @@ MOVING_SPEED_MPS_BY_SPORT: dict[str, float] = {
     "running": 0.5,
 }
 RESET_DROP_M = 100.0
+# No rider covers a step faster than this (180 km/h). A faster step shorter than
+# GPS_JUMP_M is a receiver regaining its fix after losing the sky, the distance between
+# ridden; a longer one is a jump to elsewhere (a wrong fix, two rides in one file).
+MAX_STEP_SPEED_MPS = 50.0
+GPS_JUMP_M = 1000.0
+# A first odometer reading this far beyond what MAX_STEP_SPEED_MPS allows since the start
+# comes from a cropped file (a pool swim's first length is 50 m, a sensor's lag 10 m).
+CROP_SLACK_M = 100.0
 MAX_SPLITS = 10_000  # 10,000 km in kilometre splits: more can only be corrupt distances
 _NEGLIGIBLE_SHARE = 1e-3  # a last split of under 1 m per km is rounding, not riding
 
 
 @dataclass(frozen=True)
 class DistanceTrack:
-    """Cumulative distance in metres at every point (0 at the start) and where it came from."""
+    """Cumulative distance in metres at every point from the start, and where it came from."""
 
     cumulative_m: FloatArray
     source: str  # "device", "gps" or "speed"
@@ -79,17 +88,28 @@ class Split:
     elevation_change_m: float | None
 
 
-def distance_track(streams: dict[str, FloatArray]) -> DistanceTrack | None:
-    """Cumulative distance from the best source the streams hold, or None when none does."""
+def distance_track(
+    streams: dict[str, FloatArray],
+    *,
+    segment_starts: Sequence[int] = (),
+    start_s: float | None = None,
+) -> DistanceTrack | None:
+    """Cumulative distance from the best source the streams hold, or None when none does.
+
+    segment_starts are the points that begin a new track segment (nothing is counted into
+    them); start_s is when the activity started (Unix seconds), which tells a first odometer
+    reading that is real distance from one left by a cropped file.
+    """
     device = streams.get("distance_m")
     lat, lon = streams.get("lat_deg"), streams.get("lon_deg")
     has_gps = lat is not None and lon is not None and bool(np.isfinite(lat + lon).sum() >= 2)
     if device is not None and np.isfinite(device).sum() >= 2:
-        track = DistanceTrack(_odometer_m(device), "device")
+        track = DistanceTrack(_odometer_m(device, _cropped(device, streams, start_s)), "device")
         if track.total_m > 0 or not has_gps:
             return track
     if lat is not None and lon is not None and has_gps:
-        return DistanceTrack(track_distance_m(lat, lon), "gps")
+        gaps = _track_gaps(lat, lon, streams.get("time_s"), segment_starts)
+        return DistanceTrack(track_distance_m(lat, lon, gaps=gaps), "gps")
     speed, time = streams.get("speed_mps"), streams.get("time_s")
     if speed is not None and time is not None and np.isfinite(speed).any():
         return DistanceTrack(_integrated_m(speed, time), "speed")
@@ -111,8 +131,36 @@ def shown_distance_m(streams: dict[str, FloatArray], total_m: float | None) -> F
     return track.cumulative_m * (total_m / track.total_m)
 
 
-def _odometer_m(distance_m: FloatArray) -> FloatArray:
-    """The device odometer rebased to 0, never going back, carried across resets.
+def _track_gaps(
+    lat: FloatArray, lon: FloatArray, time: FloatArray | None, segment_starts: Sequence[int]
+) -> npt.NDArray[np.bool_]:
+    """Points the track must not be joined into: segment starts, and fixes reached from the
+    fix before by a jump (see GPS_JUMP_M) faster than MAX_STEP_SPEED_MPS."""
+    gaps = np.zeros(lat.shape[0], dtype=bool)
+    gaps[[i for i in segment_starts if 0 < i < lat.shape[0]]] = True
+    if time is None:
+        return gaps
+    fixes = np.flatnonzero(np.isfinite(lat) & np.isfinite(lon) & np.isfinite(time))
+    step_m = haversine_m(lat[fixes[:-1]], lon[fixes[:-1]], lat[fixes[1:]], lon[fixes[1:]])
+    jump = (step_m > GPS_JUMP_M) & (step_m > MAX_STEP_SPEED_MPS * np.diff(time[fixes]))
+    gaps[fixes[1:][jump]] = True
+    return gaps
+
+
+def _cropped(device: FloatArray, streams: dict[str, FloatArray], start_s: float | None) -> bool:
+    """Whether the first odometer reading is more than anyone covers between the start and
+    its own time: the file was cut from a longer one, and its distance counts from there."""
+    time = streams.get("time_s")
+    known = np.flatnonzero(np.isfinite(device))
+    if time is None or start_s is None or not np.isfinite(time[known[0]]):
+        return False
+    since_start_s = max(float(time[known[0]]) - start_s, 0.0)
+    return bool(device[known[0]] > MAX_STEP_SPEED_MPS * since_start_s + CROP_SLACK_M)
+
+
+def _odometer_m(distance_m: FloatArray, cropped: bool) -> FloatArray:
+    """The device odometer, never going back, carried across resets; rebased to 0 only for
+    a cropped file (the first reading of a whole one is distance covered since the start).
 
     Within a run the running maximum counts: a reading that steps back and forth (two
     sensors interleaved) would otherwise count the same metres twice. A reading that falls
@@ -129,8 +177,9 @@ def _odometer_m(distance_m: FloatArray) -> FloatArray:
     # Lift each run above all before it, so one running maximum restarts at every run.
     lift = run * (float(readings.max() - readings.min()) + 1.0)
     within = np.maximum.accumulate(readings + lift) - lift
-    within[run == 0] -= readings[0]
-    within[run > 0] = np.maximum(within[run > 0], 0.0)  # a run starts from 0, never below
+    if cropped:
+        within[run == 0] -= readings[0]
+    within = np.maximum(within, 0.0)  # a run starts from 0, never below
     run_totals = within[np.concatenate((np.flatnonzero(reset), [readings.size - 1]))]
     before = np.concatenate(([0.0], np.cumsum(run_totals)[:-1]))
     return carried_forward(before[run] + within, known)
