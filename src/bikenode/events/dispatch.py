@@ -1,0 +1,296 @@
+"""Deliver outbox events to subscribers: at least once, in order per aggregate, effectively once.
+
+Each subscriber has a position in the log. A round locks the subscriber's row (PostgreSQL:
+FOR UPDATE SKIP LOCKED, so another node takes another subscriber; SQLite: the one writer),
+runs the handler for each event after the position, and moves the position, all in ONE
+transaction: the handler's writes and the progress commit together or not at all, so a
+worker killed mid-batch leaves nothing applied and nothing skipped.
+
+The log is read in (tx_id, id) order. On SQLite writers are serialised, so ids are in commit
+order. On PostgreSQL ids are drawn before commit and transactions commit in any order, so a
+round only reads events of transactions older than every transaction still running
+(pg_snapshot_xmin): no event can later appear behind a position already passed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import Row, func, select, text, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from bikenode.db.base import utcnow
+from bikenode.db.engine import begin_write
+from bikenode.events.logic import DEFAULT_MAX_ATTEMPTS, OrderGate, after_failure
+from bikenode.events.models import BLOCKED, DEAD, RETRYING, HeldEvent, OutboxEvent
+from bikenode.events.models import SubscriberProgress as Progress
+from bikenode.events.outbox import Envelope, from_payload
+
+log = logging.getLogger("bikenode.events")
+Handler = Callable[[Session, Envelope], None]
+_COMMITTED_BEFORE_ALL_RUNNING = text("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+_EVENT_COLUMNS = (
+    OutboxEvent.id,
+    OutboxEvent.tx_id,
+    OutboxEvent.type,
+    OutboxEvent.version,
+    OutboxEvent.aggregate_id,
+    OutboxEvent.payload,
+    OutboxEvent.occurred_at,
+)
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """A handler of some event types, with its own position in the log.
+
+    The handler writes with the session it is given and never commits. start: where a new
+    subscriber begins: "beginning" back-fills from the whole log, "end" sees only new events.
+    """
+
+    name: str
+    event_types: frozenset[str]
+    handle: Handler
+    start: Literal["beginning", "end"] = "beginning"
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+
+
+@dataclass
+class RoundResult:
+    """What one round did for one subscriber."""
+
+    delivered: int = 0
+    failed: int = 0
+    dead: int = 0
+    read: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.read or self.delivered or self.failed)
+
+
+class _HandlerFailed(Exception):
+    """A handler raised in a round that runs without savepoints: run it again, carefully."""
+
+
+def ensure_subscribers(session: Session, subscribers: list[Subscriber]) -> None:
+    """Give each subscriber that has none a position: the log's start or its current end."""
+    begin_write(session)
+    known = set(session.scalars(select(Progress.name)))
+    end = _end_of_log(session)
+    for subscriber in subscribers:
+        if subscriber.name in known:
+            continue
+        after = end if subscriber.start == "end" else (0, 0)
+        _insert_if_missing(session, subscriber.name, after)
+    session.commit()
+
+
+def deliver_round(
+    session: Session, subscriber: Subscriber, *, batch_size: int = 500, now: datetime | None = None
+) -> RoundResult:
+    """Handle the subscriber's due retries and next batch of events, and commit."""
+    now = now or utcnow()
+    try:
+        return _round(session, subscriber, batch_size, now, careful=False)
+    except _HandlerFailed:
+        session.rollback()  # nothing of the batch stays; again, each event in a savepoint
+    return _round(session, subscriber, batch_size, now, careful=True)
+
+
+def _round(
+    session: Session, subscriber: Subscriber, batch_size: int, now: datetime, *, careful: bool
+) -> RoundResult:
+    result = RoundResult()
+    begin_write(session)
+    progress = _lock_progress(session, subscriber.name)
+    if progress is None:  # another worker has this subscriber now, or it is not registered
+        session.rollback()
+        return result
+    _retry_due(session, subscriber, now, batch_size, result)
+    rows = _events_after(session, progress, batch_size)
+    if rows:
+        _deliver_new(session, subscriber, rows, now, result, careful=careful)
+        last = rows[-1]
+        session.execute(
+            update(Progress)
+            .where(Progress.name == subscriber.name)
+            .values(after_tx_id=last.tx_id, after_id=last.id, updated_at=now)
+        )
+    session.commit()
+    return result
+
+
+def _deliver_new(
+    session: Session,
+    subscriber: Subscriber,
+    rows: list[Row[Any]],
+    now: datetime,
+    result: RoundResult,
+    *,
+    careful: bool,
+) -> None:
+    result.read = len(rows)
+    held_aggregates = session.scalars(
+        select(HeldEvent.aggregate_id).where(HeldEvent.subscriber == subscriber.name).distinct()
+    ).all()
+    gate = OrderGate(held_aggregates)
+    for row in rows:
+        if row.type not in subscriber.event_types:
+            continue
+        if not gate.may_deliver(row.aggregate_id):
+            session.add(_held(subscriber, row, BLOCKED, now))
+            continue
+        if not careful:
+            try:
+                subscriber.handle(session, _envelope(row))
+            except Exception as error:
+                raise _HandlerFailed from error
+            result.delivered += 1
+            continue
+        failure = _attempt(session, subscriber, row)
+        if failure is None:
+            result.delivered += 1
+            continue
+        gate.hold(row.aggregate_id)
+        parked = _held(subscriber, row, RETRYING, now)
+        _record_failure(parked, subscriber, failure, now, result)
+        session.add(parked)
+
+
+def _retry_due(
+    session: Session, subscriber: Subscriber, now: datetime, limit: int, result: RoundResult
+) -> None:
+    due = session.scalars(
+        select(HeldEvent)
+        .where(
+            HeldEvent.subscriber == subscriber.name,
+            HeldEvent.status == RETRYING,
+            HeldEvent.next_attempt_at <= now,
+        )
+        .order_by(HeldEvent.tx_id, HeldEvent.event_id)
+        .limit(limit)
+    ).all()
+    for held in due:
+        row = session.execute(
+            select(*_EVENT_COLUMNS).where(OutboxEvent.id == held.event_id)
+        ).one_or_none()
+        failure = "the event is gone from the log" if row is None else None
+        if row is not None:
+            failure = _attempt(session, subscriber, row)
+        if failure is not None:
+            _record_failure(held, subscriber, failure, now, result)
+            continue
+        result.delivered += 1
+        session.delete(held)
+        session.flush()
+        _unblock_next(session, subscriber.name, held.aggregate_id, now)
+
+
+def _attempt(session: Session, subscriber: Subscriber, row: Row[Any]) -> str | None:
+    """Run the handler in a savepoint: its writes stay only if it succeeds. The error, or None."""
+    try:
+        with session.begin_nested():
+            subscriber.handle(session, _envelope(row))
+    except Exception as error:
+        log.warning(
+            "event handler failed",
+            exc_info=True,
+            extra={"subscriber": subscriber.name, "event_id": row.id},
+        )
+        return f"{type(error).__name__}: {error}"[:2000]
+    return None
+
+
+def _record_failure(
+    held: HeldEvent, subscriber: Subscriber, error: str, now: datetime, result: RoundResult
+) -> None:
+    outcome = after_failure(held.attempts or 0, max_attempts=subscriber.max_attempts, now=now)
+    held.attempts, held.next_attempt_at, held.last_error = (
+        outcome.attempts,
+        outcome.next_attempt_at,
+        error,
+    )
+    held.status = DEAD if outcome.dead else RETRYING
+    result.failed += 1
+    result.dead += int(outcome.dead)
+    result.errors.append(error)
+
+
+def _unblock_next(session: Session, subscriber: str, aggregate_id: str, now: datetime) -> None:
+    following = session.scalars(
+        select(HeldEvent)
+        .where(HeldEvent.subscriber == subscriber, HeldEvent.aggregate_id == aggregate_id)
+        .order_by(HeldEvent.tx_id, HeldEvent.event_id)
+        .limit(1)
+    ).first()
+    if following is not None and following.status == BLOCKED:
+        following.status, following.next_attempt_at = RETRYING, now
+
+
+def _held(subscriber: Subscriber, row: Row[Any], status: str, now: datetime) -> HeldEvent:
+    return HeldEvent(
+        subscriber=subscriber.name,
+        event_id=row.id,
+        tx_id=row.tx_id,
+        aggregate_id=row.aggregate_id,
+        status=status,
+        attempts=0,
+        next_attempt_at=now,
+    )
+
+
+def _envelope(row: Row[Any]) -> Envelope:
+    return Envelope(row.id, row.occurred_at, from_payload(row.type, row.version, row.payload))
+
+
+def _lock_progress(session: Session, name: str) -> Progress | None:
+    statement = select(Progress).where(Progress.name == name).with_for_update(skip_locked=True)
+    return session.scalars(statement.execution_options(populate_existing=True)).first()
+
+
+def _events_after(session: Session, progress: Progress, limit: int) -> list[Row[Any]]:
+    position = tuple_(OutboxEvent.tx_id, OutboxEvent.id)
+    statement = select(*_EVENT_COLUMNS).where(
+        position > tuple_(progress.after_tx_id, progress.after_id)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        statement = statement.where(OutboxEvent.tx_id < _COMMITTED_BEFORE_ALL_RUNNING)
+    statement = statement.order_by(OutboxEvent.tx_id, OutboxEvent.id).limit(limit)
+    return list(session.execute(statement).all())
+
+
+def _end_of_log(session: Session) -> tuple[int, int]:
+    last = session.execute(
+        select(OutboxEvent.tx_id, OutboxEvent.id)
+        .order_by(OutboxEvent.tx_id.desc(), OutboxEvent.id.desc())
+        .limit(1)
+    ).first()
+    return (last.tx_id, last.id) if last else (0, 0)
+
+
+def _insert_if_missing(session: Session, name: str, after: tuple[int, int]) -> None:
+    values = {"name": name, "after_tx_id": after[0], "after_id": after[1], "updated_at": utcnow()}
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(dialect.insert(Progress).values(**values).on_conflict_do_nothing())
+
+
+def newest_position(session: Session) -> tuple[int, int]:
+    """The position of the newest event in the log, (0, 0) if it is empty."""
+    return _end_of_log(session)
+
+
+def count_held(session: Session) -> dict[tuple[str, str], int]:
+    """Held events per (subscriber, status)."""
+    rows = session.execute(
+        select(HeldEvent.subscriber, HeldEvent.status, func.count()).group_by(
+            HeldEvent.subscriber, HeldEvent.status
+        )
+    )
+    return {(name, status): count for name, status, count in rows}
