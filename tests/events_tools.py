@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -34,6 +35,7 @@ class Recorder:
 
     name: str
     write_audit: bool = False
+    delay_s: float = 0.0  # a slow handler, so a kill lands in the middle of a batch
     failures: dict[tuple[str, int], int] = field(default_factory=dict)  # (key, n) -> times
     seen: list[tuple[str, int]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -48,6 +50,8 @@ class Recorder:
                 event_type=DELIVERED_AUDIT_TYPE,
                 details={"subscriber": self.name, "event_id": envelope.id},
             )
+        if self.delay_s:
+            time.sleep(self.delay_s)
         with self.lock:
             left = self.failures.get((event.key, event.n), 0)
             if left:

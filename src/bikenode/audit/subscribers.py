@@ -23,10 +23,8 @@ def record_ride_deletion(session: Session, envelope: Envelope) -> None:
     )
 
 
-# Starts at the end of the log: deletions from before this subscriber existed are not audited.
 RIDE_DELETIONS = Subscriber(
     name="audit.ride_deletions",
     event_types=frozenset({RideDeleted.type}),
     handle=record_ride_deletion,
-    start="end",
 )

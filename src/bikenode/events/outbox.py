@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import threading
 import typing
 import uuid
@@ -78,8 +79,18 @@ def from_payload(type_: str, version: int, payload: dict[str, Any]) -> Event:
     cls = _EVENT_TYPES.get((type_, version))
     if cls is None:
         raise UnknownEvent(f"expected a registered event type, got {type_!r} version {version}")
+    parsers = _field_parsers(cls)
+    return cls(**{name: parsers[name](value) for name, value in payload.items()})
+
+
+@functools.cache
+def _field_parsers(cls: type[Event]) -> dict[str, Callable[[Any], Any]]:
+    """Per field, what turns its JSON value back into the field's type (resolved once)."""
     hints = typing.get_type_hints(cls)
-    return cls(**{name: _parse(hints[name], value) for name, value in payload.items()})
+    return {
+        field.name: functools.partial(_parse, hints[field.name])
+        for field in dataclasses.fields(cls)
+    }
 
 
 def publish(session: Session, event: Event) -> None:

@@ -102,7 +102,7 @@ class Dispatcher:
             self._wake.clear()
             try:
                 busy = any(result.busy for result in self.run_once())
-                self._refresh_gauges()
+                self.refresh_gauges(every_s=GAUGE_REFRESH_S)
             except Exception:  # the loop must survive a broken database connection
                 log.exception("event dispatcher error")
                 busy = False
@@ -133,8 +133,9 @@ class Dispatcher:
         self._metrics.failed.labels(name).inc(result.failed)
         self._metrics.dead_lettered.labels(name).inc(result.dead)
 
-    def _refresh_gauges(self) -> None:
-        if self._metrics is None or time.monotonic() - self._gauges_at < GAUGE_REFRESH_S:
+    def refresh_gauges(self, *, every_s: float = 0.0) -> None:
+        """Set the pending, lag and dead-letter gauges from the database (at most every_s)."""
+        if self._metrics is None or time.monotonic() - self._gauges_at < every_s:
             return
         self._gauges_at = time.monotonic()
         with self._sessions() as session:
