@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
+from tests.servers import postgres_server
 
 from bikenode.db.engine import create_db_engine, make_session_factory
 from bikenode.db.migrate import upgrade_to_head
 from bikenode.events import Dispatcher, Envelope, Event, Subscriber, publish
 from bikenode.events.outbox import remove_commit_listener
-from tests.servers import postgres_server
 
 SUBSCRIBERS = 3
 LATENCY_EVENTS = 3_000

@@ -83,14 +83,20 @@ def from_payload(type_: str, version: int, payload: dict[str, Any]) -> Event:
     return cls(**{name: parsers[name](value) for name, value in payload.items()})
 
 
-@functools.cache
 def _field_parsers(cls: type[Event]) -> dict[str, Callable[[Any], Any]]:
     """Per field, what turns its JSON value back into the field's type (resolved once)."""
-    hints = typing.get_type_hints(cls)
-    return {
-        field.name: functools.partial(_parse, hints[field.name])
-        for field in dataclasses.fields(cls)
-    }
+    parsers = _PARSERS.get(cls)
+    if parsers is None:
+        hints = typing.get_type_hints(cls)
+        parsers = {
+            field.name: functools.partial(_parse, hints[field.name])
+            for field in dataclasses.fields(cls)
+        }
+        _PARSERS[cls] = parsers
+    return parsers
+
+
+_PARSERS: dict[type[Event], dict[str, Callable[[Any], Any]]] = {}
 
 
 def publish(session: Session, event: Event) -> None:

@@ -28,5 +28,5 @@ def test_an_event_names_its_aggregate_and_whose_data_it_carries() -> None:
 
 
 def test_an_unregistered_version_is_refused_by_name() -> None:
-    with pytest.raises(UnknownEvent, match="'rides.ride_changed' version 99"):
+    with pytest.raises(UnknownEvent, match=r"'rides\.ride_changed' version 99"):
         from_payload(RideChanged.type, 99, {})
