@@ -5,7 +5,13 @@ that made it true; subscribers in other domains receive it at least once, in ord
 aggregate, each handler's writes committed with its progress (so effectively once).
 """
 
-from bikenode.events.dispatch import RoundResult, Subscriber, deliver_round, ensure_subscribers
+from bikenode.events.dispatch import (
+    RoundResult,
+    Subscriber,
+    deliver_round,
+    deliver_rounds,
+    ensure_subscribers,
+)
 from bikenode.events.metrics import EventMetrics
 from bikenode.events.outbox import Envelope, Event, UnknownEvent, publish
 from bikenode.events.runner import Dispatcher
@@ -31,6 +37,7 @@ __all__ = [
     "UnknownEvent",
     "dead_letters",
     "deliver_round",
+    "deliver_rounds",
     "ensure_subscribers",
     "erase_user_events",
     "events_status",

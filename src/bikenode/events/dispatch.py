@@ -15,7 +15,7 @@ round only reads events of transactions older than every transaction still runni
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -68,6 +68,8 @@ class RoundResult:
     failed: int = 0
     dead: int = 0
     read: int = 0
+    # PostgreSQL: newer events exist that a transaction still running may yet precede.
+    unripe: bool = False
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -95,52 +97,84 @@ def ensure_subscribers(session: Session, subscribers: list[Subscriber]) -> None:
 def deliver_round(
     session: Session, subscriber: Subscriber, *, batch_size: int = 500, now: datetime | None = None
 ) -> RoundResult:
-    """Handle the subscriber's due retries and next batch of events, and commit."""
+    """One subscriber's round (see deliver_rounds)."""
+    return deliver_rounds(session, [subscriber], batch_size=batch_size, now=now)[subscriber.name]
+
+
+def deliver_rounds(
+    session: Session,
+    subscribers: Sequence[Subscriber],
+    *,
+    batch_size: int = 500,
+    now: datetime | None = None,
+) -> dict[str, RoundResult]:
+    """Handle each subscriber's due retries and next batch of events, and commit once.
+
+    Subscribers another dispatcher holds right now are left to it (their result is empty).
+    """
     now = now or utcnow()
     try:
-        return _round(session, subscriber, batch_size, now, careful=False)
+        return _round(session, subscribers, batch_size, now, careful=False)
     except _HandlerFailed:
         session.rollback()  # nothing of the batch stays; again, each event in a savepoint
-    return _round(session, subscriber, batch_size, now, careful=True)
+    return _round(session, subscribers, batch_size, now, careful=True)
 
 
 def _round(
-    session: Session, subscriber: Subscriber, batch_size: int, now: datetime, *, careful: bool
-) -> RoundResult:
-    result = RoundResult()
+    session: Session,
+    subscribers: Sequence[Subscriber],
+    batch_size: int,
+    now: datetime,
+    *,
+    careful: bool,
+) -> dict[str, RoundResult]:
+    results = {subscriber.name: RoundResult() for subscriber in subscribers}
     begin_write(session)
-    progress = _lock_progress(session, subscriber.name)
-    if progress is None:  # another worker has this subscriber now, or it is not registered
+    positions = _lock_progress(session, [subscriber.name for subscriber in subscribers])
+    mine = [subscriber for subscriber in subscribers if subscriber.name in positions]
+    if not mine:  # other dispatchers have them now, or they are not registered yet
         session.rollback()
-        return result
-    _retry_due(session, subscriber, now, batch_size, result)
-    rows = _events_after(session, progress, batch_size)
-    if rows:
-        _deliver_new(session, subscriber, rows, now, result, careful=careful)
-        last = rows[-1]
+        return results
+    held = _held_by_subscriber(session, [subscriber.name for subscriber in mine])
+    for subscriber in mine:
+        waiting = held[subscriber.name]
+        due = [h for h in waiting if h.status == RETRYING and h.next_attempt_at <= now]
+        done = _retry_due(session, subscriber, due[:batch_size], now, results[subscriber.name])
+        held[subscriber.name] = [h for h in waiting if h.event_id not in done]
+    rows = _events_after(session, min(positions.values()), batch_size)
+    if len(rows) < batch_size and _has_unripe(session, rows, min(positions.values())):
+        for subscriber in mine:
+            results[subscriber.name].unripe = True
+    envelopes: dict[int, Envelope] = {}
+    for subscriber in mine:
+        after = positions[subscriber.name]
+        new = [row for row in rows if (row.tx_id, row.id) > after]
+        if not new:
+            continue
+        gate = OrderGate(h.aggregate_id for h in held[subscriber.name])
+        result = results[subscriber.name]
+        _deliver_new(session, subscriber, new, envelopes, gate, now, result, careful=careful)
         session.execute(
             update(Progress)
             .where(Progress.name == subscriber.name)
-            .values(after_tx_id=last.tx_id, after_id=last.id, updated_at=now)
+            .values(after_tx_id=new[-1].tx_id, after_id=new[-1].id, updated_at=now)
         )
     session.commit()
-    return result
+    return results
 
 
 def _deliver_new(
     session: Session,
     subscriber: Subscriber,
     rows: list[Row[Any]],
+    envelopes: dict[int, Envelope],
+    gate: OrderGate,
     now: datetime,
     result: RoundResult,
     *,
     careful: bool,
 ) -> None:
     result.read = len(rows)
-    held_aggregates = session.scalars(
-        select(HeldEvent.aggregate_id).where(HeldEvent.subscriber == subscriber.name).distinct()
-    ).all()
-    gate = OrderGate(held_aggregates)
     for row in rows:
         if row.type not in subscriber.event_types:
             continue
@@ -149,7 +183,8 @@ def _deliver_new(
             continue
         if not careful:
             try:
-                subscriber.handle(session, _envelope(row))
+                envelope = envelopes.get(row.id) or envelopes.setdefault(row.id, _envelope(row))
+                subscriber.handle(session, envelope)
             except Exception as error:
                 raise _HandlerFailed from error
             result.delivered += 1
@@ -164,19 +199,28 @@ def _deliver_new(
         session.add(parked)
 
 
-def _retry_due(
-    session: Session, subscriber: Subscriber, now: datetime, limit: int, result: RoundResult
-) -> None:
-    due = session.scalars(
+def _held_by_subscriber(session: Session, names: list[str]) -> dict[str, list[HeldEvent]]:
+    """Every held event of these subscribers, oldest first (few: only failures put them there)."""
+    held: dict[str, list[HeldEvent]] = {name: [] for name in names}
+    rows = session.scalars(
         select(HeldEvent)
-        .where(
-            HeldEvent.subscriber == subscriber.name,
-            HeldEvent.status == RETRYING,
-            HeldEvent.next_attempt_at <= now,
-        )
+        .where(HeldEvent.subscriber.in_(names))
         .order_by(HeldEvent.tx_id, HeldEvent.event_id)
-        .limit(limit)
-    ).all()
+    )
+    for row in rows:
+        held[row.subscriber].append(row)
+    return held
+
+
+def _retry_due(
+    session: Session,
+    subscriber: Subscriber,
+    due: list[HeldEvent],
+    now: datetime,
+    result: RoundResult,
+) -> set[int]:
+    """Try the due held events again; the ids of those now handled."""
+    done = set()
     for held in due:
         row = session.execute(
             select(*_EVENT_COLUMNS).where(OutboxEvent.id == held.event_id)
@@ -191,6 +235,8 @@ def _retry_due(
         session.delete(held)
         session.flush()
         _unblock_next(session, subscriber.name, held.aggregate_id, now)
+        done.add(held.event_id)
+    return done
 
 
 def _attempt(session: Session, subscriber: Subscriber, row: Row[Any]) -> str | None:
@@ -250,20 +296,33 @@ def _envelope(row: Row[Any]) -> Envelope:
     return Envelope(row.id, row.occurred_at, from_payload(row.type, row.version, row.payload))
 
 
-def _lock_progress(session: Session, name: str) -> Progress | None:
-    statement = select(Progress).where(Progress.name == name).with_for_update(skip_locked=True)
-    return session.scalars(statement.execution_options(populate_existing=True)).first()
+def _lock_progress(session: Session, names: list[str]) -> dict[str, tuple[int, int]]:
+    """Lock the subscribers no other dispatcher holds; their positions in the log."""
+    statement = (
+        select(Progress.name, Progress.after_tx_id, Progress.after_id)
+        .where(Progress.name.in_(names))
+        .with_for_update(skip_locked=True)
+    )
+    return {name: (tx_id, id_) for name, tx_id, id_ in session.execute(statement)}
 
 
-def _events_after(session: Session, progress: Progress, limit: int) -> list[Row[Any]]:
-    position = tuple_(OutboxEvent.tx_id, OutboxEvent.id)
+def _events_after(session: Session, position: tuple[int, int], limit: int) -> list[Row[Any]]:
     statement = select(*_EVENT_COLUMNS).where(
-        position > tuple_(progress.after_tx_id, progress.after_id)
+        tuple_(OutboxEvent.tx_id, OutboxEvent.id) > tuple_(*position)
     )
     if session.get_bind().dialect.name == "postgresql":
         statement = statement.where(OutboxEvent.tx_id < _COMMITTED_BEFORE_ALL_RUNNING)
     statement = statement.order_by(OutboxEvent.tx_id, OutboxEvent.id).limit(limit)
     return list(session.execute(statement).all())
+
+
+def _has_unripe(session: Session, rows: list[Row[Any]], position: tuple[int, int]) -> bool:
+    """PostgreSQL: whether events after what was read wait for an older transaction to end."""
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    after = (rows[-1].tx_id, rows[-1].id) if rows else position
+    newer = select(OutboxEvent.id).where(tuple_(OutboxEvent.tx_id, OutboxEvent.id) > after)
+    return session.execute(newer.limit(1)).first() is not None
 
 
 def _end_of_log(session: Session) -> tuple[int, int]:

@@ -10,13 +10,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bikenode.db.base import utcnow
 from bikenode.db.engine import begin_read
-from bikenode.events.dispatch import RoundResult, Subscriber, deliver_round, ensure_subscribers
+from bikenode.events.dispatch import RoundResult, Subscriber, deliver_rounds, ensure_subscribers
 from bikenode.events.metrics import EventMetrics
 from bikenode.events.outbox import NOTIFY_CHANNEL, add_commit_listener, remove_commit_listener
 from bikenode.events.service import events_status
 
 log = logging.getLogger("bikenode.events")
 GAUGE_REFRESH_S = 5.0
+UNRIPE_RECHECK_S = 0.01
 
 
 class Dispatcher:
@@ -87,27 +88,28 @@ class Dispatcher:
             with self._sessions() as session:
                 ensure_subscribers(session, self._subscribers)
             self._registered = True
-        results = []
-        for subscriber in self._subscribers:
-            with self._sessions() as session:
-                result = deliver_round(
-                    session, subscriber, batch_size=self._batch_size, now=utcnow()
-                )
-            self._count(subscriber.name, result)
-            results.append(result)
-        return results
+        with self._sessions() as session:
+            results = deliver_rounds(
+                session, self._subscribers, batch_size=self._batch_size, now=utcnow()
+            )
+        for name, result in results.items():
+            self._count(name, result)
+        return list(results.values())
 
     def _loop(self) -> None:
         while not self._stop.is_set():
             self._wake.clear()
+            wait_s = self._poll_s
             try:
-                busy = any(result.busy for result in self.run_once())
+                results = self.run_once()
                 self.refresh_gauges(every_s=GAUGE_REFRESH_S)
+                if any(result.busy for result in results):
+                    continue
+                if any(result.unripe for result in results):
+                    wait_s = UNRIPE_RECHECK_S  # no commit of theirs will wake us: look again soon
             except Exception:  # the loop must survive a broken database connection
                 log.exception("event dispatcher error")
-                busy = False
-            if not busy:
-                self._wake.wait(self._poll_s)
+            self._wake.wait(wait_s)
 
     def _listen(self) -> None:
         import psycopg

@@ -80,6 +80,26 @@ def test_a_failing_event_holds_back_later_events_of_its_aggregate_only(
     assert recorder.seen == [("b", 1), ("b", 2), ("a", 1), ("a", 2)]
 
 
+def test_a_retry_that_succeeds_lets_a_new_event_of_its_aggregate_through_at_once(
+    sessions: sessionmaker[Session],
+) -> None:
+    recorder = Recorder("test.catch_up", failures={("a", 1): 2})  # both passes of round one
+    subscriber = recorder.subscriber()
+    with sessions() as session:
+        ensure_subscribers(session, [subscriber])
+    publish_pings(sessions, [("a", 1)])
+    now = utcnow()
+    with sessions() as session:
+        assert deliver_round(session, subscriber, now=now).failed == 1
+    publish_pings(sessions, [("a", 2)])
+    with sessions() as session:
+        # a/1 succeeds, then a/2 arrives in the same round: nothing is left holding it back.
+        assert deliver_round(session, subscriber, now=now + timedelta(seconds=1)).delivered == 2
+        [status] = events_status(session)
+        assert (status.pending, status.retrying, status.blocked) == (0, 0, 0)
+    assert recorder.seen == [("a", 1), ("a", 2)]
+
+
 def test_an_event_failing_every_attempt_is_a_dead_letter_until_retried(
     sessions: sessionmaker[Session],
 ) -> None:
@@ -186,6 +206,7 @@ def test_an_event_of_a_transaction_still_open_is_never_passed_over(
         publish_pings(sessions, [("fast", 1)])
         dispatcher.run_until_idle()
         assert recorder.seen == []  # the fast one waits: the slow one may still commit
+        assert all(result.unripe for result in dispatcher.run_once())  # so: look again soon
         slow.commit()
     dispatcher.run_until_idle()
     assert sorted(recorder.seen) == [("fast", 1), ("slow", 1)]
