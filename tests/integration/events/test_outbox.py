@@ -4,6 +4,7 @@ dead-lettered, replayed, and safe with several dispatchers at once."""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -24,6 +25,7 @@ from bikenode.events import (
     retry_dead,
 )
 from bikenode.events.models import OutboxEvent
+from bikenode.events.outbox import remove_commit_listener
 from tests.conftest import backend
 from tests.events_tools import Pinged, Recorder, audited_deliveries, publish_pings
 
@@ -210,3 +212,24 @@ def test_an_event_of_a_transaction_still_open_is_never_passed_over(
         slow.commit()
     dispatcher.run_until_idle()
     assert sorted(recorder.seen) == [("fast", 1), ("slow", 1)]
+
+
+def test_a_running_dispatcher_is_woken_by_the_commit_not_the_poll(
+    sessions: sessionmaker[Session],
+) -> None:
+    recorder = Recorder("test.woken")
+    dispatcher = Dispatcher(sessions, [recorder.subscriber()], poll_s=60.0)
+    dispatcher.run_until_idle()
+    dispatcher.start()
+    try:
+        if backend() == "postgresql":
+            remove_commit_listener(dispatcher.wake)  # NOTIFY only, as for another node
+            time.sleep(0.5)  # the listener connects
+        time.sleep(0.1)  # the loop's first round is over; it now waits up to a minute
+        publish_pings(sessions, [("a", 1)])
+        deadline = time.monotonic() + 5
+        while not recorder.seen and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        dispatcher.stop()
+    assert recorder.seen == [("a", 1)]
