@@ -17,7 +17,7 @@ from bikenode.db.engine import make_session_factory
 from bikenode.events import deliver_round, ensure_subscribers
 from bikenode.events.models import HeldEvent, OutboxEvent
 from tests.events_tools import Recorder, publish_pings
-from tests.factories import signed_in, upload_files
+from tests.factories import STRONG_PASSWORD, signed_in, upload_files
 from tests.synthetic import synthetic_gpx
 
 
@@ -86,3 +86,29 @@ def test_events_status_names_a_dead_letter_and_retry_makes_it_due(
     again = runner.invoke(cli, ["events", "retry", str(event_id)], env=env)
     assert again.exit_code == 2
     assert "expected a dead letter" in again.output
+
+
+def test_an_erasure_removes_the_users_events_and_announces_it(
+    client: TestClient, engine: Engine
+) -> None:
+    _, headers = signed_in(client)
+    me = client.get("/api/v1/me", headers=headers).json()
+    _, others_headers = signed_in(client)
+    gpx = synthetic_gpx(datetime(2024, 6, 1, 7, tzinfo=UTC), points=60, seed=2)
+    upload_files(client, headers, [("mine.gpx", gpx)])
+    upload_files(client, others_headers, [("theirs.gpx", gpx)])
+
+    erased = client.post(
+        "/api/v1/me/erase",
+        json={"password": STRONG_PASSWORD, "confirm": "erase my account"},
+        headers=headers,
+    )
+    assert erased.status_code == 200, erased.text
+
+    with make_session_factory(engine)() as session:
+        left = session.execute(
+            select(OutboxEvent.type, OutboxEvent.payload).order_by(OutboxEvent.id)
+        ).all()
+    assert [type_ for type_, _ in left] == ["rides.ride_imported", "governance.user_erased"]
+    assert left[0][1]["owner_id"] != me["id"]  # the other rider's ride is still announced
+    assert left[1][1] == {"user_id": me["id"]}
