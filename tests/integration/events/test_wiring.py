@@ -16,6 +16,7 @@ from bikenode.cli import app as cli
 from bikenode.db.engine import make_session_factory
 from bikenode.events import deliver_round, ensure_subscribers
 from bikenode.events.models import HeldEvent, OutboxEvent
+from tests.api.sync.conftest import make_rider
 from tests.events_tools import Recorder, publish_pings
 from tests.factories import STRONG_PASSWORD, signed_in, upload_files
 from tests.synthetic import synthetic_gpx
@@ -112,3 +113,33 @@ def test_an_erasure_removes_the_users_events_and_announces_it(
     assert [type_ for type_, _ in left] == ["rides.ride_imported", "governance.user_erased"]
     assert left[0][1]["owner_id"] != me["id"]  # the other rider's ride is still announced
     assert left[1][1] == {"user_id": me["id"]}
+
+
+def test_edits_and_deletions_synced_from_a_device_are_announced_too(
+    client: TestClient, engine: Engine
+) -> None:
+    rider = make_rider(client, rides=2)
+    device = rider.device(client, "phone")
+    first, second = rider.ride_ids
+    edit = device.push(device.mutation("ride", first, name={"value": "from the phone"}))
+    assert edit.json()["results"][0]["status"] == "applied", edit.text
+    deletion = {
+        "counter": next(device.counter),
+        "record_type": "ride",
+        "record_id": second,
+        "delete": True,
+        "hlc": device.stamp(),
+    }
+    assert device.push(deletion).json()["results"][0]["status"] == "deleted"
+
+    with make_session_factory(engine)() as session:
+        announced = session.execute(
+            select(OutboxEvent.type, OutboxEvent.aggregate_id, OutboxEvent.payload)
+            .where(OutboxEvent.type != "rides.ride_imported")
+            .order_by(OutboxEvent.id)
+        ).all()
+    assert [(type_, ride) for type_, ride, _ in announced] == [
+        ("rides.ride_changed", first),
+        ("rides.ride_deleted", second),
+    ]
+    assert announced[0][2]["changed"] == ["name"]
