@@ -1,10 +1,10 @@
 """Deliver outbox events to subscribers: at least once, in order per aggregate, effectively once.
 
-Each subscriber has a position in the log. A round locks the subscriber's row (PostgreSQL:
-FOR UPDATE SKIP LOCKED, so another node takes another subscriber; SQLite: the one writer),
-runs the handler for each event after the position, and moves the position, all in ONE
-transaction: the handler's writes and the progress commit together or not at all, so a
-worker killed mid-batch leaves nothing applied and nothing skipped.
+Each subscriber has a position in the log. A round locks the subscribers' rows (PostgreSQL:
+FOR UPDATE SKIP LOCKED, so a subscriber another node holds is left to it; SQLite: the one
+writer), runs each handler for the events after its position, and moves the positions, all
+in ONE transaction: the handlers' writes and the progress commit together or not at all, so
+a worker killed mid-batch leaves nothing applied and nothing skipped.
 
 The log is read in (tx_id, id) order. On SQLite writers are serialised, so ids are in commit
 order. On PostgreSQL ids are drawn before commit and transactions commit in any order, so a
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -70,7 +70,6 @@ class RoundResult:
     read: int = 0
     # PostgreSQL: newer events exist that a transaction still running may yet precede.
     unripe: bool = False
-    errors: list[str] = field(default_factory=list)
 
     @property
     def busy(self) -> bool:
@@ -266,7 +265,6 @@ def _record_failure(
     held.status = DEAD if outcome.dead else RETRYING
     result.failed += 1
     result.dead += int(outcome.dead)
-    result.errors.append(error)
 
 
 def _unblock_next(session: Session, subscriber: str, aggregate_id: str, now: datetime) -> None:
@@ -338,11 +336,6 @@ def _insert_if_missing(session: Session, name: str, after: tuple[int, int]) -> N
     values = {"name": name, "after_tx_id": after[0], "after_id": after[1], "updated_at": utcnow()}
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     session.execute(dialect.insert(Progress).values(**values).on_conflict_do_nothing())
-
-
-def newest_position(session: Session) -> tuple[int, int]:
-    """The position of the newest event in the log, (0, 0) if it is empty."""
-    return _end_of_log(session)
 
 
 def count_held(session: Session) -> dict[tuple[str, str], int]:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from bikenode.db.base import utcnow
 from bikenode.errors import NotFound
-from bikenode.events.dispatch import count_held, newest_position
+from bikenode.events.dispatch import count_held
 from bikenode.events.models import DEAD, RETRYING, HeldEvent, OutboxEvent
 from bikenode.events.models import SubscriberProgress as Progress
 
@@ -129,8 +129,3 @@ def erase_user_events(session: Session, user_id: uuid.UUID) -> int:
     """
     result = session.execute(delete(OutboxEvent).where(OutboxEvent.user_id == user_id))
     return int(result.rowcount)  # type: ignore[attr-defined]
-
-
-def log_end(session: Session) -> int:
-    """The id of the newest event (0 for an empty log)."""
-    return newest_position(session)[1]
