@@ -95,6 +95,10 @@ def import_command(
                     source=source,
                     max_bytes=settings.max_upload_bytes,
                 )
+            if upload.status == "failed":  # refused as it was stored (an empty file)
+                results.append((str(file), EntryResult("failed", upload.error)))
+                progress.advance(task)
+                continue
 
             def on_entry(entry: str, result: EntryResult, prefix: str = str(file)) -> None:
                 results.append(

@@ -17,6 +17,7 @@ from bikenode.rides.models import Upload, UploadChunk, UploadItem
 PROCESS_UPLOAD_JOB = "rides.process_upload"
 # Each database row holds at most this much of an upload, so no row is huge.
 CHUNK_BYTES = 4 * 1024 * 1024
+EMPTY_FILE = "expected an activity file or archive, got an empty file (0 bytes)"
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,8 @@ def store_upload(
     """Save an uploaded file chunk by chunk, then queue it.
 
     Each chunk is its own short transaction, so a large upload never holds the database.
-    TooLarge past max_bytes, InvalidInput for an empty file; either way nothing is kept.
+    TooLarge past max_bytes (nothing is kept). An empty file is kept as a failed upload that
+    says so, so each file of a request gets its own answer.
     """
     upload = Upload(
         id=uuid.uuid4(), owner_id=owner_id, filename=_clean_name(filename), status="receiving"
@@ -45,8 +47,11 @@ def store_upload(
         discard_upload(session, upload)
         raise
     upload.size_bytes = upload.received_bytes = received
-    upload.status = "queued"
-    enqueue(session, PROCESS_UPLOAD_JOB, {"upload_id": str(upload.id)})
+    if received == 0:
+        finish_upload(session, upload, error=EMPTY_FILE)
+    else:
+        upload.status = "queued"
+        enqueue(session, PROCESS_UPLOAD_JOB, {"upload_id": str(upload.id)})
     session.commit()
     return upload
 
@@ -59,8 +64,6 @@ def _store_chunks(session: Session, upload_id: uuid.UUID, source: BinaryIO, limi
         session.add(UploadChunk(upload_id=upload_id, offset=received, data=chunk))
         session.commit()
         received += len(chunk)
-    if received == 0:
-        raise InvalidInput("the file is empty")
     return received
 
 
