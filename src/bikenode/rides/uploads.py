@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import BinaryIO
 
 from sqlalchemy.orm import Session
 
 from bikenode.db.base import utcnow
-from bikenode.db.queue import enqueue
+from bikenode.db.queue import enqueue, enqueue_claimed
 from bikenode.errors import Conflict, InvalidInput, NotFound, TooLarge
 from bikenode.rides import repo
 from bikenode.rides.models import Upload, UploadChunk, UploadItem
@@ -29,19 +30,58 @@ class UploadView:
 def store_upload(
     session: Session, *, owner_id: uuid.UUID, filename: str, source: BinaryIO, max_bytes: int
 ) -> Upload:
-    """Save an uploaded file chunk by chunk, then queue it.
+    """Save an uploaded file chunk by chunk, then queue it for any worker.
 
     Each chunk is its own short transaction, so a large upload never holds the database.
     TooLarge past max_bytes (nothing is kept). An empty file is kept as a failed upload that
     says so, so each file of a request gets its own answer.
     """
+    upload = _receive(session, owner_id=owner_id, filename=filename, source=source, limit=max_bytes)
+    if upload.status == "receiving":
+        upload.status = "queued"
+        enqueue(session, PROCESS_UPLOAD_JOB, {"upload_id": str(upload.id)})
+    session.commit()
+    return upload
+
+
+def store_upload_to_run(
+    session: Session,
+    *,
+    owner_id: uuid.UUID,
+    filename: str,
+    source: BinaryIO,
+    max_bytes: int,
+    worker: str,
+    lease: timedelta,
+) -> tuple[Upload, int | None]:
+    """Save an uploaded file like store_upload, its job already leased to `worker`.
+
+    Returns the upload and its job's id (None for an empty file, failed at once). Other
+    workers leave the job alone unless `worker` dies and its lease runs out.
+    """
+    upload = _receive(session, owner_id=owner_id, filename=filename, source=source, limit=max_bytes)
+    job_id = None
+    if upload.status == "receiving":
+        upload.status = "queued"
+        job = enqueue_claimed(
+            session, PROCESS_UPLOAD_JOB, {"upload_id": str(upload.id)}, worker=worker, lease=lease
+        )
+        session.flush()
+        job_id = job.id
+    session.commit()
+    return upload, job_id
+
+
+def _receive(
+    session: Session, *, owner_id: uuid.UUID, filename: str, source: BinaryIO, limit: int
+) -> Upload:
     upload = Upload(
         id=uuid.uuid4(), owner_id=owner_id, filename=_clean_name(filename), status="receiving"
     )
     session.add(upload)
     session.commit()
     try:
-        received = _store_chunks(session, upload.id, source, max_bytes)
+        received = _store_chunks(session, upload.id, source, limit)
     except BaseException:  # a refusal or a dropped connection: drop what was stored
         session.rollback()
         discard_upload(session, upload)
@@ -49,10 +89,6 @@ def store_upload(
     upload.size_bytes = upload.received_bytes = received
     if received == 0:
         finish_upload(session, upload, error=EMPTY_FILE)
-    else:
-        upload.status = "queued"
-        enqueue(session, PROCESS_UPLOAD_JOB, {"upload_id": str(upload.id)})
-    session.commit()
     return upload
 
 
