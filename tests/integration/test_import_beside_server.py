@@ -3,6 +3,7 @@ worker, and no stored error carries SQL."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from bikenode.db.base import utcnow
 from bikenode.db.engine import create_db_engine, make_session_factory
@@ -36,7 +37,7 @@ def _bikenode(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
     return done.stderr + done.stdout
 
 
-def _rows(db: Engine, query: str) -> list[tuple[object, ...]]:
+def _rows(db: Engine, query: str) -> list[tuple[str | None, ...]]:
     with db.connect() as connection:
         return [tuple(row) for row in connection.execute(text(query))]
 
@@ -54,7 +55,7 @@ def test_import_beside_a_running_server_processes_each_file_once(
         files.append(str(path))
     with served_node(data_dir, database_url, job_lease_s="5") as node:
         env = {
-            **dict(__import__("os").environ),
+            **os.environ,
             "BIKENODE_DATA_DIR": str(data_dir),
             "BIKENODE_ARGON2_MEMORY_KIB": "19456",
         }
@@ -83,7 +84,7 @@ def test_import_beside_a_running_server_processes_each_file_once(
 
 
 def test_a_worker_that_lost_its_lease_records_and_finishes_nothing(engine: Engine) -> None:
-    sessions: sessionmaker = make_session_factory(engine)  # type: ignore[type-arg]
+    sessions: sessionmaker[Session] = make_session_factory(engine)
     with sessions() as session:
         enqueue(session, "test.job", {})
         session.commit()
@@ -104,4 +105,5 @@ def test_a_worker_that_lost_its_lease_records_and_finishes_nothing(engine: Engin
         job = session.get(Job, job_id)
         assert job is not None and (job.status, job.worker) == ("running", "quick")
         finish(session, job_id, worker="quick", error=None, now=utcnow())
-        assert session.get(Job, job_id, populate_existing=True).status == "done"  # type: ignore[union-attr]
+        done = session.get(Job, job_id, populate_existing=True)
+        assert done is not None and done.status == "done"
