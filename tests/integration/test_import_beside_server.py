@@ -76,8 +76,8 @@ def test_import_beside_a_running_server_processes_each_file_once(
     finally:
         if db is not engine:
             db.dispose()
-    assert sorted(status for _, status, _ in items) == ["imported"] * FILES, items
-    assert sorted(entry for entry, _, _ in items) == sorted(Path(f).name for f in files)
+    assert [status for _, status, _ in items] == ["imported"] * FILES, items
+    assert sorted(str(entry) for entry, _, _ in items) == sorted(Path(f).name for f in files)
     assert uploads == [("done", None)] * FILES
     assert jobs == [("done", None)] * FILES
     assert "UNIQUE" not in output and "IntegrityError" not in output
