@@ -100,7 +100,7 @@ class Api:
     def register_and_login(self, email: str, name: str = "Test Rider") -> None:
         body = {"email": email, "password": STRONG_PASSWORD, "display_name": name}
         created = self.request.post("/api/v1/auth/register", data=body)
-        assert created.status == 201, created.text()
+        assert created.status == 202, created.text()
         login = {"email": email, "password": STRONG_PASSWORD}
         self.token = self.request.post("/api/v1/auth/login", data=login).json()["access_token"]
 
