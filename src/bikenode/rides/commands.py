@@ -117,6 +117,7 @@ def _import_file(
     """
     from bikenode.db.base import utcnow
     from bikenode.db.queue import JobLease, LeaseLost, finish, job_error, new_worker_name
+    from bikenode.rides.repo import get_upload
     from bikenode.rides.tasks import process_upload
     from bikenode.rides.uploads import store_upload_to_run
 
@@ -149,6 +150,9 @@ def _import_file(
         on_entry(file.name, EntryResult("failed", error))
     with sessions() as session:
         finish(session, job_id, worker=worker, error=error, now=utcnow())
+        failed = get_upload(session, upload.id)
+        if error is None and failed is not None and failed.status == "failed":
+            on_entry(file.name, EntryResult("failed", failed.error))  # the archive as a whole
 
 
 def _print_summary(console: Console, results: list[tuple[str, EntryResult]]) -> None:

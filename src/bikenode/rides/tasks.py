@@ -82,10 +82,15 @@ def _import_entries(
     rider = _rider(session, upload, archive)
     done = repo.done_entries(session, upload.id)
     session.commit()  # nothing may hold the database while the archive is read
+    found, skipped = bool(done), []
     for entry in iter_activity_files(path, upload.filename):
         if lease is not None:
             lease()
-        if entry.path in done or entry.status == EntryStatus.SKIPPED:
+        if entry.status == EntryStatus.SKIPPED:
+            skipped.append(entry.path)
+            continue
+        found = True
+        if entry.path in done:
             continue
         if entry.status == EntryStatus.FAILED or entry.data is None:
             result = EntryResult("failed", entry.reason or "the file could not be read")
@@ -105,6 +110,24 @@ def _import_entries(
         session.commit()
         if on_entry is not None:
             on_entry(entry.path, result)
+    if not found:
+        raise NoActivityFiles(nothing_to_import(skipped))
+
+
+class NoActivityFiles(ParseError):
+    """An upload (an archive) in which no file is an activity file."""
+
+
+def nothing_to_import(skipped: list[str], *, shown: int = 10) -> str:
+    """The reason an archive gave no ride: what it held instead, a few names at most."""
+    expected = "expected an activity file (FIT, GPX or TCX, or a .gz or zip of them)"
+    if not skipped:
+        return f"{expected}, got an archive with no files in it"
+    names = ", ".join(skipped[:shown])
+    if len(skipped) > shown:
+        names += f" and {len(skipped) - shown} more"
+    files = "file" if len(skipped) == 1 else "files"
+    return f"{expected}, got an archive whose {len(skipped)} {files} are no activity: {names}"
 
 
 def _hold(session: Session, lease: JobLease | None) -> None:

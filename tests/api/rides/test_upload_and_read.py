@@ -148,3 +148,19 @@ def test_an_empty_file_among_several_gets_its_own_answer(client: TestClient, cor
     assert done["items"][0]["status"] == "imported"
     failed = client.get(f"/api/v1/uploads/{empty['id']}", headers=headers).json()
     assert failed["status"] == "failed" and failed["finished_at"] is not None
+
+
+def test_a_zip_with_no_activity_file_fails_saying_what_it_held(
+    client: TestClient, corpus: Path
+) -> None:
+    _, headers = signed_in(client)
+    data = _corpus_file(corpus, "bad/fittrackee__gpx_test_no_gpx.zip")
+    [upload] = upload_files(client, headers, [("no_gpx.zip", data)])
+    assert upload["status"] == "failed" and upload["items"] == []
+    assert "expected an activity file" in upload["error"]
+    assert "folder/fichier.doc" in upload["error"]
+    empty = io.BytesIO()
+    zipfile.ZipFile(empty, "w").close()
+    [nothing] = upload_files(client, headers, [("empty.zip", empty.getvalue())])
+    assert nothing["status"] == "failed"
+    assert "no files in it" in nothing["error"]
