@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import BinaryIO
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bikenode.db.base import utcnow
+from bikenode.db.pagination import newest_first, page
 from bikenode.db.queue import enqueue, enqueue_claimed
 from bikenode.errors import Conflict, InvalidInput, NotFound, TooLarge
 from bikenode.rides import repo
@@ -169,6 +171,24 @@ def view_upload(session: Session, *, owner_id: uuid.UUID, upload_id: uuid.UUID) 
     """An upload and the per-file results so far."""
     upload = get_own_upload(session, owner_id=owner_id, upload_id=upload_id)
     return UploadView(upload, repo.upload_items(session, upload.id))
+
+
+def list_uploads(
+    session: Session, *, owner_id: uuid.UUID, limit: int, cursor: str | None
+) -> tuple[list[Upload], dict[uuid.UUID, dict[str, int]], str | None]:
+    """A page of the owner's uploads, newest first, their per-status file counts, and the
+    next page's cursor (None on the last)."""
+    statement = newest_first(
+        select(Upload).where(Upload.owner_id == owner_id),
+        at=Upload.created_at,
+        key=Upload.id,
+        limit=limit,
+        cursor=cursor,
+    )
+    rows, next_cursor = page(
+        list(session.scalars(statement)), limit=limit, at=lambda u: u.created_at, key=lambda u: u.id
+    )
+    return rows, repo.upload_counts(session, [u.id for u in rows]), next_cursor
 
 
 def _clean_name(filename: str) -> str:
