@@ -143,3 +143,18 @@ def test_the_api_reference_loads_only_same_origin_files_that_are_served(
     for url in urls:
         assert client.get(url).status_code == 200, url
     assert client.get("/openapi.json").status_code == 200
+
+
+def test_an_unknown_page_in_a_browser_is_the_apps_not_found_page(client: TestClient) -> None:
+    html_accept = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    page = client.get("/no/such/page", headers=html_accept)
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert page.text == client.get("/").text  # the app, which draws its "Page not found"
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    for path in ("/api/v1/nothing-here", "/static/x/app/nope.js", "/healthz/x"):
+        problem = client.get(path, headers=html_accept)
+        assert problem.status_code == 404, path
+        assert problem.headers["content-type"] == "application/problem+json", path
+    programs = client.get("/no/such/page", headers={"Accept": "application/json"})
+    assert programs.headers["content-type"] == "application/problem+json"
