@@ -16,7 +16,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy.orm import Session, sessionmaker
 
-from bikenode.config import Settings, load_settings
+from bikenode.command_line import command_settings
+from bikenode.config import Settings
 from bikenode.rides.imports import EntryResult
 
 ACTIVITY_SUFFIXES = (".fit", ".gpx", ".tcx", ".fit.gz", ".gpx.gz", ".tcx.gz", ".gz", ".zip")
@@ -55,7 +56,9 @@ def estimated_entries(path: Path) -> int:
 
 def import_command(
     paths: Annotated[list[Path], typer.Argument(help="Files, folders or zip archives.")],
-    user: Annotated[str, typer.Option("--user", help="E-mail of the rider who owns the rides.")],
+    user: Annotated[
+        str, typer.Option("--user", metavar="EMAIL", help="E-mail of the rider who owns the rides.")
+    ],
     data_dir: Annotated[Path | None, typer.Option(help="Data folder (SQLite default).")] = None,
 ) -> None:
     """Import activity files (FIT, GPX, TCX, .gz, zip, Strava or Garmin exports)."""
@@ -65,7 +68,7 @@ def import_command(
     from bikenode.encryption import install_key_ring, key_ring_from_settings
 
     console = Console(stderr=True)
-    settings = load_settings(data_dir=data_dir)
+    settings = command_settings(data_dir, existing=True)
     install_key_ring(key_ring_from_settings(settings))  # heart rate is stored encrypted
     engine = create_db_engine(settings.effective_database_url)
     upgrade_to_head(engine)
@@ -88,7 +91,7 @@ def import_command(
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task("importing", total=sum(estimated_entries(f) for f in files))
         for file in files:
-            progress.update(task, description=file.name[-40:])
+            progress.update(task, description=file.name)
 
             def on_entry(entry: str, result: EntryResult, prefix: str = str(file)) -> None:
                 results.append(
@@ -167,10 +170,9 @@ def _print_summary(console: Console, results: list[tuple[str, EntryResult]]) -> 
         for name, result in results
         if getattr(result, "status", "") == "failed"
     ]
+    # One line per file, never a table: a table cuts long names to fit the terminal.
     if failed:
-        reasons = Table(title="Failed files")
-        reasons.add_column("file")
-        reasons.add_column("reason")
-        for name, reason in failed:
-            reasons.add_row(name, reason or "")
-        console.print(reasons)
+        console.print("Failed files:")
+    for name, reason in failed:
+        console.print(f"  {name}", soft_wrap=True, markup=False, highlight=False)
+        console.print(f"    {reason or 'unknown'}", soft_wrap=True, markup=False, highlight=False)
