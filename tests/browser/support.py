@@ -11,10 +11,10 @@ from typing import Any
 
 from playwright.sync_api import APIRequestContext, ConsoleMessage, Page, expect
 
+from tests.corpus import CORPUS as CORPUS
 from tests.factories import STRONG_PASSWORD
 
 REPO = Path(__file__).resolve().parents[2]
-CORPUS = (REPO / ".." / "shared" / "corpus").resolve()
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
