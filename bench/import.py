@@ -14,6 +14,7 @@ import argparse
 import gzip
 import io
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -27,7 +28,10 @@ import numpy as np
 from bikenode.rides.formats import ParsedActivity, ParseError, parse_activity
 from bikenode.rides.formats.export import ExportError, export_activity
 
-CORPUS = (Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus").resolve()
+CORPUS = Path(
+    os.environ.get("BIKENODE_CORPUS_DIR")
+    or (Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus").resolve()
+)
 DAY_S = 86_400.0
 
 

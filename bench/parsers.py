@@ -10,6 +10,7 @@ Run: .venv/bin/python bench/parsers.py [repeats]
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -18,7 +19,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 import parsers_fit
 import parsers_xml
 
-CORPUS = (Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus").resolve()
+CORPUS = Path(
+    os.environ.get("BIKENODE_CORPUS_DIR")
+    or (Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus").resolve()
+)
 TARGETS = {"fit": 50.0, "gpx": 20.0, "tcx": 6.0}
 PEERS = {"garmin-fit-sdk", "fitdecode", "fitparse", "gpxpy", "tcxreader"}
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import statistics
 import sys
 import time
@@ -22,7 +23,10 @@ from pathlib import Path
 
 from bikenode.rides.formats.fit import parse_fit
 
-CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus"
+CORPUS = Path(
+    os.environ.get("BIKENODE_CORPUS_DIR")
+    or Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus"
+)
 LARGEST = 10
 PEER_POINT_BUDGET = 25_000
 OUR_RUNS_PER_ROUND = 5

@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import io
 import json
+import os
 import statistics
 import sys
 import time
@@ -29,7 +30,10 @@ from bikenode.rides.formats.tcx import parse_tcx
 
 Parser = Callable[[bytes], int]  # returns the number of points it read
 
-DEFAULT_CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus"
+DEFAULT_CORPUS = Path(
+    os.environ.get("BIKENODE_CORPUS_DIR")
+    or Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus"
+)
 
 
 def _gpxpy_points(data: bytes) -> int:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import statistics
 import sys
 import time
@@ -30,7 +31,10 @@ from bikenode.rides.formats.activity import FloatArray
 from bikenode.rides.logic.cleaning import ImplausibleActivity, clean_activity
 from bikenode.rides.logic.codec import decode_streams, encode_streams
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+CORPUS = Path(
+    os.environ.get("BIKENODE_CORPUS_DIR")
+    or Path(__file__).resolve().parents[2] / "shared" / "corpus"
+)
 Sizes = tuple[int, int, int, int]
 TYPICAL = {"time_s", "lat_deg", "lon_deg", "elevation_m", "hr_bpm", "cadence_rpm", "power_w"}
 

@@ -21,9 +21,9 @@ from bikenode.config import Settings
 from bikenode.db.base import Base
 from bikenode.db.engine import create_db_engine, make_session_factory
 from bikenode.db.migrate import upgrade_to_head
+from tests.corpus import CORPUS, MISSING, in_ci
 from tests.servers import postgres_server
 
-CORPUS = (Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus").resolve()
 # Fast hashing in tests (the production minimum is enforced in Settings for real runs).
 TEST_ARGON2_MEMORY_KIB = 19 * 1024
 
@@ -101,8 +101,14 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 @pytest.fixture
 def corpus() -> Path:
     if not CORPUS.is_dir():
-        pytest.skip(f"the shared corpus is not at {CORPUS}")
+        pytest.skip(MISSING)
     return CORPUS
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """In CI a missing corpus stops the run: its tests must never skip there unnoticed."""
+    if in_ci() and not CORPUS.is_dir():
+        pytest.exit(f"error: {MISSING} (CI=true: corpus tests may not be skipped)", returncode=4)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -29,7 +29,7 @@ def register(client: TestClient, **overrides: Any) -> dict[str, Any]:
     """Register a user through the API and return the request payload used."""
     payload = register_payload(**overrides)
     response = client.post("/api/v1/auth/register", json=payload)
-    assert response.status_code == 201, response.text
+    assert response.status_code == 202, response.text
     return payload
 
 

@@ -41,6 +41,7 @@ from bikenode.rides.tus import router as tus_router
 from bikenode.rides.uploads import PROCESS_UPLOAD_JOB
 from bikenode.sync.routes import router as sync_router
 from bikenode.web.admission import Admission, AdmissionMetrics, AdmissionMiddleware
+from bikenode.web.api_docs import router as api_docs_router
 from bikenode.web.frontend import router as frontend_router
 from bikenode.web.limits import BodySizeLimitMiddleware
 from bikenode.web.observability import Metrics, ObservabilityMiddleware
@@ -108,6 +109,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="A self-hostable cycling platform: import, analyse and share rides.",
         lifespan=lifespan,
+        docs_url=None,  # served from vendored files by bikenode.web.api_docs
+        redoc_url=None,
     )
     engine = create_db_engine(
         settings.effective_database_url,
@@ -181,4 +184,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(planner_router)
     app.include_router(planner_ws_router)
     app.include_router(frontend_router)
+    app.include_router(api_docs_router)
     return app

@@ -5,12 +5,14 @@ from __future__ import annotations
 import gc
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+import typer.core
 
 from bikenode.accounts.commands import user_app
 from bikenode.audit.commands import audit_app
+from bikenode.command_line import data_location, record_public_url
 from bikenode.config import Settings, load_settings
 from bikenode.db.commands import db_app
 from bikenode.events.commands import events_app
@@ -20,6 +22,32 @@ from bikenode.rides.commands import import_command
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+
+def _usage_in_words() -> None:
+    """Help in words: `import [OPTIONS] PATH...` and `--user TEXT`, not Typer's own
+    `{paths}...`, `<list[Path]>` and `<str>`."""
+    words = {"str": "TEXT", "int": "INTEGER", "float": "NUMBER", "path": "PATH"}
+
+    def word(param: Any) -> str:
+        name = str(param.metavar or (param.name or "").upper())
+        return name + ("..." if param.nargs != 1 and not name.endswith("...") else "")
+
+    def usage_name(argument: Any) -> str:
+        return word(argument) if argument.required else f"[{word(argument)}]"
+
+    def option_type(option: Any, ctx: Any = None) -> str:
+        if option.metavar:
+            return str(option.metavar)
+        label = str(typer.core.TyperOption.display_type(option, ctx)).strip("<>")
+        return words.get(label, label.upper())
+
+    setattr(typer.core.TyperArgument, "_usage_display_name", usage_name)  # noqa: B010
+    setattr(typer.core.TyperArgument, "_rich_display_name", word)  # noqa: B010
+    setattr(typer.core.TyperArgument, "display_type_rich", lambda *_a, **_k: None)  # noqa: B010
+    setattr(typer.core.TyperOption, "display_type_rich", option_type)  # noqa: B010
+
+
+_usage_in_words()
 app = typer.Typer(
     help="BikeNode: a self-hostable cycling platform. Import, analyse and share your rides.",
     no_args_is_help=True,
@@ -61,11 +89,16 @@ def serve(
     from bikenode.logs import configure_logging
 
     settings = load_settings(data_dir=data_dir)
+    if "public_url" not in settings.model_fields_set:  # links in e-mails point at this server
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
+        settings = settings.model_copy(update={"public_url": f"http://{shown}:{port}"})
     configure_logging(settings.log_level, json_lines=settings.log_json)
     install_key_ring(key_ring_from_settings(settings))  # migrations may seal stored values
     upgrade_to_head(create_db_engine(settings.effective_database_url))
+    record_public_url(settings)
     typer.echo(
-        f"BikeNode on http://{host}:{port} (API docs at /docs), data in {settings.data_dir}",
+        f"BikeNode on http://{host}:{port} (API docs at /docs, links in e-mails to "
+        f"{settings.public_url}), using {data_location(settings)}",
         err=True,
     )
     # Live viewers are served by a fast path straight from the socket (see bikenode.live.fastws).
@@ -75,6 +108,7 @@ def serve(
         # Each worker process builds its own app (uvicorn needs an import string for that)
         # from the environment, so the data folder of the flag travels through it.
         os.environ["BIKENODE_DATA_DIR"] = str(settings.data_dir)
+        os.environ["BIKENODE_PUBLIC_URL"] = settings.public_url
     # No per-message deflate: live frames are small and compressing each costs more CPU.
     uvicorn.run(
         "bikenode.cli:served_app" if workers > 1 else served_app(settings),

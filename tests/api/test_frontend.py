@@ -125,3 +125,36 @@ def test_a_configured_tile_server_is_allowed_and_handed_to_the_page(
         in (response.headers["content-security-policy"])
     )
     assert html.escape(json.dumps(tiles)) in response.text
+
+
+def test_the_api_reference_loads_only_same_origin_files_that_are_served(
+    client: TestClient,
+) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200
+    policy = page.headers["content-security-policy"]
+    script_src = next(p for p in policy.split(";") if p.strip().startswith("script-src"))
+    assert script_src.split() == ["script-src", "'self'"], policy
+    assert "http" not in policy
+    assert "<script>" not in page.text  # no inline script: the CSP would refuse it
+    urls = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert urls and all(u.startswith("/static/") for u in urls), urls
+    assert any(u.endswith("swagger-ui-bundle.js") for u in urls)
+    for url in urls:
+        assert client.get(url).status_code == 200, url
+    assert client.get("/openapi.json").status_code == 200
+
+
+def test_an_unknown_page_in_a_browser_is_the_apps_not_found_page(client: TestClient) -> None:
+    html_accept = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    page = client.get("/no/such/page", headers=html_accept)
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert page.text == client.get("/").text  # the app, which draws its "Page not found"
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    for path in ("/api/v1/nothing-here", "/static/x/app/nope.js", "/healthz/x"):
+        problem = client.get(path, headers=html_accept)
+        assert problem.status_code == 404, path
+        assert problem.headers["content-type"] == "application/problem+json", path
+    programs = client.get("/no/such/page", headers={"Accept": "application/json"})
+    assert programs.headers["content-type"] == "application/problem+json"

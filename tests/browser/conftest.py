@@ -25,6 +25,7 @@ from sqlalchemy import text
 from bikenode.db.base import Base
 from bikenode.db.engine import create_db_engine
 from tests.browser.support import CHROMIUM, CHROMIUM_ARGS, CORPUS, Api, App
+from tests.corpus import MISSING
 from tests.servers import free_port
 
 _emails = itertools.count(1)
@@ -143,7 +144,7 @@ def web(browser: Browser, server: str) -> Iterator[App]:
 @pytest.fixture(scope="module")
 def corpus_dir() -> Path:
     if not CORPUS.is_dir():
-        pytest.skip(f"the shared corpus of device files is not at {CORPUS}")
+        pytest.skip(MISSING)
     return CORPUS
 
 

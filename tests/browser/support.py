@@ -11,10 +11,10 @@ from typing import Any
 
 from playwright.sync_api import APIRequestContext, ConsoleMessage, Page, expect
 
+from tests.corpus import CORPUS as CORPUS
 from tests.factories import STRONG_PASSWORD
 
 REPO = Path(__file__).resolve().parents[2]
-CORPUS = (REPO / ".." / "shared" / "corpus").resolve()
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -100,7 +100,7 @@ class Api:
     def register_and_login(self, email: str, name: str = "Test Rider") -> None:
         body = {"email": email, "password": STRONG_PASSWORD, "display_name": name}
         created = self.request.post("/api/v1/auth/register", data=body)
-        assert created.status == 201, created.text()
+        assert created.status == 202, created.text()
         login = {"email": email, "password": STRONG_PASSWORD}
         self.token = self.request.post("/api/v1/auth/login", data=login).json()["access_token"]
 

@@ -165,3 +165,57 @@ def test_serve_with_two_workers_shares_one_signing_key_and_the_data_dir_flag(
     assert (data_dir / "secret.key").exists()
     assert not (tmp_path / "not-this-one").exists()
     assert "import string" not in errors
+
+
+def _bikenode(env: dict[str, str], *args: str, stdin: str | None = None) -> Any:
+    return subprocess.run(
+        [*BIKENODE, *args], input=stdin, capture_output=True, text=True, env=env, check=False
+    )
+
+
+def test_import_refuses_a_data_folder_that_does_not_exist_and_creates_nothing(
+    tmp_path: Path,
+) -> None:
+    ride = tmp_path / "ride.gpx"
+    ride.write_text("<gpx/>")
+    env = _env(tmp_path / "bikenode-data", "sqlite://")  # SQLite: found in the folder or not
+    refused = _bikenode(env, "import", "--user", "ada@example.org", str(ride))
+    assert refused.returncode == 2
+    assert f"no BikeNode data in data folder {tmp_path / 'bikenode-data'}" in refused.stderr
+    assert not (tmp_path / "bikenode-data").exists()
+
+
+def test_usage_lines_read_as_words() -> None:
+    for command in (["import"], ["gdpr", "export"], ["user", "create"], ["serve"]):
+        shown = subprocess.run(
+            [*BIKENODE, *command, "--help"], capture_output=True, text=True, check=True
+        ).stdout
+        assert "{" not in shown and "<" not in shown, shown
+    usage = subprocess.run([*BIKENODE, "import", "--help"], capture_output=True, text=True).stdout
+    assert "[OPTIONS] PATHS..." in usage and "--user EMAIL" in usage
+
+
+def test_commands_say_which_data_they_use_and_failed_names_are_shown_whole(
+    tmp_path: Path, database_url: str, engine: Engine
+) -> None:
+    env = _env(tmp_path / "data", database_url)
+    created = _bikenode(env, "user", "create", "w@example.org", "--password-stdin", stdin="a" * 20)
+    assert created.returncode == 0, created.stderr
+    assert f"using data folder {tmp_path / 'data'}" in created.stderr
+    long_name = "a-ride-file-with-a-rather-long-name-that-a-narrow-terminal-would-cut-" * 2
+    broken = tmp_path / f"{long_name}.gpx"
+    broken.write_text("not a gpx file at all")
+    imported = _bikenode({**env, "COLUMNS": "60"}, "import", "--user", "w@example.org", str(broken))
+    assert imported.returncode == 1
+    assert str(broken) in imported.stderr
+
+
+def test_reset_link_points_at_the_server_running_on_the_data(
+    server: str, tmp_path: Path, database_url: str
+) -> None:
+    env = _env(tmp_path / "data", database_url)
+    created = _bikenode(env, "user", "create", "r@example.org", "--password-stdin", stdin="b" * 20)
+    assert created.returncode == 0, created.stderr
+    link = _bikenode(env, "user", "reset-link", "r@example.org")
+    assert link.returncode == 0, link.stderr
+    assert link.stdout.splitlines()[-1].startswith(f"{server}/reset-password#token=")

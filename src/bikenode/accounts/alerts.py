@@ -80,3 +80,24 @@ def deliver_reuse_alert(
         send_mail(mail, to=email, subject=REUSE_SUBJECT, body=body)
     except Exception:
         log.exception("could not deliver a session-ended e-mail")
+
+
+ACCOUNT_EXISTS_SUBJECT = "You already have a BikeNode account"
+ACCOUNT_EXISTS_BODY = """\
+Someone, hopefully you, tried to create a BikeNode account for {email}, which already has
+one. No new account was made and nothing about your account changed.
+
+Sign in at {public_url}/signin
+Forgot your password? Choose a new one at {public_url}/forgot-password
+
+If it was not you, ignore this e-mail.
+"""
+
+
+def mail_account_exists(mail: MailSettings, public_url: str, email: str) -> None:
+    """Tell an address that a sign-up was tried for it while it has an account; never raises."""
+    body = ACCOUNT_EXISTS_BODY.format(email=email, public_url=public_url.rstrip("/"))
+    try:
+        send_mail(mail, to=email, subject=ACCOUNT_EXISTS_SUBJECT, body=body)
+    except Exception:
+        log.exception("could not deliver an account-exists e-mail")

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from bikenode.config import load_settings
+from bikenode.command_line import command_settings, public_url
 from bikenode.errors import DomainError
 
 user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
@@ -36,7 +36,7 @@ def create(
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = getpass.getpass("Password (at least 15 characters): ")
-    settings = load_settings(data_dir=data_dir)
+    settings = command_settings(data_dir, existing=False)
     install_key_ring(key_ring_from_settings(settings))  # migrations may seal stored values
     engine = create_db_engine(settings.effective_database_url)
     upgrade_to_head(engine)
@@ -67,13 +67,13 @@ def reset_link(
     from bikenode.db.migrate import upgrade_to_head
     from bikenode.encryption import install_key_ring, key_ring_from_settings
 
-    settings = load_settings(data_dir=data_dir)
+    settings = command_settings(data_dir, existing=True)
     install_key_ring(key_ring_from_settings(settings))  # migrations may seal stored values
     engine = create_db_engine(settings.effective_database_url)
     upgrade_to_head(engine)
     with make_session_factory(engine)() as session:
         try:
-            issued = operator_reset_link(session, public_url=settings.public_url, email=email)
+            issued = operator_reset_link(session, public_url=public_url(settings), email=email)
         except DomainError as error:
             typer.echo(f"error: {error.detail}", err=True)
             raise typer.Exit(2) from None

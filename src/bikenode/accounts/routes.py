@@ -18,6 +18,7 @@ from bikenode.accounts.schemas import (
     PasswordResetRequest,
     RefreshRequest,
     Register,
+    RegistrationAccepted,
     RoleChange,
     SessionPublic,
     TokenPair,
@@ -47,13 +48,31 @@ def _pair(tokens: service.IssuedTokens) -> TokenPair:
     )
 
 
-@router.post("/auth/register", status_code=status.HTTP_201_CREATED, response_model=UserPublic)
-def register(body: Register, session: SessionDep, config: AccountsConfigDep) -> UserPublic:
-    """Create an account."""
-    user = service.register_user(
-        session, config, email=body.email, password=body.password, display_name=body.display_name
+@router.post(
+    "/auth/register", status_code=status.HTTP_202_ACCEPTED, response_model=RegistrationAccepted
+)
+def register(
+    body: Register,
+    background: BackgroundTasks,
+    session: SessionDep,
+    config: AccountsConfigDep,
+    settings: SettingsDep,
+    client_ip: ClientIP,
+) -> RegistrationAccepted:
+    """Create an account; the same answer when the address already has one (it is e-mailed)."""
+    existing = service.sign_up(
+        session,
+        config,
+        email=body.email,
+        password=body.password,
+        display_name=body.display_name,
+        client_ip=client_ip,
     )
-    return UserPublic.model_validate(user)
+    if existing is not None:  # mailed after the answer, so the answer takes as long
+        background.add_task(
+            alerts.mail_account_exists, mail_settings(settings), settings.public_url, existing
+        )
+    return RegistrationAccepted()
 
 
 @router.post("/auth/login", response_model=TokenPair | MfaRequired)

@@ -177,6 +177,15 @@ class PasswordResetRequest(StrictModel):
     email: str = Field(max_length=254, examples=["ada@example.org"])
 
 
+class RegistrationAccepted(BaseModel):
+    detail: str = Field(
+        default=(
+            "if this address is new, its account is ready: sign in with it; if it already "
+            "has an account, we sent it an e-mail saying so"
+        )
+    )
+
+
 class PasswordResetAccepted(BaseModel):
     detail: str = Field(
         default=(

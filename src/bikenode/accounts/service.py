@@ -42,6 +42,39 @@ class IssuedTokens:
     expires_in_s: int
 
 
+def sign_up(
+    session: Session,
+    config: AccountsConfig,
+    *,
+    email: str,
+    password: str,
+    display_name: str,
+    client_ip: str | None,
+) -> str | None:
+    """Create a rider's account; the address to tell, if it already had one (None if new).
+
+    Both ways cost one password hash and one short write (the account, or an audit entry),
+    so neither the answer nor its timing says whether the address has an account.
+    InvalidInput if a rule is broken.
+    """
+    try:
+        register_user(session, config, email=email, password=password, display_name=display_name)
+    except Conflict:
+        existing = repo.get_user_by_email(session, logic.normalise_email(email))
+        if existing is None:  # deleted since: nothing to tell anyone
+            session.rollback()
+            return None
+        record_event(
+            session,
+            event_type="auth.sign_up_for_existing_account",
+            subject_id=existing.id,
+            client_ip=client_ip,
+        )
+        session.commit()
+        return existing.email
+    return None
+
+
 def register_user(
     session: Session,
     config: AccountsConfig,
@@ -51,7 +84,11 @@ def register_user(
     display_name: str,
     role: str = "rider",
 ) -> User:
-    """Create an account; Conflict if the e-mail is taken, InvalidInput if a rule is broken."""
+    """Create an account; Conflict if the e-mail is taken, InvalidInput if a rule is broken.
+
+    For operators (`bikenode user create`); the public sign-up is sign_up, which never says
+    whether an address has an account.
+    """
     normalised = _checked(logic.normalise_email, email)
     check_password(password, has_mfa=False)
     password_hash = config.hashing.hash(password)  # before the transaction: it takes ~50 ms

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from bikenode.config import load_settings
+from bikenode.command_line import command_settings
 
 audit_app = typer.Typer(help="The security audit log.", no_args_is_help=True)
 
@@ -26,7 +26,7 @@ def verify(
     from bikenode.audit.service import verify_log
     from bikenode.db.engine import create_db_engine, make_session_factory
 
-    engine = create_db_engine(load_settings(data_dir=data_dir).effective_database_url)
+    engine = create_db_engine(command_settings(data_dir, existing=True).effective_database_url)
     if not inspect(engine).has_table("audit_events"):
         typer.echo("error: this database has no audit log yet: run `bikenode db upgrade`", err=True)
         raise typer.Exit(2)

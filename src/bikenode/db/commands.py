@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from bikenode.config import load_settings
+from bikenode.command_line import command_settings
 
 db_app = typer.Typer(
     help="Database schema: upgrade, show the current revision.", no_args_is_help=True
@@ -23,7 +23,7 @@ def upgrade(
     from bikenode.db.migrate import current_revision, upgrade_to_head
     from bikenode.encryption import install_key_ring, key_ring_from_settings
 
-    settings = load_settings(data_dir=data_dir)
+    settings = command_settings(data_dir, existing=False)
     install_key_ring(key_ring_from_settings(settings))  # migrations may seal stored values
     engine = create_db_engine(settings.effective_database_url)
     upgrade_to_head(engine)
@@ -38,5 +38,5 @@ def current(
     from bikenode.db.engine import create_db_engine
     from bikenode.db.migrate import current_revision, head_revision
 
-    engine = create_db_engine(load_settings(data_dir=data_dir).effective_database_url)
+    engine = create_db_engine(command_settings(data_dir, existing=True).effective_database_url)
     typer.echo(f"database: {current_revision(engine)}  code: {head_revision()}")

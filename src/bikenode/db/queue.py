@@ -3,6 +3,10 @@
 A job is claimed with a lease; the worker renews the lease while it works. If the worker dies,
 the lease runs out and another worker (or the restarted one) takes the job again, so jobs
 must be idempotent: they record their progress and skip what is already done.
+
+A worker that lost its lease (it stalled past the lease, and another worker took the job) must
+stop: `JobLease` raises `LeaseLost` at its next heartbeat, and `JobLease.hold` checks the lease
+inside the transaction that records progress, so two workers never both record a step.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, Index, String, Text, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from bikenode.db.base import Base, utcnow
@@ -48,6 +53,29 @@ class Job(Base):
 def enqueue(session: Session, kind: str, payload: dict[str, Any], *, max_attempts: int = 5) -> Job:
     """Add a job in the caller's transaction (it runs only if the caller commits)."""
     job = Job(kind=kind, payload=payload, max_attempts=max_attempts)
+    session.add(job)
+    return job
+
+
+def enqueue_claimed(
+    session: Session, kind: str, payload: dict[str, Any], *, worker: str, lease: timedelta
+) -> Job:
+    """Add a job already leased to `worker`, in the caller's transaction.
+
+    For a process that queues work and runs it itself (`bikenode import`): no other worker
+    can take the job unless this one dies and the lease runs out.
+    """
+    now = utcnow()
+    job = Job(
+        kind=kind,
+        payload=payload,
+        status=RUNNING,
+        attempts=1,
+        worker=worker,
+        lease_until=now + lease,
+        run_after=now,
+        created_at=now,
+    )
     session.add(job)
     return job
 
@@ -84,20 +112,71 @@ def claim(session: Session, *, worker: str, lease: timedelta, now: datetime) -> 
 
 
 def renew(session: Session, job_id: int, *, worker: str, lease: timedelta, now: datetime) -> bool:
-    """Extend a job's lease; False if the job is no longer ours."""
+    """Extend a job's lease and commit; False if the job is no longer ours."""
+    held = _extend(session, job_id, worker=worker, lease=lease, now=now)
+    session.commit()
+    return held
+
+
+def _extend(session: Session, job_id: int, *, worker: str, lease: timedelta, now: datetime) -> bool:
+    # A claim changes the worker, so this matches only while nobody took the job over; on
+    # PostgreSQL the row lock orders a renewal and a concurrent claim, and the later one's
+    # WHERE sees the earlier one's change.
     result = session.execute(
         update(Job)
         .where(Job.id == job_id, Job.worker == worker, Job.status == RUNNING)
         .values(lease_until=now + lease)
     )
-    session.commit()
     return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
 
 
-def finish(session: Session, job_id: int, *, error: str | None, now: datetime) -> None:
-    """Mark a job done, or failed (retried with backoff until max_attempts)."""
-    job = session.get(Job, job_id, populate_existing=True)
-    if job is None:
+def new_worker_name() -> str:
+    """A name no other worker, in this process or any other, has: host, process id, random."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class LeaseLost(Exception):
+    """Another worker took this job over; the one that lost it must stop at once."""
+
+
+class JobLease:
+    """A worker's hold on one job: call it often (a heartbeat), and `hold` before each commit
+    that records progress."""
+
+    def __init__(
+        self, session_factory: sessionmaker[Session], job_id: int, *, worker: str, lease: timedelta
+    ) -> None:
+        self._sessions = session_factory
+        self.job_id = job_id
+        self.worker = worker
+        self._lease = lease
+        self._renewed_at = time.monotonic()
+
+    def __call__(self) -> None:
+        """Renew the lease a few times per lease period; LeaseLost if it is no longer ours."""
+        if time.monotonic() - self._renewed_at < self._lease.total_seconds() / 4:
+            return
+        with self._sessions() as session:
+            self._renewed_at = time.monotonic()
+            if not renew(session, self.job_id, worker=self.worker, lease=self._lease, now=utcnow()):
+                raise LeaseLost(f"job {self.job_id} was taken over by another worker")
+
+    def hold(self, session: Session) -> None:
+        """Renew the lease inside the caller's transaction, so that what it commits is
+        committed only while the job is still ours; LeaseLost (nothing written) if not."""
+        if not _extend(session, self.job_id, worker=self.worker, lease=self._lease, now=utcnow()):
+            raise LeaseLost(f"job {self.job_id} was taken over by another worker")
+        self._renewed_at = time.monotonic()
+
+
+def finish(session: Session, job_id: int, *, worker: str, error: str | None, now: datetime) -> None:
+    """Mark a job done, or failed (retried with backoff until max_attempts).
+
+    Only the worker holding the job may finish it; a worker that lost it changes nothing.
+    """
+    job = session.get(Job, job_id, populate_existing=True, with_for_update=True)
+    if job is None or job.worker != worker or job.status != RUNNING:
+        session.rollback()
         return
     if error is None:
         job.status, job.finished_at, job.last_error = DONE, now, None
@@ -110,7 +189,7 @@ def finish(session: Session, job_id: int, *, error: str | None, now: datetime) -
     session.commit()
 
 
-JobHandler = Callable[[dict[str, Any], Callable[[], None]], None]
+JobHandler = Callable[[dict[str, Any], JobLease], None]
 
 
 class Worker:
@@ -131,7 +210,7 @@ class Worker:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
-        self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.name = new_worker_name()
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="bikenode-worker", daemon=True)
@@ -171,29 +250,32 @@ class Worker:
             if job is None:
                 return False
             job_id, kind, payload = job.id, job.kind, dict(job.payload)
-        error = self._execute(job_id, kind, payload)
+        try:
+            error = self._execute(job_id, kind, payload)
+        except LeaseLost:
+            log.warning("job taken over by another worker", extra={"job_id": job_id})
+            return True
         with self._sessions() as session:
-            finish(session, job_id, error=error, now=utcnow())
+            finish(session, job_id, worker=self.name, error=error, now=utcnow())
         return True
 
     def _execute(self, job_id: int, kind: str, payload: dict[str, Any]) -> str | None:
         handler = self._handlers.get(kind)
         if handler is None:
             return f"no handler for job kind {kind!r}"
-
-        last_renewal = [time.monotonic()]
-
-        def heartbeat() -> None:
-            # Handlers call this often; the database hears of it a few times per lease.
-            if time.monotonic() - last_renewal[0] < self._lease.total_seconds() / 4:
-                return
-            last_renewal[0] = time.monotonic()
-            with self._sessions() as session:
-                renew(session, job_id, worker=self.name, lease=self._lease, now=utcnow())
-
+        lease = JobLease(self._sessions, job_id, worker=self.name, lease=self._lease)
         try:
-            handler(payload, heartbeat)
+            handler(payload, lease)
+        except LeaseLost:
+            raise
         except Exception as error:
             log.exception("job failed", extra={"job_id": job_id, "kind": kind})
-            return f"{type(error).__name__}: {error}"
+            return job_error(error)
         return None
+
+
+def job_error(error: Exception) -> str:
+    """What a failed job stores and shows: the error's words, never SQL (that goes to the log)."""
+    if isinstance(error, SQLAlchemyError):
+        return f"a database error ({type(error).__name__}) stopped this job; it was logged"
+    return f"{type(error).__name__}: {error}"

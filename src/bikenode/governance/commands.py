@@ -10,7 +10,8 @@ import typer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bikenode.config import Settings, load_settings
+from bikenode.command_line import command_settings
+from bikenode.config import Settings
 
 gdpr_app = typer.Typer(help="GDPR requests: export or erase a user's data.", no_args_is_help=True)
 keys_app = typer.Typer(help="The keys that encrypt health data at rest.", no_args_is_help=True)
@@ -47,7 +48,7 @@ def export(
     """Write everything stored about a user to a zip (audited)."""
     from bikenode.governance import export_user_data
 
-    engine, sessions = _open(load_settings(data_dir=data_dir))
+    engine, sessions = _open(command_settings(data_dir, existing=True))
     with sessions() as session:
         user_id = _user_id(session, email)
         partial = out.with_name(out.name + ".part")
@@ -70,7 +71,7 @@ def erase(
     if not yes:
         typer.echo("error: erasure cannot be undone; add --yes to confirm", err=True)
         raise typer.Exit(2)
-    engine, sessions = _open(load_settings(data_dir=data_dir))
+    engine, sessions = _open(command_settings(data_dir, existing=True))
     with sessions() as session:
         report = erase_user(session, user_id=_user_id(session, email), actor_id=None)
     engine.dispose()
@@ -94,7 +95,7 @@ def rotate(
         reseal_totp_secrets,
     )
 
-    settings = load_settings(data_dir=data_dir)
+    settings = command_settings(data_dir, existing=True)
     if settings.data_keys:
         typer.echo("keys come from BIKENODE_DATA_KEYS: the first one there is current")
     else:
@@ -121,7 +122,7 @@ def status(data_dir: DataDir = None) -> None:
     from bikenode.live import health_key_counts as live_key_counts
     from bikenode.rides import health_key_counts
 
-    engine, sessions = _open(load_settings(data_dir=data_dir))
+    engine, sessions = _open(command_settings(data_dir, existing=True))
     ring = current_key_ring()
     with sessions() as session:
         counts = health_key_counts(session)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Query, Request, status
 
 from bikenode.accounts import find_user_id_by_email
 from bikenode.errors import NotFound
@@ -16,6 +17,7 @@ from bikenode.live.schemas import (
     GroupMemberAdd,
     GroupPublic,
     LiveSessionCreate,
+    LiveSessionPage,
     LiveSessionPublic,
     ShareCreated,
     SharePublic,
@@ -63,6 +65,18 @@ def start_session(
         group_id=body.group_id,
     )
     return session_public(live)
+
+
+@router.get("/sessions", response_model=LiveSessionPage)
+def list_sessions(
+    user: CurrentUser,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> LiveSessionPage:
+    """Your live sessions, newest first, a page at a time."""
+    rows, next_cursor = service.list_sessions(session, owner_id=user.id, limit=limit, cursor=cursor)
+    return LiveSessionPage(items=[session_public(s) for s in rows], next_cursor=next_cursor)
 
 
 @router.get("/sessions/{session_id}", response_model=LiveSessionPublic)

@@ -35,6 +35,11 @@ class LiveSessionPublic(BaseModel):
     watch_socket: str
 
 
+class LiveSessionPage(BaseModel):
+    items: list[LiveSessionPublic] = Field(description="newest first")
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page")
+
+
 class ShareCreated(BaseModel):
     id: uuid.UUID
     token: str = Field(description="shown once; viewers send it as 'share' in their hello")

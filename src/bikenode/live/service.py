@@ -13,11 +13,12 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bikenode import rides
 from bikenode.db.base import utcnow
+from bikenode.db.pagination import newest_first, page
 from bikenode.encryption import current_key_ring
 from bikenode.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from bikenode.live import groups, logic, repo, storage
@@ -70,6 +71,21 @@ def start_session(
     session.add(live)
     session.commit()
     return live
+
+
+def list_sessions(
+    session: Session, *, owner_id: uuid.UUID, limit: int, cursor: str | None
+) -> tuple[list[LiveSession], str | None]:
+    """A page of the owner's live sessions, newest first, and the next page's cursor."""
+    statement = newest_first(
+        select(LiveSession).where(LiveSession.owner_id == owner_id),
+        at=LiveSession.started_at,
+        key=LiveSession.id,
+        limit=limit,
+        cursor=cursor,
+    )
+    rows = list(session.scalars(statement))
+    return page(rows, limit=limit, at=lambda s: s.started_at, key=lambda s: s.id)
 
 
 def get_session(session: Session, *, session_id: uuid.UUID) -> LiveSession:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 import zipfile
 from collections import Counter
+from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -11,8 +14,10 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from sqlalchemy.orm import Session, sessionmaker
 
-from bikenode.config import load_settings
+from bikenode.command_line import command_settings
+from bikenode.config import Settings
 from bikenode.rides.imports import EntryResult
 
 ACTIVITY_SUFFIXES = (".fit", ".gpx", ".tcx", ".fit.gz", ".gpx.gz", ".tcx.gz", ".gz", ".zip")
@@ -51,7 +56,9 @@ def estimated_entries(path: Path) -> int:
 
 def import_command(
     paths: Annotated[list[Path], typer.Argument(help="Files, folders or zip archives.")],
-    user: Annotated[str, typer.Option("--user", help="E-mail of the rider who owns the rides.")],
+    user: Annotated[
+        str, typer.Option("--user", metavar="EMAIL", help="E-mail of the rider who owns the rides.")
+    ],
     data_dir: Annotated[Path | None, typer.Option(help="Data folder (SQLite default).")] = None,
 ) -> None:
     """Import activity files (FIT, GPX, TCX, .gz, zip, Strava or Garmin exports)."""
@@ -59,11 +66,9 @@ def import_command(
     from bikenode.db.engine import create_db_engine, make_session_factory
     from bikenode.db.migrate import upgrade_to_head
     from bikenode.encryption import install_key_ring, key_ring_from_settings
-    from bikenode.rides.tasks import process_upload
-    from bikenode.rides.uploads import store_upload
 
     console = Console(stderr=True)
-    settings = load_settings(data_dir=data_dir)
+    settings = command_settings(data_dir, existing=True)
     install_key_ring(key_ring_from_settings(settings))  # heart rate is stored encrypted
     engine = create_db_engine(settings.effective_database_url)
     upgrade_to_head(engine)
@@ -86,15 +91,7 @@ def import_command(
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task("importing", total=sum(estimated_entries(f) for f in files))
         for file in files:
-            progress.update(task, description=file.name[-40:])
-            with sessions() as session, file.open("rb") as source:
-                upload = store_upload(
-                    session,
-                    owner_id=owner_id,
-                    filename=file.name,
-                    source=source,
-                    max_bytes=settings.max_upload_bytes,
-                )
+            progress.update(task, description=file.name)
 
             def on_entry(entry: str, result: EntryResult, prefix: str = str(file)) -> None:
                 results.append(
@@ -102,11 +99,63 @@ def import_command(
                 )
                 progress.advance(task)
 
-            process_upload(sessions, upload.id, on_entry=on_entry)
+            _import_file(sessions, file, owner_id, settings, on_entry)
     _print_summary(console, results)
     engine.dispose()
     if any(result.status == "failed" for _, result in results):
         raise typer.Exit(1)
+
+
+def _import_file(
+    sessions: sessionmaker[Session],
+    file: Path,
+    owner_id: uuid.UUID,
+    settings: Settings,
+    on_entry: Callable[[str, EntryResult], None],
+) -> None:
+    """Store one file as an upload whose queue job this process holds, then import it.
+
+    A server running on the same data leaves the job alone: its lease is ours until the
+    import ends (or this process dies and the lease runs out; then the server finishes it).
+    """
+    from bikenode.db.base import utcnow
+    from bikenode.db.queue import JobLease, LeaseLost, finish, job_error, new_worker_name
+    from bikenode.rides.repo import get_upload
+    from bikenode.rides.tasks import process_upload
+    from bikenode.rides.uploads import store_upload_to_run
+
+    worker, span = new_worker_name(), timedelta(seconds=settings.job_lease_s)
+    with sessions() as session, file.open("rb") as source:
+        upload, job_id = store_upload_to_run(
+            session,
+            owner_id=owner_id,
+            filename=file.name,
+            source=source,
+            max_bytes=settings.max_upload_bytes,
+            worker=worker,
+            lease=span,
+        )
+    if job_id is None:  # refused as it was stored (an empty file)
+        on_entry(file.name, EntryResult("failed", upload.error))
+        return
+    error = None
+    try:
+        process_upload(
+            sessions,
+            upload.id,
+            lease=JobLease(sessions, job_id, worker=worker, lease=span),
+            on_entry=on_entry,
+        )
+    except LeaseLost:
+        return  # this process stalled past its lease; the worker that took over finishes
+    except Exception as exc:
+        error = job_error(exc)
+        on_entry(file.name, EntryResult("failed", error))
+    with sessions() as session:
+        finish(session, job_id, worker=worker, error=error, now=utcnow())
+        failed = get_upload(session, upload.id)
+        if error is None and failed is not None and failed.status == "failed":
+            on_entry(file.name, EntryResult("failed", failed.error))  # the archive as a whole
 
 
 def _print_summary(console: Console, results: list[tuple[str, EntryResult]]) -> None:
@@ -121,10 +170,9 @@ def _print_summary(console: Console, results: list[tuple[str, EntryResult]]) -> 
         for name, result in results
         if getattr(result, "status", "") == "failed"
     ]
+    # One line per file, never a table: a table cuts long names to fit the terminal.
     if failed:
-        reasons = Table(title="Failed files")
-        reasons.add_column("file")
-        reasons.add_column("reason")
-        for name, reason in failed:
-            reasons.add_row(name, reason or "")
-        console.print(reasons)
+        console.print("Failed files:")
+    for name, reason in failed:
+        console.print(f"  {name}", soft_wrap=True, markup=False, highlight=False)
+        console.print(f"    {reason or 'unknown'}", soft_wrap=True, markup=False, highlight=False)

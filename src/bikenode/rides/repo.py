@@ -108,3 +108,16 @@ def ride_page_query(
 
 def get_upload(session: Session, upload_id: uuid.UUID) -> Upload | None:
     return session.get(Upload, upload_id)
+
+
+def upload_counts(session: Session, upload_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, int]]:
+    """Per upload, how many of its files ended in each status (one query for a page)."""
+    counts: dict[uuid.UUID, dict[str, int]] = {upload_id: {} for upload_id in upload_ids}
+    rows = session.execute(
+        select(UploadItem.upload_id, UploadItem.status, func.count())
+        .where(UploadItem.upload_id.in_(upload_ids))
+        .group_by(UploadItem.upload_id, UploadItem.status)
+    )
+    for upload_id, status, count in rows:
+        counts[upload_id][status] = count
+    return counts

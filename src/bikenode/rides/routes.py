@@ -14,7 +14,7 @@ from fastapi import APIRouter, File, Query, Request, Response, UploadFile, statu
 from bikenode.errors import NotFound
 from bikenode.rides import service, uploads
 from bikenode.rides.formats.export import EXPORT_MEDIA_TYPES
-from bikenode.rides.models import Ride
+from bikenode.rides.models import Ride, Upload
 from bikenode.rides.privacy import (
     RideFigures,
     figures_seen_by,
@@ -32,8 +32,10 @@ from bikenode.rides.schemas import (
     SortKey,
     StreamsPublic,
     UploadItemPublic,
+    UploadPage,
     UploadPublic,
     UploadsCreated,
+    UploadSummary,
 )
 from bikenode.web.dependencies import CurrentUser, OptionalUser, SessionDep, SettingsDep
 from bikenode.web.strict_json import StrictJSONRoute
@@ -42,8 +44,15 @@ router = APIRouter(prefix="/api/v1", tags=["rides"], route_class=StrictJSONRoute
 
 
 def upload_public(view: uploads.UploadView) -> UploadPublic:
-    upload = view.upload
+    counts = dict(Counter(item.status for item in view.items))
     return UploadPublic(
+        **_upload_fields(view.upload, counts).model_dump(),
+        items=[UploadItemPublic.model_validate(item) for item in view.items],
+    )
+
+
+def _upload_fields(upload: Upload, counts: dict[str, int]) -> UploadSummary:
+    return UploadSummary(
         id=upload.id,
         filename=upload.filename,
         status=upload.status,
@@ -54,8 +63,23 @@ def upload_public(view: uploads.UploadView) -> UploadPublic:
         error=upload.error,
         created_at=upload.created_at,
         finished_at=upload.finished_at,
-        counts=dict(Counter(item.status for item in view.items)),
-        items=[UploadItemPublic.model_validate(item) for item in view.items],
+        counts=counts,
+    )
+
+
+@router.get("/uploads", response_model=UploadPage)
+def list_uploads(
+    user: CurrentUser,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> UploadPage:
+    """Your uploads, newest first, a page at a time."""
+    rows, counts, next_cursor = uploads.list_uploads(
+        session, owner_id=user.id, limit=limit, cursor=cursor
+    )
+    return UploadPage(
+        items=[_upload_fields(u, counts[u.id]) for u in rows], next_cursor=next_cursor
     )
 
 

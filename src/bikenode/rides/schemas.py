@@ -117,7 +117,7 @@ class UploadItemPublic(BaseModel):
     warnings: list[str]
 
 
-class UploadPublic(BaseModel):
+class UploadSummary(BaseModel):
     id: uuid.UUID
     filename: str
     status: Literal["receiving", "queued", "processing", "done", "failed"]
@@ -128,8 +128,16 @@ class UploadPublic(BaseModel):
     error: str | None
     created_at: datetime
     finished_at: datetime | None
-    counts: dict[str, int]
+    counts: dict[str, int] = Field(description="how many of its files ended in each status")
+
+
+class UploadPublic(UploadSummary):
     items: list[UploadItemPublic]
+
+
+class UploadPage(BaseModel):
+    items: list[UploadSummary] = Field(description="newest first; each file's result: GET one")
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page")
 
 
 class UploadsCreated(BaseModel):

@@ -14,7 +14,9 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from bikenode.accounts import get_rider_profile
+from bikenode.db.queue import JobHandler, JobLease, LeaseLost
 from bikenode.rides import repo
+from bikenode.rides.formats.activity import ParseError
 from bikenode.rides.formats.archives import ArchiveMetadata, read_archive_metadata
 from bikenode.rides.formats.containers import EntryStatus, iter_activity_files
 from bikenode.rides.imports import EntryResult, RiderContext, import_activity, record_item
@@ -35,25 +37,35 @@ def process_upload(
     session_factory: sessionmaker[Session],
     upload_id: uuid.UUID,
     *,
-    heartbeat: Callable[[], None] = lambda: None,
+    lease: JobLease | None = None,
     on_entry: EntryCallback | None = None,
 ) -> None:
-    """Import every activity file of an upload; resumable: files already done are skipped."""
+    """Import every activity file of an upload; resumable: files already done are skipped.
+
+    With a lease (the upload's queue job), each file's result is committed only while the
+    job is still this worker's; LeaseLost when another worker took it over.
+    """
     with session_factory() as session:
         upload = repo.get_upload(session, upload_id)
         if upload is None or upload.status in ("done", "failed", "receiving"):
             return
+        _hold(session, lease)
         upload.status = "processing"
         session.commit()
         with _spooled(session, upload_id) as path:
             try:
-                _import_entries(session, upload, path, heartbeat, on_entry)
+                _import_entries(session, upload, path, lease, on_entry)
+            except LeaseLost:
+                session.rollback()
+                raise
             except Exception as error:  # the archive as a whole is unreadable
                 session.rollback()
                 log.warning("upload failed", extra={"upload_id": str(upload_id)}, exc_info=True)
-                finish_upload(session, upload, error=str(error) or type(error).__name__)
+                _hold(session, lease)
+                finish_upload(session, upload, error=_upload_error(error))
                 session.commit()
                 return
+        _hold(session, lease)
         finish_upload(session, upload)
         schedule_public_view_refresh(session, owner_id=upload.owner_id)
         session.commit()
@@ -63,16 +75,22 @@ def _import_entries(
     session: Session,
     upload: Upload,
     path: Path,
-    heartbeat: Callable[[], None],
+    lease: JobLease | None,
     on_entry: EntryCallback | None,
 ) -> None:
     archive = read_archive_metadata(path)
     rider = _rider(session, upload, archive)
     done = repo.done_entries(session, upload.id)
     session.commit()  # nothing may hold the database while the archive is read
+    found, skipped = bool(done), []
     for entry in iter_activity_files(path, upload.filename):
-        heartbeat()
-        if entry.path in done or entry.status == EntryStatus.SKIPPED:
+        if lease is not None:
+            lease()
+        if entry.status == EntryStatus.SKIPPED:
+            skipped.append(entry.path)
+            continue
+        found = True
+        if entry.path in done:
             continue
         if entry.status == EntryStatus.FAILED or entry.data is None:
             result = EntryResult("failed", entry.reason or "the file could not be read")
@@ -87,10 +105,42 @@ def _import_entries(
             )
             if entry.status == EntryStatus.DAMAGED:
                 result.warnings.insert(0, entry.reason)
+        _hold(session, lease)
         record_item(session, upload.id, entry.path, result, entry.data)
         session.commit()
         if on_entry is not None:
             on_entry(entry.path, result)
+    if not found:
+        raise NoActivityFiles(nothing_to_import(skipped))
+
+
+class NoActivityFiles(ParseError):
+    """An upload (an archive) in which no file is an activity file."""
+
+
+def nothing_to_import(skipped: list[str], *, shown: int = 10) -> str:
+    """The reason an archive gave no ride: what it held instead, a few names at most."""
+    expected = "expected an activity file (FIT, GPX or TCX, or a .gz or zip of them)"
+    if not skipped:
+        return f"{expected}, got an archive with no files in it"
+    names = ", ".join(skipped[:shown])
+    if len(skipped) > shown:
+        names += f" and {len(skipped) - shown} more"
+    files = "file" if len(skipped) == 1 else "files"
+    return f"{expected}, got an archive whose {len(skipped)} {files} are no activity: {names}"
+
+
+def _hold(session: Session, lease: JobLease | None) -> None:
+    if lease is not None:
+        lease.hold(session)
+
+
+def _upload_error(error: Exception) -> str:
+    """What the rider is told of an upload that failed as a whole: a parser's own words, or
+    a plain sentence (database and internal errors go to the log, never to the rider)."""
+    if isinstance(error, ParseError):
+        return str(error) or "the archive could not be read"
+    return "an internal error stopped this upload's import; it was logged"
 
 
 def _import_one(
@@ -137,13 +187,11 @@ def _spooled(session: Session, upload_id: uuid.UUID) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def process_upload_job(
-    session_factory: sessionmaker[Session],
-) -> Callable[[dict[str, Any], Callable[[], None]], None]:
+def process_upload_job(session_factory: sessionmaker[Session]) -> JobHandler:
     """The queue handler for rides.process_upload jobs."""
 
-    def handle(payload: dict[str, Any], heartbeat: Callable[[], None]) -> None:
-        process_upload(session_factory, uuid.UUID(payload["upload_id"]), heartbeat=heartbeat)
+    def handle(payload: dict[str, Any], lease: JobLease) -> None:
+        process_upload(session_factory, uuid.UUID(payload["upload_id"]), lease=lease)
 
     return handle
 

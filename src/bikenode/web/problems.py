@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -66,6 +66,28 @@ def describe_validation_errors(raw: list[Any]) -> list[dict[str, Any]]:
     return described
 
 
+# Addresses for programs: a miss there is always a problem document, whatever Accept says.
+MACHINE_PREFIXES = ("/api/", "/static/", "/healthz", "/readyz", "/metrics", "/openapi.json")
+
+
+def is_page_request(request: Request) -> bool:
+    """Whether a browser asks for a page (GET of HTML) outside the addresses for programs."""
+    return (
+        request.method in ("GET", "HEAD")
+        and not request.url.path.startswith(MACHINE_PREFIXES)
+        and "text/html" in request.headers.get("accept", "")
+    )
+
+
+def _app_not_found(request: Request) -> Response:
+    from bikenode.web.frontend import serve_index  # the web app depends on this module
+
+    page = serve_index(request)
+    if page.status_code == 200:
+        page.status_code = 404
+    return page
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Route domain errors, HTTP errors, validation errors and crashes to problem details."""
 
@@ -76,11 +98,13 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, error: StarletteHTTPException) -> Response:
         detail = (
             error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
         )
         if error.status_code == 404 and detail == "Not Found":
+            if is_page_request(request):  # a person's browser: the app's own "not found" page
+                return _app_not_found(request)
             detail = "there is nothing at this address"
         if error.status_code == 405:
             detail = "this address does not accept that method"

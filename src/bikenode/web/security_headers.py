@@ -12,15 +12,14 @@ from bikenode.config import Settings
 
 # API answers are data, never documents: nothing may load, run or frame them.
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-# FastAPI's /docs and /redoc pages load their script and style from a CDN (and an inline
-# bootstrap script): they are allowed exactly that, and still may not be framed.
+# /docs is Swagger UI from this origin (vendored); it sets styles inline on elements, so
+# styles may be inline, scripts never. It may not be framed either.
 DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
-    "worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; object-src 'none'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
-DOCS_PATHS = ("/docs", "/redoc")
+DOCS_PATHS = ("/docs",)
 HSTS = "max-age=31536000; includeSubDomains"
 BASE_HEADERS = {
     "x-content-type-options": "nosniff",

@@ -5,7 +5,10 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
+from bikenode.app import create_app
+from bikenode.config import Settings
 from tests.factories import STRONG_PASSWORD, login, register, register_payload, signed_in
 
 SECRET = "test-secret-key-that-is-long-enough-for-hs256-0123456789"
@@ -41,10 +44,47 @@ def test_register_accepts_64_character_password_without_composition_rules(
     login(client, payload["email"], long_password)
 
 
-def test_register_rejects_duplicate_email_case_insensitively(client: TestClient) -> None:
-    register(client, email="dup@example.org")
-    response = client.post("/api/v1/auth/register", json=register_payload(email="DUP@example.org"))
-    assert response.status_code == 409
+def test_register_answers_the_same_for_a_taken_email_and_makes_no_second_account(
+    client: TestClient,
+) -> None:
+    first = client.post("/api/v1/auth/register", json=register_payload(email="dup@example.org"))
+    again = client.post(
+        "/api/v1/auth/register",
+        json=register_payload(email="DUP@example.org", password="another long passphrase"),
+    )
+    assert first.status_code == again.status_code == 202
+    assert first.json() == again.json()
+    assert first.headers["content-type"] == again.headers["content-type"]
+    # The first password still signs in; the second one made nothing.
+    login(client, "dup@example.org")
+    refused = client.post(
+        "/api/v1/auth/login",
+        json={"email": "dup@example.org", "password": "another long passphrase"},
+    )
+    assert refused.status_code == 401
+
+
+def test_register_timing_does_not_reveal_whether_the_email_exists(
+    settings: Settings, engine: Engine
+) -> None:
+    unlimited = settings.model_copy(update={"rate_limit_register": "1000/minute"})
+    with TestClient(create_app(unlimited)) as client:
+        register(client, email="taken@example.org")
+
+        def register_s(email: str) -> float:
+            started = time.perf_counter()
+            answer = client.post("/api/v1/auth/register", json=register_payload(email=email))
+            assert answer.status_code == 202
+            return time.perf_counter() - started
+
+        new, taken = [], []
+        for i in range(15):  # interleaved, so load on the machine falls on both
+            new.append(register_s(f"fresh{i}@example.org"))
+            taken.append(register_s("taken@example.org"))
+    # The quickest of each: what the work costs, without the pauses of a loaded machine.
+    # Both hash the password and write once; the mail to a taken address leaves later.
+    new_s, taken_s = min(new), min(taken)
+    assert 0.5 < taken_s / new_s < 2, f"new {new_s:.4f} s, taken {taken_s:.4f} s"
 
 
 def test_register_rejects_invalid_email(client: TestClient) -> None:

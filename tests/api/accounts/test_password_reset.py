@@ -347,3 +347,19 @@ def test_the_answer_takes_as_long_for_an_unknown_address_as_for_a_known_one(
     known_s, unknown_s = sorted(known)[3], sorted(unknown)[3]
     # Delivering inline would add the SMTP server's 0.3 s to every known address.
     assert known_s < 0.15 and abs(known_s - unknown_s) < 0.05, (known, unknown)
+
+
+def test_signing_up_with_a_taken_address_mails_its_owner_and_a_new_address_gets_nothing(
+    mail_client: TestClient, mailbox: Mailbox
+) -> None:
+    client = mail_client
+    payload = register(client)
+    assert mailbox.messages == []  # a new account: signed in at once, no mail needed
+    again = client.post("/api/v1/auth/register", json=register_payload(email=payload["email"]))
+    assert again.status_code == 202
+    [(recipients, message)] = mailbox.messages
+    assert recipients == [payload["email"]]
+    assert message["Subject"] == "You already have a BikeNode account"
+    body = message.get_content()
+    assert f"{PUBLIC_URL}/signin" in body and f"{PUBLIC_URL}/forgot-password" in body
+    assert "auth.sign_up_for_existing_account" in _events(client)

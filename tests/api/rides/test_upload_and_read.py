@@ -126,3 +126,41 @@ def test_patch_and_delete_ride(client: TestClient, corpus: Path) -> None:
     assert bad.status_code == 422
     assert client.delete(f"/api/v1/rides/{ride_id}", headers=headers).status_code == 204
     assert client.get(f"/api/v1/rides/{ride_id}", headers=headers).status_code == 404
+
+
+def test_an_empty_file_among_several_gets_its_own_answer(client: TestClient, corpus: Path) -> None:
+    _, headers = signed_in(client)
+    response = client.post(
+        "/api/v1/uploads",
+        files=[
+            ("files", ("ride.gpx", _corpus_file(corpus, GPX_RIDE), "application/gpx+xml")),
+            ("files", ("empty.fit", b"", "application/octet-stream")),
+        ],
+        headers=headers,
+    )
+    assert response.status_code == 202, response.text
+    ride, empty = response.json()["uploads"]
+    assert (ride["filename"], ride["status"]) == ("ride.gpx", "queued")
+    assert (empty["filename"], empty["status"]) == ("empty.fit", "failed")
+    assert "empty file" in empty["error"]
+    client.app.state.worker.run_until_idle()  # type: ignore[attr-defined]
+    done = client.get(f"/api/v1/uploads/{ride['id']}", headers=headers).json()
+    assert done["items"][0]["status"] == "imported"
+    failed = client.get(f"/api/v1/uploads/{empty['id']}", headers=headers).json()
+    assert failed["status"] == "failed" and failed["finished_at"] is not None
+
+
+def test_a_zip_with_no_activity_file_fails_saying_what_it_held(
+    client: TestClient, corpus: Path
+) -> None:
+    _, headers = signed_in(client)
+    data = _corpus_file(corpus, "bad/fittrackee__gpx_test_no_gpx.zip")
+    [upload] = upload_files(client, headers, [("no_gpx.zip", data)])
+    assert upload["status"] == "failed" and upload["items"] == []
+    assert "expected an activity file" in upload["error"]
+    assert "folder/fichier.doc" in upload["error"]
+    empty = io.BytesIO()
+    zipfile.ZipFile(empty, "w").close()
+    [nothing] = upload_files(client, headers, [("empty.zip", empty.getvalue())])
+    assert nothing["status"] == "failed"
+    assert "no files in it" in nothing["error"]

@@ -8,7 +8,6 @@ import json
 import math
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -38,6 +37,7 @@ from bikenode.rides.logic.motion import (
     shown_distance_m,
 )
 from bikenode.rides.logic.zones import heart_rate_zones, power_zones
+from tests.corpus import CORPUS, MISSING
 
 START_S = 1_700_000_000.0
 METRES_PER_DEGREE = EARTH_RADIUS_M * math.pi / 180.0  # 111,195 m on the sphere we use
@@ -486,8 +486,6 @@ def test_summarise_never_raises_on_unordered_or_infinite_times(time_s: FloatArra
 
 # --- the real corpus ------------------------------------------------------------------------
 
-CORPUS = Path(__file__).resolve().parents[4] / "shared" / "corpus"
-
 
 @pytest.fixture(scope="module")
 def corpus_rides() -> list[tuple[str, ParsedActivity, ParsedActivity]]:
@@ -497,7 +495,7 @@ def corpus_rides() -> list[tuple[str, ParsedActivity, ParsedActivity]]:
     reject only files whose every timestamp is implausible.
     """
     if not (CORPUS / "manifest.json").is_file():
-        pytest.skip(f"the shared corpus is not at {CORPUS}")
+        pytest.skip(MISSING)
     rides = []
     for entry in json.loads((CORPUS / "manifest.json").read_text()):
         name = entry["file"]

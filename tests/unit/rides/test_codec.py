@@ -7,7 +7,6 @@ import json
 import math
 import struct
 import time
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -20,6 +19,7 @@ from bikenode.rides.formats import parse_activity
 from bikenode.rides.formats.activity import STREAM_KEYS, FloatArray
 from bikenode.rides.logic.cleaning import clean_activity
 from bikenode.rides.logic.codec import CorruptStreamBlob, decode_streams, encode_streams
+from tests.corpus import CORPUS, MISSING
 
 # Largest error each stream may come back with, from the module's precision promises.
 TOLERANCE = {
@@ -229,7 +229,6 @@ def test_integer_sensors_with_nan_gaps_round_trip_exactly(
 
 # --- the real corpus ------------------------------------------------------------------------
 
-CORPUS = Path(__file__).resolve().parents[4] / "shared" / "corpus"
 TYPICAL = ("time_s", "lat_deg", "lon_deg", "elevation_m", "hr_bpm", "cadence_rpm", "power_w")
 
 
@@ -239,7 +238,7 @@ def corpus_streams() -> list[tuple[str, dict[str, FloatArray]]]:
     Files our readers cannot parse yet are left out (parsing has its own tests).
     """
     if not (CORPUS / "manifest.json").is_file():
-        pytest.skip(f"the shared corpus is not at {CORPUS}")
+        pytest.skip(MISSING)
     found = []
     for entry in json.loads((CORPUS / "manifest.json").read_text()):
         name = entry["file"]

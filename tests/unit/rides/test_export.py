@@ -36,8 +36,8 @@ from bikenode.rides.formats.export import (
     RideTotals,
     export_activity,
 )
+from tests.corpus import CORPUS, MISSING
 
-CORPUS: Final = Path(__file__).resolve().parents[3].parent / "shared" / "corpus"
 START_S: Final = datetime(2024, 5, 1, 6, 30, tzinfo=UTC).timestamp()
 SEMICIRCLE_DEG: Final = 180 / 2**31
 FORMATS: Final[tuple[ExportFormat, ...]] = ("gpx", "tcx", "fit")
@@ -723,7 +723,7 @@ def test_random_streams_export_or_raise_export_error(
 def corpus_file(folder: str, name: str) -> bytes:
     path = CORPUS / folder / name
     if not CORPUS.is_dir():
-        pytest.skip(f"the shared corpus is not at {CORPUS}")
+        pytest.skip(MISSING)
     return path.read_bytes()
 
 

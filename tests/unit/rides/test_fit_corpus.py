@@ -13,19 +13,17 @@ import io
 import json
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from bikenode.rides.formats import NotAnActivity, ParseError
 from bikenode.rides.formats.fit import parse_fit
-
-CORPUS = (Path(__file__).parents[3] / ".." / "shared" / "corpus").resolve()
+from tests.corpus import CORPUS, MISSING
 
 pytestmark = [
     pytest.mark.corpus,
-    pytest.mark.skipif(not CORPUS.is_dir(), reason=f"the shared corpus is not at {CORPUS}"),
+    pytest.mark.skipif(not CORPUS.is_dir(), reason=MISSING),
 ]
 
 

@@ -22,7 +22,6 @@ import io
 import json
 import warnings
 from datetime import UTC
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,13 +30,13 @@ import pytest
 from bikenode.rides.formats import NotAnActivity, ParsedActivity, ParseError
 from bikenode.rides.formats.gpx import parse_gpx
 from bikenode.rides.formats.tcx import parse_tcx
+from tests.corpus import CORPUS, MISSING
 
-CORPUS = (Path(__file__).parents[3] / ".." / "shared" / "corpus").resolve()
 TCD = "{http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2}"
 
 pytestmark = [
     pytest.mark.corpus,
-    pytest.mark.skipif(not CORPUS.is_dir(), reason=f"the shared corpus is not at {CORPUS}"),
+    pytest.mark.skipif(not CORPUS.is_dir(), reason=MISSING),
 ]
 
 

@@ -189,12 +189,20 @@ async function postSession(path, json) {
   return response.json();
 }
 
+/** Sign up, then sign in; `{ checkMail: true }` when the password does not sign in: the
+ * address already had an account, and the server (which never says so) mailed it. */
 export async function signUp(displayName, email, password) {
   await api("/api/v1/auth/register", {
     method: "POST",
     json: { display_name: displayName, email, password },
   });
-  return signIn(email, password);
+  try {
+    const user = await signIn(email, password);
+    return user.mfaToken ? { checkMail: true } : user;
+  } catch (error) {
+    if (error.status === 401) return { checkMail: true };
+    throw error;
+  }
 }
 
 export async function signOut() {

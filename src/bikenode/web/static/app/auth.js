@@ -167,8 +167,21 @@ export const signUpPage = {
       showError(errors, null);
       const done = busy(form);
       try {
-        await signUp(form.display_name.value, form.email.value, form.password.value);
-        navigate("/upload", { replace: true });
+        const result = await signUp(form.display_name.value, form.email.value, form.password.value);
+        if (!result.checkMail) return navigate("/upload", { replace: true });
+        fill(
+          main,
+          h("h1", {}, "Check your e-mail"),
+          h(
+            "p",
+            { class: "narrow", role: "status" },
+            `If ${form.email.value} already has an account, we sent it an e-mail about it. `,
+            h("a", { href: "/signin" }, "Sign in"),
+            " or ",
+            h("a", { href: "/forgot-password" }, "choose a new password"),
+            ".",
+          ),
+        );
       } catch (error) {
         done();
         showError(errors, error);
