@@ -2,6 +2,7 @@
 
 import { api, currentUser, rememberUser } from "./api.js";
 import { busy, field, fill, h, showError } from "./dom.js";
+import { accountSections } from "./account.js";
 import { securitySection } from "./security.js";
 import { setPreferences } from "./units.js";
 
@@ -152,5 +153,5 @@ export async function render(main) {
     }
   });
   const security = await securitySection();
-  fill(main, h("h1", {}, "Settings"), h("p", { class: "hint narrow" }, `Signed in as ${me.email}.`), form, security);
+  fill(main, h("h1", {}, "Settings"), h("p", { class: "hint narrow" }, `Signed in as ${me.email}.`), form, security, accountSections());
 }
