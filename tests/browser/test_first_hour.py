@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Playwright, ViewportSize, expect
+from playwright.sync_api import Browser, Playwright, expect
 
 from tests.browser.conftest import new_email
 from tests.browser.support import Api, App, training_gpx
@@ -27,25 +27,6 @@ SERVER_ENV = {
     f"BIKENODE_RATE_LIMIT_{kind}": "500/minute"
     for kind in ("REGISTER", "LOGIN", "ANONYMOUS", "STANDARD", "PASSWORD_CHANGE")
 }
-WIDTHS: dict[str, ViewportSize] = {
-    "desktop": {"width": 1280, "height": 900},
-    "phone": {"width": 390, "height": 844},
-}
-
-
-@pytest.fixture(params=sorted(WIDTHS))
-def screen(request: pytest.FixtureRequest, browser: Browser, server: str) -> Iterator[App]:
-    """A fresh browser context at desktop width or at a phone's 390 px."""
-    phone = request.param == "phone"
-    context = browser.new_context(
-        viewport=WIDTHS[request.param],
-        accept_downloads=True,
-        is_mobile=phone,
-        device_scale_factor=2 if phone else 1,
-    )
-    context.set_default_timeout(15_000)
-    yield App(context.new_page(), server)
-    context.close()
 
 
 @pytest.fixture

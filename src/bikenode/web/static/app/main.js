@@ -6,6 +6,7 @@ import { currentUser, isSignedIn, restoreSession, signOut } from "./api.js";
 import { errorBox, fill, h, navigate } from "./dom.js";
 import { goodbyePage } from "./account.js";
 import * as auth from "./auth.js";
+import * as calendar from "./calendar.js";
 import * as dashboard from "./dashboard.js";
 import * as live from "./live.js";
 import * as liveStart from "./live-start.js";
@@ -25,6 +26,7 @@ const ROUTES = [
   { pattern: /^\/rides$/, name: "rides", page: rides, signedIn: true },
   { pattern: /^\/rides\/([0-9a-fA-F-]{36})$/, name: "ride", page: ride },
   { pattern: /^\/upload$/, name: "upload", page: upload, signedIn: true },
+  { pattern: /^\/calendar$/, name: "calendar", page: calendar, signedIn: true },
   { pattern: /^\/live$/, name: "live-start", page: liveStart, signedIn: true },
   { pattern: /^\/privacy$/, name: "privacy", page: privacy, signedIn: true },
   { pattern: /^\/goodbye$/, name: "goodbye", page: goodbyePage },

@@ -110,3 +110,16 @@ export function startOfDay(day, plusDays = 0) {
   instant = guess - offsetMs(instant, tz); // once more across a DST change
   return new Date(instant).toISOString();
 }
+
+/** The YYYY-MM-DD day an instant falls on in the rider's timezone. */
+export function localDay(iso) {
+  const tz = zone || Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return new Intl.DateTimeFormat("en-CA", { timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date(iso));
+}
+
+/** The label of a fastest-distance effort: "1 km", "40 km"; in imperial what it is, "0.62 mi". */
+export function effortDistance(m) {
+  if (!isImperial()) return `${fixed(m / 1000, m % 1000 ? 1 : 0)} km`;
+  const miles = m / METRES_PER_MILE;
+  return `${fixed(miles, Math.abs(miles - Math.round(miles)) < 0.005 ? 0 : 2)} mi`;
+}
