@@ -17,7 +17,16 @@ class RideUpdate(BaseModel):
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=10_000)
+    sport: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=40,
+        pattern=r"^[a-z0-9_]+$",
+        examples=["gravel_cycling"],
+        description="cycling, virtual_cycling, ebike, gravel_cycling, mountain_biking, ...",
+    )
     visibility: Visibility | None = None
+    commute: bool | None = None
     share_health: bool | None = Field(
         default=None,
         description="show this ride's heart rate and power to others: true, false, or null "
@@ -38,6 +47,7 @@ class RideListItem(BaseModel):
     id: uuid.UUID
     name: str
     sport: str
+    commute: bool
     visibility: Visibility
     started_at: datetime | None
     distance_m: float | None

@@ -63,6 +63,7 @@ class RideQuery:
     limit: int = 20
     cursor: str | None = None
     public_only: bool = False  # only the rides others may see
+    commute: bool | None = None  # only commutes (True) or only other rides (False)
 
 
 def get_visible_ride(session: Session, *, ride_id: uuid.UUID, viewer_id: uuid.UUID | None) -> Ride:
@@ -96,6 +97,8 @@ def list_rides(
     )
     if query.public_only:
         statement = statement.where(Ride.visibility == "public")
+    if query.commute is not None:
+        statement = statement.where(Ride.commute.is_(query.commute))
     if query.cursor:
         statement = statement.where(_after_cursor(query, key))
     order = (key.desc(), Ride.id.desc()) if query.descending else (key.asc(), Ride.id.asc())
@@ -110,7 +113,7 @@ NULLABLE_FIELDS = ("share_health",)  # null: follow the rider's default
 
 
 def update_ride(session: Session, *, ride: Ride, changes: dict[str, Any]) -> Ride:
-    """Change name, description, visibility or heart rate and power sharing."""
+    """Change name, description, sport, commute flag, visibility or health sharing."""
     for field, value in changes.items():
         if value is None and field not in NULLABLE_FIELDS:
             raise InvalidInput(f"{field} cannot be null")
@@ -296,6 +299,18 @@ def _volume_rows(session: Session, owner_id: uuid.UUID, *, public: bool) -> list
     ).all()
     seen = [figures_seen_by(session, ride=ride, viewer_id=None) for ride in rides]
     return [(f.started_at, f.distance_m, f.moving_time_s, f.elevation_gain_m) for f in seen]
+
+
+def rider_sports(session: Session, *, owner_id: uuid.UUID) -> list[tuple[str, int]]:
+    """The sports of the rider's rides with how many rides each, the most ridden first."""
+    count = func.count(Ride.id)
+    rows = session.execute(
+        select(Ride.sport, count)
+        .where(Ride.owner_id == owner_id)
+        .group_by(Ride.sport)
+        .order_by(count.desc(), Ride.sport)
+    )
+    return [(sport, n) for sport, n in rows]
 
 
 def personal_records(session: Session, *, owner_id: uuid.UUID) -> PersonalRecords:

@@ -100,6 +100,18 @@ def _ride(ride: RideEfforts) -> RecordRide:
     return RecordRide(id=ride.ride_id, name=ride.name, started_at=ride.started_at)
 
 
+class SportCount(BaseModel):
+    sport: str
+    rides: int
+
+
+@router.get("/rides/sports", response_model=list[SportCount])
+def read_my_sports(user: CurrentUser, session: SessionDep) -> list[SportCount]:
+    """The sports of your rides with how many rides each, the most ridden first."""
+    rows = service.rider_sports(session, owner_id=user.id)
+    return [SportCount(sport=sport, rides=n) for sport, n in rows]
+
+
 @router.get("/rides/records", response_model=PersonalRecordsPublic)
 def read_personal_records(user: CurrentUser, session: SessionDep) -> PersonalRecordsPublic:
     """Your best efforts over all your rides, each with the ride it came from."""

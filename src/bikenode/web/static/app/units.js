@@ -123,3 +123,27 @@ export function effortDistance(m) {
   const miles = m / METRES_PER_MILE;
   return `${fixed(miles, Math.abs(miles - Math.round(miles)) < 0.005 ? 0 : 2)} mi`;
 }
+
+// Sport types by their API names, as the peers call them.
+export const SPORT_LABELS = {
+  cycling: "Ride",
+  virtual_cycling: "Virtual ride",
+  ebike: "E-bike ride",
+  gravel_cycling: "Gravel ride",
+  mountain_biking: "Mountain bike ride",
+  running: "Run",
+  virtual_running: "Virtual run",
+  trail_running: "Trail run",
+  walking: "Walk",
+  hiking: "Hike",
+  swimming: "Swim",
+  multisport: "Multisport",
+};
+export const CYCLING_SPORTS = ["cycling", "gravel_cycling", "mountain_biking", "ebike", "virtual_cycling"];
+
+/** A sport's name for people: "gravel_cycling" is "Gravel ride". */
+export function sportLabel(sport) {
+  if (SPORT_LABELS[sport]) return SPORT_LABELS[sport];
+  const words = String(sport || "").replace(/_/g, " ").trim();
+  return words ? words[0].toUpperCase() + words.slice(1) : "—";
+}
