@@ -141,7 +141,7 @@ def test_settings_switch_to_imperial_and_the_pages_follow(web: App, fresh_api: A
     assert me["share_health_by_default"] is True
     web.page.reload()  # a fresh page reads the (encrypted) values back from the server
     web.wait_ready("settings")
-    expect(web.page.get_by_label("Weight (kg)")).to_have_value("71.3")
+    expect(web.page.get_by_label("Weight (lb)")).to_have_value("157.2")  # imperial now
     expect(web.page.get_by_label("Resting heart rate (bpm)")).to_have_value("48")
     expect(share).to_be_checked()
 

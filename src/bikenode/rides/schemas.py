@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 Visibility = Literal["private", "followers", "public"]
 SortKey = Literal["started_at", "distance_m", "moving_time_s", "elevation_gain_m", "name"]
@@ -27,6 +27,11 @@ class RideUpdate(BaseModel):
     )
     visibility: Visibility | None = None
     commute: bool | None = None
+    started_at: AwareDatetime | None = Field(
+        default=None,
+        strict=False,  # an ISO 8601 string in JSON
+        description="when an untimed ride took place (a ride with timestamps keeps its own)",
+    )
     share_health: bool | None = Field(
         default=None,
         description="show this ride's heart rate and power to others: true, false, or null "

@@ -109,11 +109,17 @@ def list_rides(
     return rows[: query.limit], encode_cursor(_cursor_value(last, query.sort), str(last.id))
 
 
-NULLABLE_FIELDS = ("share_health",)  # null: follow the rider's default
+NULLABLE_FIELDS = ("share_health", "started_at")  # null: follow the rider's default
 
 
 def update_ride(session: Session, *, ride: Ride, changes: dict[str, Any]) -> Ride:
-    """Change name, description, sport, commute flag, visibility or health sharing."""
+    """Change name, description, sport, commute flag, visibility, health sharing, or the date
+    of an untimed ride; InvalidInput for the date of a ride whose timestamps give its start."""
+    if "started_at" in changes and ride.elapsed_time_s is not None:
+        raise InvalidInput(
+            "expected a date only for a ride without timestamps; this ride's start comes from"
+            " its own timestamps"
+        )
     for field, value in changes.items():
         if value is None and field not in NULLABLE_FIELDS:
             raise InvalidInput(f"{field} cannot be null")

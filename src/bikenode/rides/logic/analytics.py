@@ -40,12 +40,14 @@ from bikenode.rides.logic.motion import (
     distance_track,
     elapsed_time_s,
     max_speed_mps,
-    moving_time_s,
+    moving_seconds_so_far,
     splits,
 )
 from bikenode.rides.logic.zones import ZoneTime, heart_rate_zones, power_zones
 
 __all__ = ["BestPower", "FastestDistance", "RideSummary", "summarise"]
+
+METRES_PER_MILE = 1609.344
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,7 @@ class RideSummary:
     start_lat_deg: float | None
     start_lon_deg: float | None
     splits: tuple[Split, ...]
+    splits_mi: tuple[Split, ...]  # the same every mile, for imperial units
     fastest: tuple[FastestDistance, ...]
     hr_zones: tuple[ZoneTime, ...]
     power_zones: tuple[ZoneTime, ...]
@@ -147,7 +150,8 @@ def _summary(
     elevation, power = streams.get("elevation_m"), streams.get("power_w")
     track = distance_track(streams)
     distance_m, distance_source = _total_distance(activity, track)
-    moving_s = _moving_s(activity, streams, track)
+    moving_so_far = _moving_so_far(activity, streams, track)
+    moving_s = None if moving_so_far is None else float(np.nanmax(moving_so_far))
     gain_loss = None if elevation is None else elevation_gain_loss_m(elevation, time)
     start = _start(streams)
     power_figures = _power_figures(time, power, ftp_w)
@@ -179,7 +183,10 @@ def _summary(
         bounding_box=_box(streams),
         start_lat_deg=start[0] if start else None,
         start_lon_deg=start[1] if start else None,
-        splits=() if track is None else splits(track, time, elevation, split_unit_m),
+        splits=() if track is None else splits(track, time, elevation, split_unit_m, moving_so_far),
+        splits_mi=()
+        if track is None
+        else splits(track, time, elevation, METRES_PER_MILE, moving_so_far),
         fastest=_fastest(track, time),
         hr_zones=_zones(hr, time, max_hr_bpm, heart_rate_zones),
         power_zones=_zones(power, time, ftp_w, power_zones),
@@ -202,15 +209,15 @@ def _usable_streams(raw: dict[str, FloatArray]) -> dict[str, FloatArray]:
     return streams
 
 
-def _moving_s(
+def _moving_so_far(
     activity: ParsedActivity, streams: dict[str, FloatArray], track: DistanceTrack | None
-) -> float | None:
+) -> FloatArray | None:
     time = streams.get("time_s")
     if time is None:
         return None
     speed = streams.get("speed_mps")
     threshold_mps = MOVING_SPEED_MPS_BY_SPORT.get(activity.sport or "", MOVING_SPEED_MPS)
-    return moving_time_s(
+    return moving_seconds_so_far(
         time, speed_mps=speed, distance=track, pauses=activity.pauses, threshold_mps=threshold_mps
     )
 

@@ -119,6 +119,11 @@ async function download(rideId, format, errors) {
   }
 }
 
+// A date without a time: noon that day in the rider's timezone, so that it stays that day.
+function noonOf(day) {
+  return new Date(Date.parse(u.startOfDay(day)) + 12 * 3600 * 1000).toISOString();
+}
+
 function editForm(ride, onSaved) {
   const errors = h("div");
   const visibility = h(
@@ -137,6 +142,7 @@ function editForm(ride, onSaved) {
       ["no", "No"],
     ].map(([value, label]) => h("option", { value, selected: SHARE_HEALTH[value] === ride.share_health }, label)),
   );
+  const untimed = ride.elapsed_time_s === null || ride.elapsed_time_s === undefined;
   const sports = u.CYCLING_SPORTS.includes(ride.sport) ? u.CYCLING_SPORTS : [ride.sport, ...u.CYCLING_SPORTS];
   const sport = h(
     "select",
@@ -152,6 +158,13 @@ function editForm(ride, onSaved) {
       "Description",
       h("textarea", { name: "description", rows: "4", maxlength: "10000" }, ride.description),
     ),
+    untimed
+      ? field(
+          "Date",
+          h("input", { name: "ride_date", type: "date", max: u.localDay(new Date().toISOString()), value: ride.started_at ? u.localDay(ride.started_at) : "" }),
+          "The file has no times, so it gave no date. Set the day you rode.",
+        )
+      : null,
     field("Sport", sport),
     h(
       "label",
@@ -184,6 +197,7 @@ function editForm(ride, onSaved) {
         visibility: form.visibility.value,
         share_health: SHARE_HEALTH[form.share_health.value],
       };
+      if (untimed && form.ride_date.value) json.started_at = noonOf(form.ride_date.value);
       onSaved(await api(`/api/v1/rides/${ride.id}`, { method: "PATCH", json }));
       showError(errors, null);
     } catch (error) {
@@ -229,7 +243,7 @@ function deleteDialog(ride) {
 
 function metaLine(ride, isOwner) {
   return [
-    u.dateTime(ride.started_at),
+    ride.started_at ? u.dateTime(ride.started_at) : "No date recorded",
     isOwner ? null : ride.owner_name && `by ${ride.owner_name}`,
     ride.commute ? `${u.sportLabel(ride.sport)} (commute)` : u.sportLabel(ride.sport),
     ride.device,

@@ -7,7 +7,7 @@ import * as u from "./units.js";
 
 const PAGE_SIZE = 25;
 const COLUMNS = [
-  ["started_at", "Date", (r) => u.date(r.started_at)],
+  ["started_at", "Date", (r) => (r.started_at ? u.date(r.started_at) : "No date")],
   ["name", "Name", (r) => h("a", { href: `/rides/${r.id}` }, r.name)],
   ["sport", "Sport", (r) => (r.commute ? `${u.sportLabel(r.sport)} · commute` : u.sportLabel(r.sport)), false],
   ["distance_m", "Distance", (r) => u.distance(r.distance_m)],
