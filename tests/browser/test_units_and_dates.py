@@ -118,3 +118,21 @@ def test_a_ride_without_times_has_no_date_until_the_rider_sets_one(
     expect(page.locator(".rides-table tbody tr").first).to_contain_text("Dec 14, 2010")
     assert screen.has_no_horizontal_overflow()
     screen.assert_no_script_errors()
+
+
+def test_the_ride_page_names_the_device_as_people_write_it(screen: App, fresh_api: Api) -> None:
+    email = new_email("device")
+    fresh_api.register_and_login(email)
+    names = {
+        "gpsbabel__wahoo-element-bolt.fit": "Wahoo ELEMNT BOLT",
+        "fitparse__Edge810-Vector-2013-08-16-15-35-10.fit": "Garmin Edge 810",
+    }
+    rides = {
+        name: fresh_api.import_ride(name, (CORPUS / "fit" / name).read_bytes()) for name in names
+    }
+    screen.sign_in(email)
+    for name, device in names.items():
+        screen.goto(f"/rides/{rides[name]}", "ride")
+        expect(screen.page.locator("h1 + .meta")).to_contain_text(f" · {device} · from FIT")
+    assert screen.has_no_horizontal_overflow()
+    screen.assert_no_script_errors()
