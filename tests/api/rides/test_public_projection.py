@@ -27,6 +27,7 @@ OWNER_KEYS = {
     "description",
     "sport",
     "sub_sport",
+    "commute",
     "visibility",
     "source",
     "device",
@@ -93,6 +94,7 @@ PLAIN_FIGURES = {
     "start_lat_deg",
     "start_lon_deg",
     "splits",
+    "splits_mi",
     "fastest",
 }
 PLAIN_STREAMS = {
@@ -265,6 +267,7 @@ def test_the_owners_public_preview_matches_what_others_get(
             "id",
             "name",
             "sport",
+            "commute",
             "visibility",
             "started_at",
             "distance_m",
