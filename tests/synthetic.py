@@ -42,3 +42,27 @@ def synthetic_archive(count: int, *, points: int = 600) -> bytes:
                 synthetic_gpx(first + timedelta(days=n), points=points, seed=n),
             )
     return buffer.getvalue()
+
+
+STRAVA_TYPES = ["Virtual Ride", "E-Bike Ride", "Gravel Ride", "Mountain Bike Ride", "Ride", "Ride"]
+
+
+def strava_archive() -> bytes:
+    """Six Strava activities, one of each type above; the last two rides are commutes."""
+    rows = ["Activity ID,Activity Date,Activity Name,Activity Type,Commute,Filename"]
+    members: dict[str, bytes] = {}
+    start = datetime(2024, 5, 1, 7, 0, tzinfo=UTC)
+    for n, kind in enumerate(STRAVA_TYPES):
+        when = start + timedelta(days=n)
+        commute = "true" if n >= 4 else "false"
+        rows.append(
+            f'{n},"{when:%b} {when.day}, 2024, 7:00:00 AM",Ride {n},{kind},{commute},'
+            f"activities/{n}.gpx"
+        )
+        members[f"activities/{n}.gpx"] = synthetic_gpx(when, points=200, seed=n)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("activities.csv", "\n".join(rows) + "\n")
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()

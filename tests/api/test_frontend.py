@@ -35,6 +35,10 @@ def test_client_routes_answer_with_the_app_and_a_strict_content_security_policy(
         f"/rides/{uuid.uuid4()}",
         "/upload",
         "/settings",
+        "/live",
+        "/privacy",
+        "/goodbye",
+        "/calendar",
     ):
         response = client.get(path)
         assert response.status_code == 200, path

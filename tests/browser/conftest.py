@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Playwright, sync_playwright
+from playwright.sync_api import Browser, Playwright, ViewportSize, sync_playwright
 from sqlalchemy import text
 
 from bikenode.db.base import Base
@@ -136,6 +136,27 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 def web(browser: Browser, server: str) -> Iterator[App]:
     """A fresh browser context (no cookies, empty cache) on a desktop-sized window."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    context.set_default_timeout(15_000)
+    yield App(context.new_page(), server)
+    context.close()
+
+
+WIDTHS: dict[str, ViewportSize] = {
+    "desktop": {"width": 1280, "height": 900},
+    "phone": {"width": 390, "height": 844},
+}
+
+
+@pytest.fixture(params=sorted(WIDTHS))
+def screen(request: pytest.FixtureRequest, browser: Browser, server: str) -> Iterator[App]:
+    """A fresh browser context at desktop width or at a phone's 390 px."""
+    phone = request.param == "phone"
+    context = browser.new_context(
+        viewport=WIDTHS[request.param],
+        accept_downloads=True,
+        is_mobile=phone,
+        device_scale_factor=2 if phone else 1,
+    )
     context.set_default_timeout(15_000)
     yield App(context.new_page(), server)
     context.close()

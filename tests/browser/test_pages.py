@@ -103,8 +103,11 @@ def test_ride_list_searches_filters_sorts_and_pages(web: App, fresh_api: Api) ->
     web.page.get_by_label("To").fill("2024-01-07")
     web.page.get_by_role("button", name="Filter").click()
     expect(names).to_have_text(["Ride 5", "Ride 6", "Ride 7"])  # still by distance, ascending
-    web.page.get_by_label("Sport").fill("running")
-    web.page.get_by_role("button", name="Filter").click()
+    sport = web.page.get_by_label("Sport")  # only the sports this rider has
+    expect(sport.locator("option")).to_have_text(["Any sport", "Ride (30)"])
+    sport.select_option(label="Ride (30)")
+    expect(names).to_have_text(["Ride 5", "Ride 6", "Ride 7"])
+    web.page.get_by_label("Commutes only").check()
     expect(web.page.locator(".results")).to_have_text("No ride matches these filters.")
     web.assert_no_script_errors()
 
@@ -138,7 +141,7 @@ def test_settings_switch_to_imperial_and_the_pages_follow(web: App, fresh_api: A
     assert me["share_health_by_default"] is True
     web.page.reload()  # a fresh page reads the (encrypted) values back from the server
     web.wait_ready("settings")
-    expect(web.page.get_by_label("Weight (kg)")).to_have_value("71.3")
+    expect(web.page.get_by_label("Weight (lb)")).to_have_value("157.2")  # imperial now
     expect(web.page.get_by_label("Resting heart rate (bpm)")).to_have_value("48")
     expect(share).to_be_checked()
 

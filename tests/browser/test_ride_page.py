@@ -14,6 +14,9 @@ from playwright.sync_api import Locator, expect
 from tests.browser.conftest import Rider
 from tests.browser.support import SCREENSHOTS, App, training_gpx
 
+# One rider signs in and opens pages for every test of the module, within a minute or two:
+# more requests than the standard plan's 100 a minute allow a real rider.
+SERVER_ENV = {"BIKENODE_RATE_LIMIT_STANDARD": "1000/minute"}
 FIT_RIDE = "fit/fitparse__Edge810-Vector-2013-08-16-15-35-10.fit"
 GPX_RIDE = "gpx/gpsbabel__wahoo-element-bolt.gpx"
 INDOOR_RIDE = "fit/fitparse__sample-activity-indoor-trainer.fit"

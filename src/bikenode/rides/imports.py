@@ -22,6 +22,7 @@ from bikenode.rides.logic.analytics import summarise
 from bikenode.rides.logic.cleaning import ImplausibleActivity, clean_activity
 from bikenode.rides.logic.duplicates import RideFootprint, footprint, is_same_activity
 from bikenode.rides.logic.naming import default_ride_name
+from bikenode.rides.logic.sports import is_commute, ride_sport
 from bikenode.rides.models import Ride, RideOriginal, RideStreams, UploadItem
 from bikenode.rides.storage import load_streams, pack_streams
 from bikenode.rides.sync_records import record_ride_saved
@@ -37,6 +38,7 @@ class Metadata(Protocol):
     description: str | None
     sport: str | None
     started_at: datetime | None
+    commute: bool
 
 
 @dataclass(frozen=True)
@@ -222,7 +224,10 @@ def _new_ride(
     started_at = activity.started_at
     if started_at is None and metadata is not None:
         started_at = metadata.started_at
-    sport = (metadata.sport if metadata and metadata.sport else None) or activity.sport or "cycling"
+    sport = (metadata.sport if metadata and metadata.sport else None) or ride_sport(
+        activity.sport, activity.sub_sport
+    )
+    commute = bool(metadata and metadata.commute) or is_commute(activity.sub_sport)
     name = (metadata.name if metadata and metadata.name else None) or activity.name
     bbox = summary.get("bounding_box") or {}
     return Ride(
@@ -234,6 +239,7 @@ def _new_ride(
         or "",
         sport=sport[:40],
         sub_sport=activity.sub_sport[:40] if activity.sub_sport else None,
+        commute=commute,
         visibility=rider.visibility,
         source=rider.source,
         device=activity.device[:200] if activity.device else None,

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bikenode.db.base import Base, utcnow
@@ -25,6 +25,7 @@ class Ride(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     sport: Mapped[str] = mapped_column(String(40), default="cycling")
     sub_sport: Mapped[str | None] = mapped_column(String(40))
+    commute: Mapped[bool] = mapped_column(default=False, server_default=false())
     visibility: Mapped[str] = mapped_column(String(16), default="private")
     # Heart rate and power shown to others: True or False, or None to follow the rider's
     # default (accounts' share_health_by_default). See rides/privacy.py.

@@ -143,6 +143,9 @@ def list_rides(
         Literal["own", "public"],
         Query(description="public: only your public rides, with the figures others see"),
     ] = "own",
+    commute: Annotated[
+        bool | None, Query(description="true: only commutes; false: only other rides")
+    ] = None,
 ) -> RidePage:
     """Your rides, newest first by default, a page at a time."""
     query = service.RideQuery(
@@ -155,6 +158,7 @@ def list_rides(
         limit,
         cursor,
         public_only=view == "public",
+        commute=commute,
     )
     rides, next_cursor = service.list_rides(session, owner_id=user.id, query=query)
     items = [RideListItem.model_validate(r) for r in rides]
@@ -245,7 +249,7 @@ def read_streams(
 def update_ride(
     ride_id: uuid.UUID, body: RideUpdate, user: CurrentUser, session: SessionDep
 ) -> RidePublic:
-    """Change a ride's name, description, visibility or heart rate and power sharing."""
+    """Change a ride's name, description, sport, commute flag, visibility or health sharing."""
     ride = service.get_own_ride(session, ride_id=ride_id, owner_id=user.id)
     changes = body.model_dump(exclude_unset=True)
     return _owners_view(session, service.update_ride(session, ride=ride, changes=changes))

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 Visibility = Literal["private", "followers", "public"]
 SortKey = Literal["started_at", "distance_m", "moving_time_s", "elevation_gain_m", "name"]
@@ -17,7 +17,21 @@ class RideUpdate(BaseModel):
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=10_000)
+    sport: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=40,
+        pattern=r"^[a-z0-9_]+$",
+        examples=["gravel_cycling"],
+        description="cycling, virtual_cycling, ebike, gravel_cycling, mountain_biking, ...",
+    )
     visibility: Visibility | None = None
+    commute: bool | None = None
+    started_at: AwareDatetime | None = Field(
+        default=None,
+        strict=False,  # an ISO 8601 string in JSON
+        description="when an untimed ride took place (a ride with timestamps keeps its own)",
+    )
     share_health: bool | None = Field(
         default=None,
         description="show this ride's heart rate and power to others: true, false, or null "
@@ -38,6 +52,7 @@ class RideListItem(BaseModel):
     id: uuid.UUID
     name: str
     sport: str
+    commute: bool
     visibility: Visibility
     started_at: datetime | None
     distance_m: float | None

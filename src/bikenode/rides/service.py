@@ -32,6 +32,7 @@ from bikenode.rides.logic.display import (
 )
 from bikenode.rides.logic.merge import merge_streams
 from bikenode.rides.logic.motion import shown_distance_m
+from bikenode.rides.logic.records import PersonalRecords, RideEfforts, best_of_rides
 from bikenode.rides.models import Ride, UploadItem
 from bikenode.rides.privacy import (
     figures_seen_by,
@@ -64,6 +65,7 @@ class RideQuery:
     limit: int = 20
     cursor: str | None = None
     public_only: bool = False  # only the rides others may see
+    commute: bool | None = None  # only commutes (True) or only other rides (False)
 
 
 def get_visible_ride(session: Session, *, ride_id: uuid.UUID, viewer_id: uuid.UUID | None) -> Ride:
@@ -97,6 +99,8 @@ def list_rides(
     )
     if query.public_only:
         statement = statement.where(Ride.visibility == "public")
+    if query.commute is not None:
+        statement = statement.where(Ride.commute.is_(query.commute))
     if query.cursor:
         statement = statement.where(_after_cursor(query, key))
     order = (key.desc(), Ride.id.desc()) if query.descending else (key.asc(), Ride.id.asc())
@@ -107,11 +111,17 @@ def list_rides(
     return rows[: query.limit], encode_cursor(_cursor_value(last, query.sort), str(last.id))
 
 
-NULLABLE_FIELDS = ("share_health",)  # null: follow the rider's default
+NULLABLE_FIELDS = ("share_health", "started_at")  # null: follow the rider's default
 
 
 def update_ride(session: Session, *, ride: Ride, changes: dict[str, Any]) -> Ride:
-    """Change name, description, visibility or heart rate and power sharing."""
+    """Change name, description, sport, commute flag, visibility, health sharing, or the date
+    of an untimed ride; InvalidInput for the date of a ride whose timestamps give its start."""
+    if "started_at" in changes and ride.elapsed_time_s is not None:
+        raise InvalidInput(
+            "expected a date only for a ride without timestamps; this ride's start comes from"
+            " its own timestamps"
+        )
     for field, value in changes.items():
         if value is None and field not in NULLABLE_FIELDS:
             raise InvalidInput(f"{field} cannot be null")
@@ -246,17 +256,19 @@ class Volume:
 
 @dataclass(frozen=True)
 class RideStats:
-    """Volume this week, this year, and per week (Monday first) over the last year."""
+    """Volume this week, this year, per week (Monday first) over the last year, per year, ever."""
 
     week: Volume
     year: Volume
     weeks: list[tuple[date, Volume]]
+    years: list[tuple[int, Volume]]  # newest first, only years with rides
+    all_time: Volume  # untimed rides included
 
 
 def ride_stats(
     session: Session, *, owner_id: uuid.UUID, timezone: str, now: datetime, public: bool = False
 ) -> RideStats:
-    """The rider's volume this week and year and per week, in calendar weeks of their zone.
+    """The rider's volume this week, per week and per year in their zone, and in all.
 
     With public, only the rides others may see count, with the figures others see (cut by
     the rider's privacy zones).
@@ -265,44 +277,63 @@ def ride_stats(
     today = now.astimezone(zone).date()
     this_week = today - timedelta(days=today.weekday())
     first_week = this_week - timedelta(weeks=STATS_WEEKS - 1)
-    year_start = date(today.year, 1, 1)
-    since = datetime.combine(min(first_week, year_start), datetime.min.time(), zone)
     weeks = {first_week + timedelta(weeks=n): Volume() for n in range(STATS_WEEKS)}
-    year = Volume()
-    for started_at, distance_m, moving_s, gain_m in _volume_rows(
-        session, owner_id, since.astimezone(UTC), public=public
-    ):
-        if started_at is None:  # excluded by the query; this tells the type checker
+    years: dict[int, Volume] = {}
+    all_time = Volume()
+    for started_at, distance_m, moving_s, gain_m in _volume_rows(session, owner_id, public=public):
+        all_time = all_time.plus(distance_m, moving_s, gain_m)
+        if started_at is None:  # an untimed ride counts in all, in no week or year
             continue
         day = started_at.astimezone(zone).date()
         week = day - timedelta(days=day.weekday())
         if week in weeks:
             weeks[week] = weeks[week].plus(distance_m, moving_s, gain_m)
-        if day.year == today.year:
-            year = year.plus(distance_m, moving_s, gain_m)
-    return RideStats(week=weeks[this_week], year=year, weeks=sorted(weeks.items()))
+        years[day.year] = years.get(day.year, Volume()).plus(distance_m, moving_s, gain_m)
+    return RideStats(
+        week=weeks[this_week],
+        year=years.get(today.year, Volume()),
+        weeks=sorted(weeks.items()),
+        years=sorted(years.items(), reverse=True),
+        all_time=all_time,
+    )
 
 
 VolumeRow = tuple[datetime | None, float | None, float | None, float | None]
 
 
-def _volume_rows(
-    session: Session, owner_id: uuid.UUID, since: datetime, *, public: bool
-) -> list[VolumeRow]:
+def _volume_rows(session: Session, owner_id: uuid.UUID, *, public: bool) -> list[VolumeRow]:
     if not public:
         rows = session.execute(
             select(
                 Ride.started_at, Ride.distance_m, Ride.moving_time_s, Ride.elevation_gain_m
-            ).where(Ride.owner_id == owner_id, Ride.started_at >= since)
+            ).where(Ride.owner_id == owner_id)
         )
         return [tuple(row) for row in rows]  # type: ignore[misc]
     rides = session.scalars(
-        select(Ride).where(
-            Ride.owner_id == owner_id, Ride.started_at >= since, Ride.visibility == "public"
-        )
+        select(Ride).where(Ride.owner_id == owner_id, Ride.visibility == "public")
     ).all()
     seen = [figures_seen_by(session, ride=ride, viewer_id=None) for ride in rides]
     return [(f.started_at, f.distance_m, f.moving_time_s, f.elevation_gain_m) for f in seen]
+
+
+def rider_sports(session: Session, *, owner_id: uuid.UUID) -> list[tuple[str, int]]:
+    """The sports of the rider's rides with how many rides each, the most ridden first."""
+    count = func.count(Ride.id)
+    rows = session.execute(
+        select(Ride.sport, count)
+        .where(Ride.owner_id == owner_id)
+        .group_by(Ride.sport)
+        .order_by(count.desc(), Ride.sport)
+    )
+    return [(sport, n) for sport, n in rows]
+
+
+def personal_records(session: Session, *, owner_id: uuid.UUID) -> PersonalRecords:
+    """The rider's best efforts over all their rides, each with the ride that holds it."""
+    rows = session.execute(
+        select(Ride.id, Ride.name, Ride.started_at, Ride.summary).where(Ride.owner_id == owner_id)
+    )
+    return best_of_rides(RideEfforts(*row) for row in rows)
 
 
 def _may_view(ride: Ride, viewer_id: uuid.UUID | None) -> bool:

@@ -27,6 +27,7 @@ OWNER_KEYS = {
     "description",
     "sport",
     "sub_sport",
+    "commute",
     "visibility",
     "source",
     "device",
@@ -95,6 +96,7 @@ PLAIN_FIGURES = {
     "start_lat_deg",
     "start_lon_deg",
     "splits",
+    "splits_mi",
     "fastest",
 }
 PLAIN_STREAMS = {
@@ -267,6 +269,7 @@ def test_the_owners_public_preview_matches_what_others_get(
             "id",
             "name",
             "sport",
+            "commute",
             "visibility",
             "started_at",
             "distance_m",

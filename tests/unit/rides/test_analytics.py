@@ -372,6 +372,27 @@ def test_splits_per_mile() -> None:
     assert [round(s.distance_m, 3) for s in summary.splits] == [1609.344, 2500 - 1609.344]
 
 
+def test_a_pause_counts_apart_and_split_speed_is_over_moving_time() -> None:
+    # 5 m/s, a 1,000 s stop after 100 m, then on: km 1 takes 1,200 s of which 200 moving.
+    speeds = np.concatenate((np.full(21, 5.0), np.zeros(1000), np.full(480, 5.0)))
+    summary = summarise(make_activity(**ride_along_equator(speeds)), ftp_w=None, max_hr_bpm=None)
+    first, second = summary.splits[0], summary.splits[1]
+    assert (first.duration_s, first.moving_s, first.paused_s) == pytest.approx((1200, 200, 1000))
+    assert first.speed_mps == pytest.approx(5.0)
+    assert (second.duration_s, second.moving_s, second.paused_s) == pytest.approx(
+        (200, 200, 0), abs=1e-6
+    )
+    assert summary.moving_s == pytest.approx(500)
+
+
+def test_mile_splits_come_with_every_summary() -> None:
+    summary = summarise(
+        make_activity(**ride_along_equator(np.full(501, 5.0))), ftp_w=None, max_hr_bpm=None
+    )
+    assert [round(s.distance_m, 3) for s in summary.splits_mi] == [1609.344, 2500 - 1609.344]
+    assert summary.splits_mi[0].moving_s == pytest.approx(1609.344 / 5.0, abs=1e-3)
+
+
 def test_summary_of_a_full_outdoor_ride() -> None:
     n = 3601
     ride = ride_along_equator(np.full(n, 8.0))

@@ -295,3 +295,14 @@ def test_placeholder_1901_times_mean_no_time_and_the_track_is_kept() -> None:
     assert "time_s" not in cleaned.streams
     assert cleaned.streams["lat_deg"].size == 3
     assert any("placeholder" in note for note in notes)
+
+
+def test_an_untimed_activity_keeps_no_placeholder_start() -> None:
+    placeholder = -(2.0**31) + 0.2073437
+    activity = ParsedActivity(
+        format="gpx",
+        started_at=datetime.fromtimestamp(placeholder, UTC),  # what the parser read
+        streams={"time_s": np.full(2, placeholder), "lat_deg": np.array([46.0, 46.001])},
+    )
+    cleaned, _ = clean_activity(activity, now_s=1.8e9)
+    assert cleaned.started_at is None

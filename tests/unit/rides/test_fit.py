@@ -221,7 +221,7 @@ def test_reads_the_streams_of_a_ride_in_their_units() -> None:
 def test_reads_session_lap_pauses_and_device() -> None:
     parsed = parse_fit(activity(5).file())
     assert parsed.sport == "cycling" and parsed.sub_sport == "road"
-    assert parsed.device == "garmin edge500"
+    assert parsed.device == "Garmin Edge 500"
     assert parsed.started_at == datetime.fromtimestamp(FIT_EPOCH_S + T0, tz=UTC)
     assert parsed.device_distance_m == 20.0 and parsed.device_calories_kcal == 321.0
     start = FIT_EPOCH_S + T0
@@ -460,7 +460,7 @@ def test_the_device_comes_from_device_info_when_file_id_lacks_it() -> None:
     b.define(1, DEVICE_INFO, [(0, 1, UINT8), (2, 2, UINT16), (4, 2, UINT16)])
     b.data(1, {0: 1, 2: 32, 4: 7}).data(1, {0: 0, 2: GARMIN, 4: EDGE_500})
     b.define(2, RECORD, RECORD_FIELDS).data(2, record(0)).data(2, record(1))
-    assert parse_fit(b.file()).device == "garmin edge500"
+    assert parse_fit(b.file()).device == "Garmin Edge 500"
 
 
 def test_a_start_time_counted_from_power_up_is_not_taken_as_a_date() -> None:

@@ -96,6 +96,7 @@ class ActivityMetadata:
     description: str | None = None
     sport: str | None = None  # our lower-case sport names, as in ParsedActivity.sport
     started_at: datetime | None = None  # UTC
+    commute: bool = False
 
 
 @dataclass(frozen=True)
@@ -223,6 +224,7 @@ def _strava_activity(row: list[str], columns: Mapping[str, int]) -> ActivityMeta
         description=_cell(row, columns, "activity description"),
         sport=strava_sport(_cell(row, columns, "activity type")),
         started_at=parse_strava_date(_cell(row, columns, "activity date")),
+        commute=(_cell(row, columns, "commute") or "").lower() in ("true", "1"),
     )
 
 

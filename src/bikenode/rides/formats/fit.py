@@ -19,14 +19,13 @@ from bikenode.rides.formats.activity import (
     ParsedActivity,
     check_point_count,
 )
+from bikenode.rides.formats.devices import device_name
 from bikenode.rides.formats.fit_decode import Messages
 from bikenode.rides.formats.fit_profile import (
     FILE_TYPE_ACTIVITY,
     FILE_TYPES,
     FIT_EPOCH_S,
     FIT_MIN_ABSOLUTE_TIME,
-    GARMIN_PRODUCT_MAKERS,
-    GARMIN_PRODUCTS,
     MANUFACTURERS,
     SEMICIRCLE_DEG,
     SPORTS,
@@ -253,8 +252,7 @@ def _device(messages: Messages) -> str | None:
         maker, product = _creator(messages)
     if maker is None:
         return name or None
-    maker_name = MANUFACTURERS.get(maker, f"manufacturer_{maker}")
-    return " ".join(part for part in (maker_name, name or _product_name(maker, product)) if part)
+    return device_name(MANUFACTURERS.get(maker, f"manufacturer_{maker}"), product, name or None)
 
 
 def _creator(messages: Messages) -> tuple[int | None, int | None]:
@@ -263,14 +261,6 @@ def _creator(messages: Messages) -> tuple[int | None, int | None]:
     info = messages.table(Mesg.DEVICE_INFO, fields)[1]
     creator = info[DeviceInfo.DEVICE_INDEX] == 0
     return _first(info[DeviceInfo.MANUFACTURER][creator]), _first(info[DeviceInfo.PRODUCT][creator])
-
-
-def _product_name(maker: int | None, product: int | None) -> str | None:
-    if product is None:
-        return None
-    if maker in GARMIN_PRODUCT_MAKERS:
-        return GARMIN_PRODUCTS.get(product, str(product))
-    return str(product)
 
 
 def _first(values: FloatArray) -> int | None:

@@ -40,12 +40,14 @@ from bikenode.rides.logic.motion import (
     Split,
     distance_track,
     max_speed_mps,
-    moving_time_s,
+    moving_seconds_so_far,
     splits,
 )
 from bikenode.rides.logic.zones import ZoneTime, heart_rate_zones, power_zones
 
 __all__ = ["BestPower", "FastestDistance", "RideSummary", "summarise"]
+
+METRES_PER_MILE = 1609.344
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,7 @@ class RideSummary:
     start_lat_deg: float | None
     start_lon_deg: float | None
     splits: tuple[Split, ...]
+    splits_mi: tuple[Split, ...]  # the same every mile, for imperial units
     fastest: tuple[FastestDistance, ...]
     hr_zones: tuple[ZoneTime, ...]
     power_zones: tuple[ZoneTime, ...]
@@ -160,7 +163,9 @@ def _summary(
     notes: list[str] = []
     elapsed = totals.elapsed(activity, time, start_s, notes)
     distance_m, distance_source = totals.distance(activity, track, elapsed[0], notes)
-    moving = totals.moving(activity, _moving_s(activity, streams, track), elapsed[0], time)
+    moving_so_far = _moving_so_far(activity, streams, track)
+    recorded_moving_s = None if moving_so_far is None else float(np.nanmax(moving_so_far))
+    moving = totals.moving(activity, recorded_moving_s, elapsed[0], time)
     moving_s = moving[0]
     gain_loss = None if elevation is None else elevation_gain_loss_m(elevation, time)
     start = _start(streams)
@@ -195,7 +200,10 @@ def _summary(
         bounding_box=_box(streams),
         start_lat_deg=start[0] if start else None,
         start_lon_deg=start[1] if start else None,
-        splits=() if track is None else splits(track, time, elevation, split_unit_m),
+        splits=() if track is None else splits(track, time, elevation, split_unit_m, moving_so_far),
+        splits_mi=()
+        if track is None
+        else splits(track, time, elevation, METRES_PER_MILE, moving_so_far),
         fastest=_fastest(track, time),
         hr_zones=_zones(hr, time, max_hr_bpm, heart_rate_zones),
         power_zones=_zones(power, time, ftp_w, power_zones),
@@ -219,15 +227,15 @@ def _usable_streams(raw: dict[str, FloatArray]) -> dict[str, FloatArray]:
     return streams
 
 
-def _moving_s(
+def _moving_so_far(
     activity: ParsedActivity, streams: dict[str, FloatArray], track: DistanceTrack | None
-) -> float | None:
+) -> FloatArray | None:
     time = streams.get("time_s")
     if time is None:
         return None
     speed = streams.get("speed_mps")
     threshold_mps = MOVING_SPEED_MPS_BY_SPORT.get(activity.sport or "", MOVING_SPEED_MPS)
-    return moving_time_s(
+    return moving_seconds_so_far(
         time, speed_mps=speed, distance=track, pauses=activity.pauses, threshold_mps=threshold_mps
     )
 

@@ -305,13 +305,19 @@ def _points(count: int) -> str:
 
 
 def _with_start_from_times(activity: ParsedActivity, now_s: float) -> ParsedActivity:
-    """Take the start from the first timestamp when the file's own start is missing or absurd."""
+    """Take the start from the first timestamp when the file's own start is missing or absurd.
+
+    With no timestamp left an absurd start (a 1901 placeholder) is dropped: the ride is
+    untimed and has no date, rather than a made-up one.
+    """
     time = activity.streams.get("time_s")
-    if time is None or time.size == 0 or not activity.dated:
+    if not activity.dated:  # times from power-up with nothing to date them: start unknown
         return activity
     started = activity.started_at
     if started is not None and EARLIEST_TIME_S <= started.timestamp() <= now_s + FUTURE_SLACK_S:
         return activity
+    if time is None or time.size == 0:
+        return activity if started is None else dataclasses.replace(activity, started_at=None)
     return dataclasses.replace(activity, started_at=datetime.fromtimestamp(float(time[0]), UTC))
 
 

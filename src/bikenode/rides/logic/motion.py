@@ -39,6 +39,7 @@ __all__ = [
     "distance_track",
     "elapsed_time_s",
     "max_speed_mps",
+    "moving_seconds_so_far",
     "moving_time_s",
     "splits",
 ]
@@ -79,13 +80,20 @@ class DistanceTrack:
 
 @dataclass(frozen=True)
 class Split:
-    """One split of the ride: the whole unit, or what is left of it at the end."""
+    """One split of the ride: the whole unit, or what is left of it at the end.
+
+    duration_s is the elapsed time, pauses included; moving_s leaves them out and paused_s
+    is the difference. The speed is over the moving time where it is known, as the peers do,
+    so that a stop at a café does not make a kilometre read 3 km/h.
+    """
 
     index: int  # 1-based
     distance_m: float
     duration_s: float | None
     speed_mps: float | None
     elevation_change_m: float | None
+    moving_s: float | None = None
+    paused_s: float | None = None
 
 
 def distance_track(
@@ -205,6 +213,26 @@ def moving_time_s(
     threshold_mps: float = MOVING_SPEED_MPS,
 ) -> float | None:
     """Seconds spent moving (see the module docstring for the rule); None without times."""
+    so_far = moving_seconds_so_far(
+        time_s, speed_mps=speed_mps, distance=distance, pauses=pauses, threshold_mps=threshold_mps
+    )
+    if so_far is None:
+        return None
+    return float(np.nanmax(so_far))
+
+
+def moving_seconds_so_far(
+    time_s: FloatArray,
+    *,
+    speed_mps: FloatArray | None = None,
+    distance: DistanceTrack | None = None,
+    pauses: list[tuple[float, float]] | None = None,
+    threshold_mps: float = MOVING_SPEED_MPS,
+) -> FloatArray | None:
+    """Seconds spent moving from the start to each sample (NaN where a sample has no time).
+
+    The same rule as moving_time_s, whose total is the last value; None without times.
+    """
     timed = np.flatnonzero(np.isfinite(time_s))
     if timed.size == 0:
         return None
@@ -216,7 +244,9 @@ def moving_time_s(
         moving &= step_s <= MAX_SAMPLE_GAP_S
     else:
         moving &= speeds >= threshold_mps
-    return float(step_s[moving].sum())
+    so_far = np.full(time_s.shape[0], np.nan)
+    so_far[timed] = np.concatenate(([0.0], np.cumsum(np.where(moving, step_s, 0.0))))
+    return so_far
 
 
 def _interval_speeds(
@@ -278,8 +308,13 @@ def splits(
     time_s: FloatArray | None,
     elevation_m: FloatArray | None,
     unit_m: float,
+    moving_so_far_s: FloatArray | None = None,
 ) -> tuple[Split, ...]:
-    """The ride cut every unit_m metres (1000 for kilometres, 1609.344 for miles)."""
+    """The ride cut every unit_m metres (1000 for kilometres, 1609.344 for miles).
+
+    With moving_so_far_s (see moving_seconds_so_far) each split has its moving time, its
+    pause time and a speed over the moving time.
+    """
     if not unit_m > 0:
         raise ValueError(f"expected a split length above 0 m, got {unit_m}")
     total_m = distance.total_m
@@ -288,9 +323,10 @@ def splits(
     marks_m = np.append(np.arange(0.0, total_m, unit_m), total_m)
     lengths_m = np.diff(marks_m)
     times = _at_marks(distance, time_s, marks_m)
+    moving = _at_marks(distance, moving_so_far_s, marks_m)
     elevations = _at_marks(distance, elevation_m, marks_m)
     return tuple(
-        _split(number, float(lengths_m[number]), times, elevations)
+        _split(number, float(lengths_m[number]), times, elevations, moving)
         for number in range(lengths_m.size)
         if lengths_m[number] > unit_m * _NEGLIGIBLE_SHARE
     )
@@ -305,14 +341,25 @@ def _at_marks(
 
 
 def _split(
-    number: int, length_m: float, times: FloatArray | None, elevations: FloatArray | None
+    number: int,
+    length_m: float,
+    times: FloatArray | None,
+    elevations: FloatArray | None,
+    moving: FloatArray | None,
 ) -> Split:
-    duration_s = _finite(times[number + 1] - times[number]) if times is not None else None
-    climb_m = (
-        _finite(elevations[number + 1] - elevations[number]) if elevations is not None else None
-    )
-    speed_mps = length_m / duration_s if duration_s else None
-    return Split(number + 1, length_m, duration_s, speed_mps, climb_m)
+    duration_s = _between(times, number)
+    climb_m = _between(elevations, number)
+    moving_s = _between(moving, number)
+    if moving_s is not None and duration_s is not None:
+        moving_s = min(moving_s, duration_s)  # interpolation must not invent time
+    paused_s = duration_s - moving_s if duration_s is not None and moving_s is not None else None
+    timed_s = moving_s if moving_s is not None else duration_s
+    speed_mps = length_m / timed_s if timed_s else None
+    return Split(number + 1, length_m, duration_s, speed_mps, climb_m, moving_s, paused_s)
+
+
+def _between(values: FloatArray | None, number: int) -> float | None:
+    return _finite(values[number + 1] - values[number]) if values is not None else None
 
 
 def _finite(value: float) -> float | None:

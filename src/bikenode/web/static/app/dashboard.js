@@ -1,4 +1,5 @@
-// The dashboard: this week and this year, weekly volume over a year, recent rides.
+// The dashboard: this week, this year and all time, weekly volume over a year, every year,
+// personal records, recent rides.
 
 import { api, currentUser } from "./api.js";
 import { weeklyChart } from "./charts.js";
@@ -93,12 +94,77 @@ function weeksTable(weeks) {
   );
 }
 
+function yearsTable(years) {
+  if (!years.length) return null;
+  return h(
+    "section",
+    { class: "panel years" },
+    h("h2", {}, "Year by year"),
+    h(
+      "div",
+      { class: "table-wrap" },
+      h(
+        "table",
+        { class: "data numeric" },
+        h("thead", {}, h("tr", {}, ["Year", "Distance", "Time", "Climbing", "Rides"].map((t) => h("th", { scope: "col" }, t)))),
+        h(
+          "tbody",
+          {},
+          years.map((y) =>
+            h(
+              "tr",
+              { dataset: { year: String(y.year) } },
+              h("td", {}, h("a", { href: `/calendar?month=${y.year}-01` }, String(y.year))),
+              [u.distance(y.distance_m, 0), u.duration(y.moving_time_s), u.elevation(y.elevation_gain_m), String(y.rides)].map((t) => h("td", {}, t)),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+function recordRow(effort, best, ride) {
+  return h(
+    "tr",
+    {},
+    h("td", {}, effort),
+    h("td", { class: "record-value" }, best),
+    h("td", { class: "record-ride" }, h("a", { href: `/rides/${ride.id}` }, ride.name), h("span", { class: "meta" }, ride.started_at ? ` ${u.date(ride.started_at)}` : "")),
+  );
+}
+
+function recordsPanel(records) {
+  const rows = [
+    ...records.fastest.map((r) => recordRow(`Fastest ${u.effortDistance(r.distance_m)}`, `${u.duration(r.duration_s)} · ${u.speed(r.distance_m / r.duration_s)}`, r.ride)),
+    ...records.best_power.map((r) => recordRow(`Power, ${u.span(r.duration_s)}`, u.number(r.power_w, "W"), r.ride)),
+  ];
+  if (!rows.length) return null;
+  return h(
+    "section",
+    { class: "panel records" },
+    h("h2", {}, "Personal records"),
+    h(
+      "div",
+      { class: "table-wrap" },
+      h(
+        "table",
+        { class: "data" },
+        h("caption", { class: "visually-hidden" }, "Your best efforts over all your rides, and the ride each came from"),
+        h("thead", {}, h("tr", {}, ["Effort", "Best", "Ride"].map((t) => h("th", { scope: "col" }, t)))),
+        h("tbody", {}, rows),
+      ),
+    ),
+  );
+}
+
 export async function render(main) {
   document.title = "Dashboard · BikeNode";
-  const [me, stats, recent] = await Promise.all([
+  const [me, stats, recent, records] = await Promise.all([
     currentUser(),
     api("/api/v1/rides/stats"),
     api("/api/v1/rides?limit=5"),
+    api("/api/v1/rides/records"),
   ]);
   const chart = h("div", {
     class: "weekly-chart",
@@ -111,13 +177,14 @@ export async function render(main) {
       "div",
       { class: "title-row" },
       h("h1", {}, `Hello, ${me.display_name}`),
-      h("a", { href: "/upload", class: "button primary" }, "Upload rides"),
+      h("div", { class: "actions" }, h("a", { href: "/calendar", class: "button" }, "Calendar"), h("a", { href: "/upload", class: "button primary" }, "Upload rides")),
     ),
     h(
       "div",
       { class: "cards" },
       volumeCard("This week", "week", stats.this_week),
       volumeCard("This year", "year", stats.this_year),
+      volumeCard("All time", "all", stats.all_time),
     ),
     h(
       "section",
@@ -126,6 +193,8 @@ export async function render(main) {
       chart,
       weeksTable(stats.weeks),
     ),
+    yearsTable(stats.years),
+    recordsPanel(records),
     h(
       "section",
       { class: "panel" },

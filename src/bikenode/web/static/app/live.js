@@ -3,8 +3,9 @@
 // every message carries a sequence number; after a drop the page reconnects with exponential
 // backoff and full jitter and sends its last epoch and sequence, so it misses nothing.
 
-import { freshToken, isSignedIn } from "./api.js";
-import { fill, h } from "./dom.js";
+import { api, currentUser, freshToken, isSignedIn } from "./api.js";
+import { busy, field, fill, h, showError } from "./dom.js";
+import { joinGroup } from "./live-start.js";
 import { distance, duration, speed } from "./units.js";
 
 const GIVE_UP = new Map([
@@ -252,7 +253,8 @@ export const groupPage = {
     const stats = h("dl", { class: "stats group-stats" });
     const roster = h("ul", { class: "group-members" });
     const heading = h("h1", {}, "Group ride");
-    fill(main, heading, status.line, h("div", { class: "ride-visuals" }, mapElement), stats, h("h2", {}, "Riders"), roster, h("h2", {}, "Events"), notices);
+    const controls = isSignedIn() ? await groupControls(groupId) : null;
+    fill(main, heading, status.line, controls, h("div", { class: "ride-visuals" }, mapElement), stats, h("h2", {}, "Riders"), roster, h("h2", {}, "Events"), notices);
     const map = liveMap(mapElement, config);
     const L = window.L;
     const markers = new Map();
@@ -338,3 +340,60 @@ export const groupPage = {
     };
   },
 };
+
+/** Join and (for the organiser) add-a-rider controls of a group ride page, or null. */
+async function groupControls(groupId) {
+  const [me, group] = await Promise.all([currentUser(), api(`/api/v1/live/groups/${groupId}`).catch(() => null)]);
+  if (!group) return null;
+  const messages = h("div", { "aria-live": "polite" });
+  const join = h("button", { type: "button", class: "primary" }, "Ride with this group");
+  join.addEventListener("click", async () => {
+    join.disabled = true;
+    try {
+      await joinGroup(groupId);
+    } catch (error) {
+      join.disabled = false;
+      const outsider = error.status === 404 ? new Error("Only riders the organiser added can join: ask them to add you.") : error;
+      showError(messages, outsider);
+    }
+  });
+  return h(
+    "div",
+    { class: "group-controls" },
+    h("div", { class: "actions" }, join),
+    messages,
+    group.owner_id === me?.id ? addMemberForm(groupId) : null,
+  );
+}
+
+function addMemberForm(groupId) {
+  const messages = h("div", { "aria-live": "polite" });
+  const form = h(
+    "form",
+    { class: "card", "aria-labelledby": "group-add-heading" },
+    h("h2", { id: "group-add-heading" }, "Add a rider"),
+    h("p", { class: "hint" }, "Riders need a BikeNode account. Then send them this page's address: they join from here."),
+    field("Their e-mail address", h("input", { name: "member_email", type: "email", required: true, autocomplete: "off" })),
+    field("Name the group sees", h("input", { name: "member_name", maxlength: "100" }), "Their e-mail is never shown to the group."),
+    messages,
+    h("button", { type: "submit" }, "Add to the group"),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const done = busy(form);
+    const email = form.member_email.value.trim();
+    try {
+      await api(`/api/v1/live/groups/${groupId}/members`, {
+        method: "POST",
+        json: { email, display_name: form.member_name.value.trim() },
+      });
+      form.reset();
+      fill(messages, h("p", { class: "success", role: "status" }, `Added ${email}.`));
+    } catch (error) {
+      showError(messages, error);
+    } finally {
+      done();
+    }
+  });
+  return form;
+}

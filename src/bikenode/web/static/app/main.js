@@ -4,9 +4,13 @@
 
 import { currentUser, isSignedIn, restoreSession, signOut } from "./api.js";
 import { errorBox, fill, h, navigate } from "./dom.js";
+import { goodbyePage } from "./account.js";
 import * as auth from "./auth.js";
+import * as calendar from "./calendar.js";
 import * as dashboard from "./dashboard.js";
 import * as live from "./live.js";
+import * as liveStart from "./live-start.js";
+import * as privacy from "./privacy.js";
 import * as reset from "./reset.js";
 import * as ride from "./ride.js";
 import * as rides from "./rides.js";
@@ -22,6 +26,10 @@ const ROUTES = [
   { pattern: /^\/rides$/, name: "rides", page: rides, signedIn: true },
   { pattern: /^\/rides\/([0-9a-fA-F-]{36})$/, name: "ride", page: ride },
   { pattern: /^\/upload$/, name: "upload", page: upload, signedIn: true },
+  { pattern: /^\/calendar$/, name: "calendar", page: calendar, signedIn: true },
+  { pattern: /^\/live$/, name: "live-start", page: liveStart, signedIn: true },
+  { pattern: /^\/privacy$/, name: "privacy", page: privacy, signedIn: true },
+  { pattern: /^\/goodbye$/, name: "goodbye", page: goodbyePage },
   { pattern: /^\/live\/([0-9a-fA-F-]{36})$/, name: "live", page: live.sessionPage },
   { pattern: /^\/live\/groups\/([0-9a-fA-F-]{36})$/, name: "live-group", page: live.groupPage },
   { pattern: /^\/settings$/, name: "settings", page: settings, signedIn: true },
@@ -35,6 +43,8 @@ const NAV = [
   ["/rides", "Rides"],
   ["/upload", "Upload"],
   ["/routes", "Routes"],
+  ["/live", "Live"],
+  ["/privacy", "Privacy"],
   ["/settings", "Settings"],
 ];
 

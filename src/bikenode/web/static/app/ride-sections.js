@@ -84,22 +84,27 @@ function section(title, ...content) {
   return h("section", { class: "panel" }, h("h2", {}, title), ...content);
 }
 
+// Splits per mile in imperial units (rides imported before mile splits existed keep their
+// kilometres, labelled as such). Time is moving time; a pause is shown in its own column.
 export function splitsSection(summary) {
-  const splits = summary.splits || [];
+  const perMile = u.isImperial() && (summary.splits_mi || []).length > 0;
+  const splits = (perMile ? summary.splits_mi : summary.splits) || [];
   if (!splits.length) return null;
+  const length = perMile ? (m) => u.distance(m) : (m) => `${(m / 1000).toFixed(2)} km`;
+  const paused = splits.some((split) => split.paused_s >= 1);
   const rows = splits.map((split) => [
     String(split.index),
-    u.distance(split.distance_m),
-    u.duration(split.duration_s),
+    length(split.distance_m),
+    u.duration(split.moving_s ?? split.duration_s),
+    ...(paused ? [split.paused_s >= 1 ? u.duration(split.paused_s) : ""] : []),
     u.speed(split.speed_mps),
     split.elevation_change_m === null
       ? "—"
       : `${split.elevation_change_m >= 0 ? "+" : "−"}${u.elevation(Math.abs(split.elevation_change_m))}`,
   ]);
-  return section(
-    "Splits",
-    table("Each kilometre of the ride", ["#", "Distance", "Time", "Speed", "Climb"], rows, "numeric"),
-  );
+  const headings = ["#", "Distance", "Moving time", ...(paused ? ["Paused"] : []), "Speed", "Climb"];
+  const caption = perMile ? "Each mile of the ride" : "Each kilometre of the ride";
+  return section("Splits", table(caption, headings, rows, "numeric splits"));
 }
 
 export function effortsSection(summary) {
@@ -124,7 +129,7 @@ export function effortsSection(summary) {
             "Fastest distances",
             ["Distance", "Time", "Speed"],
             fastest.map((e) => [
-              u.distance(e.distance_m, 0),
+              u.effortDistance(e.distance_m),
               u.duration(e.duration_s),
               u.speed(e.distance_m / e.duration_s),
             ]),

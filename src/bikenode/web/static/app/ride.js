@@ -119,6 +119,11 @@ async function download(rideId, format, errors) {
   }
 }
 
+// A date without a time: noon that day in the rider's timezone, so that it stays that day.
+function noonOf(day) {
+  return new Date(Date.parse(u.startOfDay(day)) + 12 * 3600 * 1000).toISOString();
+}
+
 function editForm(ride, onSaved) {
   const errors = h("div");
   const visibility = h(
@@ -137,6 +142,13 @@ function editForm(ride, onSaved) {
       ["no", "No"],
     ].map(([value, label]) => h("option", { value, selected: SHARE_HEALTH[value] === ride.share_health }, label)),
   );
+  const untimed = ride.elapsed_time_s === null || ride.elapsed_time_s === undefined;
+  const sports = u.CYCLING_SPORTS.includes(ride.sport) ? u.CYCLING_SPORTS : [ride.sport, ...u.CYCLING_SPORTS];
+  const sport = h(
+    "select",
+    { name: "sport" },
+    sports.map((value) => h("option", { value, selected: ride.sport === value }, u.sportLabel(value))),
+  );
   const form = h(
     "form",
     { class: "card edit", hidden: true, "aria-label": "Edit ride" },
@@ -145,6 +157,20 @@ function editForm(ride, onSaved) {
     field(
       "Description",
       h("textarea", { name: "description", rows: "4", maxlength: "10000" }, ride.description),
+    ),
+    untimed
+      ? field(
+          "Date",
+          h("input", { name: "ride_date", type: "date", max: u.localDay(new Date().toISOString()), value: ride.started_at ? u.localDay(ride.started_at) : "" }),
+          "The file has no times, so it gave no date. Set the day you rode.",
+        )
+      : null,
+    field("Sport", sport),
+    h(
+      "label",
+      { class: "choice" },
+      h("input", { type: "checkbox", name: "commute", checked: ride.commute }),
+      " A commute",
     ),
     field("Who can see it", visibility),
     field(
@@ -166,9 +192,12 @@ function editForm(ride, onSaved) {
       const json = {
         name: form.name.value.trim(),
         description: form.description.value,
+        sport: form.sport.value,
+        commute: form.commute.checked,
         visibility: form.visibility.value,
         share_health: SHARE_HEALTH[form.share_health.value],
       };
+      if (untimed && form.ride_date.value) json.started_at = noonOf(form.ride_date.value);
       onSaved(await api(`/api/v1/rides/${ride.id}`, { method: "PATCH", json }));
       showError(errors, null);
     } catch (error) {
@@ -212,22 +241,22 @@ function deleteDialog(ride) {
   return dialog;
 }
 
+function metaLine(ride, isOwner) {
+  return [
+    ride.started_at ? u.dateTime(ride.started_at) : "No date recorded",
+    isOwner ? null : ride.owner_name && `by ${ride.owner_name}`,
+    ride.commute ? `${u.sportLabel(ride.sport)} (commute)` : u.sportLabel(ride.sport),
+    ride.device,
+    `from ${ride.source_format.toUpperCase()}`,
+    isOwner ? VISIBILITY[ride.visibility] : null,
+  ]
+    .filter(Boolean)
+    .join(" · ");
+}
+
 function header(ride, isOwner, errors) {
   const title = h("h1", {}, ride.name);
-  const meta = h(
-    "p",
-    { class: "meta" },
-    [
-      u.dateTime(ride.started_at),
-      isOwner ? null : ride.owner_name && `by ${ride.owner_name}`,
-      ride.sport,
-      ride.device,
-      `from ${ride.source_format.toUpperCase()}`,
-      isOwner ? VISIBILITY[ride.visibility] : null,
-    ]
-      .filter(Boolean)
-      .join(" · "),
-  );
+  const meta = h("p", { class: "meta" }, metaLine(ride, isOwner));
   const description = h("p", { class: "description" }, ride.description || "");
   const exports = ["gpx", "tcx", "fit"].map((format) =>
     h("button", { type: "button", onclick: () => download(ride.id, format, errors) }, format.toUpperCase()),
@@ -251,6 +280,7 @@ function header(ride, isOwner, errors) {
     const form = editForm(ride, (saved) => {
       Object.assign(ride, saved);
       title.textContent = saved.name;
+      meta.textContent = metaLine(ride, isOwner);
       description.textContent = saved.description;
       document.title = `${saved.name} · BikeNode`;
       form.hidden = true;

@@ -6,11 +6,10 @@ import { errorBox, fill, h } from "./dom.js";
 import * as u from "./units.js";
 
 const PAGE_SIZE = 25;
-const SPORTS = ["cycling", "running", "walking", "hiking", "swimming", "training", "generic"];
 const COLUMNS = [
-  ["started_at", "Date", (r) => u.date(r.started_at)],
+  ["started_at", "Date", (r) => (r.started_at ? u.date(r.started_at) : "No date")],
   ["name", "Name", (r) => h("a", { href: `/rides/${r.id}` }, r.name)],
-  ["sport", "Sport", (r) => r.sport, false],
+  ["sport", "Sport", (r) => (r.commute ? `${u.sportLabel(r.sport)} · commute` : u.sportLabel(r.sport)), false],
   ["distance_m", "Distance", (r) => u.distance(r.distance_m)],
   ["moving_time_s", "Time", (r) => u.duration(r.moving_time_s)],
   ["elevation_gain_m", "Climb", (r) => u.elevation(r.elevation_gain_m)],
@@ -21,6 +20,7 @@ function readFilters(query) {
   return {
     q: query.get("q") || "",
     sport: query.get("sport") || "",
+    commute: query.get("commute") === "true" ? "true" : "",
     from: query.get("from") || "",
     to: query.get("to") || "",
     sort: query.get("sort") || "started_at",
@@ -42,6 +42,7 @@ function apiQuery(filters, cursor) {
   const query = new URLSearchParams({ sort: filters.sort, order: filters.order, limit: String(PAGE_SIZE) });
   if (filters.q) query.set("q", filters.q);
   if (filters.sport) query.set("sport", filters.sport);
+  if (filters.commute) query.set("commute", "true");
   if (filters.from) query.set("started_after", u.startOfDay(filters.from));
   if (filters.to) query.set("started_before", u.startOfDay(filters.to, 1));
   if (cursor) query.set("cursor", cursor);
@@ -49,7 +50,7 @@ function apiQuery(filters, cursor) {
 }
 
 // current() gives the filters in force (the sort may have changed since the form was drawn).
-function filterForm(current, apply) {
+function filterForm(current, apply, sports) {
   const filters = current();
   const input = (name, attrs) => h("input", { name, id: `filter-${name}`, value: filters[name], ...attrs });
   const label = (name, text) => h("label", { for: `filter-${name}` }, text);
@@ -66,12 +67,13 @@ function filterForm(current, apply) {
       "div",
       { class: "field" },
       label("sport", "Sport"),
-      input("sport", { list: "sports", maxlength: "40", placeholder: "any" }),
-      h(
-        "datalist",
-        { id: "sports" },
-        SPORTS.map((s) => h("option", { value: s })),
-      ),
+      sportSelect(filters.sport, sports),
+    ),
+    h(
+      "label",
+      { class: "choice commute-filter" },
+      h("input", { type: "checkbox", name: "commute", checked: filters.commute === "true" }),
+      " Commutes only",
     ),
     h("div", { class: "field" }, label("from", "From"), input("from", { type: "date" })),
     h("div", { class: "field" }, label("to", "To"), input("to", { type: "date" })),
@@ -80,7 +82,8 @@ function filterForm(current, apply) {
   const read = () => ({
     ...current(),
     q: form.q.value.trim(),
-    sport: form.sport.value.trim(),
+    sport: form.sport.value,
+    commute: form.commute.checked ? "true" : "",
     from: form.from.value,
     to: form.to.value,
   });
@@ -89,11 +92,25 @@ function filterForm(current, apply) {
     event.preventDefault();
     apply(read());
   });
+  form.sport.addEventListener("change", () => apply(read()));
+  form.commute.addEventListener("change", () => apply(read()));
   form.q.addEventListener("input", () => {
     clearTimeout(timer);
     timer = setTimeout(() => apply(read()), 350);
   });
   return form;
+}
+
+// Only the sports the rider has, with how many rides each (and the one asked for in the address).
+function sportSelect(chosen, sports) {
+  const known = sports.some((s) => s.sport === chosen);
+  const options = [...sports, ...(chosen && !known ? [{ sport: chosen, rides: 0 }] : [])];
+  return h(
+    "select",
+    { name: "sport", id: "filter-sport" },
+    h("option", { value: "" }, "Any sport"),
+    options.map((s) => h("option", { value: s.sport, selected: s.sport === chosen }, `${u.sportLabel(s.sport)} (${s.rides})`)),
+  );
 }
 
 function headerCell(key, text, sortable, filters, apply) {
@@ -155,6 +172,7 @@ function ridesTable(items, filters, apply) {
 export async function render(main, { query }) {
   document.title = "Rides · BikeNode";
   let filters = readFilters(query);
+  const sports = await api("/api/v1/rides/sports");
   const cursors = [null]; // cursors[n] opens page n
   let page = 0;
   const results = h("div", { class: "results", "aria-live": "polite" });
@@ -183,7 +201,7 @@ export async function render(main, { query }) {
 
   function body(data) {
     if (!data.items.length) {
-      const filtered = filters.q || filters.sport || filters.from || filters.to;
+      const filtered = filters.q || filters.sport || filters.commute || filters.from || filters.to;
       return h(
         "p",
         { class: "empty" },
@@ -226,7 +244,7 @@ export async function render(main, { query }) {
       h("h1", {}, "Rides"),
       h("a", { href: "/upload", class: "button primary" }, "Upload"),
     ),
-    filterForm(() => filters, apply),
+    filterForm(() => filters, apply, sports),
     results,
   );
   await show();

@@ -2,6 +2,7 @@
 
 import { api, currentUser, rememberUser } from "./api.js";
 import { busy, field, fill, h, showError } from "./dom.js";
+import { accountSections } from "./account.js";
 import { securitySection } from "./security.js";
 import { setPreferences } from "./units.js";
 
@@ -16,6 +17,13 @@ function optionalInt(input) {
   return text === "" ? null : Number.parseInt(text, 10);
 }
 
+const POUNDS_PER_KG = 2.20462262;
+
+function weightKg(value, pounds) {
+  if (value === null || !pounds) return value;
+  return Math.round((value / POUNDS_PER_KG) * 10) / 10;
+}
+
 function optionalNumber(input) {
   const text = input.value.trim();
   return text === "" ? null : Number(text);
@@ -24,6 +32,7 @@ function optionalNumber(input) {
 export async function render(main) {
   document.title = "Settings · BikeNode";
   const me = await currentUser();
+  const pounds = me.units === "imperial"; // the weight field's unit, as drawn
   const messages = h("div", { "aria-live": "polite" });
   const unitChoice = (value, label) =>
     h(
@@ -91,15 +100,15 @@ export async function render(main) {
       "Stored encrypted; only you can see it.",
     ),
     field(
-      "Weight (kg)",
+      pounds ? "Weight (lb)" : "Weight (kg)",
       h("input", {
         name: "weight_kg",
         type: "number",
-        min: "20",
-        max: "300",
+        min: pounds ? "44" : "20",
+        max: pounds ? "661" : "300",
         step: "0.1",
         inputmode: "decimal",
-        value: me.weight_kg ?? "",
+        value: me.weight_kg == null ? "" : pounds ? (me.weight_kg * POUNDS_PER_KG).toFixed(1) : me.weight_kg,
       }),
       "Stored encrypted; only you can see it.",
     ),
@@ -136,7 +145,7 @@ export async function render(main) {
       ftp_w: optionalInt(form.ftp_w),
       max_hr_bpm: optionalInt(form.max_hr_bpm),
       resting_hr_bpm: optionalInt(form.resting_hr_bpm),
-      weight_kg: optionalNumber(form.weight_kg),
+      weight_kg: weightKg(optionalNumber(form.weight_kg), pounds),
       share_health_by_default: form.share_health_by_default.checked,
     };
     const finish = busy(form);
@@ -152,5 +161,5 @@ export async function render(main) {
     }
   });
   const security = await securitySection();
-  fill(main, h("h1", {}, "Settings"), h("p", { class: "hint narrow" }, `Signed in as ${me.email}.`), form, security);
+  fill(main, h("h1", {}, "Settings"), h("p", { class: "hint narrow" }, `Signed in as ${me.email}.`), form, security, accountSections());
 }

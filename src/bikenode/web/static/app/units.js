@@ -110,3 +110,40 @@ export function startOfDay(day, plusDays = 0) {
   instant = guess - offsetMs(instant, tz); // once more across a DST change
   return new Date(instant).toISOString();
 }
+
+/** The YYYY-MM-DD day an instant falls on in the rider's timezone. */
+export function localDay(iso) {
+  const tz = zone || Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return new Intl.DateTimeFormat("en-CA", { timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date(iso));
+}
+
+/** The label of a fastest-distance effort: "1 km", "40 km"; in imperial what it is, "0.62 mi". */
+export function effortDistance(m) {
+  if (!isImperial()) return `${fixed(m / 1000, m % 1000 ? 1 : 0)} km`;
+  const miles = m / METRES_PER_MILE;
+  return `${fixed(miles, Math.abs(miles - Math.round(miles)) < 0.005 ? 0 : 2)} mi`;
+}
+
+// Sport types by their API names, as the peers call them.
+export const SPORT_LABELS = {
+  cycling: "Ride",
+  virtual_cycling: "Virtual ride",
+  ebike: "E-bike ride",
+  gravel_cycling: "Gravel ride",
+  mountain_biking: "Mountain bike ride",
+  running: "Run",
+  virtual_running: "Virtual run",
+  trail_running: "Trail run",
+  walking: "Walk",
+  hiking: "Hike",
+  swimming: "Swim",
+  multisport: "Multisport",
+};
+export const CYCLING_SPORTS = ["cycling", "gravel_cycling", "mountain_biking", "ebike", "virtual_cycling"];
+
+/** A sport's name for people: "gravel_cycling" is "Gravel ride". */
+export function sportLabel(sport) {
+  if (SPORT_LABELS[sport]) return SPORT_LABELS[sport];
+  const words = String(sport || "").replace(/_/g, " ").trim();
+  return words ? words[0].toUpperCase() + words.slice(1) : "—";
+}
