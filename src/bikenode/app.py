@@ -17,10 +17,12 @@ from bikenode.accounts.config import build_accounts_config
 from bikenode.accounts.mfa_routes import router as mfa_router
 from bikenode.accounts.routes import router as accounts_router
 from bikenode.accounts.web_routes import router as web_session_router
+from bikenode.audit.subscribers import RIDE_DELETIONS
 from bikenode.config import Settings, load_settings
 from bikenode.db.engine import create_db_engine, create_probe_engine, make_session_factory
 from bikenode.db.queue import Worker
 from bikenode.encryption import install_key_ring, key_ring_from_settings
+from bikenode.events import Dispatcher, EventMetrics
 from bikenode.governance.routes import router as governance_router
 from bikenode.governance.service import REENCRYPT_JOB
 from bikenode.governance.tasks import reencrypt_health_job
@@ -57,11 +59,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     limiter.total_tokens = app.state.settings.effective_db_pool_size
     if app.state.settings.run_worker:
         app.state.worker.start()
+        app.state.events.start()
     await app.state.live.start()
     yield
     await app.state.planner.stop()  # write open route rooms, close them with 1012
     await app.state.live.stop()
     app.state.worker.stop()
+    app.state.events.stop()
     await _release_connections(app.state.engine)
 
 
@@ -89,6 +93,11 @@ def make_worker(settings: Settings, session_factory: sessionmaker[Session]) -> W
         },
         lease_s=settings.job_lease_s,
     )
+
+
+def make_dispatcher(session_factory: sessionmaker[Session], metrics: Metrics) -> Dispatcher:
+    """The event dispatcher with every domain's subscribers."""
+    return Dispatcher(session_factory, [RIDE_DELETIONS], metrics=EventMetrics(metrics.registry))
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -125,6 +134,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.accounts = build_accounts_config(settings)
     app.state.metrics = Metrics()
     app.state.worker = make_worker(settings, app.state.session_factory)
+    app.state.events = make_dispatcher(app.state.session_factory, app.state.metrics)
     # Signed-in users' open WebSockets (live and route rooms): capped, closed on sign-out.
     app.state.sockets = UserSockets(settings.max_sockets_per_user)
     app.state.live = build_live_node(

@@ -13,6 +13,7 @@ from bikenode.accounts.commands import user_app
 from bikenode.audit.commands import audit_app
 from bikenode.config import Settings, load_settings
 from bikenode.db.commands import db_app
+from bikenode.events.commands import events_app
 from bikenode.governance.commands import gdpr_app, keys_app
 from bikenode.rides.commands import import_command
 
@@ -30,6 +31,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 app.add_typer(gdpr_app, name="gdpr")
 app.add_typer(keys_app, name="keys")
+app.add_typer(events_app, name="events")
 app.command("import")(import_command)
 
 DataDirOption = Annotated[

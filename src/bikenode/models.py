@@ -10,6 +10,7 @@ from bikenode.accounts.models import (
 )
 from bikenode.audit.models import AuditEvent
 from bikenode.db.queue import Job
+from bikenode.events.models import HeldEvent, OutboxEvent, SubscriberProgress
 from bikenode.governance.models import Erasure
 from bikenode.live.models import LiveBatch, LiveGroup, LiveGroupMember, LiveSession, LiveShare
 from bikenode.planner.models import PlannedRoute, RouteCollaborator, RouteUpdate
@@ -28,6 +29,7 @@ from bikenode.sync.models import SyncClient, SyncConflict, SyncMutation, SyncOwn
 __all__ = [
     "AuditEvent",
     "Erasure",
+    "HeldEvent",
     "Job",
     "LiveBatch",
     "LiveGroup",
@@ -36,6 +38,7 @@ __all__ = [
     "LiveShare",
     "LoginThrottle",
     "MfaFactor",
+    "OutboxEvent",
     "PlannedRoute",
     "PrivacyZone",
     "PublicRideView",
@@ -47,6 +50,7 @@ __all__ = [
     "RideStreams",
     "RouteCollaborator",
     "RouteUpdate",
+    "SubscriberProgress",
     "SyncClient",
     "SyncConflict",
     "SyncMutation",

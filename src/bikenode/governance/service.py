@@ -12,11 +12,12 @@ from typing import IO, Any
 
 from sqlalchemy.orm import Session
 
-from bikenode import accounts, live, planner, rides, sync
+from bikenode import accounts, events, live, planner, rides, sync
 from bikenode.audit import list_events, record_event
 from bikenode.db.base import utcnow
 from bikenode.db.engine import begin_write
 from bikenode.db.queue import enqueue
+from bikenode.governance.events import UserErased
 from bikenode.governance.models import Erasure
 
 REENCRYPT_JOB = "governance.reencrypt_health"
@@ -133,6 +134,8 @@ def erase_user(
     erased_routes = planner.erase_user_data(session, user_id)
     accounts.erase_user(session, user_id)
     erased_records = sync.erase_user_data(session, user_id)  # names and descriptions too
+    erased_events = events.erase_user_events(session, user_id)  # no replay brings them back
+    events.publish(session, UserErased(user_id=user_id))
     session.add(
         Erasure(
             rides=erased_rides.rides,
@@ -152,6 +155,7 @@ def erase_user(
             "live_groups": erased_live.groups,
             "routes": erased_routes,
             "sync_records": erased_records,
+            "events": erased_events,
         },
     )
     session.commit()

@@ -14,7 +14,9 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from bikenode.encryption import current_key_ring
+from bikenode.events import publish
 from bikenode.rides import repo
+from bikenode.rides.events import RideImported
 from bikenode.rides.formats import NotAnActivity, ParsedActivity, ParseError, parse_activity
 from bikenode.rides.logic.analytics import summarise
 from bikenode.rides.logic.cleaning import ImplausibleActivity, clean_activity
@@ -120,6 +122,7 @@ def import_activity(
         session.add(RideOriginal(ride_id=ride.id, filename=filename[-500:], data_gz=original_gz))
     session.flush()
     record_ride_saved(session, ride)  # devices pull the new ride
+    publish(session, RideImported(ride_id=ride.id, owner_id=ride.owner_id))
     return EntryResult("imported", ride_id=ride.id, warnings=warnings)
 
 

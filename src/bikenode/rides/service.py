@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 
 from bikenode.accounts import get_rider_profile
 from bikenode.errors import InvalidInput, NotFound
+from bikenode.events import publish
 from bikenode.rides import repo
+from bikenode.rides.events import RideChanged, RideDeleted
 from bikenode.rides.formats import STREAM_KEYS, parse_activity
 from bikenode.rides.formats.activity import FloatArray, ParsedActivity
 from bikenode.rides.formats.export import ExportError, RideTotals, export_activity
@@ -116,6 +118,7 @@ def update_ride(session: Session, *, ride: Ride, changes: dict[str, Any]) -> Rid
         setattr(ride, field, value)
     record_ride_saved(session, ride)  # devices pull the edit
     schedule_public_view_refresh(session, owner_id=ride.owner_id)
+    publish(session, RideChanged(ride_id=ride.id, owner_id=ride.owner_id, changed=tuple(changes)))
     session.commit()
     return ride
 
@@ -123,6 +126,7 @@ def update_ride(session: Session, *, ride: Ride, changes: dict[str, Any]) -> Rid
 def delete_ride(session: Session, *, ride: Ride) -> None:
     """Delete a ride with its streams and original file."""
     record_ride_deleted(session, ride)  # devices pull a tombstone
+    publish(session, RideDeleted(ride_id=ride.id, owner_id=ride.owner_id))
     session.delete(ride)
     session.commit()
 
@@ -207,8 +211,13 @@ def merge_duplicate(
         *ride.import_notes,
         f"merged {', '.join(item.mergeable_streams)} from {item.entry}",
     ]
+    merged_keys = tuple(item.mergeable_streams)
     item.mergeable_streams, item.data_gz = [], None
     schedule_public_view_refresh(session, owner_id=ride.owner_id)
+    publish(
+        session,
+        RideChanged(ride_id=ride.id, owner_id=ride.owner_id, changed=(*merged_keys, "summary")),
+    )
     session.commit()
     return ride
 

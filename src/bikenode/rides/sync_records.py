@@ -9,6 +9,8 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from bikenode.errors import InvalidInput
+from bikenode.events import publish
+from bikenode.rides.events import RideChanged, RideDeleted
 from bikenode.rides.models import Ride
 from bikenode.sync import (
     BadValue,
@@ -54,11 +56,13 @@ def _apply(session: Session, owner_id: uuid.UUID, record_id: str, values: dict[s
         raise InvalidInput(f"no such ride: {record_id}")
     for field, value in values.items():
         setattr(ride, field, value)
+    publish(session, RideChanged(ride_id=ride.id, owner_id=owner_id, changed=tuple(values)))
 
 
 def _delete(session: Session, owner_id: uuid.UUID, record_id: str) -> None:
     ride = _ride(session, owner_id, record_id)
     if ride is not None:
+        publish(session, RideDeleted(ride_id=ride.id, owner_id=owner_id))
         session.delete(ride)
 
 
@@ -92,11 +96,18 @@ def _load_many(
 def _apply_many(session: Session, owner_id: uuid.UUID, changes: dict[str, dict[str, Any]]) -> None:
     """One UPDATE per set of changed fields, run for all rides that changed those fields."""
     by_fields: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    owned = _owned(session, owner_id, list(changes))
     for record_id, values in changes.items():
         row = {f"new_{field}": value for field, value in values.items()}
         by_fields.setdefault(tuple(sorted(values)), []).append(
             {**row, "ride_id": uuid.UUID(record_id)}
         )
+        # Only the owner's rides: the UPDATE below changes no other rider's.
+        if uuid.UUID(record_id) in owned:
+            changed = RideChanged(
+                ride_id=uuid.UUID(record_id), owner_id=owner_id, changed=tuple(values)
+            )
+            publish(session, changed)
     table = cast(Table, Ride.__table__)
     for fields, rows in by_fields.items():
         statement = (
@@ -105,6 +116,17 @@ def _apply_many(session: Session, owner_id: uuid.UUID, changes: dict[str, dict[s
             .values({field: bindparam(f"new_{field}") for field in fields})
         )
         session.execute(statement, rows)
+
+
+def _owned(session: Session, owner_id: uuid.UUID, record_ids: list[str]) -> set[uuid.UUID]:
+    ids = _ride_ids(record_ids)
+    owned: set[uuid.UUID] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        owned.update(
+            session.scalars(select(Ride.id).where(Ride.owner_id == owner_id, Ride.id.in_(chunk)))
+        )
+    return owned
 
 
 def _list_ids(session: Session, owner_id: uuid.UUID) -> list[str]:

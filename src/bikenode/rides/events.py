@@ -1,0 +1,45 @@
+"""What rides announces to other domains (through the outbox, see bikenode.events)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from bikenode.events import Event
+
+
+@dataclass(frozen=True)
+class RideImported(Event):
+    """A new ride was stored (from a file, an archive or a live session)."""
+
+    type = "rides.ride_imported"
+    aggregate = "ride_id"
+    user = "owner_id"
+
+    ride_id: uuid.UUID
+    owner_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class RideChanged(Event):
+    """A ride's details or streams changed; `changed` names the fields."""
+
+    type = "rides.ride_changed"
+    aggregate = "ride_id"
+    user = "owner_id"
+
+    ride_id: uuid.UUID
+    owner_id: uuid.UUID
+    changed: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RideDeleted(Event):
+    """The owner deleted a ride."""
+
+    type = "rides.ride_deleted"
+    aggregate = "ride_id"
+    user = "owner_id"
+
+    ride_id: uuid.UUID
+    owner_id: uuid.UUID
