@@ -5,7 +5,7 @@ Other domains use only what is exported here.
 
 from bikenode.accounts.body_metrics import body_metrics_key_counts, reseal_body_metrics_batch
 from bikenode.accounts.gdpr import confirm_password, erase_user, export_user_profile
-from bikenode.accounts.logic import ROLES
+from bikenode.accounts.logic import ROLES, TokenError, TokenSettings, verify_access_token
 from bikenode.accounts.mfa import has_mfa, require_admin
 from bikenode.accounts.models import User
 from bikenode.accounts.rate_plans import RatePlanView, get_rate_plan
@@ -26,6 +26,8 @@ __all__ = [
     "RatePlanView",
     "ResealBatch",
     "RiderProfile",
+    "TokenError",
+    "TokenSettings",
     "User",
     "authenticate",
     "body_metrics_key_counts",
@@ -40,4 +42,5 @@ __all__ = [
     "reseal_body_metrics_batch",
     "reseal_totp_batch",
     "totp_key_counts",
+    "verify_access_token",
 ]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from bikenode.accounts import logic, repo, throttle, throttling, totp
+from bikenode.accounts import logic, repo, throttle, throttle_rules, totp
 from bikenode.accounts.models import MfaFactor, User
 from bikenode.accounts.sealing import open_secret, seal_secret
 from bikenode.accounts.service import AccountsConfig, IssuedTokens, start_session
@@ -190,7 +190,7 @@ def _check_code(
 ) -> str:
     """The kind of second factor that matched; a wrong code is counted, committed and refused."""
     now = utcnow()
-    rules = {f"totp:{user_id}": throttling.TOTP}
+    rules = {f"totp:{user_id}": throttle_rules.TOTP}
     throttle.check_allowed(session, rules, now)
     method = _match(session, user_id, code, allow_recovery=allow_recovery)
     if method is None:

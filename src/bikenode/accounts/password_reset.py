@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bikenode.accounts import logic, repo, throttling
+from bikenode.accounts import logic, repo, throttle_rules
 from bikenode.accounts.mfa import check_second_factor
 from bikenode.accounts.models import PasswordResetToken, User
 from bikenode.accounts.service import AccountsConfig, check_password
@@ -203,7 +203,9 @@ def _end_everything(session: Session, user: User, now: datetime) -> None:
         .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
         .values(used_at=now)
     )
-    repo.clear_throttles(session, list(throttling.throttle_keys(email=user.email, client_ip=None)))
+    repo.clear_throttles(
+        session, list(throttle_rules.throttle_keys(email=user.email, client_ip=None))
+    )
 
 
 def operator_reset_link(session: Session, *, public_url: str, email: str) -> ResetLink:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bikenode.accounts import body_metrics, logic, repo, throttle, throttling
+from bikenode.accounts import body_metrics, logic, repo, throttle, throttle_rules
 from bikenode.accounts.common_passwords import common_passwords
 from bikenode.accounts.models import RefreshToken, User
 from bikenode.accounts.passwords import PasswordHashing
@@ -135,7 +135,7 @@ def log_in(
     except logic.PolicyError:
         normalised = ""
     now = utcnow()
-    rules = throttling.throttle_keys(
+    rules = throttle_rules.throttle_keys(
         email=normalised or email.strip().lower()[:254], client_ip=client_ip
     )
     throttle.check_allowed(session, rules, now)

@@ -12,12 +12,14 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bikenode.accounts import repo, throttling
+from bikenode.accounts import repo, throttle_rules
 from bikenode.accounts.models import LoginThrottle
 from bikenode.errors import TooManyRequests
 
 
-def check_allowed(session: Session, rules: dict[str, throttling.DelayRule], now: datetime) -> None:
+def check_allowed(
+    session: Session, rules: dict[str, throttle_rules.DelayRule], now: datetime
+) -> None:
     """TooManyRequests (with Retry-After) if any key is still inside its delay."""
     waits = [
         (row.next_attempt_at - now).total_seconds()
@@ -31,7 +33,9 @@ def check_allowed(session: Session, rules: dict[str, throttling.DelayRule], now:
         )
 
 
-def record_failure(session: Session, rules: dict[str, throttling.DelayRule], now: datetime) -> None:
+def record_failure(
+    session: Session, rules: dict[str, throttle_rules.DelayRule], now: datetime
+) -> None:
     """Count one more failure against each key and set its next allowed attempt."""
     for key, rule in rules.items():
         row = repo.get_throttle(session, key)
@@ -45,9 +49,9 @@ def record_failure(session: Session, rules: dict[str, throttling.DelayRule], now
                 pass
             row = repo.get_throttle(session, key)
         if row is not None:
-            row.failures = throttling.failures_now(row.failures, row.last_failure_at, now) + 1
+            row.failures = throttle_rules.failures_now(row.failures, row.last_failure_at, now) + 1
             row.last_failure_at = now
-            row.next_attempt_at = now + throttling.delay_after(rule, row.failures)
+            row.next_attempt_at = now + throttle_rules.delay_after(rule, row.failures)
     session.flush()
 
 

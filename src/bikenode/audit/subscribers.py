@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from bikenode.audit.service import record_event
 from bikenode.events import Envelope, Subscriber
-from bikenode.rides.events import RideDeleted
+from bikenode.rides import RideDeleted
 
 
 def record_ride_deletion(session: Session, envelope: Envelope) -> None:

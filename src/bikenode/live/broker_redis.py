@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -33,6 +35,8 @@ from bikenode.live.broker import (
 log = logging.getLogger("bikenode.live.redis")
 
 TRANSIENT = (RedisConnectionError, RedisTimeoutError, OSError)
+# Waits between tries of a publish or a history read: 0.05 s, doubling up to 1 s.
+RETRY_BACKOFF = ExponentialBackoff(cap=1.0, base=0.025)
 CHANNEL_TTL_S = 2 * 24 * 3600  # an abandoned channel disappears two days after its last message
 
 _ENSURE = """
@@ -107,6 +111,9 @@ class RedisBroker:
         self._client = aioredis.Redis.from_url(
             url, socket_timeout=block_ms / 1000 + 5, socket_connect_timeout=2
         )
+        self._retry = Retry(
+            RETRY_BACKOFF, retries=-1, supported_errors=(RedisConnectionError, RedisTimeoutError)
+        )
         self._publish = self._client.register_script(PUBLISH_LUA)
         self._history = self._client.register_script(HISTORY_LUA)
         self._watched: dict[str, _Cursor] = {}
@@ -157,16 +164,20 @@ class RedisBroker:
         self._watched.pop(channel, None)
 
     async def _retrying(self, call: Any) -> Any:
+        """The call's answer, retried by redis-py's Retry until `retry_s` has passed.
+
+        A deadline rather than a count of tries: one try takes from no time (refused) to a
+        socket timeout. redis-py raises its own ConnectionError for socket errors.
+        """
         deadline = time.monotonic() + self.retry_s
-        delay_s = 0.05
-        while True:
-            try:
-                return await call()
-            except TRANSIENT as error:
-                if time.monotonic() + delay_s > deadline:
-                    raise BrokerUnavailable(f"Redis did not answer for {self.retry_s} s") from error
-                await asyncio.sleep(delay_s)
-                delay_s = min(1.0, delay_s * 2)
+
+        async def give_up_at_the_deadline(error: Exception, failures: int) -> None:
+            if time.monotonic() + RETRY_BACKOFF.compute(failures) > deadline:
+                raise BrokerUnavailable(f"Redis did not answer for {self.retry_s} s") from error
+
+        return await self._retry.call_with_retry(
+            call, give_up_at_the_deadline, with_failure_count=True
+        )
 
     async def _read_loop(self) -> None:
         while True:

@@ -48,6 +48,10 @@ def _default_protocol() -> Any:
     return AutoWebSocketsProtocol
 
 
+class ProtocolStateError(RuntimeError):
+    """A protocol step ran before the step it needs (a bug here, never the peer's input)."""
+
+
 class LiveWebSocketProtocol(asyncio.Protocol):
     """uvicorn's WebSocket protocol: live viewers here, everything else to uvicorn's own."""
 
@@ -155,6 +159,18 @@ class LiveWebSocketProtocol(asyncio.Protocol):
         """The server is stopping: tell the viewer to reconnect elsewhere (1012)."""
         self._close_now(1012, "this node is shutting down; reconnect")
 
+    def _connected(self) -> asyncio.Transport:
+        """The socket's transport; asyncio hands it over before any data arrives."""
+        if self.transport is None:
+            raise ProtocolStateError("expected a connected transport, got none")
+        return self.transport
+
+    def _admitted_node(self) -> ws.LiveNode:
+        """The live node that took this socket at the handshake."""
+        if self._node is None:
+            raise ProtocolStateError("expected a live viewer past the handshake, got none")
+        return self._node
+
     # -- the handshake and the hello ----------------------------------------------------
 
     def _handshake(self) -> None:
@@ -193,12 +209,12 @@ class LiveWebSocketProtocol(asyncio.Protocol):
             return
         self._node, self._kind = node, match.group(1)
         self._target = uuid.UUID(match.group(2))
-        assert self.transport is not None
-        self.transport.write(
+        transport = self._connected()
+        transport.write(
             b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             + f"Sec-WebSocket-Accept: {wire.accept_key(key)}\r\n\r\n".encode()
         )
-        self.transport.set_write_buffer_limits(high=WRITE_HIGH_WATER)
+        transport.set_write_buffer_limits(high=WRITE_HIGH_WATER)
         self._server_state.connections.add(self)  # so that a shutdown reaches us (1012)
         self._buffer = bytearray(rest)
         self._state = _HELLO
@@ -215,33 +231,31 @@ class LiveWebSocketProtocol(asyncio.Protocol):
         inner.data_received(buffered)
 
     def _refuse_http(self, status: int, reason: str) -> None:
-        assert self.transport is not None
+        transport = self._connected()
         body = reason.encode()
-        self.transport.write(
+        transport.write(
             f"HTTP/1.1 {status} {reason}\r\ncontent-type: text/plain\r\n".encode()
             + f"content-length: {len(body)}\r\nconnection: close\r\n\r\n".encode()
             + body
         )
         self._state = _CLOSED
-        self.transport.close()
+        transport.close()
 
     def _hello_timeout(self) -> None:
         if self._state == _HELLO:
             self._close_now(frames.CLOSE_UNAUTHENTICATED, "expected a hello frame within 10 s")
 
     def _frames(self) -> None:
-        assert self._node is not None and self.transport is not None
+        node, transport = self._admitted_node(), self._connected()
         try:
-            frames = wire.read_frames(
-                self._buffer, max_size=self._node.settings.live_max_frame_bytes
-            )
+            frames = wire.read_frames(self._buffer, max_size=node.settings.live_max_frame_bytes)
         except wire.ProtocolViolation as error:
             log.info("live viewer frame refused", extra={"reason": error.reason})
             self._close_now(error.code, error.reason)
             return
         for frame in frames:
             if frame.opcode == wire.OP_PING:
-                self.transport.write(wire.frame(wire.OP_PONG, frame.payload[:125]))
+                transport.write(wire.frame(wire.OP_PONG, frame.payload[:125]))
             elif frame.opcode == wire.OP_CLOSE:
                 self._close_now(wire.parse_close(frame.payload), "")
                 return
@@ -250,13 +264,13 @@ class LiveWebSocketProtocol(asyncio.Protocol):
             # After the hello a viewer only listens: anything else it sends is ignored.
 
     def _hello(self, frame: wire.Frame) -> None:
-        assert self._node is not None
+        node = self._admitted_node()
         try:
             if frame.opcode != wire.OP_TEXT:
                 raise logic.BadFrame("binary", "expected a text frame, got a binary one")
             hello = logic.parse_frame(
                 frame.payload.decode("utf-8", errors="strict"),
-                max_bytes=self._node.settings.live_max_frame_bytes,
+                max_bytes=node.settings.live_max_frame_bytes,
             )
             if hello["type"] != "hello":
                 raise logic.BadFrame("malformed", f"expected a hello frame, got {hello['type']!r}")
@@ -272,13 +286,14 @@ class LiveWebSocketProtocol(asyncio.Protocol):
         self._task = asyncio.get_running_loop().create_task(self._admit(hello))
 
     async def _admit(self, hello: dict[str, Any]) -> None:
-        node = self._node
-        assert node is not None and self._target is not None
+        node, watched = self._admitted_node(), self._target
+        if watched is None:
+            raise ProtocolStateError("expected the watched session or group, got none")
         try:
             resume = ws.resume_point(hello)
-            target = await ws.authorize_watch(node, self._kind, self._target, hello)
+            target = await ws.authorize_watch(node, self._kind, watched, hello)
         except DomainError as error:
-            log.info("live viewer refused", extra={"target": str(self._target)})
+            log.info("live viewer refused", extra={"target": str(watched)})
             self._close_now(frames.close_code(error), error.detail)
             return
         except Exception:
@@ -313,12 +328,10 @@ class LiveWebSocketProtocol(asyncio.Protocol):
                 if self._paused:  # the socket is full: skip, and catch up once it drains
                     self._lagging = True
                     return
-                assert self.transport is not None
-                self.transport.write(frame)
+                self._connected().write(frame)
                 self.cursor = envelope.seq
                 return
-        assert self._node is not None
-        self._node.hub.resync(self)
+        self._admitted_node().hub.resync(self)
 
     async def send(self, text: str) -> None:
         """Write one message; wait while the socket is full (catch-up and notices)."""

@@ -16,7 +16,8 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-EARTH_RADIUS_M = 6_371_008.8
+from bikenode.geo import EARTH_RADIUS_M, haversine_m
+
 FloatArray = npt.NDArray[np.float64]
 Measure = Literal["route", "straight"]
 
@@ -78,20 +79,6 @@ class GroupState:
             "stale": self.stale,
             "measured": self.measured,
         }
-
-
-def haversine_m(
-    lat1: FloatArray | float,
-    lon1: FloatArray | float,
-    lat2: FloatArray | float,
-    lon2: FloatArray | float,
-) -> FloatArray:
-    """Great-circle distances in metres (element-wise)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp = p2 - p1
-    dl = np.radians(np.asarray(lon2) - np.asarray(lon1))
-    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return np.asarray(2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0))))
 
 
 def along_route_m(route: Route, lat: float, lon: float) -> float:

@@ -14,6 +14,8 @@ from typing import Any, Final, Literal
 import numpy as np
 import numpy.typing as npt
 
+from bikenode.geo import haversine_m
+
 # Earliest plausible position time: 2000-01-01 (GPS week rollovers produce 1980s and 2019s).
 EARLIEST_TIME_MS: Final = 946_684_800_000
 # A phone clock may run ahead a little; more than this is a bad clock, not a ride.
@@ -195,18 +197,9 @@ def last_position(
     lat, lon, time_ms = fixes[-1]
     speed = None
     if len(fixes) > 1 and time_ms > fixes[-2][2]:
-        step_m = _distance_m(fixes[-2][0], fixes[-2][1], lat, lon)
+        step_m = float(haversine_m(fixes[-2][0], fixes[-2][1], lat, lon))
         speed = round(step_m / ((time_ms - fixes[-2][2]) / 1000), 2)
     return round(lat, 7), round(lon, 7), time_ms, speed
-
-
-def _distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    a = (
-        math.sin((p2 - p1) / 2) ** 2
-        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
-    )
-    return 2 * 6_371_008.8 * math.asin(math.sqrt(min(1.0, a)))
 
 
 def batch_display_columns(columns: dict[str, list[int | None]]) -> dict[str, list[Any]]:
@@ -281,29 +274,6 @@ def plan_resume(
     if wanted >= first_seq:
         return ResumePlan("resume", wanted)
     return ResumePlan("gap", first_seq, missed=(wanted, first_seq - 1))
-
-
-@dataclass
-class TokenBucket:
-    """A per-session rate limit: ``rate_per_s`` tokens a second, at most ``burst`` saved up."""
-
-    rate_per_s: float
-    burst: float
-    tokens: float = -1.0
-    updated_s: float = 0.0
-
-    def reserve(self, now_s: float) -> float:
-        """Spend one token, borrowing if none is left; how long (s) the caller must wait first.
-
-        Waiting instead of refusing keeps a rider's batches in order: the server reads the
-        next frame only after the wait, so a flooding client is slowed by TCP back-pressure.
-        """
-        if self.tokens == -1.0 and self.updated_s == 0.0:
-            self.tokens, self.updated_s = self.burst, now_s
-        elapsed = max(0.0, now_s - self.updated_s)
-        self.tokens = min(self.burst, self.tokens + elapsed * self.rate_per_s) - 1.0
-        self.updated_s = now_s
-        return 0.0 if self.tokens >= 0 else -self.tokens / self.rate_per_s
 
 
 def reconnect_delay_s(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from fastapi import WebSocket
@@ -145,32 +146,33 @@ class RiderConnection:
             duplicate=retry or published.seq is None,
         )
         if self.group_id is not None and not retry:
-            await self._update_group(visible)
+            await self._update_group(self.group_id, visible)
         return False
 
-    async def _update_group(self, visible: dict[str, list[int | None]]) -> None:
+    async def _update_group(
+        self, group_id: uuid.UUID, visible: dict[str, list[int | None]]
+    ) -> None:
         """Tell the group where this member is now, and of any split or regroup it caused."""
-        assert self.group_id is not None
         # Two members' batches may arrive together: without the lock a state computed before
         # the other's commit could be published after it, and viewers would keep the older.
-        lock = self.node.group_locks.setdefault(self.group_id, asyncio.Lock())
+        lock = self.node.group_locks.setdefault(group_id, asyncio.Lock())
         async with lock:
             update = await self.node.db(
                 service.record_member_position,
-                group_id=self.group_id,
+                group_id=group_id,
                 user_id=self.owner_id,
                 columns=visible,
                 now_ms=int(time.time() * 1000),
             )
             if update is None:
                 return
-            channel = service.group_channel(self.group_id)
+            channel = service.group_channel(group_id)
             try:
                 for message in (*update.events, update.state):
                     await self.node.hub.broker.publish(channel, encode_message(message))
             except BrokerUnavailable:
                 # The group's state is rebuilt from the database on the next batch or reconnect.
-                log.warning("group state not published", extra={"group": str(self.group_id)})
+                log.warning("group state not published", extra={"group": str(group_id)})
 
     async def _refuse(self, error: logic.BadFrame) -> bool:
         self.bad_frames += 1

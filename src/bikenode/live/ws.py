@@ -46,6 +46,7 @@ from bikenode.live.frames import (
 )
 from bikenode.live.hub import Hub, QueuedSubscriber, Snapshot
 from bikenode.live.rider import RiderConnection
+from bikenode.token_bucket import TokenBucket
 from bikenode.web.sockets import (
     CLOSE_TOO_MANY_SOCKETS,
     SocketHandle,
@@ -70,7 +71,7 @@ class LiveNode:
     accounts: AccountsConfig
     hub: Hub
     sockets: UserSockets  # signed-in users' sockets on this node, shared with route rooms
-    buckets: dict[uuid.UUID, logic.TokenBucket] = field(default_factory=dict)
+    buckets: dict[uuid.UUID, TokenBucket] = field(default_factory=dict)
     trails: service.TrailCache = field(default_factory=service.TrailCache)
     riders: dict[uuid.UUID, set[RiderConnection]] = field(default_factory=dict)  # by owner
     # One lock per group ride in use: its state is computed and published in commit order.
@@ -180,13 +181,13 @@ class LiveNode:
             await close_socket(rider.websocket, CLOSE_NOT_FOUND, "no such live session")
         return len(riders)
 
-    def bucket(self, session_id: uuid.UUID) -> logic.TokenBucket:
+    def bucket(self, session_id: uuid.UUID) -> TokenBucket:
         """The rate limit of one live session on this node."""
         bucket = self.buckets.get(session_id)
         if bucket is None:
             if len(self.buckets) > 100_000:  # forget idle sessions rather than grow forever
                 self.buckets.clear()
-            bucket = logic.TokenBucket(
+            bucket = TokenBucket(
                 self.settings.live_batches_per_s, float(self.settings.live_batch_burst)
             )
             self.buckets[session_id] = bucket

@@ -254,22 +254,3 @@ class UpdateLog:
 def merge(updates: list[bytes]) -> bytes:
     """One update equivalent to all of these, in any order."""
     return merge_updates(*updates) if updates else EMPTY_UPDATE
-
-
-@dataclass
-class TokenBucket:
-    """A rate limit: ``rate_per_s`` tokens a second, at most ``burst`` saved up."""
-
-    rate_per_s: float
-    burst: float
-    tokens: float = -1.0
-    updated_s: float | None = None
-
-    def reserve(self, now_s: float) -> float:
-        """Spend one token, borrowing if none is left; how long (s) the caller must wait."""
-        if self.updated_s is None:
-            self.tokens, self.updated_s = self.burst, now_s
-        elapsed = max(0.0, now_s - self.updated_s)
-        self.tokens = min(self.burst, self.tokens + elapsed * self.rate_per_s) - 1.0
-        self.updated_s = now_s
-        return 0.0 if self.tokens >= 0 else -self.tokens / self.rate_per_s

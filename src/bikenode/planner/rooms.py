@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from bikenode.accounts import AccountsConfig
 from bikenode.config import Settings
 from bikenode.planner import logic, protocol, service
+from bikenode.token_bucket import TokenBucket
 from bikenode.web.sockets import UserSockets
 
 log = logging.getLogger("bikenode.planner")
@@ -61,7 +62,7 @@ class Peer:
     """One connection in a room: its user, its outbox and the awareness clients it controls."""
 
     user_id: uuid.UUID
-    bucket: logic.TokenBucket
+    bucket: TokenBucket
     outbox: asyncio.Queue[bytes | PeerClosed] = field(
         default_factory=lambda: asyncio.Queue(OUTBOX_FRAMES)
     )
@@ -300,7 +301,7 @@ class PlannerNode:
 
     def new_peer(self, user_id: uuid.UUID) -> Peer:
         """A peer with this node's rate limit."""
-        bucket = logic.TokenBucket(
+        bucket = TokenBucket(
             self.settings.planner_messages_per_s, float(self.settings.planner_message_burst)
         )
         return Peer(user_id, bucket)

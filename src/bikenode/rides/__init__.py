@@ -3,6 +3,7 @@
 Other domains use only what is exported here.
 """
 
+from bikenode.rides.events import RideChanged, RideDeleted, RideImported
 from bikenode.rides.gdpr import (
     ErasedRides,
     RideRow,
@@ -25,6 +26,9 @@ __all__ = [
     "ErasedRides",
     "HiddenCircle",
     "ReencryptBatch",
+    "RideChanged",
+    "RideDeleted",
+    "RideImported",
     "RideRow",
     "erase_user_data",
     "health_key_counts",

@@ -10,8 +10,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from bikenode.accounts.models import User
-from bikenode.accounts.service import AccountsConfig, Principal, authenticate
+from bikenode.accounts import AccountsConfig, Principal, User, authenticate
 from bikenode.config import Settings
 from bikenode.errors import NotAuthenticated
 

@@ -28,7 +28,7 @@ from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bikenode.accounts.logic import TokenError, TokenSettings, verify_access_token
+from bikenode.accounts import TokenError, TokenSettings, verify_access_token
 from bikenode.config import Settings
 from bikenode.db.base import utcnow
 from bikenode.web.problems import problem_response

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pyotp
 import pytest
 
-from bikenode.accounts import throttling, totp
+from bikenode.accounts import throttle_rules, totp
 from bikenode.accounts.common_passwords import common_passwords
 from bikenode.accounts.logic import PolicyError, check_password_policy
 
@@ -60,22 +60,22 @@ def test_qr_code_is_an_svg_of_the_otpauth_uri() -> None:
 
 
 def test_delays_grow_and_are_capped() -> None:
-    rule = throttling.ACCOUNT_FROM_IP
-    delays = [throttling.delay_after(rule, n).total_seconds() for n in range(1, 20)]
+    rule = throttle_rules.ACCOUNT_FROM_IP
+    delays = [throttle_rules.delay_after(rule, n).total_seconds() for n in range(1, 20)]
     free = rule.free_failures
     assert delays[:free] == [0.0] * free
     assert delays[free : free + 4] == [1.0, 2.0, 4.0, 8.0]
     assert max(delays) == rule.max_delay_s
-    assert throttling.delay_after(throttling.ACCOUNT, 10_000).total_seconds() == 60
+    assert throttle_rules.delay_after(throttle_rules.ACCOUNT, 10_000).total_seconds() == 60
 
 
 def test_old_failures_are_forgotten() -> None:
-    assert throttling.failures_now(7, NOW - timedelta(hours=25), NOW) == 0
-    assert throttling.failures_now(7, NOW - timedelta(hours=1), NOW) == 7
+    assert throttle_rules.failures_now(7, NOW - timedelta(hours=25), NOW) == 0
+    assert throttle_rules.failures_now(7, NOW - timedelta(hours=1), NOW) == 7
 
 
 def test_throttle_keys_cover_account_ip_and_pair() -> None:
-    keys = throttling.throttle_keys(email="a@example.org", client_ip="192.0.2.7")
+    keys = throttle_rules.throttle_keys(email="a@example.org", client_ip="192.0.2.7")
     assert set(keys) == {
         "account:a@example.org",
         "ip:192.0.2.7",

@@ -13,7 +13,6 @@ from bikenode.live.groups import (
     along_route_m,
     group_events,
     group_state,
-    haversine_m,
 )
 
 NOW_MS = 1_800_000_000_000
@@ -97,10 +96,6 @@ def test_events_split_then_partial_then_full_regroup() -> None:
     full = group_events(2, together)
     assert full[0]["kind"] == "group_regroup" and full[0]["complete"] is True
     assert group_events(2, state([rider("a", 0, age_s=600)])) == []  # silence is no regroup
-
-
-def test_haversine_one_degree_of_latitude() -> None:
-    assert float(haversine_m(0.0, 0.0, 1.0, 0.0)) == pytest.approx(M_PER_DEG_LAT, rel=1e-4)
 
 
 def test_a_route_needs_two_points() -> None:

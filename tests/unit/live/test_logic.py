@@ -11,7 +11,6 @@ from bikenode.live.broker import Envelope, MemoryBroker
 from bikenode.live.logic import (
     BadFrame,
     ResumePlan,
-    TokenBucket,
     decode_batch,
     encode_batch,
     parse_frame,
@@ -136,14 +135,6 @@ def test_plan_resume(
         last_seq=100,
     )
     assert plan == expected
-
-
-def test_token_bucket_lets_a_burst_through_then_spaces_the_rest() -> None:
-    bucket = TokenBucket(rate_per_s=5.0, burst=3.0)
-    waits = [bucket.reserve(10.0) for _ in range(5)]
-    assert waits[:3] == [0.0, 0.0, 0.0]
-    assert waits[3] == pytest.approx(0.2) and waits[4] == pytest.approx(0.4)
-    assert bucket.reserve(12.0) == 0.0  # two seconds later the debt is repaid and more saved
 
 
 def test_reconnect_delay_grows_exponentially_to_the_cap_with_full_jitter() -> None:

@@ -88,14 +88,6 @@ def test_update_log_compacts_a_long_tail() -> None:
     assert str(copy.get(logic.NOTES, type=Text)) == str(text)
 
 
-def test_token_bucket_lends_then_asks_to_wait() -> None:
-    bucket = logic.TokenBucket(rate_per_s=10.0, burst=2.0)
-    assert bucket.reserve(100.0) == 0.0
-    assert bucket.reserve(100.0) == 0.0
-    assert bucket.reserve(100.0) == pytest.approx(0.1)
-    assert bucket.reserve(101.0) == 0.0
-
-
 def test_gpx_escapes_names_and_drops_control_characters() -> None:
     route = logic.RouteContent("A & <B>", "", [Waypoint("a", 1.0, 2.0, 'say "hi"\x07')])
     gpx = logic.route_gpx(route).decode()

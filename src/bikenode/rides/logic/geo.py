@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from bikenode.geo import EARTH_RADIUS_M, haversine_m
 from bikenode.rides.formats.activity import FloatArray
 
 __all__ = [
@@ -19,8 +20,6 @@ __all__ = [
     "track_distance_m",
 ]
 
-EARTH_RADIUS_M = 6_371_008.8  # IUGG mean radius: the usual sphere for haversine distances
-
 
 @dataclass(frozen=True)
 class BoundingBox:
@@ -30,25 +29,6 @@ class BoundingBox:
     min_lon_deg: float
     max_lat_deg: float
     max_lon_deg: float
-
-
-def haversine_m(
-    lat1_deg: npt.ArrayLike,
-    lon1_deg: npt.ArrayLike,
-    lat2_deg: npt.ArrayLike,
-    lon2_deg: npt.ArrayLike,
-) -> FloatArray:
-    """Great-circle distances in metres between two sets of points (numpy broadcasting)."""
-    lat1, lon1, lat2, lon2 = (
-        np.radians(np.asarray(a, dtype=np.float64))
-        for a in (lat1_deg, lon1_deg, lat2_deg, lon2_deg)
-    )
-    half_chord = (
-        np.sin((lat2 - lat1) / 2.0) ** 2
-        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2.0) ** 2
-    )
-    # Rounding can push antipodal points a hair above 1, where arcsin is undefined.
-    return np.asarray(2.0 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(half_chord, 0.0, 1.0))))
 
 
 def track_distance_m(
