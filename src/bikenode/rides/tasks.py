@@ -126,8 +126,8 @@ def nothing_to_import(skipped: list[str], *, shown: int = 10) -> str:
     names = ", ".join(skipped[:shown])
     if len(skipped) > shown:
         names += f" and {len(skipped) - shown} more"
-    files = "file" if len(skipped) == 1 else "files"
-    return f"{expected}, got an archive whose {len(skipped)} {files} are no activity: {names}"
+    held = "its one file is" if len(skipped) == 1 else f"its {len(skipped)} files are"
+    return f"{expected}, got an archive in which {held} not an activity: {names}"
 
 
 def _hold(session: Session, lease: JobLease | None) -> None:

@@ -158,7 +158,7 @@ def test_a_zip_with_no_activity_file_fails_saying_what_it_held(
     [upload] = upload_files(client, headers, [("no_gpx.zip", data)])
     assert upload["status"] == "failed" and upload["items"] == []
     assert "expected an activity file" in upload["error"]
-    assert "folder/fichier.doc" in upload["error"]
+    assert "its one file is not an activity: folder/fichier.doc" in upload["error"]
     empty = io.BytesIO()
     zipfile.ZipFile(empty, "w").close()
     [nothing] = upload_files(client, headers, [("empty.zip", empty.getvalue())])
