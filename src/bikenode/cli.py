@@ -90,7 +90,7 @@ def serve(
 
     settings = load_settings(data_dir=data_dir)
     if "public_url" not in settings.model_fields_set:  # links in e-mails point at this server
-        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104  # nosec B104 (a comparison, not a bind)
         settings = settings.model_copy(update={"public_url": f"http://{shown}:{port}"})
     configure_logging(settings.log_level, json_lines=settings.log_json)
     install_key_ring(key_ring_from_settings(settings))  # migrations may seal stored values
