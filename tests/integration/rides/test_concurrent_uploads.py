@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,22 +13,11 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from tests.http import call_json
+from tests.load_tools import multipart
 from tests.servers import free_port
 from tests.synthetic import synthetic_archive, synthetic_gpx
 
 UPLOADS = 8
-
-
-def _multipart(name: str, data: bytes) -> tuple[bytes, str]:
-    boundary = uuid.uuid4().hex
-    head = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{name}"\r\n'
-        "Content-Type: application/octet-stream\r\n\r\n"
-    ).encode()
-    return (
-        head + data + f"\r\n--{boundary}--\r\n".encode(),
-        f"multipart/form-data; boundary={boundary}",
-    )
 
 
 def test_concurrent_uploads_during_an_import_all_succeed(
@@ -60,10 +48,10 @@ def test_concurrent_uploads_during_an_import_all_succeed(
         call_json(base, "/api/v1/auth/register", body=account | {"display_name": "M"})
         token = call_json(base, "/api/v1/auth/login", body=account)["access_token"]
         # A large archive keeps the worker busy while the small uploads arrive.
-        big, big_type = _multipart("big.zip", synthetic_archive(60, points=1500))
+        big, big_type = multipart("big.zip", synthetic_archive(60, points=1500))
         first = datetime(2020, 1, 1, 7, tzinfo=UTC)
         smalls = [
-            _multipart(f"{n}.gpx", synthetic_gpx(first + timedelta(days=n), seed=n))
+            multipart(f"{n}.gpx", synthetic_gpx(first + timedelta(days=n), seed=n))
             for n in range(UPLOADS)
         ]
 
