@@ -35,10 +35,10 @@ def create_db_engine(
 ) -> Engine:
     """An engine for a SQLite or PostgreSQL URL, creating the SQLite file's folder.
 
-    pool_size should cover every request a process handles at once plus a headroom: a request
-    that waits for a connection holds a handler thread another request may need to give its
-    connection back (settings.effective_db_pool_size). A request that still finds no connection after pool_timeout_s fails with
-    sqlalchemy's TimeoutError (the web layer answers 503).
+    pool_size should cover every request a process handles at once plus a headroom
+    (settings.effective_db_pool_size): a request that waits for a connection holds a handler
+    thread another request may need to give its connection back. A request that still finds
+    no connection after pool_timeout_s fails with sqlalchemy's TimeoutError (answered 503).
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
