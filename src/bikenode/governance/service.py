@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import uuid
 import zipfile
@@ -12,13 +11,14 @@ from typing import IO, Any
 
 from sqlalchemy.orm import Session
 
-from bikenode import accounts, events, live, planner, rides, sync
+from bikenode import accounts, events, rides
 from bikenode.audit import list_events, record_event
 from bikenode.db.base import utcnow
 from bikenode.db.engine import begin_write
 from bikenode.db.queue import enqueue
 from bikenode.governance.events import UserErased
 from bikenode.governance.models import Erasure
+from bikenode.governance.personal_data import PERSONAL_DATA
 
 REENCRYPT_JOB = "governance.reencrypt_health"
 MAX_EXPORTED_EVENTS = 100_000
@@ -67,14 +67,10 @@ def export_user_data(
         archive.writestr("README.txt", EXPORT_README.format(exported_at=utcnow().isoformat()))
         archive.writestr("profile.json", json.dumps(profile, ensure_ascii=False, indent=1))
         archive.writestr("security_events.json", _security_events(session, user_id))
-        for path, data in itertools.chain(
-            rides.iter_user_export(session, user_id),
-            live.iter_user_export(session, user_id),
-            planner.iter_user_export(session, user_id),
-            sync.iter_user_export(session, user_id),
-        ):
-            archive.writestr(path, data)
-            count += 1
+        for domain in PERSONAL_DATA:
+            for path, data in domain.export(session, user_id):
+                archive.writestr(path, data)
+                count += 1
     session.rollback()  # the export read in one transaction; the audit entry gets its own
     begin_write(session)
     record_event(
@@ -129,37 +125,29 @@ def erase_user(
     What stays: an audit entry (the user's id, who asked, when; no e-mail or name) and one
     row of totals with no link to the person. NotFound if there is no such user.
     """
-    erased_rides = rides.erase_user_data(session, user_id)
-    erased_live = live.erase_user_data(session, user_id)
-    erased_routes = planner.erase_user_data(session, user_id)
+    erased: dict[str, float] = {}
+    for domain in PERSONAL_DATA:
+        erased.update(domain.erase(session, user_id))
     accounts.erase_user(session, user_id)
-    erased_records = sync.erase_user_data(session, user_id)  # names and descriptions too
-    erased_events = events.erase_user_events(session, user_id)  # no replay brings them back
+    erased["events"] = events.erase_user_events(session, user_id)  # no replay brings them back
     events.publish(session, UserErased(user_id=user_id))
-    session.add(
-        Erasure(
-            rides=erased_rides.rides,
-            distance_m=erased_rides.distance_m,
-            moving_time_s=erased_rides.moving_time_s,
-        )
+    totals = Erasure(
+        rides=int(erased["rides"]),
+        distance_m=erased["distance_m"],
+        moving_time_s=erased["moving_time_s"],
     )
+    session.add(totals)
     record_event(
         session,
         event_type="governance.user_erased",
         actor_id=actor_id,
         subject_id=user_id,
         client_ip=client_ip,
-        details={
-            "rides": erased_rides.rides,
-            "live_sessions": erased_live.sessions,
-            "live_groups": erased_live.groups,
-            "routes": erased_routes,
-            "sync_records": erased_records,
-            "events": erased_events,
-        },
+        # Counts only: the distance and time stay in the anonymous totals row.
+        details={k: v for k, v in erased.items() if k not in ("distance_m", "moving_time_s")},
     )
     session.commit()
-    return ErasureReport(user_id, erased_rides.rides, erased_rides.distance_m, utcnow())
+    return ErasureReport(user_id, int(erased["rides"]), erased["distance_m"], utcnow())
 
 
 @dataclass(frozen=True)
