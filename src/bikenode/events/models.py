@@ -64,7 +64,7 @@ class HeldEvent(Base):
 
     subscriber: Mapped[str] = mapped_column(String(80), primary_key=True)
     event_id: Mapped[int] = mapped_column(
-        ForeignKey("outbox_events.id", ondelete="CASCADE"), primary_key=True
+        BigInteger, ForeignKey("outbox_events.id", ondelete="CASCADE"), primary_key=True
     )
     tx_id: Mapped[int] = mapped_column(BigInteger)  # the event's position: (tx_id, event_id)
     aggregate_id: Mapped[str] = mapped_column(String(64))
