@@ -164,6 +164,13 @@ def test_an_outsider_is_told_to_ask_the_organiser(
     screen.assert_no_script_errors()
 
 
+def _drawn_length(screen: App, css_class: str) -> float:
+    """The on-screen length in pixels of the map line with this class."""
+    return float(
+        screen.page.evaluate(f"document.querySelector('path.{css_class}').getTotalLength()")
+    )
+
+
 def test_a_privacy_zone_drawn_on_the_map_cuts_what_others_see(screen: App, fresh_api: Api) -> None:
     email = new_email("privacy")
     fresh_api.register_and_login(email)
@@ -174,8 +181,14 @@ def test_a_privacy_zone_drawn_on_the_map_cuts_what_others_see(screen: App, fresh
     screen.page.get_by_role("link", name="Privacy").click()
     screen.wait_ready("privacy")
     expect(screen.page.locator("path.privacy-guide")).to_have_count(1)
+    expect(screen.page.locator("path.privacy-seen")).to_have_count(1)
+    expect(screen.page.locator(".map-legend")).to_be_visible()
     seen = screen.page.locator(".seen-by-others .seen-distance")
     expect(seen).to_have_text([f"{whole / 1000:.2f} km"])
+    # Without zones, others see the whole track: the two drawn lines are as long as each other.
+    assert _drawn_length(screen, "privacy-seen") == pytest.approx(
+        _drawn_length(screen, "privacy-guide"), rel=0.01
+    )
 
     screen.page.locator("#privacy-map").click(position={"x": 60, "y": 60})
     expect(screen.page.locator("path.privacy-draft")).to_have_count(1)
@@ -196,6 +209,12 @@ def test_a_privacy_zone_drawn_on_the_map_cuts_what_others_see(screen: App, fresh
     [public] = fresh_api.get("/api/v1/rides?view=public")["items"]
     assert public["distance_m"] < whole - 800  # at least the way out and back is cut
     expect(seen).to_have_text([f"{public['distance_m'] / 1000:.2f} km"])
+    # The map shows the cut: the line others see is shorter by about what the zone removed.
+    screen.page.wait_for_function(
+        "() => document.querySelector('path.privacy-seen').getTotalLength()"
+        " < 0.95 * document.querySelector('path.privacy-guide').getTotalLength()"
+    )
+    assert _drawn_length(screen, "privacy-seen") < _drawn_length(screen, "privacy-guide")
     _fits(screen, "the privacy page")
     screen.shot(f"privacy-{_width(screen)}")
 

@@ -230,10 +230,15 @@ def read_streams(
     viewer: OptionalUser,
     keys: Annotated[str | None, Query(description="comma-separated, e.g. time_s,lat_deg")] = None,
     resolution: Annotated[int | None, Query(ge=2, le=1_000_000)] = None,
+    view: Annotated[
+        Literal["own", "public"],
+        Query(description="public: the streams others see, cut by your privacy zones"),
+    ] = "own",
 ) -> StreamsPublic:
     """A ride's streams, downsampled to about `resolution` points if asked."""
     ride = _visible(session, ride_id, viewer)
-    viewer_id = viewer.id if viewer else None
+    # view=public lets the owner see their ride as anyone else does (the privacy page).
+    viewer_id = viewer.id if viewer and view == "own" else None
     streams = streams_seen_by(session, ride=ride, viewer_id=viewer_id)
     wanted = [k.strip() for k in keys.split(",") if k.strip()] if keys else None
     shown = service.streams_for_display(streams, keys=wanted, resolution=resolution)

@@ -118,6 +118,20 @@ def test_ride_and_streams_seen_by_others_are_cut_and_consistent(
     assert own["summary"]["start_lat_deg"] == pytest.approx(HOME[0], abs=1e-6)
 
 
+def test_the_owner_can_see_their_streams_as_others_see_them(
+    client: TestClient, zoned_ride: dict[str, Any]
+) -> None:
+    url = f"/api/v1/rides/{zoned_ride['id']}/streams?keys=lat_deg,lon_deg"
+    as_others = client.get(f"{url}&view=public", headers=zoned_ride["owner"]).json()
+    as_stranger = client.get(url, headers=zoned_ride["stranger"]).json()
+    assert as_others["streams"] == as_stranger["streams"]
+    _assert_nothing_near_home(as_others["streams"]["lat_deg"], as_others["streams"]["lon_deg"])
+    own = client.get(url, headers=zoned_ride["owner"]).json()
+    assert own["point_count"] > as_others["point_count"]
+    # A stranger asking for "own" still gets the cut streams, never the owner's.
+    assert client.get(f"{url}&view=own", headers=zoned_ride["stranger"]).json() == as_stranger
+
+
 @pytest.mark.parametrize("fmt", ["gpx", "tcx", "fit"])
 def test_exports_for_others_are_cut(
     client: TestClient, zoned_ride: dict[str, Any], fmt: str

@@ -17,9 +17,14 @@ async function guideTrack() {
   const page = await api("/api/v1/rides?limit=20");
   const ride = page.items.find((item) => item.has_position);
   if (!ride) return null;
-  const answer = await api(`/api/v1/rides/${ride.id}/streams?keys=lat_deg,lon_deg&resolution=800`);
+  return { id: ride.id, name: ride.name, segments: await trackOf(ride.id, "own") };
+}
+
+/** A ride's track as the rider sees it ("own") or as anyone else does ("public"). */
+async function trackOf(rideId, view) {
+  const answer = await api(`/api/v1/rides/${rideId}/streams?keys=lat_deg,lon_deg&resolution=800&view=${view}`);
   const { lat_deg: lat = [], lon_deg: lon = [] } = answer.streams;
-  return { name: ride.name, segments: trackSegments(lat, lon) };
+  return trackSegments(lat, lon);
 }
 
 function zoneMap(element, config) {
@@ -91,6 +96,14 @@ export async function render(main, { config }) {
   const listBox = h("div", {});
   const seen = h("div", {});
   const messages = h("div", { "aria-live": "polite" });
+  const legend = h(
+    "p",
+    { class: "hint map-legend", hidden: true },
+    h("span", { class: "legend-swatch legend-own", "aria-hidden": "true" }),
+    " your newest ride as you see it ",
+    h("span", { class: "legend-swatch legend-seen", "aria-hidden": "true" }),
+    " what others see of it",
+  );
   const form = h(
     "form",
     { class: "card zone-form", "aria-labelledby": "zone-add-heading" },
@@ -116,6 +129,7 @@ export async function render(main, { config }) {
     h("h1", {}, "Privacy"),
     h("p", { class: "narrow" }, "Anyone but you sees your rides without the parts inside your privacy zones: on ride pages, in exports, on live maps, with distances and times computed from what is left."),
     h("div", { class: "ride-visuals" }, mapElement),
+    legend,
     form,
     h("section", { "aria-labelledby": "zones-heading" }, h("h2", { id: "zones-heading" }, "Your zones"), listBox),
     h("section", { "aria-labelledby": "seen-heading" }, h("h2", { id: "seen-heading" }, "What others see"), seen),
@@ -123,10 +137,20 @@ export async function render(main, { config }) {
   const map = zoneMap(mapElement, config);
   const zoneLayer = L.featureGroup().addTo(map);
   const draft = L.circle([0, 0], { radius: 300, ...DRAFT_STYLE });
+  const seenLayer = L.featureGroup().addTo(map);
   const guide = await guideTrack().catch(() => null);
   if (guide?.segments.length) {
-    const line = L.polyline(guide.segments, { color: "#495057", weight: 2, opacity: 0.7, className: "privacy-guide", interactive: false }).addTo(map);
+    const line = L.polyline(guide.segments, { color: "#868e96", weight: 2, opacity: 0.7, dashArray: "4 4", className: "privacy-guide", interactive: false }).addTo(map);
     map.fitBounds(line.getBounds(), { padding: [16, 16] });
+    legend.hidden = false;
+  }
+
+  /** Redraw the guide ride as others see it: the parts inside the zones are gone. */
+  async function drawSeenByOthers() {
+    if (!guide?.segments.length) return;
+    const segments = await trackOf(guide.id, "public").catch(() => []);
+    seenLayer.clearLayers();
+    if (segments.length) L.polyline(segments, { color: "#1971c2", weight: 3, opacity: 0.9, className: "privacy-seen", interactive: false }).addTo(seenLayer);
   }
 
   function placeDraft() {
@@ -154,7 +178,7 @@ export async function render(main, { config }) {
       L.circle([zone.lat_deg, zone.lon_deg], { radius: zone.radius_m, ...ZONE_STYLE }).bindTooltip(zone.name).addTo(zoneLayer);
     }
     fill(listBox, zoneList(zones, remove));
-    await seenByOthers(seen);
+    await Promise.all([seenByOthers(seen), drawSeenByOthers()]);
     return zones;
   }
 
