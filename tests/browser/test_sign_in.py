@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import expect
+from playwright.sync_api import Route, expect
 
 from tests.browser.conftest import Rider
 from tests.browser.support import App
@@ -83,4 +83,57 @@ def test_sign_up_with_a_taken_email_asks_to_check_the_mail(web: App, rider: Ride
     expect(web.page.get_by_role("heading", name="Check your e-mail")).to_be_visible()
     expect(web.page.get_by_role("status")).to_contain_text(f"If {rider.email} already has")
     expect(web.page.get_by_role("link", name="Sign in").last).to_be_visible()
+    web.assert_no_script_errors()
+
+
+def test_a_busy_server_at_start_keeps_the_session_and_the_page_recovers(
+    web: App, rider: Rider
+) -> None:
+    """A 429 or 503 on the first refresh neither signs the rider out nor leaves a blank page."""
+    web.sign_in(rider.email)
+    refusals: list[str] = []
+
+    def busy_twice(route: Route) -> None:
+        if len(refusals) < 2:
+            refusals.append(route.request.url)
+            route.fulfill(
+                status=429 if not refusals[1:] else 503,
+                headers={"Retry-After": "1", "Content-Type": "application/problem+json"},
+                body='{"title": "Too many requests", "status": 429, "detail": "slow down"}',
+            )
+        else:
+            route.continue_()
+
+    web.page.route("**/api/v1/auth/web/refresh", busy_twice)
+    web.page.goto(web.base + "/rides")  # a full load: the session comes back by a refresh
+    web.wait_ready("busy")
+    expect(web.page.get_by_role("heading", name="BikeNode is busy")).to_be_visible()
+    expect(web.page.get_by_role("status")).to_contain_text("Trying again in 1 s")
+    web.wait_ready("rides")  # came back by itself, still signed in
+    assert len(refusals) == 2
+    expect(web.page.get_by_role("button", name="Sign out")).to_be_visible()
+    web.assert_no_script_errors()
+
+
+def test_a_busy_answer_to_a_read_is_retried_after_the_wait_it_asks_for(
+    web: App, rider: Rider
+) -> None:
+    web.sign_in(rider.email)
+    refused: list[str] = []
+
+    def busy_once(route: Route) -> None:
+        if not refused:
+            refused.append(route.request.url)
+            route.fulfill(status=503, headers={"Retry-After": "1"}, body="")
+        else:
+            route.continue_()
+
+    web.page.route("**/api/v1/rides?*", busy_once)
+    web.page.get_by_role("link", name="Rides").first.click()
+    web.wait_ready("rides")
+    assert refused
+    expect(web.page.locator("[aria-busy]")).to_have_count(0)
+    expect(web.page.get_by_role("alert")).to_have_count(0)  # no "server answered 503" box
+    [ride_id, *_] = rider.rides.values()
+    expect(web.page.locator(f'a[href="/rides/{ride_id}"]').first).to_be_visible()
     web.assert_no_script_errors()

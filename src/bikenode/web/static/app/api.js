@@ -17,18 +17,32 @@ const HINT_KEY = "bikenode:signed-in";
 
 /** An error answer from the API, with the problem document's human-readable detail. */
 export class ApiError extends Error {
-  constructor(status, detail, body = null) {
+  constructor(status, detail, body = null, retryAfterS = null) {
     super(detail);
     this.status = status;
     this.body = body;
+    this.retryAfterS = retryAfterS; // from Retry-After on 429 and 503: when to try again
   }
 }
 
+// A busy server (429 rate limit, 503 overload) says when to come back; reads wait that long
+// and try again, twice at most, when the wait is short.
+const BUSY = new Set([429, 503]);
+const MAX_BUSY_RETRIES = 2;
+const MAX_BUSY_WAIT_S = 10;
+
+function retryAfterS(response) {
+  const value = Number(response.headers.get("Retry-After"));
+  return Number.isFinite(value) && value >= 0 ? value : null;
+}
+
+const sleep = (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+
 /** The ApiError for an answer's status and problem document (body may be null). */
-export function errorFrom(status, body, statusText = "") {
+export function errorFrom(status, body, statusText = "", retryAfter = null) {
   let detail = body?.detail || body?.title || `the server answered ${status} ${statusText}`.trim();
   if (status >= 500 && body?.request_id) detail += ` (request id ${body.request_id})`;
-  return new ApiError(status, detail, body);
+  return new ApiError(status, detail, body, retryAfter);
 }
 
 async function problem(response) {
@@ -38,7 +52,7 @@ async function problem(response) {
   } catch {
     // not JSON: a proxy's error page, say
   }
-  return errorFrom(response.status, body, response.statusText);
+  return errorFrom(response.status, body, response.statusText, retryAfterS(response));
 }
 
 function networkError(error) {
@@ -77,7 +91,8 @@ export function refresh() {
   refreshing ??= withSessionLock(async () => {
     const response = await post(`${WEB_AUTH}/refresh`, { headers: CSRF_HEADERS });
     if (!response.ok) {
-      forget();
+      // Only a refused session ends it here; a busy or failing server leaves it for later.
+      if (response.status === 401 || response.status === 403) forget();
       throw await problem(response);
     }
     keepToken(await response.json());
@@ -104,7 +119,7 @@ function signedOut() {
   window.dispatchEvent(new Event("bikenode:signed-out"));
 }
 
-async function send(path, options, retried = false) {
+async function send(path, options, retried = false, busyRetries = 0) {
   const headers = new Headers(options.headers || {});
   const token = await freshToken();
   if (token) headers.set("Authorization", `Bearer ${token}`);
@@ -127,7 +142,13 @@ async function send(path, options, retried = false) {
       signedOut();
       throw await problem(response);
     }
-    return send(path, options, true);
+    return send(path, options, true, busyRetries);
+  }
+  const method = options.method || "GET";
+  const wait = retryAfterS(response);
+  if (BUSY.has(response.status) && (method === "GET" || method === "HEAD") && busyRetries < MAX_BUSY_RETRIES && wait !== null && wait <= MAX_BUSY_WAIT_S) {
+    await sleep(wait);
+    return send(path, options, retried, busyRetries + 1);
   }
   if (!response.ok) throw await problem(response);
   return response;

@@ -157,11 +157,32 @@ window.addEventListener("bikenode:signed-out", () => {
   if (!here.startsWith("/signin")) go(`/signin?next=${encodeURIComponent(here)}`, true);
 });
 
-async function start() {
+const START_ATTEMPTS = 6;
+
+async function start(attempt = 1) {
   try {
     await restoreSession();
   } catch (error) {
-    fill(main, h("h1", {}, "BikeNode is not reachable"), errorBox(error));
+    const busy = error.status === 429 || error.status === 503 || error.status === 0;
+    if (busy && attempt < START_ATTEMPTS) {
+      // Busy or briefly unreachable: say so and come back, rather than leave a blank page.
+      const waitS = Math.min(30, error.retryAfterS ?? 2 ** attempt);
+      fill(
+        main,
+        h("h1", { tabindex: "-1" }, "BikeNode is busy"),
+        h("p", { role: "status", class: "busy-retry" }, `${error.message}. Trying again in ${waitS} s…`),
+      );
+      markReady("busy");
+      setTimeout(() => start(attempt + 1), waitS * 1000);
+      return;
+    }
+    fill(
+      main,
+      h("h1", { tabindex: "-1" }, "BikeNode is not reachable"),
+      errorBox(error),
+      h("button", { type: "button", class: "primary", onclick: () => start() }, "Try again"),
+    );
+    markReady("unreachable");
     return;
   }
   await show(window.location.pathname + window.location.search);
