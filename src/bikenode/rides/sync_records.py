@@ -32,6 +32,13 @@ def _share_health(value: Any) -> bool | None:
     return value
 
 
+def _flag(value: Any) -> bool:
+    """true or false."""
+    if not isinstance(value, bool):
+        raise BadValue(f"expected true or false, got {value!r:.40}")
+    return value
+
+
 def _ride(session: Session, owner_id: uuid.UUID, record_id: str) -> Ride | None:
     try:
         ride_id = uuid.UUID(record_id)
@@ -142,6 +149,7 @@ RIDE_RECORD = register_record_type(
             "sport": FieldSpec("lww", text(min_chars=1, max_chars=SPORT_CHARS)),
             "visibility": FieldSpec("lww", choice("private", "followers", "public")),
             "share_health": FieldSpec("lww", _share_health),
+            "commute": FieldSpec("lww", _flag),
         },
         load=_load,
         apply=_apply,

@@ -69,6 +69,7 @@ def test_two_devices_edit_offline_and_converge(
         "sport": "gravel",
         "visibility": "public",
         "share_health": None,
+        "commute": False,
     }
     assert phone.get("ride", ride_id) == laptop.get("ride", ride_id) == expected
     assert phone.pending() == laptop.pending() == 0

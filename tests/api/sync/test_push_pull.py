@@ -18,7 +18,14 @@ def test_first_pull_lists_rides_and_settings(client: TestClient, rider: Rider) -
     records = {(c["record_type"], c["record_id"]): c for c in page["changes"]}
     assert set(records) == {("ride", r) for r in rider.ride_ids} | {("settings", rider.user_id)}
     ride = records[("ride", rider.ride_ids[0])]["fields"]
-    assert set(ride) == {"name", "description", "sport", "visibility", "share_health"}
+    assert set(ride) == {
+        "name",
+        "description",
+        "sport",
+        "visibility",
+        "share_health",
+        "commute",
+    }
     assert ride["visibility"]["value"] == "private"
     assert records[("settings", rider.user_id)]["fields"]["units"]["value"] == "metric"
     assert page["has_more"] is False and page["open_conflicts"] == 0
@@ -65,6 +72,24 @@ def test_a_device_sets_whether_others_see_heart_rate_and_power(
     client.patch(f"/api/v1/rides/{ride_id}", json={"share_health": None}, headers=rider.headers)
     [change] = [c for c in device.pull()["changes"] if c["record_id"] == ride_id]
     assert change["fields"]["share_health"]["value"] is None
+
+
+def test_a_device_marks_a_commute_and_sees_the_web_unmark_it(
+    client: TestClient, rider: Rider
+) -> None:
+    device = rider.device(client, "phone")
+    ride_id = rider.ride_ids[0]
+    marked = device.push(device.mutation("ride", ride_id, commute={"value": True}))
+    assert marked.status_code == 200, marked.text
+    assert marked.json()["results"][0]["fields"] == {"commute": "applied"}
+    assert client.get(f"/api/v1/rides/{ride_id}", headers=rider.headers).json()["commute"] is True
+    commutes = client.get("/api/v1/rides?commute=true", headers=rider.headers).json()["items"]
+    assert [r["id"] for r in commutes] == [ride_id]
+    bad = device.push(device.mutation("ride", ride_id, commute={"value": None}))
+    assert bad.status_code == 422 and "expected true or false" in bad.text
+    client.patch(f"/api/v1/rides/{ride_id}", json={"commute": False}, headers=rider.headers)
+    [change] = [c for c in device.pull()["changes"] if c["record_id"] == ride_id]
+    assert change["fields"]["commute"]["value"] is False
 
 
 def test_retried_push_gets_the_same_answer_and_changes_nothing(
