@@ -17,6 +17,7 @@ from bikenode.config import Settings, load_settings
 from bikenode.db.commands import db_app
 from bikenode.events.commands import events_app
 from bikenode.governance.commands import gdpr_app, keys_app
+from bikenode.operations import commands as operations_commands
 from bikenode.rides.commands import import_command
 
 if TYPE_CHECKING:
@@ -61,6 +62,9 @@ app.add_typer(gdpr_app, name="gdpr")
 app.add_typer(keys_app, name="keys")
 app.add_typer(events_app, name="events")
 app.command("import")(import_command)
+app.command("backup")(operations_commands.backup)
+app.command("restore")(operations_commands.restore)
+app.command("check")(operations_commands.check)
 
 DataDirOption = Annotated[
     Path | None,

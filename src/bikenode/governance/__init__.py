@@ -8,7 +8,15 @@ from bikenode.governance.service import (
     ErasureReport,
     erase_user,
     export_user_data,
+    key_ids_in_use,
     read_user_as_admin,
 )
 
-__all__ = ["AdminRead", "ErasureReport", "erase_user", "export_user_data", "read_user_as_admin"]
+__all__ = [
+    "AdminRead",
+    "ErasureReport",
+    "erase_user",
+    "export_user_data",
+    "key_ids_in_use",
+    "read_user_as_admin",
+]

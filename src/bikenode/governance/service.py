@@ -11,7 +11,7 @@ from typing import IO, Any
 
 from sqlalchemy.orm import Session
 
-from bikenode import accounts, events, rides
+from bikenode import accounts, events, live, rides
 from bikenode.audit import list_events, record_event
 from bikenode.db.base import utcnow
 from bikenode.db.engine import begin_write
@@ -190,3 +190,15 @@ def start_reencryption(session: Session, *, actor: str) -> int:
     record_event(session, event_type="governance.keys_rotated", details={"by": actor})
     session.commit()
     return job.id
+
+
+def key_ids_in_use(session: Session) -> set[str]:
+    """Every key id some stored value is sealed under: health streams, live heart rate,
+    TOTP secrets, body metrics. A key ring without one of them cannot read that data."""
+    counts = [
+        rides.health_key_counts(session),
+        live.health_key_counts(session),
+        accounts.totp_key_counts(session),
+        accounts.body_metrics_key_counts(session),
+    ]
+    return {key_id for count in counts for key_id in count if key_id}
