@@ -65,6 +65,7 @@ app.command("import")(import_command)
 app.command("backup")(operations_commands.backup)
 app.command("restore")(operations_commands.restore)
 app.command("check")(operations_commands.check)
+app.command("retention")(operations_commands.retention)
 
 DataDirOption = Annotated[
     Path | None,

@@ -53,6 +53,15 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=2, ge=2)
     # One upload (a file or an archive); tus uploads are resumable up to the same size.
     max_upload_bytes: int = Field(default=4 * 1024**3, ge=1024)
+    # Retention (`bikenode retention`): days after which data is deleted; 0 keeps it forever.
+    # The file each ride was imported from (the ride itself stays):
+    retention_originals_days: int = Field(default=0, ge=0)
+    # The positions of a live session that has become a ride (the ride keeps the track):
+    retention_live_positions_days: int = Field(default=0, ge=0)
+    # A duplicate file's extra streams, kept so the rider can merge them into the original:
+    retention_duplicate_copies_days: int = Field(default=0, ge=0)
+    # Resumable uploads never finished (the bytes received so far):
+    retention_abandoned_uploads_days: int = Field(default=7, ge=0)
     # A killed worker's job is taken over once its lease runs out.
     job_lease_s: float = Field(default=60.0, ge=1.0)
     # Load shedding, per worker process. Requests handled at once (each holds a handler thread

@@ -4,6 +4,7 @@ Other domains use only what is exported here.
 """
 
 from bikenode.live.gdpr import ErasedLive, erase_user_data, iter_user_export
+from bikenode.live.retention import expired_positions
 from bikenode.live.service import ride_channel
 from bikenode.live.storage import ResealBatch, health_key_counts, reseal_health_batch
 
@@ -11,6 +12,7 @@ __all__ = [
     "ErasedLive",
     "ResealBatch",
     "erase_user_data",
+    "expired_positions",
     "health_key_counts",
     "iter_user_export",
     "reseal_health_batch",

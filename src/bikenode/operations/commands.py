@@ -91,3 +91,32 @@ def check(data_dir: DataDir = None) -> None:
         typer.echo(f"{'ok  ' if finding.ok else 'FAIL'} {finding.check}: {finding.detail}")
     if not all(finding.ok for finding in findings):
         raise typer.Exit(1)
+
+
+def retention(
+    data_dir: DataDir = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report what would be deleted; delete nothing.")
+    ] = False,
+) -> None:
+    """Delete what the retention settings (BIKENODE_RETENTION_*) say has expired."""
+    from bikenode.db.base import utcnow
+    from bikenode.db.engine import create_db_engine, make_session_factory
+    from bikenode.operations.retention import apply_retention
+
+    settings = command_settings(data_dir, existing=True)
+    engine = create_db_engine(settings.effective_database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            lines = apply_retention(session, settings, now=utcnow(), dry_run=dry_run)
+    finally:
+        engine.dispose()
+    verb = "would delete" if dry_run else "deleted"
+    for line in lines:
+        if line.days == 0:
+            typer.echo(f"kept forever: {line.what}")
+        else:
+            typer.echo(
+                f"{verb} {line.items} {line.what} older than {line.days} days "
+                f"({line.size_bytes / 1e6:.1f} MB)"
+            )

@@ -14,6 +14,7 @@ from bikenode.rides.gdpr import (
 from bikenode.rides.imports import EntryResult
 from bikenode.rides.logic.privacy import HiddenCircle, hidden_mask
 from bikenode.rides.privacy import hide_positions, privacy_circles
+from bikenode.rides.retention import abandoned_uploads, expired_duplicate_copies, expired_originals
 from bikenode.rides.service import import_live_track
 from bikenode.rides.storage import (
     ReencryptBatch,
@@ -30,7 +31,10 @@ __all__ = [
     "RideDeleted",
     "RideImported",
     "RideRow",
+    "abandoned_uploads",
     "erase_user_data",
+    "expired_duplicate_copies",
+    "expired_originals",
     "health_key_counts",
     "hidden_mask",
     "hide_positions",
