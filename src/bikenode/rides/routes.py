@@ -18,6 +18,7 @@ from bikenode.rides.models import Ride, Upload
 from bikenode.rides.privacy import (
     RideFigures,
     figures_seen_by,
+    figures_seen_by_others,
     health_shared,
     owner_name,
     streams_seen_by,
@@ -163,10 +164,8 @@ def list_rides(
     rides, next_cursor = service.list_rides(session, owner_id=user.id, query=query)
     items = [RideListItem.model_validate(r) for r in rides]
     if view == "public":  # the figures others see, cut by the privacy zones
-        items = [
-            _as_seen(item, figures_seen_by(session, ride=ride, viewer_id=None))
-            for item, ride in zip(items, rides, strict=True)
-        ]
+        seen = figures_seen_by_others(session, rides=rides, with_summary=False)
+        items = [_as_seen(item, figures) for item, figures in zip(items, seen, strict=True)]
     return RidePage(items=items, next_cursor=next_cursor)
 
 
