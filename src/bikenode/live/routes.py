@@ -7,10 +7,12 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
+from starlette.concurrency import run_in_threadpool
 
 from bikenode.accounts import find_user_id_by_email
 from bikenode.errors import NotFound
 from bikenode.live import service
+from bikenode.live.access import OwnedGroup, OwnedLiveSession, VisibleGroup, WatchableSession
 from bikenode.live.models import LiveGroup, LiveSession
 from bikenode.live.schemas import (
     GroupCreate,
@@ -23,7 +25,7 @@ from bikenode.live.schemas import (
     SharePublic,
 )
 from bikenode.live.ws import LiveNode
-from bikenode.web.dependencies import CurrentUser, OptionalUser, SessionDep
+from bikenode.web.dependencies import CurrentUser, SessionDep
 from bikenode.web.strict_json import StrictJSONRoute
 
 router = APIRouter(prefix="/api/v1/live", tags=["live"], route_class=StrictJSONRoute)
@@ -80,23 +82,21 @@ def list_sessions(
 
 
 @router.get("/sessions/{session_id}", response_model=LiveSessionPublic)
-def read_session(
-    session_id: uuid.UUID, user: OptionalUser, session: SessionDep
-) -> LiveSessionPublic:
+def read_session(live: WatchableSession) -> LiveSessionPublic:
     """A live session the caller may watch."""
-    service.authorize_viewer(
-        session, session_id=session_id, viewer_id=user.id if user else None, share_token=None
-    )
-    return session_public(service.get_session(session, session_id=session_id))
+    return session_public(live)
 
 
 @router.post("/sessions/{session_id}/end", response_model=LiveSessionPublic)
 async def end_session(
-    request: Request, session_id: uuid.UUID, user: CurrentUser
+    request: Request, live: OwnedLiveSession, session: SessionDep
 ) -> LiveSessionPublic:
     """End the session: its track becomes a ride; viewers get an 'ended' message."""
     node: LiveNode = request.app.state.live
-    live = await node.db(service.end_session, session_id=session_id, owner_id=user.id)
+    # In the session that checked ownership: the check and the ending are one transaction.
+    live = await run_in_threadpool(
+        service.end_session, session, session_id=live.id, owner_id=live.owner_id
+    )
     ended = {"kind": "ended", "session": str(live.id), "ride_id": str(live.ride_id or "") or None}
     # Key 2**31 is above every batch number: a repeated end is published once.
     await node.hub.broker.publish(
@@ -110,26 +110,24 @@ async def end_session(
     status_code=status.HTTP_201_CREATED,
     response_model=ShareCreated,
 )
-def create_share(session_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> ShareCreated:
+def create_share(live: OwnedLiveSession, session: SessionDep) -> ShareCreated:
     """A share link: anyone holding its token may watch until it is revoked."""
-    share, token = service.create_share(session, session_id=session_id, owner_id=user.id)
-    return ShareCreated(id=share.id, token=token, watch_url=f"/live/{session_id}?share={token}")
+    share, token = service.create_share(session, live=live)
+    return ShareCreated(id=share.id, token=token, watch_url=f"/live/{live.id}?share={token}")
 
 
 @router.delete("/sessions/{session_id}/shares/{share_id}", response_model=SharePublic)
 async def revoke_share(
-    request: Request,
-    session_id: uuid.UUID,
-    share_id: uuid.UUID,
-    user: CurrentUser,
+    request: Request, live: OwnedLiveSession, share_id: uuid.UUID, session: SessionDep
 ) -> SharePublic:
     """Revoke a share link; viewers connected with it are disconnected (close code 4003)."""
     node: LiveNode = request.app.state.live
-    share = await node.db(
-        service.revoke_share, session_id=session_id, share_id=share_id, owner_id=user.id
+    # In the session that checked ownership: the check and the revocation are one transaction.
+    share = await run_in_threadpool(
+        service.revoke_share, session, session_id=live.id, share_id=share_id, owner_id=live.owner_id
     )
     notice = json.dumps({"kind": "share_revoked", "share": str(share.id)}, separators=(",", ":"))
-    await node.hub.broker.publish(service.ride_channel(session_id), notice.encode())
+    await node.hub.broker.publish(service.ride_channel(live.id), notice.encode())
     return SharePublic.model_validate(share)
 
 
@@ -150,24 +148,20 @@ def create_group(body: GroupCreate, user: CurrentUser, session: SessionDep) -> G
 
 
 @router.get("/groups/{group_id}", response_model=GroupPublic)
-def read_group(group_id: uuid.UUID, user: OptionalUser, session: SessionDep) -> GroupPublic:
+def read_group(group: VisibleGroup) -> GroupPublic:
     """A group ride you may see."""
-    group = service.get_group(session, group_id=group_id, viewer_id=user.id if user else None)
     return group_public(group)
 
 
 @router.post("/groups/{group_id}/members", status_code=status.HTTP_204_NO_CONTENT)
-def add_member(
-    group_id: uuid.UUID, body: GroupMemberAdd, user: CurrentUser, session: SessionDep
-) -> None:
+def add_member(group: OwnedGroup, body: GroupMemberAdd, session: SessionDep) -> None:
     """Add a rider (by e-mail) to your group ride."""
     member_id = find_user_id_by_email(session, body.email)
     if member_id is None:
         raise NotFound("no account with this e-mail address")
     service.add_member(
         session,
-        group_id=group_id,
-        owner_id=user.id,
+        group=group,
         user_id=member_id,
         display_name=body.display_name.strip() or "Rider",
     )

@@ -280,13 +280,11 @@ def session_snapshot(
     }
 
 
-def create_share(
-    session: Session, *, session_id: uuid.UUID, owner_id: uuid.UUID
-) -> tuple[LiveShare, str]:
-    """A new share link for the session and its token (shown once; only its hash is kept)."""
-    get_own_session(session, session_id=session_id, owner_id=owner_id)
+def create_share(session: Session, *, live: LiveSession) -> tuple[LiveShare, str]:
+    """A new share link for the session (the owner's, from get_own_session) and its token
+    (shown once; only its hash is kept)."""
     token = secrets.token_urlsafe(24)
-    share = LiveShare(session_id=session_id, token_hash=_hash(token))
+    share = LiveShare(session_id=live.id, token_hash=_hash(token))
     session.add(share)
     session.commit()
     return share, token
@@ -337,21 +335,22 @@ def create_group(
     return group
 
 
-def add_member(
-    session: Session,
-    *,
-    group_id: uuid.UUID,
-    owner_id: uuid.UUID,
-    user_id: uuid.UUID,
-    display_name: str,
-) -> LiveGroupMember:
-    """Add a rider to a group ride (the organiser only); adding twice is harmless."""
+def get_own_group(session: Session, *, group_id: uuid.UUID, owner_id: uuid.UUID) -> LiveGroup:
+    """A group ride the caller organises; NotFound otherwise."""
     group = session.get(LiveGroup, group_id)
     if group is None or group.owner_id != owner_id:
         raise NotFound("no such group ride")
-    member = session.get(LiveGroupMember, (group_id, user_id))
+    return group
+
+
+def add_member(
+    session: Session, *, group: LiveGroup, user_id: uuid.UUID, display_name: str
+) -> LiveGroupMember:
+    """Add a rider to a group ride (the organiser's, from get_own_group); adding twice is
+    harmless."""
+    member = session.get(LiveGroupMember, (group.id, user_id))
     if member is None:
-        member = LiveGroupMember(group_id=group_id, user_id=user_id, display_name=display_name)
+        member = LiveGroupMember(group_id=group.id, user_id=user_id, display_name=display_name)
         session.add(member)
     session.commit()
     return member

@@ -7,8 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from bikenode.planner import logic, service
+from bikenode.planner.access import OpenableRoute
 from bikenode.planner.rooms import PlannerNode
 from bikenode.planner.schemas import (
     MAX_WAYPOINTS,
@@ -101,20 +103,17 @@ def list_routes(
 
 
 @router.get("/routes/{route_id}", response_model=RoutePublic)
-def read_route(
-    request: Request, route_id: uuid.UUID, user: CurrentUser, session: SessionDep
-) -> RoutePublic:
+def read_route(request: Request, access: OpenableRoute, session: SessionDep) -> RoutePublic:
     """A route with its waypoints, notes, collaborators and room."""
-    access = service.route_access(session, route_id=route_id, user_id=user.id)
     return _route_public(request, session, access)
 
 
 @router.delete("/routes/{route_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_route(request: Request, route_id: uuid.UUID, user: CurrentUser) -> Response:
+async def delete_route(request: Request, access: OpenableRoute, session: SessionDep) -> Response:
     """Delete a route you own; everyone in its room is disconnected."""
-    node = _node(request)
-    await node.db(service.delete_route, route_id=route_id, user_id=user.id)
-    node.kick(route_id)  # on the event loop: rooms are not thread-safe
+    # In the session that checked access: the check and the deletion are one transaction.
+    await run_in_threadpool(service.delete_route, session, access=access)
+    _node(request).kick(access.route.id)  # on the event loop: rooms are not thread-safe
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -124,11 +123,11 @@ async def delete_route(request: Request, route_id: uuid.UUID, user: CurrentUser)
     response_model=RoomTicketPublic,
 )
 def issue_room_ticket(
-    route_id: uuid.UUID, response: Response, user: CurrentUser, session: SessionDep
+    access: OpenableRoute, response: Response, user: CurrentUser, session: SessionDep
 ) -> RoomTicketPublic:
     """A single-use ticket into the route's room, valid for 30 seconds."""
     response.headers["Cache-Control"] = "no-store"
-    issued = service.issue_room_ticket(session, route_id=route_id, user_id=user.id)
+    issued = service.issue_room_ticket(session, access=access, user_id=user.id)
     return RoomTicketPublic(
         ticket=issued.ticket,
         expires_at=issued.expires_at,
@@ -141,11 +140,9 @@ def issue_room_ticket(
     response_class=Response,
     responses={200: {"content": {"application/gpx+xml": {}}}},
 )
-def export_route(
-    request: Request, route_id: uuid.UUID, user: CurrentUser, session: SessionDep
-) -> Response:
+def export_route(request: Request, access: OpenableRoute, session: SessionDep) -> Response:
     """The route as GPX (a rte of rtept)."""
-    service.route_access(session, route_id=route_id, user_id=user.id)
+    route_id = access.route.id
     return Response(
         logic.route_gpx(_content(request, session, route_id)),
         media_type="application/gpx+xml",
@@ -159,25 +156,33 @@ def export_route(
     response_model=CollaboratorPublic,
 )
 def add_collaborator(
-    route_id: uuid.UUID, body: CollaboratorAdd, user: CurrentUser, session: SessionDep
+    access: OpenableRoute, body: CollaboratorAdd, session: SessionDep
 ) -> CollaboratorPublic:
     """Share a route you own with a user, by user id or e-mail address."""
     collaborator = service.add_collaborator(
-        session, route_id=route_id, owner_id=user.id, user_id=body.user_id, email=body.email
+        session, access=access, user_id=body.user_id, email=body.email
     )
     return CollaboratorPublic(
-        route_id=route_id, user_id=collaborator.user_id, added_at=collaborator.added_at
+        route_id=access.route.id, user_id=collaborator.user_id, added_at=collaborator.added_at
     )
 
 
 @router.delete("/routes/{route_id}/collaborators/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def remove_collaborator(
-    request: Request, route_id: uuid.UUID, user_id: uuid.UUID, user: CurrentUser
+    request: Request,
+    access: OpenableRoute,
+    user_id: uuid.UUID,
+    user: CurrentUser,
+    session: SessionDep,
 ) -> Response:
     """Stop sharing a route (the owner), or leave it (a collaborator, with their own id)."""
-    node = _node(request)
-    await node.db(
-        service.remove_collaborator, route_id=route_id, user_id=user.id, collaborator_id=user_id
+    # In the session that checked access: the check and the change are one transaction.
+    await run_in_threadpool(
+        service.remove_collaborator,
+        session,
+        access=access,
+        user_id=user.id,
+        collaborator_id=user_id,
     )
-    node.kick(route_id, user_id=user_id)
+    _node(request).kick(access.route.id, user_id=user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

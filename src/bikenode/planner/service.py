@@ -75,10 +75,10 @@ def _ticket_sha256(ticket: str) -> str:
     return hashlib.sha256(ticket.encode()).hexdigest()
 
 
-def issue_room_ticket(session: Session, *, route_id: uuid.UUID, user_id: uuid.UUID) -> IssuedTicket:
-    """A single-use ticket into the route's room, valid ROOM_TICKET_TTL_S seconds; NotFound
-    if the user may not open the route. Only its SHA-256 is stored."""
-    route_access(session, route_id=route_id, user_id=user_id)
+def issue_room_ticket(session: Session, *, access: RouteAccess, user_id: uuid.UUID) -> IssuedTicket:
+    """A single-use ticket into the room of a route the user may open (access, from
+    route_access), valid ROOM_TICKET_TTL_S seconds. Only its SHA-256 is stored."""
+    route_id = access.route.id
     now = utcnow()
     repo.delete_expired_tickets(session, user_id, now)
     ticket = secrets.token_urlsafe(32)
@@ -118,9 +118,8 @@ def stored_document(session: Session, *, route_id: uuid.UUID) -> bytes:
     return logic.merge([row.data for row in repo.updates(session, route_id)])
 
 
-def delete_route(session: Session, *, route_id: uuid.UUID, user_id: uuid.UUID) -> None:
+def delete_route(session: Session, *, access: RouteAccess) -> None:
     """Delete a route with its log; only its owner may (PermissionDenied for collaborators)."""
-    access = route_access(session, route_id=route_id, user_id=user_id)
     if access.role != "owner":
         raise PermissionDenied("only the route's owner may delete it")
     session.delete(access.route)
@@ -130,13 +129,14 @@ def delete_route(session: Session, *, route_id: uuid.UUID, user_id: uuid.UUID) -
 def add_collaborator(
     session: Session,
     *,
-    route_id: uuid.UUID,
-    owner_id: uuid.UUID,
+    access: RouteAccess,
     user_id: uuid.UUID | None = None,
     email: str | None = None,
 ) -> RouteCollaborator:
     """Share the route with a user (by id or e-mail); only the owner may. Idempotent."""
-    access = _owned(session, route_id=route_id, user_id=owner_id)
+    if access.role != "owner":
+        raise PermissionDenied("only the route's owner may share it")
+    route_id = access.route.id
     target = _find_user(session, user_id=user_id, email=email)
     if target == access.route.owner_id:
         raise Conflict("the owner is not added as a collaborator of their own route")
@@ -149,13 +149,6 @@ def add_collaborator(
     session.add(collaborator)
     session.commit()
     return collaborator
-
-
-def _owned(session: Session, *, route_id: uuid.UUID, user_id: uuid.UUID) -> RouteAccess:
-    access = route_access(session, route_id=route_id, user_id=user_id)
-    if access.role != "owner":
-        raise PermissionDenied("only the route's owner may share it")
-    return access
 
 
 def _find_user(session: Session, *, user_id: uuid.UUID | None, email: str | None) -> uuid.UUID:
@@ -172,13 +165,13 @@ def _find_user(session: Session, *, user_id: uuid.UUID | None, email: str | None
 
 
 def remove_collaborator(
-    session: Session, *, route_id: uuid.UUID, user_id: uuid.UUID, collaborator_id: uuid.UUID
+    session: Session, *, access: RouteAccess, user_id: uuid.UUID, collaborator_id: uuid.UUID
 ) -> None:
-    """Stop sharing the route with a collaborator: the owner may, and so may they themselves."""
-    access = route_access(session, route_id=route_id, user_id=user_id)
+    """Stop sharing the route with a collaborator: the owner may, and so may they themselves
+    (user_id is the caller, access their access to the route)."""
     if access.role != "owner" and collaborator_id != user_id:
         raise PermissionDenied("only the owner removes other collaborators")
-    collaborator = session.get(RouteCollaborator, (route_id, collaborator_id))
+    collaborator = session.get(RouteCollaborator, (access.route.id, collaborator_id))
     if collaborator is None:
         raise NotFound("no such collaborator")
     session.delete(collaborator)

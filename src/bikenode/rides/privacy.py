@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 import random
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -45,6 +46,8 @@ _SECRETS = random.SystemRandom()  # the offsets guard homes: never a predictable
 _VIEW_RULES_VERSION = "1"
 # The queue job that stores what others see of a rider's rides (see refresh_public_views).
 REFRESH_PUBLIC_VIEWS_JOB = "rides.refresh_public_views"
+# Ids per IN (...) query: far below the bound-parameter limits of SQLite and PostgreSQL.
+_IN_BATCH = 500
 
 
 def create_zone(
@@ -175,21 +178,82 @@ def figures_seen_by(session: Session, *, ride: Ride, viewer_id: uuid.UUID | None
     """
     if viewer_id == ride.owner_id:
         return _own_figures(ride)
-    figures = _cut_figures(session, ride)
-    summary = summary_for_others(figures.summary, health=health_shared(session, ride=ride))
-    return dataclasses.replace(figures, summary=summary)
+    return figures_seen_by_others(session, rides=[ride])[0]
 
 
-def _cut_figures(session: Session, ride: Ride) -> RideFigures:
+def figures_seen_by_others(
+    session: Session, *, rides: Sequence[Ride], with_summary: bool = True
+) -> list[RideFigures]:
+    """Each ride's figures as anyone but its owner sees them (as figures_seen_by), in order.
+
+    A constant number of queries whatever the number of rides (the owners' zones, the stored
+    views, the owners' profiles), unless a stored view is stale: that ride's cut track is then
+    computed here. Without with_summary the figures carry an empty summary, and the rides'
+    summary columns (deferred in lists) are never loaded.
+    """
+    owner_ids = {ride.owner_id for ride in rides}
+    circles = _circles_of_owners(session, owner_ids)
+    cuts = {ride.id: _touching(ride, circles[ride.owner_id]) for ride in rides}
+    stored = _stored_views(session, [ride_id for ride_id, cut in cuts.items() if cut])
+    shared = _health_shared_by_owner(session, owner_ids)
+    seen = []
+    for ride in rides:
+        figures = _cut_figures(session, ride, cuts[ride.id], stored.get(ride.id), with_summary)
+        summary = summary_for_others(figures.summary, health=shared(ride)) if with_summary else {}
+        seen.append(dataclasses.replace(figures, summary=summary))
+    return seen
+
+
+def _cut_figures(
+    session: Session,
+    ride: Ride,
+    circles: list[HiddenCircle],
+    cached: PublicRideView | None,
+    with_summary: bool,
+) -> RideFigures:
     """The figures of the track cut by the owner's zones (the whole ride if none touches it)."""
-    circles = _circles_touching(session, ride)
     if not circles:
-        return _own_figures(ride)
+        return _own_figures(ride, with_summary=with_summary)
     key = _view_key(ride, circles)
-    cached = session.get(PublicRideView, ride.id)
     if cached is not None and cached.key == key:
         return _figures_of(cached)
     return _figures_of(_public_view(session, ride, circles, key))
+
+
+def _circles_of_owners(
+    session: Session, owner_ids: set[uuid.UUID]
+) -> dict[uuid.UUID, list[HiddenCircle]]:
+    """Each owner's cut circles, from one query."""
+    circles: dict[uuid.UUID, list[HiddenCircle]] = {owner_id: [] for owner_id in owner_ids}
+    if not owner_ids:
+        return circles
+    zones = session.scalars(
+        select(PrivacyZone)
+        .where(PrivacyZone.owner_id.in_(owner_ids))
+        .order_by(PrivacyZone.created_at, PrivacyZone.id)
+    )
+    for zone in zones:
+        circles[zone.owner_id].append(zone_circle(zone))
+    return circles
+
+
+def _stored_views(session: Session, ride_ids: list[uuid.UUID]) -> dict[uuid.UUID, PublicRideView]:
+    """The stored public views of these rides, current or not, in one query per _IN_BATCH."""
+    views: dict[uuid.UUID, PublicRideView] = {}
+    for start in range(0, len(ride_ids), _IN_BATCH):
+        batch = ride_ids[start : start + _IN_BATCH]
+        rows = session.scalars(select(PublicRideView).where(PublicRideView.ride_id.in_(batch)))
+        views.update((view.ride_id, view) for view in rows)
+    return views
+
+
+def _health_shared_by_owner(session: Session, owner_ids: set[uuid.UUID]) -> Callable[[Ride], bool]:
+    """health_shared for rides of these owners, each owner's profile read once."""
+    defaults = {}
+    for owner_id in owner_ids:
+        profile = get_rider_profile(session, owner_id)
+        defaults[owner_id] = profile.share_health_by_default if profile else False
+    return lambda ride: shares_health(ride.share_health, defaults[ride.owner_id])
 
 
 def schedule_public_view_refresh(session: Session, *, owner_id: uuid.UUID) -> None:
@@ -211,10 +275,11 @@ def refresh_public_views(session: Session, *, owner_id: uuid.UUID) -> int:
             select(Ride.id).where(Ride.owner_id == owner_id, Ride.has_position.is_(True))
         )
     )
+    owners_circles = privacy_circles(session, owner_id=owner_id)  # once, not per ride
     for ride_id in ride_ids:
         begin_read(session)
         ride = session.get(Ride, ride_id)
-        circles = _circles_touching(session, ride) if ride is not None else []
+        circles = _touching(ride, owners_circles) if ride is not None else []
         if ride is None or not circles:
             continue
         key = _view_key(ride, circles)
@@ -257,14 +322,17 @@ def _public_view(
 
 def _circles_touching(session: Session, ride: Ride) -> list[HiddenCircle]:
     """The owner's cut circles that reach the ride's bounding box (the others cut nothing)."""
+    if not ride.has_position:
+        return []
+    return _touching(ride, privacy_circles(session, owner_id=ride.owner_id))
+
+
+def _touching(ride: Ride, circles: list[HiddenCircle]) -> list[HiddenCircle]:
+    """The circles that reach the ride's bounding box (none for a ride without positions)."""
     if not ride.has_position or None in (ride.min_lat, ride.min_lon, ride.max_lat, ride.max_lon):
         return []
     box = (ride.min_lat or 0.0, ride.min_lon or 0.0, ride.max_lat or 0.0, ride.max_lon or 0.0)
-    return [
-        circle
-        for circle in privacy_circles(session, owner_id=ride.owner_id)
-        if touches_box(circle, *box)
-    ]
+    return [circle for circle in circles if touches_box(circle, *box)]
 
 
 def _view_key(ride: Ride, circles: list[HiddenCircle]) -> str:
@@ -273,7 +341,7 @@ def _view_key(ride: Ride, circles: list[HiddenCircle]) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
-def _own_figures(ride: Ride) -> RideFigures:
+def _own_figures(ride: Ride, *, with_summary: bool = True) -> RideFigures:
     return RideFigures(
         ride.started_at,
         ride.distance_m,
@@ -282,7 +350,7 @@ def _own_figures(ride: Ride) -> RideFigures:
         ride.elevation_gain_m,
         ride.point_count,
         ride.has_position,
-        dict(ride.summary),
+        dict(ride.summary) if with_summary else {},
     )
 
 

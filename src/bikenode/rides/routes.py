@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from collections import Counter
 from collections.abc import Container
 from datetime import datetime
@@ -13,11 +12,13 @@ from fastapi import APIRouter, File, Query, Request, Response, UploadFile, statu
 
 from bikenode.errors import NotFound
 from bikenode.rides import service, uploads
+from bikenode.rides.access import OwnedRide, OwnedUpload, VisibleRide
 from bikenode.rides.formats.export import EXPORT_MEDIA_TYPES
 from bikenode.rides.models import Ride, Upload
 from bikenode.rides.privacy import (
     RideFigures,
     figures_seen_by,
+    figures_seen_by_others,
     health_shared,
     owner_name,
     streams_seen_by,
@@ -107,17 +108,17 @@ def create_uploads(
 
 
 @router.get("/uploads/{upload_id}", response_model=UploadPublic)
-def read_upload(upload_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> UploadPublic:
+def read_upload(upload: OwnedUpload, session: SessionDep) -> UploadPublic:
     """An upload's status and the result for each file in it."""
-    return upload_public(uploads.view_upload(session, owner_id=user.id, upload_id=upload_id))
+    return upload_public(uploads.view_upload(session, upload=upload))
 
 
 @router.post("/uploads/{upload_id}/items/{item_id}/merge", response_model=RidePublic)
 def merge_upload_item(
-    upload_id: uuid.UUID, item_id: int, user: CurrentUser, session: SessionDep
+    upload: OwnedUpload, item_id: int, user: CurrentUser, session: SessionDep
 ) -> RidePublic:
     """Merge the extra streams of a duplicate file into the ride it duplicates."""
-    view = uploads.view_upload(session, owner_id=user.id, upload_id=upload_id)
+    view = uploads.view_upload(session, upload=upload)
     item = next((i for i in view.items if i.id == item_id), None)
     if item is None:
         raise NotFound("no such file in this upload")
@@ -163,17 +164,9 @@ def list_rides(
     rides, next_cursor = service.list_rides(session, owner_id=user.id, query=query)
     items = [RideListItem.model_validate(r) for r in rides]
     if view == "public":  # the figures others see, cut by the privacy zones
-        items = [
-            _as_seen(item, figures_seen_by(session, ride=ride, viewer_id=None))
-            for item, ride in zip(items, rides, strict=True)
-        ]
+        seen = figures_seen_by_others(session, rides=rides, with_summary=False)
+        items = [_as_seen(item, figures) for item, figures in zip(items, seen, strict=True)]
     return RidePage(items=items, next_cursor=next_cursor)
-
-
-def _visible(session: SessionDep, ride_id: uuid.UUID, viewer: OptionalUser) -> Ride:
-    return service.get_visible_ride(
-        session, ride_id=ride_id, viewer_id=viewer.id if viewer else None
-    )
 
 
 def _as_seen(item: RideListItem, figures: RideFigures) -> RideListItem:
@@ -214,10 +207,9 @@ def _others_view(session: SessionDep, ride: Ride) -> RidePublicView:
 
 @router.get("/rides/{ride_id}", response_model=RidePublic | RidePublicView)
 def read_ride(
-    ride_id: uuid.UUID, session: SessionDep, viewer: OptionalUser
+    ride: VisibleRide, session: SessionDep, viewer: OptionalUser
 ) -> RidePublic | RidePublicView:
     """A ride with its analytics: all of it for its owner, the public projection for others."""
-    ride = _visible(session, ride_id, viewer)
     if viewer is not None and viewer.id == ride.owner_id:
         return _owners_view(session, ride)
     return _others_view(session, ride)
@@ -225,7 +217,7 @@ def read_ride(
 
 @router.get("/rides/{ride_id}/streams", response_model=StreamsPublic)
 def read_streams(
-    ride_id: uuid.UUID,
+    ride: VisibleRide,
     session: SessionDep,
     viewer: OptionalUser,
     keys: Annotated[str | None, Query(description="comma-separated, e.g. time_s,lat_deg")] = None,
@@ -236,7 +228,6 @@ def read_streams(
     ] = "own",
 ) -> StreamsPublic:
     """A ride's streams, downsampled to about `resolution` points if asked."""
-    ride = _visible(session, ride_id, viewer)
     # view=public lets the owner see their ride as anyone else does (the privacy page).
     viewer_id = viewer.id if viewer and view == "own" else None
     streams = streams_seen_by(session, ride=ride, viewer_id=viewer_id)
@@ -251,33 +242,27 @@ def read_streams(
 
 
 @router.patch("/rides/{ride_id}", response_model=RidePublic)
-def update_ride(
-    ride_id: uuid.UUID, body: RideUpdate, user: CurrentUser, session: SessionDep
-) -> RidePublic:
+def update_ride(ride: OwnedRide, body: RideUpdate, session: SessionDep) -> RidePublic:
     """Change a ride's name, description, sport, commute flag, visibility or health sharing."""
-    ride = service.get_own_ride(session, ride_id=ride_id, owner_id=user.id)
     changes = body.model_dump(exclude_unset=True)
     return _owners_view(session, service.update_ride(session, ride=ride, changes=changes))
 
 
 @router.delete("/rides/{ride_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_ride(ride_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> Response:
+def delete_ride(ride: OwnedRide, session: SessionDep) -> Response:
     """Delete a ride for good."""
-    service.delete_ride(
-        session, ride=service.get_own_ride(session, ride_id=ride_id, owner_id=user.id)
-    )
+    service.delete_ride(session, ride=ride)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/rides/{ride_id}/export", response_class=Response)
 def export_ride(
-    ride_id: uuid.UUID,
+    ride: VisibleRide,
     session: SessionDep,
     viewer: OptionalUser,
     format: Literal["gpx", "tcx", "fit"] = "gpx",
 ) -> Response:
     """The ride as a GPX, TCX or FIT file."""
-    ride = _visible(session, ride_id, viewer)
     data = service.export_ride(
         session, ride=ride, fmt=format, viewer_id=viewer.id if viewer else None
     )

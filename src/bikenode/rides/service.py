@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, literal, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from bikenode.accounts import get_rider_profile
 from bikenode.errors import InvalidInput, NotFound
@@ -36,6 +36,7 @@ from bikenode.rides.logic.records import PersonalRecords, RideEfforts, best_of_r
 from bikenode.rides.models import Ride, UploadItem
 from bikenode.rides.privacy import (
     figures_seen_by,
+    figures_seen_by_others,
     schedule_public_view_refresh,
     streams_seen_by,
 )
@@ -310,9 +311,11 @@ def _volume_rows(session: Session, owner_id: uuid.UUID, *, public: bool) -> list
         )
         return [tuple(row) for row in rows]  # type: ignore[misc]
     rides = session.scalars(
-        select(Ride).where(Ride.owner_id == owner_id, Ride.visibility == "public")
+        select(Ride)
+        .where(Ride.owner_id == owner_id, Ride.visibility == "public")
+        .options(defer(Ride.summary), defer(Ride.import_notes))
     ).all()
-    seen = [figures_seen_by(session, ride=ride, viewer_id=None) for ride in rides]
+    seen = figures_seen_by_others(session, rides=rides, with_summary=False)
     return [(f.started_at, f.distance_m, f.moving_time_s, f.elevation_gain_m) for f in seen]
 
 

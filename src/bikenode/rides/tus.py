@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import uuid
 
 from fastapi import APIRouter, Request, Response, status
 from starlette.concurrency import run_in_threadpool
@@ -16,6 +15,7 @@ from starlette.requests import ClientDisconnect
 
 from bikenode.errors import DomainError, InvalidInput
 from bikenode.rides import uploads
+from bikenode.rides.access import OwnedUpload
 from bikenode.web.dependencies import CurrentUser, SessionDep, SettingsDep
 
 TUS_VERSION = "1.0.0"
@@ -100,12 +100,9 @@ def tus_create(
 
 
 @router.head("/{upload_id}", name="tus_head")
-def tus_head(
-    upload_id: uuid.UUID, request: Request, user: CurrentUser, session: SessionDep
-) -> Response:
+def tus_head(upload: OwnedUpload, request: Request) -> Response:
     """How many bytes of the upload the server has."""
     _check_version(request)
-    upload = uploads.get_own_upload(session, owner_id=user.id, upload_id=upload_id)
     return Response(
         headers={
             "Upload-Offset": str(upload.received_bytes),
@@ -117,7 +114,7 @@ def tus_head(
 
 
 @router.patch("/{upload_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def tus_patch(upload_id: uuid.UUID, request: Request, user: CurrentUser) -> Response:
+async def tus_patch(upload: OwnedUpload, request: Request, user: CurrentUser) -> Response:
     """Append bytes at Upload-Offset; each chunk is committed as it arrives."""
     _check_version(request)
     if request.headers.get("content-type") != "application/offset+octet-stream":
@@ -127,6 +124,7 @@ async def tus_patch(upload_id: uuid.UUID, request: Request, user: CurrentUser) -
         raise InvalidInput(f"expected an Upload-Offset header of digits, got {offset_header!r}")
     offset = int(offset_header)
     session_factory = request.app.state.session_factory
+    upload_id = upload.id
     buffer = bytearray()
 
     def commit(data: bytes, at: int) -> int:

@@ -167,9 +167,8 @@ def get_own_upload(session: Session, *, owner_id: uuid.UUID, upload_id: uuid.UUI
     return upload
 
 
-def view_upload(session: Session, *, owner_id: uuid.UUID, upload_id: uuid.UUID) -> UploadView:
+def view_upload(session: Session, *, upload: Upload) -> UploadView:
     """An upload and the per-file results so far."""
-    upload = get_own_upload(session, owner_id=owner_id, upload_id=upload_id)
     return UploadView(upload, repo.upload_items(session, upload.id))
 
 
