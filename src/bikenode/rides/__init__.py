@@ -15,6 +15,14 @@ from bikenode.rides.imports import EntryResult
 from bikenode.rides.logic.privacy import HiddenCircle, hidden_mask
 from bikenode.rides.privacy import hide_positions, privacy_circles
 from bikenode.rides.service import import_live_track
+from bikenode.rides.signals import (
+    RidePower,
+    RideSignals,
+    RideStart,
+    list_ride_starts,
+    ride_power_seen_by,
+    ride_signals,
+)
 from bikenode.rides.storage import (
     ReencryptBatch,
     health_key_counts,
@@ -29,6 +37,9 @@ __all__ = [
     "RideChanged",
     "RideDeleted",
     "RideImported",
+    "RidePower",
+    "RideSignals",
+    "RideStart",
     "RideRow",
     "erase_user_data",
     "health_key_counts",
@@ -36,7 +47,10 @@ __all__ = [
     "hide_positions",
     "import_live_track",
     "iter_user_export",
+    "list_ride_starts",
     "list_user_rides",
     "privacy_circles",
     "reencrypt_health_batch",
+    "ride_power_seen_by",
+    "ride_signals",
 ]

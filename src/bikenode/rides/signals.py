@@ -1,0 +1,103 @@
+"""What other domains may read of a ride's recording: its time, power and heart rate.
+
+Training load and power curves (fitness) need a ride's raw signals, not its pages; this is
+the one door to them, so that no other domain reads the rides tables or decodes streams.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bikenode.rides.formats.activity import FloatArray
+from bikenode.rides.models import Ride
+from bikenode.rides.privacy import streams_seen_by
+from bikenode.rides.service import get_visible_ride
+from bikenode.rides.storage import load_streams
+
+
+@dataclass(frozen=True)
+class RideSignals:
+    """A ride's recording as its owner sees it.
+
+    started_at is UTC (None for an untimed ride); the arrays are aligned, time_s in seconds
+    since the Unix epoch, NaN where a sample is missing; a stream the ride lacks is None.
+    """
+
+    ride_id: uuid.UUID
+    owner_id: uuid.UUID
+    sport: str
+    started_at: datetime | None
+    elapsed_time_s: float | None
+    moving_time_s: float | None
+    time_s: FloatArray | None
+    power_w: FloatArray | None
+    heart_rate_bpm: FloatArray | None
+
+
+@dataclass(frozen=True)
+class RideStart:
+    """When one of a rider's rides started (UTC; None for an untimed ride)."""
+
+    ride_id: uuid.UUID
+    started_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RidePower:
+    """The time and power one viewer may see of a ride (power None: absent or withheld)."""
+
+    ride_id: uuid.UUID
+    owner_id: uuid.UUID
+    started_at: datetime | None
+    time_s: FloatArray | None
+    power_w: FloatArray | None
+
+
+def ride_signals(session: Session, ride_id: uuid.UUID) -> RideSignals | None:
+    """The ride's time, power and heart rate with its owner and start; None if no such ride."""
+    ride = session.get(Ride, ride_id)
+    if ride is None:
+        return None
+    streams = load_streams(session, ride_id)
+    return RideSignals(
+        ride_id=ride.id,
+        owner_id=ride.owner_id,
+        sport=ride.sport,
+        started_at=ride.started_at,
+        elapsed_time_s=ride.elapsed_time_s,
+        moving_time_s=ride.moving_time_s,
+        time_s=streams.get("time_s"),
+        power_w=streams.get("power_w"),
+        heart_rate_bpm=streams.get("hr_bpm"),
+    )
+
+
+def list_ride_starts(session: Session, owner_id: uuid.UUID) -> list[RideStart]:
+    """Every ride of the rider with its start, oldest first (untimed rides last)."""
+    rows = session.execute(
+        select(Ride.id, Ride.started_at)
+        .where(Ride.owner_id == owner_id)
+        .order_by(Ride.started_at.is_(None), Ride.started_at, Ride.id)
+    )
+    return [RideStart(ride_id, started_at) for ride_id, started_at in rows]
+
+
+def ride_power_seen_by(
+    session: Session, *, ride_id: uuid.UUID, viewer_id: uuid.UUID | None
+) -> RidePower:
+    """The ride's time and power as this viewer may see them (rides' visibility and health
+    sharing rules); NotFound, as for a missing ride, when the viewer may not see the ride."""
+    ride = get_visible_ride(session, ride_id=ride_id, viewer_id=viewer_id)
+    streams = streams_seen_by(session, ride=ride, viewer_id=viewer_id)
+    return RidePower(
+        ride_id=ride.id,
+        owner_id=ride.owner_id,
+        started_at=ride.started_at,
+        time_s=streams.get("time_s"),
+        power_w=streams.get("power_w"),
+    )
