@@ -10,10 +10,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bikenode.rides.formats.activity import FloatArray
+from bikenode.rides.logic.efforts import OneHertzSeries, resample_1hz, weighted_power_w
 from bikenode.rides.models import Ride
 from bikenode.rides.privacy import streams_seen_by
 from bikenode.rides.service import get_visible_ride
@@ -26,6 +28,9 @@ class RideSignals:
 
     started_at is UTC (None for an untimed ride); the arrays are aligned, time_s in seconds
     since the Unix epoch, NaN where a sample is missing; a stream the ride lacks is None.
+    power_1hz_w is power one second apart as rides' own efforts use it: short gaps
+    interpolated, stops as zeros (rides/logic/efforts.py); power_recorded_s its recorded
+    seconds and weighted_power_w rides' weighted (normalised) power over them.
     """
 
     ride_id: uuid.UUID
@@ -37,6 +42,10 @@ class RideSignals:
     time_s: FloatArray | None
     power_w: FloatArray | None
     heart_rate_bpm: FloatArray | None
+    power_1hz_w: FloatArray | None = None
+    power_recorded_s: int = 0
+    weighted_power_w: float | None = None
+    avg_hr_bpm: float | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +65,7 @@ class RidePower:
     started_at: datetime | None
     time_s: FloatArray | None
     power_w: FloatArray | None
+    power_1hz_w: FloatArray | None = None
 
 
 def ride_signals(session: Session, ride_id: uuid.UUID) -> RideSignals | None:
@@ -64,6 +74,9 @@ def ride_signals(session: Session, ride_id: uuid.UUID) -> RideSignals | None:
     if ride is None:
         return None
     streams = load_streams(session, ride_id)
+    time, power, hr = streams.get("time_s"), streams.get("power_w"), streams.get("hr_bpm")
+    series = _one_hertz(time, power)
+    finite_hr = hr[np.isfinite(hr)] if hr is not None else np.zeros(0)
     return RideSignals(
         ride_id=ride.id,
         owner_id=ride.owner_id,
@@ -71,9 +84,13 @@ def ride_signals(session: Session, ride_id: uuid.UUID) -> RideSignals | None:
         started_at=ride.started_at,
         elapsed_time_s=ride.elapsed_time_s,
         moving_time_s=ride.moving_time_s,
-        time_s=streams.get("time_s"),
-        power_w=streams.get("power_w"),
-        heart_rate_bpm=streams.get("hr_bpm"),
+        time_s=time,
+        power_w=power,
+        heart_rate_bpm=hr,
+        power_1hz_w=series.values if series else None,
+        power_recorded_s=series.recorded_s if series else 0,
+        weighted_power_w=weighted_power_w(series) if series else None,
+        avg_hr_bpm=float(finite_hr.mean()) if finite_hr.size else None,
     )
 
 
@@ -94,10 +111,21 @@ def ride_power_seen_by(
     sharing rules); NotFound, as for a missing ride, when the viewer may not see the ride."""
     ride = get_visible_ride(session, ride_id=ride_id, viewer_id=viewer_id)
     streams = streams_seen_by(session, ride=ride, viewer_id=viewer_id)
+    time, power = streams.get("time_s"), streams.get("power_w")
+    series = _one_hertz(time, power)
     return RidePower(
         ride_id=ride.id,
         owner_id=ride.owner_id,
         started_at=ride.started_at,
-        time_s=streams.get("time_s"),
-        power_w=streams.get("power_w"),
+        time_s=time,
+        power_w=power,
+        power_1hz_w=series.values if series else None,
     )
+
+
+def _one_hertz(time: FloatArray | None, power: FloatArray | None) -> OneHertzSeries | None:
+    """Power on rides' one-second grid; None without power or without a recorded second."""
+    if time is None or power is None or not np.isfinite(power).any():
+        return None
+    series = resample_1hz(time, power)
+    return series if series.recorded_s else None
