@@ -105,42 +105,6 @@ def days_between(start: date, end: date) -> list[date]:
     return [start + timedelta(days=n) for n in range((end - start).days + 1)]
 
 
-@dataclass(frozen=True)
-class RideStress:
-    """What one ride adds to its day: its stress (None: none could be computed) and why not."""
-
-    day: date
-    stress: float | None
-    reason: str | None = None
-
-
-@dataclass(frozen=True)
-class DayStress:
-    """A day's total stress (0 without a ride) and why any of its rides counts nothing."""
-
-    day: date
-    stress: float
-    rides: int
-    missing: tuple[str, ...]
-
-
-def daily_stress(rides: Iterable[RideStress], start: date, end: date) -> list[DayStress]:
-    """The stress of every day from start to end: the sum of its rides' stress, with the
-    reasons of rides that have none (they count zero)."""
-    totals = {day: 0.0 for day in days_between(start, end)}
-    counts = dict.fromkeys(totals, 0)
-    missing: dict[date, list[str]] = {day: [] for day in totals}
-    for ride in rides:
-        if ride.day not in totals:
-            continue
-        counts[ride.day] += 1
-        if ride.stress is None:
-            missing[ride.day].append(ride.reason or "no stress could be computed")
-        else:
-            totals[ride.day] += ride.stress
-    return [DayStress(day, totals[day], counts[day], tuple(missing[day])) for day in totals]
-
-
 def pack_curve(watts: FloatArray) -> bytes:
     """A power curve as stored: float32 little-endian watts (NaN where there is none)."""
     return np.asarray(watts, dtype="<f4").tobytes()

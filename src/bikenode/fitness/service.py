@@ -128,7 +128,9 @@ def set_stress_override(
     signals = rides.ride_signals(session, ride_id)
     if signals is None or signals.owner_id != owner_id:
         raise NotFound("no such ride")
-    row = repo.ride_figures(session, ride_id) or figures.store(session, figures.compute(session, signals))
+    row = repo.ride_figures(session, ride_id) or figures.store(
+        session, figures.compute(session, signals)
+    )
     if row is None:
         raise InvalidInput("expected a ride with a start time; this ride has none, so no day")
     row.stress_override = stress

@@ -3,6 +3,7 @@
 It reaches accounts, rides, live, planner and sync only through their public interfaces.
 """
 
+from bikenode.governance.events import UserErased
 from bikenode.governance.service import (
     AdminRead,
     ErasureReport,
@@ -11,4 +12,11 @@ from bikenode.governance.service import (
     read_user_as_admin,
 )
 
-__all__ = ["AdminRead", "ErasureReport", "erase_user", "export_user_data", "read_user_as_admin"]
+__all__ = [
+    "AdminRead",
+    "ErasureReport",
+    "UserErased",
+    "erase_user",
+    "export_user_data",
+    "read_user_as_admin",
+]
