@@ -76,7 +76,9 @@ class FitnessRecompute(Base):
     __tablename__ = "fitness_recomputes"
 
     owner_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    generation: Mapped[int] = mapped_column(default=1)  # a newer request supersedes a job
+    # The request's id, new with each request: the job carries it (never the rider's id, so
+    # the job queue names no one) and stops once a newer request has replaced it.
+    request_id: Mapped[uuid.UUID] = mapped_column(unique=True)
     status: Mapped[str] = mapped_column(String(16))  # queued, running, done
     from_day: Mapped[date]
     total: Mapped[int] = mapped_column(default=0)

@@ -68,3 +68,13 @@ def recompute(
     session: Session, owner_id: uuid.UUID, *, lock: bool = False
 ) -> FitnessRecompute | None:
     return session.get(FitnessRecompute, owner_id, with_for_update=lock, populate_existing=lock)
+
+
+def recompute_request(
+    session: Session, request_id: uuid.UUID, *, lock: bool = False
+) -> FitnessRecompute | None:
+    """The recompute row whose current request this is (None: superseded or erased)."""
+    query = select(FitnessRecompute).where(FitnessRecompute.request_id == request_id)
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query.execution_options(populate_existing=True)).first()

@@ -60,19 +60,19 @@ def schedule_recompute(session: Session, *, owner_id: uuid.UUID, from_day: date)
     """Queue the recomputation of the rider's rides from `from_day` (never commits).
 
     A request while one is pending widens it to the earlier day; the job it supersedes stops
-    at its next batch (its generation is no longer the current one).
+    at its next batch (its request is no longer the current one).
     """
     row = repo.recompute(session, owner_id, lock=True)
     if row is None:
-        row = FitnessRecompute(owner_id=owner_id, generation=0, from_day=from_day)
+        row = FitnessRecompute(owner_id=owner_id, from_day=from_day)
         session.add(row)
     elif row.status != "done":
         from_day = min(from_day, row.from_day)
-    row.generation += 1
+    row.request_id = uuid.uuid4()
     row.status, row.from_day, row.total, row.done = "queued", from_day, 0, 0
     row.requested_at, row.finished_at = utcnow(), None
     session.flush()
-    enqueue(session, RECOMPUTE_JOB, {"owner_id": str(owner_id), "generation": row.generation})
+    enqueue(session, RECOMPUTE_JOB, {"request_id": str(row.request_id)})
 
 
 def recompute_status(session: Session, *, owner_id: uuid.UUID) -> RecomputeView:

@@ -21,8 +21,7 @@ RECOMPUTE_BATCH = 20
 def recompute_rides(
     session_factory: sessionmaker[Session],
     *,
-    owner_id: uuid.UUID,
-    generation: int,
+    request_id: uuid.UUID,
     lease: JobLease | None = None,
 ) -> int:
     """Recompute the figures of the rider's rides from the day their thresholds changed;
@@ -33,16 +32,16 @@ def recompute_rides(
     lock is never held while streams are decoded; a killed job's retry starts again.
     """
     with session_factory() as session:
-        ride_ids = _rides_to_do(session, owner_id, generation)
+        ride_ids = _rides_to_do(session, request_id)
         if ride_ids is None:
             return 0
-        _progress(session, owner_id, generation, lease, status="running", total=len(ride_ids))
+        _progress(session, request_id, lease, status="running", total=len(ride_ids))
         done = 0
         for first in range(0, len(ride_ids), RECOMPUTE_BATCH):
             batch = ride_ids[first : first + RECOMPUTE_BATCH]
             begin_read(session)
             computed = [_compute(session, ride_id) for ride_id in batch]
-            if not _progress(session, owner_id, generation, lease, done=done + len(batch)):
+            if not _progress(session, request_id, lease, done=done + len(batch)):
                 return done
             for ride_id, figures_now in zip(batch, computed, strict=True):
                 if figures_now is None:
@@ -51,21 +50,21 @@ def recompute_rides(
                     figures.store(session, figures_now)
             session.commit()
             done += len(batch)
-        _progress(session, owner_id, generation, lease, status="done")
+        _progress(session, request_id, lease, status="done")
         return done
 
 
-def _rides_to_do(session: Session, owner_id: uuid.UUID, generation: int) -> list[uuid.UUID] | None:
+def _rides_to_do(session: Session, request_id: uuid.UUID) -> list[uuid.UUID] | None:
     """The rider's rides on or after the request's first day; None if it was superseded."""
     begin_read(session)
-    row = repo.recompute(session, owner_id)
-    if row is None or row.generation != generation:
+    row = repo.recompute_request(session, request_id)
+    if row is None:
         return None
-    profile = accounts.get_rider_profile(session, owner_id)
+    profile = accounts.get_rider_profile(session, row.owner_id)
     timezone = profile.timezone if profile else "UTC"
     return [
         start.ride_id
-        for start in rides.list_ride_starts(session, owner_id)
+        for start in rides.list_ride_starts(session, row.owner_id)
         if start.started_at is not None and local_day(start.started_at, timezone) >= row.from_day
     ]
 
@@ -77,8 +76,7 @@ def _compute(session: Session, ride_id: uuid.UUID) -> figures.ComputedFigures | 
 
 def _progress(
     session: Session,
-    owner_id: uuid.UUID,
-    generation: int,
+    request_id: uuid.UUID,
     lease: JobLease | None,
     *,
     status: str | None = None,
@@ -90,8 +88,8 @@ def _progress(
     begin_write(session)
     if lease is not None:
         lease.hold(session)
-    row = repo.recompute(session, owner_id, lock=True)
-    if row is None or row.generation != generation:
+    row = repo.recompute_request(session, request_id, lock=True)
+    if row is None:
         session.rollback()
         return False
     if status is not None:
@@ -112,11 +110,6 @@ def recompute_job(
     """The queue handler for fitness.recompute jobs."""
 
     def handle(payload: dict[str, Any], lease: JobLease) -> None:
-        recompute_rides(
-            session_factory,
-            owner_id=uuid.UUID(payload["owner_id"]),
-            generation=int(payload["generation"]),
-            lease=lease,
-        )
+        recompute_rides(session_factory, request_id=uuid.UUID(payload["request_id"]), lease=lease)
 
     return handle

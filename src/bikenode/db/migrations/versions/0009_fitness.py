@@ -75,7 +75,7 @@ def upgrade() -> None:
     op.create_table(
         "fitness_recomputes",
         sa.Column("owner_id", sa.Uuid(), nullable=False),
-        sa.Column("generation", sa.Integer(), nullable=False),
+        sa.Column("request_id", sa.Uuid(), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("from_day", sa.Date(), nullable=False),
         sa.Column("total", sa.Integer(), nullable=False),
@@ -83,6 +83,7 @@ def upgrade() -> None:
         sa.Column("requested_at", UTC, nullable=False),
         sa.Column("finished_at", UTC, nullable=True),
         sa.PrimaryKeyConstraint("owner_id", name=op.f("pk_fitness_recomputes")),
+        sa.UniqueConstraint("request_id", name=op.f("uq_fitness_recomputes_request_id")),
     )
 
 
