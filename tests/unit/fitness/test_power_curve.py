@@ -1,0 +1,80 @@
+"""Mean-maximal power against brute force, on step signals, and combined over rides."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from bikenode.fitness.logic.arrays import FloatArray
+from bikenode.fitness.logic.power_curve import (
+    DURATION_GRID_S,
+    combine_curves,
+    mean_max_power,
+)
+
+
+def brute_force(power: FloatArray, duration: int) -> float:
+    return max(float(power[i : i + duration].mean()) for i in range(power.size - duration + 1))
+
+
+def test_grid_is_every_second_to_three_minutes_then_steps_of_about_one_percent() -> None:
+    assert DURATION_GRID_S[:180].tolist() == list(range(1, 181))
+    ratios = DURATION_GRID_S[181:] / DURATION_GRID_S[180:-1]
+    assert ratios.max() < 1.015  # whole seconds make the first steps after 3 min a bit wider
+    assert {300, 1200, 3600, 7200}.issubset(DURATION_GRID_S.tolist())
+
+
+def test_mean_max_of_a_step_signal() -> None:
+    power = np.concatenate((np.full(60, 100.0), np.full(30, 400.0), np.full(60, 100.0)))
+    curve = mean_max_power(power)
+    assert curve.at(1) == 400.0
+    assert curve.at(30) == 400.0
+    assert curve.at(60) == pytest.approx((30 * 400 + 30 * 100) / 60)
+    assert curve.at(150) == pytest.approx((120 * 100 + 30 * 400) / 150)
+    assert curve.durations_s[-1] == 150
+    assert curve.at(151) is None
+
+
+def test_every_grid_value_is_the_exact_best_window() -> None:
+    power = np.random.default_rng(7).gamma(3, 70, 700)
+    curve = mean_max_power(power)
+    for duration, watts in zip(curve.durations_s.tolist(), curve.watts.tolist(), strict=True):
+        assert watts == pytest.approx(brute_force(power, duration), rel=1e-12)
+
+
+def test_gaps_and_negative_readings_count_as_zero_watts() -> None:
+    curve = mean_max_power([300.0, float("nan"), -5.0, 300.0])
+    assert curve.at(4) == pytest.approx(150.0)
+
+
+def test_four_hour_ride_takes_under_20_ms() -> None:
+    power = np.random.default_rng(1).gamma(4, 50, 4 * 3600)
+    timings = []
+    for _ in range(5):
+        started = time.perf_counter()
+        mean_max_power(power)
+        timings.append(time.perf_counter() - started)
+    assert min(timings) < 0.020, timings
+
+
+def test_combined_curve_keeps_each_best_and_the_ride_it_came_from() -> None:
+    sprint = mean_max_power(np.concatenate((np.full(10, 900.0), np.full(50, 150.0))))
+    steady = mean_max_power(np.full(600, 280.0))
+    short = mean_max_power(np.full(5, 1000.0))
+    combined = combine_curves([sprint, steady, short])
+    assert combined.durations_s.size == steady.durations_s.size
+    assert combined.watts[:5].tolist() == [1000.0] * 5
+    assert combined.source[:5].tolist() == [2] * 5
+    assert combined.source[5:10].tolist() == [0] * 5
+    assert combined.watts[-1] == 280.0 and combined.source[-1] == 1
+
+
+def test_combining_in_blocks_equals_one_block() -> None:
+    rng = np.random.default_rng(3)
+    curves = [mean_max_power(rng.gamma(3, 60, int(n))) for n in rng.integers(10, 2000, 40)]
+    small, large = combine_curves(curves, block=7), combine_curves(curves, block=1000)
+    np.testing.assert_array_equal(small.watts, large.watts)
+    np.testing.assert_array_equal(small.source, large.source)
+    assert combine_curves([]).watts.size == 0
