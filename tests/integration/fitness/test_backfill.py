@@ -17,6 +17,8 @@ from bikenode.fitness.subscribers import RIDE_FIGURES
 from bikenode.rides.imports import RiderContext, import_activity
 from tests.synthetic import synthetic_gpx
 
+BY_RIDE = select(FitnessRideFigures).order_by(FitnessRideFigures.ride_id)
+
 
 def _rider(session: Session) -> uuid.UUID:
     user = User(
@@ -56,13 +58,9 @@ def test_a_new_subscriber_back_fills_rides_imported_before_it(engine: Engine) ->
         assert {row.stress_reason or "" for row in rows} != {""}  # no FTP yet: it says why
     # A replay from the beginning (a re-delivery) changes nothing.
     with sessions() as session:
-        before = [
-            (r.ride_id, r.day, r.power_curve) for r in session.scalars(select(FitnessRideFigures))
-        ]
+        before = [(r.ride_id, r.day, r.power_curve) for r in session.scalars(BY_RIDE)]
         replay(session, subscriber=RIDE_FIGURES.name)
     Dispatcher(sessions, [RIDE_FIGURES]).run_until_idle()
     with sessions() as session:
-        after = [
-            (r.ride_id, r.day, r.power_curve) for r in session.scalars(select(FitnessRideFigures))
-        ]
+        after = [(r.ride_id, r.day, r.power_curve) for r in session.scalars(BY_RIDE)]
         assert after == before
