@@ -5,11 +5,19 @@ from __future__ import annotations
 import io
 import math
 import zipfile
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 
-def synthetic_gpx(start: datetime, *, points: int = 600, seed: int = 0) -> bytes:
-    """A GPX ride of `points` one-second samples on a gentle loop, with heart rate."""
+def synthetic_gpx(
+    start: datetime,
+    *,
+    points: int = 600,
+    seed: int = 0,
+    power_w: Callable[[int], float] | None = None,
+) -> bytes:
+    """A GPX ride of `points` one-second samples on a gentle loop, with heart rate (and power
+    power_w(i) at the i-th second, if given)."""
     lines = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         '<gpx version="1.1" creator="bikenode-tests" xmlns="http://www.topografix.com/GPX/1/1"'
@@ -25,7 +33,9 @@ def synthetic_gpx(start: datetime, *, points: int = 600, seed: int = 0) -> bytes
         lines.append(
             f'<trkpt lat="{lat:.7f}" lon="{lon:.7f}"><ele>{300 + 20 * math.sin(3 * angle):.1f}</ele>'
             f"<time>{when}</time><extensions><gpxtpx:TrackPointExtension>"
-            f"<gpxtpx:hr>{120 + i % 30}</gpxtpx:hr></gpxtpx:TrackPointExtension></extensions></trkpt>"
+            f"<gpxtpx:hr>{120 + i % 30}</gpxtpx:hr></gpxtpx:TrackPointExtension>"
+            + ("" if power_w is None else f"<power>{power_w(i):.0f}</power>")
+            + "</extensions></trkpt>"
         )
     lines.append("</trkseg></trk></gpx>")
     return "\n".join(lines).encode()

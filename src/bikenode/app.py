@@ -23,6 +23,10 @@ from bikenode.db.engine import create_db_engine, create_probe_engine, make_sessi
 from bikenode.db.queue import Worker
 from bikenode.encryption import install_key_ring, key_ring_from_settings
 from bikenode.events import Dispatcher, EventMetrics
+from bikenode.fitness.routes import router as fitness_router
+from bikenode.fitness.service import RECOMPUTE_JOB
+from bikenode.fitness.subscribers import ERASED_USERS, RIDE_FIGURES
+from bikenode.fitness.tasks import recompute_job
 from bikenode.governance.routes import router as governance_router
 from bikenode.governance.service import REENCRYPT_JOB
 from bikenode.governance.tasks import reencrypt_health_job
@@ -91,6 +95,7 @@ def make_worker(settings: Settings, session_factory: sessionmaker[Session]) -> W
             PROCESS_UPLOAD_JOB: process_upload_job(session_factory),
             REENCRYPT_JOB: reencrypt_health_job(session_factory),
             REFRESH_PUBLIC_VIEWS_JOB: refresh_public_views_job(session_factory),
+            RECOMPUTE_JOB: recompute_job(session_factory),
         },
         lease_s=settings.job_lease_s,
     )
@@ -98,7 +103,11 @@ def make_worker(settings: Settings, session_factory: sessionmaker[Session]) -> W
 
 def make_dispatcher(session_factory: sessionmaker[Session], metrics: Metrics) -> Dispatcher:
     """The event dispatcher with every domain's subscribers."""
-    return Dispatcher(session_factory, [RIDE_DELETIONS], metrics=EventMetrics(metrics.registry))
+    return Dispatcher(
+        session_factory,
+        [RIDE_DELETIONS, RIDE_FIGURES, ERASED_USERS],
+        metrics=EventMetrics(metrics.registry),
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -178,6 +187,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(rides_router)
     app.include_router(privacy_zones_router)
     app.include_router(governance_router)
+    app.include_router(fitness_router)
     app.include_router(live_router)
     app.include_router(live_ws_router)
     app.include_router(sync_router)

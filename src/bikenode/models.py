@@ -11,6 +11,12 @@ from bikenode.accounts.models import (
 from bikenode.audit.models import AuditEvent
 from bikenode.db.queue import Job
 from bikenode.events.models import HeldEvent, OutboxEvent, SubscriberProgress
+from bikenode.fitness.models import (
+    FitnessProfile,
+    FitnessRecompute,
+    FitnessRideFigures,
+    FitnessThreshold,
+)
 from bikenode.governance.models import Erasure
 from bikenode.live.models import LiveBatch, LiveGroup, LiveGroupMember, LiveSession, LiveShare
 from bikenode.planner.models import PlannedRoute, RouteCollaborator, RouteUpdate
@@ -29,6 +35,10 @@ from bikenode.sync.models import SyncClient, SyncConflict, SyncMutation, SyncOwn
 __all__ = [
     "AuditEvent",
     "Erasure",
+    "FitnessProfile",
+    "FitnessRecompute",
+    "FitnessRideFigures",
+    "FitnessThreshold",
     "HeldEvent",
     "Job",
     "LiveBatch",

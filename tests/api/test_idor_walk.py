@@ -297,6 +297,8 @@ def test_every_route_refuses_others_the_owners_objects_with_valid_bodies(
     writes = [(m, t) for m, t in writes if not t.startswith(SELF_WRITE_PREFIXES)]
     with_body = [(m, t) for m, t in writes if _body(walk, spec, m, t) is not None]
     assert ("post", "/api/v1/live/groups/{group_id}/members") in with_body
+    assert ("put", "/api/v1/fitness/rides/{ride_id}/stress") in with_body
+    assert ("get", "/api/v1/rides/{ride_id}/w-balance") in _operations(spec)
     walked, wrong = 0, []
     for method, template in _operations(spec):
         has_ids = "{" in template

@@ -3,6 +3,7 @@
 Other domains use only what is exported here.
 """
 
+from bikenode.fitness.gdpr import ErasedFitness, erase_user_data, iter_user_export
 from bikenode.fitness.logic.cp_models import (
     CriticalPowerFit,
     fit_three_parameter,
@@ -35,6 +36,7 @@ __all__ = [
     "DURATION_GRID_S",
     "CombinedCurve",
     "CriticalPowerFit",
+    "ErasedFitness",
     "HardEfforts",
     "LoadSeed",
     "PowerCurve",
@@ -42,10 +44,12 @@ __all__ = [
     "TrainingLoad",
     "combine_curves",
     "daily_stress",
+    "erase_user_data",
     "fit_three_parameter",
     "fit_two_parameter",
     "forecast",
     "hard_efforts",
+    "iter_user_export",
     "mean_max_power",
     "model_power_w",
     "ride_stress",

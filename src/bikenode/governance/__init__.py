@@ -3,6 +3,7 @@
 It reaches accounts, rides, live, planner and sync only through their public interfaces.
 """
 
+from bikenode.governance.events import UserErased
 from bikenode.governance.service import (
     AdminRead,
     ErasureReport,
@@ -15,6 +16,7 @@ from bikenode.governance.service import (
 __all__ = [
     "AdminRead",
     "ErasureReport",
+    "UserErased",
     "erase_user",
     "export_user_data",
     "key_ids_in_use",

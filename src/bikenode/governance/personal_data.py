@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 from sqlalchemy.orm import Session
 
-from bikenode import live, planner, rides, sync
+from bikenode import fitness, live, planner, rides, sync
 
 ExportFiles = Callable[[Session, uuid.UUID], Iterable[tuple[str, bytes]]]
 # Deletes the user's rows (flush, never commit) and says how many of what went, for the
@@ -30,6 +30,10 @@ class PersonalData:
 
 def _erase_rides(session: Session, user_id: uuid.UUID) -> Mapping[str, float]:
     return asdict(rides.erase_user_data(session, user_id))
+
+
+def _erase_fitness(session: Session, user_id: uuid.UUID) -> Mapping[str, float]:
+    return asdict(fitness.erase_user_data(session, user_id))
 
 
 def _erase_live(session: Session, user_id: uuid.UUID) -> Mapping[str, float]:
@@ -49,6 +53,7 @@ def _erase_sync(session: Session, user_id: uuid.UUID) -> Mapping[str, float]:
 # at) and the event log (governance/service.py).
 PERSONAL_DATA: tuple[PersonalData, ...] = (
     PersonalData("rides", rides.iter_user_export, _erase_rides),
+    PersonalData("fitness", fitness.iter_user_export, _erase_fitness),
     PersonalData("live", live.iter_user_export, _erase_live),
     PersonalData("planner", planner.iter_user_export, _erase_routes),
     PersonalData("sync", sync.iter_user_export, _erase_sync),

@@ -33,6 +33,10 @@ uploads.json          your uploads and what became of each file
 privacy_zones.json    the places you hide from others
 security_events.json  sign-ins, password and MFA changes, exports: the audit log about you
 
+fitness/thresholds.json   your FTP and heart-rate thresholds, each with the day it applies from
+fitness/ride_figures.json each ride's day, training stress (and your own figure, if you set
+                          one) and power curve (best average watts per duration)
+fitness/profile.json      your training load settings: time constants and starting values
 live/sessions/<id>.json   each live session: its details and every position you sent, one
                           array per stream as in rides/<id>.json
 live/shares.json          the share links of your live sessions (never their tokens)

@@ -16,6 +16,14 @@ from bikenode.rides.logic.privacy import HiddenCircle, hidden_mask
 from bikenode.rides.privacy import hide_positions, privacy_circles
 from bikenode.rides.retention import abandoned_uploads, expired_duplicate_copies, expired_originals
 from bikenode.rides.service import import_live_track
+from bikenode.rides.signals import (
+    RidePower,
+    RideSignals,
+    RideStart,
+    list_ride_starts,
+    ride_power_seen_by,
+    ride_signals,
+)
 from bikenode.rides.storage import (
     ReencryptBatch,
     health_key_counts,
@@ -30,7 +38,10 @@ __all__ = [
     "RideChanged",
     "RideDeleted",
     "RideImported",
+    "RidePower",
     "RideRow",
+    "RideSignals",
+    "RideStart",
     "abandoned_uploads",
     "erase_user_data",
     "expired_duplicate_copies",
@@ -40,7 +51,10 @@ __all__ = [
     "hide_positions",
     "import_live_track",
     "iter_user_export",
+    "list_ride_starts",
     "list_user_rides",
     "privacy_circles",
     "reencrypt_health_batch",
+    "ride_power_seen_by",
+    "ride_signals",
 ]

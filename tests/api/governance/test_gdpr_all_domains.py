@@ -158,6 +158,29 @@ def _conflict(client: TestClient, rider: Person) -> str:
     return str(conflict_id)
 
 
+def _fitness(client: TestClient, rider: Person, ride_id: str) -> None:
+    """The rider's dated thresholds, load settings, and figures of their ride (with their own
+    stress figure), as the fitness subscriber and a threshold change leave them."""
+    thresholds = [
+        {"kind": "max_hr_bpm", "value": 188, "valid_from": "2024-01-01"},
+        {"kind": "resting_hr_bpm", "value": 48, "valid_from": "2024-01-01"},
+    ]
+    put = client.put(
+        "/api/v1/fitness/thresholds", json={"values": thresholds}, headers=rider.headers
+    )
+    assert put.status_code == 200, put.text
+    profile = client.put("/api/v1/fitness/profile", json={"fatigue_days": 8}, headers=rider.headers)
+    assert profile.status_code == 200, profile.text
+    app: Any = client.app
+    app.state.events.run_until_idle()
+    app.state.worker.run_until_idle()
+    override = client.put(
+        f"/api/v1/fitness/rides/{ride_id}/stress", json={"stress": 42}, headers=rider.headers
+    )
+    assert override.status_code == 200, override.text
+    assert override.json()["stress_source"] == "heart_rate"
+
+
 def _world(client: TestClient, sockets: contextlib.ExitStack) -> World:
     rider, other = _person(client), _person(client)
     own_group = _post(client, "/api/v1/live/groups", rider, {"name": "Rider's club run"})["id"]
@@ -177,6 +200,9 @@ def _world(client: TestClient, sockets: contextlib.ExitStack) -> World:
     others_route = _post(client, "/api/v1/routes", other, {"name": "Other's loop"})["id"]
     for route_id, owner, member in ((own_route, rider, other), (others_route, other, rider)):
         _post(client, f"/api/v1/routes/{route_id}/collaborators", owner, {"email": member.email})
+    conflict_id = _conflict(client, rider)
+    [ride] = client.get("/api/v1/rides", headers=rider.headers).json()["items"]
+    _fitness(client, rider, ride["id"])
     return World(
         rider,
         other,
@@ -187,7 +213,7 @@ def _world(client: TestClient, sockets: contextlib.ExitStack) -> World:
         others_session,
         own_route,
         others_route,
-        _conflict(client, rider),
+        conflict_id,
         socket,
     )
 
@@ -280,8 +306,15 @@ def test_export_holds_live_planner_and_sync_data(
     assert [m["counter"] for m in devices["laptop"]["mutations"]] == [1]
     assert devices["laptop"]["mutations"][0]["result"]["conflicts"] == [world.conflict_id]
 
+    assert [t["kind"] for t in read("fitness/thresholds.json")] == ["max_hr_bpm", "resting_hr_bpm"]
+    [figures] = read("fitness/ride_figures.json")
+    assert figures["stress_override"] == 42 and figures["stress_source"] == "heart_rate"
+    assert figures["day"] == "2024-06-01" and "power_curve" not in figures
+    assert read("fitness/profile.json")["fatigue_days"] == 8
+
     readme = archive.read("README.txt").decode()
-    for path in ("live/sessions/<id>.json", "planner/routes/<id>.gpx", "sync/devices.json"):
+    paths = ("live/sessions/<id>.json", "planner/routes/<id>.gpx", "sync/devices.json")
+    for path in (*paths, "fitness/thresholds.json", "fitness/ride_figures.json"):
         assert path in readme
     assert f"live/sessions/{world.others_session}.json" not in archive.namelist()
 
@@ -313,6 +346,10 @@ def test_erasure_leaves_no_row_naming_the_user_and_closes_their_sockets(
         "sync_clients.owner_id",
         "sync_mutations.owner_id",
         "sync_owners.owner_id",
+        "fitness_thresholds.owner_id",
+        "fitness_ride_figures.owner_id",
+        "fitness_profiles.owner_id",
+        "fitness_recomputes.owner_id",
         "outbox_events.user_id",
     } <= before
 

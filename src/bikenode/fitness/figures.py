@@ -1,0 +1,100 @@
+"""One ride's fitness figures: its day, training stress and power curve, kept in step with
+the ride (events) and with the rider's thresholds (the recompute job)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from bikenode import accounts, rides
+from bikenode.db.base import utcnow
+from bikenode.fitness import repo
+from bikenode.fitness.logic.power_curve import mean_max_power
+from bikenode.fitness.logic.stress import ride_stress
+from bikenode.fitness.models import FitnessRideFigures
+from bikenode.fitness.rules import in_force, local_day, pack_curve
+
+# Sports whose power belongs on a cycling power curve (running power is another scale).
+CYCLING_SPORTS = frozenset(
+    {"cycling", "virtual_cycling", "gravel_cycling", "mountain_biking", "ebike"}
+)
+
+
+@dataclass(frozen=True)
+class ComputedFigures:
+    """A ride's figures before they are stored."""
+
+    ride_id: uuid.UUID
+    owner_id: uuid.UUID
+    day: date
+    sport: str
+    duration_s: float
+    stress: float | None
+    stress_source: str
+    stress_reason: str | None
+    power_curve: bytes | None
+
+
+def compute(session: Session, signals: rides.RideSignals) -> ComputedFigures | None:
+    """The ride's figures under the thresholds in force on its day; None for an untimed ride
+    (it belongs to no day). Reads only."""
+    if signals.started_at is None:
+        return None
+    profile = accounts.get_rider_profile(session, signals.owner_id)
+    day = local_day(signals.started_at, profile.timezone if profile else "UTC")
+    thresholds = in_force(repo.thresholds(session, signals.owner_id), day)
+    moving_s = signals.moving_time_s or signals.elapsed_time_s or 0.0
+    by_power = signals.weighted_power_w is not None and "ftp_w" in thresholds
+    stress = ride_stress(
+        duration_s=float(signals.power_recorded_s) if by_power else moving_s,
+        normalized_power_w=signals.weighted_power_w,
+        ftp_w=thresholds.get("ftp_w"),
+        avg_hr_bpm=signals.avg_hr_bpm,
+        rest_hr_bpm=thresholds.get("resting_hr_bpm"),
+        max_hr_bpm=thresholds.get("max_hr_bpm"),
+        threshold_hr_bpm=thresholds.get("threshold_hr_bpm"),
+    )
+    curve = None
+    if signals.power_1hz_w is not None and signals.sport in CYCLING_SPORTS:
+        curve = pack_curve(mean_max_power(signals.power_1hz_w).watts)
+    return ComputedFigures(
+        ride_id=signals.ride_id,
+        owner_id=signals.owner_id,
+        day=day,
+        sport=signals.sport,
+        duration_s=moving_s,
+        stress=stress.stress,
+        stress_source=stress.method or "none",
+        stress_reason=stress.reason or None,
+        power_curve=curve,
+    )
+
+
+def store(session: Session, computed: ComputedFigures | None) -> FitnessRideFigures | None:
+    """Save a ride's figures, keeping the rider's own stress figure (flushed); with None
+    (an untimed ride) nothing is stored and None returned."""
+    if computed is None:
+        return None
+    row = repo.ride_figures(session, computed.ride_id)
+    if row is None:
+        row = FitnessRideFigures(ride_id=computed.ride_id, stress_override=None)
+        session.add(row)
+    row.owner_id, row.day, row.sport = computed.owner_id, computed.day, computed.sport
+    row.duration_s, row.stress = computed.duration_s, computed.stress
+    row.stress_source, row.stress_reason = computed.stress_source, computed.stress_reason
+    row.power_curve, row.computed_at = computed.power_curve, utcnow()
+    session.flush()
+    return row
+
+
+def refresh(session: Session, *, ride_id: uuid.UUID) -> FitnessRideFigures | None:
+    """Recompute and store one ride's figures, or drop them if the ride is gone or untimed."""
+    signals = rides.ride_signals(session, ride_id)
+    computed = compute(session, signals) if signals is not None else None
+    if computed is None:
+        repo.delete_ride_figures(session, ride_id)
+        return None
+    return store(session, computed)

@@ -1,0 +1,131 @@
+"""What other domains may read of a ride's recording: its time, power and heart rate.
+
+Training load and power curves (fitness) need a ride's raw signals, not its pages; this is
+the one door to them, so that no other domain reads the rides tables or decodes streams.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bikenode.rides.formats.activity import FloatArray
+from bikenode.rides.logic.efforts import OneHertzSeries, resample_1hz, weighted_power_w
+from bikenode.rides.models import Ride
+from bikenode.rides.privacy import streams_seen_by
+from bikenode.rides.service import get_visible_ride
+from bikenode.rides.storage import load_streams
+
+
+@dataclass(frozen=True)
+class RideSignals:
+    """A ride's recording as its owner sees it.
+
+    started_at is UTC (None for an untimed ride); the arrays are aligned, time_s in seconds
+    since the Unix epoch, NaN where a sample is missing; a stream the ride lacks is None.
+    power_1hz_w is power one second apart as rides' own efforts use it: short gaps
+    interpolated, stops as zeros (rides/logic/efforts.py); power_recorded_s its recorded
+    seconds and weighted_power_w rides' weighted (normalised) power over them.
+    """
+
+    ride_id: uuid.UUID
+    owner_id: uuid.UUID
+    sport: str
+    started_at: datetime | None
+    elapsed_time_s: float | None
+    moving_time_s: float | None
+    time_s: FloatArray | None
+    power_w: FloatArray | None
+    heart_rate_bpm: FloatArray | None
+    power_1hz_w: FloatArray | None = None
+    power_recorded_s: int = 0
+    weighted_power_w: float | None = None
+    avg_hr_bpm: float | None = None
+
+
+@dataclass(frozen=True)
+class RideStart:
+    """When one of a rider's rides started (UTC; None for an untimed ride)."""
+
+    ride_id: uuid.UUID
+    started_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RidePower:
+    """The time and power one viewer may see of a ride (power None: absent or withheld)."""
+
+    ride_id: uuid.UUID
+    owner_id: uuid.UUID
+    started_at: datetime | None
+    time_s: FloatArray | None
+    power_w: FloatArray | None
+    power_1hz_w: FloatArray | None = None
+
+
+def ride_signals(session: Session, ride_id: uuid.UUID) -> RideSignals | None:
+    """The ride's time, power and heart rate with its owner and start; None if no such ride."""
+    ride = session.get(Ride, ride_id)
+    if ride is None:
+        return None
+    streams = load_streams(session, ride_id)
+    time, power, hr = streams.get("time_s"), streams.get("power_w"), streams.get("hr_bpm")
+    series = _one_hertz(time, power)
+    finite_hr = hr[np.isfinite(hr)] if hr is not None else np.zeros(0)
+    return RideSignals(
+        ride_id=ride.id,
+        owner_id=ride.owner_id,
+        sport=ride.sport,
+        started_at=ride.started_at,
+        elapsed_time_s=ride.elapsed_time_s,
+        moving_time_s=ride.moving_time_s,
+        time_s=time,
+        power_w=power,
+        heart_rate_bpm=hr,
+        power_1hz_w=series.values if series else None,
+        power_recorded_s=series.recorded_s if series else 0,
+        weighted_power_w=weighted_power_w(series) if series else None,
+        avg_hr_bpm=float(finite_hr.mean()) if finite_hr.size else None,
+    )
+
+
+def list_ride_starts(session: Session, owner_id: uuid.UUID) -> list[RideStart]:
+    """Every ride of the rider with its start, oldest first (untimed rides last)."""
+    rows = session.execute(
+        select(Ride.id, Ride.started_at)
+        .where(Ride.owner_id == owner_id)
+        .order_by(Ride.started_at.is_(None), Ride.started_at, Ride.id)
+    )
+    return [RideStart(ride_id, started_at) for ride_id, started_at in rows]
+
+
+def ride_power_seen_by(
+    session: Session, *, ride_id: uuid.UUID, viewer_id: uuid.UUID | None
+) -> RidePower:
+    """The ride's time and power as this viewer may see them (rides' visibility and health
+    sharing rules); NotFound, as for a missing ride, when the viewer may not see the ride."""
+    ride = get_visible_ride(session, ride_id=ride_id, viewer_id=viewer_id)
+    streams = streams_seen_by(session, ride=ride, viewer_id=viewer_id)
+    time, power = streams.get("time_s"), streams.get("power_w")
+    series = _one_hertz(time, power)
+    return RidePower(
+        ride_id=ride.id,
+        owner_id=ride.owner_id,
+        started_at=ride.started_at,
+        time_s=time,
+        power_w=power,
+        power_1hz_w=series.values if series else None,
+    )
+
+
+def _one_hertz(time: FloatArray | None, power: FloatArray | None) -> OneHertzSeries | None:
+    """Power on rides' one-second grid; None without power or without a recorded second."""
+    if time is None or power is None or not np.isfinite(power).any():
+        return None
+    series = resample_1hz(time, power)
+    return series if series.recorded_s else None
