@@ -164,12 +164,12 @@ def power_models(session: Session, *, owner_id: uuid.UUID, start: date, end: dat
 
 
 def w_balance(
-    session: Session, *, ride_id: uuid.UUID, viewer_id: uuid.UUID | None
+    session: Session, *, seen: rides.RidePower, viewer_id: uuid.UUID | None
 ) -> WBalanceReport:
-    """W' balance of a ride the viewer may see, under its rider's CP and W' of the 90 days up
-    to it; NotFound (as for a missing ride) when they may not see it. Others than the rider
-    get no CP or W' (they are figures of every ride, private ones included)."""
-    seen = rides.ride_power_seen_by(session, ride_id=ride_id, viewer_id=viewer_id)
+    """W' balance of a ride as the viewer sees its power (fitness.access), under its rider's
+    CP and W' of the 90 days up to it. Others than the rider get no CP or W' (they are
+    figures of every ride, private ones included)."""
+    ride_id = seen.ride_id
     if seen.power_1hz_w is None or seen.started_at is None:
         why = "the ride has no power, or its rider does not share it"
         return WBalanceReport(ride_id, None, None, None, None, None, None, why)

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 
 from bikenode.fitness import reports, service
+from bikenode.fitness.access import OwnRideSignals, RidePowerSeen
 from bikenode.fitness.rules import DatedValue
 from bikenode.fitness.schemas import (
     ForecastRequest,
@@ -114,26 +115,26 @@ def update_profile(body: ProfileUpdate, user: CurrentUser, session: SessionDep) 
 
 @router.put("/fitness/rides/{ride_id}/stress", response_model=RideStressPublic)
 def set_ride_stress(
-    ride_id: uuid.UUID, body: StressOverride, user: CurrentUser, session: SessionDep
+    ride: OwnRideSignals, body: StressOverride, session: SessionDep
 ) -> RideStressPublic:
     """Count your own stress figure for one of your rides instead of the computed one."""
-    row = service.set_stress_override(
-        session, owner_id=user.id, ride_id=ride_id, stress=body.stress
-    )
+    row = service.set_stress_override(session, signals=ride, stress=body.stress)
     return RideStressPublic.model_validate(row, from_attributes=True)
 
 
 @router.delete("/fitness/rides/{ride_id}/stress", status_code=status.HTTP_204_NO_CONTENT)
-def clear_ride_stress(ride_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> Response:
+def clear_ride_stress(ride: OwnRideSignals, session: SessionDep) -> Response:
     """Count the computed stress of one of your rides again."""
-    service.set_stress_override(session, owner_id=user.id, ride_id=ride_id, stress=None)
+    service.set_stress_override(session, signals=ride, stress=None)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/rides/{ride_id}/w-balance", response_model=WBalancePublic)
-def read_w_balance(ride_id: uuid.UUID, session: SessionDep, viewer: OptionalUser) -> WBalancePublic:
+def read_w_balance(
+    seen: RidePowerSeen, session: SessionDep, viewer: OptionalUser
+) -> WBalancePublic:
     """W' balance of a ride: lowest balance, largest share used and hard efforts."""
-    report = reports.w_balance(session, ride_id=ride_id, viewer_id=viewer.id if viewer else None)
+    report = reports.w_balance(session, seen=seen, viewer_id=viewer.id if viewer else None)
     return WBalancePublic.model_validate(dataclasses.asdict(report))
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from bikenode import rides
 from bikenode.db.base import utcnow
 from bikenode.db.queue import enqueue
-from bikenode.errors import InvalidInput, NotFound
+from bikenode.errors import InvalidInput
 from bikenode.fitness import figures, repo
 from bikenode.fitness.models import FitnessProfile, FitnessRecompute, FitnessRideFigures
 from bikenode.fitness.rules import DatedValue, RuleError, check_thresholds, first_changed_day
@@ -118,17 +118,13 @@ def update_profile(
 
 
 def set_stress_override(
-    session: Session, *, owner_id: uuid.UUID, ride_id: uuid.UUID, stress: float | None
+    session: Session, *, signals: rides.RideSignals, stress: float | None
 ) -> FitnessRideFigures:
-    """Set (or with None, clear) the rider's own stress figure for one of their rides.
-
-    NotFound for a ride that is missing or someone else's (the same answer); an untimed ride
-    counts on no day, so InvalidInput.
+    """Set (or with None, clear) the rider's own stress figure for one of their rides (the
+    caller checked it is theirs: fitness.access). An untimed ride counts on no day, so
+    InvalidInput.
     """
-    signals = rides.ride_signals(session, ride_id)
-    if signals is None or signals.owner_id != owner_id:
-        raise NotFound("no such ride")
-    row = repo.ride_figures(session, ride_id) or figures.store(
+    row = repo.ride_figures(session, signals.ride_id) or figures.store(
         session, figures.compute(session, signals)
     )
     if row is None:
