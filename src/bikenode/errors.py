@@ -1,4 +1,8 @@
-"""Errors every domain raises; the web layer turns each into one problem-details answer."""
+"""Errors every domain raises, named for what went wrong.
+
+They carry no HTTP: the web layer (bikenode.web.problems) maps each kind to a status code and
+a problem-details answer, socket handlers map them to close codes, and the CLI prints them.
+"""
 
 from __future__ import annotations
 
@@ -6,59 +10,59 @@ from __future__ import annotations
 class DomainError(Exception):
     """A request that cannot be carried out; the message is safe to show to the user."""
 
-    status_code = 400
-    title = "Bad request"
-
-    def __init__(self, detail: str, *, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
-        self.headers = headers or {}
 
 
 class InvalidInput(DomainError):
-    status_code = 422
-    title = "Invalid input"
+    """The input breaks a rule: a wrong value, a file that does not parse."""
 
 
 class NotAuthenticated(DomainError):
-    status_code = 401
-    title = "Not authenticated"
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
+    """The caller has not shown who they are, or their sign-in has ended."""
 
 
 class PermissionDenied(DomainError):
-    status_code = 403
-    title = "Forbidden"
+    """The caller is known but may not do this."""
 
 
 class NotFound(DomainError):
-    status_code = 404
-    title = "Not found"
+    """There is no such thing, or the caller may not know that there is."""
 
 
 class Conflict(DomainError):
-    status_code = 409
-    title = "Conflict"
+    """The change clashes with the current state (a taken address, an ended session)."""
 
 
 class TooLarge(DomainError):
-    status_code = 413
-    title = "Content too large"
+    """The input is bigger than this node accepts."""
 
 
 class Busy(DomainError):
-    status_code = 503
-    title = "Service busy"
+    """The node is at capacity; the same request may succeed after `retry_after_s`."""
 
     def __init__(self, detail: str, *, retry_after_s: int = 5) -> None:
-        super().__init__(detail, headers={"Retry-After": str(retry_after_s)})
+        super().__init__(detail)
+        self.retry_after_s = retry_after_s
 
 
 class TooManyRequests(DomainError):
-    status_code = 429
-    title = "Too many requests"
+    """The caller must wait `retry_after_s` (at least one second) before trying again."""
 
     def __init__(self, detail: str, *, retry_after_s: int) -> None:
-        super().__init__(detail, headers={"Retry-After": str(max(1, retry_after_s))})
+        super().__init__(detail)
+        self.retry_after_s = max(1, retry_after_s)
+
+
+class UnsupportedVersion(DomainError):
+    """The client speaks a version of `protocol` this node does not; `supported` is ours."""
+
+    def __init__(self, detail: str, *, protocol: str, supported: str) -> None:
+        super().__init__(detail)
+        self.protocol = protocol
+        self.supported = supported
+
+
+class WrongContentType(DomainError):
+    """The body comes in a content type this operation does not take."""

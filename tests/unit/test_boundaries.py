@@ -68,6 +68,11 @@ def test_the_contracts_hold_on_the_package_as_it_is(tmp_path: Path) -> None:
             "bikenode.planner.service -> bikenode.accounts.repo",
         ),
         (
+            "bikenode.rides.routes",
+            "from bikenode.accounts.models import User",
+            "bikenode.rides.routes -> bikenode.accounts.models",
+        ),
+        (
             "bikenode.rides.service",
             "from bikenode.web.dependencies import CurrentUser",
             "bikenode.rides.service -> bikenode.web.dependencies",

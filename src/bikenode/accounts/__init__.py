@@ -7,7 +7,6 @@ from bikenode.accounts.body_metrics import body_metrics_key_counts, reseal_body_
 from bikenode.accounts.gdpr import confirm_password, erase_user, export_user_profile
 from bikenode.accounts.logic import ROLES, TokenError, TokenSettings, verify_access_token
 from bikenode.accounts.mfa import has_mfa, require_admin
-from bikenode.accounts.models import User
 from bikenode.accounts.rate_plans import RatePlanView, get_rate_plan
 from bikenode.accounts.sealing import ResealBatch, reseal_totp_batch, totp_key_counts
 from bikenode.accounts.service import (
@@ -18,6 +17,7 @@ from bikenode.accounts.service import (
     find_user_id_by_email,
     get_rider_profile,
 )
+from bikenode.accounts.user_view import UserView
 
 __all__ = [
     "ROLES",
@@ -28,7 +28,7 @@ __all__ = [
     "RiderProfile",
     "TokenError",
     "TokenSettings",
-    "User",
+    "UserView",
     "authenticate",
     "body_metrics_key_counts",
     "confirm_password",

@@ -18,7 +18,7 @@ from bikenode.accounts import repo
 from bikenode.accounts.service import RefreshTokenReused
 from bikenode.db.base import utcnow
 from bikenode.mail import MailSettings, mail_settings, send_mail
-from bikenode.web.problems import problem_response
+from bikenode.web.problems import domain_problem
 
 log = logging.getLogger("bikenode.accounts.alerts")
 REUSE_SUBJECT = "A BikeNode session of yours was ended"
@@ -52,9 +52,7 @@ def refused_after_reuse(
         client_ip=client_ip,
         when=utcnow(),
     )
-    refused = problem_response(
-        reused.status_code, reused.detail, title=reused.title, headers=reused.headers
-    )
+    refused = domain_problem(reused)
     refused.background = background
     return refused
 

@@ -12,6 +12,7 @@ from bikenode.accounts import logic, repo, throttle, throttle_rules, totp
 from bikenode.accounts.models import MfaFactor, User
 from bikenode.accounts.sealing import open_secret, seal_secret
 from bikenode.accounts.service import AccountsConfig, IssuedTokens, start_session
+from bikenode.accounts.user_view import UserView
 from bikenode.audit import record_event
 from bikenode.db.base import utcnow
 from bikenode.encryption import DecryptionFailed
@@ -35,9 +36,9 @@ def has_mfa(session: Session, user_id: uuid.UUID) -> bool:
     return repo.has_confirmed_mfa(session, user_id)
 
 
-def require_admin(session: Session, *, user: User) -> None:
+def require_admin(session: Session, *, user: UserView) -> None:
     """PermissionDenied unless the user is an admin who has turned MFA on."""
-    if user.role != "admin":
+    if not user.is_admin:
         raise PermissionDenied("only an admin can do this")
     if not repo.has_confirmed_mfa(session, user.id):
         raise PermissionDenied(

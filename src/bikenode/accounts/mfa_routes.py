@@ -7,6 +7,7 @@ import uuid
 from fastapi import APIRouter, Response, status
 
 from bikenode.accounts import mfa, rate_plans
+from bikenode.accounts.routes import OwnAccount
 from bikenode.accounts.schemas import (
     MfaCode,
     MfaDisable,
@@ -26,7 +27,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 
 @router.get("/me/mfa", response_model=MfaStatus)
-def read_mfa(user: CurrentUser, session: SessionDep) -> MfaStatus:
+def read_mfa(user: OwnAccount, session: SessionDep) -> MfaStatus:
     """Whether two-factor sign-in is on, and how many recovery codes are left."""
     state = mfa.mfa_state(session, user=user)
     return MfaStatus(
@@ -39,7 +40,7 @@ def read_mfa(user: CurrentUser, session: SessionDep) -> MfaStatus:
 @router.post("/me/mfa/totp", response_model=TotpEnrolmentPublic)
 def start_totp(
     body: PasswordConfirmation,
-    user: CurrentUser,
+    user: OwnAccount,
     session: SessionDep,
     config: AccountsConfigDep,
     response: Response,
@@ -59,7 +60,7 @@ def start_totp(
     response_class=Response,
     responses={200: {"content": {"image/svg+xml": {}}}},
 )
-def totp_qr(user: CurrentUser, session: SessionDep) -> Response:
+def totp_qr(user: OwnAccount, session: SessionDep) -> Response:
     """The pending enrolment's QR code, as SVG."""
     svg = mfa.pending_totp_qr_svg(session, user=user)
     return Response(svg, media_type="image/svg+xml", headers=NO_STORE)
@@ -67,7 +68,7 @@ def totp_qr(user: CurrentUser, session: SessionDep) -> Response:
 
 @router.post("/me/mfa/totp/confirm", response_model=RecoveryCodes)
 def confirm_totp(
-    body: MfaCode, user: CurrentUser, session: SessionDep, client_ip: ClientIP, response: Response
+    body: MfaCode, user: OwnAccount, session: SessionDep, client_ip: ClientIP, response: Response
 ) -> RecoveryCodes:
     """Turn two-factor sign-in on with a first code; answers ten single-use recovery codes."""
     codes = mfa.confirm_totp(session, user=user, code=body.code, client_ip=client_ip)
@@ -77,7 +78,7 @@ def confirm_totp(
 
 @router.post("/me/mfa/recovery-codes", response_model=RecoveryCodes)
 def new_recovery_codes(
-    body: MfaCode, user: CurrentUser, session: SessionDep, client_ip: ClientIP, response: Response
+    body: MfaCode, user: OwnAccount, session: SessionDep, client_ip: ClientIP, response: Response
 ) -> RecoveryCodes:
     """Replace the recovery codes (after a valid code); the old ones stop working."""
     codes = mfa.regenerate_recovery_codes(session, user=user, code=body.code, client_ip=client_ip)
@@ -88,7 +89,7 @@ def new_recovery_codes(
 @router.post("/me/mfa/disable", status_code=status.HTTP_204_NO_CONTENT)
 def disable(
     body: MfaDisable,
-    user: CurrentUser,
+    user: OwnAccount,
     session: SessionDep,
     config: AccountsConfigDep,
     client_ip: ClientIP,

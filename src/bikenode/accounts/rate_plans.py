@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from bikenode.accounts import repo
 from bikenode.accounts.mfa import require_admin
-from bikenode.accounts.models import RatePlan, User
+from bikenode.accounts.models import RatePlan
+from bikenode.accounts.user_view import UserView
 from bikenode.audit import record_event
 from bikenode.errors import InvalidInput, NotFound
 
@@ -34,7 +35,7 @@ def get_rate_plan(session: Session, user_id: uuid.UUID) -> RatePlanView:
     return RatePlanView(user_id, plan.tier, plan.requests_per_minute)
 
 
-def read_rate_plan(session: Session, *, actor: User, user_id: uuid.UUID) -> RatePlanView:
+def read_rate_plan(session: Session, *, actor: UserView, user_id: uuid.UUID) -> RatePlanView:
     """Another user's plan, for an admin with MFA on."""
     require_admin(session, user=actor)
     if repo.get_user(session, user_id) is None:
@@ -45,7 +46,7 @@ def read_rate_plan(session: Session, *, actor: User, user_id: uuid.UUID) -> Rate
 def set_rate_plan(
     session: Session,
     *,
-    actor: User,
+    actor: UserView,
     user_id: uuid.UUID,
     tier: str,
     requests_per_minute: int | None,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Request, Response, status
+from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response, status
 
 from bikenode.accounts import alerts, body_metrics, mfa, password_reset, service
 from bikenode.accounts.models import User
@@ -38,6 +39,14 @@ from bikenode.web.dependencies import (
 from bikenode.web.strict_json import StrictJSONRoute
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"], route_class=StrictJSONRoute)
+
+
+async def get_own_account(principal: PrincipalDep) -> User:
+    """The signed-in user's row, for accounts' own handlers; other domains get CurrentUser."""
+    return principal.user
+
+
+OwnAccount = Annotated[User, Depends(get_own_account)]
 
 
 def _pair(tokens: service.IssuedTokens) -> TokenPair:
@@ -155,13 +164,13 @@ def _own_view(user: User) -> UserPrivate:
 
 
 @router.get("/me", response_model=UserPrivate)
-def read_me(user: CurrentUser) -> UserPrivate:
+def read_me(user: OwnAccount) -> UserPrivate:
     """The signed-in user's profile and preferences (weight and resting HR only here)."""
     return _own_view(user)
 
 
 @router.patch("/me", response_model=UserPrivate)
-def update_me(body: UserUpdate, user: CurrentUser, session: SessionDep) -> UserPrivate:
+def update_me(body: UserUpdate, user: OwnAccount, session: SessionDep) -> UserPrivate:
     """Change name, units, timezone, FTP, heart rates, weight, or heart rate and power sharing."""
     changes = body.model_dump(exclude_unset=True)
     return _own_view(service.update_profile(session, user=user, changes=changes))

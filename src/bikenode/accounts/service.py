@@ -15,6 +15,7 @@ from bikenode.accounts.common_passwords import common_passwords
 from bikenode.accounts.models import RefreshToken, User
 from bikenode.accounts.passwords import PasswordHashing
 from bikenode.accounts.sync_records import record_settings_saved
+from bikenode.accounts.user_view import UserView, view_of
 from bikenode.audit import record_event
 from bikenode.db.base import utcnow
 from bikenode.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
@@ -276,10 +277,22 @@ def log_out(session: Session, *, refresh_token: str) -> tuple[uuid.UUID, uuid.UU
 
 @dataclass(frozen=True)
 class Principal:
-    """The signed-in user and the session (refresh-token family) the request belongs to."""
+    """The signed-in user and the session (refresh-token family) the request belongs to.
+
+    `user` is the row, for accounts' own handlers; every other domain gets `view`.
+    """
 
     user: User
     session_id: uuid.UUID
+
+    @property
+    def user_id(self) -> uuid.UUID:
+        return self.user.id
+
+    @property
+    def view(self) -> UserView:
+        """The signed-in user as other domains may see them."""
+        return view_of(self.user)
 
 
 def authenticate(session: Session, config: AccountsConfig, *, access_token: str) -> Principal:
@@ -386,9 +399,9 @@ def change_password(
     session.commit()
 
 
-def set_role(session: Session, *, actor: User, user_id: uuid.UUID, role: str) -> User:
+def set_role(session: Session, *, actor: UserView, user_id: uuid.UUID, role: str) -> User:
     """Change a user's role; only an admin with MFA on may."""
-    if actor.role != "admin":
+    if not actor.is_admin:
         raise PermissionDenied("only an admin can change roles")
     if not repo.has_confirmed_mfa(session, actor.id):
         raise PermissionDenied(

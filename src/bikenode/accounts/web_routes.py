@@ -19,7 +19,7 @@ from bikenode.accounts import alerts, mfa, service
 from bikenode.accounts.schemas import Login, MfaLogin, MfaRequired
 from bikenode.errors import NotAuthenticated, PermissionDenied
 from bikenode.web.dependencies import AccountsConfigDep, ClientIP, SessionDep
-from bikenode.web.problems import problem_response
+from bikenode.web.problems import problem_kind, problem_response
 from bikenode.web.strict_json import StrictJSONRoute
 
 WEB_AUTH_PATH = "/api/v1/auth/web"
@@ -135,7 +135,9 @@ def web_refresh(
         return refused
     except NotAuthenticated as error:
         # The cookie is of no more use: drop it so that the browser stops sending it.
-        refused = problem_response(error.status_code, error.detail, title=error.title)
+        # No WWW-Authenticate: a browser signs in with its cookie, not a bearer token.
+        kind = problem_kind(type(error))
+        refused = problem_response(kind.status, error.detail, title=kind.title)
         _forget(request, refused)
         return refused
     return _answer(request, response, config, tokens)

@@ -166,7 +166,7 @@ ADMIN_READ_PROFILE = ("id", "email", "display_name", "role", "created_at", "mfa_
 
 
 def read_user_as_admin(
-    session: Session, *, admin: accounts.User, user_id: uuid.UUID, client_ip: str | None
+    session: Session, *, admin: accounts.UserView, user_id: uuid.UUID, client_ip: str | None
 ) -> AdminRead:
     """Another user's profile and ride list for an admin with MFA on; the read is audited.
 

@@ -266,7 +266,7 @@ async def _caller(node: LiveNode, hello: dict[str, Any], *, required: bool) -> C
     principal = await node.db(
         authenticate, reads_only=True, config=node.accounts, access_token=token
     )
-    return Caller(principal.user.id, principal.session_id)
+    return Caller(principal.user_id, principal.session_id)
 
 
 def register_socket(

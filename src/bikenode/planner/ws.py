@@ -76,7 +76,7 @@ async def _authorize(
             user_id = await node.db(service.redeem_room_ticket, route_id=route_id, ticket=ticket)
         else:
             principal = await node.db(authenticate, config=node.accounts, access_token=token)
-            user_id, session_id = principal.user.id, principal.session_id
+            user_id, session_id = principal.user_id, principal.session_id
         await node.db(service.route_access, route_id=route_id, user_id=user_id)
     except NotAuthenticated as error:
         raise PeerClosed(CLOSE_UNAUTHENTICATED, error.detail) from None

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
-from bikenode.errors import DomainError, InvalidInput
+from bikenode.errors import InvalidInput, UnsupportedVersion, WrongContentType
 from bikenode.rides import uploads
 from bikenode.rides.access import OwnedUpload
 from bikenode.web.dependencies import CurrentUser, SessionDep, SettingsDep
@@ -22,22 +22,13 @@ TUS_VERSION = "1.0.0"
 router = APIRouter(prefix="/api/v1/uploads/tus", tags=["uploads (tus)"])
 
 
-class TusPreconditionFailed(DomainError):
-    status_code = 412
-    title = "Unsupported tus version"
-
-
-class WrongContentType(DomainError):
-    status_code = 415
-    title = "Unsupported media type"
-
-
 def _check_version(request: Request) -> None:
     if request.headers.get("tus-resumable") != TUS_VERSION:
-        raise TusPreconditionFailed(
+        raise UnsupportedVersion(
             f"expected header Tus-Resumable: {TUS_VERSION}, got "
             f"{request.headers.get('tus-resumable')!r}",
-            headers={"Tus-Version": TUS_VERSION},
+            protocol="tus",
+            supported=TUS_VERSION,
         )
 
 

@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from bikenode.accounts import AccountsConfig, Principal, User, authenticate
+from bikenode.accounts import AccountsConfig, Principal, UserView, authenticate
 from bikenode.config import Settings
 from bikenode.errors import NotAuthenticated
 
@@ -71,26 +71,27 @@ def get_principal(
     return principal
 
 
-async def get_current_user(principal: Annotated[Principal, Depends(get_principal)]) -> User:
-    return principal.user
+async def get_current_user(principal: Annotated[Principal, Depends(get_principal)]) -> UserView:
+    """The signed-in user as a read-only view: handlers outside accounts never get the row."""
+    return principal.view
 
 
 def get_optional_user(
     session: SessionDep,
     config: AccountsConfigDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> User | None:
+) -> UserView | None:
     """The caller if a bearer token is sent (it must then be valid), else None (anonymous)."""
     if credentials is None:
         return None
-    user = authenticate(session, config, access_token=credentials.credentials).user
+    user = authenticate(session, config, access_token=credentials.credentials).view
     session.commit()  # end the read at once: a long request must not hold the database
     return user
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
-OptionalUser = Annotated[User | None, Depends(get_optional_user)]
-CurrentUser = Annotated[User, Depends(get_current_user)]
+OptionalUser = Annotated[UserView | None, Depends(get_optional_user)]
+CurrentUser = Annotated[UserView, Depends(get_current_user)]
 
 
 async def get_client_ip(request: Request) -> str | None:

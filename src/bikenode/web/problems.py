@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
@@ -13,7 +14,19 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bikenode.errors import DomainError
+from bikenode.errors import (
+    Busy,
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    TooLarge,
+    TooManyRequests,
+    UnsupportedVersion,
+    WrongContentType,
+)
 from bikenode.logs import request_id_var
 
 log = logging.getLogger("bikenode.errors")
@@ -45,6 +58,60 @@ def problem_response(
     if errors:
         body["errors"] = errors
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_CONTENT_TYPE)
+
+
+@dataclass(frozen=True)
+class ProblemKind:
+    """How one kind of domain error answers over HTTP."""
+
+    status: int
+    title: str
+
+
+# Each kind of domain error and its answer. A kind not listed answers as its nearest listed
+# base does (a sync CounterGap is a Conflict: 409), so a new subclass needs no entry here.
+PROBLEM_KINDS: dict[type[DomainError], ProblemKind] = {
+    DomainError: ProblemKind(400, "Bad request"),
+    InvalidInput: ProblemKind(422, "Invalid input"),
+    NotAuthenticated: ProblemKind(401, "Not authenticated"),
+    PermissionDenied: ProblemKind(403, "Forbidden"),
+    NotFound: ProblemKind(404, "Not found"),
+    Conflict: ProblemKind(409, "Conflict"),
+    UnsupportedVersion: ProblemKind(412, "Unsupported protocol version"),
+    TooLarge: ProblemKind(413, "Content too large"),
+    WrongContentType: ProblemKind(415, "Unsupported media type"),
+    TooManyRequests: ProblemKind(429, "Too many requests"),
+    Busy: ProblemKind(503, "Service busy"),
+}
+
+
+def problem_kind(error_type: type[DomainError]) -> ProblemKind:
+    """The status and title of an error kind: its own entry, else its nearest base's."""
+    return next(PROBLEM_KINDS[base] for base in error_type.__mro__ if base in PROBLEM_KINDS)
+
+
+def problem_headers(error: DomainError) -> dict[str, str]:
+    """The headers that tell a client what to do next.
+
+    Built here from what the error says (when to retry, which version we speak) rather than
+    stored on it: the same error also closes a WebSocket or ends a CLI command, where HTTP
+    headers mean nothing.
+    """
+    if isinstance(error, NotAuthenticated):
+        return {"WWW-Authenticate": "Bearer"}
+    if isinstance(error, Busy | TooManyRequests):
+        return {"Retry-After": str(error.retry_after_s)}
+    if isinstance(error, UnsupportedVersion):  # tus 1.0: a 412 names ours in Tus-Version
+        return {f"{error.protocol.capitalize()}-Version": error.supported}
+    return {}
+
+
+def domain_problem(error: DomainError) -> JSONResponse:
+    """The problem-details answer to a domain error, with its status, title and headers."""
+    kind = problem_kind(type(error))
+    return problem_response(
+        kind.status, error.detail, title=kind.title, headers=problem_headers(error)
+    )
 
 
 def describe_validation_errors(raw: list[Any]) -> list[dict[str, Any]]:
@@ -93,9 +160,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def _domain(_request: Request, error: DomainError) -> JSONResponse:
-        return problem_response(
-            error.status_code, error.detail, title=error.title, headers=error.headers
-        )
+        return domain_problem(error)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> Response:
