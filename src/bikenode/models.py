@@ -9,6 +9,7 @@ from bikenode.accounts.models import (
     User,
 )
 from bikenode.audit.models import AuditEvent
+from bikenode.bikes.models import Bike, Component, Installation, RideAssignment, ServiceEntry
 from bikenode.db.queue import Job
 from bikenode.events.models import HeldEvent, OutboxEvent, SubscriberProgress
 from bikenode.governance.models import Erasure
@@ -28,8 +29,11 @@ from bikenode.sync.models import SyncClient, SyncConflict, SyncMutation, SyncOwn
 
 __all__ = [
     "AuditEvent",
+    "Bike",
+    "Component",
     "Erasure",
     "HeldEvent",
+    "Installation",
     "Job",
     "LiveBatch",
     "LiveGroup",
@@ -46,10 +50,12 @@ __all__ = [
     "RecoveryCode",
     "RefreshToken",
     "Ride",
+    "RideAssignment",
     "RideOriginal",
     "RideStreams",
     "RouteCollaborator",
     "RouteUpdate",
+    "ServiceEntry",
     "SubscriberProgress",
     "SyncClient",
     "SyncConflict",
