@@ -18,6 +18,7 @@ from bikenode.accounts.mfa_routes import router as mfa_router
 from bikenode.accounts.routes import router as accounts_router
 from bikenode.accounts.web_routes import router as web_session_router
 from bikenode.audit.subscribers import RIDE_DELETIONS
+from bikenode.bikes.subscribers import RIDE_ASSIGNMENTS
 from bikenode.config import Settings, load_settings
 from bikenode.db.engine import create_db_engine, create_probe_engine, make_session_factory
 from bikenode.db.queue import Worker
@@ -98,7 +99,9 @@ def make_worker(settings: Settings, session_factory: sessionmaker[Session]) -> W
 
 def make_dispatcher(session_factory: sessionmaker[Session], metrics: Metrics) -> Dispatcher:
     """The event dispatcher with every domain's subscribers."""
-    return Dispatcher(session_factory, [RIDE_DELETIONS], metrics=EventMetrics(metrics.registry))
+    return Dispatcher(
+        session_factory, [RIDE_DELETIONS, RIDE_ASSIGNMENTS], metrics=EventMetrics(metrics.registry)
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -20,6 +20,7 @@ from bikenode.rides.storage import (
     health_key_counts,
     reencrypt_health_batch,
 )
+from bikenode.rides.totals import RideTotals, ride_totals
 
 __all__ = [
     "EntryResult",
@@ -30,6 +31,7 @@ __all__ = [
     "RideDeleted",
     "RideImported",
     "RideRow",
+    "RideTotals",
     "erase_user_data",
     "health_key_counts",
     "hidden_mask",
@@ -39,4 +41,5 @@ __all__ = [
     "list_user_rides",
     "privacy_circles",
     "reencrypt_health_batch",
+    "ride_totals",
 ]

@@ -67,3 +67,16 @@ def test_a_component_cannot_go_into_itself_or_its_descendants() -> None:
     assert would_nest_in_itself(A, A, parents)
     assert would_nest_in_itself(A, C, parents)  # A into its grandchild
     assert not would_nest_in_itself(C, A, parents)
+
+
+def test_indoor_rides_go_on_the_trainer_and_others_on_their_sports_default() -> None:
+    from bikenode.bikes.logic.assignment import Assignment, BikeChoice, choose_bike
+
+    road = BikeChoice(A, "road", ["cycling", "virtual_cycling"])
+    trainer = BikeChoice(B, "trainer", [])
+    chosen = choose_bike("cycling", None, [road, trainer])
+    assert chosen == Assignment(A, "default bike for cycling")
+    assert choose_bike("virtual_cycling", None, [road, trainer]).bike_id == B  # type: ignore[union-attr]
+    assert choose_bike("cycling", "indoor_cycling", [road, trainer]).bike_id == B  # type: ignore[union-attr]
+    assert choose_bike("virtual_cycling", None, [road]).bike_id == A  # type: ignore[union-attr]
+    assert choose_bike("mountain_biking", None, [road, trainer]) is None
