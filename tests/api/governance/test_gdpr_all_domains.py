@@ -22,6 +22,7 @@ from starlette.testclient import WebSocketTestSession
 from starlette.websockets import WebSocketDisconnect
 
 import bikenode.models  # noqa: F401  (registers every domain's tables for the walk)
+from bikenode.bikes.models import Installation
 from bikenode.db.base import Base
 from bikenode.governance import erase_user
 from bikenode.live import service as live_service
@@ -158,8 +159,31 @@ def _conflict(client: TestClient, rider: Person) -> str:
     return str(conflict_id)
 
 
+def _garage(client: TestClient, rider: Person) -> None:
+    """A bike that takes the rider's rides, a chain fitted on it, and a service of it."""
+    bike = _post(
+        client,
+        "/api/v1/bikes",
+        rider,
+        {"name": "Tarmac", "type": "road", "default_for_sports": ["cycling"]},
+    )
+    chain = _post(
+        client,
+        f"/api/v1/bikes/{bike['id']}/components",
+        rider,
+        {"type": "chain", "installed_at": "2024-01-01T00:00:00Z", "notes": "KMC"},
+    )
+    _post(
+        client,
+        f"/api/v1/components/{chain['id']}/service",
+        rider,
+        {"kind": "service", "done_at": "2024-06-02T00:00:00Z", "notes": "waxed"},
+    )
+
+
 def _world(client: TestClient, sockets: contextlib.ExitStack) -> World:
     rider, other = _person(client), _person(client)
+    _garage(client, rider)
     own_group = _post(client, "/api/v1/live/groups", rider, {"name": "Rider's club run"})["id"]
     others_group = _post(client, "/api/v1/live/groups", other, {"name": "Other's club run"})["id"]
     for group, owner, member in ((own_group, rider, other), (others_group, other, rider)):
@@ -177,6 +201,8 @@ def _world(client: TestClient, sockets: contextlib.ExitStack) -> World:
     others_route = _post(client, "/api/v1/routes", other, {"name": "Other's loop"})["id"]
     for route_id, owner, member in ((own_route, rider, other), (others_route, other, rider)):
         _post(client, f"/api/v1/routes/{route_id}/collaborators", owner, {"email": member.email})
+    conflict_id = _conflict(client, rider)
+    client.app.state.events.run_until_idle()  # type: ignore[attr-defined]  (the ride's bike)
     return World(
         rider,
         other,
@@ -187,7 +213,7 @@ def _world(client: TestClient, sockets: contextlib.ExitStack) -> World:
         others_session,
         own_route,
         others_route,
-        _conflict(client, rider),
+        conflict_id,
         socket,
     )
 
@@ -280,8 +306,16 @@ def test_export_holds_live_planner_and_sync_data(
     assert [m["counter"] for m in devices["laptop"]["mutations"]] == [1]
     assert devices["laptop"]["mutations"][0]["result"]["conflicts"] == [world.conflict_id]
 
+    [bike] = read("bikes/bikes.json")["bikes"]
+    assert bike["name"] == "Tarmac" and bike["default_for_sports"] == ["cycling"]
+    assert [r["reason"] for r in bike["rides"]] == ["default bike for cycling"]
+    [chain] = read("bikes/components.json")
+    assert chain["notes"] == "KMC" and chain["installations"][0]["bike_id"] == bike["id"]
+    [entry] = read("bikes/service_log.json")
+    assert entry["notes"] == "waxed" and entry["component_id"] == chain["id"]
+
     readme = archive.read("README.txt").decode()
-    for path in ("live/sessions/<id>.json", "planner/routes/<id>.gpx", "sync/devices.json"):
+    for path in ("live/sessions/<id>.json", "planner/routes/<id>.gpx", "bikes/service_log.json"):
         assert path in readme
     assert f"live/sessions/{world.others_session}.json" not in archive.namelist()
 
@@ -314,11 +348,19 @@ def test_erasure_leaves_no_row_naming_the_user_and_closes_their_sockets(
         "sync_mutations.owner_id",
         "sync_owners.owner_id",
         "outbox_events.user_id",
+        "bikes_bikes.owner_id",
+        "bikes_components.owner_id",
+        "bikes_ride_assignments.owner_id",
+        "bikes_service_log.owner_id",
     } <= before
+    with Session(engine) as db:
+        assert db.scalar(select(func.count()).select_from(Installation)) == 1
 
     _erase_over_api(client, rider)
 
     assert _references(engine, rider.user_id) == set()
+    with Session(engine) as db:
+        assert db.scalar(select(func.count()).select_from(Installation)) == 0
     # Their sockets closed at once: not found (4004 live, 4404 planner). The other's room of
     # the rider's route closes too (the route has gone); their own room stays open.
     assert rider.user_id not in client.app.state.live.riders  # type: ignore[attr-defined]
