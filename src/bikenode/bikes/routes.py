@@ -194,7 +194,8 @@ def update_component(
 def install_component(
     component: OwnComponent, body: InstallBody, user: CurrentUser, session: SessionDep
 ) -> InstallationPublic:
-    """Fit the component on a bike or inside another component, from a moment on."""
+    """Fit the component on a bike or inside another component from a moment on (it moves
+    from where it was)."""
     window = service.install_component(
         session,
         owner_id=user.id,

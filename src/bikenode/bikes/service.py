@@ -141,7 +141,8 @@ def install_component(
     installed_at: datetime | None,
     position: str = "",
 ) -> Installation:
-    """Fit a component on a bike or into a parent from `installed_at` (now by default)."""
+    """Fit a component on a bike or into a parent from `installed_at` (now by default); a
+    component fitted elsewhere moves (its window there ends at `installed_at`)."""
     component = get_component(session, owner_id=owner_id, component_id=component_id)
     window = _install(session, component, bike_id, parent_id, installed_at or utcnow(), position)
     session.commit()
@@ -190,6 +191,7 @@ def _install(
     holder = _holder(session, component, bike_id, parent_id)
     rows = repo.installations_of(session, component.owner_id)
     own = [r for r in rows if r.component_id == component.id]
+    _move_from_current(own, bike_id, parent_id, installed_at, position)
     clash = first_overlap(installed_at, None, repo.windows_by_component(own).get(component.id, []))
     if clash is not None:
         raise InvalidInput(
@@ -208,6 +210,30 @@ def _install(
     session.add(window)
     session.flush()
     return window
+
+
+def _move_from_current(
+    own: list[Installation],
+    bike_id: uuid.UUID | None,
+    parent_id: uuid.UUID | None,
+    installed_at: datetime,
+    position: str,
+) -> None:
+    """A component fitted elsewhere since before `installed_at` moves: that window closes
+    where the new one opens (a swap in one step). Fitted in the same place: refused."""
+    current = [w for w in own if w.removed_at is None and w.installed_at < installed_at]
+    if not current:
+        return
+    window = current[-1]
+    if (window.bike_id, window.parent_component_id, window.position) == (
+        bike_id,
+        parent_id,
+        position,
+    ):
+        raise InvalidInput(
+            f"this component is already installed there since {window.installed_at:%Y-%m-%d %H:%M}"
+        )
+    window.removed_at = installed_at
 
 
 def _until(end: datetime | None) -> str:

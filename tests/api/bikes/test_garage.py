@@ -85,8 +85,7 @@ def test_a_component_tree_and_a_wheelset_swapped_between_bikes(garage: Garage) -
     assert wheelset["parts"][0]["position"] == "rear"
 
     ride_ids = garage.rides([1, 2, 5])
-    # The wheelset goes to the trainer on day 3 and stays; its tyre goes with it.
-    garage.call("POST", f"/components/{wheels}/remove", {"removed_at": iso(3)})
+    # The wheelset goes to the trainer on day 3 (in one step) and stays; its tyre goes too.
     garage.call(
         "POST", f"/components/{wheels}/install", {"bike_id": trainer, "installed_at": iso(3)}, 201
     )
@@ -115,7 +114,11 @@ def test_overlaps_retired_parts_and_nesting_are_refused_with_reasons(garage: Gar
     )
     assert "slot" in second["detail"] and "already holds chain" in second["detail"]
     again = garage.call("POST", f"/components/{chain}/install", {"bike_id": road}, 422)
-    assert "already installed" in again["detail"]
+    assert "already installed there" in again["detail"]
+    history = garage.call(
+        "POST", f"/components/{chain}/install", {"bike_id": road, "installed_at": iso(-1)}, 422
+    )
+    assert "already installed from" in history["detail"]
     wheels = garage.part(road, "wheelset")
     wheel = garage.part(road, "wheel", parent_component_id=wheels, position="front")
     garage.call("POST", f"/components/{wheels}/remove", {"removed_at": iso(2)})
