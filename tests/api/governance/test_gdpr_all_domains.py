@@ -202,7 +202,7 @@ def _world(client: TestClient, sockets: contextlib.ExitStack) -> World:
     for route_id, owner, member in ((own_route, rider, other), (others_route, other, rider)):
         _post(client, f"/api/v1/routes/{route_id}/collaborators", owner, {"email": member.email})
     conflict_id = _conflict(client, rider)
-    client.app.state.events.run_until_idle()  # type: ignore[attr-defined]  (the ride's bike)
+    client.app.state.events.run_until_idle()  # type: ignore[attr-defined]
     return World(
         rider,
         other,
