@@ -18,6 +18,8 @@ from bikenode.accounts.mfa_routes import router as mfa_router
 from bikenode.accounts.routes import router as accounts_router
 from bikenode.accounts.web_routes import router as web_session_router
 from bikenode.audit.subscribers import RIDE_DELETIONS
+from bikenode.bikes.routes import router as bikes_router
+from bikenode.bikes.subscribers import RIDE_ASSIGNMENTS
 from bikenode.config import Settings, load_settings
 from bikenode.db.engine import create_db_engine, create_probe_engine, make_session_factory
 from bikenode.db.queue import Worker
@@ -105,7 +107,7 @@ def make_dispatcher(session_factory: sessionmaker[Session], metrics: Metrics) ->
     """The event dispatcher with every domain's subscribers."""
     return Dispatcher(
         session_factory,
-        [RIDE_DELETIONS, RIDE_FIGURES, ERASED_USERS],
+        [RIDE_DELETIONS, RIDE_FIGURES, ERASED_USERS, RIDE_ASSIGNMENTS],
         metrics=EventMetrics(metrics.registry),
     )
 
@@ -193,6 +195,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sync_router)
     app.include_router(planner_router)
     app.include_router(planner_ws_router)
+    app.include_router(bikes_router)
     app.include_router(frontend_router)
     app.include_router(api_docs_router)
     return app

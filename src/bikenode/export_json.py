@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
+from datetime import date
 from typing import Any
 
 
@@ -16,7 +16,7 @@ def plain(value: Any) -> Any:
     """A column value as JSON can hold it."""
     if isinstance(value, uuid.UUID):
         return str(value)
-    if isinstance(value, datetime):
+    if isinstance(value, date):  # datetimes too
         return value.isoformat()
     return value
 

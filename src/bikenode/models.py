@@ -9,6 +9,7 @@ from bikenode.accounts.models import (
     User,
 )
 from bikenode.audit.models import AuditEvent
+from bikenode.bikes.models import Bike, Component, Installation, RideAssignment, ServiceEntry
 from bikenode.db.queue import Job
 from bikenode.events.models import HeldEvent, OutboxEvent, SubscriberProgress
 from bikenode.fitness.models import (
@@ -34,12 +35,15 @@ from bikenode.sync.models import SyncClient, SyncConflict, SyncMutation, SyncOwn
 
 __all__ = [
     "AuditEvent",
+    "Bike",
+    "Component",
     "Erasure",
     "FitnessProfile",
     "FitnessRecompute",
     "FitnessRideFigures",
     "FitnessThreshold",
     "HeldEvent",
+    "Installation",
     "Job",
     "LiveBatch",
     "LiveGroup",
@@ -56,10 +60,12 @@ __all__ = [
     "RecoveryCode",
     "RefreshToken",
     "Ride",
+    "RideAssignment",
     "RideOriginal",
     "RideStreams",
     "RouteCollaborator",
     "RouteUpdate",
+    "ServiceEntry",
     "SubscriberProgress",
     "SyncClient",
     "SyncConflict",

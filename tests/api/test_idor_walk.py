@@ -58,6 +58,8 @@ class Walk:
         self.owner, self.owner_headers = signed_in(client)
         self.owner_id = self.me(self.owner_headers)["id"]
         self.stranger, stranger_headers = signed_in(client)
+        spare = {"name": "spare", "type": "other"}  # an empty bike of the owner's
+        self.spare_bike = _created(client, "/api/v1/bikes", spare, self.owner_headers)
         _, mechanic_headers = _with_role(client, "mechanic")
         self.admin_headers, _secret = admin_with_mfa(client)
         assert self.me(mechanic_headers)["role"] == "mechanic"
@@ -175,6 +177,17 @@ OWNED: dict[str, Factory] = {
     "group_id": _one("group_id", "/api/v1/live/groups", {"name": f"{MARKER} club run"}),
     "route_id": _one("route_id", "/api/v1/routes", {"name": f"{MARKER} route", "notes": MARKER}),
     "conflict_id": _sync_conflict,
+    "bike_id": _one(
+        "bike_id",
+        "/api/v1/bikes",
+        {"name": f"{MARKER} bike", "type": "road", "default_for_sports": ["cycling"]},
+    ),
+    # Fitted on the bike since before any walk request: it can be moved, removed, retired.
+    "component_id": _one(
+        "component_id",
+        "/api/v1/bikes/{bike_id}/components",
+        {"type": "chain", "notes": MARKER, "installed_at": "2024-01-01T00:00:00Z"},
+    ),
     # The owner's own sign-in session (DELETE /api/v1/me/sessions/{id} must not end it).
     "account_session_id": lambda client, headers, objects: {
         "account_session_id": _signed_in_session(headers)
@@ -203,6 +216,13 @@ BODIES: dict[tuple[str, str], Callable[[Walk], dict[str, Any]]] = {
         "email": walk.stranger["email"]
     },
     ("put", "/api/v1/users/{user_id}/rate-limit"): lambda walk: {"tier": "premium"},
+    # Fit a part on the owner's bike, move the owner's part to another of the owner's bikes,
+    # put the owner's ride on no bike.
+    ("post", "/api/v1/bikes/{bike_id}/components"): lambda walk: {"type": "chain"},
+    ("post", "/api/v1/components/{component_id}/install"): lambda walk: {
+        "bike_id": walk.spare_bike
+    },
+    ("put", "/api/v1/rides/{ride_id}/bike"): lambda walk: {"bike_id": None},
 }
 
 

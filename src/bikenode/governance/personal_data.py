@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 from sqlalchemy.orm import Session
 
-from bikenode import fitness, live, planner, rides, sync
+from bikenode import bikes, fitness, live, planner, rides, sync
 
 ExportFiles = Callable[[Session, uuid.UUID], Iterable[tuple[str, bytes]]]
 # Deletes the user's rows (flush, never commit) and says how many of what went, for the
@@ -57,4 +57,5 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
     PersonalData("live", live.iter_user_export, _erase_live),
     PersonalData("planner", planner.iter_user_export, _erase_routes),
     PersonalData("sync", sync.iter_user_export, _erase_sync),
+    PersonalData("bikes", bikes.iter_user_export, bikes.erase_user_data),
 )

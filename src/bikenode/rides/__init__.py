@@ -29,6 +29,7 @@ from bikenode.rides.storage import (
     health_key_counts,
     reencrypt_health_batch,
 )
+from bikenode.rides.totals import RideTotals, ride_totals
 
 __all__ = [
     "EntryResult",
@@ -42,6 +43,7 @@ __all__ = [
     "RideRow",
     "RideSignals",
     "RideStart",
+    "RideTotals",
     "abandoned_uploads",
     "erase_user_data",
     "expired_duplicate_copies",
@@ -57,4 +59,5 @@ __all__ = [
     "reencrypt_health_batch",
     "ride_power_seen_by",
     "ride_signals",
+    "ride_totals",
 ]

@@ -9,6 +9,10 @@ functions over its own tables, so sync never reads another domain's tables:
   raise InvalidInput for a value the domain refuses;
 - `delete(session, owner_id, record_id)`: delete the record (None if devices may not);
 - `list_ids(session, owner_id)`: every record of the owner, for a device's first pull;
+- `create(session, owner_id, record_id, values)` (optional): make a record a device
+  created offline under an id it drew (a UUID), from the pushed values of its fields;
+  flush, never commit; NotFound if the id is taken (by another owner's record), InvalidInput
+  for missing or refused values. Without it, a push for an unknown id is a 404;
 - `load_many(session, owner_id, record_ids)` and `apply_many(session, owner_id, changes)`
   (optional, both or neither): the values of many records at once ({record id: values},
   the owner's only) and a write of many records' merged values ({record id: values}), so
@@ -57,6 +61,7 @@ class RecordType:
     delete: Callable[[Session, uuid.UUID, str], None] | None = None
     load_many: Callable[[Session, uuid.UUID, list[str]], dict[str, dict[str, Any]]] | None = None
     apply_many: Callable[[Session, uuid.UUID, dict[str, dict[str, Any]]], None] | None = None
+    create: Callable[[Session, uuid.UUID, str, dict[str, Any]], None] | None = None
 
 
 _registry: dict[str, RecordType] = {}

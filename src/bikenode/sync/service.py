@@ -170,7 +170,7 @@ class _Applier:
         return self.owner.last_seq
 
     def apply(self, mutation: Checked) -> dict[str, Any]:
-        record = self._record(mutation.record_type, mutation.record_id)
+        record = self._record(mutation)
         for stamp in mutation.stamps:
             self.clock.receive(stamp)
         answer: dict[str, Any] = {"counter": mutation.counter}
@@ -238,7 +238,8 @@ class _Applier:
         self.session.add(row)
         return row.id
 
-    def _record(self, record_type: RecordType, record_id: str) -> repo.RecordRow:
+    def _record(self, mutation: Checked) -> repo.RecordRow:
+        record_type, record_id = mutation.record_type, mutation.record_id
         key = (record_type.name, record_id)
         record = self.records.get(key)
         if record is None:
@@ -247,6 +248,8 @@ class _Applier:
                 if record_type.load_many is not None
                 else record_type.load(self.session, self.owner_id, record_id)
             )
+            if values is None and record_type.create is not None and not mutation.delete:
+                values = self._create(mutation)
             if values is None:
                 raise NotFound(f"no such {record_type.name}: {record_id[:64]}")
             seq = self.next_seq()
@@ -256,6 +259,19 @@ class _Applier:
             )
             self.records[key] = record
         return record
+
+    def _create(self, mutation: Checked) -> dict[str, Any] | None:
+        """Make the record a device created offline; its values as the domain stored them."""
+        record_type = mutation.record_type
+        if record_type.create is None:
+            return None
+        initial = {
+            name: op.value
+            for name, op in mutation.ops.items()
+            if record_type.fields[name].kind in ("lww", "text")
+        }
+        record_type.create(self.session, self.owner_id, mutation.record_id, initial)
+        return record_type.load(self.session, self.owner_id, mutation.record_id)
 
 
 def _state(states: Mapping[str, Any], name: str, kind: Any) -> FieldState:

@@ -22,6 +22,7 @@ from starlette.testclient import WebSocketTestSession
 from starlette.websockets import WebSocketDisconnect
 
 import bikenode.models  # noqa: F401  (registers every domain's tables for the walk)
+from bikenode.bikes.models import Installation
 from bikenode.db.base import Base
 from bikenode.governance import erase_user
 from bikenode.live import service as live_service
@@ -181,8 +182,31 @@ def _fitness(client: TestClient, rider: Person, ride_id: str) -> None:
     assert override.json()["stress_source"] == "heart_rate"
 
 
+def _garage(client: TestClient, rider: Person) -> None:
+    """A bike that takes the rider's rides, a chain fitted on it, and a service of it."""
+    bike = _post(
+        client,
+        "/api/v1/bikes",
+        rider,
+        {"name": "Tarmac", "type": "road", "default_for_sports": ["cycling"]},
+    )
+    chain = _post(
+        client,
+        f"/api/v1/bikes/{bike['id']}/components",
+        rider,
+        {"type": "chain", "installed_at": "2024-01-01T00:00:00Z", "notes": "KMC"},
+    )
+    _post(
+        client,
+        f"/api/v1/components/{chain['id']}/service",
+        rider,
+        {"kind": "service", "done_at": "2024-06-02T00:00:00Z", "notes": "waxed"},
+    )
+
+
 def _world(client: TestClient, sockets: contextlib.ExitStack) -> World:
     rider, other = _person(client), _person(client)
+    _garage(client, rider)
     own_group = _post(client, "/api/v1/live/groups", rider, {"name": "Rider's club run"})["id"]
     others_group = _post(client, "/api/v1/live/groups", other, {"name": "Other's club run"})["id"]
     for group, owner, member in ((own_group, rider, other), (others_group, other, rider)):
@@ -203,6 +227,7 @@ def _world(client: TestClient, sockets: contextlib.ExitStack) -> World:
     conflict_id = _conflict(client, rider)
     [ride] = client.get("/api/v1/rides", headers=rider.headers).json()["items"]
     _fitness(client, rider, ride["id"])
+    client.app.state.events.run_until_idle()  # type: ignore[attr-defined]
     return World(
         rider,
         other,
@@ -312,9 +337,18 @@ def test_export_holds_live_planner_and_sync_data(
     assert figures["day"] == "2024-06-01" and "power_curve" not in figures
     assert read("fitness/profile.json")["fatigue_days"] == 8
 
+    [bike] = read("bikes/bikes.json")["bikes"]
+    assert bike["name"] == "Tarmac" and bike["default_for_sports"] == ["cycling"]
+    assert [r["reason"] for r in bike["rides"]] == ["default bike for cycling"]
+    [chain] = read("bikes/components.json")
+    assert chain["notes"] == "KMC" and chain["installations"][0]["bike_id"] == bike["id"]
+    [entry] = read("bikes/service_log.json")
+    assert entry["notes"] == "waxed" and entry["component_id"] == chain["id"]
+
     readme = archive.read("README.txt").decode()
     paths = ("live/sessions/<id>.json", "planner/routes/<id>.gpx", "sync/devices.json")
-    for path in (*paths, "fitness/thresholds.json", "fitness/ride_figures.json"):
+    fitness_paths = ("fitness/thresholds.json", "fitness/ride_figures.json")
+    for path in (*paths, *fitness_paths, "bikes/service_log.json"):
         assert path in readme
     assert f"live/sessions/{world.others_session}.json" not in archive.namelist()
 
@@ -351,11 +385,19 @@ def test_erasure_leaves_no_row_naming_the_user_and_closes_their_sockets(
         "fitness_profiles.owner_id",
         "fitness_recomputes.owner_id",
         "outbox_events.user_id",
+        "bikes_bikes.owner_id",
+        "bikes_components.owner_id",
+        "bikes_ride_assignments.owner_id",
+        "bikes_service_log.owner_id",
     } <= before
+    with Session(engine) as db:
+        assert db.scalar(select(func.count()).select_from(Installation)) == 1
 
     _erase_over_api(client, rider)
 
     assert _references(engine, rider.user_id) == set()
+    with Session(engine) as db:
+        assert db.scalar(select(func.count()).select_from(Installation)) == 0
     # Their sockets closed at once: not found (4004 live, 4404 planner). The other's room of
     # the rider's route closes too (the route has gone); their own room stays open.
     assert rider.user_id not in client.app.state.live.riders  # type: ignore[attr-defined]

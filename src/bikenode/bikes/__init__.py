@@ -1,0 +1,8 @@
+"""Bikes: a rider's bikes, their components as a tree, usage from rides and maintenance.
+
+Other domains use only what is exported here.
+"""
+
+from bikenode.bikes.gdpr import erase_user_data, iter_user_export
+
+__all__ = ["erase_user_data", "iter_user_export"]

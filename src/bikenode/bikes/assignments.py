@@ -1,0 +1,110 @@
+"""Rides to bikes: the automatic assignment that follows rides' events, and the rider's own.
+
+An assignment keeps the ride's start and figures copied from rides' interface, so usage
+is computed from bikes' tables alone. A rider's own choice (a bike, or none) stands:
+later edits of the ride refresh its figures but never move it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from bikenode import rides
+from bikenode.bikes import repo
+from bikenode.bikes.logic.assignment import BikeChoice, choose_bike
+from bikenode.bikes.models import RideAssignment
+from bikenode.errors import NotFound
+
+CHOSEN_BY_RIDER = "chosen by the rider"
+
+
+@dataclass(frozen=True)
+class RideBike:
+    """The bike a ride was ridden on (None: none), why, and whether the rider chose it."""
+
+    ride_id: uuid.UUID
+    bike_id: uuid.UUID | None
+    reason: str | None
+    chosen_by_rider: bool
+
+
+def _copy_figures(row: RideAssignment, totals: rides.RideTotals) -> None:
+    row.owner_id = totals.owner_id
+    row.sport = totals.sport
+    row.started_at = totals.started_at
+    row.distance_m = totals.distance_m or 0.0
+    row.moving_s = totals.moving_time_s or 0.0
+    row.elevation_gain_m = totals.elevation_gain_m or 0.0
+
+
+def refresh_ride_assignment(session: Session, *, ride_id: uuid.UUID) -> None:
+    """Bring a ride's assignment up to date with the ride as it is now; never commits.
+
+    Idempotent: it reads the ride's current state, so a repeated or late event changes
+    nothing more. A deleted ride loses its assignment.
+    """
+    totals = rides.ride_totals(session, ride_id)
+    row = session.get(RideAssignment, ride_id)
+    if totals is None:
+        if row is not None:
+            session.delete(row)
+        return
+    if row is None or not row.chosen_by_rider:
+        bikes = [
+            BikeChoice(b.id, b.type, b.default_for_sports)
+            for b in repo.default_bikes(session, totals.owner_id)
+        ]
+        choice = choose_bike(totals.sport, totals.sub_sport, bikes)
+        if choice is None:
+            if row is not None:
+                session.delete(row)
+            return
+        if row is None:
+            row = RideAssignment(ride_id=ride_id, chosen_by_rider=False)
+            session.add(row)
+        row.bike_id, row.reason = choice.bike_id, choice.reason
+    _copy_figures(row, totals)
+
+
+def forget_ride(session: Session, *, ride_id: uuid.UUID) -> None:
+    """Drop a deleted ride's assignment; never commits."""
+    row = session.get(RideAssignment, ride_id)
+    if row is not None:
+        session.delete(row)
+
+
+def owned_ride(session: Session, *, owner_id: uuid.UUID, ride_id: uuid.UUID) -> rides.RideTotals:
+    """The owner's ride; NotFound for another's ride or a missing one."""
+    totals = rides.ride_totals(session, ride_id)
+    if totals is None or totals.owner_id != owner_id:
+        raise NotFound("no such ride")
+    return totals
+
+
+def ride_bike(session: Session, *, ride: rides.RideTotals) -> RideBike:
+    """The bike of a ride (the caller checked it is theirs: bikes.access)."""
+    ride_id = ride.ride_id
+    row = session.get(RideAssignment, ride_id)
+    if row is None:
+        return RideBike(ride_id, None, None, chosen_by_rider=False)
+    return RideBike(ride_id, row.bike_id, row.reason, row.chosen_by_rider)
+
+
+def assign_ride(session: Session, *, ride: rides.RideTotals, bike_id: uuid.UUID | None) -> RideBike:
+    """Put one of the owner's rides (checked: bikes.access) on one of their bikes (None: on
+    no bike); its usage moves with it. NotFound for a bike that is not the owner's.
+    """
+    totals, owner_id, ride_id = ride, ride.owner_id, ride.ride_id
+    if bike_id is not None and repo.bike(session, owner_id, bike_id) is None:
+        raise NotFound("no such bike")
+    row = session.get(RideAssignment, ride_id)
+    if row is None:
+        row = RideAssignment(ride_id=ride_id)
+        session.add(row)
+    row.bike_id, row.reason, row.chosen_by_rider = bike_id, CHOSEN_BY_RIDER, True
+    _copy_figures(row, totals)
+    session.commit()
+    return RideBike(ride_id, bike_id, CHOSEN_BY_RIDER, chosen_by_rider=True)

@@ -1,0 +1,191 @@
+"""Usage, the service log and what is due: read from bikes' tables in a few queries.
+
+Usage is computed when asked, exactly, from the rides' copied figures and the windows
+(bikes/logic/usage.py); nothing is cached, so a ride moved, edited or deleted, or a window
+changed, shows at once. A component's interval counts from its latest service or
+replacement; before any, from its first installation, with its starting usage added.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bikenode.bikes import repo, service, sync_records
+from bikenode.bikes.logic import usage as rules
+from bikenode.bikes.logic.catalogue import CATALOGUE
+from bikenode.bikes.logic.intervals import (
+    WARN_AT,
+    IntervalStatus,
+    ServiceInterval,
+    interval_status,
+    merged,
+)
+from bikenode.bikes.models import Component, Installation, ServiceEntry
+from bikenode.db.base import utcnow
+
+
+@dataclass(frozen=True)
+class ComponentUsage:
+    """A component's whole usage (starting usage included), its usage since the last
+    service, the interval that applies and how far into it the component is."""
+
+    component: Component
+    total: rules.Usage
+    since_service: rules.Usage
+    last_service_at: datetime | None
+    interval: ServiceInterval
+    status: IntervalStatus
+    placements: list[rules.Placement]
+    bike_id: uuid.UUID | None  # the bike it rides on now, if any
+
+
+@dataclass(frozen=True)
+class Garage:
+    """One owner's windows, rides on bikes and latest services, loaded once."""
+
+    windows: dict[uuid.UUID, list[rules.Installation]]
+    rides: list[rules.RideOnBike]
+    last_services: dict[uuid.UUID, ServiceEntry]
+
+    @classmethod
+    def load(cls, session: Session, owner_id: uuid.UUID) -> Garage:
+        return cls(
+            repo.windows_by_component(repo.installations_of(session, owner_id)),
+            repo.rides_on_bikes(session, owner_id),
+            repo.last_services(session, owner_id),
+        )
+
+
+def interval_of(component: Component) -> ServiceInterval:
+    """The component's own limits where set, its type's defaults otherwise."""
+    own = ServiceInterval(
+        component.interval_distance_m, component.interval_moving_s, component.interval_days
+    )
+    default = CATALOGUE[component.type].interval if component.type in CATALOGUE else own
+    return merged(default, own)
+
+
+def _usage(garage: Garage, component: Component, now: datetime, warn_at: float) -> ComponentUsage:
+    where = rules.placements(component.id, garage.windows)
+    start = rules.Usage(component.start_distance_m, component.start_moving_s)
+    total = start + rules.usage_of(where, garage.rides)
+    last = garage.last_services.get(component.id)
+    if last is not None:
+        since_service = rules.usage_of(rules.since(where, last.done_at), garage.rides)
+        since = last.done_at
+    else:
+        since_service = total
+        firsts = [w.installed_at for w in garage.windows.get(component.id, [])]
+        since = min(firsts) if firsts else component.created_at
+    interval = interval_of(component)
+    status = interval_status(interval, since_service, since=since, now=now, warn_at=warn_at)
+    current = [p for p in where if p.start <= now and (p.end is None or now < p.end)]
+    return ComponentUsage(
+        component,
+        total,
+        since_service,
+        None if last is None else last.done_at,
+        interval,
+        status,
+        where,
+        current[-1].bike_id if current else None,
+    )
+
+
+def component_usage(
+    session: Session, *, owner_id: uuid.UUID, component_id: uuid.UUID, warn_at: float = WARN_AT
+) -> ComponentUsage:
+    """One component's usage and interval state; NotFound for another's component."""
+    component = service.get_component(session, owner_id=owner_id, component_id=component_id)
+    return _usage(Garage.load(session, owner_id), component, utcnow(), warn_at)
+
+
+def due_list(
+    session: Session, *, owner_id: uuid.UUID, warn_at: float = WARN_AT
+) -> list[ComponentUsage]:
+    """Every component in service, the most used part of its interval first (those without
+    an interval last)."""
+    garage, now = Garage.load(session, owner_id), utcnow()
+    found = [
+        _usage(garage, c, now, warn_at)
+        for c in repo.components_of(session, owner_id)
+        if c.retired_at is None
+    ]
+    return sorted(found, key=lambda u: (u.status.fraction is None, -(u.status.fraction or 0.0)))
+
+
+def log_service(
+    session: Session,
+    *,
+    owner_id: uuid.UUID,
+    component_id: uuid.UUID,
+    kind: str,
+    done_at: datetime | None,
+    cost: float | None,
+    notes: str,
+) -> ServiceEntry:
+    """A service or replacement of one of the owner's components; its interval restarts."""
+    component = service.get_component(session, owner_id=owner_id, component_id=component_id)
+    entry = ServiceEntry(
+        id=uuid.uuid4(),
+        owner_id=owner_id,
+        component_id=component.id,
+        kind=kind,
+        done_at=done_at or utcnow(),
+        cost=cost,
+        notes=notes,
+    )
+    session.add(entry)
+    session.flush()
+    sync_records.record_service_saved(session, entry)
+    session.commit()
+    return entry
+
+
+def service_log(
+    session: Session, *, owner_id: uuid.UUID, component_id: uuid.UUID
+) -> Sequence[ServiceEntry]:
+    """A component's services and replacements, oldest first."""
+    service.get_component(session, owner_id=owner_id, component_id=component_id)
+    return repo.service_entries(session, component_id)
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """A component fitted at a moment, with what is fitted inside it."""
+
+    component: Component
+    window: Installation
+    parts: list[Fitted]
+
+
+def bike_tree(
+    session: Session, *, owner_id: uuid.UUID, bike_id: uuid.UUID, at: datetime | None = None
+) -> list[Fitted]:
+    """What is fitted on the bike at `at` (now by default), parts inside their parents."""
+    service.get_bike(session, owner_id=owner_id, bike_id=bike_id)
+    moment = at or utcnow()
+    components = {c.id: c for c in repo.components_of(session, owner_id)}
+    fitted = [
+        w
+        for w in repo.installations_of(session, owner_id)
+        if w.installed_at <= moment and (w.removed_at is None or moment < w.removed_at)
+    ]
+
+    def inside(
+        holder_bike: uuid.UUID | None, holder_part: uuid.UUID | None, depth: int
+    ) -> list[Fitted]:
+        if depth > rules.MAX_TREE_DEPTH:
+            return []
+        return [
+            Fitted(components[w.component_id], w, inside(None, w.component_id, depth + 1))
+            for w in fitted
+            if (w.bike_id, w.parent_component_id) == (holder_bike, holder_part)
+        ]
+
+    return inside(bike_id, None, 0)

@@ -1,0 +1,121 @@
+"""Tables owned by the bikes domain: bikes, components, installations, ride assignments
+and the service log. Riders are named by id only (no foreign key across domains)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, false
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bikenode.db.base import Base, utcnow
+
+
+class Bike(Base):
+    __tablename__ = "bikes_bikes"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    owner_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(16))  # road gravel mtb ebike trainer other
+    brand: Mapped[str | None] = mapped_column(String(100))
+    model: Mapped[str | None] = mapped_column(String(100))
+    frame_size: Mapped[str | None] = mapped_column(String(20))
+    weight_kg: Mapped[float | None]
+    purchased_on: Mapped[date | None]
+    price: Mapped[float | None]
+    start_distance_m: Mapped[float] = mapped_column(default=0.0)  # a second-hand bike's odometer
+    default_for_sports: Mapped[list[str]] = mapped_column(JSON, default=list)
+    retired_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Component(Base):
+    """A part; interval_* override its type's default interval where set."""
+
+    __tablename__ = "bikes_components"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    owner_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    type: Mapped[str] = mapped_column(String(40))
+    brand: Mapped[str | None] = mapped_column(String(100))
+    model: Mapped[str | None] = mapped_column(String(100))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    cost: Mapped[float | None]
+    start_distance_m: Mapped[float] = mapped_column(default=0.0)  # a used part's past
+    start_moving_s: Mapped[float] = mapped_column(default=0.0)
+    interval_distance_m: Mapped[float | None]
+    interval_moving_s: Mapped[float | None]
+    interval_days: Mapped[float | None]
+    retired_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Installation(Base):
+    """A component on a bike, or inside a parent component, for [installed_at, removed_at).
+
+    Windows never overlap for one component, nor for one slot (holder, type, position):
+    checked in bikes/service.py on every database.
+    """
+
+    __tablename__ = "bikes_installations"
+    __table_args__ = (
+        CheckConstraint("(bike_id IS NULL) <> (parent_component_id IS NULL)", name="one_holder"),
+        CheckConstraint("removed_at IS NULL OR removed_at > installed_at", name="window_order"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    component_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("bikes_components.id", ondelete="CASCADE"), index=True
+    )
+    bike_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("bikes_bikes.id", ondelete="CASCADE"), index=True
+    )
+    parent_component_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("bikes_components.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[str] = mapped_column(String(16), default="")  # front, rear or ""
+    installed_at: Mapped[datetime]
+    removed_at: Mapped[datetime | None]
+
+
+class RideAssignment(Base):
+    """Which bike a ride was ridden on, with the ride's figures copied from rides' interface
+    so that usage never reads rides' tables. bike_id None: the rider chose no bike."""
+
+    __tablename__ = "bikes_ride_assignments"
+    __table_args__ = (Index("ix_bikes_ride_assignments_bike_started", "bike_id", "started_at"),)
+
+    ride_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    owner_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    bike_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("bikes_bikes.id", ondelete="CASCADE")
+    )
+    chosen_by_rider: Mapped[bool] = mapped_column(default=False, server_default=false())
+    reason: Mapped[str] = mapped_column(Text)
+    sport: Mapped[str] = mapped_column(String(40))
+    started_at: Mapped[datetime | None]
+    distance_m: Mapped[float] = mapped_column(default=0.0)
+    moving_s: Mapped[float] = mapped_column(default=0.0)
+    elevation_gain_m: Mapped[float] = mapped_column(default=0.0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ServiceEntry(Base):
+    """A service (chain waxed, brake bled) or a replacement; either restarts the interval."""
+
+    __tablename__ = "bikes_service_log"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    owner_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    component_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("bikes_components.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))  # service, replace
+    done_at: Mapped[datetime]
+    cost: Mapped[float | None]
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

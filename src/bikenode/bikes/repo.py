@@ -1,0 +1,115 @@
+"""Queries on the bikes tables; never commits. Every look-up by id names the owner."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bikenode.bikes.logic import usage
+from bikenode.bikes.models import Bike, Component, Installation, RideAssignment, ServiceEntry
+
+
+def bike(session: Session, owner_id: uuid.UUID, bike_id: uuid.UUID) -> Bike | None:
+    """The owner's bike, None for another's or a missing one."""
+    found = session.get(Bike, bike_id)
+    return found if found is not None and found.owner_id == owner_id else None
+
+
+def component(session: Session, owner_id: uuid.UUID, component_id: uuid.UUID) -> Component | None:
+    """The owner's component, None for another's or a missing one."""
+    found = session.get(Component, component_id)
+    return found if found is not None and found.owner_id == owner_id else None
+
+
+def bikes_of(session: Session, owner_id: uuid.UUID) -> Sequence[Bike]:
+    return session.scalars(
+        select(Bike).where(Bike.owner_id == owner_id).order_by(Bike.created_at, Bike.id)
+    ).all()
+
+
+def components_of(session: Session, owner_id: uuid.UUID) -> Sequence[Component]:
+    return session.scalars(
+        select(Component)
+        .where(Component.owner_id == owner_id)
+        .order_by(Component.created_at, Component.id)
+    ).all()
+
+
+def installations_of(session: Session, owner_id: uuid.UUID) -> Sequence[Installation]:
+    """Every installation window of the owner's components, oldest first."""
+    owned = select(Component.id).where(Component.owner_id == owner_id)
+    return session.scalars(
+        select(Installation)
+        .where(Installation.component_id.in_(owned))
+        .order_by(Installation.installed_at, Installation.id)
+    ).all()
+
+
+def windows_by_component(
+    rows: Sequence[Installation],
+) -> dict[uuid.UUID, list[usage.Installation]]:
+    """The rows as the pure rules take them, grouped by component."""
+    windows: dict[uuid.UUID, list[usage.Installation]] = {}
+    for row in rows:
+        windows.setdefault(row.component_id, []).append(
+            usage.Installation(
+                row.component_id,
+                row.installed_at,
+                row.removed_at,
+                bike_id=row.bike_id,
+                parent_id=row.parent_component_id,
+            )
+        )
+    return windows
+
+
+def rides_on_bikes(session: Session, owner_id: uuid.UUID) -> list[usage.RideOnBike]:
+    """The owner's rides that have a bike, with their copied figures."""
+    rows = session.execute(
+        select(
+            RideAssignment.ride_id,
+            RideAssignment.bike_id,
+            RideAssignment.started_at,
+            RideAssignment.distance_m,
+            RideAssignment.moving_s,
+            RideAssignment.elevation_gain_m,
+        ).where(RideAssignment.owner_id == owner_id, RideAssignment.bike_id.is_not(None))
+    )
+    return [
+        usage.RideOnBike(ride_id, bike_id, started_at, distance_m, moving_s, climb_m)
+        for ride_id, bike_id, started_at, distance_m, moving_s, climb_m in rows
+        if bike_id is not None
+    ]
+
+
+def last_services(session: Session, owner_id: uuid.UUID) -> dict[uuid.UUID, ServiceEntry]:
+    """Each of the owner's components' latest service or replacement."""
+    latest: dict[uuid.UUID, ServiceEntry] = {}
+    entries = session.scalars(
+        select(ServiceEntry)
+        .where(ServiceEntry.owner_id == owner_id)
+        .order_by(ServiceEntry.done_at, ServiceEntry.created_at)
+    )
+    for entry in entries:
+        latest[entry.component_id] = entry
+    return latest
+
+
+def service_entries(session: Session, component_id: uuid.UUID) -> Sequence[ServiceEntry]:
+    return session.scalars(
+        select(ServiceEntry)
+        .where(ServiceEntry.component_id == component_id)
+        .order_by(ServiceEntry.done_at, ServiceEntry.created_at)
+    ).all()
+
+
+def default_bikes(session: Session, owner_id: uuid.UUID) -> Sequence[Bike]:
+    """The owner's bikes in service (not retired), oldest first."""
+    return session.scalars(
+        select(Bike)
+        .where(Bike.owner_id == owner_id, Bike.retired_at.is_(None))
+        .order_by(Bike.created_at, Bike.id)
+    ).all()

@@ -1,0 +1,28 @@
+"""What bikes learns from rides' events: which bike each ride was ridden on."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from bikenode.bikes.assignments import forget_ride, refresh_ride_assignment
+from bikenode.events import Envelope, Subscriber
+from bikenode.rides import RideChanged, RideDeleted, RideImported
+
+
+def assign_ride_to_bike(session: Session, envelope: Envelope) -> None:
+    """Assign a new or changed ride to the rider's default bike; drop a deleted one's."""
+    event = envelope.event
+    if isinstance(event, RideDeleted):
+        forget_ride(session, ride_id=event.ride_id)
+    elif isinstance(event, RideImported | RideChanged):
+        refresh_ride_assignment(session, ride_id=event.ride_id)
+    else:
+        raise TypeError(f"expected a ride event, got {type(event).__name__}")
+
+
+RIDE_ASSIGNMENTS = Subscriber(
+    name="bikes.ride_assignments",
+    event_types=frozenset({RideImported.type, RideChanged.type, RideDeleted.type}),
+    handle=assign_ride_to_bike,
+    start="beginning",
+)

@@ -1,0 +1,46 @@
+"""What other domains may read of a ride's totals: whose it is, its sport, start and figures.
+
+Bikes counts component wear from these; it copies them rather than reading rides' tables.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bikenode.rides.models import Ride
+
+
+@dataclass(frozen=True)
+class RideTotals:
+    """A ride's owner, sport (and sub-sport, e.g. indoor_cycling), start (UTC, None if
+    untimed) and totals: metres, seconds of moving time, metres climbed (None if unknown)."""
+
+    ride_id: uuid.UUID
+    owner_id: uuid.UUID
+    sport: str
+    sub_sport: str | None
+    started_at: datetime | None
+    distance_m: float | None
+    moving_time_s: float | None
+    elevation_gain_m: float | None
+
+
+def ride_totals(session: Session, ride_id: uuid.UUID) -> RideTotals | None:
+    """The ride's totals, or None if there is no such ride (deleted, or never was)."""
+    row = session.execute(
+        select(
+            Ride.owner_id,
+            Ride.sport,
+            Ride.sub_sport,
+            Ride.started_at,
+            Ride.distance_m,
+            Ride.moving_time_s,
+            Ride.elevation_gain_m,
+        ).where(Ride.id == ride_id)
+    ).one_or_none()
+    return None if row is None else RideTotals(ride_id, *row)
