@@ -86,7 +86,7 @@ def import_activity(
         return EntryResult("failed", f"not an activity: {error}")
     except (ParseError, ImplausibleActivity) as error:
         return EntryResult("failed", str(error))
-    empty = _nothing_to_import(cleaned, notes)
+    empty = nothing_to_import(cleaned, notes)
     if empty:
         return EntryResult("failed", empty)
     summary = summarise(cleaned, ftp_w=rider.ftp_w, max_hr_bpm=rider.max_hr_bpm)
@@ -128,7 +128,7 @@ def import_activity(
     return EntryResult("imported", ride_id=ride.id, warnings=warnings)
 
 
-def _nothing_to_import(activity: ParsedActivity, notes: list[str]) -> str | None:
+def nothing_to_import(activity: ParsedActivity, notes: list[str]) -> str | None:
     """Why a cleaned activity holds nothing worth a ride, or None if it holds something."""
     cleaned = f" (cleaning: {'; '.join(notes)})" if notes else ""
     if activity.point_count == 0:

@@ -18,8 +18,7 @@ from bikenode.accounts import get_rider_profile
 from bikenode.db.engine import begin_read, begin_write
 from bikenode.db.queue import enqueue
 from bikenode.errors import InvalidInput, NotFound
-from bikenode.rides.formats.activity import FloatArray, ParsedActivity
-from bikenode.rides.logic.analytics import summarise
+from bikenode.rides.formats.activity import FloatArray
 from bikenode.rides.logic.privacy import (
     BoolArray,
     HiddenCircle,
@@ -27,6 +26,7 @@ from bikenode.rides.logic.privacy import (
     draw_zone_secret,
     hidden_circle,
     hidden_mask,
+    summarise_trimmed,
     touches_box,
     trim_streams,
 )
@@ -300,8 +300,10 @@ def _public_view(
 ) -> PublicRideView:
     trimmed = trim_streams(load_streams(session, ride.id), circles)
     profile = get_rider_profile(session, ride.owner_id)
-    summary = summarise(
-        ParsedActivity(format=ride.source_format, streams=trimmed, sport=ride.sport),
+    summary = summarise_trimmed(
+        trimmed,
+        source_format=ride.source_format,
+        sport=ride.sport,
         ftp_w=profile.ftp_w if profile else None,
         max_hr_bpm=profile.max_hr_bpm if profile else None,
     )

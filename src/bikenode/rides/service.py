@@ -19,7 +19,7 @@ from bikenode.rides import repo
 from bikenode.rides.events import RideChanged, RideDeleted
 from bikenode.rides.formats import STREAM_KEYS, parse_activity
 from bikenode.rides.formats.activity import FloatArray, ParsedActivity
-from bikenode.rides.formats.export import ExportError, RideTotals, export_activity
+from bikenode.rides.formats.export import ExportError, export_activity
 from bikenode.rides.imports import EntryResult, RiderContext, import_activity
 from bikenode.rides.logic.analytics import summarise
 from bikenode.rides.logic.cleaning import clean_activity
@@ -30,8 +30,8 @@ from bikenode.rides.logic.display import (
     encode_cursor,
     stream_to_json,
 )
+from bikenode.rides.logic.exports import export_as_shown
 from bikenode.rides.logic.merge import merge_streams
-from bikenode.rides.logic.motion import shown_distance_m
 from bikenode.rides.logic.records import PersonalRecords, RideEfforts, best_of_rides
 from bikenode.rides.models import Ride, UploadItem
 from bikenode.rides.privacy import (
@@ -167,25 +167,18 @@ def export_ride(session: Session, *, ride: Ride, fmt: str, viewer_id: uuid.UUID 
     """The ride as a GPX, TCX or FIT file, cut by the owner's privacy zones for others."""
     streams = streams_seen_by(session, ride=ride, viewer_id=viewer_id)
     figures = figures_seen_by(session, ride=ride, viewer_id=viewer_id)
-    # Every format carries the distance the viewer's ride page shows, GPS-measured included.
-    distance = shown_distance_m(streams, figures.distance_m)
-    if distance is not None:
-        streams = {**streams, "distance_m": distance}
-    loss = figures.summary.get("elevation_loss_m")
-    totals = RideTotals(
-        timer_s=figures.moving_time_s,
-        ascent_m=figures.elevation_gain_m,
-        descent_m=float(loss) if isinstance(loss, int | float) else None,
-    )
     try:
-        return export_activity(
+        return export_as_shown(
             streams,
             fmt=fmt,  # type: ignore[arg-type]
+            started_at=figures.started_at,
+            distance_m=figures.distance_m,
+            moving_time_s=figures.moving_time_s,
+            elevation_gain_m=figures.elevation_gain_m,
+            summary=figures.summary,
             name=ride.name,
             description=ride.description,
             sport=ride.sport,
-            started_at=figures.started_at,
-            totals=totals,
         )
     except ExportError as error:
         raise InvalidInput(str(error)) from None

@@ -795,3 +795,26 @@ def test_fit_without_totals_times_the_elapsed_time_and_claims_no_climb() -> None
     session = summaries["session"]
     assert session["total_timer_time"] == pytest.approx(session["total_elapsed_time"])
     assert session.get("total_ascent") is None and session.get("total_descent") is None
+
+
+@pytest.mark.parametrize("distance_m", [0.0, 1234.5])
+def test_fit_and_tcx_of_a_ride_without_distance_stream_carry_its_total(distance_m: float) -> None:
+    start = datetime(2024, 5, 1, 8, tzinfo=UTC)
+    streams = {"time_s": start.timestamp() + np.arange(60.0), "power_w": np.full(60, 200.0)}
+    totals = RideTotals(distance_m=distance_m)
+    fit = export_activity(streams, fmt="fit", started_at=start, totals=totals)
+    with fitdecode.FitReader(io.BytesIO(fit)) as reader:
+        [session] = [
+            f for f in reader if isinstance(f, fitdecode.FitDataMessage) and f.name == "session"
+        ]
+    assert session.get_value("total_distance") == pytest.approx(distance_m)
+    tcx = etree.fromstring(export_activity(streams, fmt="tcx", started_at=start, totals=totals))
+    assert float(tcx.findtext(".//{*}Lap/{*}DistanceMeters") or "nan") == distance_m
+
+
+def test_gpx_of_a_ride_without_distance_stream_states_its_total() -> None:
+    streams = {"lat_deg": np.array([45.0, 45.0]), "lon_deg": np.array([7.0, 7.0])}
+    gpx = export_activity(streams, fmt="gpx", totals=RideTotals(distance_m=0.0))
+    stats = "{http://www.garmin.com/xmlschemas/TrackStatsExtension/v1}"
+    found = etree.fromstring(gpx).findtext(f".//{stats}TrackStatsExtension/{stats}Distance")
+    assert float(found or "nan") == 0.0

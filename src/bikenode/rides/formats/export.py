@@ -52,12 +52,15 @@ class RideTotals:
     """The ride's figures as its page shows them, for the formats' summary fields.
 
     ``timer_s`` is the moving time (the FIT timer), ``ascent_m`` and ``descent_m`` the
-    elevation gain and loss; None where the ride has no such figure.
+    elevation gain and loss, ``distance_m`` the distance for a ride whose streams measure
+    none (a device's total, such as an indoor ride's 0 m); None where the ride has no such
+    figure.
     """
 
     timer_s: float | None = None
     ascent_m: float | None = None
     descent_m: float | None = None
+    distance_m: float | None = None
 
 
 @dataclass(frozen=True)
@@ -184,7 +187,12 @@ def _checked_totals(totals: RideTotals) -> RideTotals:
     def usable(value: float | None) -> float | None:
         return value if value is not None and 0 <= value < _ABSURD else None
 
-    return RideTotals(usable(totals.timer_s), usable(totals.ascent_m), usable(totals.descent_m))
+    return RideTotals(
+        usable(totals.timer_s),
+        usable(totals.ascent_m),
+        usable(totals.descent_m),
+        usable(totals.distance_m),
+    )
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -238,7 +246,9 @@ def lap_spans(ride: RideExport, index: IntArray) -> list[LapSpan]:
         first = ride.started_at.timestamp() if ride.started_at else float(times.min())
         start_s = min(first, float(times.min()))
         elapsed_s = float(times.max()) - start_s
-        return [LapSpan(0, index.size, start_s, elapsed_s, _covered(reach, 0, index.size))]
+        covered = _covered(reach, 0, index.size)
+        distance_m = covered if covered is not None else ride.totals.distance_m
+        return [LapSpan(0, index.size, start_s, elapsed_s, distance_m)]
     starts = [lap.start_s for lap in ride.laps[1:]]
     # Points before the first lap belong to it, points after the last lap's end to the last.
     bounds = [0, *np.maximum.accumulate(np.searchsorted(times, starts)).tolist(), index.size]
@@ -255,10 +265,11 @@ def lap_spans(ride: RideExport, index: IntArray) -> list[LapSpan]:
 
 
 def total_distance_m(ride: RideExport) -> float | None:
-    """Distance covered over the whole ride, from the distance stream (None without one)."""
+    """Distance covered over the whole ride, from the distance stream, else the ride's total
+    (None without either)."""
     distance = ride.streams.get("distance_m")
     if distance is None or not np.isfinite(distance).any():
-        return None
+        return ride.totals.distance_m
     return _covered(np.fmax.accumulate(distance), 0, distance.size)
 
 

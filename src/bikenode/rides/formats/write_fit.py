@@ -242,7 +242,7 @@ def _session(
     spans: list[LapSpan], sport: int, start_s: float, end_s: float, totals: RideTotals
 ) -> bytes:
     known = [span.distance_m for span in spans if span.distance_m is not None]
-    distance = sum(known) if known else None
+    distance = sum(known) if known else totals.distance_m
     timer_s = end_s - start_s if totals.timer_s is None else totals.timer_s
     return _messages(
         4,

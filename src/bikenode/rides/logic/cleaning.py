@@ -315,10 +315,22 @@ def _with_start_from_times(activity: ParsedActivity, now_s: float) -> ParsedActi
         return activity
     started = activity.started_at
     if started is not None and EARLIEST_TIME_S <= started.timestamp() <= now_s + FUTURE_SLACK_S:
-        return activity
+        first_s = _first_time_s(time)
+        if first_s is None or first_s >= started.timestamp():
+            return activity
+        # Records before the reported start (a session start_time written late): the ride
+        # began with its first record, as its elapsed time and first lap already say.
+        return dataclasses.replace(activity, started_at=datetime.fromtimestamp(first_s, UTC))
     if time is None or time.size == 0:
         return activity if started is None else dataclasses.replace(activity, started_at=None)
     return dataclasses.replace(activity, started_at=datetime.fromtimestamp(float(time[0]), UTC))
+
+
+def _first_time_s(time: FloatArray | None) -> float | None:
+    """The earliest timestamp, or None without one."""
+    if time is None or not np.isfinite(time).any():
+        return None
+    return float(np.nanmin(time))
 
 
 def _iso(seconds: float) -> str:

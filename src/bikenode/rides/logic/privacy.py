@@ -22,7 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from bikenode.rides.formats.activity import FloatArray
+from bikenode.rides.formats.activity import FloatArray, ParsedActivity
+from bikenode.rides.logic.analytics import RideSummary, summarise
 from bikenode.rides.logic.geo import EARTH_RADIUS_M, haversine_m
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "draw_zone_secret",
     "hidden_circle",
     "hidden_mask",
+    "summarise_trimmed",
     "touches_box",
     "trim_streams",
 ]
@@ -136,3 +138,17 @@ def trim_streams(
         for name, values in streams.items()
         if name not in WHOLE_RIDE_STREAMS
     }
+
+
+def summarise_trimmed(
+    trimmed: dict[str, FloatArray],
+    *,
+    source_format: str,
+    sport: str | None,
+    ftp_w: float | None,
+    max_hr_bpm: float | None,
+) -> RideSummary:
+    """The summary of the track others see, measured afresh on the trimmed streams: the
+    device's totals count the hidden part too. Health figures are still in it."""
+    activity = ParsedActivity(format=source_format, streams=trimmed, sport=sport)
+    return summarise(activity, ftp_w=ftp_w, max_hr_bpm=max_hr_bpm)
