@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response, status
 
-from bikenode.accounts import alerts, body_metrics, mfa, password_reset, service
+from bikenode.accounts import alerts, body_metrics, mfa, password_reset, profile, service
 from bikenode.accounts.models import User
 from bikenode.accounts.schemas import (
     Login,
@@ -173,7 +173,7 @@ def read_me(user: OwnAccount) -> UserPrivate:
 def update_me(body: UserUpdate, user: OwnAccount, session: SessionDep) -> UserPrivate:
     """Change name, units, timezone, FTP, heart rates, weight, or heart rate and power sharing."""
     changes = body.model_dump(exclude_unset=True)
-    return _own_view(service.update_profile(session, user=user, changes=changes))
+    return _own_view(profile.update_profile(session, user=user, changes=changes))
 
 
 @router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT)
@@ -249,5 +249,5 @@ def change_role(
     user_id: uuid.UUID, body: RoleChange, user: CurrentUser, session: SessionDep
 ) -> UserPublic:
     """Set a user's role (admins only)."""
-    changed = service.set_role(session, actor=user, user_id=user_id, role=body.role)
+    changed = profile.set_role(session, actor=user, user_id=user_id, role=body.role)
     return UserPublic.model_validate(changed)

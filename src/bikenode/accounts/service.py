@@ -10,11 +10,10 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bikenode.accounts import body_metrics, logic, repo, throttle, throttle_rules
+from bikenode.accounts import logic, repo, throttle, throttle_rules
 from bikenode.accounts.common_passwords import common_passwords
 from bikenode.accounts.models import RefreshToken, User
 from bikenode.accounts.passwords import PasswordHashing
-from bikenode.accounts.sync_records import record_settings_saved
 from bikenode.accounts.user_view import UserView, view_of
 from bikenode.audit import record_event
 from bikenode.db.base import utcnow
@@ -355,29 +354,6 @@ def end_session(session: Session, *, user_id: uuid.UUID, session_id: uuid.UUID) 
     session.commit()
 
 
-NOT_NULL_FIELDS = ("display_name", "units", "timezone", "share_health_by_default")
-
-
-def update_profile(session: Session, *, user: User, changes: dict[str, Any]) -> User:
-    """Apply profile and preference changes (only the fields given).
-
-    Weight and resting heart rate are sealed (body_metrics.py), never set as plain columns.
-    """
-    if "timezone" in changes and changes["timezone"] is not None:
-        _checked(logic.check_timezone, changes["timezone"])
-    plain = {k: v for k, v in changes.items() if k not in body_metrics.BODY_METRIC_FIELDS}
-    for field, value in plain.items():
-        if value is None and field in NOT_NULL_FIELDS:
-            raise InvalidInput(f"{field} cannot be null")
-        setattr(user, field, value)
-    sealed = {k: v for k, v in changes.items() if k in body_metrics.BODY_METRIC_FIELDS}
-    if sealed:
-        body_metrics.update_body_metrics(user, sealed)
-    record_settings_saved(session, user)  # devices pull the change
-    session.commit()
-    return user
-
-
 def change_password(
     session: Session,
     config: AccountsConfig,
@@ -397,31 +373,6 @@ def change_password(
     repo.revoke_user_sessions(session, user.id, utcnow(), keep=keep_session_id)
     record_event(session, event_type="auth.password_changed", actor_id=user.id, subject_id=user.id)
     session.commit()
-
-
-def set_role(session: Session, *, actor: UserView, user_id: uuid.UUID, role: str) -> User:
-    """Change a user's role; only an admin with MFA on may."""
-    if not actor.is_admin:
-        raise PermissionDenied("only an admin can change roles")
-    if not repo.has_confirmed_mfa(session, actor.id):
-        raise PermissionDenied(
-            "admins must turn on two-factor sign-in first: POST /api/v1/me/mfa/totp"
-        )
-    if role not in logic.ROLES:
-        raise InvalidInput(f"expected one of {', '.join(logic.ROLES)}, got {role!r}")
-    target = repo.get_user(session, user_id)
-    if target is None:
-        raise NotFound("no such user")
-    previous, target.role = target.role, role
-    record_event(
-        session,
-        event_type="accounts.role_changed",
-        actor_id=actor.id,
-        subject_id=target.id,
-        details={"from": previous, "to": role},
-    )
-    session.commit()
-    return target
 
 
 def _store_refresh_token(

@@ -13,7 +13,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from bikenode.live import service
+from bikenode.live import group_rides, service
 from bikenode.live.models import LiveGroup, LiveSession
 from bikenode.web.dependencies import CurrentUser, OptionalUser, SessionDep
 
@@ -37,12 +37,12 @@ def owned_live_session(
 def visible_group(group_id: uuid.UUID, session: SessionDep, viewer: OptionalUser) -> LiveGroup:
     """The group ride in the path if it is public or the caller rides in it."""
     viewer_id = viewer.id if viewer is not None else None
-    return service.get_group(session, group_id=group_id, viewer_id=viewer_id)
+    return group_rides.get_group(session, group_id=group_id, viewer_id=viewer_id)
 
 
 def owned_group(group_id: uuid.UUID, session: SessionDep, user: CurrentUser) -> LiveGroup:
     """The group ride in the path if the caller organises it; 404 otherwise."""
-    return service.get_own_group(session, group_id=group_id, owner_id=user.id)
+    return group_rides.get_own_group(session, group_id=group_id, owner_id=user.id)
 
 
 WatchableSession = Annotated[LiveSession, Depends(watchable_session)]

@@ -13,7 +13,7 @@ from fastapi import WebSocket
 from starlette.websockets import WebSocketState
 
 from bikenode.errors import Conflict, NotFound
-from bikenode.live import logic, service
+from bikenode.live import group_rides, logic, service
 from bikenode.live.broker import BrokerUnavailable
 from bikenode.live.frames import (
     CLOSE_POLICY,
@@ -158,7 +158,7 @@ class RiderConnection:
         lock = self.node.group_locks.setdefault(group_id, asyncio.Lock())
         async with lock:
             update = await self.node.db(
-                service.record_member_position,
+                group_rides.record_member_position,
                 group_id=group_id,
                 user_id=self.owner_id,
                 columns=visible,

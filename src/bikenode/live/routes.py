@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bikenode.accounts import find_user_id_by_email
 from bikenode.errors import NotFound
-from bikenode.live import service
+from bikenode.live import group_rides, service
 from bikenode.live.access import OwnedGroup, OwnedLiveSession, VisibleGroup, WatchableSession
 from bikenode.live.models import LiveGroup, LiveSession
 from bikenode.live.schemas import (
@@ -134,7 +134,7 @@ async def revoke_share(
 @router.post("/groups", status_code=status.HTTP_201_CREATED, response_model=GroupPublic)
 def create_group(body: GroupCreate, user: CurrentUser, session: SessionDep) -> GroupPublic:
     """Create a group ride; you are its first member."""
-    group = service.create_group(
+    group = group_rides.create_group(
         session,
         owner_id=user.id,
         owner_name=user.display_name,
@@ -159,7 +159,7 @@ def add_member(group: OwnedGroup, body: GroupMemberAdd, session: SessionDep) -> 
     member_id = find_user_id_by_email(session, body.email)
     if member_id is None:
         raise NotFound("no account with this e-mail address")
-    service.add_member(
+    group_rides.add_member(
         session,
         group=group,
         user_id=member_id,

@@ -33,7 +33,7 @@ from bikenode.errors import (
     NotAuthenticated,
     NotFound,
 )
-from bikenode.live import logic, service
+from bikenode.live import group_rides, logic, service
 from bikenode.live.broker import Broker, MemoryBroker
 from bikenode.live.frames import (
     CLOSE_NOT_FOUND,
@@ -349,12 +349,14 @@ async def authorize_watch(
     viewer = await _caller(node, hello, required=False)
     viewer_id = viewer.user_id if viewer else None
     if kind == "groups":
-        await node.db(service.get_group, reads_only=True, group_id=target_id, viewer_id=viewer_id)
+        await node.db(
+            group_rides.get_group, reads_only=True, group_id=target_id, viewer_id=viewer_id
+        )
 
         async def group_snapshot() -> dict[str, Any]:
             now_ms = int(time.time() * 1000)
             return await node.db(
-                service.group_snapshot, reads_only=True, group_id=target_id, now_ms=now_ms
+                group_rides.group_snapshot, reads_only=True, group_id=target_id, now_ms=now_ms
             )
 
         return WatchTarget(service.group_channel(target_id), group_snapshot, None, viewer)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from bikenode.errors import NotAuthenticated, NotFound, PermissionDenied
 from bikenode.events.models import OutboxEvent
-from bikenode.live import logic, service
+from bikenode.live import group_rides, logic, service
 from bikenode.live.models import LiveBatch
 from bikenode.rides.models import Ride
 from tests.live_tools import columns
@@ -81,8 +81,8 @@ def test_who_may_watch_a_private_session(session: Session) -> None:
 
 def test_a_group_member_watches_a_members_session_and_others_do_not(session: Session) -> None:
     organiser, member, stranger = make_user(session), make_user(session), make_user(session)
-    group = service.create_group(session, owner_id=organiser, owner_name="Ada", name="Club run")
-    service.add_member(session, group=group, user_id=member, display_name="Sam")
+    group = group_rides.create_group(session, owner_id=organiser, owner_name="Ada", name="Club run")
+    group_rides.add_member(session, group=group, user_id=member, display_name="Sam")
     ride = make_live_session(session, member, group_id=group.id)
     grant = service.authorize_viewer(
         session, session_id=ride.id, viewer_id=organiser, share_token=None
