@@ -16,17 +16,20 @@ Run: .venv/bin/python bench/fitness.py [--repeats 7] [--quick]
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import statistics
+import sys
 import time
 import warnings
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo's tests package
+
+from tests.unit.fitness import sweat_peer
 
 from bikenode.fitness.logic.cp_models import fit_three_parameter
 from bikenode.fitness.logic.load import training_load
@@ -38,23 +41,6 @@ from bikenode.fitness.logic.w_balance import (
 )
 
 CP_W, W_PRIME_J = 260.0, 20000.0
-
-
-def sweat_module(relative_path: str) -> ModuleType | None:
-    """A sweatpy module loaded from its file (its package __init__ needs pydantic 1), or None."""
-    spec = importlib.util.find_spec("sweat")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(next(iter(spec.submodule_search_locations))) / relative_path
-    module_spec = importlib.util.spec_from_file_location(f"sweat_{path.stem}", path)
-    if module_spec is None or module_spec.loader is None:
-        return None
-    module = importlib.util.module_from_spec(module_spec)
-    try:
-        module_spec.loader.exec_module(module)
-    except ImportError:
-        return None
-    return module
 
 
 def median_s(work: Callable[[], object], repeats: int) -> float:
@@ -73,8 +59,8 @@ def ride(seconds: int, seed: int = 1) -> Any:
 
 
 def rows(repeats: int, peer_repeats: int) -> list[tuple[str, float, str, float | None]]:
-    core, wbal = sweat_module("metrics/core.py"), sweat_module("pdm/w_prime_balance.py")
-    regressors = sweat_module("pdm/regressors.py")
+    core, wbal = sweat_peer.load("metrics/core.py"), sweat_peer.load("pdm/w_prime_balance.py")
+    regressors = sweat_peer.load("pdm/regressors.py")
     power = ride(4 * 3600)
     tau = skiba_tau_s(power, cp_w=CP_W)
     rng = np.random.default_rng(2)
