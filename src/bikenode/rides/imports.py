@@ -22,6 +22,7 @@ from bikenode.rides.logic.analytics import summarise
 from bikenode.rides.logic.cleaning import ImplausibleActivity, clean_activity
 from bikenode.rides.logic.duplicates import RideFootprint, footprint, is_same_activity
 from bikenode.rides.logic.naming import default_ride_name
+from bikenode.rides.logic.splitting import split_rides
 from bikenode.rides.logic.sports import is_commute, ride_sport
 from bikenode.rides.models import Ride, RideOriginal, RideStreams, UploadItem
 from bikenode.rides.storage import load_streams, pack_streams
@@ -72,9 +73,38 @@ def import_activity(
     metadata_for: Callable[[datetime | None], Metadata | None] | None = None,
     now: datetime | None = None,
 ) -> EntryResult:
-    """Store one activity file as a ride (flushed, not committed), or say why not.
+    """Store one activity file as one ride (flushed, not committed), or say why not.
 
-    metadata_for finds what an export archive says of the file, given its start time.
+    For a file that may hold several rides (tracks days apart), use import_file.
+    """
+    [(_, result)] = import_file(
+        session,
+        rider=rider,
+        filename=filename,
+        data=data,
+        metadata_for=metadata_for,
+        now=now,
+        split=False,
+    )
+    return result
+
+
+def import_file(
+    session: Session,
+    *,
+    rider: RiderContext,
+    filename: str,
+    data: bytes,
+    metadata_for: Callable[[datetime | None], Metadata | None] | None = None,
+    now: datetime | None = None,
+    split: bool = True,
+) -> list[tuple[str, EntryResult]]:
+    """Store the rides of one activity file (flushed, not committed), or say why not.
+
+    Returns (label, result) per ride: one with the label "" for most files; for a file of
+    tracks recorded hours or days apart (logic/splitting.py), one per ride, labelled
+    " (ride 2 of 6)". metadata_for finds what an export archive says of the file, given
+    its start time.
     """
     # The CPU work comes first, outside any transaction: on SQLite a transaction holds the
     # write lock, and parsing a large file takes a while.
@@ -83,14 +113,53 @@ def import_activity(
         parsed = parse_activity(data, filename)
         cleaned, notes = clean_activity(parsed, now_s=(now or datetime.now(UTC)).timestamp())
     except NotAnActivity as error:
-        return EntryResult("failed", f"not an activity: {error}")
+        return [("", EntryResult("failed", f"not an activity: {error}"))]
     except (ParseError, ImplausibleActivity) as error:
-        return EntryResult("failed", str(error))
+        return [("", EntryResult("failed", str(error)))]
     empty = nothing_to_import(cleaned, notes)
     if empty:
-        return EntryResult("failed", empty)
+        return [("", EntryResult("failed", empty))]
+    parts = split_rides(cleaned) if split else [cleaned]
+    if len(parts) == 1:
+        warnings = [*parsed.warnings, *notes]
+        return [
+            ("", _store(session, rider, filename, data, cleaned, warnings, sha256, metadata_for))
+        ]
+    results = []
+    for number, part in enumerate(parts, start=1):
+        why = (
+            f"one of {len(parts)} rides in this file: its tracks were recorded hours or days "
+            "apart, so each is a ride of its own"
+        )
+        # Each ride has its own fingerprint, so uploading the file again finds each one.
+        part_sha256 = hashlib.sha256(f"{sha256}#{number}".encode()).hexdigest()
+        found = _store(
+            session,
+            rider,
+            filename,
+            data,
+            part,
+            [why, *parsed.warnings, *notes],
+            part_sha256,
+            metadata_for,
+        )
+        results.append((f" (ride {number} of {len(parts)})", found))
+    return results
+
+
+def _store(
+    session: Session,
+    rider: RiderContext,
+    filename: str,
+    data: bytes,
+    cleaned: ParsedActivity,
+    notes: list[str],
+    sha256: str,
+    metadata_for: Callable[[datetime | None], Metadata | None] | None = None,
+) -> EntryResult:
+    """One cleaned ride stored (or found a duplicate of one already stored)."""
     summary = summarise(cleaned, ftp_w=rider.ftp_w, max_hr_bpm=rider.max_hr_bpm)
-    warnings = [*parsed.warnings, *notes, *summary.notes]
+    warnings = [*notes, *summary.notes]
     ride_id = uuid.uuid4()
     packed = pack_streams(ride_id, cleaned.streams, current_key_ring())
     # A live ride has no uploaded file: the FIT written from its streams would only keep its

@@ -19,7 +19,7 @@ from bikenode.rides import repo
 from bikenode.rides.formats.activity import ParseError
 from bikenode.rides.formats.archives import ArchiveMetadata, read_archive_metadata
 from bikenode.rides.formats.containers import EntryStatus, iter_activity_files
-from bikenode.rides.imports import EntryResult, RiderContext, import_activity, record_item
+from bikenode.rides.imports import EntryResult, RiderContext, import_file, record_item
 from bikenode.rides.models import Upload
 from bikenode.rides.privacy import refresh_public_views, schedule_public_view_refresh
 from bikenode.rides.uploads import finish_upload
@@ -90,13 +90,13 @@ def _import_entries(
             skipped.append(entry.path)
             continue
         found = True
-        if entry.path in done:
+        if entry.path in done or _parts_done(entry.path, done):
             continue
         if entry.status == EntryStatus.FAILED or entry.data is None:
-            result = EntryResult("failed", entry.reason or "the file could not be read")
+            results = [("", EntryResult("failed", entry.reason or "the file could not be read"))]
         else:
             entry_path = entry.path
-            result = _import_one(
+            results = _import_one(
                 session,
                 rider,
                 entry.name,
@@ -104,14 +104,23 @@ def _import_entries(
                 lambda at, p=entry_path: archive.lookup(p, at),
             )
             if entry.status == EntryStatus.DAMAGED:
-                result.warnings.insert(0, entry.reason)
+                for _, result in results:
+                    result.warnings.insert(0, entry.reason)
         _hold(session, lease)
-        record_item(session, upload.id, entry.path, result, entry.data)
+        # A file of several rides gives an item per ride, all committed together.
+        for label, result in results:
+            record_item(session, upload.id, entry.path + label, result, entry.data)
         session.commit()
         if on_entry is not None:
-            on_entry(entry.path, result)
+            for label, result in results:
+                on_entry(entry.path + label, result)
     if not found:
         raise NoActivityFiles(nothing_to_import(skipped))
+
+
+def _parts_done(path: str, done: set[str]) -> bool:
+    """Whether a file of several rides was imported before (its items are "path (ride N of M)")."""
+    return f"{path} (ride 1 of " in {entry[: len(path) + 12] for entry in done}
 
 
 class NoActivityFiles(ParseError):
@@ -145,15 +154,18 @@ def _upload_error(error: Exception) -> str:
 
 def _import_one(
     session: Session, rider: RiderContext, name: str, data: bytes, metadata_for: Any
-) -> EntryResult:
+) -> list[tuple[str, EntryResult]]:
     try:
-        return import_activity(
+        return import_file(
             session, rider=rider, filename=name, data=data, metadata_for=metadata_for
         )
     except Exception:  # one broken file must never stop the rest of an archive
         session.rollback()
         log.exception("import failed", extra={"entry": name})
-        return EntryResult("failed", "an internal error stopped this file's import; it was logged")
+        failed = EntryResult(
+            "failed", "an internal error stopped this file's import; it was logged"
+        )
+        return [("", failed)]
 
 
 def _rider(session: Session, upload: Upload, archive: ArchiveMetadata) -> RiderContext:
