@@ -98,6 +98,15 @@ def last_services(session: Session, owner_id: uuid.UUID) -> dict[uuid.UUID, Serv
     return latest
 
 
+def services_of(session: Session, owner_id: uuid.UUID) -> Sequence[ServiceEntry]:
+    """Every service and replacement of the owner's components, oldest first."""
+    return session.scalars(
+        select(ServiceEntry)
+        .where(ServiceEntry.owner_id == owner_id)
+        .order_by(ServiceEntry.done_at, ServiceEntry.created_at)
+    ).all()
+
+
 def service_entries(session: Session, component_id: uuid.UUID) -> Sequence[ServiceEntry]:
     return session.scalars(
         select(ServiceEntry)

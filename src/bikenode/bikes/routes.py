@@ -7,15 +7,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
-from bikenode.bikes import assignments, maintenance, service
+from bikenode.bikes import assignments, history, maintenance, service
 from bikenode.bikes.access import OwnBike, OwnComponent, OwnRide
 from bikenode.bikes.logic.usage import Usage
 from bikenode.bikes.models import Bike, Component, Installation, ServiceEntry
 from bikenode.bikes.schemas import (
     BikeCreate,
+    BikeEventPublic,
+    BikeHistory,
     BikePage,
     BikePublic,
     BikeUpdate,
+    BikeUsagePage,
+    BikeUsagePublic,
     ComponentCreate,
     ComponentPublic,
     ComponentTree,
@@ -100,6 +104,34 @@ def list_bikes(user: CurrentUser, session: SessionDep) -> BikePage:
 def create_bike(body: BikeCreate, user: CurrentUser, session: SessionDep) -> BikePublic:
     """Add a bike to your garage."""
     return _bike(service.create_bike(session, owner_id=user.id, fields=body.model_dump()))
+
+
+@router.get("/bikes/usage", response_model=BikeUsagePage)
+def bikes_usage(user: CurrentUser, session: SessionDep) -> BikeUsagePage:
+    """Each of your bikes' distance, moving time, climbing and rides."""
+    totals = history.bike_totals(session, owner_id=user.id)
+    items = [BikeUsagePublic(bike_id=b, total=_usage(u)) for b, u in totals.items()]
+    return BikeUsagePage(items=items)
+
+
+@router.get("/bikes/{bike_id}/history", response_model=BikeHistory)
+def bike_history(bike: OwnBike, user: CurrentUser, session: SessionDep) -> BikeHistory:
+    """The bike's fittings, removals, swaps and services, oldest first."""
+    events = history.bike_history(session, owner_id=user.id, bike_id=bike.id)
+    return BikeHistory(bike_id=bike.id, items=[_event(e) for e in events])
+
+
+def _event(event: history.BikeEvent) -> BikeEventPublic:
+    return BikeEventPublic(
+        at=event.at,
+        kind=event.kind,
+        component=_component(event.component),
+        parent_component_id=event.parent.id if event.parent else None,
+        parent_type=event.parent.type if event.parent else None,
+        other_bike_id=event.other_bike_id,
+        cost=event.entry.cost if event.entry else None,
+        notes=event.entry.notes if event.entry else "",
+    )
 
 
 @router.get("/bikes/{bike_id}", response_model=BikePublic)

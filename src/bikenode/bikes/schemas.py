@@ -238,6 +238,33 @@ class DuePage(BaseModel):
     items: list[DueItem]
 
 
+class BikeUsagePublic(BaseModel):
+    bike_id: uuid.UUID
+    total: UsagePublic = Field(description="the rides on it, plus its starting distance")
+
+
+class BikeUsagePage(BaseModel):
+    items: list[BikeUsagePublic]
+
+
+class BikeEventPublic(BaseModel):
+    at: datetime
+    kind: Literal["installed", "removed", "service", "replace"]
+    component: ComponentPublic
+    parent_component_id: uuid.UUID | None = Field(description="fitted inside this part")
+    parent_type: str | None
+    other_bike_id: uuid.UUID | None = Field(
+        description="installed: the bike it came from; removed: the bike it went to"
+    )
+    cost: float | None = None
+    notes: str = ""
+
+
+class BikeHistory(BaseModel):
+    bike_id: uuid.UUID
+    items: list[BikeEventPublic]
+
+
 class RideBikeSet(StrictModel):
     bike_id: Id | None = Field(description="null: ridden on none of your bikes")
 

@@ -2,6 +2,7 @@
 // personal records, recent rides.
 
 import { api, currentUser } from "./api.js";
+import { dueCard } from "./bikes.js";
 import { weeklyChart } from "./charts.js";
 import { fill, h } from "./dom.js";
 import * as u from "./units.js";
@@ -160,11 +161,12 @@ function recordsPanel(records) {
 
 export async function render(main) {
   document.title = "Dashboard · BikeNode";
-  const [me, stats, recent, records] = await Promise.all([
+  const [me, stats, recent, records, due] = await Promise.all([
     currentUser(),
     api("/api/v1/rides/stats"),
     api("/api/v1/rides?limit=5"),
     api("/api/v1/rides/records"),
+    dueCard().catch(() => null), // the dashboard stands without it
   ]);
   const chart = h("div", {
     class: "weekly-chart",
@@ -186,6 +188,7 @@ export async function render(main) {
       volumeCard("This year", "year", stats.this_year),
       volumeCard("All time", "all", stats.all_time),
     ),
+    due,
     h(
       "section",
       { class: "panel" },

@@ -6,6 +6,8 @@ import { currentUser, isSignedIn, restoreSession, signOut } from "./api.js";
 import { errorBox, fill, h, navigate } from "./dom.js";
 import { goodbyePage } from "./account.js";
 import * as auth from "./auth.js";
+import * as bike from "./bike.js";
+import * as bikes from "./bikes.js";
 import * as calendar from "./calendar.js";
 import * as dashboard from "./dashboard.js";
 import * as live from "./live.js";
@@ -35,6 +37,8 @@ const ROUTES = [
   { pattern: /^\/settings$/, name: "settings", page: settings, signedIn: true },
   { pattern: /^\/routes$/, name: "routes", page: plannedRoutes.listPage, signedIn: true },
   { pattern: /^\/routes\/([0-9a-fA-F-]{36})$/, name: "route", page: plannedRoutes.editorPage, signedIn: true },
+  { pattern: /^\/bikes$/, name: "bikes", page: bikes, signedIn: true },
+  { pattern: /^\/bikes\/([0-9a-fA-F-]{36})$/, name: "bike", page: bike, signedIn: true },
   { pattern: /^\/forgot-password$/, name: "forgot-password", page: reset.forgotPasswordPage },
   { pattern: /^\/reset-password$/, name: "reset-password", page: reset.resetPasswordPage },
 ];
@@ -42,6 +46,7 @@ const NAV = [
   ["/", "Dashboard"],
   ["/rides", "Rides"],
   ["/upload", "Upload"],
+  ["/bikes", "Bikes"],
   ["/routes", "Routes"],
   ["/live", "Live"],
   ["/privacy", "Privacy"],

@@ -4,6 +4,7 @@ import { api, currentUser } from "./api.js";
 import { rideCharts } from "./charts.js";
 import { busy, errorBox, field, fill, h, navigate, showError } from "./dom.js";
 import { rideMap } from "./map.js";
+import { rideBikeLine } from "./ride-bike.js";
 import { effortsSection, splitsSection, statsList, zonesSection } from "./ride-sections.js";
 import * as u from "./units.js";
 
@@ -254,7 +255,7 @@ function metaLine(ride, isOwner) {
     .join(" · ");
 }
 
-function header(ride, isOwner, errors) {
+function header(ride, isOwner, errors, bikeLine) {
   const title = h("h1", {}, ride.name);
   const meta = h("p", { class: "meta" }, metaLine(ride, isOwner));
   const description = h("p", { class: "description" }, ride.description || "");
@@ -275,7 +276,7 @@ function header(ride, isOwner, errors) {
     isOwner || ride.health_shared
       ? null
       : h("p", { class: "hint health-private" }, "The rider keeps heart rate and power private.");
-  const parts = [title, meta, description, healthNote, actions, errors];
+  const parts = [title, meta, bikeLine, description, healthNote, actions, errors];
   if (isOwner) {
     const form = editForm(ride, (saved) => {
       Object.assign(ride, saved);
@@ -336,6 +337,7 @@ export async function render(main, { params, config }) {
   }
   document.title = `${ride.name} · BikeNode`;
   const isOwner = Boolean(me && me.id === ride.owner_id);
+  const bikeLine = isOwner ? await rideBikeLine(ride.id) : null;
   const summary = ride.summary || {};
   const { lat_deg: lat, lon_deg: lon } = streams;
   const hasMap = present(lat) && present(lon) && lat.some((v, i) => v !== null && lon[i] !== null);
@@ -353,7 +355,7 @@ export async function render(main, { params, config }) {
     h(
       "article",
       { class: "ride" },
-      header(ride, isOwner, h("div")),
+      header(ride, isOwner, h("div"), bikeLine),
       statsList(ride),
       h("div", { class: "ride-visuals" }, mapBox, charts),
       splitsSection(summary),
