@@ -39,6 +39,7 @@ def test_client_routes_answer_with_the_app_and_a_strict_content_security_policy(
         "/privacy",
         "/goodbye",
         "/calendar",
+        "/fitness",
     ):
         response = client.get(path)
         assert response.status_code == 200, path

@@ -8,6 +8,7 @@ import { goodbyePage } from "./account.js";
 import * as auth from "./auth.js";
 import * as calendar from "./calendar.js";
 import * as dashboard from "./dashboard.js";
+import * as fitness from "./fitness.js";
 import * as live from "./live.js";
 import * as liveStart from "./live-start.js";
 import * as privacy from "./privacy.js";
@@ -37,11 +38,13 @@ const ROUTES = [
   { pattern: /^\/routes\/([0-9a-fA-F-]{36})$/, name: "route", page: plannedRoutes.editorPage, signedIn: true },
   { pattern: /^\/forgot-password$/, name: "forgot-password", page: reset.forgotPasswordPage },
   { pattern: /^\/reset-password$/, name: "reset-password", page: reset.resetPasswordPage },
+  { pattern: /^\/fitness$/, name: "fitness", page: fitness, signedIn: true },
 ];
 const NAV = [
   ["/", "Dashboard"],
   ["/rides", "Rides"],
   ["/upload", "Upload"],
+  ["/fitness", "Fitness"],
   ["/routes", "Routes"],
   ["/live", "Live"],
   ["/privacy", "Privacy"],
