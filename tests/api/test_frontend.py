@@ -40,6 +40,7 @@ def test_client_routes_answer_with_the_app_and_a_strict_content_security_policy(
         "/goodbye",
         "/calendar",
         "/fitness",
+        "/power",
     ):
         response = client.get(path)
         assert response.status_code == 200, path

@@ -39,7 +39,7 @@ CLIENT_ROUTES += ("/forgot-password", "/reset-password")
 CLIENT_ROUTES += ("/live/{session_id}", "/live/groups/{group_id}")
 CLIENT_ROUTES += ("/routes", "/routes/{route_id}")
 CLIENT_ROUTES += ("/live", "/privacy", "/goodbye", "/calendar")
-CLIENT_ROUTES += ("/fitness",)
+CLIENT_ROUTES += ("/fitness", "/power")
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 MEDIA_TYPES = {

@@ -11,6 +11,7 @@ import * as dashboard from "./dashboard.js";
 import * as fitness from "./fitness.js";
 import * as live from "./live.js";
 import * as liveStart from "./live-start.js";
+import * as power from "./power.js";
 import * as privacy from "./privacy.js";
 import * as reset from "./reset.js";
 import * as ride from "./ride.js";
@@ -39,12 +40,14 @@ const ROUTES = [
   { pattern: /^\/forgot-password$/, name: "forgot-password", page: reset.forgotPasswordPage },
   { pattern: /^\/reset-password$/, name: "reset-password", page: reset.resetPasswordPage },
   { pattern: /^\/fitness$/, name: "fitness", page: fitness, signedIn: true },
+  { pattern: /^\/power$/, name: "power", page: power, signedIn: true },
 ];
 const NAV = [
   ["/", "Dashboard"],
   ["/rides", "Rides"],
   ["/upload", "Upload"],
   ["/fitness", "Fitness"],
+  ["/power", "Power"],
   ["/routes", "Routes"],
   ["/live", "Live"],
   ["/privacy", "Privacy"],
