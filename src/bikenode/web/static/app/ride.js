@@ -4,7 +4,7 @@ import { api, currentUser } from "./api.js";
 import { rideCharts } from "./charts.js";
 import { busy, errorBox, field, fill, h, navigate, showError } from "./dom.js";
 import { rideMap } from "./map.js";
-import { effortsSection, splitsSection, statsList, zonesSection } from "./ride-sections.js";
+import { effortsSection, splitsSection, statsList, wBalanceSection, zonesSection } from "./ride-sections.js";
 import * as u from "./units.js";
 
 // Points asked of the API for display: plenty for a screen, few enough to stay fast.
@@ -348,6 +348,7 @@ export async function render(main, { params, config }) {
       })
     : h("p", { class: "map-none" }, "This ride has no GPS positions, so there is no map.");
   const charts = h("div", { class: "charts" });
+  const wBalance = h("div", { class: "w-balance-slot" });
   fill(
     main,
     h(
@@ -358,6 +359,7 @@ export async function render(main, { params, config }) {
       h("div", { class: "ride-visuals" }, mapBox, charts),
       splitsSection(summary),
       effortsSection(summary),
+      wBalance,
       zonesSection(summary, isOwner),
       ride.import_notes?.length
         ? h(
@@ -373,6 +375,10 @@ export async function render(main, { params, config }) {
         : null,
     ),
   );
+  // Drawn when it comes: the model fit behind it must not hold up the page.
+  api(`/api/v1/rides/${ride.id}/w-balance`)
+    .then((report) => fill(wBalance, wBalanceSection(report)))
+    .catch(() => {});
   const map = hasMap
     ? rideMap(mapBox, streams.lat_deg, streams.lon_deg, {
         tileUrl: config.mapTileUrl,
