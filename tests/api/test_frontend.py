@@ -41,6 +41,8 @@ def test_client_routes_answer_with_the_app_and_a_strict_content_security_policy(
         "/calendar",
         "/bikes",
         f"/bikes/{uuid.uuid4()}",
+        "/fitness",
+        "/power",
     ):
         response = client.get(path)
         assert response.status_code == 200, path

@@ -99,7 +99,8 @@ def test_stats_on_the_page_equal_the_apis_numbers(web: App, rider: Rider) -> Non
     ride_id = rider.rides[FIT_RIDE]
     ride = rider.api.get(f"/api/v1/rides/{ride_id}")
     _open(web, rider, ride_id)
-    shown: list[list[str]] = web.page.locator(".stat[data-key]").evaluate_all(
+    stats = web.page.get_by_label("Ride statistics").locator(".stat[data-key]")
+    shown: list[list[str]] = stats.evaluate_all(
         "(stats) => stats.map((s) =>"
         " [s.dataset.key, s.dataset.value, s.querySelector('dd').textContent])"
     )

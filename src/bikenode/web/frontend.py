@@ -40,6 +40,7 @@ CLIENT_ROUTES += ("/live/{session_id}", "/live/groups/{group_id}")
 CLIENT_ROUTES += ("/routes", "/routes/{route_id}")
 CLIENT_ROUTES += ("/live", "/privacy", "/goodbye", "/calendar")
 CLIENT_ROUTES += ("/bikes", "/bikes/{bike_id}")
+CLIENT_ROUTES += ("/fitness", "/power")
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 MEDIA_TYPES = {

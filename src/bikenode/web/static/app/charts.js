@@ -6,12 +6,12 @@ import { h } from "./dom.js";
 const SYNC_KEY = "ride";
 const CHART_HEIGHT = 140;
 
-function width(element) {
+export function width(element) {
   return Math.max(200, Math.floor(element.clientWidth));
 }
 
 /** Keep charts as wide as their container; returns the function that stops watching. */
-function followWidth(element, plots, height) {
+export function followWidth(element, plots, height) {
   const observer = new ResizeObserver(() => {
     plots.forEach((plot) => plot.setSize({ width: width(element), height }));
   });

@@ -10,8 +10,10 @@ import * as bike from "./bike.js";
 import * as bikes from "./bikes.js";
 import * as calendar from "./calendar.js";
 import * as dashboard from "./dashboard.js";
+import * as fitness from "./fitness.js";
 import * as live from "./live.js";
 import * as liveStart from "./live-start.js";
+import * as power from "./power.js";
 import * as privacy from "./privacy.js";
 import * as reset from "./reset.js";
 import * as ride from "./ride.js";
@@ -41,12 +43,16 @@ const ROUTES = [
   { pattern: /^\/bikes\/([0-9a-fA-F-]{36})$/, name: "bike", page: bike, signedIn: true },
   { pattern: /^\/forgot-password$/, name: "forgot-password", page: reset.forgotPasswordPage },
   { pattern: /^\/reset-password$/, name: "reset-password", page: reset.resetPasswordPage },
+  { pattern: /^\/fitness$/, name: "fitness", page: fitness, signedIn: true },
+  { pattern: /^\/power$/, name: "power", page: power, signedIn: true },
 ];
 const NAV = [
   ["/", "Dashboard"],
   ["/rides", "Rides"],
   ["/upload", "Upload"],
   ["/bikes", "Bikes"],
+  ["/fitness", "Fitness"],
+  ["/power", "Power"],
   ["/routes", "Routes"],
   ["/live", "Live"],
   ["/privacy", "Privacy"],

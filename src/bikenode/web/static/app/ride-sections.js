@@ -189,3 +189,29 @@ export function zonesSection(summary, isOwner) {
     hint,
   );
 }
+
+// W' balance (GET /api/v1/rides/{id}/w-balance): null unless the answer has figures. CP and
+// W' come only to the rider.
+export function wBalanceSection(report) {
+  if (!report || report.min_w_balance_j === null) return null;
+  const stat = (key, label, text) =>
+    h("div", { class: "stat", dataset: { key, value: String(report[key]) } }, h("dt", {}, label), h("dd", {}, text));
+  const model = report.model === "3p" ? "three-parameter" : "two-parameter";
+  const basis =
+    report.cp_w !== null && report.w_prime_j !== null
+      ? `Under your ${model} model of the 90 days up to this ride: CP ${u.number(report.cp_w, "W")}, W′ ${u.number(report.w_prime_j / 1000, "kJ", 1)}.`
+      : "Under the rider's critical power model of the 90 days up to this ride.";
+  return h(
+    "section",
+    { class: "panel w-balance" },
+    h("h2", {}, "W′ balance"),
+    h(
+      "dl",
+      { class: "stats", "aria-label": "W′ balance" },
+      stat("min_w_balance_j", "Lowest W′ balance", u.number(report.min_w_balance_j / 1000, "kJ", 1)),
+      stat("max_depletion", "Most of W′ used", u.number(report.max_depletion * 100, "%")),
+      stat("hard_efforts", "Hard efforts (2 kJ or more)", String(report.hard_efforts)),
+    ),
+    h("p", { class: "hint" }, basis),
+  );
+}

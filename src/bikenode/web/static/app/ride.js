@@ -5,7 +5,7 @@ import { rideCharts } from "./charts.js";
 import { busy, errorBox, field, fill, h, navigate, showError } from "./dom.js";
 import { rideMap } from "./map.js";
 import { rideBikeLine } from "./ride-bike.js";
-import { effortsSection, splitsSection, statsList, zonesSection } from "./ride-sections.js";
+import { effortsSection, splitsSection, statsList, wBalanceSection, zonesSection } from "./ride-sections.js";
 import * as u from "./units.js";
 
 // Points asked of the API for display: plenty for a screen, few enough to stay fast.
@@ -350,6 +350,7 @@ export async function render(main, { params, config }) {
       })
     : h("p", { class: "map-none" }, "This ride has no GPS positions, so there is no map.");
   const charts = h("div", { class: "charts" });
+  const wBalance = h("div", { class: "w-balance-slot" });
   fill(
     main,
     h(
@@ -360,6 +361,7 @@ export async function render(main, { params, config }) {
       h("div", { class: "ride-visuals" }, mapBox, charts),
       splitsSection(summary),
       effortsSection(summary),
+      wBalance,
       zonesSection(summary, isOwner),
       ride.import_notes?.length
         ? h(
@@ -375,6 +377,10 @@ export async function render(main, { params, config }) {
         : null,
     ),
   );
+  // Drawn when it comes: the model fit behind it must not hold up the page.
+  api(`/api/v1/rides/${ride.id}/w-balance`)
+    .then((report) => fill(wBalance, wBalanceSection(report)))
+    .catch(() => {});
   const map = hasMap
     ? rideMap(mapBox, streams.lat_deg, streams.lon_deg, {
         tileUrl: config.mapTileUrl,
