@@ -32,6 +32,7 @@ from bikenode.fitness.tasks import recompute_job
 from bikenode.governance.routes import router as governance_router
 from bikenode.governance.service import REENCRYPT_JOB
 from bikenode.governance.tasks import reencrypt_health_job
+from bikenode.health.routes import router as health_router
 from bikenode.live.routes import router as live_router
 from bikenode.live.ws import build_live_node
 from bikenode.live.ws import router as live_ws_router
@@ -196,6 +197,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(planner_router)
     app.include_router(planner_ws_router)
     app.include_router(bikes_router)
+    app.include_router(health_router)
     app.include_router(frontend_router)
     app.include_router(api_docs_router)
     return app

@@ -19,6 +19,7 @@ from bikenode.fitness.models import (
     FitnessThreshold,
 )
 from bikenode.governance.models import Erasure
+from bikenode.health.models import HealthAlert, HealthMetric
 from bikenode.live.models import LiveBatch, LiveGroup, LiveGroupMember, LiveSession, LiveShare
 from bikenode.planner.models import PlannedRoute, RouteCollaborator, RouteUpdate
 from bikenode.rides.models import (
@@ -42,6 +43,8 @@ __all__ = [
     "FitnessRecompute",
     "FitnessRideFigures",
     "FitnessThreshold",
+    "HealthAlert",
+    "HealthMetric",
     "HeldEvent",
     "Installation",
     "Job",

@@ -20,7 +20,7 @@ import itertools
 import re
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import jwt
@@ -188,11 +188,34 @@ OWNED: dict[str, Factory] = {
         "/api/v1/bikes/{bike_id}/components",
         {"type": "chain", "notes": MARKER, "installed_at": "2024-01-01T00:00:00Z"},
     ),
+    "metric_id": lambda client, headers, objects: {"metric_id": _health_metric(client, headers)},
+    "alert_id": lambda client, headers, objects: {"alert_id": _health_alert(client, headers)},
     # The owner's own sign-in session (DELETE /api/v1/me/sessions/{id} must not end it).
     "account_session_id": lambda client, headers, objects: {
         "account_session_id": _signed_in_session(headers)
     },
 }
+
+
+def _health_metric(client: TestClient, headers: dict[str, str]) -> str:
+    body = {"metrics": [{"day": "2025-01-01", "metric": "mood_1_5", "value": 4, "source": MARKER}]}
+    answer = client.post("/api/v1/health/metrics", json=body, headers=headers)
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["metrics"][0]["id"])
+
+
+def _health_alert(client: TestClient, headers: dict[str, str]) -> str:
+    """Two nights well above 20 steady ones: a resting heart rate alert."""
+    values = [50.0, 51.0] * 10 + [58.0, 59.0]
+    start = date(2025, 2, 1)
+    nights = [
+        {"day": (start + timedelta(days=i)).isoformat(), "metric": "resting_hr_bpm", "value": v}
+        for i, v in enumerate(values)
+    ]
+    answer = client.post("/api/v1/health/metrics", json={"metrics": nights}, headers=headers)
+    assert answer.status_code == 201, answer.text
+    [alert] = client.get("/api/v1/health/alerts", headers=headers).json()["alerts"]
+    return str(alert["id"])
 
 
 def _signed_in_session(headers: dict[str, str]) -> str:

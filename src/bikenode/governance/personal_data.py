@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 from sqlalchemy.orm import Session
 
-from bikenode import bikes, fitness, live, planner, rides, sync
+from bikenode import bikes, fitness, health, live, planner, rides, sync
 
 ExportFiles = Callable[[Session, uuid.UUID], Iterable[tuple[str, bytes]]]
 # Deletes the user's rows (flush, never commit) and says how many of what went, for the
@@ -34,6 +34,10 @@ def _erase_rides(session: Session, user_id: uuid.UUID) -> Mapping[str, float]:
 
 def _erase_fitness(session: Session, user_id: uuid.UUID) -> Mapping[str, float]:
     return asdict(fitness.erase_user_data(session, user_id))
+
+
+def _erase_health(session: Session, user_id: uuid.UUID) -> Mapping[str, float]:
+    return asdict(health.erase_user_data(session, user_id))
 
 
 def _erase_live(session: Session, user_id: uuid.UUID) -> Mapping[str, float]:
@@ -58,4 +62,5 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
     PersonalData("planner", planner.iter_user_export, _erase_routes),
     PersonalData("sync", sync.iter_user_export, _erase_sync),
     PersonalData("bikes", bikes.iter_user_export, bikes.erase_user_data),
+    PersonalData("health", health.iter_user_export, _erase_health),
 )

@@ -11,7 +11,7 @@ from typing import IO, Any
 
 from sqlalchemy.orm import Session
 
-from bikenode import accounts, events, live, rides
+from bikenode import accounts, events, health, live, rides
 from bikenode.audit import list_events, record_event
 from bikenode.db.base import utcnow
 from bikenode.db.engine import begin_write
@@ -50,6 +50,9 @@ sync/devices.json         your devices and the answers kept for their pushes
 bikes/bikes.json          your bikes, each with the rides ridden on it and why
 bikes/components.json     your components, each with where and when it was fitted
 bikes/service_log.json    the services and replacements you logged
+health/metrics.json       your daily values (resting heart rate, HRV, weight, sleep, scores)
+                          with the device or app each came from
+health/alerts.json        your resting heart rate and HRV alerts, each with its explanation
 
 Units are in the field names: _m metres, _s seconds, _deg degrees, _bpm beats per minute,
 _w watts. Times are ISO 8601 in UTC; time_s streams are seconds since 1970-01-01 UTC.
@@ -201,8 +204,10 @@ def start_reencryption(session: Session, *, actor: str) -> int:
 
 def key_ids_in_use(session: Session) -> set[str]:
     """Every key id some stored value is sealed under: health streams, live heart rate,
-    TOTP secrets, body metrics. A key ring without one of them cannot read that data."""
+    TOTP secrets, body metrics, daily health values and alerts. A key ring without one of
+    them cannot read that data."""
     counts = [
+        health.key_counts(session),
         rides.health_key_counts(session),
         live.health_key_counts(session),
         accounts.totp_key_counts(session),

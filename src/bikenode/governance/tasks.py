@@ -7,7 +7,7 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bikenode import accounts, live, rides
+from bikenode import accounts, health, live, rides
 from bikenode.encryption import current_key_ring
 
 REENCRYPT_BATCH = 100
@@ -77,16 +77,25 @@ def reseal_live_health(
     return _reseal_all(session_factory, live.reseal_health_batch, heartbeat)
 
 
+def reseal_daily_health(
+    session_factory: sessionmaker[Session], *, heartbeat: Callable[[], None] = lambda: None
+) -> int:
+    """Re-seal every daily health value and alert explanation under the current key; the count."""
+    changed = _reseal_all(session_factory, health.reseal_metrics_batch, heartbeat)
+    return changed + _reseal_all(session_factory, health.reseal_alerts_batch, heartbeat)
+
+
 def reencrypt_health_job(
     session_factory: sessionmaker[Session],
 ) -> Callable[[dict[str, Any], Callable[[], None]], None]:
     """The queue handler for governance.reencrypt_health jobs: health streams, live heart
-    rate, TOTP secrets, then weight and resting heart rate."""
+    rate, TOTP secrets, weight and resting heart rate, then daily health values and alerts."""
 
     def handle(_payload: dict[str, Any], heartbeat: Callable[[], None]) -> None:
         reencrypt_health(session_factory, heartbeat=heartbeat)
         reseal_live_health(session_factory, heartbeat=heartbeat)
         reseal_totp_secrets(session_factory, heartbeat=heartbeat)
         reseal_body_metrics(session_factory, heartbeat=heartbeat)
+        reseal_daily_health(session_factory, heartbeat=heartbeat)
 
     return handle

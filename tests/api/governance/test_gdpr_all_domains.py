@@ -204,9 +204,20 @@ def _garage(client: TestClient, rider: Person) -> None:
     )
 
 
+def _health(client: TestClient, rider: Person) -> None:
+    """Steady nights then two high ones: daily values and one alert."""
+    values = [50.0, 51.0] * 10 + [57.0, 58.0]
+    nights = [
+        {"day": f"2025-03-{i + 1:02d}", "metric": "resting_hr_bpm", "value": v, "source": "watch"}
+        for i, v in enumerate(values)
+    ]
+    _post(client, "/api/v1/health/metrics", rider, {"metrics": nights})
+
+
 def _world(client: TestClient, sockets: contextlib.ExitStack) -> World:
     rider, other = _person(client), _person(client)
     _garage(client, rider)
+    _health(client, rider)
     own_group = _post(client, "/api/v1/live/groups", rider, {"name": "Rider's club run"})["id"]
     others_group = _post(client, "/api/v1/live/groups", other, {"name": "Other's club run"})["id"]
     for group, owner, member in ((own_group, rider, other), (others_group, other, rider)):
@@ -345,10 +356,20 @@ def test_export_holds_live_planner_and_sync_data(
     [entry] = read("bikes/service_log.json")
     assert entry["notes"] == "waxed" and entry["component_id"] == chain["id"]
 
+    metrics = read("health/metrics.json")
+    assert len(metrics) == 22 and metrics[-1] == {
+        "day": "2025-03-22",
+        "metric": "resting_hr_bpm",
+        "value": 58.0,
+        "source": "watch",
+    }
+    [alert] = read("health/alerts.json")
+    assert alert["kind"] == "resting_hr_elevated" and alert["explanation"]["values"] == [57.0, 58.0]
+
     readme = archive.read("README.txt").decode()
     paths = ("live/sessions/<id>.json", "planner/routes/<id>.gpx", "sync/devices.json")
     fitness_paths = ("fitness/thresholds.json", "fitness/ride_figures.json")
-    for path in (*paths, *fitness_paths, "bikes/service_log.json"):
+    for path in (*paths, *fitness_paths, "bikes/service_log.json", "health/alerts.json"):
         assert path in readme
     assert f"live/sessions/{world.others_session}.json" not in archive.namelist()
 
@@ -389,6 +410,8 @@ def test_erasure_leaves_no_row_naming_the_user_and_closes_their_sockets(
         "bikes_components.owner_id",
         "bikes_ride_assignments.owner_id",
         "bikes_service_log.owner_id",
+        "health_metrics.owner_id",
+        "health_alerts.owner_id",
     } <= before
     with Session(engine) as db:
         assert db.scalar(select(func.count()).select_from(Installation)) == 1

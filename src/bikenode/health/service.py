@@ -1,0 +1,267 @@
+"""Health use cases: record and remove daily metrics, alerts kept in step, readiness.
+
+Every change to a rider's metrics recomputes their alerts in the same transaction: the alert
+episodes are a function of the readings (logic/alerts.py), reconciled with the stored rows
+by (day, metric, kind), so entering a value again never adds an alert, and an alert the
+rider acknowledged stays acknowledged while its episode lasts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.orm import Session
+
+from bikenode.errors import InvalidInput
+from bikenode.health import repo, sealing
+from bikenode.health.logic.alerts import Alert, Reading, find_alerts
+from bikenode.health.logic.csv_rows import LineError, parse_csv
+from bikenode.health.logic.metrics import (
+    METRICS,
+    MetricRuleError,
+    check_day,
+    check_source,
+    check_value,
+)
+from bikenode.health.logic.readiness import Readiness, readiness
+from bikenode.health.logic.rmssd import rmssd_ms
+from bikenode.health.models import HealthAlert, HealthMetric
+
+MAX_RANGE_DAYS = 3660
+# What alerts and readiness look at: the alert rules' 60-day windows and more.
+READINESS_HISTORY_DAYS = 120
+
+
+class ImportRejected(InvalidInput):
+    """A CSV file with wrong lines: nothing of it was written; `errors` lists them."""
+
+    def __init__(self, detail: str, errors: list[LineError]) -> None:
+        super().__init__(detail)
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class MetricEntry:
+    """One value a rider enters or imports."""
+
+    day: date
+    metric: str
+    value: float
+    source: str = "manual"
+
+
+@dataclass(frozen=True)
+class MetricView:
+    """A stored value, opened (None if its key is gone)."""
+
+    id: uuid.UUID
+    day: date
+    metric: str
+    value: float | None
+    source: str
+
+
+@dataclass(frozen=True)
+class AlertView:
+    """A stored alert with its explanation opened (None if its key is gone)."""
+
+    id: uuid.UUID
+    day: date
+    metric: str
+    kind: str
+    acknowledged: bool
+    explanation: dict[str, Any] | None
+
+
+def rider_today(timezone: str) -> date:
+    """Today's date where the rider lives (UTC if their time zone is unknown)."""
+    try:
+        zone: ZoneInfo | None = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = None
+    return datetime.now(zone or UTC).date()
+
+
+def record_metrics(
+    session: Session, *, owner_id: uuid.UUID, entries: Sequence[MetricEntry]
+) -> list[MetricView]:
+    """Store the values (one per day, metric and source: a new value replaces the old), then
+    recompute the rider's alerts; InvalidInput naming the first wrong entry."""
+    today = datetime.now(UTC).date()
+    checked = []
+    for index, entry in enumerate(entries):
+        try:
+            checked.append(_checked(entry, today))
+        except MetricRuleError as error:
+            raise InvalidInput(f"entry {index}: {error}") from None
+    rows = [_store(session, owner_id, entry) for entry in checked]
+    refresh_alerts(session, owner_id=owner_id)
+    session.commit()
+    return [_view(row, entry.value) for row, entry in zip(rows, checked, strict=True)]
+
+
+def import_csv(session: Session, *, owner_id: uuid.UUID, data: bytes) -> int:
+    """Store every line of a `day,metric,value[,source]` file and recompute alerts; the count.
+    ImportRejected (nothing written) if any line is wrong."""
+    rows, errors = parse_csv(data, today=datetime.now(UTC).date())
+    if errors:
+        first = errors[0]
+        detail = f"{len(errors)} wrong line(s), nothing imported; line {first.line}: {first.error}"
+        raise ImportRejected(detail, errors)
+    if not rows:
+        raise InvalidInput("expected at least one line day,metric,value[,source], got none")
+    for row in rows:
+        _store(session, owner_id, MetricEntry(row.day, row.metric, row.value, row.source))
+    refresh_alerts(session, owner_id=owner_id)
+    session.commit()
+    return len(rows)
+
+
+def record_rr_intervals(
+    session: Session, *, owner_id: uuid.UUID, day: date, source: str, rr_ms: Sequence[float]
+) -> MetricView:
+    """The day's rMSSD from a recording of RR intervals, stored as hrv_rmssd_ms; InvalidInput
+    when the recording is too short or too noisy (logic/rmssd.py)."""
+    result = rmssd_ms(rr_ms)
+    if result.rmssd_ms is None:
+        raise InvalidInput(f"no rMSSD from this recording: {result.reason}")
+    entry = MetricEntry(day, "hrv_rmssd_ms", round(result.rmssd_ms, 1), source)
+    [view] = record_metrics(session, owner_id=owner_id, entries=[entry])
+    return view
+
+
+def list_metrics(
+    session: Session, *, owner_id: uuid.UUID, start: date, end: date, metric: str | None
+) -> list[MetricView]:
+    """The rider's values from `start` to `end` (at most ten years), of one metric or all."""
+    if end < start or (end - start).days > MAX_RANGE_DAYS:
+        raise InvalidInput(f"expected a range of 0 to {MAX_RANGE_DAYS} days, got {start} to {end}")
+    if metric is not None and metric not in METRICS:
+        raise InvalidInput(f"expected a metric among {', '.join(METRICS)}, got {metric!r}")
+    rows = repo.metric_rows(
+        session, owner_id, start=start, end=end, metrics=None if metric is None else [metric]
+    )
+    return [_view(row, sealing.open_value(row.id, row.value_sealed)) for row in rows]
+
+
+def delete_metric(session: Session, *, row: HealthMetric) -> None:
+    """Delete one of the rider's values (the caller checked it is theirs: health.access)."""
+    owner_id = row.owner_id
+    session.delete(row)
+    session.flush()
+    refresh_alerts(session, owner_id=owner_id)
+    session.commit()
+
+
+def delete_metrics_on(
+    session: Session, *, owner_id: uuid.UUID, day: date, metric: str, source: str | None
+) -> int:
+    """Delete the rider's values of a metric on a day (of one source, or all); the count."""
+    rows = repo.metric_rows(session, owner_id, start=day, end=day, metrics=[metric])
+    doomed = [row for row in rows if source is None or row.source == source]
+    for row in doomed:
+        session.delete(row)
+    session.flush()
+    refresh_alerts(session, owner_id=owner_id)
+    session.commit()
+    return len(doomed)
+
+
+def list_alerts(session: Session, *, owner_id: uuid.UUID) -> list[AlertView]:
+    """The rider's alerts, newest first, each with its explanation."""
+    return [_alert_view(row) for row in repo.alert_rows(session, owner_id)]
+
+
+def acknowledge_alert(session: Session, *, row: HealthAlert) -> AlertView:
+    """Mark one of the rider's alerts as seen (the caller checked it is theirs)."""
+    row.acknowledged = True
+    session.commit()
+    return _alert_view(row)
+
+
+def get_readiness(session: Session, *, owner_id: uuid.UUID, day: date) -> Readiness:
+    """The rider's readiness on `day`, from their last 120 days of values."""
+    start = day - timedelta(days=READINESS_HISTORY_DAYS)
+    readings = _readings(session, owner_id, start=start, end=day)
+    return readiness(day, readings, find_alerts(readings))
+
+
+def refresh_alerts(session: Session, *, owner_id: uuid.UUID) -> None:
+    """Make the rider's stored alerts exactly those their values raise (flushes, never
+    commits): new episodes added, ended ones removed, changed explanations re-sealed."""
+    wanted = {(a.day, a.metric, a.kind): a for a in find_alerts(_readings(session, owner_id))}
+    for row in repo.alert_rows(session, owner_id):
+        alert = wanted.pop((row.day, row.metric, row.kind), None)
+        if alert is None:
+            session.delete(row)
+            continue
+        explanation = explanation_fields(alert)
+        if sealing.open_explanation(row) != explanation:
+            sealing.seal_explanation(row, explanation)
+    for (day, metric, kind), alert in sorted(wanted.items()):
+        row = HealthAlert(id=uuid.uuid4(), owner_id=owner_id, day=day, metric=metric, kind=kind)
+        sealing.seal_explanation(row, explanation_fields(alert))
+        session.add(row)
+    session.flush()
+
+
+def explanation_fields(alert: Alert) -> dict[str, Any]:
+    """An alert's explanation as JSON-ready fields (days as ISO dates)."""
+    fields = dataclasses.asdict(alert.explanation)
+    for name in ("first_day", "last_day"):
+        fields[name] = fields[name].isoformat()
+    fields["values"], fields["also"] = list(fields["values"]), list(fields["also"])
+    return fields
+
+
+def _readings(
+    session: Session, owner_id: uuid.UUID, *, start: date | None = None, end: date | None = None
+) -> dict[str, list[Reading]]:
+    readings: dict[str, list[Reading]] = defaultdict(list)
+    for row in repo.metric_rows(session, owner_id, start=start, end=end):
+        value = sealing.open_value(row.id, row.value_sealed)
+        if value is not None:
+            readings[row.metric].append(Reading(row.day, value, row.source))
+    return dict(readings)
+
+
+def _checked(entry: MetricEntry, today: date) -> MetricEntry:
+    return MetricEntry(
+        check_day(entry.day, today=today),
+        entry.metric,
+        check_value(entry.metric, entry.value),
+        check_source(entry.source),
+    )
+
+
+def _store(session: Session, owner_id: uuid.UUID, entry: MetricEntry) -> HealthMetric:
+    row = repo.metric_row(session, owner_id, entry.day, entry.metric, entry.source)
+    if row is None:
+        row = HealthMetric(
+            id=uuid.uuid4(),
+            owner_id=owner_id,
+            day=entry.day,
+            metric=entry.metric,
+            source=entry.source,
+        )
+        session.add(row)
+    sealing.seal_value(row, entry.value)
+    session.flush()
+    return row
+
+
+def _view(row: HealthMetric, value: float | None) -> MetricView:
+    return MetricView(row.id, row.day, row.metric, value, row.source)
+
+
+def _alert_view(row: HealthAlert) -> AlertView:
+    return AlertView(
+        row.id, row.day, row.metric, row.kind, row.acknowledged, sealing.open_explanation(row)
+    )
