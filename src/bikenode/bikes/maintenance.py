@@ -15,15 +15,14 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bikenode.bikes import repo, service, sync_records
+from bikenode.bikes import reminders, repo, service, sync_records
+from bikenode.bikes.garage import Garage, current_interval, interval_of
 from bikenode.bikes.logic import usage as rules
-from bikenode.bikes.logic.catalogue import CATALOGUE
 from bikenode.bikes.logic.intervals import (
     WARN_AT,
     IntervalStatus,
     ServiceInterval,
     interval_status,
-    merged,
 )
 from bikenode.bikes.models import Component, Installation, ServiceEntry
 from bikenode.db.base import utcnow
@@ -44,47 +43,16 @@ class ComponentUsage:
     bike_id: uuid.UUID | None  # the bike it rides on now, if any
 
 
-@dataclass(frozen=True)
-class Garage:
-    """One owner's windows, rides on bikes and latest services, loaded once."""
-
-    windows: dict[uuid.UUID, list[rules.Installation]]
-    rides: list[rules.RideOnBike]
-    last_services: dict[uuid.UUID, ServiceEntry]
-
-    @classmethod
-    def load(cls, session: Session, owner_id: uuid.UUID) -> Garage:
-        return cls(
-            repo.windows_by_component(repo.installations_of(session, owner_id)),
-            repo.rides_on_bikes(session, owner_id),
-            repo.last_services(session, owner_id),
-        )
-
-
-def interval_of(component: Component) -> ServiceInterval:
-    """The component's own limits where set, its type's defaults otherwise."""
-    own = ServiceInterval(
-        component.interval_distance_m, component.interval_moving_s, component.interval_days
-    )
-    default = CATALOGUE[component.type].interval if component.type in CATALOGUE else own
-    return merged(default, own)
-
-
 def _usage(garage: Garage, component: Component, now: datetime, warn_at: float) -> ComponentUsage:
     where = rules.placements(component.id, garage.windows)
     start = rules.Usage(component.start_distance_m, component.start_moving_s)
     total = start + rules.usage_of(where, garage.rides)
-    last = garage.last_services.get(component.id)
-    if last is not None:
-        since_service = rules.usage_of(rules.since(where, last.done_at), garage.rides)
-        since = last.done_at
-    else:
-        since_service = total
-        firsts = [w.installed_at for w in garage.windows.get(component.id, [])]
-        since = min(firsts) if firsts else component.created_at
+    current = current_interval(garage, component, where)
+    last = current.last_service
+    since_service = total if last is None else rules.usage_of(current.placements, garage.rides)
     interval = interval_of(component)
-    status = interval_status(interval, since_service, since=since, now=now, warn_at=warn_at)
-    current = [p for p in where if p.start <= now and (p.end is None or now < p.end)]
+    status = interval_status(interval, since_service, since=current.since, now=now, warn_at=warn_at)
+    fitted = [p for p in where if p.start <= now and (p.end is None or now < p.end)]
     return ComponentUsage(
         component,
         total,
@@ -93,7 +61,7 @@ def _usage(garage: Garage, component: Component, now: datetime, warn_at: float) 
         interval,
         status,
         where,
-        current[-1].bike_id if current else None,
+        fitted[-1].bike_id if fitted else None,
     )
 
 
@@ -143,6 +111,7 @@ def log_service(
     session.add(entry)
     session.flush()
     sync_records.record_service_saved(session, entry)
+    reminders.record_crossings(session, owner_id=owner_id)  # a new interval starts
     session.commit()
     return entry
 

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
-from bikenode.bikes import assignments, maintenance, service
-from bikenode.bikes.access import OwnBike, OwnComponent, OwnRide
+from bikenode.bikes import assignments, garage, maintenance, reminders, service
+from bikenode.bikes.access import OwnBike, OwnComponent, OwnReminder, OwnRide
 from bikenode.bikes.logic.usage import Usage
-from bikenode.bikes.models import Bike, Component, Installation, ServiceEntry
+from bikenode.bikes.models import Bike, Component, Installation, Reminder, ServiceEntry
 from bikenode.bikes.schemas import (
     BikeCreate,
     BikePage,
@@ -28,12 +28,15 @@ from bikenode.bikes.schemas import (
     InstallBody,
     IntervalPublic,
     PlacementPublic,
+    ReminderPage,
+    ReminderPublic,
     RemoveBody,
     RetireBody,
     RideBikePublic,
     RideBikeSet,
     ServiceBody,
     ServicePublic,
+    SnoozeBody,
     StatusPublic,
     UsagePublic,
 )
@@ -49,7 +52,7 @@ def _bike(bike: Bike) -> BikePublic:
 
 
 def _component(component: Component) -> ComponentPublic:
-    interval = maintenance.interval_of(component)
+    interval = garage.interval_of(component)
     names = set(ComponentPublic.model_fields) - {"interval"}
     fields = {name: getattr(component, name) for name in names}
     return ComponentPublic(**fields, interval=IntervalPublic(**vars(interval)))
@@ -292,3 +295,34 @@ def set_ride_bike(ride: OwnRide, body: RideBikeSet, session: SessionDep) -> Ride
     """Put one of your rides on another bike (or none); its usage moves with it."""
     found = assignments.assign_ride(session, ride=ride, bike_id=body.bike_id)
     return _ride_bike(found)
+
+
+def _reminder(reminder: Reminder) -> ReminderPublic:
+    names = set(ReminderPublic.model_fields) - {"acknowledged"}
+    fields = {name: getattr(reminder, name) for name in names}
+    return ReminderPublic(**fields, acknowledged=reminder.acknowledged_at is not None)
+
+
+@router.get("/maintenance/reminders", response_model=ReminderPage)
+def list_reminders(
+    user: CurrentUser,
+    session: SessionDep,
+    include_all: Annotated[
+        bool, Query(alias="all", description="acknowledged and snoozed ones too")
+    ] = False,
+) -> ReminderPage:
+    """Your components' threshold crossings (warn, due), the newest first."""
+    found = reminders.list_reminders(session, owner_id=user.id, include_all=include_all)
+    return ReminderPage(items=[_reminder(r) for r in found])
+
+
+@router.post("/maintenance/reminders/{reminder_id}/snooze", response_model=ReminderPublic)
+def snooze_reminder(reminder: OwnReminder, body: SnoozeBody, session: SessionDep) -> ReminderPublic:
+    """Hide a reminder until a moment; it shows again then."""
+    return _reminder(reminders.snooze_reminder(session, reminder=reminder, until=body.until))
+
+
+@router.post("/maintenance/reminders/{reminder_id}/acknowledge", response_model=ReminderPublic)
+def acknowledge_reminder(reminder: OwnReminder, session: SessionDep) -> ReminderPublic:
+    """Mark a reminder dealt with: it leaves the list."""
+    return _reminder(reminders.acknowledge_reminder(session, reminder=reminder))

@@ -247,3 +247,27 @@ class RideBikePublic(BaseModel):
     bike_id: uuid.UUID | None
     reason: str | None
     chosen_by_rider: bool
+
+
+class ReminderPublic(BaseModel):
+    id: uuid.UUID
+    component_id: uuid.UUID
+    threshold: Literal["warn", "due"]
+    fraction: float = Field(description="of the interval: the warn fraction, or 1 when due")
+    limit: Literal["distance", "moving_time", "days"] = Field(description="the limit that crossed")
+    interval_start: datetime = Field(description="the last service, or the first installation")
+    crossed_at: datetime = Field(description="when it really happened (a ride's start)")
+    distance_m: float = Field(description="used in the interval at the crossing")
+    moving_s: float
+    rides: int
+    snoozed_until: datetime | None
+    acknowledged: bool
+    acknowledged_at: datetime | None
+
+
+class ReminderPage(BaseModel):
+    items: list[ReminderPublic]
+
+
+class SnoozeBody(StrictModel):
+    until: When = Field(description="the reminder shows again from then")

@@ -50,6 +50,7 @@ sync/devices.json         your devices and the answers kept for their pushes
 bikes/bikes.json          your bikes, each with the rides ridden on it and why
 bikes/components.json     your components, each with where and when it was fitted
 bikes/service_log.json    the services and replacements you logged
+bikes/reminders.json      each time a part reached 80% or 100% of its service interval
 
 Units are in the field names: _m metres, _s seconds, _deg degrees, _bpm beats per minute,
 _w watts. Times are ISO 8601 in UTC; time_s streams are seconds since 1970-01-01 UTC.
