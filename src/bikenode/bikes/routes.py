@@ -28,6 +28,7 @@ from bikenode.bikes.schemas import (
     InstallBody,
     IntervalPublic,
     PlacementPublic,
+    PredictionPublic,
     ReminderPage,
     ReminderPublic,
     RemoveBody,
@@ -74,6 +75,25 @@ def _usage(usage: Usage) -> UsagePublic:
 
 def _status(report: maintenance.ComponentUsage) -> StatusPublic:
     return StatusPublic(**vars(report.status))
+
+
+def _prediction(report: maintenance.ComponentUsage) -> PredictionPublic | None:
+    found = report.prediction
+    if found is None:
+        return None
+    today = utcnow().date()
+    due, earliest, latest = found.days_from(today)
+    return PredictionPublic(
+        due_on=found.due_on,
+        earliest_on=found.earliest_on,
+        latest_on=found.latest_on,
+        due_in_days=due,
+        earliest_in_days=earliest,
+        latest_in_days=latest,
+        distance_m_per_day=found.distance_m_per_day,
+        seasonal=found.seasonal,
+        summary=found.summary(today),
+    )
 
 
 def _window(window: Installation) -> InstallationPublic:
@@ -257,6 +277,7 @@ def component_usage(
         bike_id=report.bike_id,
         placements=[PlacementPublic(**vars(p)) for p in report.placements],
         service_log=[_service(e) for e in log],
+        prediction=_prediction(report),
     )
 
 
@@ -274,6 +295,7 @@ def maintenance_due(
             bike_id=r.bike_id,
             since_service=_usage(r.since_service),
             status=_status(r),
+            prediction=_prediction(r),
         )
         for r in reports
     ]

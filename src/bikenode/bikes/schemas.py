@@ -214,6 +214,20 @@ class StatusPublic(BaseModel):
     warn: bool
 
 
+class PredictionPublic(BaseModel):
+    """When the part is expected due at its bike's recent riding (docs/bikes.md)."""
+
+    due_on: date
+    earliest_on: date
+    latest_on: date
+    due_in_days: int
+    earliest_in_days: int
+    latest_in_days: int
+    distance_m_per_day: float = Field(description="the bike's recent rate")
+    seasonal: bool = Field(description="last year's pattern used (a year of history or more)")
+    summary: str = Field(examples=["due in about 12 days, 9-16"])
+
+
 class ComponentUsagePublic(BaseModel):
     component_id: uuid.UUID
     total: UsagePublic = Field(description="its whole life, starting usage included")
@@ -224,6 +238,9 @@ class ComponentUsagePublic(BaseModel):
     bike_id: uuid.UUID | None = Field(description="the bike it rides on now")
     placements: list[PlacementPublic]
     service_log: list[ServicePublic]
+    prediction: PredictionPublic | None = Field(
+        default=None, description="null: not ridden lately and no calendar limit"
+    )
 
 
 class DueItem(BaseModel):
@@ -231,6 +248,7 @@ class DueItem(BaseModel):
     bike_id: uuid.UUID | None
     since_service: UsagePublic
     status: StatusPublic
+    prediction: PredictionPublic | None = None
 
 
 class DuePage(BaseModel):
