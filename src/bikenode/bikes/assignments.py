@@ -8,13 +8,14 @@ later edits of the ride refresh its figures but never move it.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
 from bikenode import rides
 from bikenode.bikes import reminders, repo
-from bikenode.bikes.logic.assignment import BikeChoice, choose_bike
+from bikenode.bikes.logic.assignment import BikeChoice, choose_bike, learn
 from bikenode.bikes.models import RideAssignment
 from bikenode.errors import NotFound
 
@@ -31,7 +32,10 @@ class RideBike:
     chosen_by_rider: bool
 
 
-def _copy_figures(row: RideAssignment, totals: rides.RideTotals) -> None:
+def _copy_figures(
+    row: RideAssignment, totals: rides.RideTotals, devices: Sequence[rides.RideDevice]
+) -> None:
+    row.devices = [[d.serial, d.kind] for d in devices]
     row.owner_id = totals.owner_id
     row.sport = totals.sport
     row.started_at = totals.started_at
@@ -74,12 +78,15 @@ def _refresh(
         if row is not None:
             session.delete(row)
         return None
+    devices = rides.ride_devices(session, ride_id)
     if row is None or not row.chosen_by_rider:
         bikes = [
-            BikeChoice(b.id, b.type, b.default_for_sports)
+            BikeChoice(b.id, b.type, b.default_for_sports, b.name)
             for b in repo.default_bikes(session, totals.owner_id)
         ]
-        choice = choose_bike(totals.sport, totals.sub_sport, bikes)
+        serials = [(d.serial, d.kind) for d in devices]
+        learned = learn(repo.chosen_devices(session, totals.owner_id)) if serials else None
+        choice = choose_bike(totals.sport, totals.sub_sport, bikes, serials, learned)
         if choice is None:
             if row is not None:
                 session.delete(row)
@@ -88,7 +95,7 @@ def _refresh(
             row = RideAssignment(ride_id=ride_id, chosen_by_rider=False)
             session.add(row)
         row.bike_id, row.reason = choice.bike_id, choice.reason
-    _copy_figures(row, totals)
+    _copy_figures(row, totals, devices)
     return totals.owner_id, row.bike_id
 
 
@@ -126,13 +133,14 @@ def assign_ride(session: Session, *, ride: rides.RideTotals, bike_id: uuid.UUID 
     totals, owner_id, ride_id = ride, ride.owner_id, ride.ride_id
     if bike_id is not None and repo.bike(session, owner_id, bike_id) is None:
         raise NotFound("no such bike")
+    devices = rides.ride_devices(session, ride_id)  # read before a half-made row is flushed
     row = session.get(RideAssignment, ride_id)
     before = None if row is None else (row.owner_id, row.bike_id)
     if row is None:
         row = RideAssignment(ride_id=ride_id)
         session.add(row)
     row.bike_id, row.reason, row.chosen_by_rider = bike_id, CHOSEN_BY_RIDER, True
-    _copy_figures(row, totals)
+    _copy_figures(row, totals, devices)
     session.flush()
     _record_crossings(session, before, (owner_id, bike_id))
     session.commit()

@@ -110,6 +110,8 @@ class RideAssignment(Base):
     distance_m: Mapped[float] = mapped_column(default=0.0)
     moving_s: Mapped[float] = mapped_column(default=0.0)
     elevation_gain_m: Mapped[float] = mapped_column(default=0.0)
+    # [serial, kind] of each device the ride's file named (rides.ride_devices)
+    devices: Mapped[list[list[str]]] = mapped_column(JSON, default=list, server_default="[]")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

@@ -116,3 +116,21 @@ def default_bikes(session: Session, owner_id: uuid.UUID) -> Sequence[Bike]:
         .where(Bike.owner_id == owner_id, Bike.retired_at.is_(None))
         .order_by(Bike.created_at, Bike.id)
     ).all()
+
+
+def chosen_devices(
+    session: Session, owner_id: uuid.UUID
+) -> list[tuple[uuid.UUID, list[tuple[str, str]]]]:
+    """(bike, [(serial, kind)]) of each ride the owner put on a bike themselves."""
+    rows = session.execute(
+        select(RideAssignment.bike_id, RideAssignment.devices).where(
+            RideAssignment.owner_id == owner_id,
+            RideAssignment.chosen_by_rider.is_(True),
+            RideAssignment.bike_id.is_not(None),
+        )
+    )
+    return [
+        (bike_id, [(str(serial), str(kind)) for serial, kind in devices or []])
+        for bike_id, devices in rows
+        if bike_id is not None
+    ]
