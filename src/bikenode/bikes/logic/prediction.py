@@ -45,6 +45,7 @@ class History:
         first = self.first or date.min
         days = 0 if self.first is None else (max(daily) - first).days + 1
         self._metres, self._seconds = [0.0], [0.0]
+        self.forecasts: dict[date, list[tuple[float, float]]] = {}  # by today: one per bike
         for n in range(days):
             m, s = daily.get(first + timedelta(days=n), (0.0, 0.0))
             self._metres.append(self._metres[-1] + m)
@@ -158,7 +159,9 @@ def predict_due(
 ) -> Prediction | None:
     """The predicted due day of an interval with `used` spent since `since`; None when no
     limit will be reached within HORIZON_DAYS at the forecast rate (or there is none)."""
-    ahead = forecast(history, today)
+    ahead = history.forecasts.get(today)
+    if ahead is None:
+        ahead = history.forecasts[today] = forecast(history, today)
     seasonal = _seasonal_scale(history, today) is not None
     limits = [
         (interval.distance_m, used.distance_m, [m for m, _ in ahead]),
