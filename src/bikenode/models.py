@@ -9,7 +9,14 @@ from bikenode.accounts.models import (
     User,
 )
 from bikenode.audit.models import AuditEvent
-from bikenode.bikes.models import Bike, Component, Installation, RideAssignment, ServiceEntry
+from bikenode.bikes.models import (
+    Bike,
+    Component,
+    Installation,
+    Reminder,
+    RideAssignment,
+    ServiceEntry,
+)
 from bikenode.db.queue import Job
 from bikenode.events.models import HeldEvent, OutboxEvent, SubscriberProgress
 from bikenode.fitness.models import (
@@ -62,6 +69,7 @@ __all__ = [
     "RatePlan",
     "RecoveryCode",
     "RefreshToken",
+    "Reminder",
     "Ride",
     "RideAssignment",
     "RideOriginal",

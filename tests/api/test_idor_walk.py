@@ -159,6 +159,19 @@ def _one(name: str, path: str, body: dict[str, Any]) -> Factory:
     }
 
 
+def _reminder(client: TestClient, headers: dict[str, str], objects: Objects) -> Ids:
+    """A worn chain fitted on the owner's bike: its starting usage crossed both thresholds."""
+    worn = {
+        "type": "chain",
+        "start_distance_m": 5e6,
+        "installed_at": "2024-01-01T00:00:00Z",
+        "position": "spare",  # beside the chain of component_id, not in its slot
+    }
+    _created(client, objects.fill("/api/v1/bikes/{bike_id}/components"), worn, headers)
+    found = client.get("/api/v1/maintenance/reminders", headers=headers).json()["items"]
+    return {"reminder_id": str(found[0]["id"])}
+
+
 Factory = Callable[[TestClient, dict[str, str], Objects], Ids]
 # Factories for the owner's objects: name of the path parameter -> the ids one call makes.
 OWNED: dict[str, Factory] = {
@@ -190,6 +203,7 @@ OWNED: dict[str, Factory] = {
     ),
     "metric_id": lambda client, headers, objects: {"metric_id": _health_metric(client, headers)},
     "alert_id": lambda client, headers, objects: {"alert_id": _health_alert(client, headers)},
+    "reminder_id": _reminder,
     # The owner's own sign-in session (DELETE /api/v1/me/sessions/{id} must not end it).
     "account_session_id": lambda client, headers, objects: {
         "account_session_id": _signed_in_session(headers)
@@ -246,6 +260,9 @@ BODIES: dict[tuple[str, str], Callable[[Walk], dict[str, Any]]] = {
         "bike_id": walk.spare_bike
     },
     ("put", "/api/v1/rides/{ride_id}/bike"): lambda walk: {"bike_id": None},
+    ("post", "/api/v1/maintenance/reminders/{reminder_id}/snooze"): lambda walk: {
+        "until": "2100-01-01T00:00:00Z"
+    },
 }
 
 

@@ -1,4 +1,4 @@
-"""The bikes, components and rides a bikes request may act on: the caller's own only.
+"""The bikes, components, reminders and rides a bikes request may act on: the caller's own only.
 
 Someone else's object answers the same 404 as a missing one, so an id reveals nothing.
 """
@@ -11,8 +11,8 @@ from typing import Annotated
 from fastapi import Depends
 
 from bikenode import rides
-from bikenode.bikes import assignments, service
-from bikenode.bikes.models import Bike, Component
+from bikenode.bikes import assignments, reminders, service
+from bikenode.bikes.models import Bike, Component, Reminder
 from bikenode.web.dependencies import CurrentUser, SessionDep
 
 
@@ -32,3 +32,10 @@ def own_ride(ride_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> ride
 OwnBike = Annotated[Bike, Depends(own_bike)]
 OwnComponent = Annotated[Component, Depends(own_component)]
 OwnRide = Annotated[rides.RideTotals, Depends(own_ride)]
+
+
+def own_reminder(reminder_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> Reminder:
+    return reminders.get_reminder(session, owner_id=user.id, reminder_id=reminder_id)
+
+
+OwnReminder = Annotated[Reminder, Depends(own_reminder)]

@@ -8,13 +8,14 @@ later edits of the ride refresh its figures but never move it.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
 from bikenode import rides
-from bikenode.bikes import repo
-from bikenode.bikes.logic.assignment import BikeChoice, choose_bike
+from bikenode.bikes import reminders, repo
+from bikenode.bikes.logic.assignment import BikeChoice, choose_bike, learn
 from bikenode.bikes.models import RideAssignment
 from bikenode.errors import NotFound
 
@@ -31,7 +32,10 @@ class RideBike:
     chosen_by_rider: bool
 
 
-def _copy_figures(row: RideAssignment, totals: rides.RideTotals) -> None:
+def _copy_figures(
+    row: RideAssignment, totals: rides.RideTotals, devices: Sequence[rides.RideDevice]
+) -> None:
+    row.devices = [[d.serial, d.kind] for d in devices]
     row.owner_id = totals.owner_id
     row.sport = totals.sport
     row.started_at = totals.started_at
@@ -41,39 +45,68 @@ def _copy_figures(row: RideAssignment, totals: rides.RideTotals) -> None:
 
 
 def refresh_ride_assignment(session: Session, *, ride_id: uuid.UUID) -> None:
-    """Bring a ride's assignment up to date with the ride as it is now; never commits.
+    """Bring a ride's assignment up to date with the ride as it is now, and record the
+    crossings it caused on the bikes it was and is on; never commits.
 
     Idempotent: it reads the ride's current state, so a repeated or late event changes
     nothing more. A deleted ride loses its assignment.
     """
-    totals = rides.ride_totals(session, ride_id)
     row = session.get(RideAssignment, ride_id)
+    before = None if row is None else (row.owner_id, row.bike_id)
+    after = _refresh(session, ride_id, row)
+    session.flush()
+    _record_crossings(session, before, after)
+
+
+def _record_crossings(
+    session: Session,
+    before: tuple[uuid.UUID, uuid.UUID | None] | None,
+    after: tuple[uuid.UUID, uuid.UUID | None] | None,
+) -> None:
+    owners = {pair[0] for pair in (before, after) if pair is not None}
+    for owner_id in owners:
+        bikes = {pair[1] for pair in (before, after) if pair is not None and pair[0] == owner_id}
+        reminders.record_crossings(session, owner_id=owner_id, bike_ids=bikes)
+
+
+def _refresh(
+    session: Session, ride_id: uuid.UUID, row: RideAssignment | None
+) -> tuple[uuid.UUID, uuid.UUID | None] | None:
+    """The ride's (owner, bike) once refreshed; None when it is on no bike any more."""
+    totals = rides.ride_totals(session, ride_id)
     if totals is None:
         if row is not None:
             session.delete(row)
-        return
+        return None
+    devices = rides.ride_devices(session, ride_id)
     if row is None or not row.chosen_by_rider:
         bikes = [
-            BikeChoice(b.id, b.type, b.default_for_sports)
+            BikeChoice(b.id, b.type, b.default_for_sports, b.name)
             for b in repo.default_bikes(session, totals.owner_id)
         ]
-        choice = choose_bike(totals.sport, totals.sub_sport, bikes)
+        serials = [(d.serial, d.kind) for d in devices]
+        learned = learn(repo.chosen_devices(session, totals.owner_id)) if serials else None
+        choice = choose_bike(totals.sport, totals.sub_sport, bikes, serials, learned)
         if choice is None:
             if row is not None:
                 session.delete(row)
-            return
+            return None
         if row is None:
             row = RideAssignment(ride_id=ride_id, chosen_by_rider=False)
             session.add(row)
         row.bike_id, row.reason = choice.bike_id, choice.reason
-    _copy_figures(row, totals)
+    _copy_figures(row, totals, devices)
+    return totals.owner_id, row.bike_id
 
 
 def forget_ride(session: Session, *, ride_id: uuid.UUID) -> None:
     """Drop a deleted ride's assignment; never commits."""
     row = session.get(RideAssignment, ride_id)
     if row is not None:
+        before = (row.owner_id, row.bike_id)
         session.delete(row)
+        session.flush()
+        _record_crossings(session, before, None)
 
 
 def owned_ride(session: Session, *, owner_id: uuid.UUID, ride_id: uuid.UUID) -> rides.RideTotals:
@@ -100,11 +133,15 @@ def assign_ride(session: Session, *, ride: rides.RideTotals, bike_id: uuid.UUID 
     totals, owner_id, ride_id = ride, ride.owner_id, ride.ride_id
     if bike_id is not None and repo.bike(session, owner_id, bike_id) is None:
         raise NotFound("no such bike")
+    devices = rides.ride_devices(session, ride_id)  # read before a half-made row is flushed
     row = session.get(RideAssignment, ride_id)
+    before = None if row is None else (row.owner_id, row.bike_id)
     if row is None:
         row = RideAssignment(ride_id=ride_id)
         session.add(row)
     row.bike_id, row.reason, row.chosen_by_rider = bike_id, CHOSEN_BY_RIDER, True
-    _copy_figures(row, totals)
+    _copy_figures(row, totals, devices)
+    session.flush()
+    _record_crossings(session, before, (owner_id, bike_id))
     session.commit()
     return RideBike(ride_id, bike_id, CHOSEN_BY_RIDER, chosen_by_rider=True)

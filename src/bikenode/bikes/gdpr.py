@@ -10,7 +10,14 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from bikenode.bikes import repo
-from bikenode.bikes.models import Bike, Component, Installation, RideAssignment, ServiceEntry
+from bikenode.bikes.models import (
+    Bike,
+    Component,
+    Installation,
+    Reminder,
+    RideAssignment,
+    ServiceEntry,
+)
 from bikenode.export_json import fields_of, json_bytes
 
 BIKE_FIELDS = (
@@ -48,12 +55,27 @@ COMPONENT_FIELDS = (
 WINDOW_FIELDS = ("bike_id", "parent_component_id", "position", "installed_at", "removed_at")
 ASSIGNMENT_FIELDS = ("ride_id", "reason", "chosen_by_rider", "sport", "started_at", "distance_m")
 SERVICE_FIELDS = ("id", "component_id", "kind", "done_at", "cost", "notes", "created_at")
+REMINDER_FIELDS = (
+    "id",
+    "component_id",
+    "threshold",
+    "fraction",
+    "limit",
+    "interval_start",
+    "crossed_at",
+    "distance_m",
+    "moving_s",
+    "rides",
+    "snoozed_until",
+    "acknowledged_at",
+    "created_at",
+)
 
 
 def iter_user_export(session: Session, owner_id: uuid.UUID) -> Iterator[tuple[str, bytes]]:
     """(path, bytes): bikes/bikes.json (each bike with its rides' assignments),
     bikes/components.json (each component with its installation windows) and
-    bikes/service_log.json."""
+    bikes/service_log.json and bikes/reminders.json."""
     assigned: dict[uuid.UUID | None, list[dict[str, Any]]] = {}
     rows = session.scalars(
         select(RideAssignment)
@@ -84,11 +106,18 @@ def iter_user_export(session: Session, owner_id: uuid.UUID) -> Iterator[tuple[st
         .order_by(ServiceEntry.done_at, ServiceEntry.id)
     )
     yield "bikes/service_log.json", json_bytes([fields_of(e, SERVICE_FIELDS) for e in entries])
+    reminders = session.scalars(
+        select(Reminder)
+        .where(Reminder.owner_id == owner_id)
+        .order_by(Reminder.crossed_at, Reminder.id)
+    )
+    yield "bikes/reminders.json", json_bytes([fields_of(r, REMINDER_FIELDS) for r in reminders])
     session.rollback()  # end the read: writers are not held up (SQLite)
 
 
 def erase_user_data(session: Session, owner_id: uuid.UUID) -> dict[str, float]:
-    """Delete the rider's bikes, components, windows, ride assignments and service log;
+    """Delete the rider's bikes, components, windows, ride assignments, service log and
+    reminders;
     flushes only. Returns how many bikes and components went."""
     bikes = select(Bike.id).where(Bike.owner_id == owner_id)
     components = select(Component.id).where(Component.owner_id == owner_id)
@@ -99,6 +128,7 @@ def erase_user_data(session: Session, owner_id: uuid.UUID) -> dict[str, float]:
         ),
     }
     # Explicit deletes rather than trusting every database's cascade: nothing may stay.
+    session.execute(delete(Reminder).where(Reminder.owner_id == owner_id))
     session.execute(delete(ServiceEntry).where(ServiceEntry.owner_id == owner_id))
     session.execute(
         delete(Installation).where(

@@ -11,28 +11,31 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from bikenode.bikes import repo, service, sync_records
+from bikenode.bikes import reminders, repo, service, sync_records
+from bikenode.bikes.garage import Garage, current_interval, interval_of
 from bikenode.bikes.logic import usage as rules
-from bikenode.bikes.logic.catalogue import CATALOGUE
 from bikenode.bikes.logic.intervals import (
     WARN_AT,
     IntervalStatus,
     ServiceInterval,
     interval_status,
-    merged,
 )
+from bikenode.bikes.logic.prediction import History, Prediction, predict_due
 from bikenode.bikes.models import Component, Installation, ServiceEntry
 from bikenode.db.base import utcnow
+
+NO_HISTORY = History({})
 
 
 @dataclass(frozen=True)
 class ComponentUsage:
     """A component's whole usage (starting usage included), its usage since the last
-    service, the interval that applies and how far into it the component is."""
+    service, the interval that applies, how far into it the component is and when it is
+    expected due (bikes/logic/prediction.py)."""
 
     component: Component
     total: rules.Usage
@@ -42,49 +45,44 @@ class ComponentUsage:
     status: IntervalStatus
     placements: list[rules.Placement]
     bike_id: uuid.UUID | None  # the bike it rides on now, if any
+    prediction: Prediction | None  # when it will be due at its bike's recent rate
 
 
-@dataclass(frozen=True)
-class Garage:
-    """One owner's windows, rides on bikes and latest services, loaded once."""
-
-    windows: dict[uuid.UUID, list[rules.Installation]]
-    rides: list[rules.RideOnBike]
-    last_services: dict[uuid.UUID, ServiceEntry]
-
-    @classmethod
-    def load(cls, session: Session, owner_id: uuid.UUID) -> Garage:
-        return cls(
-            repo.windows_by_component(repo.installations_of(session, owner_id)),
-            repo.rides_on_bikes(session, owner_id),
-            repo.last_services(session, owner_id),
-        )
+def histories(garage: Garage) -> dict[uuid.UUID, History]:
+    """Each bike's riding per UTC day, for wear prediction."""
+    daily: dict[uuid.UUID, dict[date, tuple[float, float]]] = {}
+    for ride in garage.rides:
+        if ride.started_at is None:
+            continue
+        days = daily.setdefault(ride.bike_id, {})
+        metres, seconds = days.get(ride.started_at.date(), (0.0, 0.0))
+        days[ride.started_at.date()] = (metres + ride.distance_m, seconds + ride.moving_s)
+    return {bike_id: History(days) for bike_id, days in daily.items()}
 
 
-def interval_of(component: Component) -> ServiceInterval:
-    """The component's own limits where set, its type's defaults otherwise."""
-    own = ServiceInterval(
-        component.interval_distance_m, component.interval_moving_s, component.interval_days
-    )
-    default = CATALOGUE[component.type].interval if component.type in CATALOGUE else own
-    return merged(default, own)
-
-
-def _usage(garage: Garage, component: Component, now: datetime, warn_at: float) -> ComponentUsage:
+def _usage(
+    garage: Garage,
+    component: Component,
+    now: datetime,
+    warn_at: float,
+    by_bike: dict[uuid.UUID, History],
+) -> ComponentUsage:
     where = rules.placements(component.id, garage.windows)
     start = rules.Usage(component.start_distance_m, component.start_moving_s)
     total = start + rules.usage_of(where, garage.rides)
-    last = garage.last_services.get(component.id)
-    if last is not None:
-        since_service = rules.usage_of(rules.since(where, last.done_at), garage.rides)
-        since = last.done_at
-    else:
-        since_service = total
-        firsts = [w.installed_at for w in garage.windows.get(component.id, [])]
-        since = min(firsts) if firsts else component.created_at
+    current = current_interval(garage, component, where)
+    last = current.last_service
+    since_service = total if last is None else rules.usage_of(current.placements, garage.rides)
     interval = interval_of(component)
-    status = interval_status(interval, since_service, since=since, now=now, warn_at=warn_at)
-    current = [p for p in where if p.start <= now and (p.end is None or now < p.end)]
+    status = interval_status(interval, since_service, since=current.since, now=now, warn_at=warn_at)
+    fitted = [p for p in where if p.start <= now and (p.end is None or now < p.end)]
+    bike_id = fitted[-1].bike_id if fitted else None
+    prediction = None
+    if not interval.empty and (bike_id is not None or interval.days is not None):
+        history = by_bike.get(bike_id, NO_HISTORY) if bike_id is not None else NO_HISTORY
+        prediction = predict_due(
+            interval, since_service, since=current.since, history=history, today=now.date()
+        )
     return ComponentUsage(
         component,
         total,
@@ -93,7 +91,8 @@ def _usage(garage: Garage, component: Component, now: datetime, warn_at: float) 
         interval,
         status,
         where,
-        current[-1].bike_id if current else None,
+        bike_id,
+        prediction,
     )
 
 
@@ -102,7 +101,8 @@ def component_usage(
 ) -> ComponentUsage:
     """One component's usage and interval state; NotFound for another's component."""
     component = service.get_component(session, owner_id=owner_id, component_id=component_id)
-    return _usage(Garage.load(session, owner_id), component, utcnow(), warn_at)
+    garage = Garage.load(session, owner_id)
+    return _usage(garage, component, utcnow(), warn_at, histories(garage))
 
 
 def due_list(
@@ -111,8 +111,9 @@ def due_list(
     """Every component in service, the most used part of its interval first (those without
     an interval last)."""
     garage, now = Garage.load(session, owner_id), utcnow()
+    by_bike = histories(garage)
     found = [
-        _usage(garage, c, now, warn_at)
+        _usage(garage, c, now, warn_at, by_bike)
         for c in repo.components_of(session, owner_id)
         if c.retired_at is None
     ]
@@ -143,6 +144,7 @@ def log_service(
     session.add(entry)
     session.flush()
     sync_records.record_service_saved(session, entry)
+    reminders.record_crossings(session, owner_id=owner_id)  # a new interval starts
     session.commit()
     return entry
 

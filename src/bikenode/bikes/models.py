@@ -1,12 +1,21 @@
-"""Tables owned by the bikes domain: bikes, components, installations, ride assignments
-and the service log. Riders are named by id only (no foreign key across domains)."""
+"""Tables owned by the bikes domain: bikes, components, installations, ride assignments,
+the service log and reminders. Riders are named by id only (no foreign key across domains)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, false
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bikenode.db.base import Base, utcnow
@@ -101,6 +110,8 @@ class RideAssignment(Base):
     distance_m: Mapped[float] = mapped_column(default=0.0)
     moving_s: Mapped[float] = mapped_column(default=0.0)
     elevation_gain_m: Mapped[float] = mapped_column(default=0.0)
+    # [serial, kind] of each device the ride's file named (rides.ride_devices)
+    devices: Mapped[list[list[str]]] = mapped_column(JSON, default=list, server_default="[]")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -118,4 +129,37 @@ class ServiceEntry(Base):
     done_at: Mapped[datetime]
     cost: Mapped[float | None]
     notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Reminder(Base):
+    """A threshold (warn or due) one component crossed in one interval: announced once.
+
+    interval_start names the interval (the last service's done_at, or before any the first
+    installation): the unique constraint makes a second recompute of the same crossing,
+    concurrent or replayed, fail to insert rather than announce it again.
+    """
+
+    __tablename__ = "bikes_reminders"
+    __table_args__ = (
+        UniqueConstraint(
+            "component_id", "threshold", "interval_start", name="uq_bikes_reminders_crossing"
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    owner_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    component_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("bikes_components.id", ondelete="CASCADE"), index=True
+    )
+    threshold: Mapped[str] = mapped_column(String(8))  # warn, due
+    fraction: Mapped[float]  # of the interval: the warn fraction, or 1
+    limit: Mapped[str] = mapped_column(String(16))  # distance, moving_time, days
+    interval_start: Mapped[datetime]
+    crossed_at: Mapped[datetime]
+    distance_m: Mapped[float]  # the interval's usage at the crossing
+    moving_s: Mapped[float]
+    rides: Mapped[int]
+    snoozed_until: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -66,18 +66,21 @@ def windows_by_component(
     return windows
 
 
-def rides_on_bikes(session: Session, owner_id: uuid.UUID) -> list[usage.RideOnBike]:
-    """The owner's rides that have a bike, with their copied figures."""
-    rows = session.execute(
-        select(
-            RideAssignment.ride_id,
-            RideAssignment.bike_id,
-            RideAssignment.started_at,
-            RideAssignment.distance_m,
-            RideAssignment.moving_s,
-            RideAssignment.elevation_gain_m,
-        ).where(RideAssignment.owner_id == owner_id, RideAssignment.bike_id.is_not(None))
-    )
+def rides_on_bikes(
+    session: Session, owner_id: uuid.UUID, *, bike_ids: Collection[uuid.UUID] | None = None
+) -> list[usage.RideOnBike]:
+    """The owner's rides that have a bike (one of `bike_ids` if given), with their figures."""
+    query = select(
+        RideAssignment.ride_id,
+        RideAssignment.bike_id,
+        RideAssignment.started_at,
+        RideAssignment.distance_m,
+        RideAssignment.moving_s,
+        RideAssignment.elevation_gain_m,
+    ).where(RideAssignment.owner_id == owner_id, RideAssignment.bike_id.is_not(None))
+    if bike_ids is not None:
+        query = query.where(RideAssignment.bike_id.in_(list(bike_ids)))
+    rows = session.execute(query)
     return [
         usage.RideOnBike(ride_id, bike_id, started_at, distance_m, moving_s, climb_m)
         for ride_id, bike_id, started_at, distance_m, moving_s, climb_m in rows
@@ -122,3 +125,21 @@ def default_bikes(session: Session, owner_id: uuid.UUID) -> Sequence[Bike]:
         .where(Bike.owner_id == owner_id, Bike.retired_at.is_(None))
         .order_by(Bike.created_at, Bike.id)
     ).all()
+
+
+def chosen_devices(
+    session: Session, owner_id: uuid.UUID
+) -> list[tuple[uuid.UUID, list[tuple[str, str]]]]:
+    """(bike, [(serial, kind)]) of each ride the owner put on a bike themselves."""
+    rows = session.execute(
+        select(RideAssignment.bike_id, RideAssignment.devices).where(
+            RideAssignment.owner_id == owner_id,
+            RideAssignment.chosen_by_rider.is_(True),
+            RideAssignment.bike_id.is_not(None),
+        )
+    )
+    return [
+        (bike_id, [(str(serial), str(kind)) for serial, kind in devices or []])
+        for bike_id, devices in rows
+        if bike_id is not None
+    ]

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
-from bikenode.bikes import assignments, history, maintenance, service
-from bikenode.bikes.access import OwnBike, OwnComponent, OwnRide
+from bikenode.bikes import assignments, garage, history, maintenance, reminders, service
+from bikenode.bikes.access import OwnBike, OwnComponent, OwnReminder, OwnRide
 from bikenode.bikes.logic.usage import Usage
-from bikenode.bikes.models import Bike, Component, Installation, ServiceEntry
+from bikenode.bikes.models import Bike, Component, Installation, Reminder, ServiceEntry
 from bikenode.bikes.schemas import (
     BikeCreate,
     BikeEventPublic,
@@ -32,12 +32,16 @@ from bikenode.bikes.schemas import (
     InstallBody,
     IntervalPublic,
     PlacementPublic,
+    PredictionPublic,
+    ReminderPage,
+    ReminderPublic,
     RemoveBody,
     RetireBody,
     RideBikePublic,
     RideBikeSet,
     ServiceBody,
     ServicePublic,
+    SnoozeBody,
     StatusPublic,
     UsagePublic,
 )
@@ -53,7 +57,7 @@ def _bike(bike: Bike) -> BikePublic:
 
 
 def _component(component: Component) -> ComponentPublic:
-    interval = maintenance.interval_of(component)
+    interval = garage.interval_of(component)
     names = set(ComponentPublic.model_fields) - {"interval"}
     fields = {name: getattr(component, name) for name in names}
     return ComponentPublic(**fields, interval=IntervalPublic(**vars(interval)))
@@ -75,6 +79,25 @@ def _usage(usage: Usage) -> UsagePublic:
 
 def _status(report: maintenance.ComponentUsage) -> StatusPublic:
     return StatusPublic(**vars(report.status))
+
+
+def _prediction(report: maintenance.ComponentUsage) -> PredictionPublic | None:
+    found = report.prediction
+    if found is None:
+        return None
+    today = utcnow().date()
+    due, earliest, latest = found.days_from(today)
+    return PredictionPublic(
+        due_on=found.due_on,
+        earliest_on=found.earliest_on,
+        latest_on=found.latest_on,
+        due_in_days=due,
+        earliest_in_days=earliest,
+        latest_in_days=latest,
+        distance_m_per_day=found.distance_m_per_day,
+        seasonal=found.seasonal,
+        summary=found.summary(today),
+    )
 
 
 def _window(window: Installation) -> InstallationPublic:
@@ -286,6 +309,7 @@ def component_usage(
         bike_id=report.bike_id,
         placements=[PlacementPublic(**vars(p)) for p in report.placements],
         service_log=[_service(e) for e in log],
+        prediction=_prediction(report),
     )
 
 
@@ -303,6 +327,7 @@ def maintenance_due(
             bike_id=r.bike_id,
             since_service=_usage(r.since_service),
             status=_status(r),
+            prediction=_prediction(r),
         )
         for r in reports
     ]
@@ -324,3 +349,34 @@ def set_ride_bike(ride: OwnRide, body: RideBikeSet, session: SessionDep) -> Ride
     """Put one of your rides on another bike (or none); its usage moves with it."""
     found = assignments.assign_ride(session, ride=ride, bike_id=body.bike_id)
     return _ride_bike(found)
+
+
+def _reminder(reminder: Reminder) -> ReminderPublic:
+    names = set(ReminderPublic.model_fields) - {"acknowledged"}
+    fields = {name: getattr(reminder, name) for name in names}
+    return ReminderPublic(**fields, acknowledged=reminder.acknowledged_at is not None)
+
+
+@router.get("/maintenance/reminders", response_model=ReminderPage)
+def list_reminders(
+    user: CurrentUser,
+    session: SessionDep,
+    include_all: Annotated[
+        bool, Query(alias="all", description="acknowledged and snoozed ones too")
+    ] = False,
+) -> ReminderPage:
+    """Your components' threshold crossings (warn, due), the newest first."""
+    found = reminders.list_reminders(session, owner_id=user.id, include_all=include_all)
+    return ReminderPage(items=[_reminder(r) for r in found])
+
+
+@router.post("/maintenance/reminders/{reminder_id}/snooze", response_model=ReminderPublic)
+def snooze_reminder(reminder: OwnReminder, body: SnoozeBody, session: SessionDep) -> ReminderPublic:
+    """Hide a reminder until a moment; it shows again then."""
+    return _reminder(reminders.snooze_reminder(session, reminder=reminder, until=body.until))
+
+
+@router.post("/maintenance/reminders/{reminder_id}/acknowledge", response_model=ReminderPublic)
+def acknowledge_reminder(reminder: OwnReminder, session: SessionDep) -> ReminderPublic:
+    """Mark a reminder dealt with: it leaves the list."""
+    return _reminder(reminders.acknowledge_reminder(session, reminder=reminder))

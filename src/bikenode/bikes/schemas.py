@@ -214,6 +214,20 @@ class StatusPublic(BaseModel):
     warn: bool
 
 
+class PredictionPublic(BaseModel):
+    """When the part is expected due at its bike's recent riding (docs/bikes.md)."""
+
+    due_on: date
+    earliest_on: date
+    latest_on: date
+    due_in_days: int
+    earliest_in_days: int
+    latest_in_days: int
+    distance_m_per_day: float = Field(description="the bike's recent rate")
+    seasonal: bool = Field(description="last year's pattern used (a year of history or more)")
+    summary: str = Field(examples=["due in about 12 days, 9-16"])
+
+
 class ComponentUsagePublic(BaseModel):
     component_id: uuid.UUID
     total: UsagePublic = Field(description="its whole life, starting usage included")
@@ -224,6 +238,9 @@ class ComponentUsagePublic(BaseModel):
     bike_id: uuid.UUID | None = Field(description="the bike it rides on now")
     placements: list[PlacementPublic]
     service_log: list[ServicePublic]
+    prediction: PredictionPublic | None = Field(
+        default=None, description="null: not ridden lately and no calendar limit"
+    )
 
 
 class DueItem(BaseModel):
@@ -231,6 +248,7 @@ class DueItem(BaseModel):
     bike_id: uuid.UUID | None
     since_service: UsagePublic
     status: StatusPublic
+    prediction: PredictionPublic | None = None
 
 
 class DuePage(BaseModel):
@@ -274,3 +292,27 @@ class RideBikePublic(BaseModel):
     bike_id: uuid.UUID | None
     reason: str | None
     chosen_by_rider: bool
+
+
+class ReminderPublic(BaseModel):
+    id: uuid.UUID
+    component_id: uuid.UUID
+    threshold: Literal["warn", "due"]
+    fraction: float = Field(description="of the interval: the warn fraction, or 1 when due")
+    limit: Literal["distance", "moving_time", "days"] = Field(description="the limit that crossed")
+    interval_start: datetime = Field(description="the last service, or the first installation")
+    crossed_at: datetime = Field(description="when it really happened (a ride's start)")
+    distance_m: float = Field(description="used in the interval at the crossing")
+    moving_s: float
+    rides: int
+    snoozed_until: datetime | None
+    acknowledged: bool
+    acknowledged_at: datetime | None
+
+
+class ReminderPage(BaseModel):
+    items: list[ReminderPublic]
+
+
+class SnoozeBody(StrictModel):
+    until: When = Field(description="the reminder shows again from then")

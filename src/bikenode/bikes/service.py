@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bikenode.bikes import repo, sync_records
+from bikenode.bikes import reminders, repo, sync_records
 from bikenode.bikes.logic.catalogue import CATALOGUE
 from bikenode.bikes.logic.tree import first_overlap, would_nest_in_itself
 from bikenode.bikes.logic.usage import windows_overlap
@@ -114,6 +114,7 @@ def create_component(
     if bike_id is not None or parent_id is not None:
         _install(session, component, bike_id, parent_id, installed_at or utcnow(), position)
     sync_records.record_component_saved(session, component)
+    reminders.record_crossings(session, owner_id=owner_id)
     session.commit()
     return component
 
@@ -127,6 +128,8 @@ def update_component(
     for name, value in changes.items():
         setattr(component, name, value)
     sync_records.record_component_saved(session, component)
+    session.flush()
+    reminders.record_crossings(session, owner_id=component.owner_id)
     session.commit()
     return component
 
@@ -145,6 +148,7 @@ def install_component(
     component fitted elsewhere moves (its window there ends at `installed_at`)."""
     component = get_component(session, owner_id=owner_id, component_id=component_id)
     window = _install(session, component, bike_id, parent_id, installed_at or utcnow(), position)
+    reminders.record_crossings(session, owner_id=owner_id)
     session.commit()
     return window
 
@@ -274,6 +278,8 @@ def remove_component(
     window = _close_window(session, component, removed_at or utcnow())
     if window is None:
         raise InvalidInput(f"this {component.type} is not installed anywhere")
+    session.flush()
+    reminders.record_crossings(session, owner_id=owner_id)
     session.commit()
     return window
 

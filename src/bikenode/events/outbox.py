@@ -9,7 +9,7 @@ import typing
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import event as sa_event
@@ -68,7 +68,7 @@ class Envelope:
 
 
 def to_payload(event: Event) -> dict[str, Any]:
-    """The event's fields as JSON values (UUIDs and datetimes as strings, tuples as lists)."""
+    """The event's fields as JSON values (UUIDs, dates and datetimes as strings, tuples as lists)."""
     return {
         field.name: _jsonable(getattr(event, field.name)) for field in dataclasses.fields(event)
     }
@@ -159,7 +159,7 @@ def _forget_announcement(session: Session) -> None:
 def _jsonable(value: Any) -> Any:
     if isinstance(value, uuid.UUID):
         return str(value)
-    if isinstance(value, datetime):
+    if isinstance(value, date):  # a datetime is a date too
         return value.isoformat()
     if isinstance(value, tuple | list):
         return [_jsonable(item) for item in value]
@@ -179,4 +179,6 @@ def _parse(hint: Any, value: Any) -> Any:
         return uuid.UUID(value)
     if hint is datetime:
         return datetime.fromisoformat(value)
+    if hint is date:
+        return date.fromisoformat(value)
     return value

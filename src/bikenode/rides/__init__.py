@@ -29,7 +29,7 @@ from bikenode.rides.storage import (
     health_key_counts,
     reencrypt_health_batch,
 )
-from bikenode.rides.totals import RideTotals, ride_totals
+from bikenode.rides.totals import RideDevice, RideTotals, ride_devices, ride_totals
 
 __all__ = [
     "EntryResult",
@@ -38,6 +38,7 @@ __all__ = [
     "ReencryptBatch",
     "RideChanged",
     "RideDeleted",
+    "RideDevice",
     "RideImported",
     "RidePower",
     "RideRow",
@@ -57,6 +58,7 @@ __all__ = [
     "list_user_rides",
     "privacy_circles",
     "reencrypt_health_batch",
+    "ride_devices",
     "ride_power_seen_by",
     "ride_signals",
     "ride_totals",

@@ -177,7 +177,10 @@ def _store(
     if duplicate is not None:
         return _duplicate_result(session, duplicate, cleaned, warnings)
     metadata = metadata_for(cleaned.started_at) if metadata_for else None
-    ride = _new_ride(rider, cleaned, summary.to_dict(), metadata, sha256, warnings)
+    figures = summary.to_dict()
+    if parsed.devices:  # the serials the file named, for rides.ride_devices
+        figures["devices"] = [{"serial": serial, "kind": kind} for serial, kind in parsed.devices]
+    ride = _new_ride(rider, cleaned, figures, metadata, sha256, warnings)
     ride.id = ride_id
     session.add(ride)
     session.add(

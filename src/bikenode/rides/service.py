@@ -210,6 +210,8 @@ def merge_duplicate(
         ftp_w=ftp_w,
         max_hr_bpm=max_hr_bpm,
     ).to_dict()
+    if ride.summary and "devices" in ride.summary:  # the serials the original file named
+        summary["devices"] = ride.summary["devices"]
     ride.summary = summary
     ride.import_notes = [
         *ride.import_notes,

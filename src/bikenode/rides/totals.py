@@ -44,3 +44,24 @@ def ride_totals(session: Session, ride_id: uuid.UUID) -> RideTotals | None:
         ).where(Ride.id == ride_id)
     ).one_or_none()
     return None if row is None else RideTotals(ride_id, *row)
+
+
+@dataclass(frozen=True)
+class RideDevice:
+    """A device a ride's file named by serial number: the head unit that recorded it or a
+    sensor ("head_unit", "power_meter", "heart_rate", "speed_cadence", "sensor")."""
+
+    serial: str
+    kind: str
+
+
+def ride_devices(session: Session, ride_id: uuid.UUID) -> tuple[RideDevice, ...]:
+    """The devices the ride's original file named (FIT device_info), as read at import;
+    empty for a missing ride or a file that names none (GPX, TCX)."""
+    summary = session.scalar(select(Ride.summary).where(Ride.id == ride_id))
+    found = (summary or {}).get("devices") or []
+    return tuple(
+        RideDevice(str(d["serial"]), str(d["kind"]))
+        for d in found
+        if isinstance(d, dict) and "serial" in d and "kind" in d
+    )

@@ -183,7 +183,8 @@ def _fitness(client: TestClient, rider: Person, ride_id: str) -> None:
 
 
 def _garage(client: TestClient, rider: Person) -> None:
-    """A bike that takes the rider's rides, a chain fitted on it, and a service of it."""
+    """A bike that takes the rider's rides, a worn chain fitted on it (a reminder at once),
+    and a service of it."""
     bike = _post(
         client,
         "/api/v1/bikes",
@@ -194,7 +195,12 @@ def _garage(client: TestClient, rider: Person) -> None:
         client,
         f"/api/v1/bikes/{bike['id']}/components",
         rider,
-        {"type": "chain", "installed_at": "2024-01-01T00:00:00Z", "notes": "KMC"},
+        {
+            "type": "chain",
+            "installed_at": "2024-01-01T00:00:00Z",
+            "notes": "KMC",
+            "start_distance_m": 2_900_000.0,
+        },
     )
     _post(
         client,
@@ -355,6 +361,8 @@ def test_export_holds_live_planner_and_sync_data(
     assert chain["notes"] == "KMC" and chain["installations"][0]["bike_id"] == bike["id"]
     [entry] = read("bikes/service_log.json")
     assert entry["notes"] == "waxed" and entry["component_id"] == chain["id"]
+    [reminder] = read("bikes/reminders.json")
+    assert reminder["threshold"] == "warn" and reminder["component_id"] == chain["id"]
 
     metrics = read("health/metrics.json")
     assert len(metrics) == 22 and metrics[-1] == {
@@ -369,7 +377,13 @@ def test_export_holds_live_planner_and_sync_data(
     readme = archive.read("README.txt").decode()
     paths = ("live/sessions/<id>.json", "planner/routes/<id>.gpx", "sync/devices.json")
     fitness_paths = ("fitness/thresholds.json", "fitness/ride_figures.json")
-    for path in (*paths, *fitness_paths, "bikes/service_log.json", "health/alerts.json"):
+    for path in (
+        *paths,
+        *fitness_paths,
+        "bikes/service_log.json",
+        "bikes/reminders.json",
+        "health/alerts.json",
+    ):
         assert path in readme
     assert f"live/sessions/{world.others_session}.json" not in archive.namelist()
 
@@ -412,6 +426,7 @@ def test_erasure_leaves_no_row_naming_the_user_and_closes_their_sockets(
         "bikes_service_log.owner_id",
         "health_metrics.owner_id",
         "health_alerts.owner_id",
+        "bikes_reminders.owner_id",
     } <= before
     with Session(engine) as db:
         assert db.scalar(select(func.count()).select_from(Installation)) == 1

@@ -73,7 +73,8 @@ HEALTH_FIGURES = {
     "calories_kcal",
 }
 # Zone bounds give the rider's maximum heart rate and FTP away; intensity gives FTP away.
-OWNER_ONLY_FIGURES = {"hr_zones", "power_zones", "intensity", "training_stress"}
+# devices: the serials of the head unit and sensors the FIT file names (bikes learns from them)
+OWNER_ONLY_FIGURES = {"hr_zones", "power_zones", "intensity", "training_stress", "devices"}
 PLAIN_FIGURES = {
     "point_count",
     "started_at",

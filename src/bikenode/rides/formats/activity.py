@@ -77,6 +77,9 @@ class ParsedActivity:
     name: str | None = None
     description: str | None = None
     device: str | None = None  # manufacturer and product as written by the file
+    # Serial numbers the file names (FIT device_info): the recording unit and each sensor,
+    # with its kind ("head_unit", "power_meter", "heart_rate", "speed_cadence", "sensor").
+    devices: list[tuple[str, str]] = field(default_factory=list)
     laps: list[Lap] = field(default_factory=list)
     # Device timer stop/start pairs (Unix seconds): the rider pressed pause between them.
     pauses: list[tuple[float, float]] = field(default_factory=list)

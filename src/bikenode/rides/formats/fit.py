@@ -99,6 +99,7 @@ def parse_fit(data: bytes, *, max_points: int = MAX_POINTS_PER_ACTIVITY) -> Pars
         sport=sport,
         sub_sport=sub_sport,
         device=_device(messages),
+        devices=_devices(messages),
         laps=_laps(messages),
         pauses=_pauses(messages),
         device_distance_m=_total(sessions[Session.TOTAL_DISTANCE], 100.0),
@@ -253,6 +254,30 @@ def _device(messages: Messages) -> str | None:
     if maker is None:
         return name or None
     return device_name(MANUFACTURERS.get(maker, f"manufacturer_{maker}"), product, name or None)
+
+
+# ANT+ device types (FIT profile antplus_device_type) as the kinds bikes tells apart.
+_SENSOR_KINDS = {11: "power_meter", 120: "heart_rate", 121: "speed_cadence", 122: "speed_cadence"}
+_SENSOR_KINDS[123] = "speed_cadence"
+
+
+def _devices(messages: Messages) -> list[tuple[str, str]]:
+    """(serial number, kind) of each device the file's device_info names, once each: the
+    creator (device index 0) is the head unit; sensors by their ANT+ device type."""
+    fields = (DeviceInfo.DEVICE_INDEX, DeviceInfo.DEVICE_TYPE, DeviceInfo.SERIAL_NUMBER)
+    info = messages.table(Mesg.DEVICE_INFO, fields)[1]
+    found: dict[str, str] = {}
+    for index, kind, serial in zip(
+        info[DeviceInfo.DEVICE_INDEX],
+        info[DeviceInfo.DEVICE_TYPE],
+        info[DeviceInfo.SERIAL_NUMBER],
+        strict=True,
+    ):
+        if np.isnan(serial) or serial == 0:
+            continue
+        name = "head_unit" if index == 0 else _SENSOR_KINDS.get(int(kind) if kind == kind else -1)
+        found.setdefault(str(int(serial)), name or "sensor")
+    return list(found.items())
 
 
 def _creator(messages: Messages) -> tuple[int | None, int | None]:

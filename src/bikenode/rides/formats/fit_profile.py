@@ -77,7 +77,9 @@ class DeviceInfo:
     """device_info field numbers."""
 
     DEVICE_INDEX: Final = 0
+    DEVICE_TYPE: Final = 1  # the ANT+ device type of a sensor (11 bike power, 120 heart rate)
     MANUFACTURER: Final = 2
+    SERIAL_NUMBER: Final = 3  # uint32z
     PRODUCT: Final = 4
     PRODUCT_NAME: Final = 27
 

@@ -40,7 +40,11 @@ HEALTH_SUMMARY_KEYS = frozenset(
         "calories_kcal",
     }
 )
-OWNER_ONLY_SUMMARY_KEYS = frozenset({"hr_zones", "power_zones", "intensity", "training_stress"})
+# devices: the serial numbers of the rider's head unit and sensors would let others follow
+# the rider's equipment from ride to ride.
+OWNER_ONLY_SUMMARY_KEYS = frozenset(
+    {"hr_zones", "power_zones", "intensity", "training_stress", "devices"}
+)
 WITHHELD_REASON = (
     "the rider shows heart rate and power to others only if they choose to "
     "(the ride's share_health, or their share_health_by_default)"
