@@ -33,6 +33,7 @@ from bikenode.rides.models import (
     UploadItem,
 )
 from bikenode.sync.models import SyncClient, SyncConflict, SyncMutation, SyncOwner, SyncRecord
+from bikenode.webhooks.models import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "AuditEvent",
@@ -79,4 +80,6 @@ __all__ = [
     "UploadChunk",
     "UploadItem",
     "User",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]
