@@ -56,6 +56,11 @@ from bikenode.web.observability import router as operations_router
 from bikenode.web.problems import install_problem_handlers
 from bikenode.web.security_headers import install_security_middleware
 from bikenode.web.sockets import UserSockets, WebSocketOriginMiddleware, allowed_origins
+from bikenode.webhooks.logic.addresses import allowed_hosts
+from bikenode.webhooks.routes import router as webhooks_router
+from bikenode.webhooks.service import DELIVER_JOB
+from bikenode.webhooks.subscribers import FANOUT
+from bikenode.webhooks.tasks import deliver_job
 
 
 @asynccontextmanager
@@ -99,6 +104,9 @@ def make_worker(settings: Settings, session_factory: sessionmaker[Session]) -> W
             REENCRYPT_JOB: reencrypt_health_job(session_factory),
             REFRESH_PUBLIC_VIEWS_JOB: refresh_public_views_job(session_factory),
             RECOMPUTE_JOB: recompute_job(session_factory),
+            DELIVER_JOB: deliver_job(
+                session_factory, allowed=allowed_hosts(settings.webhooks_allowed_hosts)
+            ),
         },
         lease_s=settings.job_lease_s,
     )
@@ -108,7 +116,7 @@ def make_dispatcher(session_factory: sessionmaker[Session], metrics: Metrics) ->
     """The event dispatcher with every domain's subscribers."""
     return Dispatcher(
         session_factory,
-        [RIDE_DELETIONS, RIDE_FIGURES, ERASED_USERS, RIDE_ASSIGNMENTS],
+        [RIDE_DELETIONS, RIDE_FIGURES, ERASED_USERS, RIDE_ASSIGNMENTS, FANOUT],
         metrics=EventMetrics(metrics.registry),
     )
 
@@ -198,6 +206,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(planner_ws_router)
     app.include_router(bikes_router)
     app.include_router(health_router)
+    app.include_router(webhooks_router)
     app.include_router(frontend_router)
     app.include_router(api_docs_router)
     return app

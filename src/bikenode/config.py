@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     retention_originals_days: int = Field(default=0, ge=0)
     # The positions of a live session that has become a ride (the ride keeps the track):
     retention_live_positions_days: int = Field(default=0, ge=0)
+    # Webhook hosts allowed although they resolve to loopback or private addresses
+    # ("hooks.lan,127.0.0.1"); every other host must resolve to public addresses only.
+    webhooks_allowed_hosts: str = ""
     # A duplicate file's extra streams, kept so the rider can merge them into the original:
     retention_duplicate_copies_days: int = Field(default=0, ge=0)
     # Resumable uploads never finished (the bytes received so far):

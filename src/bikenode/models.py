@@ -40,6 +40,7 @@ from bikenode.rides.models import (
     UploadItem,
 )
 from bikenode.sync.models import SyncClient, SyncConflict, SyncMutation, SyncOwner, SyncRecord
+from bikenode.webhooks.models import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "AuditEvent",
@@ -87,4 +88,6 @@ __all__ = [
     "UploadChunk",
     "UploadItem",
     "User",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

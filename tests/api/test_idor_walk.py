@@ -35,6 +35,8 @@ from tests.factories import STRONG_PASSWORD, admin_with_mfa, login, signed_in, u
 from tests.synthetic import synthetic_gpx
 
 MARKER = "zz-private-marker-7f3a"
+# Webhooks may call loopback only because the walk's app allows it (nothing listens on 9).
+HOOK_URL = "http://127.0.0.1:9/hooks"
 # Routes that refuse by role (admin only), not by object: 403 is the right answer there.
 ROLE_ROUTES = {
     "/api/v1/users/{user_id}/role",
@@ -204,11 +206,26 @@ OWNED: dict[str, Factory] = {
     "metric_id": lambda client, headers, objects: {"metric_id": _health_metric(client, headers)},
     "alert_id": lambda client, headers, objects: {"alert_id": _health_alert(client, headers)},
     "reminder_id": _reminder,
+    "webhook_id": _one(
+        "webhook_id", "/api/v1/webhooks", {"url": HOOK_URL, "event_types": ["ride.created"]}
+    ),
+    "delivery_id": lambda client, headers, objects: {
+        "delivery_id": _webhook_delivery(client, headers, objects)
+    },
     # The owner's own sign-in session (DELETE /api/v1/me/sessions/{id} must not end it).
     "account_session_id": lambda client, headers, objects: {
         "account_session_id": _signed_in_session(headers)
     },
 }
+
+
+def _webhook_delivery(client: TestClient, headers: dict[str, str], objects: Objects) -> str:
+    """A delivery of the owner's webhook: a ride uploaded after subscribing, fanned out."""
+    webhook_id = objects["webhook_id"]
+    _ride(client, headers, objects)
+    client.app.state.events.run_until_idle()  # type: ignore[attr-defined]
+    answer = client.get(f"/api/v1/webhooks/{webhook_id}/deliveries", headers=headers)
+    return str(answer.json()["deliveries"][-1]["id"])
 
 
 def _health_metric(client: TestClient, headers: dict[str, str]) -> str:
@@ -262,6 +279,12 @@ BODIES: dict[tuple[str, str], Callable[[Walk], dict[str, Any]]] = {
     ("put", "/api/v1/rides/{ride_id}/bike"): lambda walk: {"bike_id": None},
     ("post", "/api/v1/maintenance/reminders/{reminder_id}/snooze"): lambda walk: {
         "until": "2100-01-01T00:00:00Z"
+    },
+    # Point the owner's webhook at a receiver of the attacker's.
+    ("post", "/api/v1/webhooks"): lambda walk: {"url": HOOK_URL, "event_types": ["ride.created"]},
+    ("patch", "/api/v1/webhooks/{webhook_id}"): lambda walk: {
+        "url": HOOK_URL + "/stolen",
+        "event_types": ["ride.created", "ride.updated"],
     },
 }
 
@@ -326,7 +349,11 @@ def _owner_accepts(walk: Walk, spec: dict[str, Any], method: str, template: str)
 @pytest.fixture
 def app(settings: Settings, engine: Any) -> Any:
     """Without rate limits: a 429 would hide the answer the walk is about."""
-    application: FastAPI = create_app(settings.model_copy(update={"rate_limit_enabled": False}))
+    application: FastAPI = create_app(
+        settings.model_copy(
+            update={"rate_limit_enabled": False, "webhooks_allowed_hosts": "127.0.0.1"}
+        )
+    )
     yield application
     application.state.engine.dispose()
 

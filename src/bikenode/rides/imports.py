@@ -178,8 +178,8 @@ def _store(
         return _duplicate_result(session, duplicate, cleaned, warnings)
     metadata = metadata_for(cleaned.started_at) if metadata_for else None
     figures = summary.to_dict()
-    if parsed.devices:  # the serials the file named, for rides.ride_devices
-        figures["devices"] = [{"serial": serial, "kind": kind} for serial, kind in parsed.devices]
+    if cleaned.devices:  # the serials the file named, for rides.ride_devices
+        figures["devices"] = [{"serial": serial, "kind": kind} for serial, kind in cleaned.devices]
     ride = _new_ride(rider, cleaned, figures, metadata, sha256, warnings)
     ride.id = ride_id
     session.add(ride)

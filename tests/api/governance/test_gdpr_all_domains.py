@@ -30,6 +30,8 @@ from bikenode.live.logic import decode_batch
 from bikenode.live.models import LiveBatch, LiveGroupMember, LiveSession
 from bikenode.planner import protocol
 from bikenode.planner.ws import ROOMS_PATH
+from bikenode.webhooks.models import WebhookDelivery
+from bikenode.webhooks.service import create_webhook
 from tests.api.sync.conftest import Device
 from tests.factories import STRONG_PASSWORD, signed_in, upload_files
 from tests.live_tools import START_MS, batch_frame, columns
@@ -220,10 +222,24 @@ def _health(client: TestClient, rider: Person) -> None:
     _post(client, "/api/v1/health/metrics", rider, {"metrics": nights})
 
 
+def _webhook(client: TestClient, rider: Person) -> None:
+    """A webhook to a receiver on loopback (allowed as an operator's allow-list would), made
+    before the rider's ride so that the ride's event leaves a delivery in its log."""
+    with client.app.state.session_factory() as db:  # type: ignore[attr-defined]
+        create_webhook(
+            db,
+            owner_id=rider.user_id,
+            url="http://127.0.0.1:9/hooks",
+            event_types=["ride.created"],
+            allowed=frozenset({"127.0.0.1"}),
+        )
+
+
 def _world(client: TestClient, sockets: contextlib.ExitStack) -> World:
     rider, other = _person(client), _person(client)
     _garage(client, rider)
     _health(client, rider)
+    _webhook(client, rider)
     own_group = _post(client, "/api/v1/live/groups", rider, {"name": "Rider's club run"})["id"]
     others_group = _post(client, "/api/v1/live/groups", other, {"name": "Other's club run"})["id"]
     for group, owner, member in ((own_group, rider, other), (others_group, other, rider)):
@@ -374,6 +390,12 @@ def test_export_holds_live_planner_and_sync_data(
     [alert] = read("health/alerts.json")
     assert alert["kind"] == "resting_hr_elevated" and alert["explanation"]["values"] == [57.0, 58.0]
 
+    [webhook] = read("webhooks/webhooks.json")
+    assert "secret" not in json.dumps(webhook) and "whsec_" not in json.dumps(webhook)
+    assert webhook["url"] == "http://127.0.0.1:9/hooks"
+    [delivery] = webhook["deliveries"]
+    assert delivery["type"] == "ride.created"
+
     readme = archive.read("README.txt").decode()
     paths = ("live/sessions/<id>.json", "planner/routes/<id>.gpx", "sync/devices.json")
     fitness_paths = ("fitness/thresholds.json", "fitness/ride_figures.json")
@@ -427,15 +449,18 @@ def test_erasure_leaves_no_row_naming_the_user_and_closes_their_sockets(
         "health_metrics.owner_id",
         "health_alerts.owner_id",
         "bikes_reminders.owner_id",
+        "webhooks_subscriptions.owner_id",
     } <= before
     with Session(engine) as db:
         assert db.scalar(select(func.count()).select_from(Installation)) == 1
+        assert db.scalar(select(func.count()).select_from(WebhookDelivery)) == 1
 
     _erase_over_api(client, rider)
 
     assert _references(engine, rider.user_id) == set()
     with Session(engine) as db:
         assert db.scalar(select(func.count()).select_from(Installation)) == 0
+        assert db.scalar(select(func.count()).select_from(WebhookDelivery)) == 0
     # Their sockets closed at once: not found (4004 live, 4404 planner). The other's room of
     # the rider's route closes too (the route has gone); their own room stays open.
     assert rider.user_id not in client.app.state.live.riders  # type: ignore[attr-defined]

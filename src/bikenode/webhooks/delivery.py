@@ -1,0 +1,181 @@
+"""Sending due deliveries: claim, sign, POST (outside any transaction), record the outcome.
+
+Times come from `now` (injectable, so tests move the clock instead of sleeping); the
+`webhook-timestamp` header is the wall clock at sending, which receivers check against theirs.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session, sessionmaker
+
+from bikenode.db.base import utcnow
+from bikenode.db.queue import enqueue
+from bikenode.encryption import DecryptionFailed
+from bikenode.webhooks import repo
+from bikenode.webhooks.logic.schedule import next_attempt_at, should_disable
+from bikenode.webhooks.logic.signing import signature_header
+from bikenode.webhooks.models import (
+    DELIVERED,
+    FAILED,
+    GONE,
+    PENDING,
+    WebhookDelivery,
+    WebhookSubscription,
+)
+from bikenode.webhooks.sealing import active_secrets, open_secrets
+from bikenode.webhooks.service import DELIVER_JOB
+from bikenode.webhooks.transport import Answer, UnsafeUrl, check_url, post
+
+CLAIM = timedelta(seconds=60)  # another worker leaves a claimed delivery alone this long
+KEPT_RESPONSE_CHARS = 2048
+Clock = Callable[[], datetime]
+
+
+def deliver_due(
+    sessions: sessionmaker[Session],
+    *,
+    subscription_id: uuid.UUID,
+    allowed: frozenset[str],
+    now: Clock = utcnow,
+) -> int:
+    """Send every due delivery of the subscription, in order per object; how many were tried.
+
+    When a failed one waits for a retry, a job is queued for the time it falls due.
+    """
+    tried = 0
+    while True:
+        with sessions() as session:
+            subscription = session.get(WebhookSubscription, subscription_id)
+            if subscription is None or subscription.disabled_at is not None:
+                return tried
+            heads = [d.id for d in repo.due_heads(session, subscription_id, now=now())]
+        progressed = False
+        for delivery_id in heads:
+            if _attempt(sessions, delivery_id, allowed=allowed, now=now):
+                tried += 1
+                progressed = True
+        if not progressed:
+            break
+    if tried:
+        _schedule_next(sessions, subscription_id)
+    return tried
+
+
+def _attempt(
+    sessions: sessionmaker[Session], delivery_id: str, *, allowed: frozenset[str], now: Clock
+) -> bool:
+    with sessions() as session:
+        delivery = session.get(WebhookDelivery, delivery_id)
+        if delivery is None:
+            return False
+        subscription = session.get(WebhookSubscription, delivery.subscription_id)
+        if subscription is None or not _claim(session, delivery, now()):
+            return False
+        body = json.dumps(delivery.payload, separators=(",", ":")).encode()
+        url = subscription.url
+        try:
+            secrets = active_secrets(open_secrets(subscription), now=now())
+        except DecryptionFailed:
+            secrets = []
+    answer, error = _send(url, delivery_id, body, secrets, allowed)
+    with sessions() as session:
+        _record(session, delivery_id, answer, error, now())
+        session.commit()
+    return True
+
+
+def _claim(session: Session, delivery: WebhookDelivery, now: datetime) -> bool:
+    """Push the delivery's due time ahead so no other worker sends it meanwhile; commits."""
+    claimed = session.execute(
+        update(WebhookDelivery)
+        .where(
+            WebhookDelivery.id == delivery.id,
+            WebhookDelivery.status == PENDING,
+            WebhookDelivery.next_attempt_at == delivery.next_attempt_at,
+        )
+        .values(next_attempt_at=now + CLAIM)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return claimed.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+
+def _send(
+    url: str, msg_id: str, body: bytes, secrets: list[str], allowed: frozenset[str]
+) -> tuple[Answer | None, str | None]:
+    if not secrets:
+        return None, "the subscription's secrets cannot be read (data key missing)"
+    timestamp = int(time.time())
+    headers = {
+        "content-type": "application/json",
+        "user-agent": "BikeNode-Webhooks/1",
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": signature_header(
+            secrets, msg_id=msg_id, timestamp=timestamp, body=body
+        ),
+    }
+    try:
+        target = check_url(url, allowed=allowed)  # again: the name may resolve elsewhere now
+        return post(target, body=body, headers=headers), None
+    except UnsafeUrl as error:
+        return None, str(error)
+    except (OSError, http.client.HTTPException) as error:
+        return None, f"{type(error).__name__}: {error}"[:500]
+
+
+def _record(
+    session: Session, delivery_id: str, answer: Answer | None, error: str | None, now: datetime
+) -> None:
+    delivery = session.get(WebhookDelivery, delivery_id)
+    if delivery is None:
+        return
+    subscription = session.get(WebhookSubscription, delivery.subscription_id)
+    delivery.attempt += 1
+    delivery.last_attempt_at, delivery.last_error = now, error
+    delivery.last_status_code = answer.status if answer else None
+    delivery.last_response = (
+        answer.body.decode("utf-8", "replace")[:KEPT_RESPONSE_CHARS] if answer else None
+    )
+    if answer is not None and 200 <= answer.status < 300:
+        delivery.status, delivery.delivered_at, delivery.next_attempt_at = DELIVERED, now, None
+        if subscription is not None:
+            subscription.consecutive_failures, subscription.failing_since = 0, None
+        return
+    if answer is not None and answer.status == 410:
+        delivery.status, delivery.next_attempt_at = GONE, None
+        if subscription is not None:
+            _disable(subscription, now, "the receiver answered 410 Gone")
+        return
+    delivery.next_attempt_at = next_attempt_at(delivery.attempt, now=now)
+    if delivery.next_attempt_at is None:
+        delivery.status = FAILED
+    if subscription is not None:
+        subscription.consecutive_failures += 1
+        subscription.failing_since = subscription.failing_since or now
+        if should_disable(subscription.failing_since, now=now):
+            _disable(subscription, now, "deliveries failed for 3 days without a success")
+
+
+def _disable(subscription: WebhookSubscription, now: datetime, reason: str) -> None:
+    if subscription.disabled_at is None:
+        subscription.disabled_at, subscription.disabled_reason = now, reason
+
+
+def _schedule_next(sessions: sessionmaker[Session], subscription_id: uuid.UUID) -> None:
+    """Queue a job for when the next pending delivery falls due (a retry's time)."""
+    with sessions() as session:
+        due = repo.next_pending_at(session, subscription_id)
+        if due is None:
+            return
+        job = enqueue(session, DELIVER_JOB, {"subscription_id": str(subscription_id)})
+        job.run_after = due
+        session.commit()

@@ -1,0 +1,1 @@
+"""Webhooks' pure rules: signatures, the retry schedule, which addresses may be called."""

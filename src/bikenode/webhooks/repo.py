@@ -1,0 +1,80 @@
+"""Queries on webhooks' tables; never commits."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bikenode.webhooks.models import PENDING, WebhookDelivery, WebhookSubscription
+
+
+def subscriptions_of(session: Session, owner_id: uuid.UUID) -> Sequence[WebhookSubscription]:
+    return session.scalars(
+        select(WebhookSubscription)
+        .where(WebhookSubscription.owner_id == owner_id)
+        .order_by(WebhookSubscription.created_at, WebhookSubscription.id)
+    ).all()
+
+
+def owned_subscription(
+    session: Session, owner_id: uuid.UUID, subscription_id: uuid.UUID
+) -> WebhookSubscription | None:
+    return session.scalars(
+        select(WebhookSubscription).where(
+            WebhookSubscription.id == subscription_id,
+            WebhookSubscription.owner_id == owner_id,
+        )
+    ).first()
+
+
+def delivery_exists(session: Session, subscription_id: uuid.UUID, event_id: int) -> bool:
+    found = session.scalar(
+        select(func.count()).where(
+            WebhookDelivery.subscription_id == subscription_id,
+            WebhookDelivery.event_id == event_id,
+        )
+    )
+    return bool(found)
+
+
+def deliveries_of(
+    session: Session, subscription_id: uuid.UUID, *, limit: int
+) -> Sequence[WebhookDelivery]:
+    return session.scalars(
+        select(WebhookDelivery)
+        .where(WebhookDelivery.subscription_id == subscription_id)
+        .order_by(WebhookDelivery.event_id.desc())
+        .limit(limit)
+    ).all()
+
+
+def due_heads(
+    session: Session, subscription_id: uuid.UUID, *, now: datetime, limit: int = 500
+) -> list[WebhookDelivery]:
+    """The first pending delivery of each object, where it is due: a later delivery of the
+    same object waits until the earlier one is delivered or has failed for good."""
+    pending = session.scalars(
+        select(WebhookDelivery)
+        .where(
+            WebhookDelivery.subscription_id == subscription_id, WebhookDelivery.status == PENDING
+        )
+        .order_by(WebhookDelivery.event_id)
+        .limit(limit)
+    ).all()
+    heads: dict[str, WebhookDelivery] = {}
+    for delivery in pending:
+        heads.setdefault(delivery.object_id, delivery)
+    return [d for d in heads.values() if d.next_attempt_at is not None and d.next_attempt_at <= now]
+
+
+def next_pending_at(session: Session, subscription_id: uuid.UUID) -> datetime | None:
+    """When the subscription's next pending delivery falls due (None: nothing pending)."""
+    return session.scalar(
+        select(func.min(WebhookDelivery.next_attempt_at)).where(
+            WebhookDelivery.subscription_id == subscription_id, WebhookDelivery.status == PENDING
+        )
+    )

@@ -1,0 +1,102 @@
+"""The network side of a delivery: check where a URL leads, then POST to that checked address.
+
+The host is resolved once; every address it resolves to must be public (logic/addresses.py)
+unless the operator allowed the host (BIKENODE_WEBHOOKS_ALLOWED_HOSTS). The connection goes
+to the address that was checked (pinned), with the host name kept for the Host header and
+TLS (SNI and certificate check), so a DNS answer that changes between check and connect
+(rebinding) cannot redirect the request. Redirects are never followed: a 3xx is a failure.
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import ssl
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from bikenode.errors import InvalidInput
+from bikenode.webhooks.logic.addresses import refused_reason
+
+TIMEOUT_S = 5.0  # to connect, and for each read of the answer
+MAX_RESPONSE_BYTES = 64 * 1024  # read at most this much of an answer; the rest is dropped
+
+
+class UnsafeUrl(InvalidInput):
+    """A webhook URL that is not http(s), or whose host leads to an address we do not call."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A checked URL: where to connect (`address`), and what to say the host is."""
+
+    scheme: str
+    host: str
+    port: int
+    path: str
+    address: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: bytes
+
+
+def check_url(url: str, *, allowed: frozenset[str]) -> Target:
+    """The URL's checked target; UnsafeUrl if it is not http(s) or leads somewhere refused."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise UnsafeUrl(f"expected an http or https URL with a host, got {url[:200]!r}")
+    if parts.username or parts.password:
+        raise UnsafeUrl("expected a URL without user name or password")
+    host = parts.hostname.lower()
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, ValueError) as error:
+        raise UnsafeUrl(f"expected a host that resolves, got {host!r} ({error})") from None
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    if host not in allowed:
+        for address in addresses:
+            reason = refused_reason(address)
+            if reason:
+                raise UnsafeUrl(f"expected a public address for {host!r}, but {reason}")
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    return Target(parts.scheme, host, port, path, addresses[0])
+
+
+class _PinnedHTTP(http.client.HTTPConnection):
+    def __init__(self, target: Target) -> None:
+        super().__init__(target.host, target.port, timeout=TIMEOUT_S)
+        self._address = target.address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedHTTPS(http.client.HTTPSConnection):
+    def __init__(self, target: Target) -> None:
+        self._tls = ssl.create_default_context()
+        super().__init__(target.host, target.port, timeout=TIMEOUT_S, context=self._tls)
+        self._address = target.address
+
+    def connect(self) -> None:
+        raw = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._tls.wrap_socket(raw, server_hostname=self.host)
+
+
+def post(target: Target, *, body: bytes, headers: dict[str, str]) -> Answer:
+    """POST `body` to the checked target; the answer's status and first bytes.
+
+    Raises OSError (or http.client.HTTPException) when no answer came.
+    """
+    connection = _PinnedHTTPS(target) if target.scheme == "https" else _PinnedHTTP(target)
+    try:
+        connection.request("POST", target.path, body=body, headers=headers)
+        response = connection.getresponse()
+        return Answer(response.status, response.read(MAX_RESPONSE_BYTES))
+    finally:
+        connection.close()
