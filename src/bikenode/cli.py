@@ -12,6 +12,7 @@ import typer.core
 
 from bikenode.accounts.commands import user_app
 from bikenode.audit.commands import audit_app
+from bikenode.bikes.commands import bikes_command
 from bikenode.command_line import data_location, record_public_url
 from bikenode.config import Settings, load_settings
 from bikenode.db.commands import db_app
@@ -62,6 +63,7 @@ app.add_typer(gdpr_app, name="gdpr")
 app.add_typer(keys_app, name="keys")
 app.add_typer(events_app, name="events")
 app.command("import")(import_command)
+app.command("bikes")(bikes_command)
 app.command("backup")(operations_commands.backup)
 app.command("restore")(operations_commands.restore)
 app.command("check")(operations_commands.check)
