@@ -19,9 +19,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
+from bikenode import fitness
 from bikenode.errors import InvalidInput
 from bikenode.health import repo, sealing
-from bikenode.health.logic.alerts import Alert, Reading, find_alerts
+from bikenode.health.logic.alerts import (
+    ACUTE_LOAD_DAYS,
+    CHRONIC_LOAD_DAYS,
+    Alert,
+    Reading,
+    find_alerts,
+)
 from bikenode.health.logic.csv_rows import LineError, parse_csv
 from bikenode.health.logic.metrics import (
     METRICS,
@@ -190,13 +197,16 @@ def get_readiness(session: Session, *, owner_id: uuid.UUID, day: date) -> Readin
     """The rider's readiness on `day`, from their last 120 days of values."""
     start = day - timedelta(days=READINESS_HISTORY_DAYS)
     readings = _readings(session, owner_id, start=start, end=day)
-    return readiness(day, readings, find_alerts(readings))
+    alerts = find_alerts(readings, stress_by_day=_stress_by_day(session, owner_id, readings))
+    return readiness(day, readings, alerts)
 
 
 def refresh_alerts(session: Session, *, owner_id: uuid.UUID) -> None:
     """Make the rider's stored alerts exactly those their values raise (flushes, never
     commits): new episodes added, ended ones removed, changed explanations re-sealed."""
-    wanted = {(a.day, a.metric, a.kind): a for a in find_alerts(_readings(session, owner_id))}
+    readings = _readings(session, owner_id)
+    alerts = find_alerts(readings, stress_by_day=_stress_by_day(session, owner_id, readings))
+    wanted = {(a.day, a.metric, a.kind): a for a in alerts}
     for row in repo.alert_rows(session, owner_id):
         alert = wanted.pop((row.day, row.metric, row.kind), None)
         if alert is None:
@@ -230,6 +240,18 @@ def _readings(
         if value is not None:
             readings[row.metric].append(Reading(row.day, value, row.source))
     return dict(readings)
+
+
+def _stress_by_day(
+    session: Session, owner_id: uuid.UUID, readings: dict[str, list[Reading]]
+) -> dict[date, float]:
+    """The rider's daily training stress (from fitness) over the readings' days and the
+    load windows before them, to name a load spike in an alert."""
+    days = [reading.day for rows in readings.values() for reading in rows]
+    if not days:
+        return {}
+    start = min(days) - timedelta(days=ACUTE_LOAD_DAYS + CHRONIC_LOAD_DAYS)
+    return dict(fitness.stress_days(session, owner_id=owner_id, start=start, end=max(days)))
 
 
 def _checked(entry: MetricEntry, today: date) -> MetricEntry:
