@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.orm import Session
 
 from bikenode import fitness
-from bikenode.errors import InvalidInput
-from bikenode.health import repo, sealing
+from bikenode.errors import InvalidInput, NotFound
+from bikenode.health import repo, sealing, sync_records
 from bikenode.health.logic.alerts import (
     ACUTE_LOAD_DAYS,
     CHRONIC_LOAD_DAYS,
@@ -161,8 +161,7 @@ def list_metrics(
 def delete_metric(session: Session, *, row: HealthMetric) -> None:
     """Delete one of the rider's values (the caller checked it is theirs: health.access)."""
     owner_id = row.owner_id
-    session.delete(row)
-    session.flush()
+    _delete(session, row)
     refresh_alerts(session, owner_id=owner_id)
     session.commit()
 
@@ -174,11 +173,65 @@ def delete_metrics_on(
     rows = repo.metric_rows(session, owner_id, start=day, end=day, metrics=[metric])
     doomed = [row for row in rows if source is None or row.source == source]
     for row in doomed:
-        session.delete(row)
-    session.flush()
+        _delete(session, row)
     refresh_alerts(session, owner_id=owner_id)
     session.commit()
     return len(doomed)
+
+
+def create_synced_metric(
+    session: Session, *, owner_id: uuid.UUID, metric_id: uuid.UUID, entry: MetricEntry
+) -> None:
+    """Store a value a device logged offline under the id it drew, and recompute alerts;
+    flushes, never commits (sync's push does). A value of the same day, metric and source
+    is replaced (devices pull its deletion). InvalidInput for a wrong value, NotFound for
+    an id that is taken."""
+    if session.get(HealthMetric, metric_id) is not None:
+        raise NotFound(f"no such health_metric: {metric_id}")
+    checked = _checked_for_sync(entry)
+    _free_key(session, owner_id, checked, keep=metric_id)
+    row = HealthMetric(
+        id=metric_id,
+        owner_id=owner_id,
+        day=checked.day,
+        metric=checked.metric,
+        source=checked.source,
+    )
+    sealing.seal_value(row, checked.value)
+    session.add(row)
+    session.flush()
+    refresh_alerts(session, owner_id=owner_id)
+
+
+def change_synced_metrics(
+    session: Session, *, owner_id: uuid.UUID, edits: Sequence[tuple[HealthMetric, dict[str, Any]]]
+) -> None:
+    """Apply devices' merged edits (day, metric, value, source) to the rider's values, then
+    recompute alerts once; flushes, never commits. InvalidInput for a wrong value or one
+    whose key is gone and that the edit does not give again."""
+    for row, changes in edits:
+        value = changes.get("value", sealing.open_value(row.id, row.value_sealed))
+        if value is None:
+            raise InvalidInput(f"health_metric {row.id}: its value cannot be read; send it again")
+        entry = MetricEntry(
+            changes.get("day", row.day),
+            changes.get("metric", row.metric),
+            value,
+            changes.get("source", row.source),
+        )
+        checked = _checked_for_sync(entry, where=f"health_metric {row.id}: ")
+        _free_key(session, owner_id, checked, keep=row.id)
+        row.day, row.metric, row.source = checked.day, checked.metric, checked.source
+        sealing.seal_value(row, checked.value)
+        session.flush()
+    refresh_alerts(session, owner_id=owner_id)
+
+
+def delete_synced_metric(session: Session, *, row: HealthMetric) -> None:
+    """Delete a value a device deleted, and recompute alerts; flushes, never commits."""
+    session.delete(row)
+    session.flush()
+    refresh_alerts(session, owner_id=row.owner_id)
 
 
 def list_alerts(session: Session, *, owner_id: uuid.UUID) -> list[AlertView]:
@@ -263,6 +316,29 @@ def _checked(entry: MetricEntry, today: date) -> MetricEntry:
     )
 
 
+def _checked_for_sync(entry: MetricEntry, where: str = "") -> MetricEntry:
+    try:
+        return _checked(entry, datetime.now(UTC).date())
+    except MetricRuleError as error:
+        raise InvalidInput(f"{where}{error}") from None
+
+
+def _free_key(
+    session: Session, owner_id: uuid.UUID, entry: MetricEntry, *, keep: uuid.UUID
+) -> None:
+    """Make way for a device's value: another row of its day, metric and source is deleted
+    (entering a value again replaces it), and devices pull the deletion."""
+    other = repo.metric_row(session, owner_id, entry.day, entry.metric, entry.source)
+    if other is not None and other.id != keep:
+        _delete(session, other)
+
+
+def _delete(session: Session, row: HealthMetric) -> None:
+    session.delete(row)
+    session.flush()
+    sync_records.record_metric_deleted(session, row)
+
+
 def _store(session: Session, owner_id: uuid.UUID, entry: MetricEntry) -> HealthMetric:
     row = repo.metric_row(session, owner_id, entry.day, entry.metric, entry.source)
     if row is None:
@@ -276,6 +352,7 @@ def _store(session: Session, owner_id: uuid.UUID, entry: MetricEntry) -> HealthM
         session.add(row)
     sealing.seal_value(row, entry.value)
     session.flush()
+    sync_records.record_metric_saved(session, row, entry.value)
     return row
 
 
