@@ -25,6 +25,7 @@ from bikenode.health import repo, sealing, sync_records
 from bikenode.health.logic.alerts import (
     ACUTE_LOAD_DAYS,
     CHRONIC_LOAD_DAYS,
+    WINDOW_DAYS,
     Alert,
     Reading,
     find_alerts,
@@ -39,6 +40,7 @@ from bikenode.health.logic.metrics import (
 )
 from bikenode.health.logic.readiness import Readiness, readiness
 from bikenode.health.logic.rmssd import rmssd_ms
+from bikenode.health.logic.series import BaselineDay, baseline_days
 from bikenode.health.models import HealthAlert, HealthMetric
 
 MAX_RANGE_DAYS = 3660
@@ -156,6 +158,20 @@ def list_metrics(
         session, owner_id, start=start, end=end, metrics=None if metric is None else [metric]
     )
     return [_view(row, sealing.open_value(row.id, row.value_sealed)) for row in rows]
+
+
+def list_baselines(
+    session: Session, *, owner_id: uuid.UUID, metric: str, start: date, end: date
+) -> list[BaselineDay]:
+    """Each day's baseline and usual range of one of the rider's metrics, per source, from
+    `start` to `end` (at most ten years): the numbers alerts and readiness judge by."""
+    if end < start or (end - start).days > MAX_RANGE_DAYS:
+        raise InvalidInput(f"expected a range of 0 to {MAX_RANGE_DAYS} days, got {start} to {end}")
+    if metric not in METRICS:
+        raise InvalidInput(f"expected a metric among {', '.join(METRICS)}, got {metric!r}")
+    since = start - timedelta(days=WINDOW_DAYS)
+    readings = _readings(session, owner_id, start=since, end=end).get(metric, [])
+    return baseline_days(metric, readings, start, end)
 
 
 def delete_metric(session: Session, *, row: HealthMetric) -> None:

@@ -196,3 +196,30 @@ def test_rr_intervals_become_the_days_rmssd(client: TestClient) -> None:
     assert (answer.json()["metric"], answer.json()["value"]) == ("hrv_rmssd_ms", 50.0)
     noisy = {"day": "2025-03-01", "rr_ms": [800.0, 1200.0] * 40}
     assert client.post(f"{METRICS}/rr", json=noisy, headers=headers).status_code == 422
+
+
+def test_baselines_per_day_are_those_the_alert_was_judged_by(client: TestClient) -> None:
+    _, headers = signed_in(client)
+    _post(client, headers, _nights([50.0, 51.0] * 10 + [56.0, 57.0]))
+    _post(client, headers, [{"day": "2025-03-10", "metric": "weight_kg", "value": 70}])
+    answer = client.get(
+        "/api/v1/health/baselines?metric=resting_hr_bpm&from=2025-03-01&to=2025-03-31",
+        headers=headers,
+    )
+    assert answer.status_code == 200, answer.text
+    days = {d["day"]: d for d in answer.json()["days"]}
+    # 14 nights of warm-up: the first baseline is on the 15th night, the last on the 22nd.
+    assert (min(days), max(days)) == ("2025-03-15", "2025-03-22")
+    assert days["2025-03-15"]["baseline"] == 50.5 and days["2025-03-15"]["source"] == "watch"
+    [alert] = _alerts(client, headers)
+    judged = days[alert["day"]]
+    for key in ("baseline", "usual_low", "usual_high"):
+        assert round(judged[key], 1) == alert["explanation"][key]
+    weight = client.get(
+        "/api/v1/health/baselines?metric=weight_kg&from=2025-03-01&to=2025-03-31", headers=headers
+    )
+    assert weight.json() == {"metric": "weight_kg", "days": []}  # one value: still warming up
+    wrong = client.get(
+        "/api/v1/health/baselines?metric=blood&from=2025-03-01&to=2025-03-31", headers=headers
+    )
+    assert wrong.status_code == 422
