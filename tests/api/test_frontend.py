@@ -43,6 +43,7 @@ def test_client_routes_answer_with_the_app_and_a_strict_content_security_policy(
         f"/bikes/{uuid.uuid4()}",
         "/fitness",
         "/power",
+        "/health",
     ):
         response = client.get(path)
         assert response.status_code == 200, path

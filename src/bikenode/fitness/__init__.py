@@ -31,6 +31,7 @@ from bikenode.fitness.logic.w_balance import (
     w_prime_balance_differential,
     w_prime_balance_integral,
 )
+from bikenode.fitness.reports import stress_days
 
 __all__ = [
     "DURATION_GRID_S",
@@ -53,6 +54,7 @@ __all__ = [
     "mean_max_power",
     "model_power_w",
     "ride_stress",
+    "stress_days",
     "training_load",
     "w_prime_balance_differential",
     "w_prime_balance_integral",

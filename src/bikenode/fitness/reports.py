@@ -111,6 +111,19 @@ def load_days(session: Session, *, owner_id: uuid.UUID, start: date, end: date) 
     ]
 
 
+def stress_days(
+    session: Session, *, owner_id: uuid.UUID, start: date, end: date
+) -> list[tuple[date, float]]:
+    """Each day from start to end (the rider's days) whose rides count stress, with the
+    day's total (the rider's own figure for a ride where they gave one), oldest first."""
+    totals: dict[date, float] = {}
+    for row in repo.figures_until(session, owner_id, end, start=start):
+        stress = _effective_stress(row)
+        if stress is not None:
+            totals[row.day] = totals.get(row.day, 0.0) + stress
+    return sorted(totals.items())
+
+
 def forecast_days(
     session: Session, *, owner_id: uuid.UUID, days: int, planned_stress: Sequence[float] | None
 ) -> list[LoadDay]:

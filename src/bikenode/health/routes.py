@@ -16,6 +16,7 @@ from bikenode.health.logic.csv_rows import MAX_CSV_BYTES
 from bikenode.health.schemas import (
     AlertPublic,
     AlertsPublic,
+    BaselinesPublic,
     Deleted,
     Imported,
     MetricName,
@@ -54,6 +55,17 @@ def list_metrics(
     """Your daily values over a range of days, of one metric or all."""
     views = service.list_metrics(session, owner_id=user.id, start=start, end=end, metric=metric)
     return MetricsPublic(metrics=[_metric(view) for view in views])
+
+
+@router.get("/baselines", response_model=BaselinesPublic)
+def list_baselines(
+    start: From, end: To, metric: MetricName, user: CurrentUser, session: SessionDep
+) -> BaselinesPublic:
+    """Each day's baseline and usual range of a metric, per source (what alerts judge by)."""
+    days = service.list_baselines(session, owner_id=user.id, metric=metric, start=start, end=end)
+    return BaselinesPublic.model_validate(
+        {"metric": metric, "days": [dataclasses.asdict(day) for day in days]}
+    )
 
 
 @router.delete("/metrics", response_model=Deleted)

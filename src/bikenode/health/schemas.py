@@ -112,3 +112,20 @@ class ReadinessPublic(BaseModel):
     day: date
     state: Literal["ready", "take it easy", "rest advised", "not enough data"]
     factors: list[FactorPublic]
+
+
+class BaselineDayPublic(BaseModel):
+    day: date
+    source: str
+    baseline: float = Field(
+        description="the median of the 60 days before (HRV: of ln rMSSD, in ms)"
+    )
+    usual_low: float
+    usual_high: float
+
+
+class BaselinesPublic(BaseModel):
+    metric: str
+    days: list[BaselineDayPublic] = Field(
+        description="each day with a baseline (after a source's 14-day warm-up), by day and source"
+    )

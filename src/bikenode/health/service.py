@@ -19,9 +19,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
-from bikenode.errors import InvalidInput
-from bikenode.health import repo, sealing
-from bikenode.health.logic.alerts import Alert, Reading, find_alerts
+from bikenode import fitness
+from bikenode.errors import InvalidInput, NotFound
+from bikenode.health import repo, sealing, sync_records
+from bikenode.health.logic.alerts import (
+    ACUTE_LOAD_DAYS,
+    CHRONIC_LOAD_DAYS,
+    WINDOW_DAYS,
+    Alert,
+    Reading,
+    find_alerts,
+)
 from bikenode.health.logic.csv_rows import LineError, parse_csv
 from bikenode.health.logic.metrics import (
     METRICS,
@@ -32,6 +40,7 @@ from bikenode.health.logic.metrics import (
 )
 from bikenode.health.logic.readiness import Readiness, readiness
 from bikenode.health.logic.rmssd import rmssd_ms
+from bikenode.health.logic.series import BaselineDay, baseline_days
 from bikenode.health.models import HealthAlert, HealthMetric
 
 MAX_RANGE_DAYS = 3660
@@ -151,11 +160,24 @@ def list_metrics(
     return [_view(row, sealing.open_value(row.id, row.value_sealed)) for row in rows]
 
 
+def list_baselines(
+    session: Session, *, owner_id: uuid.UUID, metric: str, start: date, end: date
+) -> list[BaselineDay]:
+    """Each day's baseline and usual range of one of the rider's metrics, per source, from
+    `start` to `end` (at most ten years): the numbers alerts and readiness judge by."""
+    if end < start or (end - start).days > MAX_RANGE_DAYS:
+        raise InvalidInput(f"expected a range of 0 to {MAX_RANGE_DAYS} days, got {start} to {end}")
+    if metric not in METRICS:
+        raise InvalidInput(f"expected a metric among {', '.join(METRICS)}, got {metric!r}")
+    since = start - timedelta(days=WINDOW_DAYS)
+    readings = _readings(session, owner_id, start=since, end=end).get(metric, [])
+    return baseline_days(metric, readings, start, end)
+
+
 def delete_metric(session: Session, *, row: HealthMetric) -> None:
     """Delete one of the rider's values (the caller checked it is theirs: health.access)."""
     owner_id = row.owner_id
-    session.delete(row)
-    session.flush()
+    _delete(session, row)
     refresh_alerts(session, owner_id=owner_id)
     session.commit()
 
@@ -167,11 +189,65 @@ def delete_metrics_on(
     rows = repo.metric_rows(session, owner_id, start=day, end=day, metrics=[metric])
     doomed = [row for row in rows if source is None or row.source == source]
     for row in doomed:
-        session.delete(row)
-    session.flush()
+        _delete(session, row)
     refresh_alerts(session, owner_id=owner_id)
     session.commit()
     return len(doomed)
+
+
+def create_synced_metric(
+    session: Session, *, owner_id: uuid.UUID, metric_id: uuid.UUID, entry: MetricEntry
+) -> None:
+    """Store a value a device logged offline under the id it drew, and recompute alerts;
+    flushes, never commits (sync's push does). A value of the same day, metric and source
+    is replaced (devices pull its deletion). InvalidInput for a wrong value, NotFound for
+    an id that is taken."""
+    if session.get(HealthMetric, metric_id) is not None:
+        raise NotFound(f"no such health_metric: {metric_id}")
+    checked = _checked_for_sync(entry)
+    _free_key(session, owner_id, checked, keep=metric_id)
+    row = HealthMetric(
+        id=metric_id,
+        owner_id=owner_id,
+        day=checked.day,
+        metric=checked.metric,
+        source=checked.source,
+    )
+    sealing.seal_value(row, checked.value)
+    session.add(row)
+    session.flush()
+    refresh_alerts(session, owner_id=owner_id)
+
+
+def change_synced_metrics(
+    session: Session, *, owner_id: uuid.UUID, edits: Sequence[tuple[HealthMetric, dict[str, Any]]]
+) -> None:
+    """Apply devices' merged edits (day, metric, value, source) to the rider's values, then
+    recompute alerts once; flushes, never commits. InvalidInput for a wrong value or one
+    whose key is gone and that the edit does not give again."""
+    for row, changes in edits:
+        value = changes.get("value", sealing.open_value(row.id, row.value_sealed))
+        if value is None:
+            raise InvalidInput(f"health_metric {row.id}: its value cannot be read; send it again")
+        entry = MetricEntry(
+            changes.get("day", row.day),
+            changes.get("metric", row.metric),
+            value,
+            changes.get("source", row.source),
+        )
+        checked = _checked_for_sync(entry, where=f"health_metric {row.id}: ")
+        _free_key(session, owner_id, checked, keep=row.id)
+        row.day, row.metric, row.source = checked.day, checked.metric, checked.source
+        sealing.seal_value(row, checked.value)
+        session.flush()
+    refresh_alerts(session, owner_id=owner_id)
+
+
+def delete_synced_metric(session: Session, *, row: HealthMetric) -> None:
+    """Delete a value a device deleted, and recompute alerts; flushes, never commits."""
+    session.delete(row)
+    session.flush()
+    refresh_alerts(session, owner_id=row.owner_id)
 
 
 def list_alerts(session: Session, *, owner_id: uuid.UUID) -> list[AlertView]:
@@ -190,13 +266,16 @@ def get_readiness(session: Session, *, owner_id: uuid.UUID, day: date) -> Readin
     """The rider's readiness on `day`, from their last 120 days of values."""
     start = day - timedelta(days=READINESS_HISTORY_DAYS)
     readings = _readings(session, owner_id, start=start, end=day)
-    return readiness(day, readings, find_alerts(readings))
+    alerts = find_alerts(readings, stress_by_day=_stress_by_day(session, owner_id, readings))
+    return readiness(day, readings, alerts)
 
 
 def refresh_alerts(session: Session, *, owner_id: uuid.UUID) -> None:
     """Make the rider's stored alerts exactly those their values raise (flushes, never
     commits): new episodes added, ended ones removed, changed explanations re-sealed."""
-    wanted = {(a.day, a.metric, a.kind): a for a in find_alerts(_readings(session, owner_id))}
+    readings = _readings(session, owner_id)
+    alerts = find_alerts(readings, stress_by_day=_stress_by_day(session, owner_id, readings))
+    wanted = {(a.day, a.metric, a.kind): a for a in alerts}
     for row in repo.alert_rows(session, owner_id):
         alert = wanted.pop((row.day, row.metric, row.kind), None)
         if alert is None:
@@ -232,6 +311,18 @@ def _readings(
     return dict(readings)
 
 
+def _stress_by_day(
+    session: Session, owner_id: uuid.UUID, readings: dict[str, list[Reading]]
+) -> dict[date, float]:
+    """The rider's daily training stress (from fitness) over the readings' days and the
+    load windows before them, to name a load spike in an alert."""
+    days = [reading.day for rows in readings.values() for reading in rows]
+    if not days:
+        return {}
+    start = min(days) - timedelta(days=ACUTE_LOAD_DAYS + CHRONIC_LOAD_DAYS)
+    return dict(fitness.stress_days(session, owner_id=owner_id, start=start, end=max(days)))
+
+
 def _checked(entry: MetricEntry, today: date) -> MetricEntry:
     return MetricEntry(
         check_day(entry.day, today=today),
@@ -239,6 +330,29 @@ def _checked(entry: MetricEntry, today: date) -> MetricEntry:
         check_value(entry.metric, entry.value),
         check_source(entry.source),
     )
+
+
+def _checked_for_sync(entry: MetricEntry, where: str = "") -> MetricEntry:
+    try:
+        return _checked(entry, datetime.now(UTC).date())
+    except MetricRuleError as error:
+        raise InvalidInput(f"{where}{error}") from None
+
+
+def _free_key(
+    session: Session, owner_id: uuid.UUID, entry: MetricEntry, *, keep: uuid.UUID
+) -> None:
+    """Make way for a device's value: another row of its day, metric and source is deleted
+    (entering a value again replaces it), and devices pull the deletion."""
+    other = repo.metric_row(session, owner_id, entry.day, entry.metric, entry.source)
+    if other is not None and other.id != keep:
+        _delete(session, other)
+
+
+def _delete(session: Session, row: HealthMetric) -> None:
+    session.delete(row)
+    session.flush()
+    sync_records.record_metric_deleted(session, row)
 
 
 def _store(session: Session, owner_id: uuid.UUID, entry: MetricEntry) -> HealthMetric:
@@ -254,6 +368,7 @@ def _store(session: Session, owner_id: uuid.UUID, entry: MetricEntry) -> HealthM
         session.add(row)
     sealing.seal_value(row, entry.value)
     session.flush()
+    sync_records.record_metric_saved(session, row, entry.value)
     return row
 
 

@@ -20,6 +20,10 @@ functions over its own tables, so sync never reads another domain's tables:
 
 A domain reports its own changes (REST edits, imports) with `record_change`, in the same
 transaction, so devices pull them.
+
+A field registered `private` (an `lww` field only: a health value, sealed in its domain's
+table) keeps its stamp in sync's tables but never its value: merging it needs only the
+stamps, and a pull reads the value from the domain (`load_many`, or `load`).
 """
 
 from __future__ import annotations
@@ -49,6 +53,11 @@ class BadValue(ValueError):
 class FieldSpec:
     kind: MergeKind
     validate: Validator
+    private: bool = False  # sync stores the stamp, not the value (module docstring)
+
+    def __post_init__(self) -> None:
+        if self.private and self.kind != "lww":
+            raise ValueError(f"only an lww field can be private, not a {self.kind} field")
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from bikenode.sync.mutations import (
 )
 from bikenode.sync.registry import (
     BadValue,
+    FieldSpec,
     RecordType,
     get_record_type,
     record_type_names,
@@ -198,7 +199,7 @@ class _Applier:
             seq = self.next_seq()
             stored = dict(record.fields)
             for name, state in outcome.states.items():
-                stored[name] = state_to_json(replace(state, seq=seq))
+                stored[name] = _stored(fields[name], replace(state, seq=seq))
             record.fields, record.seq = stored, seq
         changed = {
             name: state.value
@@ -274,6 +275,14 @@ class _Applier:
         return record_type.load(self.session, self.owner_id, mutation.record_id)
 
 
+def _stored(spec: FieldSpec, state: FieldState) -> dict[str, Any]:
+    """A field state as stored; a private field's without its value (it stays the domain's)."""
+    stored = state_to_json(state)
+    if spec.private:
+        stored["v"] = None
+    return stored
+
+
 def _state(states: Mapping[str, Any], name: str, kind: Any) -> FieldState:
     return state_from_json(states[name]) if name in states else empty_state(kind, ZERO)
 
@@ -301,7 +310,7 @@ def _seeded_fields(record_type: RecordType, values: Mapping[str, Any], seq: int)
     for name, spec in record_type.fields.items():
         empty = empty_state(spec.kind, ZERO)
         state = overwrite(spec.kind, empty, values.get(name, empty.value), ZERO) or empty
-        states[name] = state_to_json(replace(state, seq=seq))
+        states[name] = _stored(spec, replace(state, seq=seq))
     return states
 
 
@@ -358,7 +367,7 @@ def _overwrite(
         current = _state(states, name, spec.kind)
         new = overwrite(spec.kind, current, value, clock.tick_after(current.stamp))
         if new is not None:
-            states[name] = state_to_json(replace(new, seq=seq))
+            states[name] = _stored(spec, replace(new, seq=seq))
             changed[name] = new.value
     record.fields = states
     return changed
@@ -386,7 +395,10 @@ def pull_changes(
         session.commit()
     rows = repo.records_after(session, owner_id, after, limit + 1)
     page = rows[:limit]
-    changes = [_change(row, after) for row in page]
+    private = _private_values(session, owner_id, page, after)
+    changes = [
+        _change(row, after, private.get((row.record_type, row.record_id), {})) for row in page
+    ]
     open_conflicts = repo.open_conflict_count(session, owner_id)
     session.commit()
     next_cursor = str(page[-1].seq) if page else str(after)
@@ -403,14 +415,44 @@ def _parse_cursor(cursor: str | None) -> int:
     return int(cursor)
 
 
-def _change(row: SyncRecord, after: int) -> dict[str, Any]:
+def _private_values(
+    session: Session, owner_id: uuid.UUID, page: Sequence[SyncRecord], after: int
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """The domains' current values of the page's records whose private fields changed (one
+    load_many per record type where the domain has it)."""
+    wanted: dict[str, list[str]] = {}
+    for row in page:
+        record_type = get_record_type(row.record_type)
+        if row.deleted or record_type is None:
+            continue
+        if any(
+            spec.private and row.fields.get(name, {}).get("q", 0) > after
+            for name, spec in record_type.fields.items()
+        ):
+            wanted.setdefault(row.record_type, []).append(row.record_id)
+    values: dict[tuple[str, str], dict[str, Any]] = {}
+    for name, ids in wanted.items():
+        record_type = get_record_type(name)
+        if record_type is None:
+            continue
+        if record_type.load_many is not None:
+            loaded = record_type.load_many(session, owner_id, ids)
+        else:
+            loaded = {i: v for i in ids if (v := record_type.load(session, owner_id, i))}
+        values.update(((name, i), v) for i, v in loaded.items())
+    return values
+
+
+def _change(row: SyncRecord, after: int, current: Mapping[str, Any]) -> dict[str, Any]:
+    """A record's changes since the cursor; private fields take the domain's `current` value."""
     change: dict[str, Any] = {"record_type": row.record_type, "record_id": row.record_id}
     if row.deleted:
         return {**change, "deleted": True}
     fields: dict[str, Any] = {}
     for name, stored in row.fields.items():
         if stored["q"] > after:
-            fields[name] = {"value": stored["v"], "hlc": stored["t"]}
+            value = current.get(name, stored["v"])
+            fields[name] = {"value": value, "hlc": stored["t"]}
             if "g" in stored:
                 fields[name]["tags"] = stored["g"]
     return {**change, "fields": fields}

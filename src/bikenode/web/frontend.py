@@ -41,6 +41,7 @@ CLIENT_ROUTES += ("/routes", "/routes/{route_id}")
 CLIENT_ROUTES += ("/live", "/privacy", "/goodbye", "/calendar")
 CLIENT_ROUTES += ("/bikes", "/bikes/{bike_id}")
 CLIENT_ROUTES += ("/fitness", "/power")
+CLIENT_ROUTES += ("/health",)
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 MEDIA_TYPES = {

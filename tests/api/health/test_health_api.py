@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.factories import signed_in
+from tests.factories import signed_in, upload_files
+from tests.synthetic import synthetic_gpx
 
 START = date(2025, 3, 1)
 METRICS = "/api/v1/health/metrics"
@@ -84,6 +85,45 @@ def test_two_elevated_nights_raise_one_explained_alert_that_reentry_never_duplic
     assert _alerts(client, headers) == []
 
 
+def _ride_with_stress(
+    client: TestClient, headers: dict[str, str], day: date, stress: float, seed: int
+) -> None:
+    """A ride on the day (UTC, the rider's zone) counting the rider's own stress figure."""
+    start = datetime.combine(day, time(8), tzinfo=UTC)
+    [upload] = upload_files(
+        client, headers, [(f"ride-{seed}.gpx", synthetic_gpx(start, seed=seed))]
+    )
+    ride_id = upload["items"][0]["ride_id"]
+    app: Any = client.app
+    while app.state.worker.run_until_idle() + app.state.events.run_until_idle():
+        pass  # fitness gives the ride its figures from the import's event
+    path = f"/api/v1/fitness/rides/{ride_id}/stress"
+    answer = client.put(path, json={"stress": stress}, headers=headers)
+    assert answer.status_code == 200, answer.text
+
+
+def test_an_alert_names_a_training_load_spike_from_the_riders_rides(client: TestClient) -> None:
+    _, headers = signed_in(client)
+    # 200 stress over the four weeks before the alert's week, 300 in that week: 42.9 a
+    # day against 7.1, six times the usual load.
+    for seed, (day, stress) in enumerate(
+        [(date(2025, 2, 20), 100.0), (date(2025, 3, 5), 100.0), (date(2025, 3, 20), 300.0)]
+    ):
+        _ride_with_stress(client, headers, day, stress, seed)
+    _post(client, headers, _nights([50.0, 51.0] * 10 + [56.0, 57.0]))
+    [alert] = _alerts(client, headers)
+    spike = "training load spike: 43 stress a day over the last week, against 7 over the four weeks before (x6.0)"
+    assert alert["explanation"]["also"] == [spike]
+    assert spike in alert["explanation"]["message"]
+
+
+def test_an_alert_without_rides_names_no_load_spike(client: TestClient) -> None:
+    _, headers = signed_in(client)
+    _post(client, headers, _nights([50.0, 51.0] * 10 + [56.0, 57.0]))
+    [alert] = _alerts(client, headers)
+    assert alert["explanation"]["also"] == []
+
+
 def test_a_value_deleted_by_id_is_gone_and_another_riders_id_is_404(client: TestClient) -> None:
     _, headers = signed_in(client)
     [stored] = _post(client, headers, [{"day": "2025-03-01", "metric": "sleep_h", "value": 7}])
@@ -156,3 +196,30 @@ def test_rr_intervals_become_the_days_rmssd(client: TestClient) -> None:
     assert (answer.json()["metric"], answer.json()["value"]) == ("hrv_rmssd_ms", 50.0)
     noisy = {"day": "2025-03-01", "rr_ms": [800.0, 1200.0] * 40}
     assert client.post(f"{METRICS}/rr", json=noisy, headers=headers).status_code == 422
+
+
+def test_baselines_per_day_are_those_the_alert_was_judged_by(client: TestClient) -> None:
+    _, headers = signed_in(client)
+    _post(client, headers, _nights([50.0, 51.0] * 10 + [56.0, 57.0]))
+    _post(client, headers, [{"day": "2025-03-10", "metric": "weight_kg", "value": 70}])
+    answer = client.get(
+        "/api/v1/health/baselines?metric=resting_hr_bpm&from=2025-03-01&to=2025-03-31",
+        headers=headers,
+    )
+    assert answer.status_code == 200, answer.text
+    days = {d["day"]: d for d in answer.json()["days"]}
+    # 14 nights of warm-up: the first baseline is on the 15th night, the last on the 22nd.
+    assert (min(days), max(days)) == ("2025-03-15", "2025-03-22")
+    assert days["2025-03-15"]["baseline"] == 50.5 and days["2025-03-15"]["source"] == "watch"
+    [alert] = _alerts(client, headers)
+    judged = days[alert["day"]]
+    for key in ("baseline", "usual_low", "usual_high"):
+        assert round(judged[key], 1) == alert["explanation"][key]
+    weight = client.get(
+        "/api/v1/health/baselines?metric=weight_kg&from=2025-03-01&to=2025-03-31", headers=headers
+    )
+    assert weight.json() == {"metric": "weight_kg", "days": []}  # one value: still warming up
+    wrong = client.get(
+        "/api/v1/health/baselines?metric=blood&from=2025-03-01&to=2025-03-31", headers=headers
+    )
+    assert wrong.status_code == 422

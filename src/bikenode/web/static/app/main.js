@@ -11,6 +11,7 @@ import * as bikes from "./bikes.js";
 import * as calendar from "./calendar.js";
 import * as dashboard from "./dashboard.js";
 import * as fitness from "./fitness.js";
+import * as health from "./health.js";
 import * as live from "./live.js";
 import * as liveStart from "./live-start.js";
 import * as power from "./power.js";
@@ -45,6 +46,7 @@ const ROUTES = [
   { pattern: /^\/reset-password$/, name: "reset-password", page: reset.resetPasswordPage },
   { pattern: /^\/fitness$/, name: "fitness", page: fitness, signedIn: true },
   { pattern: /^\/power$/, name: "power", page: power, signedIn: true },
+  { pattern: /^\/health$/, name: "health", page: health, signedIn: true },
 ];
 const NAV = [
   ["/", "Dashboard"],
@@ -53,6 +55,7 @@ const NAV = [
   ["/bikes", "Bikes"],
   ["/fitness", "Fitness"],
   ["/power", "Power"],
+  ["/health", "Health"],
   ["/routes", "Routes"],
   ["/live", "Live"],
   ["/privacy", "Privacy"],

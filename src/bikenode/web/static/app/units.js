@@ -3,6 +3,7 @@
 
 const METRES_PER_MILE = 1609.344;
 const FEET_PER_METRE = 3.28084;
+const POUNDS_PER_KG = 2.2046226218;
 
 let system = "metric";
 let zone = undefined; // the browser's own until a user's preference is known
@@ -29,6 +30,15 @@ export const speedUnit = () => (isImperial() ? "mph" : "km/h");
 export const toDistance = (m) => (isImperial() ? m / METRES_PER_MILE : m / 1000);
 export const toElevation = (m) => (isImperial() ? m * FEET_PER_METRE : m);
 export const toSpeed = (mps) => (isImperial() ? (mps * 3600) / METRES_PER_MILE : mps * 3.6);
+
+export const weightUnit = () => (isImperial() ? "lb" : "kg");
+/** Kilograms in the rider's unit (kg or lb), and back. */
+export const toWeight = (kg) => (isImperial() ? kg * POUNDS_PER_KG : kg);
+export const fromWeight = (value) => (isImperial() ? value / POUNDS_PER_KG : value);
+
+export function weight(kg) {
+  return missing(kg) ? "—" : `${fixed(toWeight(kg), 1)} ${weightUnit()}`;
+}
 
 export function distance(m, digits = 2) {
   return missing(m) ? "—" : `${fixed(toDistance(m), digits)} ${distanceUnit()}`;
@@ -70,7 +80,8 @@ export function span(seconds) {
 
 export function date(iso, options = { dateStyle: "medium" }) {
   if (!iso) return "—";
-  return new Date(iso).toLocaleDateString(undefined, { ...options, timeZone: zone });
+  // A caller's own timeZone wins (a day string formatted in UTC, say); else the rider's.
+  return new Date(iso).toLocaleDateString(undefined, { timeZone: zone, ...options });
 }
 
 export function dateTime(iso) {
