@@ -2,7 +2,7 @@
 
 Revision ID: 0009_fitness
 Revises: 0002
-Create Date: 2026-12-14
+Create Date: 2026-12-07
 
 Ride figures point at rides (deleted with them); everything else names its rider by id only.
 """

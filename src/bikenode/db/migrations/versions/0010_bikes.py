@@ -2,7 +2,7 @@
 
 Revision ID: 0010_bikes
 Revises: 0002
-Create Date: 2026-12-15
+Create Date: 2026-12-07
 
 Riders and rides are named by id only (no foreign key across domains). Overlapping
 installation windows are refused in bikes/service.py on both databases; no exclusion

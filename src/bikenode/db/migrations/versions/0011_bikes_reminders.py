@@ -2,7 +2,7 @@
 
 Revision ID: 0011_bikes_reminders
 Revises: 0010_bikes
-Create Date: 2026-12-20
+Create Date: 2026-12-07
 
 The unique constraint (component, threshold, interval start) is what makes a crossing
 announced once, even when two recomputes run at the same time.

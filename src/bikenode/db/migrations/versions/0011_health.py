@@ -2,7 +2,7 @@
 
 Revision ID: 0011_health
 Revises: 0002
-Create Date: 2026-12-16
+Create Date: 2026-12-07
 
 Riders are named by id only (no foreign key across domains).
 """

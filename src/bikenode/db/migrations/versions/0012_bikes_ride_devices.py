@@ -2,7 +2,7 @@
 
 Revision ID: 0012_bikes_ride_devices
 Revises: 0011_bikes_reminders
-Create Date: 2026-12-20
+Create Date: 2026-12-07
 
 Copied from rides.ride_devices, as the ride's figures are, so assignment never reads
 rides' tables. Rows written before this have none until their ride changes.
