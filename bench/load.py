@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -99,6 +100,7 @@ def main() -> None:
             served_node(Path(folder) / "data", url) as node,
         ):
             riders = _seed(node, args.riders, args.rides)
+            _wait_for_background_work(node)
             for clients in levels:
                 rows += _run_level(node, database, riders, clients, args)
     _print_table(rows)
@@ -124,6 +126,29 @@ def _seed(node: Node, riders: int, rides: int) -> list[dict[str, Any]]:
             {"email": me["email"], "token": node.token, "rides": node.ride_ids, "cursor": cursor}
         )
     return seeded
+
+
+def _wait_for_background_work(node: Node, *, timeout_s: float = 600.0) -> None:
+    """Wait until the seed's events are handled (fitness figures, bike assignments...), so
+    the levels measure requests, not a backlog left by the seeding."""
+    deadline = time.monotonic() + timeout_s
+    quiet = 0
+    while quiet < 2:  # the gauges are refreshed every few seconds: two readings of zero
+        if time.monotonic() > deadline:
+            raise RuntimeError("the seed's events were still pending after 10 minutes")
+        time.sleep(3.0)
+        quiet = quiet + 1 if _pending_events(node) == 0 else 0
+
+
+def _pending_events(node: Node) -> float:
+    """Events not yet handled, summed over subscribers, from the node's /metrics."""
+    with urllib.request.urlopen(node.base + "/metrics", timeout=10) as response:
+        text = response.read().decode()
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("bikenode_events_pending{")
+    )
 
 
 def _run_level(
