@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from bikenode.accounts import body_metrics, logic, repo
 from bikenode.accounts.models import User
+from bikenode.accounts.service import checked_by_policy
 from bikenode.accounts.sync_records import record_settings_saved
 from bikenode.accounts.user_view import UserView
 from bikenode.audit import record_event
@@ -23,7 +24,7 @@ def update_profile(session: Session, *, user: User, changes: dict[str, Any]) -> 
     Weight and resting heart rate are sealed (body_metrics.py), never set as plain columns.
     """
     if "timezone" in changes and changes["timezone"] is not None:
-        _checked_timezone(changes["timezone"])
+        checked_by_policy(logic.check_timezone, changes["timezone"])
     plain = {k: v for k, v in changes.items() if k not in body_metrics.BODY_METRIC_FIELDS}
     for field, value in plain.items():
         if value is None and field in NOT_NULL_FIELDS:
@@ -35,13 +36,6 @@ def update_profile(session: Session, *, user: User, changes: dict[str, Any]) -> 
     record_settings_saved(session, user)  # devices pull the change
     session.commit()
     return user
-
-
-def _checked_timezone(value: str) -> None:
-    try:
-        logic.check_timezone(value)
-    except logic.PolicyError as error:
-        raise InvalidInput(str(error)) from None
 
 
 def set_role(session: Session, *, actor: UserView, user_id: uuid.UUID, role: str) -> User:

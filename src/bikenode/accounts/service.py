@@ -89,7 +89,7 @@ def register_user(
     For operators (`bikenode user create`); the public sign-up is sign_up, which never says
     whether an address has an account.
     """
-    normalised = _checked(logic.normalise_email, email)
+    normalised = checked_by_policy(logic.normalise_email, email)
     check_password(password, has_mfa=False)
     password_hash = config.hashing.hash(password)  # before the transaction: it takes ~50 ms
     if repo.get_user_by_email(session, normalised) is not None:
@@ -423,7 +423,8 @@ def check_password(password: str, *, has_mfa: bool) -> None:
         raise InvalidInput(str(error)) from None
 
 
-def _checked(rule: Any, value: str) -> Any:
+def checked_by_policy(rule: Any, value: str) -> Any:
+    """rule(value), its PolicyError turned into InvalidInput (a 422 with the rule's words)."""
     try:
         return rule(value)
     except logic.PolicyError as error:
