@@ -83,6 +83,7 @@ def main() -> None:
     parser.add_argument("--riders", type=int, default=10)
     parser.add_argument("--rides", type=int, default=30, help="rides imported per rider")
     parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--workers", type=int, default=1, help="server processes on the node")
     parser.add_argument("--quick", action="store_true", help="20 and 200 clients, 8 s each")
     parser.add_argument("--client-process", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -97,13 +98,20 @@ def main() -> None:
         with (
             _database(database) as url,
             tempfile.TemporaryDirectory() as folder,
-            served_node(Path(folder) / "data", url) as node,
+            served_node(Path(folder) / "data", url, workers=args.workers) as node,
         ):
+            _progress(f"{database}: seeding {args.riders} riders x {args.rides} rides")
             riders = _seed(node, args.riders, args.rides)
+            _progress(f"{database}: waiting for the seed's events to be handled")
             _wait_for_background_work(node)
             for clients in levels:
+                _progress(f"{database}: {clients} clients for {args.duration:.0f} s")
                 rows += _run_level(node, database, riders, clients, args)
     _print_table(rows)
+
+
+def _progress(message: str) -> None:
+    print(f"[{datetime.now(UTC):%H:%M:%S}] {message}", file=sys.stderr, flush=True)
 
 
 @contextmanager
@@ -206,10 +214,12 @@ def _run_level(
 
 
 def _process_cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a process (Linux /proc)."""
+    """User + system CPU seconds of a process and its live children (--workers), from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks
+    own = (int(fields[11]) + int(fields[12])) / ticks
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return own + sum(_process_cpu_s(int(child)) for child in children)
 
 
 def _percentile(sorted_values: list[float], fraction: float) -> float:

@@ -42,8 +42,10 @@ class Node:
 
 
 @contextlib.contextmanager
-def served_node(data_dir: Path, database_url: str | None = None, **settings: str) -> Iterator[Node]:
-    """`bikenode serve` in its own process (rate limits off), stopped afterwards."""
+def served_node(
+    data_dir: Path, database_url: str | None = None, *, workers: int = 1, **settings: str
+) -> Iterator[Node]:
+    """`bikenode serve` in its own process(es) (rate limits off), stopped afterwards."""
     env = dict(
         os.environ,
         BIKENODE_DATA_DIR=str(data_dir),
@@ -57,7 +59,8 @@ def served_node(data_dir: Path, database_url: str | None = None, **settings: str
     log_path = data_dir.parent / f"serve-{port}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bikenode", "serve", "--port", str(port)],
+            [sys.executable, "-m", "bikenode", "serve", "--port", str(port)]
+            + (["--workers", str(workers)] if workers > 1 else []),
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
