@@ -43,9 +43,11 @@ class Node:
 
 @contextlib.contextmanager
 def served_node(
-    data_dir: Path, database_url: str | None = None, *, workers: int = 1, **settings: str
+    data_dir: Path, database_url: str | None = None, *, workers: int | str = 1, **settings: str
 ) -> Iterator[Node]:
-    """`bikenode serve` in its own process(es) (rate limits off), stopped afterwards."""
+    """`bikenode serve` in its own process(es) (rate limits off), stopped afterwards.
+
+    settings: BIKENODE_* values by lower-case name (workers is typed for a **settings dict)."""
     env = dict(
         os.environ,
         BIKENODE_DATA_DIR=str(data_dir),
@@ -60,7 +62,7 @@ def served_node(
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "bikenode", "serve", "--port", str(port)]
-            + (["--workers", str(workers)] if workers > 1 else []),
+            + (["--workers", str(workers)] if int(workers) > 1 else []),
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

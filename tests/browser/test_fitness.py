@@ -275,10 +275,12 @@ def test_the_load_settings_change_the_curves(web: App, trained: Trained) -> None
     web.goto("/fitness", "fitness")
     before = float(web.page.locator(".stat[data-key=fitness]").get_attribute("data-value") or 0)
     web.page.get_by_label("Fitness time constant (days)").fill("21")
+    web.page.get_by_label("Fatigue before your first ride").fill("12.5")
     web.page.get_by_role("button", name="Save load settings").click()
     expect(web.page.locator("#load-settings [role=status]")).to_have_text("Saved.")
     try:
-        assert api.get("/api/v1/fitness/profile")["fitness_days"] == 21
+        profile = api.get("/api/v1/fitness/profile")
+        assert (profile["fitness_days"], profile["seed_fatigue"]) == (21, 12.5)
         now = _load(api, today, today)[-1]
         assert now["fitness"] != pytest.approx(before)
         expect(web.page.locator(".stat[data-key=fitness]")).to_have_attribute(
@@ -287,7 +289,7 @@ def test_the_load_settings_change_the_curves(web: App, trained: Trained) -> None
         shown = float(web.page.locator(".stat[data-key=fitness]").get_attribute("data-value") or 0)
         assert shown == pytest.approx(now["fitness"])
     finally:
-        _send(api, "PUT", "/api/v1/fitness/profile", {"fitness_days": 42})
+        _send(api, "PUT", "/api/v1/fitness/profile", {"fitness_days": 42, "seed_fatigue": 0})
     web.assert_no_script_errors()
 
 
@@ -382,6 +384,35 @@ def test_the_ride_page_shows_w_prime_balance_when_there_is_one(
     assert abs(cp - report["cp_w"]) <= 0.5
     _fits(screen, "the ride page with W' balance")
     screen.assert_no_script_errors()
+
+
+def test_the_rider_counts_their_own_stress_for_a_ride_from_its_page(
+    web: App, fresh_api: Api, corpus_dir: Path
+) -> None:
+    email = _new_rider(fresh_api)
+    ride_id = fresh_api.import_ride(
+        Path(NO_POWER_RIDE).name, (corpus_dir / NO_POWER_RIDE).read_bytes()
+    )
+    path = f"/api/v1/fitness/rides/{ride_id}/stress"
+    computed = fresh_api.get(path)
+    web.sign_in(email)
+    web.goto(f"/rides/{ride_id}", "ride")
+    panel = web.page.locator(".ride-stress")
+    expect(panel.get_by_role("heading", name="Training stress")).to_be_visible()
+    expect(panel.locator(".stress-summary")).to_contain_text(
+        "No stress could be computed" if computed["stress"] is None else "Computed:"
+    )
+    panel.get_by_label("Your own figure").fill("75")
+    panel.get_by_role("button", name="Use my figure").click()
+    expect(panel.locator(".stress-summary")).to_contain_text("Counts your own figure, 75")
+    assert fresh_api.get(path)["stress_override"] == 75
+    day = computed["day"]
+    assert fresh_api.get(f"/api/v1/fitness/load?from={day}&to={day}")["days"][0]["stress"] == 75
+    panel.get_by_role("button", name="Use the computed figure").click()
+    expect(panel.locator(".stress-summary")).not_to_contain_text("your own figure")
+    assert fresh_api.get(path)["stress_override"] is None
+    _fits(web, "the ride page with its stress panel")
+    web.assert_no_script_errors()
 
 
 def test_the_ride_page_leaves_w_prime_balance_out_without_power(

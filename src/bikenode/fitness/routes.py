@@ -113,6 +113,13 @@ def update_profile(body: ProfileUpdate, user: CurrentUser, session: SessionDep) 
     return ProfilePublic.model_validate(profile)
 
 
+@router.get("/fitness/rides/{ride_id}/stress", response_model=RideStressPublic)
+def read_ride_stress(ride: OwnRideSignals, session: SessionDep) -> RideStressPublic:
+    """The training stress one of your rides counts with: computed, and your own figure if set."""
+    row = service.ride_stress(session, signals=ride)
+    return RideStressPublic.model_validate(row, from_attributes=True)
+
+
 @router.put("/fitness/rides/{ride_id}/stress", response_model=RideStressPublic)
 def set_ride_stress(
     ride: OwnRideSignals, body: StressOverride, session: SessionDep

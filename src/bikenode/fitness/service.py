@@ -117,6 +117,26 @@ def update_profile(
     return get_profile(session, owner_id=owner_id)
 
 
+def ride_stress(session: Session, *, signals: rides.RideSignals) -> FitnessRideFigures:
+    """The stress figures of one of the rider's rides: as stored, or (before the ride's event
+    was handled) computed now without storing. An untimed ride counts on no day: InvalidInput.
+    """
+    row = repo.ride_figures(session, signals.ride_id)
+    if row is not None:
+        return row
+    computed = figures.compute(session, signals)
+    if computed is None:
+        raise InvalidInput("expected a ride with a start time; this ride has none, so no day")
+    return FitnessRideFigures(
+        ride_id=computed.ride_id,
+        day=computed.day,
+        stress=computed.stress,
+        stress_source=computed.stress_source,
+        stress_reason=computed.stress_reason,
+        stress_override=None,
+    )
+
+
 def set_stress_override(
     session: Session, *, signals: rides.RideSignals, stress: float | None
 ) -> FitnessRideFigures:

@@ -102,6 +102,10 @@ def test_the_riders_own_stress_figure_counts_until_cleared(client: TestClient) -
     _, headers = signed_in(client)
     ride_id = import_ride(client, headers, FIRST_RIDE_AT)
     path = f"/api/v1/fitness/rides/{ride_id}/stress"
+    computed = client.get(path, headers=headers)  # before its event is handled: computed now
+    assert computed.status_code == 200, computed.text
+    assert computed.json()["stress_override"] is None and computed.json()["day"] == DAY
+    assert computed.json()["stress_source"] == "none" and computed.json()["stress_reason"]
     answer = client.put(path, json={"stress": 80}, headers=headers)
     assert answer.status_code == 200, answer.text
     assert answer.json()["stress_override"] == 80 and answer.json()["stress_source"] == "none"
@@ -109,11 +113,12 @@ def test_the_riders_own_stress_figure_counts_until_cleared(client: TestClient) -
     assert _load(client, headers, DAY, DAY)[0]["missing"] == []
     drain(client)  # a re-delivery or recompute keeps the rider's figure
     assert _load(client, headers, DAY, DAY)[0]["stress"] == 80
+    assert client.get(path, headers=headers).json()["stress_override"] == 80
     assert client.delete(path, headers=headers).status_code == 204
     assert _load(client, headers, DAY, DAY)[0]["stress"] == 0
 
     _, stranger = signed_in(client)
-    for method in ("PUT", "DELETE"):
+    for method in ("GET", "PUT", "DELETE"):
         refused = client.request(method, path, json={"stress": 1}, headers=stranger)
         assert refused.status_code == 404, refused.text
     missing = client.put(

@@ -164,11 +164,15 @@ export function profileForm(profile, onSaved) {
   const messages = h("div", { "aria-live": "polite" });
   const days = (name, value) =>
     h("input", { name, type: "number", min: "1", max: "400", step: "1", required: true, inputmode: "numeric", value });
+  const seed = (name, value) =>
+    h("input", { name, type: "number", min: "0", max: "1000", step: "0.1", required: true, inputmode: "decimal", value });
   const form = h(
     "form",
     { class: "load-profile" },
     field("Fitness time constant (days)", days("fitness_days", profile.fitness_days), "How long fitness remembers training: 42 days by default."),
     field("Fatigue time constant (days)", days("fatigue_days", profile.fatigue_days), "How long fatigue lasts: 7 days by default."),
+    field("Fitness before your first ride", seed("seed_fitness", profile.seed_fitness), "If you trained before the rides you imported: your fitness on the day before the first one."),
+    field("Fatigue before your first ride", seed("seed_fatigue", profile.seed_fatigue), "The same for fatigue; 0 for both if you start fresh."),
     h(
       "label",
       { class: "choice" },
@@ -186,6 +190,8 @@ export function profileForm(profile, onSaved) {
         fitness_days: Number(form.fitness_days.value),
         fatigue_days: Number(form.fatigue_days.value),
         form_same_day: form.form_same_day.checked,
+        seed_fitness: Number(form.seed_fitness.value),
+        seed_fatigue: Number(form.seed_fatigue.value),
       };
       const saved = await api("/api/v1/fitness/profile", { method: "PUT", json });
       fill(messages, h("p", { class: "success", role: "status" }, "Saved."));

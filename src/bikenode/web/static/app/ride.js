@@ -5,6 +5,7 @@ import { rideCharts } from "./charts.js";
 import { busy, errorBox, field, fill, h, navigate, showError } from "./dom.js";
 import { rideMap } from "./map.js";
 import { rideBikeLine } from "./ride-bike.js";
+import { rideStressSection } from "./ride-stress.js";
 import { effortsSection, splitsSection, statsList, wBalanceSection, zonesSection } from "./ride-sections.js";
 import * as u from "./units.js";
 
@@ -351,6 +352,7 @@ export async function render(main, { params, config }) {
     : h("p", { class: "map-none" }, "This ride has no GPS positions, so there is no map.");
   const charts = h("div", { class: "charts" });
   const wBalance = h("div", { class: "w-balance-slot" });
+  const stress = h("div", { class: "ride-stress-slot" });
   fill(
     main,
     h(
@@ -362,6 +364,7 @@ export async function render(main, { params, config }) {
       splitsSection(summary),
       effortsSection(summary),
       wBalance,
+      stress,
       zonesSection(summary, isOwner),
       ride.import_notes?.length
         ? h(
@@ -381,6 +384,7 @@ export async function render(main, { params, config }) {
   api(`/api/v1/rides/${ride.id}/w-balance`)
     .then((report) => fill(wBalance, wBalanceSection(report)))
     .catch(() => {});
+  if (isOwner) rideStressSection(ride.id).then((section) => fill(stress, section));
   const map = hasMap
     ? rideMap(mapBox, streams.lat_deg, streams.lon_deg, {
         tileUrl: config.mapTileUrl,

@@ -1,0 +1,189 @@
+"""A rider's 10-year history through the fitness domain, on a real (SQLite) database.
+
+Imports N rides (power and heart rate, 30 min to 2.5 h at 1 Hz, spread over 10 years) through
+the import service, then times the two recomputations the issue sets targets for:
+
+- from stored streams: the recompute job (bikenode.fitness.tasks.recompute_rides) that a
+  threshold change starts, decoding every ride's streams and computing its stress and power
+  curve (target for 5,000 rides: < 30 s);
+- from stored per-ride figures: the 10-year fitness/fatigue/form series the load endpoint
+  answers (bikenode.fitness.reports.load_days) and the all-time power curve (targets < 1 s
+  and < 50 ms).
+
+No peer does these over a database, so the rows stand against the targets. Used by
+bench/fitness.py (its "history" rows); run alone: python bench/fitness_history.py [--rides N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import math
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo's tests package
+
+from sqlalchemy.orm import Session, sessionmaker
+from tests.service_factories import make_user
+
+from bikenode.db.engine import create_db_engine, make_session_factory
+from bikenode.db.migrate import upgrade_to_head
+from bikenode.encryption import KeyRing, install_key_ring
+from bikenode.fitness import repo, reports, service, tasks
+from bikenode.fitness.rules import DatedValue
+from bikenode.rides.imports import RiderContext, import_activity
+
+FIRST_DAY = date(2016, 1, 1)
+YEARS = 10
+
+
+@dataclass(frozen=True)
+class HistoryTimes:
+    rides: int
+    points: int
+    import_s: float
+    from_streams_s: float
+    load_from_figures_s: float
+    curve_from_figures_s: float
+
+
+def ride_gpx(start: datetime, seconds: int, seed: int) -> bytes:
+    """A 1 Hz ride with heart rate and power, built with numpy (the bench imports thousands)."""
+    rng = np.random.default_rng(seed)
+    i = np.arange(seconds)
+    angle = i / seconds * 2 * math.pi
+    lat = 45.0 + (seed % 50) * 0.01 + 0.05 * np.sin(angle)
+    lon = 6.0 + 0.08 * (1 - np.cos(angle))
+    ele = 300 + 40 * np.sin(3 * angle)
+    surges = np.repeat(rng.choice([0.0, 220.0], size=seconds // 30 + 1, p=[0.85, 0.15]), 30)
+    power = np.clip(rng.normal(190, 60, seconds) + surges[:seconds], 0, 1500).round()
+    heart = np.clip(125 + power / 12 + rng.normal(0, 3, seconds), 60, 200).round()
+    first = np.datetime64(start.replace(tzinfo=None), "s")
+    stamps = np.datetime_as_string(first + i.astype("timedelta64[s]"), unit="s")
+    points = "".join(
+        f'<trkpt lat="{a:.6f}" lon="{o:.6f}"><ele>{e:.1f}</ele><time>{t}Z</time><extensions>'
+        f"<power>{p:.0f}</power><gpxtpx:TrackPointExtension><gpxtpx:hr>{h:.0f}</gpxtpx:hr>"
+        "</gpxtpx:TrackPointExtension></extensions></trkpt>"
+        for a, o, e, t, p, h in zip(lat, lon, ele, stamps, power, heart, strict=True)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><gpx version="1.1" creator="bench"'
+        ' xmlns="http://www.topografix.com/GPX/1/1"'
+        ' xmlns:gpxtpx="http://www.garmin.com/xmlschemas/TrackPointExtension/v1">'
+        f"<trk><name>Ride {seed}</name><type>cycling</type><trkseg>{points}</trkseg></trk></gpx>"
+    ).encode()
+
+
+def measure(rides: int, *, repeats: int = 3, progress: bool = True) -> HistoryTimes:
+    install_key_ring(KeyRing([("bench-key", base64.b64decode(base64.b64encode(bytes(32))))]))
+    with tempfile.TemporaryDirectory() as folder:
+        engine = create_db_engine(f"sqlite:///{Path(folder) / 'bench.sqlite3'}")
+        upgrade_to_head(engine)
+        factory = make_session_factory(engine)
+        try:
+            owner_id, points, import_s = _import_history(factory, rides, progress)
+            from_streams_s = _recompute(factory, owner_id)
+            with factory() as session:
+                end = FIRST_DAY + timedelta(days=365 * YEARS)
+                load_s = _median(
+                    lambda: reports.load_days(session, owner_id=owner_id, start=FIRST_DAY, end=end),
+                    repeats,
+                )
+                curve_s = _median(
+                    lambda: reports.power_curve(
+                        session, owner_id=owner_id, start=FIRST_DAY, end=end
+                    ),
+                    repeats,
+                )
+        finally:
+            engine.dispose()
+    return HistoryTimes(rides, points, import_s, from_streams_s, load_s, curve_s)
+
+
+def _import_history(
+    factory: sessionmaker[Session], rides: int, progress: bool
+) -> tuple[uuid.UUID, int, float]:
+    rng = np.random.default_rng(7)
+    span_s = YEARS * 365 * 86400
+    starts = np.sort(rng.choice(span_s // 86400, size=rides, replace=rides > span_s // 86400))
+    durations = rng.integers(1800, 9000, rides)
+    started = time.perf_counter()
+    with factory() as session:
+        owner_id = make_user(session)
+        service.replace_thresholds(
+            session,
+            owner_id=owner_id,
+            values=[
+                DatedValue("ftp_w", FIRST_DAY, 250.0),
+                DatedValue("ftp_w", date(2020, 3, 1), 265.0),
+                DatedValue("max_hr_bpm", FIRST_DAY, 190.0),
+                DatedValue("resting_hr_bpm", FIRST_DAY, 50.0),
+            ],
+        )
+        for n, (day, seconds) in enumerate(zip(starts, durations, strict=True)):
+            start = datetime.combine(FIRST_DAY, datetime.min.time(), UTC) + timedelta(
+                days=int(day), hours=7, minutes=n % 60
+            )
+            result = import_activity(
+                session,
+                rider=RiderContext(owner_id=owner_id),
+                filename=f"ride-{n}.gpx",
+                data=ride_gpx(start, int(seconds), n),
+            )
+            if result.ride_id is None:
+                raise RuntimeError(f"ride {n} was not imported: {result}")
+            session.commit()
+            if progress and (n + 1) % 250 == 0:
+                print(f"  imported {n + 1:,} of {rides:,} rides", file=sys.stderr, flush=True)
+    return owner_id, int(durations.sum()), time.perf_counter() - started
+
+
+def _recompute(factory: sessionmaker[Session], owner_id: uuid.UUID) -> float:
+    """Times the recompute job over every ride, as a threshold change from day one starts it."""
+    with factory() as session:
+        service.schedule_recompute(session, owner_id=owner_id, from_day=FIRST_DAY)
+        session.commit()
+        row = repo.recompute(session, owner_id)
+        assert row is not None
+        request_id = row.request_id
+    started = time.perf_counter()
+    done = tasks.recompute_rides(factory, request_id=request_id)
+    elapsed = time.perf_counter() - started
+    with factory() as session:
+        status = service.recompute_status(session, owner_id=owner_id)
+    if status.status != "done" or done != status.total:
+        raise RuntimeError(f"the recompute did not finish: {status}")
+    return elapsed
+
+
+def _median(work: object, repeats: int) -> float:
+    timings = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        work()  # type: ignore[operator]
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rides", type=int, default=5000)
+    args = parser.parse_args()
+    times = measure(args.rides)
+    print(f"{args.rides:,} rides, {times.points:,} points, imported in {times.import_s:.0f} s")
+    print(f"recompute from stored streams   {times.from_streams_s:8.2f} s  (target < 30 s)")
+    print(f"10-year load from figures       {times.load_from_figures_s * 1e3:8.1f} ms (< 1 s)")
+    print(f"all-time power curve            {times.curve_from_figures_s * 1e3:8.1f} ms (< 50 ms)")
+
+
+if __name__ == "__main__":
+    main()
