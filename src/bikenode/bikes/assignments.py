@@ -130,18 +130,26 @@ def assign_ride(session: Session, *, ride: rides.RideTotals, bike_id: uuid.UUID 
     """Put one of the owner's rides (checked: bikes.access) on one of their bikes (None: on
     no bike); its usage moves with it. NotFound for a bike that is not the owner's.
     """
-    totals, owner_id, ride_id = ride, ride.owner_id, ride.ride_id
-    if bike_id is not None and repo.bike(session, owner_id, bike_id) is None:
+    if bike_id is not None and repo.bike(session, ride.owner_id, bike_id) is None:
         raise NotFound("no such bike")
+    place_ride(session, ride=ride, bike_id=bike_id, reason=CHOSEN_BY_RIDER)
+    session.commit()
+    return RideBike(ride.ride_id, bike_id, CHOSEN_BY_RIDER, chosen_by_rider=True)
+
+
+def place_ride(
+    session: Session, *, ride: rides.RideTotals, bike_id: uuid.UUID | None, reason: str
+) -> None:
+    """Put a ride on a bike (the caller checked both are the owner's) as the rider's choice,
+    which later edits of the ride never move, recording the crossings; never commits."""
+    totals, owner_id, ride_id = ride, ride.owner_id, ride.ride_id
     devices = rides.ride_devices(session, ride_id)  # read before a half-made row is flushed
     row = session.get(RideAssignment, ride_id)
     before = None if row is None else (row.owner_id, row.bike_id)
     if row is None:
         row = RideAssignment(ride_id=ride_id)
         session.add(row)
-    row.bike_id, row.reason, row.chosen_by_rider = bike_id, CHOSEN_BY_RIDER, True
+    row.bike_id, row.reason, row.chosen_by_rider = bike_id, reason, True
     _copy_figures(row, totals, devices)
     session.flush()
     _record_crossings(session, before, (owner_id, bike_id))
-    session.commit()
-    return RideBike(ride_id, bike_id, CHOSEN_BY_RIDER, chosen_by_rider=True)

@@ -3,7 +3,7 @@
 Other domains use only what is exported here.
 """
 
-from bikenode.rides.events import RideChanged, RideDeleted, RideImported
+from bikenode.rides.events import GearListed, RideChanged, RideDeleted, RideImported
 from bikenode.rides.gdpr import (
     ErasedRides,
     RideRow,
@@ -34,6 +34,7 @@ from bikenode.rides.totals import RideDevice, RideTotals, ride_devices, ride_tot
 __all__ = [
     "EntryResult",
     "ErasedRides",
+    "GearListed",
     "HiddenCircle",
     "ReencryptBatch",
     "RideChanged",

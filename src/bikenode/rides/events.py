@@ -18,6 +18,8 @@ class RideImported(Event):
 
     ride_id: uuid.UUID
     owner_id: uuid.UUID
+    # The bike the file's source recorded it with, by name (Strava's "Activity Gear").
+    gear: str | None = None
 
 
 @dataclass(frozen=True)
@@ -43,3 +45,20 @@ class RideDeleted(Event):
 
     ride_id: uuid.UUID
     owner_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class GearListed(Event):
+    """An export archive listed the rider's bikes (Strava's bikes.csv): parallel tuples, one
+    entry per bike ("" where the export left a field empty)."""
+
+    type = "rides.gear_listed"
+    aggregate = "owner_id"
+    user = "owner_id"
+
+    owner_id: uuid.UUID
+    upload_id: uuid.UUID
+    names: tuple[str, ...]
+    brands: tuple[str, ...]
+    models: tuple[str, ...]
+    sports: tuple[str, ...]

@@ -40,6 +40,7 @@ class Metadata(Protocol):
     sport: str | None
     started_at: datetime | None
     commute: bool
+    gear: str | None
 
 
 @dataclass(frozen=True)
@@ -196,7 +197,8 @@ def _store(
         session.add(RideOriginal(ride_id=ride.id, filename=filename[-500:], data_gz=original_gz))
     session.flush()
     record_ride_saved(session, ride)  # devices pull the new ride
-    publish(session, RideImported(ride_id=ride.id, owner_id=ride.owner_id))
+    gear = metadata.gear if metadata is not None else None
+    publish(session, RideImported(ride_id=ride.id, owner_id=ride.owner_id, gear=gear))
     return EntryResult("imported", ride_id=ride.id, warnings=warnings)
 
 

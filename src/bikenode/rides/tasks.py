@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bikenode.accounts import get_rider_profile
 from bikenode.db.queue import JobHandler, JobLease, LeaseLost
+from bikenode.events import publish
 from bikenode.rides import repo
+from bikenode.rides.events import GearListed
 from bikenode.rides.formats.activity import ParseError
 from bikenode.rides.formats.archives import ArchiveMetadata, read_archive_metadata
 from bikenode.rides.formats.containers import EntryStatus, iter_activity_files
@@ -80,6 +82,8 @@ def _import_entries(
 ) -> None:
     archive = read_archive_metadata(path)
     rider = _rider(session, upload, archive)
+    if archive.bikes:  # bikes learns of them (a resumed import lists them again: harmless)
+        publish(session, gear_listed(upload, archive))
     done = repo.done_entries(session, upload.id)
     session.commit()  # nothing may hold the database while the archive is read
     found, skipped = bool(done), []
@@ -116,6 +120,18 @@ def _import_entries(
                 on_entry(entry.path + label, result)
     if not found:
         raise NoActivityFiles(nothing_to_import(skipped))
+
+
+def gear_listed(upload: Upload, archive: ArchiveMetadata) -> GearListed:
+    bikes = archive.bikes
+    return GearListed(
+        owner_id=upload.owner_id,
+        upload_id=upload.id,
+        names=tuple(b.name for b in bikes),
+        brands=tuple(b.brand for b in bikes),
+        models=tuple(b.model for b in bikes),
+        sports=tuple(b.sports for b in bikes),
+    )
 
 
 def _parts_done(path: str, done: set[str]) -> bool:

@@ -116,7 +116,9 @@ def test_strava_export_maps_member_paths_to_metadata() -> None:
         description='Windy,\nthen "rain"',
         sport="cycling",
         started_at=datetime(2020, 2, 2, 18, 52, 10, tzinfo=UTC),
+        gear="Bike",  # its "Activity Gear"
     )
+    assert metadata.bikes == ()  # no bikes.csv in it
     zwift = metadata.by_path["activities/3002.gpx"]
     assert (zwift.sport, zwift.started_at) == (
         "virtual_cycling",

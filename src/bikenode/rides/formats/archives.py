@@ -11,6 +11,7 @@ missing metadata file gives a warning and no metadata, never an error.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import enum
 import io
 import json
@@ -33,7 +34,8 @@ from bikenode.rides.formats.containers import (
 )
 
 MIB = 1024 * 1024
-METADATA_LIMIT = 64 * MIB  # metadata bytes read from one export, all files together
+METADATA_LIMIT = 64 * MIB
+MAX_ARCHIVE_BIKES = 200  # bikes.csv rows read; nobody owns more, a crafted file may claim to  # metadata bytes read from one export, all files together
 START_TOLERANCE_S = 5  # a file's first timestamp may trail the summary's start by a few seconds
 _MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES, 1)}
@@ -97,6 +99,17 @@ class ActivityMetadata:
     sport: str | None = None  # our lower-case sport names, as in ParsedActivity.sport
     started_at: datetime | None = None  # UTC
     commute: bool = False
+    gear: str | None = None  # the bike (or shoes) the service recorded it with, by name
+
+
+@dataclass(frozen=True)
+class ArchiveBike:
+    """A bike a Strava export lists in bikes.csv."""
+
+    name: str
+    brand: str = ""
+    model: str = ""
+    sports: str = ""  # "Bike Default Sport Types", as Strava writes them ("Ride, GravelRide")
 
 
 @dataclass(frozen=True)
@@ -109,6 +122,8 @@ class ArchiveMetadata:
     #: Start time in Unix seconds (UTC): how Garmin files are matched.
     by_start: Mapping[int, ActivityMetadata] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    #: Strava's bikes.csv: the rider's bikes, used or not by the activities.
+    bikes: tuple[ArchiveBike, ...] = ()
 
     def lookup(self, path: str, started_at: datetime | None = None) -> ActivityMetadata | None:
         """The metadata of one imported file: by its path, else by its start time."""
@@ -157,7 +172,13 @@ def _zip_metadata(archive: zipfile.ZipFile, budget: _Budget) -> ArchiveMetadata:
         key=lambda i: i.filename.count("/"),
     )
     if strava:
-        return _strava_metadata(archive, strava[0], budget)
+        metadata = _strava_metadata(archive, strava[0], budget)
+        prefix = strava[0].filename[: -len("activities.csv")]
+        listed = next((i for i in infos if i.filename == prefix + "bikes.csv"), None)
+        if listed is None:
+            return metadata
+        bikes, warnings = _strava_bikes(archive, listed, budget)
+        return dataclasses.replace(metadata, bikes=bikes, warnings=metadata.warnings + warnings)
     summaries = [i for i in infos if i.filename.lower().endswith("summarizedactivities.json")]
     if summaries or any("DI_CONNECT/" in i.filename for i in infos):
         return _garmin_metadata(archive, sorted(summaries, key=lambda i: i.filename), budget)
@@ -183,6 +204,39 @@ def _strava_metadata(
     except (_Unreadable, csv.Error, zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
         warnings.append(f"{info.filename}: {exc}; rows after the last one read are ignored")
     return ArchiveMetadata(ArchiveKind.STRAVA, by_path, by_start, tuple(warnings))
+
+
+def _strava_bikes(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget
+) -> tuple[tuple[ArchiveBike, ...], tuple[str, ...]]:
+    """The bikes of bikes.csv (at most MAX_ARCHIVE_BIKES), and a warning if it was unreadable."""
+    bikes: list[ArchiveBike] = []
+    try:
+        with _open_member(archive, info) as member:
+            text = io.TextIOWrapper(
+                io.BufferedReader(_Capped(member, budget)), encoding="utf-8-sig", errors="replace"
+            )
+            rows = csv.reader(text)
+            columns = _columns(next(rows, []))
+            for row in rows:
+                name = _cell(row, columns, "bike name")
+                if name is None:
+                    continue
+                if len(bikes) == MAX_ARCHIVE_BIKES:
+                    return tuple(bikes), (
+                        f"{info.filename}: only the first {MAX_ARCHIVE_BIKES} bikes are read",
+                    )
+                bikes.append(
+                    ArchiveBike(
+                        name=name[:200],
+                        brand=(_cell(row, columns, "bike brand") or "")[:100],
+                        model=(_cell(row, columns, "bike model") or "")[:100],
+                        sports=(_cell(row, columns, "bike default sport types") or "")[:200],
+                    )
+                )
+    except (_Unreadable, csv.Error, zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+        return tuple(bikes), (f"{info.filename}: {exc}; bikes after the last one read are ignored",)
+    return tuple(bikes), ()
 
 
 def _strava_rows(
@@ -225,6 +279,7 @@ def _strava_activity(row: list[str], columns: Mapping[str, int]) -> ActivityMeta
         sport=strava_sport(_cell(row, columns, "activity type")),
         started_at=parse_strava_date(_cell(row, columns, "activity date")),
         commute=(_cell(row, columns, "commute") or "").lower() in ("true", "1"),
+        gear=(_cell(row, columns, "activity gear") or "")[:200] or None,
     )
 
 
