@@ -111,6 +111,6 @@ def test_deleting_a_route_takes_its_log_and_sharing_and_stops_saves(session: Ses
         name="x",
         compact_after_rows=9,
     )
-    assert saved is False
+    assert saved is None
     with pytest.raises(NotFound):
         service.load_log(session, route_id=route.id)
