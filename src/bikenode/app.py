@@ -73,11 +73,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if app.state.settings.run_worker:
         app.state.worker.start()
         app.state.events.start()
+    await app.state.sockets.start()
     await app.state.live.start()
     await app.state.planner.start()
     yield
     await app.state.planner.stop()  # write open route rooms, close them with 1012
     await app.state.live.stop()
+    await app.state.sockets.stop()
     app.state.worker.stop()
     app.state.events.stop()
     await _release_connections(app.state.engine)
@@ -159,8 +161,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics()
     app.state.worker = make_worker(settings, app.state.session_factory)
     app.state.events = make_dispatcher(app.state.session_factory, app.state.metrics)
-    # Signed-in users' open WebSockets (live and route rooms): capped, closed on sign-out.
-    app.state.sockets = UserSockets(settings.max_sockets_per_user)
+    # Signed-in users' open WebSockets (live and route rooms): capped, closed on sign-out
+    # (on every node: with Redis, a sign-out is announced to the others).
+    app.state.sockets = UserSockets(
+        settings.max_sockets_per_user,
+        broker=build_broker(settings, history_size=100) if settings.redis_url else None,
+    )
     app.state.live = build_live_node(
         settings, app.state.session_factory, app.state.accounts, app.state.sockets
     )

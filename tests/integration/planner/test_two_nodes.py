@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from tests.factories import STRONG_PASSWORD
 from tests.planner_tools import NodeWorker, Server, wait_until
 from tests.servers import RedisServer, persistent_redis_server
 
@@ -169,3 +170,24 @@ def test_a_node_that_opens_a_room_late_or_misses_messages_reads_the_log(
     assert len(_ids(state)) == 16
     js.call({"op": "close", "name": "a"})
     js.call({"op": "close", "name": "b"})
+
+
+def test_signing_out_on_one_node_closes_that_sessions_room_socket_on_the_other(
+    nodes: tuple[Server, Server], js: NodeWorker
+) -> None:
+    a, b = nodes
+    stamp = time.monotonic_ns()
+    email = f"owner-{stamp}@example.org"
+    _, token = a.user(email)
+    route = a.call("POST", "/api/v1/routes", {"name": "Alone"}, token)
+    login = a.call("POST", "/api/v1/auth/login", {"email": email, "password": STRONG_PASSWORD})
+    _connect(js, "kept", b, route["id"], token)  # another session of the same user
+    _connect(js, "ended", b, route["id"], login["access_token"])
+    a.call("POST", "/api/v1/auth/logout", {"refresh_token": login["refresh_token"]})
+    wait_until(
+        lambda: 4401 in js.call({"op": "closes", "name": "ended"}),
+        what="the signed-out session's socket on B to close",
+    )
+    assert js.call({"op": "closes", "name": "kept"}) == []
+    js.call({"op": "close", "name": "kept"})
+    js.call({"op": "close", "name": "ended"})
