@@ -40,8 +40,9 @@ log = logging.getLogger("bikenode.planner")
 T = TypeVar("T")
 
 FLUSH_DELAY_S = 0.5  # updates arriving within this are written in one transaction
-# With a relay, other nodes' editors see an update only once it is stored: write sooner.
-RELAYED_FLUSH_DELAY_S = 0.05
+# With a relay, other nodes' editors see an update only once it is stored: write at once.
+# Updates that arrive while a write is in flight still go in one transaction, the next.
+RELAYED_FLUSH_DELAY_S = 0.005
 # A relayed awareness client not renewed for this long is dropped from what new peers are
 # sent (y-protocols clients renew every 15 s and drop silent ones after 30 s themselves).
 REMOTE_AWARENESS_TTL_S = 30.0
