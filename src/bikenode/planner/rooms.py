@@ -356,7 +356,7 @@ class Room:
             self.stored_seq = max(self.stored_seq, saved.last_seq)
         else:
             self.behind.set()  # another node wrote rows in between: read them
-        await self.node.publish_updates(self.route_id, saved.first_seq, updates)
+        self.node.publish_updates(self.route_id, saved.first_seq, updates)
 
     async def _guard_access(self) -> None:
         while True:
@@ -441,26 +441,26 @@ class PlannerNode:
         else:
             room.relayed_awareness(message.payload)
 
-    async def publish_updates(
-        self, route_id: uuid.UUID, first_seq: int, updates: list[bytes]
-    ) -> None:
-        """Tell the other nodes about stored updates (they read the log if this is lost)."""
-        if self.broker is None:
-            return
-        try:
-            await self.broker.publish(
-                relay.channel_of(route_id), relay.encode_updates(self.node_id, first_seq, updates)
+    def publish_updates(self, route_id: uuid.UUID, first_seq: int, updates: list[bytes]) -> None:
+        """Tell the other nodes about stored updates (they read the log if this is lost).
+
+        In the background: a Redis that is down (retried up to BIKENODE_LIVE_BROKER_RETRY_S)
+        must not hold up the next write. Messages may then arrive out of order; a receiver
+        reads a gap from the log and ignores seqs it has.
+        """
+        if self.broker is not None:
+            self._spawn(
+                self.broker, route_id, relay.encode_updates(self.node_id, first_seq, updates)
             )
-        except Exception:
-            log.warning("planner relay unavailable", extra={"route": str(route_id)})
 
     def publish_awareness(self, route_id: uuid.UUID, frame: bytes) -> None:
         """Tell the other nodes about our editors' awareness changes (best effort)."""
-        if self.broker is None:
-            return
-        payload = protocol.parse_message(frame).payload
-        data = relay.encode_awareness(self.node_id, payload)
-        task = asyncio.create_task(self._publish(self.broker, relay.channel_of(route_id), data))
+        if self.broker is not None:
+            payload = protocol.parse_message(frame).payload
+            self._spawn(self.broker, route_id, relay.encode_awareness(self.node_id, payload))
+
+    def _spawn(self, broker: relay.Relay, route_id: uuid.UUID, data: bytes) -> None:
+        task = asyncio.create_task(self._publish(broker, relay.channel_of(route_id), data))
         self.publishing.add(task)  # kept until done (the loop holds tasks weakly)
         task.add_done_callback(self.publishing.discard)
 
