@@ -172,7 +172,7 @@ def test_a_node_that_opens_a_room_late_or_misses_messages_reads_the_log(
     js.call({"op": "close", "name": "b"})
 
 
-def test_signing_out_on_one_node_closes_that_sessions_room_socket_on_the_other(
+def test_signing_out_or_erasure_on_one_node_closes_the_room_sockets_on_the_other(
     nodes: tuple[Server, Server], js: NodeWorker
 ) -> None:
     a, b = nodes
@@ -189,5 +189,15 @@ def test_signing_out_on_one_node_closes_that_sessions_room_socket_on_the_other(
         what="the signed-out session's socket on B to close",
     )
     assert js.call({"op": "closes", "name": "kept"}) == []
+
+    # Erasing the account through A closes its last socket on B at once, as a sign-out
+    # (4401), not at B's next access check (which would close it with 4404).
+    erase = {"password": STRONG_PASSWORD, "confirm": "erase my account"}
+    a.call("POST", "/api/v1/me/erase", erase, token)
+    wait_until(
+        lambda: js.call({"op": "closes", "name": "kept"}) != [],
+        what="the erased user's socket on B to close",
+    )
+    assert js.call({"op": "closes", "name": "kept"}) == [4401]
     js.call({"op": "close", "name": "kept"})
     js.call({"op": "close", "name": "ended"})
