@@ -211,6 +211,13 @@ class Server:
                 self.process.wait()
             self.process = None
 
+    def kill(self) -> None:
+        """SIGKILL: no graceful anything (rooms are not written, sockets just drop)."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=20)
+            self.process = None
+
     def call(self, method: str, path: str, body: Any = None, token: str = "") -> Any:
         """An API call; the decoded JSON answer (None for 204)."""
         request = urllib.request.Request(

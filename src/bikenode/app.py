@@ -34,9 +34,9 @@ from bikenode.governance.service import REENCRYPT_JOB
 from bikenode.governance.tasks import reencrypt_health_job
 from bikenode.health.routes import router as health_router
 from bikenode.live.routes import router as live_router
-from bikenode.live.ws import build_live_node
+from bikenode.live.ws import build_broker, build_live_node
 from bikenode.live.ws import router as live_ws_router
-from bikenode.planner.rooms import PlannerNode
+from bikenode.planner.rooms import RELAY_HISTORY, PlannerNode
 from bikenode.planner.routes import router as planner_router
 from bikenode.planner.ws import router as planner_ws_router
 from bikenode.rides.privacy import REFRESH_PUBLIC_VIEWS_JOB
@@ -73,10 +73,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if app.state.settings.run_worker:
         app.state.worker.start()
         app.state.events.start()
+    await app.state.sockets.start()
     await app.state.live.start()
+    await app.state.planner.start()
     yield
     await app.state.planner.stop()  # write open route rooms, close them with 1012
     await app.state.live.stop()
+    await app.state.sockets.stop()
     app.state.worker.stop()
     app.state.events.stop()
     await _release_connections(app.state.engine)
@@ -158,14 +161,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics()
     app.state.worker = make_worker(settings, app.state.session_factory)
     app.state.events = make_dispatcher(app.state.session_factory, app.state.metrics)
-    # Signed-in users' open WebSockets (live and route rooms): capped, closed on sign-out.
-    app.state.sockets = UserSockets(settings.max_sockets_per_user)
+    # Signed-in users' open WebSockets (live and route rooms): capped, closed on sign-out
+    # (on every node: with Redis, a sign-out is announced to the others).
+    app.state.sockets = UserSockets(
+        settings.max_sockets_per_user,
+        broker=build_broker(settings, history_size=100) if settings.redis_url else None,
+    )
     app.state.live = build_live_node(
         settings, app.state.session_factory, app.state.accounts, app.state.sockets
     )
     app.state.live.register_metrics(app.state.metrics.registry)
     app.state.planner = PlannerNode(
-        settings, app.state.session_factory, app.state.accounts, app.state.sockets
+        settings,
+        app.state.session_factory,
+        app.state.accounts,
+        app.state.sockets,
+        # Route rooms on several nodes meet through Redis; one process needs no broker.
+        broker=build_broker(settings, history_size=RELAY_HISTORY) if settings.redis_url else None,
     )
     # What closes an erased user's connections on this node (called by governance's routes).
     app.state.on_user_erased = (app.state.live.disconnect_user, app.state.planner.disconnect_user)

@@ -4,6 +4,7 @@
 //   {"op":"connect","name","serverUrl","room","token"|"ticket"} answer once synced
 //   {"op":"edit","name","edits":[...]}                        local edits (online or offline)
 //   {"op":"disconnect","name"} / {"op":"reconnect","name"}    go offline / back (answer once synced)
+//   {"op":"move","name","serverUrl"}                          reconnect to another node (synced)
 //   {"op":"state","name"}                                     the document as JSON
 //   {"op":"awareness","name","state":{...}}                   set the local awareness state
 //   {"op":"peers","name"}                                     awareness states of the others
@@ -94,6 +95,13 @@ const handlers = {
   },
   reconnect: ({ name }) => {
     const { provider } = clients.get(name);
+    provider.connect();
+    return whenSynced(provider).then(() => true);
+  },
+  move: ({ name, serverUrl }) => {
+    const { provider } = clients.get(name);
+    provider.disconnect();
+    provider.serverUrl = serverUrl; // the provider's url is serverUrl + "/" + room + params
     provider.connect();
     return whenSynced(provider).then(() => true);
   },

@@ -110,6 +110,7 @@ def erase_my_account(
     )
     for disconnect in request.app.state.on_user_erased:  # live and planner sockets, this node
         anyio.from_thread.run(disconnect, user.id)  # on the event loop, where sockets live
+    request.app.state.sockets.close_user(user.id)  # and every other node's (with Redis)
     return ErasureDone(rides_erased=report.rides, erased_at=report.erased_at.isoformat())
 
 

@@ -209,18 +209,20 @@ def build_live_node(
     sockets: UserSockets,
 ) -> LiveNode:
     """The live machinery with the Redis broker if BIKENODE_REDIS_URL is set, else in-process."""
-    broker: Broker
+    broker = build_broker(settings, history_size=settings.live_history_size)
+    return LiveNode(settings, session_factory, accounts, Hub(broker), sockets)
+
+
+def build_broker(settings: Settings, *, history_size: int) -> Broker:
+    """A broker of its own (one reader, one connection pool): Redis if BIKENODE_REDIS_URL is
+    set, else in-process. The app also gives one to the planner's route rooms."""
     if settings.redis_url:
         from bikenode.live.broker_redis import RedisBroker
 
-        broker = RedisBroker(
-            settings.redis_url,
-            history_size=settings.live_history_size,
-            retry_s=settings.live_broker_retry_s,
+        return RedisBroker(
+            settings.redis_url, history_size=history_size, retry_s=settings.live_broker_retry_s
         )
-    else:
-        broker = MemoryBroker(history_size=settings.live_history_size)
-    return LiveNode(settings, session_factory, accounts, Hub(broker), sockets)
+    return MemoryBroker(history_size=history_size)
 
 
 def _node(websocket: WebSocket) -> LiveNode:

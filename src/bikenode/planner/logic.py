@@ -209,10 +209,11 @@ class UpdateLog:
     tail: list[bytes] = field(default_factory=list)
     size_bytes: int = 2
 
-    def append(self, update: bytes) -> None:
-        """Add a received update; BadUpdate if unreadable, DocumentTooLarge past the limit."""
+    def append(self, update: bytes, *, limit: bool = True) -> None:
+        """Add a received update; BadUpdate if unreadable, DocumentTooLarge past the limit
+        (unless ``limit`` is False: an update another node already stored)."""
         check_update(update)
-        if self.size_bytes + len(update) > self.max_bytes:
+        if limit and self.size_bytes + len(update) > self.max_bytes:
             self.compact()
             if self.size_bytes + len(update) > self.max_bytes:
                 raise DocumentTooLarge(

@@ -47,11 +47,13 @@ def count_collaborators(session: Session, route_id: uuid.UUID) -> int:
     )
 
 
-def updates(session: Session, route_id: uuid.UUID) -> list[RouteUpdate]:
-    """A route's stored updates in order (a snapshot first, if compacted)."""
+def updates(session: Session, route_id: uuid.UUID, *, after_seq: int = 0) -> list[RouteUpdate]:
+    """A route's stored updates after a seq, in order (a snapshot first, if compacted)."""
     return list(
         session.scalars(
-            select(RouteUpdate).where(RouteUpdate.route_id == route_id).order_by(RouteUpdate.seq)
+            select(RouteUpdate)
+            .where(RouteUpdate.route_id == route_id, RouteUpdate.seq > after_seq)
+            .order_by(RouteUpdate.seq)
         )
     )
 

@@ -5,6 +5,14 @@ see ``bikenode.planner.logic``), relays updates and awareness to the other peers
 appends new updates to the route's log in the database a moment later (a write behind: a
 y-websocket client keeps its edits, and the state-vector exchange of its next connection
 sends back whatever a crash lost). Handlers take ids; database work runs in the thread pool.
+
+With a relay (the broker, Redis when BIKENODE_REDIS_URL is set) the editors of one route
+may be on several nodes: each room publishes its editors' updates once they are stored,
+with their seqs in the log, and applies the other nodes' updates in seq order. The log is
+the source of truth: a room that sees a gap in the seqs (a message lost while Redis
+restarted, a room that opened while others were writing) or that finds, at its periodic
+check, that the log has grown past what it holds, reads the missing rows from the log.
+Awareness is relayed at once and never stored (see ``bikenode.planner.relay``).
 """
 
 from __future__ import annotations
@@ -23,7 +31,8 @@ from starlette.concurrency import run_in_threadpool
 
 from bikenode.accounts import AccountsConfig
 from bikenode.config import Settings
-from bikenode.planner import logic, protocol, service
+from bikenode.planner import logic, protocol, relay, service
+from bikenode.planner.relay import RelayedUpdates
 from bikenode.token_bucket import TokenBucket
 from bikenode.web.sockets import UserSockets
 
@@ -31,6 +40,15 @@ log = logging.getLogger("bikenode.planner")
 T = TypeVar("T")
 
 FLUSH_DELAY_S = 0.5  # updates arriving within this are written in one transaction
+# With a relay, other nodes' editors see an update only once it is stored: write at once.
+# Updates that arrive while a write is in flight still go in one transaction, the next.
+RELAYED_FLUSH_DELAY_S = 0.005
+# A relayed awareness client not renewed for this long is dropped from what new peers are
+# sent (y-protocols clients renew every 15 s and drop silent ones after 30 s themselves).
+REMOTE_AWARENESS_TTL_S = 30.0
+# Messages a route's channel keeps for a node whose reader fell behind; past that it reads
+# the log, which has everything.
+RELAY_HISTORY = 1000
 NAME_EVERY_S = 5.0  # the listed name follows the document this often (reading it costs a load)
 # Each room asks the database this often who may still open its route, and closes the others
 # (unshared or erased on another node or by the CLI, which cannot reach this node's sockets).
@@ -107,13 +125,18 @@ class Room:
         self.recheck = asyncio.Event()  # set: check access now rather than at the next tick
         self.gone = False
         self.name_read_s = 0.0
+        self.stored_seq = 0  # the log's rows up to this seq are in self.log
+        self.behind = asyncio.Event()  # set: read the log's rows past stored_seq now
+        self.remote_awareness: dict[int, float] = {}  # relayed client id: when last heard
+        self.catcher: asyncio.Task[None] | None = None
 
     async def load(self) -> None:
         """Read the route's log from the database (NotFound if the route has gone)."""
         try:
-            rows = await self.node.db(service.load_log, route_id=self.route_id)
-            self.log.base = logic.merge(rows)
+            rows = await self.node.db(service.log_rows, route_id=self.route_id)
+            self.log.base = logic.merge([data for _seq, data in rows])
             self.log.size_bytes = len(self.log.base)
+            self.stored_seq = rows[-1][0] if rows else 0
             self.start_tasks()
             self.loaded.set_result(None)
         except Exception as error:
@@ -125,10 +148,13 @@ class Room:
         """Start the write-behind and the access check."""
         self.writer = asyncio.create_task(self._write_behind())
         self.guard = asyncio.create_task(self._guard_access())
+        if self.node.broker is not None:
+            self.catcher = asyncio.create_task(self._catch_up_loop())
 
     def greet(self, peer: Peer) -> None:
         """What a new peer gets first: our state vector (sync step 1) and who else is here."""
         peer.send(protocol.sync_step1(self.log.state_vector()))
+        self._expire_remote_awareness()
         if self.awareness:
             peer.send(protocol.awareness_message(list(self.awareness.values())))
 
@@ -181,9 +207,13 @@ class Room:
                 peer.awareness_ids.add(entry.client_id)
             changed.append(entry)
         if changed:
+            for entry in changed:
+                self.remote_awareness.pop(entry.client_id, None)  # it is ours now
             # To the sender too, as the reference server does: a y-websocket client that hears
             # nothing for 30 s (not even its own awareness renewals) drops the connection.
-            self.relay(None, protocol.awareness_message(changed))
+            frame = protocol.awareness_message(changed)
+            self.relay(None, frame)
+            self.node.publish_awareness(self.route_id, frame)
 
     def relay(self, sender: Peer | None, frame: bytes) -> None:
         """Send a frame to every peer but its sender."""
@@ -200,12 +230,94 @@ class Room:
             if known is not None:
                 gone.append(protocol.AwarenessEntry(client_id, known.clock + 1, "null"))
         if gone:
-            self.relay(None, protocol.awareness_message(gone))
+            frame = protocol.awareness_message(gone)
+            self.relay(None, frame)
+            self.node.publish_awareness(self.route_id, frame)
+
+    def relayed_awareness(self, payload: bytes) -> None:
+        """Apply another node's editors' awareness changes and pass them on to our peers."""
+        try:
+            entries = protocol.parse_awareness(
+                payload,
+                max_entries=MAX_AWARENESS_ENTRIES,
+                max_state_bytes=MAX_AWARENESS_STATE_BYTES,
+            )
+        except protocol.BadMessage:
+            log.warning("relayed awareness unreadable", extra={"route": str(self.route_id)})
+            return
+        changed = []
+        now = time.monotonic()
+        for entry in entries:
+            known = self.awareness.get(entry.client_id)
+            if not protocol.is_newer(entry, known):
+                continue
+            if entry.gone:
+                self.awareness.pop(entry.client_id, None)
+                self.remote_awareness.pop(entry.client_id, None)
+            elif known is None and len(self.awareness) >= MAX_AWARENESS_CLIENTS:
+                continue  # the room is full of clients: this one is not shown here
+            else:
+                self.awareness[entry.client_id] = entry
+                self.remote_awareness[entry.client_id] = now
+            changed.append(entry)
+        if changed:
+            self.relay(None, protocol.awareness_message(changed))
+
+    def _expire_remote_awareness(self) -> None:
+        """Forget relayed awareness clients not renewed lately (their node may have died)."""
+        cutoff = time.monotonic() - REMOTE_AWARENESS_TTL_S
+        for client_id, heard in list(self.remote_awareness.items()):
+            if heard < cutoff:
+                del self.remote_awareness[client_id]
+                self.awareness.pop(client_id, None)
+
+    def relayed_updates(self, message: RelayedUpdates) -> None:
+        """Apply updates another node stored, in seq order; a gap sends us to the log."""
+        if not self.loaded.done() or message.first_seq > self.stored_seq + 1:
+            self.behind.set()  # loading (the rows may be past what it read) or a gap
+            return
+        fresh = message.updates[self.stored_seq + 1 - message.first_seq :]
+        self.stored_seq = max(self.stored_seq, message.last_seq)
+        self._apply_stored(fresh)
+
+    def _apply_stored(self, updates: list[bytes]) -> None:
+        """Add updates already in the log to the document and send them to our peers."""
+        for update in updates:
+            try:
+                self.log.append(update, limit=False)  # stored already: refusing loses nothing
+            except logic.BadUpdate:
+                log.warning("stored update unreadable", extra={"route": str(self.route_id)})
+                continue
+            self.relay(None, protocol.sync_update(update))
+
+    async def _catch_up_loop(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.behind.wait(), self.node.access_check_s)
+            self.behind.clear()
+            try:
+                await self.catch_up()
+            except Exception:
+                log.exception("planner catch-up failed", extra={"route": str(self.route_id)})
+
+    async def catch_up(self) -> None:
+        """Read the log's rows past what this room holds (written on other nodes)."""
+        self._expire_remote_awareness()
+        last = await self.node.db(service.last_seq, route_id=self.route_id)
+        if last is None or last <= self.stored_seq:
+            return  # gone (the access check closes the room) or up to date
+        rows = await self.node.db(
+            service.log_rows, route_id=self.route_id, after_seq=self.stored_seq
+        )
+        fresh = [data for seq, data in rows if seq > self.stored_seq]
+        if rows:
+            self.stored_seq = max(self.stored_seq, rows[-1][0])
+        self._apply_stored(fresh)
 
     async def _write_behind(self) -> None:
         while True:
             await self.dirty.wait()
-            await asyncio.sleep(FLUSH_DELAY_S)
+            await asyncio.sleep(self.node.flush_delay_s)
             self.dirty.clear()
             try:
                 await self.flush()
@@ -237,8 +349,14 @@ class Room:
         except BaseException:
             self.unsaved[:0] = updates  # keep them for the next try
             raise
-        if not saved:
+        if saved is None:
             self.close_all(CLOSE_NOT_FOUND, service.NO_SUCH_ROUTE)
+            return
+        if saved.first_seq <= self.stored_seq + 1:
+            self.stored_seq = max(self.stored_seq, saved.last_seq)
+        else:
+            self.behind.set()  # another node wrote rows in between: read them
+        self.node.publish_updates(self.route_id, saved.first_seq, updates)
 
     async def _guard_access(self) -> None:
         while True:
@@ -270,7 +388,7 @@ class Room:
 
     async def stop(self) -> None:
         """Write what is unsaved and stop the writer and the access check."""
-        for task in (self.writer, self.guard):
+        for task in (self.writer, self.guard, self.catcher):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -287,8 +405,70 @@ class PlannerNode:
     session_factory: sessionmaker[Session]
     accounts: AccountsConfig
     sockets: UserSockets  # signed-in users' sockets on this node, shared with live
+    # The broker to the other nodes' rooms (None: one process holds every room).
+    broker: relay.Relay | None = None
     rooms: dict[uuid.UUID, Room] = field(default_factory=dict)
     access_check_s: float = ACCESS_CHECK_S
+    node_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    publishing: set[asyncio.Task[None]] = field(default_factory=set)
+
+    @property
+    def flush_delay_s(self) -> float:
+        return FLUSH_DELAY_S if self.broker is None else RELAYED_FLUSH_DELAY_S
+
+    async def start(self) -> None:
+        """Begin receiving the other nodes' room messages (with a relay)."""
+        if self.broker is not None:
+            await self.broker.start(self._on_relayed)
+
+    def _on_relayed(self, envelope: relay.RelayedEnvelope) -> None:
+        route_id = relay.route_of(envelope.channel)
+        room = self.rooms.get(route_id) if route_id is not None else None
+        if room is None:
+            return
+        if envelope.seq == 0 and not envelope.data:
+            room.behind.set()  # the broker lost its history: what we missed is in the log
+            return
+        try:
+            message = relay.decode(envelope.data)
+        except protocol.BadMessage:
+            log.warning("relayed message unreadable", extra={"route": str(route_id)})
+            return
+        if message.node_id == self.node_id:
+            return
+        if isinstance(message, relay.RelayedUpdates):
+            room.relayed_updates(message)
+        else:
+            room.relayed_awareness(message.payload)
+
+    def publish_updates(self, route_id: uuid.UUID, first_seq: int, updates: list[bytes]) -> None:
+        """Tell the other nodes about stored updates (they read the log if this is lost).
+
+        In the background: a Redis that is down (retried up to BIKENODE_LIVE_BROKER_RETRY_S)
+        must not hold up the next write. Messages may then arrive out of order; a receiver
+        reads a gap from the log and ignores seqs it has.
+        """
+        if self.broker is not None:
+            self._spawn(
+                self.broker, route_id, relay.encode_updates(self.node_id, first_seq, updates)
+            )
+
+    def publish_awareness(self, route_id: uuid.UUID, frame: bytes) -> None:
+        """Tell the other nodes about our editors' awareness changes (best effort)."""
+        if self.broker is not None:
+            payload = protocol.parse_message(frame).payload
+            self._spawn(self.broker, route_id, relay.encode_awareness(self.node_id, payload))
+
+    def _spawn(self, broker: relay.Relay, route_id: uuid.UUID, data: bytes) -> None:
+        task = asyncio.create_task(self._publish(broker, relay.channel_of(route_id), data))
+        self.publishing.add(task)  # kept until done (the loop holds tasks weakly)
+        task.add_done_callback(self.publishing.discard)
+
+    async def _publish(self, broker: relay.Relay, channel: str, data: bytes) -> None:
+        try:
+            await broker.publish(channel, data)
+        except Exception:
+            log.warning("planner relay unavailable", extra={"channel": channel})
 
     async def db(self, function: Callable[..., T], **kwargs: Any) -> T:
         """Run a service function with a fresh session in the thread pool."""
@@ -312,10 +492,12 @@ class PlannerNode:
         if room is None:
             room = Room(self, route_id)
             self.rooms[route_id] = room
+            if self.broker is not None:
+                self.broker.watch(relay.channel_of(route_id))  # before reading the log
             try:
                 await room.load()
             except BaseException:
-                self.rooms.pop(route_id, None)
+                self._close_room(room)
                 raise
         else:
             await asyncio.shield(room.loaded)
@@ -329,9 +511,15 @@ class PlannerNode:
             return
         await room.stop()
         if not room.peers and self.rooms.get(room.route_id) is room:
-            del self.rooms[room.route_id]
+            self._close_room(room)
         elif room.peers:
             room.start_tasks()  # someone came back
+
+    def _close_room(self, room: Room) -> None:
+        if self.rooms.get(room.route_id) is room:
+            del self.rooms[room.route_id]
+            if self.broker is not None:
+                self.broker.unwatch(relay.channel_of(room.route_id))
 
     def document(self, route_id: uuid.UUID) -> bytes | None:
         """The open room's current document (with updates not yet written), if open here.
@@ -361,6 +549,10 @@ class PlannerNode:
         for room in list(self.rooms.values()):
             room.close_all(CLOSE_RESTARTING, "the server is restarting; reconnect")
             await room.stop()
+        if self.publishing:
+            await asyncio.wait(set(self.publishing), timeout=2.0)
+        if self.broker is not None:
+            await self.broker.close()
 
 
 def rate_wait_s(peer: Peer) -> float:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bikenode import accounts
@@ -195,11 +196,43 @@ def allowed_user_ids(session: Session, *, route_id: uuid.UUID) -> set[uuid.UUID]
 
 def load_log(session: Session, *, route_id: uuid.UUID) -> list[bytes]:
     """A route's stored updates in order; NotFound if the route has gone."""
+    return [data for _seq, data in log_rows(session, route_id=route_id)]
+
+
+def log_rows(
+    session: Session, *, route_id: uuid.UUID, after_seq: int = 0
+) -> list[tuple[int, bytes]]:
+    """A route's stored rows after a seq, in order, as (seq, update); NotFound if it has gone.
+
+    After a compaction the first row may be a snapshot holding rows at or below after_seq
+    too: merging an update twice changes nothing.
+    """
     if session.get(PlannedRoute, route_id) is None:
         raise NotFound(NO_SUCH_ROUTE)
-    rows = [row.data for row in repo.updates(session, route_id)]
+    rows = [(row.seq, row.data) for row in repo.updates(session, route_id, after_seq=after_seq)]
     session.commit()
     return rows
+
+
+def last_seq(session: Session, *, route_id: uuid.UUID) -> int | None:
+    """The highest seq of a route's log; None if the route has gone."""
+    if session.get(PlannedRoute, route_id) is None:
+        session.commit()
+        return None
+    seq, _rows = repo.log_extent(session, route_id)
+    session.commit()
+    return seq
+
+
+@dataclass(frozen=True)
+class SavedUpdates:
+    """Where updates went in a route's log: rows first_seq..last_seq, in the order given."""
+
+    first_seq: int
+    last_seq: int
+
+
+SAVE_TRIES = 5  # two nodes appending to one route at once: the loser takes the next seqs
 
 
 def save_updates(
@@ -209,24 +242,43 @@ def save_updates(
     updates: list[bytes],
     name: str,
     compact_after_rows: int,
-) -> bool:
-    """Append a room's new updates to the route's log; False if the route was deleted.
+) -> SavedUpdates | None:
+    """Append a room's new updates to the route's log; None if the route was deleted.
 
     Once the log is longer than ``compact_after_rows``, its rows are replaced by one
     snapshot row: the merge of the rows as stored (not of this node's room, which may lack
-    rows another node wrote).
+    rows another node wrote). Rooms of one route on several nodes append concurrently: a
+    seq another node took first fails the unique constraint, and the append is retried.
     """
+    for attempt in range(1, SAVE_TRIES + 1):
+        try:
+            return _save_updates(session, route_id, updates, name, compact_after_rows)
+        except IntegrityError:
+            session.rollback()
+            if attempt == SAVE_TRIES:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _save_updates(
+    session: Session,
+    route_id: uuid.UUID,
+    updates: list[bytes],
+    name: str,
+    compact_after_rows: int,
+) -> SavedUpdates | None:
     route = session.get(PlannedRoute, route_id)
     if route is None:
-        return False
+        session.commit()
+        return None
     last_seq, rows = repo.log_extent(session, route_id)
     for offset, update in enumerate(updates, start=1):
         session.add(
             RouteUpdate(route_id=route_id, seq=last_seq + offset, kind="update", data=update)
         )
-    last_seq += len(updates)
+    saved = SavedUpdates(last_seq + 1, last_seq + len(updates))
+    session.flush()
     if rows + len(updates) > compact_after_rows:
-        session.flush()
         stored = repo.updates(session, route_id)
         snapshot = logic.merge([row.data for row in stored])
         repo.delete_updates_through(session, route_id, stored[-1].seq)
@@ -237,4 +289,4 @@ def save_updates(
         route.name = name.strip()[: logic.MAX_NAME_CHARS]
     route.updated_at = utcnow()
     session.commit()
-    return True
+    return saved

@@ -16,9 +16,12 @@ from __future__ import annotations
 import asyncio
 import inspect
 import itertools
+import json
+import logging
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -28,6 +31,21 @@ CLOSE_TOO_MANY_SOCKETS = 4029  # this user has too many sockets open on this nod
 SIGNED_OUT = "the session has ended; sign in again"
 
 Closer = Callable[[int, str], object]  # close(code, reason); may return an awaitable
+# With several nodes (a broker), a sign-out on one closes the session's sockets on all.
+SIGN_OUTS_CHANNEL = "sockets:sign-outs"
+log = logging.getLogger("bikenode.web.sockets")
+
+
+class SignOutBroker(Protocol):
+    """The part of the live domain's broker used to tell other nodes of sign-outs."""
+
+    async def start(self, listener: Callable[[Any], None]) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def publish(self, channel: str, data: bytes, *, key: int | None = None) -> object: ...
+
+    def watch(self, channel: str) -> None: ...
 
 
 def _origin_of(url: str) -> str:
@@ -108,12 +126,29 @@ class UserSockets:
     thread (request handlers run in a thread pool) and close on the loop.
     """
 
-    def __init__(self, max_per_user: int) -> None:
+    def __init__(self, max_per_user: int, *, broker: SignOutBroker | None = None) -> None:
         self.max_per_user = max_per_user
         self._open: dict[uuid.UUID, dict[int, _Socket]] = {}
         self._numbers = itertools.count()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closing: set[asyncio.Future[object]] = set()  # held until done
+        self._broker = broker
+        self._node = uuid.uuid4().hex
+        self._announcing: set[asyncio.Task[None]] = set()  # held until done
+
+    async def start(self) -> None:
+        """Hear other nodes' sign-outs (with a broker)."""
+        self._loop = asyncio.get_running_loop()
+        if self._broker is not None:
+            await self._broker.start(self._on_relayed)
+            self._broker.watch(SIGN_OUTS_CHANNEL)
+
+    async def stop(self) -> None:
+        """Stop hearing other nodes (after what is being announced has gone out)."""
+        if self._announcing:
+            await asyncio.wait(set(self._announcing), timeout=2.0)
+        if self._broker is not None:
+            await self._broker.close()
 
     def open(self, user_id: uuid.UUID, session_id: uuid.UUID | None, close: Closer) -> SocketHandle:
         """Register a socket; TooManySockets if the user has the most already."""
@@ -138,29 +173,75 @@ class UserSockets:
         return len(self._open.get(user_id, {}))
 
     def close_session(self, user_id: uuid.UUID, session_id: uuid.UUID | None) -> None:
-        """Close the sockets a signed-out session opened (and those that name no session)."""
-        self._on_loop(
-            user_id, lambda s: s.session_id is None or s.session_id == session_id, SIGNED_OUT
-        )
+        """Close the sockets a signed-out session opened (and those that name no session),
+        on every node."""
+        self._on_loop(self._announce_and_close, "session", user_id, session_id)
 
     def close_user(self, user_id: uuid.UUID, *, keep_session: uuid.UUID | None = None) -> None:
-        """Close all the user's sockets but those of keep_session (a password change)."""
-        self._on_loop(
-            user_id, lambda s: s.session_id is None or s.session_id != keep_session, SIGNED_OUT
-        )
+        """Close all the user's sockets but those of keep_session (a password change), on
+        every node."""
+        self._on_loop(self._announce_and_close, "user", user_id, keep_session)
 
-    def _on_loop(self, user_id: uuid.UUID, which: Callable[[_Socket], bool], reason: str) -> None:
+    def _on_loop(self, call: Callable[..., None], *args: Any) -> None:
         loop = self._loop
         if loop is None or loop.is_closed():
-            return  # no socket was ever opened here
+            return  # not serving: no socket was ever opened here
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
             running = None
         if running is loop:
-            self._close_now(user_id, which, reason)
+            call(*args)
         else:
-            loop.call_soon_threadsafe(self._close_now, user_id, which, reason)
+            loop.call_soon_threadsafe(call, *args)
+
+    def _announce_and_close(
+        self, kind: str, user_id: uuid.UUID, session_id: uuid.UUID | None
+    ) -> None:
+        self._close_ended(kind, user_id, session_id)
+        if self._broker is not None:
+            data = json.dumps(
+                {
+                    "node": self._node,
+                    "kind": kind,
+                    "user": str(user_id),
+                    "session": _text(session_id),
+                }
+            ).encode()
+            task = asyncio.create_task(self._announce(self._broker, data))
+            self._announcing.add(task)
+            task.add_done_callback(self._announcing.discard)
+
+    async def _announce(self, broker: SignOutBroker, data: bytes) -> None:
+        try:
+            await broker.publish(SIGN_OUTS_CHANNEL, data)
+        except Exception:
+            log.warning("sign-out not announced to other nodes: the broker is unavailable")
+
+    def _close_ended(self, kind: str, user_id: uuid.UUID, session_id: uuid.UUID | None) -> None:
+        if kind == "session":
+            self._close_now(
+                user_id, lambda s: s.session_id is None or s.session_id == session_id, SIGNED_OUT
+            )
+        else:
+            self._close_now(
+                user_id, lambda s: s.session_id is None or s.session_id != session_id, SIGNED_OUT
+            )
+
+    def _on_relayed(self, envelope: Any) -> None:
+        """Another node's sign-out: close the same sockets here."""
+        if envelope.channel != SIGN_OUTS_CHANNEL or not envelope.data:
+            return
+        try:
+            message = json.loads(envelope.data)
+            if message["node"] == self._node or message["kind"] not in ("session", "user"):
+                return
+            user_id = uuid.UUID(message["user"])
+            session_id = uuid.UUID(message["session"]) if message["session"] else None
+        except (ValueError, KeyError, TypeError):
+            log.warning("unreadable sign-out from another node")
+            return
+        self._close_ended(message["kind"], user_id, session_id)
 
     def _close_now(self, user_id: uuid.UUID, which: Callable[[_Socket], bool], reason: str) -> None:
         sockets = self._open.get(user_id, {})
@@ -174,3 +255,7 @@ class UserSockets:
                     future.add_done_callback(self._closing.discard)
         if not sockets:
             self._open.pop(user_id, None)
+
+
+def _text(value: uuid.UUID | None) -> str | None:
+    return None if value is None else str(value)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bikenode.accounts.models import User
 from bikenode.errors import Conflict, NotFound, PermissionDenied
-from bikenode.planner import logic, service
+from bikenode.planner import logic, repo, service
 from bikenode.planner.models import RouteCollaborator, RouteUpdate
 from tests.service_factories import make_user
 
@@ -111,6 +111,36 @@ def test_deleting_a_route_takes_its_log_and_sharing_and_stops_saves(session: Ses
         name="x",
         compact_after_rows=9,
     )
-    assert saved is False
+    assert saved is None
     with pytest.raises(NotFound):
         service.load_log(session, route_id=route.id)
+
+
+def test_an_append_that_loses_the_race_for_a_seq_takes_the_next_ones(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two nodes appending to one route at once: the loser's insert hits the unique seq and
+    is retried, so both appends are kept, each under its own seqs."""
+    owner = make_user(session)
+    route = service.create_route(session, owner_id=owner, name="Race")
+    document = service.stored_document(session, route_id=route.id)
+    real_extent = repo.log_extent
+    stale = iter([True])
+
+    def extent_read_before_the_other_commit(db: Session, route_id: uuid.UUID) -> tuple[int, int]:
+        last, rows = real_extent(db, route_id)
+        return (last - 1, rows - 1) if next(stale, False) else (last, rows)
+
+    monkeypatch.setattr(repo, "log_extent", extent_read_before_the_other_commit)
+    saved = service.save_updates(
+        session,
+        route_id=route.id,
+        updates=[_renamed(document, "Race won")],
+        name="",
+        compact_after_rows=100,
+    )
+    assert saved == service.SavedUpdates(2, 2)
+    rows = service.log_rows(session, route_id=route.id)
+    assert [seq for seq, _ in rows] == [1, 2]
+    assert service.log_rows(session, route_id=route.id, after_seq=1) == rows[1:]
+    assert service.last_seq(session, route_id=route.id) == 2
