@@ -107,7 +107,8 @@ def test_settings_switch_email_off_and_set_quiet_hours(screen: App, fresh_api: A
     page = screen.page
     section = page.locator("section#notifications")
     expect(section.get_by_role("heading", name="Notifications")).to_be_visible()
-    section.get_by_label("By e-mail").uncheck()
+    chain = section.locator("fieldset").filter(has_text="A component of your bike is due")
+    chain.get_by_label("By e-mail").uncheck()
     section.get_by_label("Hold e-mail during quiet hours").check()
     section.get_by_label("From").fill("21:30")
     section.get_by_label("Until").fill("06:15")

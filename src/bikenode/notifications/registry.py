@@ -12,12 +12,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from bikenode.bikes import ComponentDue
 from bikenode.events import Event
+from bikenode.health import AlertRaised
+
+# An alert about a day this long before its event is history being imported, not news.
+RECENT_ALERT = timedelta(days=3)
 
 
 @dataclass(frozen=True)
@@ -34,12 +39,12 @@ class Route:
     """How one event type becomes notifications."""
 
     event: type[Event]
-    intents: Callable[[Event], list[Intent]]
+    intents: Callable[[Event, datetime], list[Intent]]  # (event, when it happened)
     # None: every recipient is the object's owner, who may always see it.
     may_see: Callable[[Session, Intent], bool] | None = None
 
 
-def _component_due(event: Event) -> list[Intent]:
+def _component_due(event: Event, occurred_at: datetime) -> list[Intent]:
     """The bike's owner hears that a component crossed its warn or due threshold."""
     if not isinstance(event, ComponentDue):
         raise TypeError(f"expected ComponentDue, got {type(event).__name__}")
@@ -47,15 +52,26 @@ def _component_due(event: Event) -> list[Intent]:
     return [Intent(event.owner_id, "component_due", params)]
 
 
+def _alert_raised(event: Event, occurred_at: datetime) -> list[Intent]:
+    """The rider hears of a new health alert about a recent day; its kind is kept for the
+    link, and no value or explanation ever leaves health."""
+    if not isinstance(event, AlertRaised):
+        raise TypeError(f"expected AlertRaised, got {type(event).__name__}")
+    if event.day < (occurred_at - RECENT_ALERT).date():
+        return []
+    return [Intent(event.owner_id, "health_alert", {"alert_id": str(event.alert_id)})]
+
+
 ROUTES: dict[str, Route] = {
     ComponentDue.type: Route(ComponentDue, _component_due),
+    AlertRaised.type: Route(AlertRaised, _alert_raised),
 }
 
 
-def intents_of(event: Event) -> list[Intent]:
+def intents_of(event: Event, occurred_at: datetime) -> list[Intent]:
     """The notifications an event means; none for a type no route names."""
     route = ROUTES.get(event.type)
-    return route.intents(event) if route is not None else []
+    return route.intents(event, occurred_at) if route is not None else []
 
 
 def may_see(session: Session, event_type: str, intent: Intent) -> bool:

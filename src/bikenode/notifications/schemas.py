@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Channel = Literal["in_app", "email"]
-Kind = Literal["component_due"]
+Kind = Literal["component_due", "health_alert"]
 
 
 class NotificationPublic(BaseModel):

@@ -5,6 +5,7 @@ the one-click unsubscribe that needs no sign-in."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
@@ -146,7 +147,12 @@ def test_email_switched_off_keeps_the_app_notification_and_sends_nothing(
             "type": "component_due",
             "label": "A component of your bike is due for service",
             "channels": {"in_app": True, "email": True},
-        }
+        },
+        {
+            "type": "health_alert",
+            "label": "A new alert on your daily health values",
+            "channels": {"in_app": True, "email": False},
+        },
     ]
     assert defaults["quiet_hours"] is None
     body = {"choices": [{"type": "component_due", "channel": "email", "enabled": False}]}
@@ -220,3 +226,28 @@ def test_a_forged_unsubscribe_token_is_refused(client: TestClient, token: str) -
 def test_the_list_needs_a_signed_in_rider(client: TestClient) -> None:
     assert client.get(API).status_code == 401
     assert client.get(f"{API}/unread-count").status_code == 401
+
+
+def test_a_recent_health_alert_shows_in_the_app_and_is_not_mailed_by_default(
+    client: TestClient, inbox: Inbox
+) -> None:
+    rider = Rider(client)
+    today = datetime.now(UTC).date()
+    values = [50.0, 51.0] * 10 + [58.0, 59.0]  # two nights well above twenty steady ones
+    nights = [
+        {
+            "day": (today - timedelta(days=len(values) - i)).isoformat(),
+            "metric": "resting_hr_bpm",
+            "value": v,
+        }
+        for i, v in enumerate(values)
+    ]
+    posted = client.post("/api/v1/health/metrics", json={"metrics": nights}, headers=rider.headers)
+    assert posted.status_code == 201, posted.text
+    state = client.app.state  # type: ignore[attr-defined]
+    state.events.run_until_idle()
+    state.worker.run_until_idle()
+    [notification] = rider.get("")["items"]
+    assert (notification["title"], notification["link"]) == ("A new health alert", "/health")
+    assert "59" not in notification["text"] and "heart" not in notification["text"]
+    assert inbox.messages == []

@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bikenode.bikes import ComponentDue
+from bikenode.health import AlertRaised
 from bikenode.notifications.logic.catalogue import (
     EMAIL,
     IN_APP,
@@ -203,6 +204,25 @@ def test_a_component_due_tells_the_bikes_owner_only() -> None:
     event = ComponentDue(
         component_id=component, owner_id=owner, threshold="due", crossed_on=date(2026, 1, 1)
     )
-    assert intents_of(event) == [
+    assert intents_of(event, _utc(2026, 1, 1)) == [
         Intent(owner, "component_due", {"component_id": str(component), "threshold": "due"})
     ]
+
+
+def test_a_health_alert_about_a_recent_day_tells_its_rider_without_any_value() -> None:
+    owner, alert = uuid.uuid4(), uuid.uuid4()
+    event = AlertRaised(
+        alert_id=alert, owner_id=owner, kind="resting_hr_elevated", day=date(2026, 3, 10)
+    )
+    [intent] = intents_of(event, _utc(2026, 3, 11, 6))
+    assert intent == Intent(owner, "health_alert", {"alert_id": str(alert)})
+    shown = render(intent.kind, intent.params)
+    assert "heart" not in (shown.title + shown.text).lower() and shown.link == "/health"
+    assert effective("health_alert", EMAIL, {}) is False  # the inbox is asked for, not assumed
+
+
+def test_a_health_alert_about_an_old_day_is_history_not_news() -> None:
+    event = AlertRaised(
+        alert_id=uuid.uuid4(), owner_id=uuid.uuid4(), kind="hrv_low", day=date(2025, 3, 1)
+    )
+    assert intents_of(event, _utc(2026, 3, 11)) == []

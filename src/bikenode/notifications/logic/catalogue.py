@@ -47,11 +47,26 @@ def _component_due(params: Mapping[str, Any]) -> Rendered:
     )
 
 
+def _health_alert(params: Mapping[str, Any]) -> Rendered:
+    # Health data: the text says that something is unusual, never what or by how much.
+    return Rendered(
+        "A new health alert",
+        "Something in your recent daily health values is unusual. Open Health to see why.",
+        "/health",
+    )
+
+
 KINDS: dict[str, Kind] = {
     "component_due": Kind(
         "A component of your bike is due for service",
         {IN_APP: True, EMAIL: True},
         _component_due,
+    ),
+    # Off by e-mail until the rider asks: an inbox is a less private place than the app.
+    "health_alert": Kind(
+        "A new alert on your daily health values",
+        {IN_APP: True, EMAIL: False},
+        _health_alert,
     ),
 }
 
