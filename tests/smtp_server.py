@@ -34,6 +34,22 @@ class Inbox:
         return "250 OK"
 
 
+@dataclass
+class FlakyInbox(Inbox):
+    """Refuses every `every`-th message with a temporary error (451), keeps the others."""
+
+    every: int = 3
+    calls: int = 0
+    refused: int = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.calls += 1
+        if self.calls % self.every == 0:
+            self.refused += 1
+            return "451 4.3.0 try again later"
+        return await super().handle_DATA(server, session, envelope)
+
+
 @contextmanager
 def smtp_server(port: int, inbox: Inbox | None = None) -> Iterator[Inbox]:
     """Serve SMTP on 127.0.0.1:port until the block ends."""

@@ -10,9 +10,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bikenode.app import make_worker
+from bikenode.config import Settings
 from bikenode.db.base import utcnow
 from bikenode.db.engine import make_session_factory
 from bikenode.db.queue import Job
@@ -24,7 +26,7 @@ from bikenode.notifications.models import NotificationDelivery
 from bikenode.notifications.registry import Intent
 from bikenode.notifications.service import SEND_EMAIL_JOB, notify, set_preferences
 from tests.service_factories import make_user
-from tests.smtp_server import free_port, smtp_server
+from tests.smtp_server import FlakyInbox, free_port, smtp_server
 
 SECRET = "test-secret"
 
@@ -248,3 +250,60 @@ def test_far_future_clock_gives_up_and_says_so(
     )
     assert state == "failed"
     assert _delivery(sessions, delivery_id).state == "failed"
+
+
+def _time_passes(engine: Engine) -> None:
+    """Every pending retry falls due now, as if its wait had gone by (no sleeping)."""
+    due = utcnow() - timedelta(seconds=1)
+    with engine.begin() as connection:
+        connection.execute(
+            update(NotificationDelivery)
+            .where(NotificationDelivery.state == "pending")
+            .values(next_try_at=due)
+        )
+        connection.execute(
+            update(Job)
+            .where(Job.kind == SEND_EMAIL_JOB, Job.status == "queued")
+            .values(run_after=due)
+        )
+
+
+def test_chaos_server_down_then_refusing_some_loses_and_duplicates_nothing(
+    engine: Engine, sessions: sessionmaker[Session], settings: Settings, port: int
+) -> None:
+    riders = []
+    with sessions() as session:
+        riders = [make_user(session) for _ in range(30)]
+    deliveries = [_notified(sessions, rider) for rider in riders]
+    mail = {"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_starttls": False}
+    worker = make_worker(settings.model_copy(update=mail), sessions)
+
+    assert worker.run_until_idle() == 30  # the server is down: every attempt fails
+    with sessions() as session:
+        rows = session.scalars(select(NotificationDelivery)).all()
+        assert {(r.state, r.attempts) for r in rows} == {("pending", 1)}
+        for delivery_id in deliveries:  # a replayed job for each: must not send twice
+            _queue_again(session, delivery_id)
+        session.commit()
+
+    inbox = FlakyInbox(every=3)
+    with smtp_server(port, inbox):
+        for _ in range(10):
+            _time_passes(engine)
+            worker.run_until_idle()
+            with sessions() as session:
+                if all(r.state == "sent" for r in session.scalars(select(NotificationDelivery))):
+                    break
+    ids = [m["Message-ID"] for m in inbox.messages]
+    assert len(ids) == 30 and len(set(ids)) == 30  # each delivered, each once
+    assert inbox.refused > 0  # the 451s happened and were retried
+    with sessions() as session:
+        rows = session.scalars(select(NotificationDelivery)).all()
+        assert {r.state for r in rows} == {"sent"}
+        assert sum(r.attempts for r in rows) == 30 + 30 + inbox.refused
+
+
+def _queue_again(session: Session, delivery_id: uuid.UUID) -> None:
+    from bikenode.db.queue import enqueue
+
+    enqueue(session, SEND_EMAIL_JOB, {"delivery_id": str(delivery_id)})
