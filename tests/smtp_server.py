@@ -54,7 +54,8 @@ class FlakyInbox(Inbox):
 def smtp_server(port: int, inbox: Inbox | None = None) -> Iterator[Inbox]:
     """Serve SMTP on 127.0.0.1:port until the block ends."""
     kept = inbox if inbox is not None else Inbox()
-    controller = Controller(kept, hostname="127.0.0.1", port=port)
+    # A fixed server name: aiosmtpd would otherwise look its own up for every connection.
+    controller = Controller(kept, hostname="127.0.0.1", port=port, server_hostname="smtp.test")
     controller.start()
     try:
         yield kept
