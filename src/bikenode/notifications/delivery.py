@@ -38,7 +38,7 @@ from bikenode.notifications.models import (
     Notification,
     NotificationDelivery,
 )
-from bikenode.notifications.service import SEND_EMAIL_JOB
+from bikenode.notifications.service import SEND_EMAIL_JOB, SEND_JOB_ATTEMPTS
 
 CLAIM = timedelta(seconds=120)  # longer than one SMTP exchange (mail.SMTP_TIMEOUT_S x 2)
 Clock = Callable[[], datetime]
@@ -212,5 +212,7 @@ def _held(session: Session, user_id: uuid.UUID, moment: datetime) -> datetime:
 
 
 def _queue(session: Session, delivery_id: uuid.UUID, at: datetime) -> None:
-    job = enqueue(session, SEND_EMAIL_JOB, {"delivery_id": str(delivery_id)}, max_attempts=3)
+    job = enqueue(
+        session, SEND_EMAIL_JOB, {"delivery_id": str(delivery_id)}, max_attempts=SEND_JOB_ATTEMPTS
+    )
     job.run_after = at

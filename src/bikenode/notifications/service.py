@@ -36,6 +36,9 @@ from bikenode.notifications.models import (
 from bikenode.notifications.registry import Intent
 
 SEND_EMAIL_JOB = "notifications.send_email"
+# A send job that raises (the database gone, not the SMTP server: that is retried by the
+# delivery itself) is retried by the queue, up to 5 min apart: about 1.5 h before it stops.
+SEND_JOB_ATTEMPTS = 25
 # An event older than this when it reaches us (a back-fill of history, a long outage) is
 # no longer news: nobody wants a month-old "chain is due" in their inbox.
 STALE_AFTER = timedelta(days=7)
@@ -103,7 +106,9 @@ def _queue_email(session: Session, row: Notification, *, timezone: str, now: dat
         created_at=now,
     )
     session.add(delivery)
-    job = enqueue(session, SEND_EMAIL_JOB, {"delivery_id": str(delivery.id)}, max_attempts=3)
+    job = enqueue(
+        session, SEND_EMAIL_JOB, {"delivery_id": str(delivery.id)}, max_attempts=SEND_JOB_ATTEMPTS
+    )
     job.run_after = due
 
 

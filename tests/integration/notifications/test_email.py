@@ -14,6 +14,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bikenode.app import make_worker
+from bikenode.bikes import ComponentDue
 from bikenode.config import Settings
 from bikenode.db.base import utcnow
 from bikenode.db.engine import make_session_factory
@@ -23,7 +24,7 @@ from bikenode.notifications import gdpr
 from bikenode.notifications.delivery import MailContext, send_email
 from bikenode.notifications.logic.tokens import read_token
 from bikenode.notifications.models import NotificationDelivery
-from bikenode.notifications.registry import Intent
+from bikenode.notifications.registry import ROUTES, Intent, Route
 from bikenode.notifications.service import SEND_EMAIL_JOB, notify, set_preferences
 from tests.service_factories import make_user
 from tests.smtp_server import FlakyInbox, free_port, smtp_server
@@ -307,3 +308,56 @@ def _queue_again(session: Session, delivery_id: uuid.UUID) -> None:
     from bikenode.db.queue import enqueue
 
     enqueue(session, SEND_EMAIL_JOB, {"delivery_id": str(delivery_id)})
+
+
+def test_an_object_the_recipient_may_no_longer_see_is_not_mailed(
+    sessions: sessionmaker[Session],
+    rider: uuid.UUID,
+    port: int,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A later domain's route (a comment on a ride, say) answers at sending time whether the
+    recipient may still see the object: here it says no, as for a ride made private since."""
+    hidden = Route(ComponentDue, lambda event, at: [], may_see=lambda session, intent: False)
+    monkeypatch.setitem(ROUTES, "tests.hidden_since", hidden)
+    now = utcnow()
+    with sessions() as session:
+        row = notify(
+            session,
+            intent=Intent(rider, "component_due", {"threshold": "due"}),
+            event_id=99,
+            event_type="tests.hidden_since",
+            occurred_at=now,
+            now=now,
+        )
+        assert row is not None
+        session.commit()
+        delivery_id = session.scalars(select(NotificationDelivery.id)).one()
+    with smtp_server(port) as inbox:
+        state = send_email(sessions, delivery_id=delivery_id, context=_context(port, tmp_path))
+    assert state == "skipped" and inbox.messages == []
+    assert "may no longer see" in (_delivery(sessions, delivery_id).last_error or "")
+
+
+def test_a_retry_that_would_fall_in_quiet_hours_waits_for_their_end(
+    sessions: sessionmaker[Session], rider: uuid.UUID, port: int, tmp_path: Path
+) -> None:
+    delivery_id = _notified(sessions, rider)  # queued now, before quiet hours are set
+    with sessions() as session:  # quiet from this minute until a minute before it, tomorrow
+        now_local = utcnow().astimezone(ZoneInfo("Europe/Berlin"))
+        minute = now_local.hour * 60 + now_local.minute
+        set_preferences(
+            session,
+            user_id=rider,
+            choices=[],
+            quiet_hours=(minute, (minute - 1) % 1440),
+            clear_quiet_hours=False,
+        )
+    # The server is down: the retry (about 30 s on) lands in quiet hours and waits for them.
+    assert send_email(sessions, delivery_id=delivery_id, context=_context(port, tmp_path)) == (
+        "pending"
+    )
+    held = _delivery(sessions, delivery_id)
+    assert held.next_try_at is not None
+    assert held.next_try_at - utcnow() > timedelta(hours=23)
