@@ -105,22 +105,25 @@ def _prepare(
         _queue(session, delivery.id, delivery.next_try_at)
         return None, PENDING
     notification = session.get(Notification, delivery.notification_id)
-    reason = _why_not(session, notification, delivery)
-    if notification is None or reason is not None:
+    contact = accounts.get_contact(session, delivery.user_id)
+    reason = _why_not(session, notification, delivery, contact)
+    if notification is None or contact is None or reason is not None:
         delivery.state, delivery.last_error, delivery.next_try_at = SKIPPED, reason, None
         return None, SKIPPED
-    contact = accounts.get_contact(session, delivery.user_id)
-    if contact is None or not _claim(session, delivery, moment):
+    if not _claim(session, delivery, moment):  # another worker sends it, and records that
         return None, PENDING
     return _message(context, notification, delivery, contact.email), PENDING
 
 
 def _why_not(
-    session: Session, notification: Notification | None, delivery: NotificationDelivery
+    session: Session,
+    notification: Notification | None,
+    delivery: NotificationDelivery,
+    contact: accounts.Contact | None,
 ) -> str | None:
     if notification is None:
         return "the notification was deleted"
-    if accounts.get_contact(session, delivery.user_id) is None:
+    if contact is None:
         return "the recipient's account was erased"
     if notification.type not in KINDS:
         return f"the type {notification.type!r} is no longer sent"

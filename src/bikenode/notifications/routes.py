@@ -98,9 +98,8 @@ def unsubscribe_target(token: Token, request: Request) -> UnsubscribeTarget:
 def unsubscribe(token: Token, request: Request, session: SessionDep) -> Unsubscribed:
     """Stop e-mail of one type, from a link in such an e-mail (RFC 8058 one-click)."""
     secret = request.app.state.settings.effective_secret_key
-    label = service.unsubscribe(session, secret=secret, token=token)
-    _, kind = service.check_unsubscribe(secret, token)
-    return Unsubscribed(type=kind, label=label)
+    kind = service.unsubscribe(session, secret=secret, token=token)
+    return Unsubscribed(type=kind, label=KINDS[kind].label)
 
 
 def _preferences(prefs: service.Preferences, timezone: str) -> PreferencesPublic:

@@ -243,12 +243,12 @@ def check_unsubscribe(secret: str, token: str) -> tuple[uuid.UUID, str]:
 
 def unsubscribe(session: Session, *, secret: str, token: str) -> str:
     """Switch off e-mail of the token's type for its user (done twice: still off); returns
-    the type's label. An erased user's token changes nothing."""
+    the type. An erased user's token changes nothing."""
     user_id, kind = check_unsubscribe(secret, token)
     if accounts.get_contact(session, user_id) is not None:
         _choose(session, user_id, kind, EMAIL, False)
     session.commit()
-    return KINDS[kind].label
+    return kind
 
 
 def _cursor(row: Notification) -> str:
