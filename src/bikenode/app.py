@@ -36,6 +36,11 @@ from bikenode.health.routes import router as health_router
 from bikenode.live.routes import router as live_router
 from bikenode.live.ws import build_broker, build_live_node
 from bikenode.live.ws import router as live_ws_router
+from bikenode.notifications.routes import router as notifications_router
+from bikenode.notifications.routes import unsubscribe_router as notifications_unsubscribe_router
+from bikenode.notifications.service import SEND_EMAIL_JOB
+from bikenode.notifications.subscribers import NOTIFY
+from bikenode.notifications.tasks import send_email_job
 from bikenode.planner.rooms import RELAY_HISTORY, PlannerNode
 from bikenode.planner.routes import router as planner_router
 from bikenode.planner.ws import router as planner_ws_router
@@ -110,6 +115,7 @@ def make_worker(settings: Settings, session_factory: sessionmaker[Session]) -> W
             DELIVER_JOB: deliver_job(
                 session_factory, allowed=allowed_hosts(settings.webhooks_allowed_hosts)
             ),
+            SEND_EMAIL_JOB: send_email_job(session_factory, settings),
         },
         lease_s=settings.job_lease_s,
     )
@@ -119,7 +125,7 @@ def make_dispatcher(session_factory: sessionmaker[Session], metrics: Metrics) ->
     """The event dispatcher with every domain's subscribers."""
     return Dispatcher(
         session_factory,
-        [RIDE_DELETIONS, RIDE_FIGURES, ERASED_USERS, RIDE_ASSIGNMENTS, FANOUT],
+        [RIDE_DELETIONS, RIDE_FIGURES, ERASED_USERS, RIDE_ASSIGNMENTS, FANOUT, NOTIFY],
         metrics=EventMetrics(metrics.registry),
     )
 
@@ -219,6 +225,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(bikes_router)
     app.include_router(health_router)
     app.include_router(webhooks_router)
+    app.include_router(notifications_router)
+    app.include_router(notifications_unsubscribe_router)
     app.include_router(frontend_router)
     app.include_router(api_docs_router)
     return app

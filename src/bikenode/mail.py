@@ -6,10 +6,13 @@ only where it went; outbox files are readable by their owner only.
 
 from __future__ import annotations
 
+import functools
 import logging
 import smtplib
+import socket
 import ssl
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -51,25 +54,51 @@ def mail_settings(settings: Settings) -> MailSettings:
     )
 
 
-def build_message(sender: str, *, to: str, subject: str, body: str) -> EmailMessage:
-    """A plain-text message with a date and a message id."""
+def build_message(
+    sender: str,
+    *,
+    to: str,
+    subject: str,
+    body: str,
+    html: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> EmailMessage:
+    """A plain-text message (with an HTML alternative if given) with a date and a message
+    id; `headers` adds or replaces headers (a stable Message-ID, List-Unsubscribe)."""
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = sender, to, subject
     message["Date"] = formatdate(utcnow().timestamp(), usegmt=True)
     message["Message-ID"] = make_msgid(domain="bikenode.invalid")
+    for name, value in (headers or {}).items():
+        del message[name]
+        message[name] = value
     message.set_content(body)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
     return message
 
 
-def send_mail(config: MailSettings, *, to: str, subject: str, body: str) -> str:
+def send_mail(
+    config: MailSettings,
+    *,
+    to: str,
+    subject: str,
+    body: str,
+    html: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> str:
     """Send (or write to the outbox) one message; returns where it went, for the log.
 
     Raises OSError or smtplib.SMTPException when the server cannot be reached or refuses.
     """
-    message = build_message(config.sender, to=to, subject=subject, body=body)
+    message = build_message(
+        config.sender, to=to, subject=subject, body=body, html=html, headers=headers
+    )
     if not config.host:
         return _write_to_outbox(config.outbox, message)
-    with smtplib.SMTP(config.host, config.port, timeout=SMTP_TIMEOUT_S) as smtp:
+    with smtplib.SMTP(
+        config.host, config.port, local_hostname=_local_hostname(), timeout=SMTP_TIMEOUT_S
+    ) as smtp:
         if config.starttls:
             smtp.starttls(context=ssl.create_default_context())
         if config.user:
@@ -78,6 +107,13 @@ def send_mail(config: MailSettings, *, to: str, subject: str, body: str) -> str:
     where = f"smtp://{config.host}:{config.port}"
     log.info("e-mail sent", extra={"subject": subject, "via": where})
     return where
+
+
+@functools.cache
+def _local_hostname() -> str:
+    """The name we greet servers with, looked up once: smtplib would look it up (a DNS
+    query, tens of ms) for every connection."""
+    return socket.getfqdn()
 
 
 def _write_to_outbox(outbox: Path, message: EmailMessage) -> str:

@@ -28,6 +28,12 @@ from bikenode.fitness.models import (
 from bikenode.governance.models import Erasure
 from bikenode.health.models import HealthAlert, HealthMetric
 from bikenode.live.models import LiveBatch, LiveGroup, LiveGroupMember, LiveSession, LiveShare
+from bikenode.notifications.models import (
+    Notification,
+    NotificationDelivery,
+    NotificationPreference,
+    QuietHours,
+)
 from bikenode.planner.models import PlannedRoute, RouteCollaborator, RouteUpdate
 from bikenode.rides.models import (
     PrivacyZone,
@@ -63,10 +69,14 @@ __all__ = [
     "LiveShare",
     "LoginThrottle",
     "MfaFactor",
+    "Notification",
+    "NotificationDelivery",
+    "NotificationPreference",
     "OutboxEvent",
     "PlannedRoute",
     "PrivacyZone",
     "PublicRideView",
+    "QuietHours",
     "RatePlan",
     "RecoveryCode",
     "RefreshToken",

@@ -212,6 +212,9 @@ OWNED: dict[str, Factory] = {
     "delivery_id": lambda client, headers, objects: {
         "delivery_id": _webhook_delivery(client, headers, objects)
     },
+    "notification_id": lambda client, headers, objects: {
+        "notification_id": _notification(client, headers, objects)
+    },
     # The owner's own sign-in session (DELETE /api/v1/me/sessions/{id} must not end it).
     "account_session_id": lambda client, headers, objects: {
         "account_session_id": _signed_in_session(headers)
@@ -226,6 +229,14 @@ def _webhook_delivery(client: TestClient, headers: dict[str, str], objects: Obje
     client.app.state.events.run_until_idle()  # type: ignore[attr-defined]
     answer = client.get(f"/api/v1/webhooks/{webhook_id}/deliveries", headers=headers)
     return str(answer.json()["deliveries"][-1]["id"])
+
+
+def _notification(client: TestClient, headers: dict[str, str], objects: Objects) -> str:
+    """A notification of the owner's: their worn chain's reminder, turned into one."""
+    objects["reminder_id"]
+    client.app.state.events.run_until_idle()  # type: ignore[attr-defined]
+    answer = client.get("/api/v1/notifications", headers=headers)
+    return str(answer.json()["items"][0]["id"])
 
 
 def _health_metric(client: TestClient, headers: dict[str, str]) -> str:

@@ -11,10 +11,12 @@ from bikenode.accounts.rate_plans import RatePlanView, get_rate_plan
 from bikenode.accounts.sealing import ResealBatch, reseal_totp_batch, totp_key_counts
 from bikenode.accounts.service import (
     AccountsConfig,
+    Contact,
     Principal,
     RiderProfile,
     authenticate,
     find_user_id_by_email,
+    get_contact,
     get_rider_profile,
 )
 from bikenode.accounts.user_view import UserView
@@ -22,6 +24,7 @@ from bikenode.accounts.user_view import UserView
 __all__ = [
     "ROLES",
     "AccountsConfig",
+    "Contact",
     "Principal",
     "RatePlanView",
     "ResealBatch",
@@ -35,6 +38,7 @@ __all__ = [
     "erase_user",
     "export_user_profile",
     "find_user_id_by_email",
+    "get_contact",
     "get_rate_plan",
     "get_rider_profile",
     "has_mfa",

@@ -471,3 +471,21 @@ def find_user_id_by_email(session: Session, email: str) -> uuid.UUID | None:
         return None
     user = repo.get_user_by_email(session, normalised)
     return user.id if user else None
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Where a notification may reach a rider: their address and timezone. For the
+    notifications domain only; never shown to anyone else."""
+
+    user_id: uuid.UUID
+    email: str
+    timezone: str
+
+
+def get_contact(session: Session, user_id: uuid.UUID) -> Contact | None:
+    """The rider's e-mail address and timezone, or None if there is no such user (erased)."""
+    user = repo.get_user(session, user_id)
+    if user is None:
+        return None
+    return Contact(user.id, user.email, user.timezone)

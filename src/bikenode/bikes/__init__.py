@@ -3,6 +3,7 @@
 Other domains use only what is exported here.
 """
 
+from bikenode.bikes.events import ComponentDue
 from bikenode.bikes.gdpr import erase_user_data, iter_user_export
 
-__all__ = ["erase_user_data", "iter_user_export"]
+__all__ = ["ComponentDue", "erase_user_data", "iter_user_export"]

@@ -55,6 +55,9 @@ health/metrics.json       your daily values (resting heart rate, HRV, weight, sl
                           with the device or app each came from
 health/alerts.json        your resting heart rate and HRV alerts, each with its explanation
 webhooks/webhooks.json    your webhooks (never their secrets) and their latest deliveries
+notifications/notifications.json  what you were told (in the app and by e-mail), each
+                          e-mail's delivery state and attempts
+notifications/preferences.json    your notification choices per type and channel, quiet hours
 
 Units are in the field names: _m metres, _s seconds, _deg degrees, _bpm beats per minute,
 _w watts. Times are ISO 8601 in UTC; time_s streams are seconds since 1970-01-01 UTC.

@@ -4,6 +4,7 @@ baselines, explained alerts and readiness.
 Other domains use only what is exported here.
 """
 
+from bikenode.health.events import AlertRaised
 from bikenode.health.gdpr import ErasedHealth, erase_user_data, iter_user_export
 from bikenode.health.logic.rmssd import RmssdResult, rmssd_ms
 from bikenode.health.sealing import (
@@ -14,6 +15,7 @@ from bikenode.health.sealing import (
 )
 
 __all__ = [
+    "AlertRaised",
     "ErasedHealth",
     "ResealBatch",
     "RmssdResult",

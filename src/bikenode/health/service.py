@@ -21,7 +21,9 @@ from sqlalchemy.orm import Session
 
 from bikenode import fitness
 from bikenode.errors import InvalidInput, NotFound
+from bikenode.events import publish
 from bikenode.health import repo, sealing, sync_records
+from bikenode.health.events import AlertRaised
 from bikenode.health.logic.alerts import (
     ACUTE_LOAD_DAYS,
     CHRONIC_LOAD_DAYS,
@@ -288,6 +290,7 @@ def refresh_alerts(session: Session, *, owner_id: uuid.UUID) -> None:
         row = HealthAlert(id=uuid.uuid4(), owner_id=owner_id, day=day, metric=metric, kind=kind)
         sealing.seal_explanation(row, explanation_fields(alert))
         session.add(row)
+        publish(session, AlertRaised(alert_id=row.id, owner_id=owner_id, kind=kind, day=day))
     session.flush()
 
 

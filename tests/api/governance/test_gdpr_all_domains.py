@@ -235,8 +235,19 @@ def _webhook(client: TestClient, rider: Person) -> None:
         )
 
 
+def _notification_settings(client: TestClient, rider: Person) -> None:
+    """Quiet hours and one choice: rows of their own beside the worn chain's notification."""
+    body = {
+        "choices": [{"type": "component_due", "channel": "in_app", "enabled": True}],
+        "quiet_hours": {"start_min": 1320, "end_min": 420},
+    }
+    answer = client.put("/api/v1/notifications/preferences", json=body, headers=rider.headers)
+    assert answer.status_code == 200, answer.text
+
+
 def _world(client: TestClient, sockets: contextlib.ExitStack) -> World:
     rider, other = _person(client), _person(client)
+    _notification_settings(client, rider)
     _garage(client, rider)
     _health(client, rider)
     _webhook(client, rider)
@@ -396,6 +407,14 @@ def test_export_holds_live_planner_and_sync_data(
     [delivery] = webhook["deliveries"]
     assert delivery["type"] == "ride.created"
 
+    told = read("notifications/notifications.json")
+    assert [n["type"] for n in told["notifications"]] == ["component_due"]
+    assert [d["channel"] for d in told["deliveries"]] == ["email"]
+    assert read("notifications/preferences.json")["quiet_hours"] == {
+        "start_min": 1320,
+        "end_min": 420,
+    }
+
     readme = archive.read("README.txt").decode()
     paths = ("live/sessions/<id>.json", "planner/routes/<id>.gpx", "sync/devices.json")
     fitness_paths = ("fitness/thresholds.json", "fitness/ride_figures.json")
@@ -405,6 +424,7 @@ def test_export_holds_live_planner_and_sync_data(
         "bikes/service_log.json",
         "bikes/reminders.json",
         "health/alerts.json",
+        "notifications/notifications.json",
     ):
         assert path in readme
     assert f"live/sessions/{world.others_session}.json" not in archive.namelist()
@@ -450,6 +470,10 @@ def test_erasure_leaves_no_row_naming_the_user_and_closes_their_sockets(
         "health_alerts.owner_id",
         "bikes_reminders.owner_id",
         "webhooks_subscriptions.owner_id",
+        "notifications_notifications.user_id",
+        "notifications_deliveries.user_id",
+        "notifications_preferences.user_id",
+        "notifications_quiet_hours.user_id",
     } <= before
     with Session(engine) as db:
         assert db.scalar(select(func.count()).select_from(Installation)) == 1

@@ -145,3 +145,23 @@ def test_edits_and_deletions_synced_from_a_device_are_announced_too(
         ("rides.ride_deleted", second),
     ]
     assert announced[0][2]["changed"] == ["name"]
+
+
+def test_a_component_due_reaches_the_notifications_subscriber_of_the_app(
+    client: TestClient, engine: Engine
+) -> None:
+    """bikes publishes ComponentDue twice for a worn chain (warn, due); the app's dispatcher
+    hands both to notifications, and a second run delivers nothing again."""
+    _, headers = signed_in(client)
+    bike = client.post("/api/v1/bikes", json={"name": "B", "type": "road"}, headers=headers)
+    worn = {"type": "chain", "start_distance_m": 5e6, "installed_at": "2024-01-01T00:00:00Z"}
+    made = client.post(f"/api/v1/bikes/{bike.json()['id']}/components", json=worn, headers=headers)
+    assert made.status_code == 201, made.text
+    app = client.app
+    assert app.state.events.run_until_idle() == 2  # type: ignore[attr-defined]
+    assert app.state.events.run_until_idle() == 0  # type: ignore[attr-defined]
+    app.state.events.refresh_gauges()  # type: ignore[attr-defined]
+    metrics = client.get("/metrics").text
+    assert 'bikenode_events_delivered_total{subscriber="notifications.notify"} 2.0' in metrics
+    page = client.get("/api/v1/notifications", headers=headers).json()
+    assert page["unread"] == 2

@@ -13,6 +13,7 @@ import * as dashboard from "./dashboard.js";
 import * as fitness from "./fitness.js";
 import * as health from "./health.js";
 import * as live from "./live.js";
+import * as notifications from "./notifications.js";
 import * as liveStart from "./live-start.js";
 import * as power from "./power.js";
 import * as privacy from "./privacy.js";
@@ -47,6 +48,8 @@ const ROUTES = [
   { pattern: /^\/fitness$/, name: "fitness", page: fitness, signedIn: true },
   { pattern: /^\/power$/, name: "power", page: power, signedIn: true },
   { pattern: /^\/health$/, name: "health", page: health, signedIn: true },
+  { pattern: /^\/notifications$/, name: "notifications", page: notifications, signedIn: true },
+  { pattern: /^\/unsubscribe$/, name: "unsubscribe", page: { render: notifications.unsubscribePage } },
 ];
 const NAV = [
   ["/", "Dashboard"],
@@ -79,6 +82,7 @@ function drawNav(path) {
   fill(
     nav,
     NAV.map(([href, label]) => h("a", { href, "aria-current": current(href) ? "page" : null }, label)),
+    notifications.bell(current("/notifications")),
     h("button", { type: "button", class: "link", onclick: onSignOut }, "Sign out"),
   );
 }

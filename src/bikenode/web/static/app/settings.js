@@ -3,6 +3,7 @@
 import { api, currentUser, rememberUser } from "./api.js";
 import { busy, field, fill, h, showError } from "./dom.js";
 import { accountSections } from "./account.js";
+import { preferencesSection } from "./notifications.js";
 import { securitySection } from "./security.js";
 import { setPreferences } from "./units.js";
 
@@ -161,5 +162,6 @@ export async function render(main) {
     }
   });
   const security = await securitySection();
-  fill(main, h("h1", {}, "Settings"), h("p", { class: "hint narrow" }, `Signed in as ${me.email}.`), form, security, accountSections());
+  const notices = await preferencesSection();
+  fill(main, h("h1", {}, "Settings"), h("p", { class: "hint narrow" }, `Signed in as ${me.email}.`), form, notices, security, accountSections());
 }

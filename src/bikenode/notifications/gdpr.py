@@ -1,0 +1,67 @@
+"""A rider's notifications for GDPR requests: exported, or erased for good."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from bikenode.export_json import fields_of, json_bytes
+from bikenode.notifications import repo
+from bikenode.notifications.models import (
+    Notification,
+    NotificationDelivery,
+    NotificationPreference,
+    QuietHours,
+)
+
+NOTIFICATION_FIELDS = ("id", "type", "title", "text", "link", "in_app", "created_at", "read_at")
+DELIVERY_FIELDS = (
+    "id",
+    "notification_id",
+    "channel",
+    "state",
+    "attempts",
+    "last_error",
+    "sent_at",
+    "created_at",
+)
+
+
+def iter_user_export(session: Session, user_id: uuid.UUID) -> Iterator[tuple[str, bytes]]:
+    """(path, bytes): notifications/notifications.json (notifications and their e-mail
+    deliveries) and notifications/preferences.json (choices and quiet hours)."""
+    notifications = [fields_of(n, NOTIFICATION_FIELDS) for n in repo.all_of_user(session, user_id)]
+    deliveries = [fields_of(d, DELIVERY_FIELDS) for d in repo.deliveries_of_user(session, user_id)]
+    yield (
+        "notifications/notifications.json",
+        json_bytes({"notifications": notifications, "deliveries": deliveries}),
+    )
+    quiet = repo.quiet_hours_of(session, user_id)
+    choices = [
+        {"type": p.type, "channel": p.channel, "enabled": p.enabled}
+        for p in repo.preference_rows(session, user_id)
+    ]
+    hours = {"start_min": quiet.start_min, "end_min": quiet.end_min} if quiet else None
+    yield (
+        "notifications/preferences.json",
+        json_bytes({"preferences": choices, "quiet_hours": hours}),
+    )
+    session.rollback()  # end the read: writers are not held up (SQLite)
+
+
+def erase_user_data(session: Session, user_id: uuid.UUID) -> dict[str, float]:
+    """Delete the rider's notifications, deliveries, choices and quiet hours; flushes only."""
+    counts = {}
+    for name, table in (
+        ("notification_deliveries", NotificationDelivery),
+        ("notifications", Notification),
+        ("notification_preferences", NotificationPreference),
+        ("notification_quiet_hours", QuietHours),
+    ):
+        done = session.execute(delete(table).where(table.user_id == user_id))
+        counts[name] = float(done.rowcount)  # type: ignore[attr-defined]
+    session.flush()
+    return counts

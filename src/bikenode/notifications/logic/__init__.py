@@ -1,0 +1,1 @@
+"""Pure rules of notifications: texts, quiet hours, retry schedule, unsubscribe tokens."""

@@ -1,0 +1,55 @@
+"""The e-mail of a notification, in plain text and HTML (every value escaped)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+
+from bikenode.notifications.logic.catalogue import Rendered
+
+TEXT = """\
+{title}
+
+{text}
+
+Open BikeNode: {link}
+
+--
+You get this e-mail because "{label}" is switched on for e-mail in your notification
+settings ({settings}). Stop these e-mails with one click: {unsubscribe}
+"""
+
+HTML = """\
+<!doctype html>
+<html><body style="font-family: sans-serif; max-width: 36em">
+<h1 style="font-size: 1.2em">{title}</h1>
+<p>{text}</p>
+<p><a href="{link}">Open BikeNode</a></p>
+<hr>
+<p style="font-size: 0.85em; color: #555">You get this e-mail because &ldquo;{label}&rdquo;
+is switched on for e-mail in your <a href="{settings}">notification settings</a>.
+<a href="{unsubscribe}">Stop these e-mails</a>.</p>
+</body></html>
+"""
+
+
+@dataclass(frozen=True)
+class MailBody:
+    subject: str
+    text: str
+    html: str
+
+
+def mail_body(rendered: Rendered, *, label: str, public_url: str, unsubscribe_url: str) -> MailBody:
+    """Subject, plain text and HTML of one notification's e-mail."""
+    base = public_url.rstrip("/")
+    values = {
+        "title": rendered.title,
+        "text": rendered.text,
+        "link": base + rendered.link,
+        "label": label,
+        "settings": base + "/settings#notifications",
+        "unsubscribe": unsubscribe_url,
+    }
+    html = HTML.format(**{k: escape(v, quote=True) for k, v in values.items()})
+    return MailBody(rendered.title, TEXT.format(**values), html)

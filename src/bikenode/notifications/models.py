@@ -1,0 +1,90 @@
+"""Tables owned by notifications: notifications, preferences, quiet hours, delivery log."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bikenode.db.base import Base, utcnow
+
+PENDING, SENT, FAILED, SKIPPED = "pending", "sent", "failed", "skipped"
+
+
+class Notification(Base):
+    """Something a rider should hear about. Title and text are rendered from the type and
+    ids only (notifications/logic/render.py), never from another object's content."""
+
+    __tablename__ = "notifications_notifications"
+    __table_args__ = (
+        Index("ix_notifications_notifications_user_created", "user_id", "created_at"),
+        # One notification per event, type and person: a re-delivered event adds nothing.
+        Index("ix_notifications_notifications_event", "user_id", "event_id", "type", unique=True),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID]  # the recipient; no foreign key across domains
+    event_id: Mapped[int] = mapped_column(BigInteger)  # the outbox event it came from
+    event_type: Mapped[str] = mapped_column(String(64))  # its registry route (registry.py)
+    type: Mapped[str] = mapped_column(String(64))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)  # ids and enum values only
+    title: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(String(1000))
+    link: Mapped[str] = mapped_column(String(500))
+    in_app: Mapped[bool] = mapped_column(default=True)  # shown in the app's list
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]
+
+
+class NotificationPreference(Base):
+    """A rider's choice for one type on one channel; absent rows take the type's default."""
+
+    __tablename__ = "notifications_preferences"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    type: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    enabled: Mapped[bool]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class QuietHours(Base):
+    """When e-mail waits: minutes after local midnight in the rider's timezone."""
+
+    __tablename__ = "notifications_quiet_hours"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    start_min: Mapped[int]
+    end_min: Mapped[int]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class NotificationDelivery(Base):
+    """One notification on one outgoing channel (e-mail): its state and retries."""
+
+    __tablename__ = "notifications_deliveries"
+    __table_args__ = (
+        Index(
+            "ix_notifications_deliveries_notification_channel",
+            "notification_id",
+            "channel",
+            unique=True,
+        ),
+        Index("ix_notifications_deliveries_due", "state", "next_try_at"),
+        Index("ix_notifications_deliveries_user_id", "user_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    notification_id: Mapped[uuid.UUID]
+    user_id: Mapped[uuid.UUID]  # the recipient, so erasure and export need no join
+    channel: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), default=PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_try_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

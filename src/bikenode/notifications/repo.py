@@ -1,0 +1,106 @@
+"""Queries on notifications' tables; never commits."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from bikenode.notifications.models import (
+    Notification,
+    NotificationDelivery,
+    NotificationPreference,
+    QuietHours,
+)
+
+
+def choices_of(session: Session, user_id: uuid.UUID) -> dict[tuple[str, str], bool]:
+    """The rider's explicit choices, (type, channel) -> on."""
+    rows = session.scalars(
+        select(NotificationPreference).where(NotificationPreference.user_id == user_id)
+    )
+    return {(r.type, r.channel): r.enabled for r in rows}
+
+
+def preference_rows(session: Session, user_id: uuid.UUID) -> Sequence[NotificationPreference]:
+    return session.scalars(
+        select(NotificationPreference).where(NotificationPreference.user_id == user_id)
+    ).all()
+
+
+def quiet_hours_of(session: Session, user_id: uuid.UUID) -> QuietHours | None:
+    return session.get(QuietHours, user_id)
+
+
+def notification_exists(session: Session, user_id: uuid.UUID, event_id: int, kind: str) -> bool:
+    found = session.scalar(
+        select(func.count()).where(
+            Notification.user_id == user_id,
+            Notification.event_id == event_id,
+            Notification.type == kind,
+        )
+    )
+    return bool(found)
+
+
+def page_of(
+    session: Session, user_id: uuid.UUID, *, before: tuple[datetime, uuid.UUID] | None, limit: int
+) -> Sequence[Notification]:
+    """The rider's in-app notifications, newest first, after a (created_at, id) cursor."""
+    query = select(Notification).where(Notification.user_id == user_id, Notification.in_app)
+    if before is not None:
+        at, last_id = before
+        query = query.where(
+            (Notification.created_at < at)
+            | ((Notification.created_at == at) & (Notification.id < last_id))
+        )
+    order = (Notification.created_at.desc(), Notification.id.desc())
+    return session.scalars(query.order_by(*order).limit(limit)).all()
+
+
+def unread_count(session: Session, user_id: uuid.UUID) -> int:
+    return (
+        session.scalar(
+            select(func.count()).where(
+                Notification.user_id == user_id, Notification.in_app, Notification.read_at.is_(None)
+            )
+        )
+        or 0
+    )
+
+
+def owned(session: Session, user_id: uuid.UUID, notification_id: uuid.UUID) -> Notification | None:
+    return session.scalars(
+        select(Notification).where(
+            Notification.id == notification_id, Notification.user_id == user_id
+        )
+    ).first()
+
+
+def mark_all_read(session: Session, user_id: uuid.UUID, now: datetime) -> int:
+    done = session.execute(
+        update(Notification)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .values(read_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(done.rowcount)  # type: ignore[attr-defined]
+
+
+def deliveries_of_user(session: Session, user_id: uuid.UUID) -> Sequence[NotificationDelivery]:
+    return session.scalars(
+        select(NotificationDelivery)
+        .where(NotificationDelivery.user_id == user_id)
+        .order_by(NotificationDelivery.created_at)
+    ).all()
+
+
+def all_of_user(session: Session, user_id: uuid.UUID) -> Sequence[Notification]:
+    return session.scalars(
+        select(Notification)
+        .where(Notification.user_id == user_id)
+        .order_by(Notification.created_at, Notification.id)
+    ).all()

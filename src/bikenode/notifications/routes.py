@@ -1,0 +1,112 @@
+"""The notifications API: the rider's list, unread count, read marks and preferences; and
+the one-click unsubscribe that works without signing in."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from bikenode.notifications import service
+from bikenode.notifications.access import OwnNotification
+from bikenode.notifications.logic.catalogue import KINDS
+from bikenode.notifications.schemas import (
+    MarkedRead,
+    NotificationPage,
+    NotificationPublic,
+    PreferencesPublic,
+    PreferencesUpdate,
+    QuietHoursWindow,
+    TypePreferences,
+    UnreadCount,
+    Unsubscribed,
+    UnsubscribeTarget,
+)
+from bikenode.web.dependencies import CurrentUser, SessionDep
+from bikenode.web.strict_json import StrictJSONRoute
+
+router = APIRouter(
+    prefix="/api/v1/notifications", tags=["notifications"], route_class=StrictJSONRoute
+)
+# RFC 8058: mail clients POST `List-Unsubscribe=One-Click` as a form, not JSON.
+unsubscribe_router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
+Token = Annotated[str, Query(min_length=1, max_length=200)]
+
+
+@router.get("", response_model=NotificationPage)
+def list_notifications(
+    user: CurrentUser,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 20,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> NotificationPage:
+    """Your notifications, newest first, and how many are unread."""
+    page = service.list_notifications(session, user_id=user.id, limit=limit, cursor=cursor)
+    items = [NotificationPublic.model_validate(n) for n in page.items]
+    return NotificationPage(items=items, next_cursor=page.next_cursor, unread=page.unread)
+
+
+@router.get("/unread-count", response_model=UnreadCount)
+def unread_count(user: CurrentUser, session: SessionDep) -> UnreadCount:
+    """How many of your notifications are unread."""
+    return UnreadCount(unread=service.unread_count(session, user_id=user.id))
+
+
+@router.post("/read-all", response_model=MarkedRead)
+def mark_all_read(user: CurrentUser, session: SessionDep) -> MarkedRead:
+    """Mark all your notifications read."""
+    return MarkedRead(marked=service.mark_all_read(session, user_id=user.id))
+
+
+@router.post("/{notification_id}/read", response_model=NotificationPublic)
+def mark_read(notification: OwnNotification, session: SessionDep) -> NotificationPublic:
+    """Mark one of your notifications read."""
+    row = service.mark_read(session, notification=notification)
+    return NotificationPublic.model_validate(row)
+
+
+@router.get("/preferences", response_model=PreferencesPublic)
+def get_preferences(user: CurrentUser, session: SessionDep) -> PreferencesPublic:
+    """Your notification settings per type and channel, and your quiet hours."""
+    return _preferences(service.get_preferences(session, user_id=user.id), user.timezone)
+
+
+@router.put("/preferences", response_model=PreferencesPublic)
+def set_preferences(
+    body: PreferencesUpdate, user: CurrentUser, session: SessionDep
+) -> PreferencesPublic:
+    """Switch types on or off per channel, and set or clear quiet hours."""
+    quiet = body.quiet_hours
+    result = service.set_preferences(
+        session,
+        user_id=user.id,
+        choices=[service.Choice(c.type, c.channel, c.enabled) for c in body.choices],
+        quiet_hours=(quiet.start_min, quiet.end_min) if quiet else None,
+        clear_quiet_hours=body.clear_quiet_hours,
+    )
+    return _preferences(result, user.timezone)
+
+
+@unsubscribe_router.get("/unsubscribe", response_model=UnsubscribeTarget)
+def unsubscribe_target(token: Token, request: Request) -> UnsubscribeTarget:
+    """What an unsubscribe link would switch off (nothing changes until it is POSTed)."""
+    _, kind = service.check_unsubscribe(request.app.state.settings.effective_secret_key, token)
+    return UnsubscribeTarget(type=kind, label=KINDS[kind].label)
+
+
+@unsubscribe_router.post("/unsubscribe", response_model=Unsubscribed)
+def unsubscribe(token: Token, request: Request, session: SessionDep) -> Unsubscribed:
+    """Stop e-mail of one type, from a link in such an e-mail (RFC 8058 one-click)."""
+    secret = request.app.state.settings.effective_secret_key
+    kind = service.unsubscribe(session, secret=secret, token=token)
+    return Unsubscribed(type=kind, label=KINDS[kind].label)
+
+
+def _preferences(prefs: service.Preferences, timezone: str) -> PreferencesPublic:
+    types = [
+        TypePreferences(type=kind, label=KINDS[kind].label, channels=channels)
+        for kind, channels in prefs.channels.items()
+    ]
+    quiet = prefs.quiet_hours
+    window = QuietHoursWindow(start_min=quiet[0], end_min=quiet[1]) if quiet else None
+    return PreferencesPublic(types=types, quiet_hours=window, timezone=timezone or "UTC")

@@ -1,0 +1,86 @@
+"""The notifications API's wire format."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Channel = Literal["in_app", "email"]
+Kind = Literal["component_due", "health_alert"]
+
+
+class NotificationPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    type: str
+    title: str
+    text: str
+    link: str = Field(description="a path of the web app")
+    created_at: datetime
+    read_at: datetime | None
+
+
+class NotificationPage(BaseModel):
+    items: list[NotificationPublic]
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page")
+    unread: int
+
+
+class UnreadCount(BaseModel):
+    unread: int
+
+
+class MarkedRead(BaseModel):
+    marked: int
+
+
+class Choice(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    type: Kind
+    channel: Channel
+    enabled: bool
+
+
+class QuietHoursWindow(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    start_min: int = Field(ge=0, le=1439, description="minutes after local midnight")
+    end_min: int = Field(ge=0, le=1439, description="may be before start: over midnight")
+
+
+class PreferencesUpdate(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    choices: list[Choice] = Field(default_factory=list, max_length=50)
+    quiet_hours: QuietHoursWindow | None = Field(
+        default=None, description="e-mail waits for their end, in your timezone"
+    )
+    clear_quiet_hours: bool = False
+
+
+class TypePreferences(BaseModel):
+    type: str
+    label: str
+    channels: dict[str, bool]
+
+
+class PreferencesPublic(BaseModel):
+    types: list[TypePreferences]
+    quiet_hours: QuietHoursWindow | None
+    timezone: str = Field(description="quiet hours are in this zone (your profile's)")
+
+
+class UnsubscribeTarget(BaseModel):
+    type: str
+    label: str
+
+
+class Unsubscribed(BaseModel):
+    type: str
+    label: str
+    email: Literal[False] = False

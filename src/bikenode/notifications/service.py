@@ -1,0 +1,269 @@
+"""Notifications: made from events, listed and read in the app, and the rider's choices."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from bikenode import accounts
+from bikenode.db.base import utcnow
+from bikenode.db.queue import enqueue
+from bikenode.errors import InvalidInput, NotFound
+from bikenode.notifications import repo
+from bikenode.notifications.logic.catalogue import (
+    CHANNELS,
+    EMAIL,
+    IN_APP,
+    KINDS,
+    effective,
+    render,
+)
+from bikenode.notifications.logic.quiet import BadQuietHours, check_window, release_at
+from bikenode.notifications.logic.tokens import BadToken, read_token
+from bikenode.notifications.models import (
+    PENDING,
+    Notification,
+    NotificationDelivery,
+    NotificationPreference,
+    QuietHours,
+)
+from bikenode.notifications.registry import Intent
+
+SEND_EMAIL_JOB = "notifications.send_email"
+# A send job that raises (the database gone, not the SMTP server: that is retried by the
+# delivery itself) is retried by the queue, up to 5 min apart: about 1.5 h before it stops.
+SEND_JOB_ATTEMPTS = 25
+# An event older than this when it reaches us (a back-fill of history, a long outage) is
+# no longer news: nobody wants a month-old "chain is due" in their inbox.
+STALE_AFTER = timedelta(days=7)
+MAX_PAGE = 100
+
+
+def notify(
+    session: Session,
+    *,
+    intent: Intent,
+    event_id: int,
+    event_type: str,
+    occurred_at: datetime,
+    now: datetime,
+) -> Notification | None:
+    """Store the notification and queue its e-mail, as the rider's choices say; never
+    commits. None when nobody is told: recipient erased, every channel off, stale event,
+    or already made for this event (a re-delivery)."""
+    if now - occurred_at > STALE_AFTER:
+        return None
+    contact = accounts.get_contact(session, intent.recipient_id)
+    if contact is None:  # erased, or never existed: nobody to tell
+        return None
+    if repo.notification_exists(session, intent.recipient_id, event_id, intent.kind):
+        return None
+    chosen = repo.choices_of(session, intent.recipient_id)
+    in_app = effective(intent.kind, IN_APP, chosen)
+    email = effective(intent.kind, EMAIL, chosen)
+    if not (in_app or email):
+        return None
+    shown = render(intent.kind, intent.params)
+    row = Notification(
+        id=uuid.uuid4(),
+        user_id=intent.recipient_id,
+        event_id=event_id,
+        event_type=event_type,
+        type=intent.kind,
+        params=intent.params,
+        title=shown.title,
+        text=shown.text,
+        link=shown.link,
+        in_app=in_app,
+        created_at=now,
+    )
+    session.add(row)
+    if email:
+        _queue_email(session, row, timezone=contact.timezone, now=now)
+    return row
+
+
+def _queue_email(session: Session, row: Notification, *, timezone: str, now: datetime) -> None:
+    """A pending e-mail delivery, held until the rider's quiet hours end, and its job."""
+    quiet = repo.quiet_hours_of(session, row.user_id)
+    due = now
+    if quiet is not None:
+        due = release_at(now, timezone=timezone, start_min=quiet.start_min, end_min=quiet.end_min)
+    delivery = NotificationDelivery(
+        id=uuid.uuid4(),
+        notification_id=row.id,
+        user_id=row.user_id,
+        channel=EMAIL,
+        state=PENDING,
+        attempts=0,
+        next_try_at=due,
+        created_at=now,
+    )
+    session.add(delivery)
+    job = enqueue(
+        session, SEND_EMAIL_JOB, {"delivery_id": str(delivery.id)}, max_attempts=SEND_JOB_ATTEMPTS
+    )
+    job.run_after = due
+
+
+@dataclass(frozen=True)
+class Page:
+    items: Sequence[Notification]
+    next_cursor: str | None
+    unread: int
+
+
+def list_notifications(
+    session: Session, *, user_id: uuid.UUID, limit: int, cursor: str | None
+) -> Page:
+    """A page of the rider's in-app notifications, newest first, and the unread count."""
+    rows = repo.page_of(session, user_id, before=_read_cursor(cursor), limit=limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    following = _cursor(rows[-1]) if more and rows else None
+    return Page(rows, following, repo.unread_count(session, user_id))
+
+
+def unread_count(session: Session, *, user_id: uuid.UUID) -> int:
+    """How many in-app notifications the rider has not read."""
+    return repo.unread_count(session, user_id)
+
+
+def get_notification(
+    session: Session, *, user_id: uuid.UUID, notification_id: uuid.UUID
+) -> Notification:
+    """One of the rider's notifications; NotFound for anyone else's, as for a missing one."""
+    row = repo.owned(session, user_id, notification_id)
+    if row is None:
+        raise NotFound("no such notification")
+    return row
+
+
+def mark_read(session: Session, *, notification: Notification) -> Notification:
+    """The notification, marked read (a second call keeps the first time)."""
+    notification.read_at = notification.read_at or utcnow()
+    session.commit()
+    return notification
+
+
+def mark_all_read(session: Session, *, user_id: uuid.UUID) -> int:
+    """Mark every unread notification of the rider read; how many were."""
+    count = repo.mark_all_read(session, user_id, utcnow())
+    session.commit()
+    return count
+
+
+@dataclass(frozen=True)
+class Choice:
+    kind: str
+    channel: str
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """Each type's setting per channel (choice or default) and the quiet hours."""
+
+    channels: dict[str, dict[str, bool]]
+    quiet_hours: tuple[int, int] | None
+
+
+def get_preferences(session: Session, *, user_id: uuid.UUID) -> Preferences:
+    """The rider's settings for every type and channel, defaults filled in."""
+    chosen = repo.choices_of(session, user_id)
+    channels = {k: {c: effective(k, c, chosen) for c in CHANNELS} for k in KINDS}
+    quiet = repo.quiet_hours_of(session, user_id)
+    return Preferences(channels, (quiet.start_min, quiet.end_min) if quiet else None)
+
+
+def set_preferences(
+    session: Session,
+    *,
+    user_id: uuid.UUID,
+    choices: Sequence[Choice],
+    quiet_hours: tuple[int, int] | None,
+    clear_quiet_hours: bool,
+) -> Preferences:
+    """Record the rider's choices (and quiet hours, or none) and return the settings."""
+    for choice in choices:
+        if choice.kind not in KINDS or choice.channel not in CHANNELS:
+            raise InvalidInput(
+                f"expected a type among {sorted(KINDS)} and a channel among {list(CHANNELS)},"
+                f" got {choice.kind!r} on {choice.channel!r}"
+            )
+        _choose(session, user_id, choice.kind, choice.channel, choice.enabled)
+    if quiet_hours is not None:
+        try:
+            check_window(*quiet_hours)
+        except BadQuietHours as error:
+            raise InvalidInput(str(error)) from None
+        _quiet(session, user_id, *quiet_hours)
+    elif clear_quiet_hours:
+        row = repo.quiet_hours_of(session, user_id)
+        if row is not None:
+            session.delete(row)
+    session.commit()
+    return get_preferences(session, user_id=user_id)
+
+
+def _choose(session: Session, user_id: uuid.UUID, kind: str, channel: str, on: bool) -> None:
+    row = session.get(NotificationPreference, (user_id, kind, channel))
+    if row is None:
+        session.add(NotificationPreference(user_id=user_id, type=kind, channel=channel, enabled=on))
+    else:
+        row.enabled = on
+
+
+def _quiet(session: Session, user_id: uuid.UUID, start_min: int, end_min: int) -> None:
+    row = repo.quiet_hours_of(session, user_id)
+    if row is None:
+        session.add(QuietHours(user_id=user_id, start_min=start_min, end_min=end_min))
+    else:
+        row.start_min, row.end_min = start_min, end_min
+
+
+def check_unsubscribe(secret: str, token: str) -> tuple[uuid.UUID, str]:
+    """The user and type a signed unsubscribe token names; InvalidInput otherwise."""
+    try:
+        unsubscribe = read_token(secret, token)
+    except BadToken as error:
+        raise InvalidInput(
+            f"expected an unsubscribe link from one of our e-mails: {error}"
+        ) from None
+    if unsubscribe.kind not in KINDS:
+        raise InvalidInput(f"expected a notification type among {sorted(KINDS)}")
+    return unsubscribe.user_id, unsubscribe.kind
+
+
+def unsubscribe(session: Session, *, secret: str, token: str) -> str:
+    """Switch off e-mail of the token's type for its user (done twice: still off); returns
+    the type. An erased user's token changes nothing."""
+    user_id, kind = check_unsubscribe(secret, token)
+    if accounts.get_contact(session, user_id) is not None:
+        _choose(session, user_id, kind, EMAIL, False)
+    session.commit()
+    return kind
+
+
+def _cursor(row: Notification) -> str:
+    raw = f"{row.created_at.isoformat()}|{row.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def _read_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    if cursor is None:
+        return None
+    try:
+        at, row_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        moment = datetime.fromisoformat(at)
+        if moment.tzinfo is None:
+            raise ValueError("naive")
+        return moment, uuid.UUID(row_id)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidInput("expected a cursor from a previous page") from None

@@ -1,0 +1,228 @@
+// Notifications: the bell in the navigation, the /notifications page, the settings section
+// (per type and channel, quiet hours) and the /unsubscribe page an e-mail links to.
+
+import { api } from "./api.js";
+import { busy, errorBox, field, fill, h, showError } from "./dom.js";
+
+const API = "/api/v1/notifications";
+const PAGE = 20;
+
+/** The bell link with its unread badge; the count arrives after the navigation is drawn. */
+export function bell(current) {
+  const badge = h("span", { class: "bell-count", hidden: true, "aria-hidden": "true" });
+  const label = h("span", { class: "visually-hidden" }, "Notifications");
+  const link = h(
+    "a",
+    { href: "/notifications", class: "bell", "aria-current": current ? "page" : null },
+    h("span", { "aria-hidden": "true" }, "🔔"),
+    label,
+    badge,
+  );
+  refreshBell(link).catch(() => {});
+  return link;
+}
+
+async function refreshBell(link) {
+  const { unread } = await api(`${API}/unread-count`);
+  showUnread(link, unread);
+}
+
+function showUnread(link, unread) {
+  const badge = link.querySelector(".bell-count");
+  const label = link.querySelector(".visually-hidden");
+  badge.hidden = unread === 0;
+  badge.textContent = unread > 99 ? "99+" : String(unread);
+  label.textContent = unread ? `Notifications, ${unread} unread` : "Notifications";
+  link.dataset.unread = String(unread);
+}
+
+function updateBell(unread) {
+  const link = document.querySelector("#nav a.bell");
+  if (link) showUnread(link, unread);
+}
+
+function when(iso) {
+  return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+function item(notification, onRead) {
+  const unread = notification.read_at === null;
+  const row = h(
+    "li",
+    { class: unread ? "notification unread" : "notification", dataset: { id: notification.id } },
+    h("a", { href: notification.link, class: "notification-title" }, notification.title),
+    h("p", {}, notification.text),
+    h("p", { class: "hint" }, h("time", { datetime: notification.created_at }, when(notification.created_at))),
+  );
+  if (unread) {
+    const mark = h("button", { type: "button", class: "link" }, "Mark read");
+    mark.addEventListener("click", async () => {
+      await onRead(notification.id);
+      row.classList.remove("unread");
+      mark.remove();
+    });
+    row.append(mark);
+  }
+  return row;
+}
+
+/** The /notifications page: newest first, mark one or all read, more on demand. */
+export async function render(main) {
+  document.title = "Notifications · BikeNode";
+  const list = h("ul", { class: "notifications", "aria-label": "Notifications" });
+  const messages = h("div", { "aria-live": "polite" });
+  const more = h("button", { type: "button", hidden: true }, "Show older");
+  const status = h("p", { class: "hint", role: "status" });
+  let cursor = null;
+
+  const markRead = async (id) => {
+    await api(`${API}/${id}/read`, { method: "POST" });
+    const { unread } = await api(`${API}/unread-count`);
+    updateBell(unread);
+    status.textContent = unread ? `${unread} unread` : "All read";
+  };
+  const load = async () => {
+    const query = new URLSearchParams({ limit: String(PAGE) });
+    if (cursor) query.set("cursor", cursor);
+    const page = await api(`${API}?${query}`);
+    list.append(...page.items.map((n) => item(n, markRead)));
+    cursor = page.next_cursor;
+    more.hidden = !cursor;
+    status.textContent = page.unread ? `${page.unread} unread` : "All read";
+    updateBell(page.unread);
+  };
+  more.addEventListener("click", () => load().catch((error) => showError(messages, error)));
+  const all = h("button", { type: "button", class: "primary" }, "Mark all read");
+  all.addEventListener("click", async () => {
+    try {
+      await api(`${API}/read-all`, { method: "POST" });
+      list.querySelectorAll(".unread").forEach((row) => {
+        row.classList.remove("unread");
+        row.querySelector("button")?.remove();
+      });
+      updateBell(0);
+      status.textContent = "All read";
+    } catch (error) {
+      showError(messages, error);
+    }
+  });
+  await load();
+  const empty = list.children.length
+    ? null
+    : h("p", { class: "empty" }, "Nothing yet. You will hear here when a part of your bike is due for service.");
+  fill(
+    main,
+    h("h1", {}, "Notifications"),
+    h("div", { class: "notifications-bar" }, status, all, h("a", { href: "/settings#notifications" }, "Notification settings")),
+    messages,
+    empty || list,
+    more,
+  );
+}
+
+function hhmm(minutes) {
+  return `${String(Math.floor(minutes / 60)).padStart(2, "0")}:${String(minutes % 60).padStart(2, "0")}`;
+}
+
+function minutesOf(value) {
+  const [hours, minutes] = value.split(":").map(Number);
+  return hours * 60 + minutes;
+}
+
+/** The settings page's section: each type on or off per channel, and quiet hours. */
+export async function preferencesSection() {
+  const prefs = await api(`${API}/preferences`);
+  const messages = h("div", { "aria-live": "polite" });
+  const rows = prefs.types.map((kind) =>
+    h(
+      "fieldset",
+      {},
+      h("legend", {}, kind.label),
+      ["in_app", "email"].map((channel) =>
+        h(
+          "label",
+          { class: "choice" },
+          h("input", {
+            type: "checkbox",
+            name: `${kind.type}:${channel}`,
+            checked: kind.channels[channel],
+          }),
+          channel === "in_app" ? " In the app" : " By e-mail",
+        ),
+      ),
+    ),
+  );
+  const quiet = prefs.quiet_hours;
+  const quietOn = h("input", { type: "checkbox", name: "quiet_on", checked: quiet !== null });
+  const start = h("input", { type: "time", name: "quiet_start", value: hhmm(quiet?.start_min ?? 22 * 60) });
+  const end = h("input", { type: "time", name: "quiet_end", value: hhmm(quiet?.end_min ?? 7 * 60) });
+  const form = h(
+    "form",
+    { class: "card narrow", "aria-labelledby": "notifications-heading" },
+    ...rows,
+    h(
+      "fieldset",
+      {},
+      h("legend", {}, "Quiet hours"),
+      h("label", { class: "choice" }, quietOn, " Hold e-mail during quiet hours"),
+      field("From", start),
+      field("Until", end, `In your timezone (${prefs.timezone}). E-mail waits until they end.`),
+    ),
+    messages,
+    h("button", { type: "submit", class: "primary" }, "Save notification settings"),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const choices = [...form.querySelectorAll("input[type=checkbox][name*=':']")].map((box) => {
+      const [type, channel] = box.name.split(":");
+      return { type, channel, enabled: box.checked };
+    });
+    const json = { choices };
+    if (quietOn.checked) json.quiet_hours = { start_min: minutesOf(start.value), end_min: minutesOf(end.value) };
+    else json.clear_quiet_hours = true;
+    const finish = busy(form);
+    try {
+      await api(`${API}/preferences`, { method: "PUT", json });
+      fill(messages, h("p", { class: "success", role: "status" }, "Saved."));
+    } catch (error) {
+      showError(messages, error);
+    } finally {
+      finish();
+    }
+  });
+  return h("section", { id: "notifications" }, h("h2", { id: "notifications-heading" }, "Notifications"), form);
+}
+
+/** The page an e-mail's unsubscribe link opens: no sign-in, one button, nothing on GET. */
+export async function unsubscribePage(main, { query }) {
+  document.title = "Unsubscribe · BikeNode";
+  const token = query.get("token") || "";
+  const path = `${API}/unsubscribe?token=${encodeURIComponent(token)}`;
+  let target;
+  try {
+    target = await api(path);
+  } catch (error) {
+    fill(main, h("h1", {}, "Unsubscribe"), errorBox(error));
+    return;
+  }
+  const result = h("div", { "aria-live": "polite" });
+  const button = h("button", { type: "button", class: "primary" }, "Stop these e-mails");
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      await api(path, { method: "POST" });
+      fill(result, h("p", { class: "success", role: "status" }, `Done: no more e-mails for “${target.label}”.`));
+      button.remove();
+    } catch (error) {
+      button.disabled = false;
+      showError(result, error);
+    }
+  });
+  fill(
+    main,
+    h("h1", {}, "Unsubscribe"),
+    h("p", {}, `Stop e-mails for “${target.label}”? You will still see them in the app.`),
+    button,
+    result,
+  );
+}
