@@ -78,6 +78,9 @@ class Deleted(BaseModel):
 
 class Imported(BaseModel):
     imported: int
+    source: str | None = Field(
+        default=None, description="a device file's values are stored under this source"
+    )
 
 
 class AlertPublic(BaseModel):

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
-from bikenode import fitness
+from bikenode import accounts, fitness, rides
 from bikenode.errors import InvalidInput, NotFound
 from bikenode.health import repo, sealing, sync_records
 from bikenode.health.logic.alerts import (
@@ -44,6 +44,9 @@ from bikenode.health.logic.series import BaselineDay, baseline_days
 from bikenode.health.models import HealthAlert, HealthMetric
 
 MAX_RANGE_DAYS = 3660
+# Beats during a ride give a far lower rMSSD than a morning reading: the ride's value is kept
+# under its own source ("<device> ride") so that baselines and alerts never mix the two.
+RIDE_SOURCE_SUFFIX = " ride"
 # What alerts and readiness look at: the alert rules' 60-day windows and more.
 READINESS_HISTORY_DAYS = 120
 
@@ -91,11 +94,14 @@ class AlertView:
 
 def rider_today(timezone: str) -> date:
     """Today's date where the rider lives (UTC if their time zone is unknown)."""
+    return datetime.now(_zone(timezone)).date()
+
+
+def _zone(timezone: str) -> ZoneInfo:
     try:
-        zone: ZoneInfo | None = ZoneInfo(timezone)
+        return ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        zone = None
-    return datetime.now(zone or UTC).date()
+        return ZoneInfo("UTC")
 
 
 def record_metrics(
@@ -144,6 +150,66 @@ def record_rr_intervals(
     entry = MetricEntry(day, "hrv_rmssd_ms", round(result.rmssd_ms, 1), source)
     [view] = record_metrics(session, owner_id=owner_id, entries=[entry])
     return view
+
+
+def import_fit(session: Session, *, owner_id: uuid.UUID, data: bytes) -> tuple[int, str]:
+    """Store the daily resting heart rate of a FIT monitoring file under its device's name,
+    recompute alerts; the count and the source. InvalidInput (nothing written) for a file
+    that is not a readable monitoring file or holds no value BikeNode records."""
+    try:
+        parsed = rides.parse_fit_monitoring(data)
+    except rides.NotMonitoring as error:
+        raise InvalidInput(f"{error}; rides are uploaded at /api/v1/uploads") from None
+    except rides.ParseError as error:
+        raise InvalidInput(f"expected a readable FIT file: {error}") from None
+    if parsed.warnings:  # a damaged file may have lost or garbled readings: none are taken
+        raise InvalidInput(f"the FIT file is damaged, nothing imported: {parsed.warnings[0]}")
+    source = (parsed.device or "FIT monitoring file")[:80]
+    found = [(d.day, d.resting_hr_bpm) for d in parsed.days if d.resting_hr_bpm is not None]
+    if not found:
+        held = ", ".join(f"{count} x message {num}" for num, count in parsed.message_counts.items())
+        raise InvalidInput(
+            "expected a monitoring file with daily resting heart rate (monitoring_hr_data), "
+            f"got none ({held}); nothing imported"
+        )
+    today = datetime.now(UTC).date()
+    entries = []
+    for day, value in found:
+        try:
+            entries.append(_checked(MetricEntry(day, "resting_hr_bpm", value, source), today))
+        except MetricRuleError as error:
+            raise InvalidInput(f"{day.isoformat()}: {error}; nothing imported") from None
+    for entry in entries:
+        _store(session, owner_id, entry)
+    refresh_alerts(session, owner_id=owner_id)
+    session.commit()
+    return len(entries), source
+
+
+def record_ride_hrv(session: Session, *, ride_id: uuid.UUID) -> MetricView | None:
+    """The rMSSD of a ride's FIT hrv messages, stored as hrv_rmssd_ms of its local day under
+    "<device> ride", alerts recomputed; flushes, never commits (the event dispatcher does).
+    None when the ride has no usable beats (none, too few or too noisy, or an untimed ride):
+    nothing is written. Writing the same ride again gives the same row."""
+    beats = rides.ride_heartbeats(session, ride_id)
+    if beats is None or beats.started_at is None:
+        return None
+    result = rmssd_ms(beats.rr_ms)
+    if result.rmssd_ms is None:
+        return None
+    profile = accounts.get_rider_profile(session, beats.owner_id)
+    day = beats.started_at.astimezone(_zone(profile.timezone if profile else "UTC")).date()
+    source = (beats.device or "FIT file")[: 80 - len(RIDE_SOURCE_SUFFIX)] + RIDE_SOURCE_SUFFIX
+    try:
+        entry = _checked(
+            MetricEntry(day, "hrv_rmssd_ms", round(result.rmssd_ms, 1), source),
+            datetime.now(UTC).date(),
+        )
+    except MetricRuleError:
+        return None  # a far-future clock or an implausible value: not a reading to keep
+    row = _store(session, beats.owner_id, entry)
+    refresh_alerts(session, owner_id=beats.owner_id)
+    return _view(row, entry.value)
 
 
 def list_metrics(

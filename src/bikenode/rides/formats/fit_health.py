@@ -1,0 +1,150 @@
+"""Health data in FIT files: beat-to-beat intervals in an activity, daily resting heart rate in
+a monitoring (wellness) file.
+
+- `hrv` (message 78) carries field 0 `time`: an array of RR intervals in 1/1000 s, 0xFFFF
+  for a slot with no beat. Intervals are read in file order, every array element kept.
+- A monitoring file (file_id.type 15 monitoring_a, 28 monitoring_daily or 32 monitoring_b)
+  carries `monitoring_hr_data` (211) with `current_day_resting_heart_rate` (field 1, the
+  day's own resting rate; field 0 is a 7-day average and is not a day's value) and
+  `monitoring_info` (103), whose `local_timestamp` minus its `timestamp` is the wearer's
+  offset from UTC: the day of a reading is its local date.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from bikenode.rides.formats.activity import FloatArray, ParseError
+from bikenode.rides.formats.fit import fit_device
+from bikenode.rides.formats.fit_decode import Messages
+from bikenode.rides.formats.fit_profile import (
+    FILE_TYPES,
+    FIT_EPOCH_S,
+    FIT_MIN_ABSOLUTE_TIME,
+    TIMESTAMP,
+    FileId,
+    Mesg,
+)
+from bikenode.rides.formats.fit_scan import frame_fit
+
+__all__ = [
+    "MAX_RR_INTERVALS",
+    "MONITORING_FILE_TYPES",
+    "MonitoringDay",
+    "MonitoringFile",
+    "NotMonitoring",
+    "fit_rr_intervals_ms",
+    "parse_fit_monitoring",
+]
+
+HRV = 78
+HRV_TIME = 0
+MONITORING = 55
+MONITORING_INFO = 103
+LOCAL_TIMESTAMP = 0
+MONITORING_HR_DATA = 211
+RESTING_HR_7_DAY = 0
+CURRENT_DAY_RESTING_HR = 1
+UINT16 = 0x84
+MONITORING_FILE_TYPES = frozenset((15, 28, 32))
+# A day of beats at 200 bpm is under 300,000: more is not one recording.
+MAX_RR_INTERVALS = 1_000_000
+# Local time is within a day of UTC; a larger offset is a broken clock, read as UTC.
+MAX_UTC_OFFSET_S = 86_400
+
+
+class NotMonitoring(ParseError):
+    """A readable FIT file that is not a monitoring file (an activity, a course...)."""
+
+
+@dataclass(frozen=True)
+class MonitoringDay:
+    """One local day's readings (None where the file has no value that day)."""
+
+    day: date
+    resting_hr_bpm: float | None
+
+
+@dataclass(frozen=True)
+class MonitoringFile:
+    """What a monitoring file holds that BikeNode records, and a count of every message."""
+
+    device: str | None
+    days: list[MonitoringDay]
+    message_counts: dict[int, int]
+    warnings: list[str] = field(default_factory=list)
+
+
+def fit_rr_intervals_ms(data: bytes) -> FloatArray:
+    """The RR intervals of a FIT file's hrv messages in milliseconds, in file order, slots
+    with no beat (0xFFFF) left out; empty when it has none. ParseError for unreadable bytes."""
+    messages = Messages(data, frame_fit(data))
+    found: list[tuple[int, FloatArray]] = []
+    for mdef in messages.by_global.get(HRV, []):
+        times = next((f for f in mdef.fields if f.num == HRV_TIME), None)
+        if times is None or times.base_type != UINT16 or times.size % 2 or not mdef.offsets.size:
+            continue
+        rows = sliding_window_view(messages.bytes, mdef.size)[mdef.offsets]
+        raw = np.ascontiguousarray(rows[:, times.offset : times.offset + times.size])
+        values = raw.view(">u2" if mdef.big_endian else "<u2").reshape(raw.shape[0], -1)
+        for offset, row in zip(mdef.offsets.tolist(), values, strict=True):
+            found.append((offset, row[row != 0xFFFF].astype(np.float64)))
+        if sum(part.size for _, part in found) > MAX_RR_INTERVALS:
+            raise ParseError(f"expected at most {MAX_RR_INTERVALS} RR intervals in one file")
+    found.sort(key=lambda pair: pair[0])
+    if not found:
+        return np.zeros(0)
+    return np.concatenate([part for _, part in found])
+
+
+def parse_fit_monitoring(data: bytes) -> MonitoringFile:
+    """The days of a FIT monitoring file with their resting heart rate (the last reading of
+    each local day). ParseError for unreadable bytes, NotMonitoring for another FIT type."""
+    messages = Messages(data, frame_fit(data))
+    _require_monitoring(messages)
+    offset_s = _utc_offset_s(messages)
+    columns = messages.table(MONITORING_HR_DATA, (TIMESTAMP, CURRENT_DAY_RESTING_HR))[1]
+    by_day: dict[date, float] = {}
+    for stamp, resting in zip(
+        columns[TIMESTAMP].tolist(), columns[CURRENT_DAY_RESTING_HR].tolist(), strict=True
+    ):
+        if np.isnan(stamp) or np.isnan(resting) or resting == 0 or stamp < FIT_MIN_ABSOLUTE_TIME:
+            continue
+        local = datetime.fromtimestamp(stamp + FIT_EPOCH_S, tz=UTC) + timedelta(seconds=offset_s)
+        by_day[local.date()] = float(resting)  # later readings of a day supersede earlier
+    counts = Counter({num: messages.count(num) for num in messages.by_global})
+    return MonitoringFile(
+        device=fit_device(messages),
+        days=[MonitoringDay(day, value) for day, value in sorted(by_day.items())],
+        message_counts=dict(counts),
+        warnings=messages.warnings,
+    )
+
+
+def _require_monitoring(messages: Messages) -> None:
+    types = messages.table(Mesg.FILE_ID, (FileId.TYPE,))[1][FileId.TYPE]
+    declared = sorted({int(t) for t in types[~np.isnan(types)]})
+    if not declared and not messages.count(MONITORING_HR_DATA) and not messages.count(MONITORING):
+        damage = f" (damaged: {messages.warnings[0]})" if messages.warnings else ""
+        raise NotMonitoring(
+            f"expected a FIT monitoring file, got one with no file type and no monitoring "
+            f"messages{damage}"
+        )
+    if declared and not MONITORING_FILE_TYPES.intersection(declared):
+        found = ", ".join(f"{FILE_TYPES.get(t, 'type')} (type {t})" for t in declared)
+        raise NotMonitoring(
+            f"expected a FIT monitoring file (file_id.type 15, 28 or 32), got {found}"
+        )
+
+
+def _utc_offset_s(messages: Messages) -> float:
+    """The wearer's offset from UTC by the first monitoring_info message (0 without one)."""
+    info = messages.table(MONITORING_INFO, (TIMESTAMP, LOCAL_TIMESTAMP))[1]
+    offsets = info[LOCAL_TIMESTAMP] - info[TIMESTAMP]
+    offsets = offsets[np.isfinite(offsets) & (np.abs(offsets) <= MAX_UTC_OFFSET_S)]
+    return float(offsets[0]) if offsets.size else 0.0
