@@ -26,7 +26,7 @@ from bikenode.fitness.models import (
     FitnessThreshold,
 )
 from bikenode.governance.models import Erasure
-from bikenode.health.models import HealthAlert, HealthMetric
+from bikenode.health.models import HealthAlert, HealthMetric, HealthRideHrv
 from bikenode.live.models import LiveBatch, LiveGroup, LiveGroupMember, LiveSession, LiveShare
 from bikenode.planner.models import PlannedRoute, RouteCollaborator, RouteUpdate
 from bikenode.rides.models import (
@@ -53,6 +53,7 @@ __all__ = [
     "FitnessThreshold",
     "HealthAlert",
     "HealthMetric",
+    "HealthRideHrv",
     "HeldEvent",
     "Installation",
     "Job",

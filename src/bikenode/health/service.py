@@ -41,7 +41,7 @@ from bikenode.health.logic.metrics import (
 from bikenode.health.logic.readiness import Readiness, readiness
 from bikenode.health.logic.rmssd import rmssd_ms
 from bikenode.health.logic.series import BaselineDay, baseline_days
-from bikenode.health.models import HealthAlert, HealthMetric
+from bikenode.health.models import HealthAlert, HealthMetric, HealthRideHrv
 
 MAX_RANGE_DAYS = 3660
 # Beats during a ride give a far lower rMSSD than a morning reading: the ride's value is kept
@@ -187,10 +187,42 @@ def import_fit(session: Session, *, owner_id: uuid.UUID, data: bytes) -> tuple[i
 
 
 def record_ride_hrv(session: Session, *, ride_id: uuid.UUID) -> MetricView | None:
-    """The rMSSD of a ride's FIT hrv messages, stored as hrv_rmssd_ms of its local day under
-    "<device> ride", alerts recomputed; flushes, never commits (the event dispatcher does).
-    None when the ride has no usable beats (none, too few or too noisy, or an untimed ride):
-    nothing is written. Writing the same ride again gives the same row."""
+    """Note the rMSSD of a ride's FIT hrv messages for its local day and "<device> ride"
+    source, then make that day's hrv_rmssd_ms the value of the day's ride with the most clean
+    beats (this one or another), alerts recomputed; flushes, never commits (the event
+    dispatcher does). None when the ride has no usable beats (none, too few or too noisy,
+    an untimed ride, a day out of range): nothing is written. Idempotent."""
+    found = _ride_rmssd(session, ride_id)
+    if found is None:
+        return None
+    owner_id, entry, beats = found
+    link = repo.ride_hrv_row(session, ride_id)
+    if link is None:
+        link = HealthRideHrv(ride_id=ride_id, owner_id=owner_id)
+        session.add(link)
+    link.day, link.source, link.beats = entry.day, entry.source, beats
+    session.flush()
+    view = _settle_ride_day(session, owner_id, entry.day, entry.source, known={ride_id: entry})
+    refresh_alerts(session, owner_id=owner_id)
+    return view
+
+
+def forget_ride_hrv(session: Session, *, ride_id: uuid.UUID) -> None:
+    """A deleted ride's HRV leaves its day: the day's next ride with beats gives the value,
+    or the value goes; alerts recomputed. Flushes, never commits; a ride that gave no HRV
+    (or a re-delivery) changes nothing."""
+    link = repo.ride_hrv_row(session, ride_id)
+    if link is None:
+        return
+    owner_id, day, source = link.owner_id, link.day, link.source
+    session.delete(link)
+    session.flush()
+    _settle_ride_day(session, owner_id, day, source, known={})
+    refresh_alerts(session, owner_id=owner_id)
+
+
+def _ride_rmssd(session: Session, ride_id: uuid.UUID) -> tuple[uuid.UUID, MetricEntry, int] | None:
+    """The ride's owner, its HRV as a checked entry, and its count of clean differences."""
     beats = rides.ride_heartbeats(session, ride_id)
     if beats is None or beats.started_at is None:
         return None
@@ -207,9 +239,30 @@ def record_ride_hrv(session: Session, *, ride_id: uuid.UUID) -> MetricView | Non
         )
     except MetricRuleError:
         return None  # a far-future clock or an implausible value: not a reading to keep
-    row = _store(session, beats.owner_id, entry)
-    refresh_alerts(session, owner_id=beats.owner_id)
-    return _view(row, entry.value)
+    return beats.owner_id, entry, result.differences_used
+
+
+def _settle_ride_day(
+    session: Session,
+    owner_id: uuid.UUID,
+    day: date,
+    source: str,
+    *,
+    known: dict[uuid.UUID, MetricEntry],
+) -> MetricView | None:
+    """Store the day's value from its ride with the most clean beats (one whose file can no
+    longer give it, its original gone, is passed over), or delete the value if none is left."""
+    for link in repo.ride_hrv_rows(session, owner_id, day, source):
+        entry = known.get(link.ride_id)
+        if entry is None:
+            found = _ride_rmssd(session, link.ride_id)
+            entry = found[1] if found is not None and found[1].day == day else None
+        if entry is not None:
+            return _view(_store(session, owner_id, entry), entry.value)
+    stale = repo.metric_row(session, owner_id, day, "hrv_rmssd_ms", source)
+    if stale is not None:
+        _delete(session, stale)
+    return None
 
 
 def list_metrics(

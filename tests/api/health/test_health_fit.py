@@ -73,6 +73,20 @@ def test_a_ride_with_hrv_messages_records_its_days_rmssd_once(
     assert _metrics(client, headers, "2022-02-01", "2022-02-28") == [metric]
 
 
+def test_deleting_the_ride_takes_its_hrv_away(client: TestClient, corpus: Path) -> None:
+    _, headers = signed_in(client)
+    data = (corpus / "fit" / "gc__IpBike-HRV-Data.fit").read_bytes()
+    [upload] = upload_files(client, headers, [("ipbike.fit", data)])
+    ride_id = upload["items"][0]["ride_id"]
+    _settle(client)
+    [metric] = _metrics(client, headers, "2017-03-01", "2017-03-03")
+    expected = rmssd_ms(_peer_rr_ms(data)).rmssd_ms
+    assert expected is not None and metric["value"] == round(expected, 1)
+    assert client.delete(f"/api/v1/rides/{ride_id}", headers=headers).status_code == 204
+    _settle(client)
+    assert _metrics(client, headers, "2017-03-01", "2017-03-03") == []
+
+
 def test_a_ride_without_hrv_messages_records_nothing(client: TestClient, corpus: Path) -> None:
     _, headers = signed_in(client)
     data = (corpus / "fit" / "sweatpy__2020-06-01-16-52-40.fit").read_bytes()
