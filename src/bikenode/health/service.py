@@ -153,9 +153,10 @@ def record_rr_intervals(
 
 
 def import_fit(session: Session, *, owner_id: uuid.UUID, data: bytes) -> tuple[int, str]:
-    """Store the daily resting heart rate of a FIT monitoring file under its device's name,
-    recompute alerts; the count and the source. InvalidInput (nothing written) for a file
-    that is not a readable monitoring file or holds no value BikeNode records."""
+    """Store the daily resting heart rate and steps of a FIT monitoring file under its
+    device's name, recompute alerts; the count and the source. InvalidInput (nothing
+    written) for a file that is not a readable monitoring file or holds no value BikeNode
+    records."""
     try:
         parsed = rides.parse_fit_monitoring(data)
     except rides.NotMonitoring as error:
@@ -165,18 +166,23 @@ def import_fit(session: Session, *, owner_id: uuid.UUID, data: bytes) -> tuple[i
     if parsed.warnings:  # a damaged file may have lost or garbled readings: none are taken
         raise InvalidInput(f"the FIT file is damaged, nothing imported: {parsed.warnings[0]}")
     source = (parsed.device or "FIT monitoring file")[:80]
-    found = [(d.day, d.resting_hr_bpm) for d in parsed.days if d.resting_hr_bpm is not None]
+    found = [
+        (day.day, metric, value)
+        for day in parsed.days
+        for metric, value in (("resting_hr_bpm", day.resting_hr_bpm), ("steps", day.steps))
+        if value is not None
+    ]
     if not found:
         held = ", ".join(f"{count} x message {num}" for num, count in parsed.message_counts.items())
         raise InvalidInput(
-            "expected a monitoring file with daily resting heart rate (monitoring_hr_data), "
-            f"got none ({held}); nothing imported"
+            "expected a monitoring file with daily resting heart rate (monitoring_hr_data) or "
+            f"whole-day step totals, got neither ({held}); nothing imported"
         )
     today = datetime.now(UTC).date()
     entries = []
-    for day, value in found:
+    for day, metric, value in found:
         try:
-            entries.append(_checked(MetricEntry(day, "resting_hr_bpm", value, source), today))
+            entries.append(_checked(MetricEntry(day, metric, value, source), today))
         except MetricRuleError as error:
             raise InvalidInput(f"{day.isoformat()}: {error}; nothing imported") from None
     for entry in entries:

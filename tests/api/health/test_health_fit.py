@@ -124,15 +124,22 @@ def test_a_monitoring_file_records_each_days_resting_heart_rate(client: TestClie
     assert baselines and {d["source"] for d in baselines} == {"Garmin Fenix 5"}
 
 
-def test_the_corpus_monitoring_file_is_refused_for_holding_no_heart_rate(
-    client: TestClient, corpus: Path
-) -> None:
+def test_the_corpus_monitoring_file_gives_a_days_steps(client: TestClient, corpus: Path) -> None:
     _, headers = signed_in(client)
     data = (corpus / "fit" / "fitparse__MonitoringFile.fit").read_bytes()
     answer = _import(client, headers, data)
+    assert answer.status_code == 201, answer.text
+    assert answer.json() == {"imported": 1, "source": "Garmin Vivofit"}
+    [steps] = _metrics(client, headers, "2014-12-01", "2014-12-31")
+    assert (steps["day"], steps["metric"], steps["value"]) == ("2014-12-27", "steps", 3173.0)
+
+
+def test_a_monitoring_file_with_nothing_to_record_is_refused(client: TestClient) -> None:
+    _, headers = signed_in(client)
+    answer = _import(client, headers, monitoring_file([]))
     assert answer.status_code == 422, answer.text
     assert "resting heart rate" in answer.json()["detail"]
-    assert "337 x message 55" in answer.json()["detail"]
+    assert "1 x message 103" in answer.json()["detail"]
 
 
 def test_wrong_device_files_are_refused_and_nothing_is_written(

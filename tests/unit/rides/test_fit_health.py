@@ -85,15 +85,29 @@ def test_resting_heart_rate_per_local_day_matches_the_peer() -> None:
     assert {m.get_value("resting_heart_rate") for m in peer} == {54, 55}
 
 
-def test_the_corpus_monitoring_file_holds_no_heart_rate_as_the_peer_sees(corpus: Path) -> None:
+def test_the_corpus_monitoring_file_gives_its_days_steps_as_the_peer_reads_them(
+    corpus: Path,
+) -> None:
     data = (corpus / "fit" / "fitparse__MonitoringFile.fit").read_bytes()
     parsed = parse_fit_monitoring(data)
     peer = _peer_messages(data)
-    assert parsed.days == []
     assert parsed.device == "Garmin Vivofit"
     assert parsed.message_counts[55] == sum(1 for m in peer if m.global_mesg_num == 55) == 337
+    # The Vivofit records no heart rate at all, as fitdecode also finds.
     peer_fields = {f.name for m in peer for f in m.fields}
     assert not peer_fields & {"heart_rate", "resting_heart_rate", "current_day_resting_heart_rate"}
+    # Its whole-day summaries (walking and running), written at the local midnight ending
+    # 2014-12-27 (06:00 UTC: the wearer is at UTC-6, by monitoring_info).
+    summaries = [
+        m for m in peer if m.name == "monitoring" and m.get_value("duration_min", fallback=None)
+    ]
+    assert {m.get_value("duration_min") for m in summaries} == {1440}
+    assert {m.get_value("timestamp") for m in summaries} == {datetime(2014, 12, 28, 6, tzinfo=UTC)}
+    peer_steps = sum(m.get_value("steps") for m in summaries)
+    assert peer_steps == 3142 + 31
+    assert [(d.day, d.resting_hr_bpm, d.steps) for d in parsed.days] == [
+        (date(2014, 12, 27), None, float(peer_steps))
+    ]
 
 
 def test_an_activity_file_is_not_a_monitoring_file(corpus: Path) -> None:

@@ -8,6 +8,10 @@ a monitoring (wellness) file.
   day's own resting rate; field 0 is a 7-day average and is not a day's value) and
   `monitoring_info` (103), whose `local_timestamp` minus its `timestamp` is the wearer's
   offset from UTC: the day of a reading is its local date.
+- Its `monitoring` (55) messages with a full timestamp and `duration_min` 1440 are the
+  summaries of a whole day, one per activity type, written at the local midnight that ends
+  it; `cycles` (field 3) of walking and running is the `steps` subfield (scale 1, where
+  other activity types' cycles have scale 2). The day's steps are their sum.
 """
 
 from __future__ import annotations
@@ -45,6 +49,11 @@ __all__ = [
 HRV = 78
 HRV_TIME = 0
 MONITORING = 55
+CYCLES = 3
+ACTIVITY_TYPE = 5
+DURATION_MIN = 29
+WHOLE_DAY_MIN = 1440
+STEP_ACTIVITY_TYPES = frozenset((1, 6))  # running, walking
 MONITORING_INFO = 103
 LOCAL_TIMESTAMP = 0
 MONITORING_HR_DATA = 211
@@ -68,6 +77,7 @@ class MonitoringDay:
 
     day: date
     resting_hr_bpm: float | None
+    steps: float | None = None
 
 
 @dataclass(frozen=True)
@@ -104,26 +114,55 @@ def fit_rr_intervals_ms(data: bytes) -> FloatArray:
 
 def parse_fit_monitoring(data: bytes) -> MonitoringFile:
     """The days of a FIT monitoring file with their resting heart rate (the last reading of
-    each local day). ParseError for unreadable bytes, NotMonitoring for another FIT type."""
+    each local day) and steps (from the whole-day summaries). ParseError for unreadable
+    bytes, NotMonitoring for another FIT type."""
     messages = Messages(data, frame_fit(data))
     _require_monitoring(messages)
     offset_s = _utc_offset_s(messages)
     columns = messages.table(MONITORING_HR_DATA, (TIMESTAMP, CURRENT_DAY_RESTING_HR))[1]
-    by_day: dict[date, float] = {}
+    resting_by_day: dict[date, float] = {}
     for stamp, resting in zip(
         columns[TIMESTAMP].tolist(), columns[CURRENT_DAY_RESTING_HR].tolist(), strict=True
     ):
-        if np.isnan(stamp) or np.isnan(resting) or resting == 0 or stamp < FIT_MIN_ABSOLUTE_TIME:
+        if np.isnan(resting) or resting == 0 or not _absolute(stamp):
             continue
-        local = datetime.fromtimestamp(stamp + FIT_EPOCH_S, tz=UTC) + timedelta(seconds=offset_s)
-        by_day[local.date()] = float(resting)  # later readings of a day supersede earlier
+        # Later readings of a day supersede earlier ones.
+        resting_by_day[_local(stamp, offset_s).date()] = float(resting)
+    steps_by_day = _steps_by_day(messages, offset_s)
+    days = sorted(resting_by_day.keys() | steps_by_day.keys())
     counts = Counter({num: messages.count(num) for num in messages.by_global})
     return MonitoringFile(
         device=fit_device(messages),
-        days=[MonitoringDay(day, value) for day, value in sorted(by_day.items())],
+        days=[MonitoringDay(d, resting_by_day.get(d), steps_by_day.get(d)) for d in days],
         message_counts=dict(counts),
         warnings=messages.warnings,
     )
+
+
+def _steps_by_day(messages: Messages, offset_s: float) -> dict[date, float]:
+    """Steps of each whole day summarised in the file, by the local day the summary ends."""
+    wanted = (TIMESTAMP, CYCLES, ACTIVITY_TYPE, DURATION_MIN)
+    columns = messages.table(MONITORING, wanted)[1]
+    by_day: dict[date, float] = {}
+    for stamp, cycles, kind, minutes in zip(
+        *(columns[num].tolist() for num in wanted), strict=True
+    ):
+        if minutes != WHOLE_DAY_MIN or kind not in STEP_ACTIVITY_TYPES or np.isnan(cycles):
+            continue
+        if not _absolute(stamp):
+            continue
+        # Written at the midnight that ends the day: the second before it is in that day.
+        day = (_local(stamp, offset_s) - timedelta(seconds=1)).date()
+        by_day[day] = by_day.get(day, 0.0) + cycles
+    return by_day
+
+
+def _absolute(stamp: float) -> bool:
+    return not np.isnan(stamp) and stamp >= FIT_MIN_ABSOLUTE_TIME
+
+
+def _local(stamp: float, offset_s: float) -> datetime:
+    return datetime.fromtimestamp(stamp + FIT_EPOCH_S, tz=UTC) + timedelta(seconds=offset_s)
 
 
 def _require_monitoring(messages: Messages) -> None:

@@ -20,6 +20,7 @@ const METRICS = [
   ["fatigue_1_5", "Fatigue", () => "of 5", "#e67700"],
   ["soreness_1_5", "Soreness", () => "of 5", "#d9480f"],
   ["mood_1_5", "Mood", () => "of 5", "#0c8599"],
+  ["steps", "Steps", () => "steps", "#5c940d"],
 ];
 const LABEL = Object.fromEntries(METRICS.map(([key, label]) => [key, label]));
 const unitOf = (metric) => METRICS.find(([key]) => key === metric)[2]();
@@ -170,6 +171,7 @@ function entryForm(onSave) {
       field("Fatigue (5 = exhausted)", score("fatigue_1_5")),
       field("Soreness (5 = very sore)", score("soreness_1_5")),
       field("Mood (5 = very good)", score("mood_1_5")),
+      field("Steps", number("steps", "0", "200000", "1")),
     ),
     h("button", { type: "submit", class: "primary" }, "Save today's values"),
   );
