@@ -17,6 +17,7 @@ from bikenode.rides.models import Ride, RideOriginal
 
 # Originals were size-checked on upload; this only bounds a damaged row's inflation.
 MAX_ORIGINAL_BYTES = 512 * 1024 * 1024
+FIT_HEADER_BYTES = 12
 
 
 @dataclass(frozen=True)
@@ -40,10 +41,12 @@ def ride_heartbeats(session: Session, ride_id: uuid.UUID) -> RideHeartbeats | No
         return None
     inflater = zlib.decompressobj(wbits=31)  # gzip framing
     try:
-        data = inflater.decompress(original.data_gz, MAX_ORIGINAL_BYTES)
+        # The header first: a GPX or TCX original is never inflated whole.
+        head = inflater.decompress(original.data_gz, FIT_HEADER_BYTES)
+        if head[8:12] != b".FIT":
+            return None
+        data = head + inflater.decompress(inflater.unconsumed_tail, MAX_ORIGINAL_BYTES)
     except zlib.error:
-        return None
-    if data[8:12] != b".FIT":
         return None
     try:
         rr = fit_rr_intervals_ms(data)

@@ -60,6 +60,17 @@ def test_slots_without_a_beat_are_left_out(corpus: Path) -> None:
     assert slots > ours.size and not (ours == 0xFFFF).any()
 
 
+def test_a_file_with_more_beats_than_a_day_holds_is_refused(
+    corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bikenode.rides.formats import fit_health
+
+    data = (corpus / "fit" / "gc__IpBike-HRV-Data.fit").read_bytes()
+    monkeypatch.setattr(fit_health, "MAX_RR_INTERVALS", 1000)
+    with pytest.raises(ParseError, match="at most 1000 RR intervals"):
+        fit_rr_intervals_ms(data)
+
+
 def test_a_file_without_hrv_messages_has_no_intervals(corpus: Path) -> None:
     data = (corpus / "fit" / "fitparse__MonitoringFile.fit").read_bytes()
     assert fit_rr_intervals_ms(data).size == 0

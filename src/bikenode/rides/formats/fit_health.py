@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
+import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 
 from bikenode.rides.formats.activity import FloatArray, ParseError
@@ -94,7 +95,8 @@ def fit_rr_intervals_ms(data: bytes) -> FloatArray:
     """The RR intervals of a FIT file's hrv messages in milliseconds, in file order, slots
     with no beat (0xFFFF) left out; empty when it has none. ParseError for unreadable bytes."""
     messages = Messages(data, frame_fit(data))
-    found: list[tuple[int, FloatArray]] = []
+    slot_offsets: list[npt.NDArray[np.int64]] = []
+    slot_values: list[FloatArray] = []
     for mdef in messages.by_global.get(HRV, []):
         times = next((f for f in mdef.fields if f.num == HRV_TIME), None)
         if times is None or times.base_type != UINT16 or times.size % 2 or not mdef.offsets.size:
@@ -102,14 +104,20 @@ def fit_rr_intervals_ms(data: bytes) -> FloatArray:
         rows = sliding_window_view(messages.bytes, mdef.size)[mdef.offsets]
         raw = np.ascontiguousarray(rows[:, times.offset : times.offset + times.size])
         values = raw.view(">u2" if mdef.big_endian else "<u2").reshape(raw.shape[0], -1)
-        for offset, row in zip(mdef.offsets.tolist(), values, strict=True):
-            found.append((offset, row[row != 0xFFFF].astype(np.float64)))
-        if sum(part.size for _, part in found) > MAX_RR_INTERVALS:
-            raise ParseError(f"expected at most {MAX_RR_INTERVALS} RR intervals in one file")
-    found.sort(key=lambda pair: pair[0])
-    if not found:
+        # Every slot carries its message's file offset, so layouts interleave back in order.
+        slot_offsets.append(np.repeat(mdef.offsets, values.shape[1]))
+        slot_values.append(values.reshape(-1).astype(np.float64))
+    if not slot_values:
         return np.zeros(0)
-    return np.concatenate([part for _, part in found])
+    slots = sum(part.size for part in slot_values)
+    if slots > MAX_RR_INTERVALS:
+        raise ParseError(
+            f"expected at most {MAX_RR_INTERVALS} RR intervals in one file, got {slots}"
+        )
+    offsets, values = np.concatenate(slot_offsets), np.concatenate(slot_values)
+    ordered: FloatArray = values[np.argsort(offsets, kind="stable")]
+    beats: FloatArray = ordered[ordered != 0xFFFF]
+    return beats
 
 
 def parse_fit_monitoring(data: bytes) -> MonitoringFile:
