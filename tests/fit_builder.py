@@ -58,3 +58,19 @@ def monitoring_file(
             (211, MONITORING_HR, [(fit_time(t), week, day) for t, week, day in readings]),
         ]
     )
+
+
+RECORD_HR: Sequence[Field] = ((3, 1, 0x02),)
+HRV_TIME: Sequence[Field] = ((0, 2, 0x84),)
+
+
+def untimed_activity_with_beats(rr_ms: Sequence[int]) -> bytes:
+    """An activity whose records carry heart rate but no time (as some recorders write), and
+    the strap's beat-to-beat intervals as hrv messages of one interval each."""
+    return fit_file(
+        [
+            (0, FILE_ID, [(4, 1, 2697, 0xFFFFFFFF)]),
+            (20, RECORD_HR, [(120 + i % 5,) for i in range(len(rr_ms))]),
+            (78, HRV_TIME, [(rr,) for rr in rr_ms]),
+        ]
+    )

@@ -16,7 +16,7 @@ from bikenode.health import rmssd_ms
 from bikenode.health import service as health_service
 from bikenode.health.logic.device_files import MAX_FIT_BYTES
 from tests.factories import signed_in, upload_files
-from tests.fit_builder import monitoring_file
+from tests.fit_builder import monitoring_file, untimed_activity_with_beats
 
 METRICS = "/api/v1/health/metrics"
 
@@ -82,9 +82,26 @@ def test_deleting_the_ride_takes_its_hrv_away(client: TestClient, corpus: Path) 
     [metric] = _metrics(client, headers, "2017-03-01", "2017-03-03")
     expected = rmssd_ms(_peer_rr_ms(data)).rmssd_ms
     assert expected is not None and metric["value"] == round(expected, 1)
+    assert metric["day"] == "2017-03-02"
     assert client.delete(f"/api/v1/rides/{ride_id}", headers=headers).status_code == 204
     _settle(client)
-    assert _metrics(client, headers, "2017-03-01", "2017-03-03") == []
+    assert _metrics(client, headers, "2017-03-01", "2017-03-31") == []
+
+
+def test_an_untimed_rides_hrv_counts_once_the_rider_dates_it(client: TestClient) -> None:
+    _, headers = signed_in(client)
+    data = untimed_activity_with_beats([800, 840] * 60)  # rMSSD exactly 40 ms
+    [upload] = upload_files(client, headers, [("untimed.fit", data)])
+    ride_id = upload["items"][0]["ride_id"]
+    _settle(client)
+    assert _metrics(client, headers, "2025-01-01", "2025-12-31") == []  # no day yet
+    for day in ("2025-03-01", "2025-03-09"):  # dated, then dated again
+        dated = {"started_at": f"{day}T08:00:00Z"}
+        answer = client.patch(f"/api/v1/rides/{ride_id}", json=dated, headers=headers)
+        assert answer.status_code == 200, answer.text
+        _settle(client)
+        [metric] = _metrics(client, headers, "2025-01-01", "2025-12-31")
+        assert (metric["day"], metric["value"]) == (day, 40.0)
 
 
 def test_a_ride_without_hrv_messages_records_nothing(client: TestClient, corpus: Path) -> None:
