@@ -148,3 +148,53 @@ def test_a_far_off_utc_offset_is_read_as_utc_and_zero_readings_are_skipped() -> 
     data = monitoring_file([(noon, 50, 0), (noon, 50, 47)], utc_offset_s=3 * 86_400)
     parsed = parse_fit_monitoring(data)
     assert [(d.day, d.resting_hr_bpm) for d in parsed.days] == [(date(2025, 3, 1), 47.0)]
+
+
+def test_the_profile_numbers_are_those_of_the_peers_profile() -> None:
+    import fitdecode.profile as peer
+
+    from bikenode.rides.formats.fit_profile import (
+        FILE_TYPES,
+        FILE_TYPES_MONITORING,
+        Hrv,
+        Mesg,
+        Monitoring,
+        MonitoringHrData,
+        MonitoringInfo,
+    )
+
+    def field(message: int, number: int) -> str:
+        name: str = peer.MESSAGE_TYPES[message].fields[number].name
+        return name
+
+    assert peer.MESSAGE_TYPES[Mesg.HRV].name == "hrv"
+    assert peer.MESSAGE_TYPES[Mesg.MONITORING].name == "monitoring"
+    assert peer.MESSAGE_TYPES[Mesg.MONITORING_INFO].name == "monitoring_info"
+    assert peer.MESSAGE_TYPES[Mesg.MONITORING_HR_DATA].name == "monitoring_hr_data"
+    assert field(Mesg.HRV, Hrv.TIME) == "time"
+    assert field(Mesg.MONITORING, Monitoring.CYCLES) == "cycles"
+    assert field(Mesg.MONITORING, Monitoring.ACTIVITY_TYPE) == "activity_type"
+    assert field(Mesg.MONITORING, Monitoring.DURATION_MIN) == "duration_min"
+    assert field(Mesg.MONITORING_INFO, MonitoringInfo.LOCAL_TIMESTAMP) == "local_timestamp"
+    assert field(Mesg.MONITORING_HR_DATA, MonitoringHrData.RESTING_HEART_RATE) == (
+        "resting_heart_rate"
+    )
+    assert field(Mesg.MONITORING_HR_DATA, MonitoringHrData.CURRENT_DAY_RESTING_HEART_RATE) == (
+        "current_day_resting_heart_rate"
+    )
+    assert {FILE_TYPES[t] for t in FILE_TYPES_MONITORING} == {
+        "monitoring_a",
+        "monitoring_daily",
+        "monitoring_b",
+    }
+    steps = next(
+        sub
+        for sub in peer.MESSAGE_TYPES[Mesg.MONITORING].fields[Monitoring.CYCLES].subfields
+        if sub.name == "steps"
+    )
+    activity_types: dict[int, str] = peer.FIELD_TYPES["activity_type"].enum
+    walking_running = {
+        number for number, name in activity_types.items() if name in ("walking", "running")
+    }
+    assert {ref.raw_value for ref in steps.ref_fields} == walking_running
+    assert set(Monitoring.STEP_ACTIVITY_TYPES) == walking_running

@@ -29,17 +29,21 @@ from bikenode.rides.formats.fit import fit_device
 from bikenode.rides.formats.fit_decode import Messages
 from bikenode.rides.formats.fit_profile import (
     FILE_TYPES,
+    FILE_TYPES_MONITORING,
     FIT_EPOCH_S,
     FIT_MIN_ABSOLUTE_TIME,
     TIMESTAMP,
     FileId,
+    Hrv,
     Mesg,
+    Monitoring,
+    MonitoringHrData,
+    MonitoringInfo,
 )
 from bikenode.rides.formats.fit_scan import frame_fit
 
 __all__ = [
     "MAX_RR_INTERVALS",
-    "MONITORING_FILE_TYPES",
     "MonitoringDay",
     "MonitoringFile",
     "NotMonitoring",
@@ -47,21 +51,8 @@ __all__ = [
     "parse_fit_monitoring",
 ]
 
-HRV = 78
-HRV_TIME = 0
-MONITORING = 55
-CYCLES = 3
-ACTIVITY_TYPE = 5
-DURATION_MIN = 29
-WHOLE_DAY_MIN = 1440
-STEP_ACTIVITY_TYPES = frozenset((1, 6))  # running, walking
-MONITORING_INFO = 103
-LOCAL_TIMESTAMP = 0
-MONITORING_HR_DATA = 211
-RESTING_HR_7_DAY = 0
-CURRENT_DAY_RESTING_HR = 1
 UINT16 = 0x84
-MONITORING_FILE_TYPES = frozenset((15, 28, 32))
+WHOLE_DAY_MIN = 1440
 # A day of beats at 200 bpm is under 300,000: more is not one recording.
 MAX_RR_INTERVALS = 1_000_000
 # Local time is within a day of UTC; a larger offset is a broken clock, read as UTC.
@@ -97,8 +88,8 @@ def fit_rr_intervals_ms(data: bytes) -> FloatArray:
     messages = Messages(data, frame_fit(data))
     slot_offsets: list[npt.NDArray[np.int64]] = []
     slot_values: list[FloatArray] = []
-    for mdef in messages.by_global.get(HRV, []):
-        times = next((f for f in mdef.fields if f.num == HRV_TIME), None)
+    for mdef in messages.by_global.get(Mesg.HRV, []):
+        times = next((f for f in mdef.fields if f.num == Hrv.TIME), None)
         if times is None or times.base_type != UINT16 or times.size % 2 or not mdef.offsets.size:
             continue
         rows = sliding_window_view(messages.bytes, mdef.size)[mdef.offsets]
@@ -127,10 +118,13 @@ def parse_fit_monitoring(data: bytes) -> MonitoringFile:
     messages = Messages(data, frame_fit(data))
     _require_monitoring(messages)
     offset_s = _utc_offset_s(messages)
-    columns = messages.table(MONITORING_HR_DATA, (TIMESTAMP, CURRENT_DAY_RESTING_HR))[1]
+    fields = (TIMESTAMP, MonitoringHrData.CURRENT_DAY_RESTING_HEART_RATE)
+    columns = messages.table(Mesg.MONITORING_HR_DATA, fields)[1]
     resting_by_day: dict[date, float] = {}
     for stamp, resting in zip(
-        columns[TIMESTAMP].tolist(), columns[CURRENT_DAY_RESTING_HR].tolist(), strict=True
+        columns[TIMESTAMP].tolist(),
+        columns[MonitoringHrData.CURRENT_DAY_RESTING_HEART_RATE].tolist(),
+        strict=True,
     ):
         if np.isnan(resting) or resting == 0 or not _absolute(stamp):
             continue
@@ -149,13 +143,17 @@ def parse_fit_monitoring(data: bytes) -> MonitoringFile:
 
 def _steps_by_day(messages: Messages, offset_s: float) -> dict[date, float]:
     """Steps of each whole day summarised in the file, by the local day the summary ends."""
-    wanted = (TIMESTAMP, CYCLES, ACTIVITY_TYPE, DURATION_MIN)
-    columns = messages.table(MONITORING, wanted)[1]
+    wanted = (TIMESTAMP, Monitoring.CYCLES, Monitoring.ACTIVITY_TYPE, Monitoring.DURATION_MIN)
+    columns = messages.table(Mesg.MONITORING, wanted)[1]
     by_day: dict[date, float] = {}
     for stamp, cycles, kind, minutes in zip(
         *(columns[num].tolist() for num in wanted), strict=True
     ):
-        if minutes != WHOLE_DAY_MIN or kind not in STEP_ACTIVITY_TYPES or np.isnan(cycles):
+        if (
+            minutes != WHOLE_DAY_MIN
+            or kind not in Monitoring.STEP_ACTIVITY_TYPES
+            or np.isnan(cycles)
+        ):
             continue
         if not _absolute(stamp):
             continue
@@ -176,13 +174,17 @@ def _local(stamp: float, offset_s: float) -> datetime:
 def _require_monitoring(messages: Messages) -> None:
     types = messages.table(Mesg.FILE_ID, (FileId.TYPE,))[1][FileId.TYPE]
     declared = sorted({int(t) for t in types[~np.isnan(types)]})
-    if not declared and not messages.count(MONITORING_HR_DATA) and not messages.count(MONITORING):
+    if (
+        not declared
+        and not messages.count(Mesg.MONITORING_HR_DATA)
+        and not messages.count(Mesg.MONITORING)
+    ):
         damage = f" (damaged: {messages.warnings[0]})" if messages.warnings else ""
         raise NotMonitoring(
             f"expected a FIT monitoring file, got one with no file type and no monitoring "
             f"messages{damage}"
         )
-    if declared and not MONITORING_FILE_TYPES.intersection(declared):
+    if declared and not FILE_TYPES_MONITORING.intersection(declared):
         found = ", ".join(f"{FILE_TYPES.get(t, 'type')} (type {t})" for t in declared)
         raise NotMonitoring(
             f"expected a FIT monitoring file (file_id.type 15, 28 or 32), got {found}"
@@ -191,7 +193,7 @@ def _require_monitoring(messages: Messages) -> None:
 
 def _utc_offset_s(messages: Messages) -> float:
     """The wearer's offset from UTC by the first monitoring_info message (0 without one)."""
-    info = messages.table(MONITORING_INFO, (TIMESTAMP, LOCAL_TIMESTAMP))[1]
-    offsets = info[LOCAL_TIMESTAMP] - info[TIMESTAMP]
+    info = messages.table(Mesg.MONITORING_INFO, (TIMESTAMP, MonitoringInfo.LOCAL_TIMESTAMP))[1]
+    offsets = info[MonitoringInfo.LOCAL_TIMESTAMP] - info[TIMESTAMP]
     offsets = offsets[np.isfinite(offsets) & (np.abs(offsets) <= MAX_UTC_OFFSET_S)]
     return float(offsets[0]) if offsets.size else 0.0
