@@ -33,6 +33,7 @@ from bikenode.governance.routes import router as governance_router
 from bikenode.governance.service import REENCRYPT_JOB
 from bikenode.governance.tasks import reencrypt_health_job
 from bikenode.health.routes import router as health_router
+from bikenode.health.subscribers import RIDE_HRV
 from bikenode.live.routes import router as live_router
 from bikenode.live.ws import build_broker, build_live_node
 from bikenode.live.ws import router as live_ws_router
@@ -125,7 +126,7 @@ def make_dispatcher(session_factory: sessionmaker[Session], metrics: Metrics) ->
     """The event dispatcher with every domain's subscribers."""
     return Dispatcher(
         session_factory,
-        [RIDE_DELETIONS, RIDE_FIGURES, ERASED_USERS, RIDE_ASSIGNMENTS, FANOUT, NOTIFY],
+        [RIDE_DELETIONS, RIDE_FIGURES, ERASED_USERS, RIDE_ASSIGNMENTS, RIDE_HRV, FANOUT, NOTIFY],
         metrics=EventMetrics(metrics.registry),
     )
 

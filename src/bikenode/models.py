@@ -26,7 +26,7 @@ from bikenode.fitness.models import (
     FitnessThreshold,
 )
 from bikenode.governance.models import Erasure
-from bikenode.health.models import HealthAlert, HealthMetric
+from bikenode.health.models import HealthAlert, HealthMetric, HealthRideHrv
 from bikenode.live.models import LiveBatch, LiveGroup, LiveGroupMember, LiveSession, LiveShare
 from bikenode.notifications.models import (
     Notification,
@@ -59,6 +59,7 @@ __all__ = [
     "FitnessThreshold",
     "HealthAlert",
     "HealthMetric",
+    "HealthRideHrv",
     "HeldEvent",
     "Installation",
     "Job",

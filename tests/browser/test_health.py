@@ -7,7 +7,7 @@ must show in lb and be stored in kg. Layout checks run at desktop width and at 3
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import new_email
 from tests.browser.support import Api, App
+from tests.fit_builder import monitoring_file
 
 ZONE = "Pacific/Kiritimati"  # UTC+14
 HISTORY_DAYS = 35
@@ -149,6 +150,21 @@ def test_the_health_page_explains_the_alert_and_takes_todays_values(
     expect(errors.nth(1)).to_have_attribute("data-line", "4")
     expect(screen.page.locator(".health-import + div .error")).to_contain_text("nothing imported")
     assert len(_metrics(api, "sleep_h")) == before
+
+    # A watch's monitoring file: its days' resting heart rate, under the watch's name.
+    mornings = [datetime.combine(today - timedelta(days=back), time(7), UTC) for back in (9, 8)]
+    fit = monitoring_file([(when, 52, 49) for when in mornings], utc_offset_s=14 * 3600)
+    screen.page.get_by_label("CSV file or device file").set_input_files(
+        {"name": "wellness.fit", "mimeType": "application/octet-stream", "buffer": fit}
+    )
+    screen.page.get_by_role("button", name="Import").click()
+    expect(screen.page.locator(".health-import + div .success")).to_have_text(
+        "Imported 2 values from Garmin Fenix 5."
+    )
+    watch = [m for m in _metrics(api, "resting_hr_bpm") if m["source"] == "Garmin Fenix 5"]
+    assert [(m["day"], m["value"]) for m in watch] == [
+        ((today - timedelta(days=back)).isoformat(), 49.0) for back in (9, 8)
+    ]
 
     size = screen.page.viewport_size
     screen.shot(f"health-{size['width'] if size else 0}")

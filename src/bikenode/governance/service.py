@@ -54,6 +54,7 @@ bikes/reminders.json      each time a part reached 80% or 100% of its service in
 health/metrics.json       your daily values (resting heart rate, HRV, weight, sleep, scores)
                           with the device or app each came from
 health/alerts.json        your resting heart rate and HRV alerts, each with its explanation
+health/ride_hrv.json      the rides whose beat-to-beat intervals gave a day's HRV
 webhooks/webhooks.json    your webhooks (never their secrets) and their latest deliveries
 notifications/notifications.json  what you were told (in the app and by e-mail), each
                           e-mail's delivery state and attempts

@@ -6,12 +6,12 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bikenode.export_json import json_bytes
 from bikenode.health import repo, sealing
-from bikenode.health.models import HealthAlert, HealthMetric
+from bikenode.health.models import HealthAlert, HealthMetric, HealthRideHrv
 
 
 @dataclass(frozen=True)
@@ -20,11 +20,13 @@ class ErasedHealth:
 
     health_metrics: int
     health_alerts: int
+    health_ride_hrv: int
 
 
 def iter_user_export(session: Session, owner_id: uuid.UUID) -> Iterator[tuple[str, bytes]]:
-    """(path, bytes) of the rider's health files: metrics.json (every daily value, opened)
-    and alerts.json (each alert with its explanation)."""
+    """(path, bytes) of the rider's health files: metrics.json (every daily value, opened),
+    alerts.json (each alert with its explanation) and ride_hrv.json (which ride gave which
+    day's HRV)."""
     metrics = [
         {
             "day": row.day.isoformat(),
@@ -46,14 +48,31 @@ def iter_user_export(session: Session, owner_id: uuid.UUID) -> Iterator[tuple[st
         for row in repo.alert_rows(session, owner_id)
     ]
     yield "health/alerts.json", json_bytes(alerts)
+    links = session.scalars(
+        select(HealthRideHrv)
+        .where(HealthRideHrv.owner_id == owner_id)
+        .order_by(HealthRideHrv.day, HealthRideHrv.ride_id)
+    )
+    ride_hrv = [
+        {
+            "ride_id": str(link.ride_id),
+            "day": link.day.isoformat(),
+            "source": link.source,
+            "clean_beat_differences": link.beats,
+        }
+        for link in links
+    ]
+    yield "health/ride_hrv.json", json_bytes(ride_hrv)
 
 
 def erase_user_data(session: Session, owner_id: uuid.UUID) -> ErasedHealth:
     """Delete every health row of the rider; flushes only."""
     metrics = session.execute(delete(HealthMetric).where(HealthMetric.owner_id == owner_id))
     alerts = session.execute(delete(HealthAlert).where(HealthAlert.owner_id == owner_id))
+    links = session.execute(delete(HealthRideHrv).where(HealthRideHrv.owner_id == owner_id))
     session.flush()
     return ErasedHealth(
         int(metrics.rowcount or 0),  # type: ignore[attr-defined]
         int(alerts.rowcount or 0),  # type: ignore[attr-defined]
+        int(links.rowcount or 0),  # type: ignore[attr-defined]
     )

@@ -67,3 +67,20 @@ class HealthAlert(Base):
     acknowledged: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class HealthRideHrv(Base):
+    """Which ride gave which day's HRV: a ride with beat-to-beat intervals, the day and source
+    its rMSSD is stored under, and how many clean beat differences it had. A day's value is
+    that of the ride with the most; deleting that ride hands the day to the next, or clears
+    it. The value itself lives sealed in health_metrics only."""
+
+    __tablename__ = "health_ride_hrv"
+    __table_args__ = (Index("ix_health_ride_hrv_owner_day", "owner_id", "day"),)
+
+    ride_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)  # rides' id; no foreign key
+    owner_id: Mapped[uuid.UUID]
+    day: Mapped[date]
+    source: Mapped[str] = mapped_column(String(80))
+    beats: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bikenode.health.models import HealthAlert, HealthMetric
+from bikenode.health.models import HealthAlert, HealthMetric, HealthRideHrv
 
 
 def metric_rows(
@@ -50,3 +50,20 @@ def alert_rows(session: Session, owner_id: uuid.UUID) -> list[HealthAlert]:
     """The rider's alerts, newest first."""
     query = select(HealthAlert).where(HealthAlert.owner_id == owner_id)
     return list(session.scalars(query.order_by(HealthAlert.day.desc(), HealthAlert.metric)))
+
+
+def ride_hrv_row(session: Session, ride_id: uuid.UUID) -> HealthRideHrv | None:
+    """Which day and source a ride's HRV went to, if it gave one."""
+    return session.get(HealthRideHrv, ride_id)
+
+
+def ride_hrv_rows(
+    session: Session, owner_id: uuid.UUID, day: date, source: str
+) -> list[HealthRideHrv]:
+    """The rider's rides that gave HRV to a day and source, most clean beats first."""
+    query = select(HealthRideHrv).where(
+        HealthRideHrv.owner_id == owner_id,
+        HealthRideHrv.day == day,
+        HealthRideHrv.source == source,
+    )
+    return list(session.scalars(query.order_by(HealthRideHrv.beats.desc(), HealthRideHrv.ride_id)))

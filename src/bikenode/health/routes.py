@@ -13,6 +13,7 @@ from bikenode.errors import TooLarge
 from bikenode.health import service
 from bikenode.health.access import OwnAlert, OwnMetric
 from bikenode.health.logic.csv_rows import MAX_CSV_BYTES
+from bikenode.health.logic.device_files import MAX_FIT_BYTES, is_fit
 from bikenode.health.schemas import (
     AlertPublic,
     AlertsPublic,
@@ -88,12 +89,21 @@ def delete_metric(row: OwnMetric, session: SessionDep) -> Response:
 
 @router.post("/metrics/import", status_code=status.HTTP_201_CREATED, response_model=Imported)
 def import_metrics(
-    file: Annotated[UploadFile, File(description="CSV: day,metric,value[,source]")],
+    file: Annotated[
+        UploadFile,
+        File(description="CSV (day,metric,value[,source]) or a FIT monitoring file"),
+    ],
     user: CurrentUser,
     session: SessionDep,
 ) -> Imported | JSONResponse:
-    """Import daily values from a CSV file: all of its lines, or none and a report per line."""
-    data = file.file.read(MAX_CSV_BYTES + 1)
+    """Import daily values from a CSV file (all of its lines, or none and a report per line)
+    or from a device's FIT monitoring file (its daily resting heart rate, the device as source)."""
+    data = file.file.read(max(MAX_CSV_BYTES, MAX_FIT_BYTES) + 1)
+    if is_fit(data):
+        if len(data) > MAX_FIT_BYTES:
+            raise TooLarge(f"expected a FIT monitoring file of at most {MAX_FIT_BYTES} bytes")
+        count, source = service.import_fit(session, owner_id=user.id, data=data)
+        return Imported(imported=count, source=source)
     if len(data) > MAX_CSV_BYTES:
         raise TooLarge(f"expected a CSV file of at most {MAX_CSV_BYTES} bytes")
     try:

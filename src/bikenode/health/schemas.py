@@ -17,6 +17,7 @@ MetricName = Literal[
     "fatigue_1_5",
     "soreness_1_5",
     "mood_1_5",
+    "steps",
 ]
 Source = Annotated[
     str,
@@ -42,7 +43,8 @@ class MetricIn(StrictModel):
         examples=[52],
         description=(
             "resting_hr_bpm 25-220, hrv_rmssd_ms 1-500, weight_kg 20-400, sleep_h 0-24, "
-            "scores 1-5 (whole; 5 = most fatigue, most soreness, best mood)"
+            "scores 1-5 (whole; 5 = most fatigue, most soreness, best mood), steps 0-200000 "
+            "(whole)"
         ),
     )
     source: Source = "manual"
@@ -78,6 +80,9 @@ class Deleted(BaseModel):
 
 class Imported(BaseModel):
     imported: int
+    source: str | None = Field(
+        default=None, description="a device file's values are stored under this source"
+    )
 
 
 class AlertPublic(BaseModel):

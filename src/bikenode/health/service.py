@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
-from bikenode import fitness
+from bikenode import accounts, fitness, rides
 from bikenode.errors import InvalidInput, NotFound
 from bikenode.events import publish
 from bikenode.health import repo, sealing, sync_records
@@ -43,9 +43,12 @@ from bikenode.health.logic.metrics import (
 from bikenode.health.logic.readiness import Readiness, readiness
 from bikenode.health.logic.rmssd import rmssd_ms
 from bikenode.health.logic.series import BaselineDay, baseline_days
-from bikenode.health.models import HealthAlert, HealthMetric
+from bikenode.health.models import HealthAlert, HealthMetric, HealthRideHrv
 
 MAX_RANGE_DAYS = 3660
+# Beats during a ride give a far lower rMSSD than a morning reading: the ride's value is kept
+# under its own source ("<device> ride") so that baselines and alerts never mix the two.
+RIDE_SOURCE_SUFFIX = " ride"
 # What alerts and readiness look at: the alert rules' 60-day windows and more.
 READINESS_HISTORY_DAYS = 120
 
@@ -93,11 +96,14 @@ class AlertView:
 
 def rider_today(timezone: str) -> date:
     """Today's date where the rider lives (UTC if their time zone is unknown)."""
+    return datetime.now(_zone(timezone)).date()
+
+
+def _zone(timezone: str) -> ZoneInfo:
     try:
-        zone: ZoneInfo | None = ZoneInfo(timezone)
+        return ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        zone = None
-    return datetime.now(zone or UTC).date()
+        return ZoneInfo("UTC")
 
 
 def record_metrics(
@@ -146,6 +152,125 @@ def record_rr_intervals(
     entry = MetricEntry(day, "hrv_rmssd_ms", round(result.rmssd_ms, 1), source)
     [view] = record_metrics(session, owner_id=owner_id, entries=[entry])
     return view
+
+
+def import_fit(session: Session, *, owner_id: uuid.UUID, data: bytes) -> tuple[int, str]:
+    """Store the daily resting heart rate and steps of a FIT monitoring file under its
+    device's name, recompute alerts; the count and the source. InvalidInput (nothing
+    written) for a file that is not a readable monitoring file or holds no value BikeNode
+    records."""
+    try:
+        parsed = rides.parse_fit_monitoring(data)
+    except rides.NotMonitoring as error:
+        raise InvalidInput(f"{error}; rides are uploaded at /api/v1/uploads") from None
+    except rides.ParseError as error:
+        raise InvalidInput(f"expected a readable FIT file: {error}") from None
+    if parsed.warnings:  # a damaged file may have lost or garbled readings: none are taken
+        raise InvalidInput(f"the FIT file is damaged, nothing imported: {parsed.warnings[0]}")
+    source = (parsed.device or "FIT monitoring file")[:80]
+    found = [
+        (day.day, metric, value)
+        for day in parsed.days
+        for metric, value in (("resting_hr_bpm", day.resting_hr_bpm), ("steps", day.steps))
+        if value is not None
+    ]
+    if not found:
+        held = ", ".join(f"{count} x message {num}" for num, count in parsed.message_counts.items())
+        raise InvalidInput(
+            "expected a monitoring file with daily resting heart rate (monitoring_hr_data) or "
+            f"whole-day step totals, got neither ({held}); nothing imported"
+        )
+    today = datetime.now(UTC).date()
+    entries = []
+    for day, metric, value in found:
+        try:
+            entries.append(_checked(MetricEntry(day, metric, value, source), today))
+        except MetricRuleError as error:
+            raise InvalidInput(f"{day.isoformat()}: {error}; nothing imported") from None
+    for entry in entries:
+        _store(session, owner_id, entry)
+    refresh_alerts(session, owner_id=owner_id)
+    session.commit()
+    return len(entries), source
+
+
+def record_ride_hrv(session: Session, *, ride_id: uuid.UUID) -> MetricView | None:
+    """Note the rMSSD of a ride's FIT hrv messages for its local day and "<device> ride"
+    source, then make that day's hrv_rmssd_ms the value of the day's ride with the most clean
+    beats (this one or another), alerts recomputed; flushes, never commits (the event
+    dispatcher does). None when the ride has no usable beats (none, too few or too noisy,
+    an untimed ride, a day out of range): nothing is written. Idempotent."""
+    found = _ride_rmssd(session, ride_id)
+    if found is None:
+        return None
+    owner_id, entry, beats = found
+    link = repo.ride_hrv_row(session, ride_id)
+    if link is None:
+        link = HealthRideHrv(ride_id=ride_id, owner_id=owner_id)
+        session.add(link)
+    link.day, link.source, link.beats = entry.day, entry.source, beats
+    session.flush()
+    view = _settle_ride_day(session, owner_id, entry.day, entry.source, known={ride_id: entry})
+    refresh_alerts(session, owner_id=owner_id)
+    return view
+
+
+def forget_ride_hrv(session: Session, *, ride_id: uuid.UUID) -> None:
+    """A deleted ride's HRV leaves its day: the day's next ride with beats gives the value,
+    or the value goes; alerts recomputed. Flushes, never commits; a ride that gave no HRV
+    (or a re-delivery) changes nothing."""
+    link = repo.ride_hrv_row(session, ride_id)
+    if link is None:
+        return
+    owner_id, day, source = link.owner_id, link.day, link.source
+    session.delete(link)
+    session.flush()
+    _settle_ride_day(session, owner_id, day, source, known={})
+    refresh_alerts(session, owner_id=owner_id)
+
+
+def _ride_rmssd(session: Session, ride_id: uuid.UUID) -> tuple[uuid.UUID, MetricEntry, int] | None:
+    """The ride's owner, its HRV as a checked entry, and its count of clean differences."""
+    beats = rides.ride_heartbeats(session, ride_id)
+    if beats is None or beats.started_at is None:
+        return None
+    result = rmssd_ms(beats.rr_ms)
+    if result.rmssd_ms is None:
+        return None
+    profile = accounts.get_rider_profile(session, beats.owner_id)
+    day = beats.started_at.astimezone(_zone(profile.timezone if profile else "UTC")).date()
+    source = (beats.device or "FIT file")[: 80 - len(RIDE_SOURCE_SUFFIX)] + RIDE_SOURCE_SUFFIX
+    try:
+        entry = _checked(
+            MetricEntry(day, "hrv_rmssd_ms", round(result.rmssd_ms, 1), source),
+            datetime.now(UTC).date(),
+        )
+    except MetricRuleError:
+        return None  # a far-future clock or an implausible value: not a reading to keep
+    return beats.owner_id, entry, result.differences_used
+
+
+def _settle_ride_day(
+    session: Session,
+    owner_id: uuid.UUID,
+    day: date,
+    source: str,
+    *,
+    known: dict[uuid.UUID, MetricEntry],
+) -> MetricView | None:
+    """Store the day's value from its ride with the most clean beats (one whose file can no
+    longer give it, its original gone, is passed over), or delete the value if none is left."""
+    for link in repo.ride_hrv_rows(session, owner_id, day, source):
+        entry = known.get(link.ride_id)
+        if entry is None:
+            found = _ride_rmssd(session, link.ride_id)
+            entry = found[1] if found is not None and found[1].day == day else None
+        if entry is not None:
+            return _view(_store(session, owner_id, entry), entry.value)
+    stale = repo.metric_row(session, owner_id, day, "hrv_rmssd_ms", source)
+    if stale is not None:
+        _delete(session, stale)
+    return None
 
 
 def list_metrics(

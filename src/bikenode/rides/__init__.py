@@ -4,6 +4,13 @@ Other domains use only what is exported here.
 """
 
 from bikenode.rides.events import GearListed, RideChanged, RideDeleted, RideImported
+from bikenode.rides.formats.activity import ParseError
+from bikenode.rides.formats.fit_health import (
+    MonitoringDay,
+    MonitoringFile,
+    NotMonitoring,
+    parse_fit_monitoring,
+)
 from bikenode.rides.gdpr import (
     ErasedRides,
     RideRow,
@@ -11,6 +18,7 @@ from bikenode.rides.gdpr import (
     iter_user_export,
     list_user_rides,
 )
+from bikenode.rides.heartbeats import RideHeartbeats, ride_heartbeats
 from bikenode.rides.imports import EntryResult
 from bikenode.rides.logic.privacy import HiddenCircle, hidden_mask
 from bikenode.rides.privacy import hide_positions, privacy_circles
@@ -36,10 +44,15 @@ __all__ = [
     "ErasedRides",
     "GearListed",
     "HiddenCircle",
+    "MonitoringDay",
+    "MonitoringFile",
+    "NotMonitoring",
+    "ParseError",
     "ReencryptBatch",
     "RideChanged",
     "RideDeleted",
     "RideDevice",
+    "RideHeartbeats",
     "RideImported",
     "RidePower",
     "RideRow",
@@ -57,9 +70,11 @@ __all__ = [
     "iter_user_export",
     "list_ride_starts",
     "list_user_rides",
+    "parse_fit_monitoring",
     "privacy_circles",
     "reencrypt_health_batch",
     "ride_devices",
+    "ride_heartbeats",
     "ride_power_seen_by",
     "ride_signals",
     "ride_totals",

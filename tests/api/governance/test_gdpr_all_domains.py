@@ -11,7 +11,7 @@ import uuid
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -25,6 +25,7 @@ import bikenode.models  # noqa: F401  (registers every domain's tables for the w
 from bikenode.bikes.models import Installation
 from bikenode.db.base import Base
 from bikenode.governance import erase_user
+from bikenode.health.models import HealthRideHrv
 from bikenode.live import service as live_service
 from bikenode.live.logic import decode_batch
 from bikenode.live.models import LiveBatch, LiveGroupMember, LiveSession
@@ -220,6 +221,19 @@ def _health(client: TestClient, rider: Person) -> None:
         for i, v in enumerate(values)
     ]
     _post(client, "/api/v1/health/metrics", rider, {"metrics": nights})
+    # Which ride gave a day's HRV (made by health's subscriber for a FIT ride with hrv
+    # messages; written here directly, the day's value itself being one of those above).
+    with client.app.state.session_factory() as db:  # type: ignore[attr-defined]
+        db.add(
+            HealthRideHrv(
+                ride_id=uuid.uuid4(),
+                owner_id=rider.user_id,
+                day=date(2025, 3, 1),
+                source="Garmin Edge 530 ride",
+                beats=2525,
+            )
+        )
+        db.commit()
 
 
 def _webhook(client: TestClient, rider: Person) -> None:
@@ -400,6 +414,8 @@ def test_export_holds_live_planner_and_sync_data(
     }
     [alert] = read("health/alerts.json")
     assert alert["kind"] == "resting_hr_elevated" and alert["explanation"]["values"] == [57.0, 58.0]
+    [link] = read("health/ride_hrv.json")
+    assert (link["day"], link["source"]) == ("2025-03-01", "Garmin Edge 530 ride")
 
     [webhook] = read("webhooks/webhooks.json")
     assert "secret" not in json.dumps(webhook) and "whsec_" not in json.dumps(webhook)
@@ -425,6 +441,7 @@ def test_export_holds_live_planner_and_sync_data(
         "bikes/reminders.json",
         "health/alerts.json",
         "notifications/notifications.json",
+        "health/ride_hrv.json",
     ):
         assert path in readme
     assert f"live/sessions/{world.others_session}.json" not in archive.namelist()
@@ -468,6 +485,7 @@ def test_erasure_leaves_no_row_naming_the_user_and_closes_their_sockets(
         "bikes_service_log.owner_id",
         "health_metrics.owner_id",
         "health_alerts.owner_id",
+        "health_ride_hrv.owner_id",
         "bikes_reminders.owner_id",
         "webhooks_subscriptions.owner_id",
         "notifications_notifications.user_id",

@@ -185,7 +185,7 @@ def test_csv_import_writes_every_line_or_none_and_reports_each_wrong_line(
     assert listed.json()["metrics"] == []
     good = "2025-03-01,weight_kg,70\n2025-03-02,hrv_rmssd_ms,62.5,ring\n"
     answer = _import(client, headers, good)
-    assert answer.status_code == 201 and answer.json() == {"imported": 2}, answer.text
+    assert answer.status_code == 201 and answer.json() == {"imported": 2, "source": None}
 
 
 def test_rr_intervals_become_the_days_rmssd(client: TestClient) -> None:

@@ -124,7 +124,16 @@ def test_readiness_says_a_new_source_is_warming_up() -> None:
 
 @pytest.mark.parametrize(
     ("metric", "value"),
-    [("resting_hr_bpm", 300.0), ("hrv_rmssd_ms", float("nan")), ("mood_1_5", 2.5), ("x", 1)],
+    [
+        ("resting_hr_bpm", 300.0),
+        ("hrv_rmssd_ms", float("nan")),
+        ("mood_1_5", 2.5),
+        ("x", 1),
+        ("steps", 200_001.0),
+        ("steps", 10.5),
+        ("steps", -1.0),
+        ("steps", float("inf")),
+    ],
 )
 def test_values_out_of_their_range_are_refused(metric: str, value: float) -> None:
     with pytest.raises(MetricRuleError):

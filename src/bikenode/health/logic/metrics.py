@@ -52,6 +52,8 @@ METRICS: dict[str, MetricSpec] = {
         MetricSpec("fatigue_1_5", "score", 1, 5, whole=True),
         MetricSpec("soreness_1_5", "score", 1, 5, whole=True),
         MetricSpec("mood_1_5", "score", 1, 5, whole=True),
+        # A day's steps; the most recorded in a day are far below 200,000.
+        MetricSpec("steps", "steps", 0, 200_000, whole=True),
     )
 }
 

@@ -98,7 +98,7 @@ def parse_fit(data: bytes, *, max_points: int = MAX_POINTS_PER_ACTIVITY) -> Pars
         started_at=_started_at(messages, sessions, streams["time_s"]),
         sport=sport,
         sub_sport=sub_sport,
-        device=_device(messages),
+        device=fit_device(messages),
         devices=_devices(messages),
         laps=_laps(messages),
         pauses=_pauses(messages),
@@ -244,7 +244,7 @@ def _enum_name(
     return name
 
 
-def _device(messages: Messages) -> str | None:
+def fit_device(messages: Messages) -> str | None:
     """Manufacturer and product of the recording device, from file_id or device_info."""
     ids = messages.table(Mesg.FILE_ID, (FileId.MANUFACTURER, FileId.PRODUCT))[1]
     maker, product = _first(ids[FileId.MANUFACTURER][:1]), _first(ids[FileId.PRODUCT][:1])

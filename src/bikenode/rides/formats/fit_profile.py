@@ -56,7 +56,11 @@ class Mesg:
     RECORD: Final = 20
     EVENT: Final = 21
     DEVICE_INFO: Final = 23
+    MONITORING: Final = 55
+    HRV: Final = 78
+    MONITORING_INFO: Final = 103
     TIMESTAMP_CORRELATION: Final = 162
+    MONITORING_HR_DATA: Final = 211
 
 
 TIMESTAMP: Final = 253  # the same field number in every message
@@ -130,7 +134,37 @@ class Event:
     STOP_TYPES: Final = frozenset((1, 4, 8, 9))  # stop, stop_all, stop_disable, stop_disable_all
 
 
+class Hrv:
+    """hrv field numbers."""
+
+    TIME: Final = 0  # uint16 array, scale 1000 (s); 0xFFFF: no beat in that slot
+
+
+class Monitoring:
+    """monitoring field numbers and the values the health import acts on."""
+
+    CYCLES: Final = 3  # the steps subfield (scale 1) for walking and running
+    ACTIVITY_TYPE: Final = 5
+    DURATION_MIN: Final = 29
+    STEP_ACTIVITY_TYPES: Final = frozenset((1, 6))  # running, walking
+
+
+class MonitoringInfo:
+    """monitoring_info field numbers."""
+
+    LOCAL_TIMESTAMP: Final = 0
+
+
+class MonitoringHrData:
+    """monitoring_hr_data field numbers."""
+
+    RESTING_HEART_RATE: Final = 0  # a 7-day average
+    CURRENT_DAY_RESTING_HEART_RATE: Final = 1
+
+
 FILE_TYPE_ACTIVITY: Final = 4
+# monitoring_a, monitoring_daily, monitoring_b
+FILE_TYPES_MONITORING: Final = frozenset((15, 28, 32))
 # Manufacturers whose product numbers are Garmin product numbers (the SDK's garmin_product).
 GARMIN_PRODUCT_MAKERS: Final = frozenset((1, 13, 15, 89))
 

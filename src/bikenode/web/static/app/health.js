@@ -1,5 +1,6 @@
 // /health: today's readiness and the factors behind it, alerts with their explanations, a
-// chart per metric with its baseline and usual range, today's values, and a CSV import.
+// chart per metric with its baseline and usual range, today's values, and an import of a
+// CSV file or a watch's FIT monitoring file.
 // Days are the rider's (YYYY-MM-DD in their timezone); weight shows in kg or lb.
 
 import { api } from "./api.js";
@@ -19,6 +20,7 @@ const METRICS = [
   ["fatigue_1_5", "Fatigue", () => "of 5", "#e67700"],
   ["soreness_1_5", "Soreness", () => "of 5", "#d9480f"],
   ["mood_1_5", "Mood", () => "of 5", "#0c8599"],
+  ["steps", "Steps", () => "steps", "#5c940d"],
 ];
 const LABEL = Object.fromEntries(METRICS.map(([key, label]) => [key, label]));
 const unitOf = (metric) => METRICS.find(([key]) => key === metric)[2]();
@@ -169,6 +171,7 @@ function entryForm(onSave) {
       field("Fatigue (5 = exhausted)", score("fatigue_1_5")),
       field("Soreness (5 = very sore)", score("soreness_1_5")),
       field("Mood (5 = very good)", score("mood_1_5")),
+      field("Steps", number("steps", "0", "200000", "1")),
     ),
     h("button", { type: "submit", class: "primary" }, "Save today's values"),
   );
@@ -196,17 +199,19 @@ function entryForm(onSave) {
 
 function importForm(onImported) {
   const messages = h("div", { "aria-live": "polite" });
-  const input = h("input", { name: "file", type: "file", accept: ".csv,text/csv", required: true });
-  const form = h("form", { class: "health-import" }, field("CSV file", input, "Lines of day,metric,value[,source], e.g. 2025-03-01,weight_kg,70.5 (weight in kg). Every line is imported, or none."), h("button", { type: "submit" }, "Import"));
+  const input = h("input", { name: "file", type: "file", accept: ".csv,text/csv,.fit", required: true });
+  const hint = "A CSV file of lines day,metric,value[,source], e.g. 2025-03-01,weight_kg,70.5 (weight in kg), or a watch's FIT monitoring file (its daily resting heart rate). Every value is imported, or none.";
+  const form = h("form", { class: "health-import" }, field("CSV file or device file", input, hint), h("button", { type: "submit" }, "Import"));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    if (!input.files.length) return showError(messages, "choose a CSV file first");
+    if (!input.files.length) return showError(messages, "choose a CSV or FIT file first");
     const body = new FormData();
     body.append("file", input.files[0], input.files[0].name);
     const done = busy(form);
     try {
       const answer = await api("/api/v1/health/metrics/import", { method: "POST", body });
-      fill(messages, h("p", { class: "success", role: "status" }, `Imported ${answer.imported} ${answer.imported === 1 ? "value" : "values"}.`));
+      const from = answer.source ? ` from ${answer.source}` : "";
+      fill(messages, h("p", { class: "success", role: "status" }, `Imported ${answer.imported} ${answer.imported === 1 ? "value" : "values"}${from}.`));
       form.reset();
       await onImported();
     } catch (error) {
@@ -220,7 +225,7 @@ function importForm(onImported) {
       done();
     }
   });
-  return h("section", { class: "panel" }, h("h2", {}, "Import a CSV file"), form, messages);
+  return h("section", { class: "panel" }, h("h2", {}, "Import a CSV or device file"), form, messages);
 }
 
 async function load(start, end) {
