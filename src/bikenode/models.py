@@ -39,23 +39,28 @@ from bikenode.rides.models import (
     UploadChunk,
     UploadItem,
 )
+from bikenode.social.models import Block, Comment, Follow, Kudos, SocialProfile
 from bikenode.sync.models import SyncClient, SyncConflict, SyncMutation, SyncOwner, SyncRecord
 from bikenode.webhooks.models import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "AuditEvent",
     "Bike",
+    "Block",
+    "Comment",
     "Component",
     "Erasure",
     "FitnessProfile",
     "FitnessRecompute",
     "FitnessRideFigures",
     "FitnessThreshold",
+    "Follow",
     "HealthAlert",
     "HealthMetric",
     "HeldEvent",
     "Installation",
     "Job",
+    "Kudos",
     "LiveBatch",
     "LiveGroup",
     "LiveGroupMember",
@@ -78,6 +83,7 @@ __all__ = [
     "RouteCollaborator",
     "RouteUpdate",
     "ServiceEntry",
+    "SocialProfile",
     "SubscriberProgress",
     "SyncClient",
     "SyncConflict",

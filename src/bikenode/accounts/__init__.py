@@ -16,6 +16,7 @@ from bikenode.accounts.service import (
     authenticate,
     find_user_id_by_email,
     get_rider_profile,
+    rider_profiles,
 )
 from bikenode.accounts.user_view import UserView
 
@@ -41,6 +42,7 @@ __all__ = [
     "require_admin",
     "reseal_body_metrics_batch",
     "reseal_totp_batch",
+    "rider_profiles",
     "totp_key_counts",
     "verify_access_token",
 ]

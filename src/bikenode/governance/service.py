@@ -55,6 +55,10 @@ health/metrics.json       your daily values (resting heart rate, HRV, weight, sl
                           with the device or app each came from
 health/alerts.json        your resting heart rate and HRV alerts, each with its explanation
 webhooks/webhooks.json    your webhooks (never their secrets) and their latest deliveries
+social/follows.json       whether you approve followers, whom you follow, who follows you
+social/blocks.json        the riders you block
+social/kudos.json         the rides you gave kudos on
+social/comments.json      the comments you wrote (erasure removes them, not anonymises)
 
 Units are in the field names: _m metres, _s seconds, _deg degrees, _bpm beats per minute,
 _w watts. Times are ISO 8601 in UTC; time_s streams are seconds since 1970-01-01 UTC.

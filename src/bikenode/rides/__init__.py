@@ -3,7 +3,9 @@
 Other domains use only what is exported here.
 """
 
+from bikenode.rides.audience import Audience, Relation, register_audience
 from bikenode.rides.events import RideChanged, RideDeleted, RideImported
+from bikenode.rides.feed import FeedRide, feed_rides, ride_visible_to, visible_ride_owner
 from bikenode.rides.gdpr import (
     ErasedRides,
     RideRow,
@@ -32,10 +34,13 @@ from bikenode.rides.storage import (
 from bikenode.rides.totals import RideDevice, RideTotals, ride_devices, ride_totals
 
 __all__ = [
+    "Audience",
     "EntryResult",
     "ErasedRides",
+    "FeedRide",
     "HiddenCircle",
     "ReencryptBatch",
+    "Relation",
     "RideChanged",
     "RideDeleted",
     "RideDevice",
@@ -49,6 +54,7 @@ __all__ = [
     "erase_user_data",
     "expired_duplicate_copies",
     "expired_originals",
+    "feed_rides",
     "health_key_counts",
     "hidden_mask",
     "hide_positions",
@@ -58,8 +64,11 @@ __all__ = [
     "list_user_rides",
     "privacy_circles",
     "reencrypt_health_batch",
+    "register_audience",
     "ride_devices",
     "ride_power_seen_by",
     "ride_signals",
     "ride_totals",
+    "ride_visible_to",
+    "visible_ride_owner",
 ]
