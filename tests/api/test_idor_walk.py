@@ -43,6 +43,18 @@ ROLE_ROUTES = {
     "/api/v1/users/{user_id}/rate-limit",
     "/api/v1/admin/users/{user_id}",
 }
+# Routes on the caller's own relation to the rider in the path (follow, unfollow) or on what
+# any signed-in rider may see of them (profile, follower lists): answering them is no leak,
+# unless the rider blocks the caller (then 404 as for anyone missing). The visibility of each
+# is checked in tests/api/social.
+RELATION_ROUTES = {
+    "/api/v1/users/{user_id}",
+    "/api/v1/users/{user_id}/followers",
+    "/api/v1/users/{user_id}/following",
+    "/api/v1/users/{user_id}/follow",
+}
+# Blocking any rider, or lifting one's own block, is the caller's own business, blocked or not.
+BLOCK_ROUTES = {"/api/v1/me/blocks/{user_id}"}
 # Routes about the caller's own account, never another's: skipped for writes (the second
 # rider erasing or changing themselves is no attack on the owner).
 SELF_WRITE_PREFIXES = ("/api/v1/me", "/api/v1/auth/")
@@ -66,8 +78,18 @@ class Walk:
         self.admin_headers, _secret = admin_with_mfa(client)
         assert self.me(mechanic_headers)["role"] == "mechanic"
         tus = {"Tus-Resumable": "1.0.0"}  # without it tus routes answer 412 before any check
+        # An approved follower of the owner, and a rider the owner blocks.
+        _, follower_headers = signed_in(client)
+        followed = client.post(f"/api/v1/users/{self.owner_id}/follow", headers=follower_headers)
+        assert followed.json() == {"status": "accepted"}, followed.text
+        _, blocked_headers = signed_in(client)
+        blocked_id = self.me(blocked_headers)["id"]
+        blocked = client.put(f"/api/v1/me/blocks/{blocked_id}", headers=self.owner_headers)
+        assert blocked.status_code == 204, blocked.text
         self.callers: dict[str, dict[str, str]] = {
             "other rider": {**stranger_headers, **tus},
+            "follower": {**follower_headers, **tus},
+            "blocked": {**blocked_headers, **tus},
             "mechanic": {**mechanic_headers, **tus},
             "admin": {**self.admin_headers, **tus},
             "anonymous": tus,
@@ -202,6 +224,9 @@ OWNED: dict[str, Factory] = {
         "component_id",
         "/api/v1/bikes/{bike_id}/components",
         {"type": "chain", "notes": MARKER, "installed_at": "2024-01-01T00:00:00Z"},
+    ),
+    "comment_id": _one(
+        "comment_id", "/api/v1/rides/{ride_id}/comments", {"body": f"{MARKER} comment"}
     ),
     "metric_id": lambda client, headers, objects: {"metric_id": _health_metric(client, headers)},
     "alert_id": lambda client, headers, objects: {"alert_id": _health_alert(client, headers)},
@@ -370,6 +395,8 @@ def _operations(spec: dict[str, Any]) -> list[tuple[str, str]]:
 def _expected(who: str, template: str) -> set[int]:
     if who == "anonymous":  # 404 where anonymous readers may see public objects
         return {401, 404}
+    if (template in RELATION_ROUTES and who != "blocked") or template in BLOCK_ROUTES:
+        return {200, 204}
     return {403} if template in ROLE_ROUTES else {404}
 
 
@@ -405,7 +432,7 @@ def test_every_route_refuses_others_the_owners_objects_with_valid_bodies(
             assert walk.owner["email"] not in answer.text, where
             if has_ids and answer.status_code not in _expected(who, template):
                 wrong.append(where)
-    assert wrong == []
+    assert wrong == [], "\n".join(wrong)
     assert walked > 100
     # The owner's objects are untouched: the ride still private, nobody let in.
     ride = client.get(f"/api/v1/rides/{owned['ride_id']}", headers=walk.owner_headers).json()

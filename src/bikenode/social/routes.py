@@ -65,7 +65,7 @@ def follow(user_id: VisibleRider, user: CurrentUser, session: SessionDep) -> Fol
 
 
 @router.delete("/users/{user_id}/follow", status_code=NO_CONTENT)
-def unfollow(user_id: KnownRider, user: CurrentUser, session: SessionDep) -> Response:
+def unfollow(user_id: VisibleRider, user: CurrentUser, session: SessionDep) -> Response:
     """Stop following a rider, or withdraw a request."""
     service.unfollow(session, follower_id=user.id, followee_id=user_id)
     return Response(status_code=NO_CONTENT)
