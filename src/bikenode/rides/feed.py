@@ -1,7 +1,7 @@
 """The rides a rider's feed shows: those of the riders they follow that they may see.
 
 Fan-out on read: a new ride writes nothing for its followers; a feed page is one keyset query
-over the rides of the followed riders (index ix_rides_owner_started), so posting costs the
+over the rides of the followed riders (covered by ix_rides_owner_started), so posting costs the
 same for a rider with 5 followers or 5,000 (bench/feed.py measures both sides).
 """
 
@@ -52,18 +52,20 @@ def feed_rides(
     if not 1 <= limit <= MAX_FEED_LIMIT:
         raise InvalidInput(f"expected a limit from 1 to {MAX_FEED_LIMIT}, got {limit}")
     key = func.coalesce(Ride.started_at, literal(_UNTIMED, type_=Ride.started_at.type))
-    statement = (
-        select(Ride)
-        .where(
-            Ride.owner_id.in_(current_audience().followed_by(viewer_id)),
-            Ride.visibility.in_(FOLLOWER_VISIBILITIES),
-        )
-        .options(defer(Ride.summary), defer(Ride.import_notes))
+    # First the ids, from ix_rides_owner_started alone; then the page's rows.
+    statement = select(Ride.id).where(
+        Ride.owner_id.in_(current_audience().followed_by(viewer_id)),
+        Ride.visibility.in_(FOLLOWER_VISIBILITIES),
     )
     if cursor:
         at, ride_id = _decode(cursor)
         statement = statement.where(or_(key < at, (key == at) & (Ride.id < ride_id)))
-    rows = list(session.scalars(statement.order_by(key.desc(), Ride.id.desc()).limit(limit + 1)))
+    ids = list(session.scalars(statement.order_by(key.desc(), Ride.id.desc()).limit(limit + 1)))
+    loaded = session.scalars(
+        select(Ride).where(Ride.id.in_(ids)).options(defer(Ride.summary), defer(Ride.import_notes))
+    )
+    by_id = {ride.id: ride for ride in loaded}
+    rows = [by_id[ride_id] for ride_id in ids if ride_id in by_id]
     page, more = rows[:limit], len(rows) > limit
     next_cursor = None
     if more:
