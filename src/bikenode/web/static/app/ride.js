@@ -5,6 +5,7 @@ import { rideCharts } from "./charts.js";
 import { busy, errorBox, field, fill, h, navigate, showError } from "./dom.js";
 import { rideMap } from "./map.js";
 import { rideBikeLine } from "./ride-bike.js";
+import { rideSocialSection } from "./social.js";
 import { effortsSection, splitsSection, statsList, wBalanceSection, zonesSection } from "./ride-sections.js";
 import * as u from "./units.js";
 
@@ -363,6 +364,7 @@ export async function render(main, { params, config }) {
       effortsSection(summary),
       wBalance,
       zonesSection(summary, isOwner),
+      rideSocialSection(ride.id, me, isOwner),
       ride.import_notes?.length
         ? h(
             "details",
