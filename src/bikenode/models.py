@@ -39,7 +39,7 @@ from bikenode.rides.models import (
     UploadChunk,
     UploadItem,
 )
-from bikenode.social.models import Block, Comment, Follow, Kudos, SocialProfile
+from bikenode.social.models import Block, Comment, Follow, Kudos, Report, SocialProfile
 from bikenode.sync.models import SyncClient, SyncConflict, SyncMutation, SyncOwner, SyncRecord
 from bikenode.webhooks.models import WebhookDelivery, WebhookSubscription
 
@@ -76,6 +76,7 @@ __all__ = [
     "RecoveryCode",
     "RefreshToken",
     "Reminder",
+    "Report",
     "Ride",
     "RideAssignment",
     "RideOriginal",

@@ -12,8 +12,9 @@ from typing import Annotated
 from fastapi import Depends
 
 from bikenode import rides
-from bikenode.social import reactions, service
-from bikenode.social.models import Comment
+from bikenode.accounts import require_admin
+from bikenode.social import moderation, reactions, service
+from bikenode.social.models import Comment, Report
 from bikenode.web.dependencies import CurrentUser, OptionalUser, SessionDep
 
 
@@ -40,6 +41,27 @@ def visible_comment(comment_id: uuid.UUID, session: SessionDep, viewer: CurrentU
     return reactions.visible_comment(session, comment_id=comment_id, viewer_id=viewer.id)
 
 
+def moderator(user: CurrentUser, session: SessionDep) -> uuid.UUID:
+    """The caller's id if they moderate (an admin with MFA on); 403 otherwise."""
+    require_admin(session, user=user)
+    return user.id
+
+
+Moderator = Annotated[uuid.UUID, Depends(moderator)]
+
+
+def moderated_comment(comment_id: uuid.UUID, session: SessionDep, _: Moderator) -> Comment:
+    """Any comment, for a moderator; 404 if there is none."""
+    return moderation.get_comment(session, comment_id=comment_id)
+
+
+def moderated_report(report_id: uuid.UUID, session: SessionDep, _: Moderator) -> Report:
+    """Any report, for a moderator; 404 if there is none."""
+    return moderation.get_report(session, report_id=report_id)
+
+
+ModeratedComment = Annotated[Comment, Depends(moderated_comment)]
+ModeratedReport = Annotated[Report, Depends(moderated_report)]
 VisibleRider = Annotated[uuid.UUID, Depends(visible_rider)]
 KnownRider = Annotated[uuid.UUID, Depends(known_rider)]
 VisibleRideOwner = Annotated[uuid.UUID, Depends(visible_ride_owner)]

@@ -16,12 +16,12 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from bikenode.export_json import fields_of, json_bytes
-from bikenode.social.models import Block, Comment, Follow, Kudos, SocialProfile
+from bikenode.social.models import Block, Comment, Follow, Kudos, Report, SocialProfile
 
 
 def iter_user_export(session: Session, user_id: uuid.UUID) -> Iterator[tuple[str, bytes]]:
-    """(path, bytes): social/follows.json, social/blocks.json, social/kudos.json and
-    social/comments.json."""
+    """(path, bytes): social/follows.json, social/blocks.json, social/kudos.json,
+    social/comments.json and social/reports.json (the reports they made)."""
     profile = session.get(SocialProfile, user_id)
     follows = session.scalars(
         select(Follow).where(or_(Follow.user_id == user_id, Follow.followee_id == user_id))
@@ -45,8 +45,11 @@ def iter_user_export(session: Session, user_id: uuid.UUID) -> Iterator[tuple[str
     kudos = session.scalars(select(Kudos).where(Kudos.user_id == user_id)).all()
     yield "social/kudos.json", json_bytes([fields_of(k, ("ride_id", "created_at")) for k in kudos])
     comments = session.scalars(select(Comment).where(Comment.user_id == user_id)).all()
-    comment_fields = ("id", "ride_id", "body", "created_at")
+    comment_fields = ("id", "ride_id", "body", "created_at", "hidden_at")
     yield "social/comments.json", json_bytes([fields_of(c, comment_fields) for c in comments])
+    reports = session.scalars(select(Report).where(Report.user_id == user_id)).all()
+    report_fields = ("id", "subject_kind", "subject_id", "reason", "status", "created_at")
+    yield "social/reports.json", json_bytes([fields_of(r, report_fields) for r in reports])
     session.rollback()  # end the read: writers are not held up (SQLite)
 
 
@@ -74,6 +77,15 @@ def erase_user_data(session: Session, user_id: uuid.UUID) -> dict[str, float]:
         delete(Comment).where(or_(Comment.user_id == user_id, Comment.ride_owner_id == user_id))
     )
     session.execute(delete(SocialProfile).where(SocialProfile.user_id == user_id))
+    # Reports they made, and reports about them (a report names its subject).
+    session.execute(
+        delete(Report).where(
+            or_(
+                Report.user_id == user_id,
+                (Report.subject_kind == "user") & (Report.subject_id == user_id),
+            )
+        )
+    )
     session.flush()
     return counts
 

@@ -61,7 +61,8 @@ class Kudos(Base):
 
 
 class Comment(Base):
-    """A comment on a ride, by its author (user_id), as plain text."""
+    """A comment on a ride, by its author (user_id), as plain text; a moderator may hide it
+    (hidden_at): kept, shown to its author only."""
 
     __tablename__ = "social_comments"
     __table_args__ = (Index("ix_social_comments_ride", "ride_id", "created_at"),)
@@ -72,3 +73,23 @@ class Comment(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(index=True)  # the author
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    hidden_at: Mapped[datetime | None]
+
+
+class Report(Base):
+    """A rider's report of a user, a ride or a comment, for the moderators' queue."""
+
+    __tablename__ = "social_reports"
+    __table_args__ = (
+        Index("ix_social_reports_status", "status", "created_at"),
+        Index("ix_social_reports_subject", "subject_kind", "subject_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(index=True)  # the reporter
+    subject_kind: Mapped[str] = mapped_column(String(10))  # user, ride, comment
+    subject_id: Mapped[uuid.UUID]
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open dismissed actioned
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]

@@ -4,20 +4,28 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from bikenode import rides
 from bikenode.accounts import rider_profiles
-from bikenode.errors import InvalidInput, NotFound, PermissionDenied
+from bikenode.errors import InvalidInput, NotFound, PermissionDenied, TooManyRequests
 from bikenode.events import publish
 from bikenode.social import repo
 from bikenode.social.events import CommentAdded, KudosGiven, Mentioned
-from bikenode.social.logic.rules import CommentRejected, clean_comment, mention_key, parse_mentions
+from bikenode.social.logic.rules import (
+    CommentRejected,
+    clean_comment,
+    mention_key,
+    parse_mentions,
+    within_rate,
+)
 from bikenode.social.models import Comment, Kudos
 
 MAX_LISTED = 500  # kudos or comments per ride in one answer
+# Comments per rider in a sliding window: a person types fewer; a spam script more.
+MAX_COMMENTS_PER_WINDOW, COMMENT_WINDOW = 30, timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -29,6 +37,7 @@ class CommentView:
     body: str
     created_at: datetime
     deletable: bool  # by this viewer: the author or the ride's owner
+    hidden: bool  # by a moderator (then shown to its author only)
 
 
 @dataclass(frozen=True)
@@ -82,6 +91,12 @@ def add_comment(
         text = clean_comment(body)
     except CommentRejected as error:
         raise InvalidInput(str(error)) from None
+    recent = repo.comments_since(session, user_id, datetime.now(UTC) - COMMENT_WINDOW)
+    if not within_rate(recent, limit=MAX_COMMENTS_PER_WINDOW):
+        raise TooManyRequests(
+            f"expected at most {MAX_COMMENTS_PER_WINDOW} comments in 10 minutes",
+            retry_after_s=int(COMMENT_WINDOW.total_seconds()),
+        )
     comment = Comment(ride_id=ride_id, ride_owner_id=owner_id, user_id=user_id, body=text)
     session.add(comment)
     session.flush()
@@ -143,7 +158,11 @@ def list_comments(
     viewer."""
     comments = repo.comments_of_ride(session, ride_id, MAX_LISTED)
     hidden = repo.blocked_ids(session, viewer_id) if viewer_id else set()
-    shown = [c for c in comments if c.user_id not in hidden]
+    shown = [
+        c
+        for c in comments
+        if c.user_id not in hidden and (c.hidden_at is None or c.user_id == viewer_id)
+    ]
     return _views(session, shown, viewer_id=viewer_id, owner_id=owner_id)
 
 
@@ -160,6 +179,7 @@ def _views(
             body=c.body,
             created_at=c.created_at,
             deletable=viewer_id is not None and viewer_id in (c.user_id, owner_id),
+            hidden=c.hidden_at is not None,
         )
         for c in comments
     ]
@@ -171,6 +191,8 @@ def visible_comment(session: Session, *, comment_id: uuid.UUID, viewer_id: uuid.
     comment = session.get(Comment, comment_id)
     if comment is None or repo.blocked_either_way(session, comment.user_id, viewer_id):
         raise NotFound("no such comment")
+    if comment.hidden_at is not None and comment.user_id != viewer_id:
+        raise NotFound("no such comment")  # hidden by a moderator: its author's alone
     rides.visible_ride_owner(session, ride_id=comment.ride_id, viewer_id=viewer_id)
     return comment
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
+from datetime import datetime
 
 from sqlalchemy import Select, and_, delete, exists, func, or_, select
 from sqlalchemy.orm import Session
@@ -122,10 +123,22 @@ def kudos_counts(session: Session, ride_ids: Collection[uuid.UUID]) -> dict[uuid
     return {ride_id: int(n) for ride_id, n in rows}
 
 
+def comments_since(session: Session, user_id: uuid.UUID, since: datetime) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Comment)
+            .where(Comment.user_id == user_id, Comment.created_at > since)
+        )
+        or 0
+    )
+
+
 def comment_counts(session: Session, ride_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """Comments per ride that anyone may read (not hidden by a moderator)."""
     rows = session.execute(
         select(Comment.ride_id, func.count())
-        .where(Comment.ride_id.in_(ride_ids))
+        .where(Comment.ride_id.in_(ride_ids), Comment.hidden_at.is_(None))
         .group_by(Comment.ride_id)
     )
     return {ride_id: int(n) for ride_id, n in rows}

@@ -8,8 +8,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from bikenode.social import reactions, service
-from bikenode.social.access import KnownRider, VisibleComment, VisibleRideOwner, VisibleRider
+from bikenode.social import moderation, reactions, service
+from bikenode.social.access import (
+    KnownRider,
+    ModeratedComment,
+    ModeratedReport,
+    Moderator,
+    VisibleComment,
+    VisibleRideOwner,
+    VisibleRider,
+)
 from bikenode.social.schemas import (
     CommentCreate,
     CommentList,
@@ -18,7 +26,11 @@ from bikenode.social.schemas import (
     FeedPage,
     FollowAnswer,
     KudosList,
+    ModerationReason,
     ProfilePublic,
+    ReportCreate,
+    ReportList,
+    ReportPublic,
     RiderCardPublic,
     RiderList,
     SocialSettings,
@@ -216,3 +228,37 @@ def feed(
         for item in items
     ]
     return FeedPage(items=entries, next_cursor=next_cursor)
+
+
+@router.post("/reports", response_model=ReportPublic, status_code=201)
+def file_report(body: ReportCreate, user: CurrentUser, session: SessionDep) -> ReportPublic:
+    """Report a rider, a ride or a comment you can see to the moderators."""
+    report = moderation.file_report(
+        session, reporter_id=user.id, kind=body.kind, subject_id=body.id, reason=body.reason
+    )
+    return ReportPublic.model_validate(report)
+
+
+@router.get("/moderation/reports", response_model=ReportList)
+def open_reports(_: Moderator, session: SessionDep) -> ReportList:
+    """The moderators' queue: open reports, oldest first."""
+    found = moderation.open_reports(session)
+    return ReportList(items=[ReportPublic.model_validate(r) for r in found])
+
+
+@router.post("/moderation/reports/{report_id}/dismiss", status_code=NO_CONTENT)
+def dismiss_report(
+    body: ModerationReason, report: ModeratedReport, moderator: Moderator, session: SessionDep
+) -> Response:
+    """Dismiss a report, with a reason (audited)."""
+    moderation.dismiss_report(session, moderator_id=moderator, report=report, reason=body.reason)
+    return Response(status_code=NO_CONTENT)
+
+
+@router.post("/moderation/comments/{comment_id}/hide", status_code=NO_CONTENT)
+def hide_comment(
+    body: ModerationReason, comment: ModeratedComment, moderator: Moderator, session: SessionDep
+) -> Response:
+    """Hide a comment, with a reason (audited); its author still sees it."""
+    moderation.hide_comment(session, moderator_id=moderator, comment=comment, reason=body.reason)
+    return Response(status_code=NO_CONTENT)

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bikenode.social.logic.rules import MAX_COMMENT_CHARS
+from bikenode.social.logic.rules import MAX_COMMENT_CHARS, MAX_REASON_CHARS
 
 
 class StrictModel(BaseModel):
@@ -70,6 +70,7 @@ class CommentPublic(BaseModel):
     body: str = Field(description="plain text: show it as text, never as HTML")
     created_at: datetime
     deletable: bool = Field(description="whether you may delete it (author or ride owner)")
+    hidden: bool = Field(description="hidden by a moderator: shown to its author only")
 
 
 class CommentList(BaseModel):
@@ -95,3 +96,28 @@ class FeedEntry(BaseModel):
 class FeedPage(BaseModel):
     items: list[FeedEntry]
     next_cursor: str | None = Field(description="pass as ?cursor= for the next page")
+
+
+class ReportCreate(StrictModel):
+    kind: Literal["user", "ride", "comment"]
+    id: uuid.UUID = Field(strict=False, description="the reported user's, ride's or comment's id")
+    reason: str = Field(min_length=1, max_length=MAX_REASON_CHARS * 2)
+
+
+class ReportPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    subject_kind: str
+    subject_id: uuid.UUID
+    reason: str
+    status: str
+    created_at: datetime
+
+
+class ReportList(BaseModel):
+    items: list[ReportPublic]
+
+
+class ModerationReason(StrictModel):
+    reason: str = Field(min_length=1, max_length=MAX_REASON_CHARS * 2)

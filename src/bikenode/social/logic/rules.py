@@ -57,3 +57,23 @@ def parse_mentions(text: str) -> list[str]:
         if len(found) == MAX_MENTIONS:
             break
     return found
+
+
+MAX_REASON_CHARS = 500
+REPORT_KINDS = ("user", "ride", "comment")
+
+
+def clean_reason(text: str) -> str:
+    """A report's or a moderator's reason as stored: the comment rules, at most
+    MAX_REASON_CHARS characters; CommentRejected otherwise."""
+    cleaned = clean_comment(text)
+    if len(cleaned) > MAX_REASON_CHARS:
+        raise CommentRejected(
+            f"expected a reason of at most {MAX_REASON_CHARS} characters, got {len(cleaned)}"
+        )
+    return cleaned
+
+
+def within_rate(recent: int, *, limit: int) -> bool:
+    """True while a rider's recent count (comments, reports) leaves room for one more."""
+    return recent < limit

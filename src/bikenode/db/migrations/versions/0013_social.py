@@ -1,4 +1,4 @@
-"""social: follow settings, follows, blocks, kudos and comments
+"""social: follow settings, follows, blocks, kudos, comments and reports
 
 Revision ID: 0013_social
 Revises: 0002
@@ -66,15 +66,32 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Uuid(), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("created_at", UTC, nullable=False),
+        sa.Column("hidden_at", UTC, nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_social_comments")),
     )
     op.create_index("ix_social_comments_ride", "social_comments", ["ride_id", "created_at"])
     op.create_index("ix_social_comments_ride_owner_id", "social_comments", ["ride_owner_id"])
     op.create_index("ix_social_comments_user_id", "social_comments", ["user_id"])
+    op.create_table(
+        "social_reports",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("user_id", sa.Uuid(), nullable=False),
+        sa.Column("subject_kind", sa.String(10), nullable=False),
+        sa.Column("subject_id", sa.Uuid(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(10), nullable=False),
+        sa.Column("created_at", UTC, nullable=False),
+        sa.Column("resolved_at", UTC, nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_social_reports")),
+    )
+    op.create_index("ix_social_reports_user_id", "social_reports", ["user_id"])
+    op.create_index("ix_social_reports_status", "social_reports", ["status", "created_at"])
+    op.create_index("ix_social_reports_subject", "social_reports", ["subject_kind", "subject_id"])
 
 
 def downgrade() -> None:
     for table in (
+        "social_reports",
         "social_comments",
         "social_kudos",
         "social_blocks",
