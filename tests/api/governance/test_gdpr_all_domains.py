@@ -251,6 +251,8 @@ def _social(client: TestClient, rider: Person, other: Person, rider_ride: str) -
     assert followed.json() == {"status": "accepted"}, followed.text
     client.post(f"/api/v1/rides/{others_ride}/kudos", headers=rider.headers)
     _post(client, f"/api/v1/rides/{others_ride}/comments", rider, {"body": "Chapeau @Other"})
+    report = {"kind": "ride", "id": others_ride, "reason": "not a bike ride"}
+    _post(client, "/api/v1/reports", rider, report)
     ride_id = uuid.UUID(rider_ride)
     with client.app.state.session_factory() as db:  # type: ignore[attr-defined]
         db.add_all(
@@ -436,6 +438,7 @@ def test_export_holds_live_planner_and_sync_data(
     assert len(read("social/blocks.json")) == 1 and len(read("social/kudos.json")) == 1
     [comment] = read("social/comments.json")
     assert comment["body"] == "Chapeau @Other"
+    assert [r["reason"] for r in read("social/reports.json")] == ["not a bike ride"]
 
     readme = archive.read("README.txt").decode()
     paths = ("live/sessions/<id>.json", "planner/routes/<id>.gpx", "sync/devices.json")
@@ -501,6 +504,7 @@ def test_erasure_leaves_no_row_naming_the_user_and_closes_their_sockets(
         "social_kudos.ride_owner_id",
         "social_comments.user_id",
         "social_comments.ride_owner_id",
+        "social_reports.user_id",
     } <= before
     with Session(engine) as db:
         assert db.scalar(select(func.count()).select_from(Installation)) == 1
