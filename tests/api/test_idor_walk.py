@@ -46,7 +46,8 @@ ROLE_ROUTES = {
     "/api/v1/moderation/comments/{comment_id}/hide",
 }
 # Routes on the caller's own relation to the rider in the path (follow, unfollow) or on what
-# any signed-in rider may see of them (profile, follower lists): answering them is no leak,
+# any signed-in rider may see of them (profile, follower lists, rides they may see: the
+# owner's private ride stays out, as the marker check proves): answering them is no leak,
 # unless the rider blocks the caller (then 404 as for anyone missing). The visibility of each
 # is checked in tests/api/social.
 RELATION_ROUTES = {
@@ -54,6 +55,7 @@ RELATION_ROUTES = {
     "/api/v1/users/{user_id}/followers",
     "/api/v1/users/{user_id}/following",
     "/api/v1/users/{user_id}/follow",
+    "/api/v1/users/{user_id}/rides",
 }
 # Blocking any rider, or lifting one's own block, is the caller's own business, blocked or not.
 BLOCK_ROUTES = {"/api/v1/me/blocks/{user_id}"}

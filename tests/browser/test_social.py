@@ -53,6 +53,8 @@ def test_follow_approve_feed_kudos_and_comment(screen: App, fresh_api: Api) -> N
     app.goto(f"/riders/{anna_id}", "rider")
     expect(page.get_by_role("heading", name="Anna", level=1)).to_be_visible()
     expect(page.get_by_text("Only approved followers see")).to_be_visible()
+    rides = page.get_by_role("list", name="Their rides")
+    expect(rides.get_by_role("heading", level=2)).to_have_text(["Anna public"])
     page.get_by_role("button", name="Follow").click()
     expect(page.get_by_role("status")).to_have_text("Your request waits for approval. ")
     _fits(app, "the profile")
@@ -78,6 +80,11 @@ def test_follow_approve_feed_kudos_and_comment(screen: App, fresh_api: Api) -> N
     names = feed.get_by_role("heading", level=2).all_inner_texts()
     assert names == ["Anna followers", "Anna public"]  # newest first
     _fits(app, "the feed")
+    app.goto(f"/riders/{anna_id}", "rider")  # approved: the followers-only ride shows too
+    expect(
+        page.get_by_role("list", name="Their rides").get_by_role("heading", level=2)
+    ).to_have_text(["Anna followers", "Anna public"])
+    app.goto("/feed", "feed")
     first = feed.get_by_role("listitem").first
     first.get_by_role("button", name="Give kudos (0)").click()
     expect(first.get_by_role("button", name="Kudos given (1)")).to_be_visible()

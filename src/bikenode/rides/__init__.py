@@ -5,7 +5,13 @@ Other domains use only what is exported here.
 
 from bikenode.rides.audience import Audience, Relation, register_audience
 from bikenode.rides.events import RideChanged, RideDeleted, RideImported
-from bikenode.rides.feed import FeedRide, feed_rides, ride_visible_to, visible_ride_owner
+from bikenode.rides.feed import (
+    FeedRide,
+    feed_rides,
+    ride_visible_to,
+    rider_rides,
+    visible_ride_owner,
+)
 from bikenode.rides.gdpr import (
     ErasedRides,
     RideRow,
@@ -70,5 +76,6 @@ __all__ = [
     "ride_signals",
     "ride_totals",
     "ride_visible_to",
+    "rider_rides",
     "visible_ride_owner",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func, literal, or_, select
 from sqlalchemy.orm import Session, defer
@@ -49,14 +50,35 @@ def feed_rides(
     """A page of the followed riders' rides the viewer may see, newest first, with the cursor
     of the next page (None at the end). A constant number of queries whatever the page size
     or the number of followed riders; InvalidInput for a limit out of 1..50 or a bad cursor."""
+    followed = Ride.owner_id.in_(current_audience().followed_by(viewer_id))
+    return _page(session, [followed, Ride.visibility.in_(FOLLOWER_VISIBILITIES)], limit, cursor)
+
+
+def rider_rides(
+    session: Session, *, owner_id: uuid.UUID, viewer_id: uuid.UUID, limit: int, cursor: str | None
+) -> tuple[list[FeedRide], str | None]:
+    """A page of one rider's rides as the viewer may see them, newest first (their profile):
+    public ones, and followers-only ones for an approved follower and for the rider (who sees
+    their profile as followers do: figures cut, private rides left out). None for a rider
+    blocked either way."""
+    if viewer_id == owner_id:
+        relation = "follower"
+    else:
+        relation = current_audience().relation(session, owner_id=owner_id, viewer_id=viewer_id)
+    if relation == "blocked":
+        return [], None
+    shown = FOLLOWER_VISIBILITIES if relation == "follower" else ("public",)
+    return _page(session, [Ride.owner_id == owner_id, Ride.visibility.in_(shown)], limit, cursor)
+
+
+def _page(
+    session: Session, where: list[Any], limit: int, cursor: str | None
+) -> tuple[list[FeedRide], str | None]:
     if not 1 <= limit <= MAX_FEED_LIMIT:
         raise InvalidInput(f"expected a limit from 1 to {MAX_FEED_LIMIT}, got {limit}")
     key = func.coalesce(Ride.started_at, literal(_UNTIMED, type_=Ride.started_at.type))
     # First the ids, from ix_rides_owner_started alone; then the page's rows.
-    statement = select(Ride.id).where(
-        Ride.owner_id.in_(current_audience().followed_by(viewer_id)),
-        Ride.visibility.in_(FOLLOWER_VISIBILITIES),
-    )
+    statement = select(Ride.id).where(*where)
     if cursor:
         at, ride_id = _decode(cursor)
         statement = statement.where(or_(key < at, (key == at) & (Ride.id < ride_id)))

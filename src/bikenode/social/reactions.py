@@ -211,9 +211,24 @@ def feed(
     """A page of the feed: the followed riders' rides the viewer may see, newest first, with
     kudos and comment counts; a constant number of queries whatever the page or follows."""
     page, next_cursor = rides.feed_rides(session, viewer_id=viewer_id, limit=limit, cursor=cursor)
+    return _with_reactions(session, page, viewer_id), next_cursor
+
+
+def rider_rides(
+    session: Session, *, owner_id: uuid.UUID, viewer_id: uuid.UUID, limit: int, cursor: str | None
+) -> tuple[list[FeedItem], str | None]:
+    """A page of a rider's rides as the viewer may see them, for their profile."""
+    page, next_cursor = rides.rider_rides(
+        session, owner_id=owner_id, viewer_id=viewer_id, limit=limit, cursor=cursor
+    )
+    return _with_reactions(session, page, viewer_id), next_cursor
+
+
+def _with_reactions(
+    session: Session, page: list[rides.FeedRide], viewer_id: uuid.UUID
+) -> list[FeedItem]:
     ids = [ride.id for ride in page]
     kudos = repo.kudos_counts(session, ids) if ids else {}
     comments = repo.comment_counts(session, ids) if ids else {}
     mine = repo.kudosed_by(session, viewer_id, ids) if ids else set()
-    items = [FeedItem(r, kudos.get(r.id, 0), comments.get(r.id, 0), r.id in mine) for r in page]
-    return items, next_cursor
+    return [FeedItem(r, kudos.get(r.id, 0), comments.get(r.id, 0), r.id in mine) for r in page]

@@ -218,6 +218,25 @@ def feed(
 ) -> FeedPage:
     """Rides of the riders you follow that you may see, newest first."""
     items, next_cursor = reactions.feed(session, viewer_id=user.id, limit=limit, cursor=cursor)
+    return _feed_page(items, next_cursor)
+
+
+@router.get("/users/{user_id}/rides", response_model=FeedPage)
+def rider_rides(
+    user_id: VisibleRider,
+    user: CurrentUser,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=50)] = 20,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> FeedPage:
+    """A rider's rides you may see, newest first (their profile)."""
+    items, next_cursor = reactions.rider_rides(
+        session, owner_id=user_id, viewer_id=user.id, limit=limit, cursor=cursor
+    )
+    return _feed_page(items, next_cursor)
+
+
+def _feed_page(items: list[reactions.FeedItem], next_cursor: str | None) -> FeedPage:
     entries = [
         FeedEntry(
             **dataclasses.asdict(item.ride),

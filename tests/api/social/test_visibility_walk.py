@@ -116,3 +116,28 @@ def test_the_feed_shows_followed_riders_rides_each_viewer_may_see(client: TestCl
     assert client.get("/api/v1/feed", headers=stranger.headers).json()["items"] == []
     assert client.get("/api/v1/feed", headers=owner.headers).json()["items"] == []
     assert client.get("/api/v1/feed").status_code == 401
+
+
+def test_a_riders_profile_lists_the_rides_each_viewer_may_see(client: TestClient) -> None:
+    owner, follower = rider(client, "Owner"), rider(client, "Follower")
+    stranger, blocked = rider(client, "Stranger"), rider(client, "Blocked")
+    public, followers_only, _private = (
+        ride(client, owner, visibility) for visibility in ("public", "followers", "private")
+    )
+    follow(client, follower, owner)
+    block(client, owner, blocked)
+    url = f"/api/v1/users/{owner.id}/rides"
+
+    def listed(who: Rider) -> list[str]:
+        answer = client.get(url, headers=who.headers)
+        assert answer.status_code == 200, answer.text
+        return [item["id"] for item in answer.json()["items"]]
+
+    assert listed(owner) == [followers_only, public]  # as followers see it: no private ride
+    assert listed(follower) == [followers_only, public]
+    assert listed(stranger) == [public]
+    assert client.get(url, headers=blocked.headers).status_code == 404
+    assert client.get(url).status_code == 401
+    paged = client.get(f"{url}?limit=1", headers=follower.headers).json()
+    rest = client.get(f"{url}?limit=1&cursor={paged['next_cursor']}", headers=follower.headers)
+    assert [i["id"] for i in rest.json()["items"]] == [public]

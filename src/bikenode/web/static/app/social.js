@@ -117,6 +117,25 @@ function blockButton(profile) {
   return button;
 }
 
+/** A rider's rides the viewer may see, newest first, older ones on demand. */
+function ridesSection(id) {
+  const list = h("ol", { class: "feed", "aria-label": "Their rides" });
+  const more = h("button", { type: "button", hidden: true }, "Show older rides");
+  const section = h("section", { "aria-label": "Rides" }, h("h2", {}, "Rides"), list, more);
+  let cursor = null;
+  const load = async () => {
+    const query = `limit=${FEED_PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
+    const page = await api(`/api/v1/users/${id}/rides?${query}`);
+    list.append(...page.items.map(feedEntry));
+    cursor = page.next_cursor;
+    more.hidden = !cursor;
+    if (!list.children.length) list.replaceWith(h("p", { class: "empty" }, "No rides you may see."));
+  };
+  more.addEventListener("click", () => load().catch((error) => section.append(errorBox(error))));
+  load().catch((error) => section.append(errorBox(error)));
+  return section;
+}
+
 export const riderPage = {
   async render(main, { params }) {
     const [id] = params;
@@ -156,6 +175,7 @@ export const riderPage = {
               " ",
               blockButton(profile),
             ),
+        ridesSection(id),
         lists
           ? h("div", { class: "rider-lists" }, riderList("Followers", lists[0].items), riderList("Following", lists[1].items))
           : h("p", { class: "hint" }, "Only approved followers see whom this rider follows."),
