@@ -331,7 +331,7 @@ export async function render(main, { params, config }) {
     fill(
       main,
       h("h1", {}, "Ride not found"),
-      errorBox("This ride does not exist, or only its owner (or their approved followers) may see it."),
+      errorBox("This ride does not exist, or it is private: only its owner, or their approved followers, may see it."),
       h("p", {}, h("a", { href: "/rides" }, "Your rides")),
     );
     return null;
