@@ -45,6 +45,7 @@ from bikenode.notifications.tasks import send_email_job
 from bikenode.planner.rooms import RELAY_HISTORY, PlannerNode
 from bikenode.planner.routes import router as planner_router
 from bikenode.planner.ws import router as planner_ws_router
+from bikenode.rides import register_audience
 from bikenode.rides.privacy import REFRESH_PUBLIC_VIEWS_JOB
 from bikenode.rides.privacy_routes import router as privacy_zones_router
 from bikenode.rides.routes import router as rides_router
@@ -52,6 +53,9 @@ from bikenode.rides.stats_routes import router as ride_stats_router
 from bikenode.rides.tasks import process_upload_job, refresh_public_views_job
 from bikenode.rides.tus import router as tus_router
 from bikenode.rides.uploads import PROCESS_UPLOAD_JOB
+from bikenode.social import AUDIENCE
+from bikenode.social.routes import router as social_router
+from bikenode.social.subscribers import RIDE_DELETIONS as SOCIAL_RIDE_DELETIONS
 from bikenode.sync.routes import router as sync_router
 from bikenode.web.admission import Admission, AdmissionMetrics, AdmissionMiddleware
 from bikenode.web.api_docs import router as api_docs_router
@@ -126,7 +130,16 @@ def make_dispatcher(session_factory: sessionmaker[Session], metrics: Metrics) ->
     """The event dispatcher with every domain's subscribers."""
     return Dispatcher(
         session_factory,
-        [RIDE_DELETIONS, RIDE_FIGURES, ERASED_USERS, RIDE_ASSIGNMENTS, RIDE_HRV, FANOUT, NOTIFY],
+        [
+            RIDE_DELETIONS,
+            RIDE_FIGURES,
+            ERASED_USERS,
+            RIDE_ASSIGNMENTS,
+            RIDE_HRV,
+            FANOUT,
+            SOCIAL_RIDE_DELETIONS,
+            NOTIFY,
+        ],
         metrics=EventMetrics(metrics.registry),
     )
 
@@ -149,6 +162,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lock_timeout_s=settings.db_lock_timeout_s,
     )
     install_key_ring(key_ring_from_settings(settings))  # health data is sealed with these
+    register_audience(AUDIENCE)  # followers-only rides reach approved followers
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
@@ -228,6 +242,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(webhooks_router)
     app.include_router(notifications_router)
     app.include_router(notifications_unsubscribe_router)
+    app.include_router(social_router)
     app.include_router(frontend_router)
     app.include_router(api_docs_router)
     return app

@@ -45,24 +45,29 @@ from bikenode.rides.models import (
     UploadChunk,
     UploadItem,
 )
+from bikenode.social.models import Block, Comment, Follow, Kudos, Report, SocialProfile
 from bikenode.sync.models import SyncClient, SyncConflict, SyncMutation, SyncOwner, SyncRecord
 from bikenode.webhooks.models import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "AuditEvent",
     "Bike",
+    "Block",
+    "Comment",
     "Component",
     "Erasure",
     "FitnessProfile",
     "FitnessRecompute",
     "FitnessRideFigures",
     "FitnessThreshold",
+    "Follow",
     "HealthAlert",
     "HealthMetric",
     "HealthRideHrv",
     "HeldEvent",
     "Installation",
     "Job",
+    "Kudos",
     "LiveBatch",
     "LiveGroup",
     "LiveGroupMember",
@@ -82,6 +87,7 @@ __all__ = [
     "RecoveryCode",
     "RefreshToken",
     "Reminder",
+    "Report",
     "Ride",
     "RideAssignment",
     "RideOriginal",
@@ -89,6 +95,7 @@ __all__ = [
     "RouteCollaborator",
     "RouteUpdate",
     "ServiceEntry",
+    "SocialProfile",
     "SubscriberProgress",
     "SyncClient",
     "SyncConflict",

@@ -172,6 +172,7 @@ def test_every_page_fits_a_phone_screen(browser: Browser, server: str, rider: Ri
         pages = [("/", "dashboard"), ("/rides", "rides"), ("/upload", "upload")]
         pages += [(f"/rides/{ride_id}", "ride"), ("/settings", "settings")]
         pages += [("/notifications", "notifications")]
+        pages += [("/feed", "feed"), ("/follow-requests", "follow-requests")]
         for path, ready in pages:
             phone.goto(path, ready)
             assert phone.has_no_horizontal_overflow(), path

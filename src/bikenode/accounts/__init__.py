@@ -18,6 +18,7 @@ from bikenode.accounts.service import (
     find_user_id_by_email,
     get_contact,
     get_rider_profile,
+    rider_profiles,
 )
 from bikenode.accounts.user_view import UserView
 
@@ -45,6 +46,7 @@ __all__ = [
     "require_admin",
     "reseal_body_metrics_batch",
     "reseal_totp_batch",
+    "rider_profiles",
     "totp_key_counts",
     "verify_access_token",
 ]

@@ -18,6 +18,10 @@ from bikenode.accounts.models import (
 )
 
 
+def users_by_ids(session: Session, user_ids: list[uuid.UUID]) -> list[User]:
+    return list(session.scalars(select(User).where(User.id.in_(user_ids))))
+
+
 def get_user(session: Session, user_id: uuid.UUID) -> User | None:
     return session.get(User, user_id)
 

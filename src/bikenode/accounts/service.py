@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -461,6 +462,26 @@ def get_rider_profile(session: Session, user_id: uuid.UUID) -> RiderProfile | No
         display_name=user.display_name,
         share_health_by_default=user.share_health_by_default,
     )
+
+
+def rider_profiles(
+    session: Session, user_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, RiderProfile]:
+    """The profiles of these riders that exist, by id, from one query per 500 ids."""
+    found: dict[uuid.UUID, RiderProfile] = {}
+    ids = list(set(user_ids))
+    for start in range(0, len(ids), 500):  # far below the bound-parameter limits
+        for user in repo.users_by_ids(session, ids[start : start + 500]):
+            found[user.id] = RiderProfile(
+                user.id,
+                user.ftp_w,
+                user.max_hr_bpm,
+                user.units,
+                user.timezone,
+                display_name=user.display_name,
+                share_health_by_default=user.share_health_by_default,
+            )
+    return found
 
 
 def find_user_id_by_email(session: Session, email: str) -> uuid.UUID | None:

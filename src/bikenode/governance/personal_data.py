@@ -13,7 +13,18 @@ from dataclasses import asdict, dataclass
 
 from sqlalchemy.orm import Session
 
-from bikenode import bikes, fitness, health, live, notifications, planner, rides, sync, webhooks
+from bikenode import (
+    bikes,
+    fitness,
+    health,
+    live,
+    notifications,
+    planner,
+    rides,
+    social,
+    sync,
+    webhooks,
+)
 
 ExportFiles = Callable[[Session, uuid.UUID], Iterable[tuple[str, bytes]]]
 # Deletes the user's rows (flush, never commit) and says how many of what went, for the
@@ -65,4 +76,5 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
     PersonalData("health", health.iter_user_export, _erase_health),
     PersonalData("webhooks", webhooks.iter_user_export, webhooks.erase_user_data),
     PersonalData("notifications", notifications.iter_user_export, notifications.erase_user_data),
+    PersonalData("social", social.iter_user_export, social.erase_user_data),
 )

@@ -59,6 +59,11 @@ webhooks/webhooks.json    your webhooks (never their secrets) and their latest d
 notifications/notifications.json  what you were told (in the app and by e-mail), each
                           e-mail's delivery state and attempts
 notifications/preferences.json    your notification choices per type and channel, quiet hours
+social/follows.json       whether you approve followers, whom you follow, who follows you
+social/blocks.json        the riders you block
+social/kudos.json         the rides you gave kudos on
+social/comments.json      the comments you wrote (erasure removes them, not anonymises)
+social/reports.json       the reports you made to the moderators
 
 Units are in the field names: _m metres, _s seconds, _deg degrees, _bpm beats per minute,
 _w watts. Times are ISO 8601 in UTC; time_s streams are seconds since 1970-01-01 UTC.

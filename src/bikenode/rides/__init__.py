@@ -3,7 +3,15 @@
 Other domains use only what is exported here.
 """
 
+from bikenode.rides.audience import Audience, Relation, register_audience
 from bikenode.rides.events import GearListed, RideChanged, RideDeleted, RideImported
+from bikenode.rides.feed import (
+    FeedRide,
+    feed_rides,
+    ride_visible_to,
+    rider_rides,
+    visible_ride_owner,
+)
 from bikenode.rides.formats.activity import ParseError
 from bikenode.rides.formats.fit_health import (
     MonitoringDay,
@@ -40,8 +48,10 @@ from bikenode.rides.storage import (
 from bikenode.rides.totals import RideDevice, RideTotals, ride_devices, ride_totals
 
 __all__ = [
+    "Audience",
     "EntryResult",
     "ErasedRides",
+    "FeedRide",
     "GearListed",
     "HiddenCircle",
     "MonitoringDay",
@@ -49,6 +59,7 @@ __all__ = [
     "NotMonitoring",
     "ParseError",
     "ReencryptBatch",
+    "Relation",
     "RideChanged",
     "RideDeleted",
     "RideDevice",
@@ -63,6 +74,7 @@ __all__ = [
     "erase_user_data",
     "expired_duplicate_copies",
     "expired_originals",
+    "feed_rides",
     "health_key_counts",
     "hidden_mask",
     "hide_positions",
@@ -73,9 +85,13 @@ __all__ = [
     "parse_fit_monitoring",
     "privacy_circles",
     "reencrypt_health_batch",
+    "register_audience",
     "ride_devices",
     "ride_heartbeats",
     "ride_power_seen_by",
     "ride_signals",
     "ride_totals",
+    "ride_visible_to",
+    "rider_rides",
+    "visible_ride_owner",
 ]

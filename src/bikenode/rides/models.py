@@ -15,7 +15,9 @@ from bikenode.db.base import Base, utcnow
 class Ride(Base):
     __tablename__ = "rides"
     __table_args__ = (
-        Index("ix_rides_owner_started", "owner_id", "started_at"),
+        # Visibility and id too: a feed page sorts the followed riders' rides from this index
+        # alone, without reading each ride's row (rides/feed.py).
+        Index("ix_rides_owner_started", "owner_id", "started_at", "visibility", "id"),
         Index("ix_rides_owner_sha256", "owner_id", "source_sha256"),
     )
 

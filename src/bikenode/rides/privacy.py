@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bikenode.accounts import get_rider_profile
+from bikenode.accounts import get_rider_profile, rider_profiles
 from bikenode.db.engine import begin_read, begin_write
 from bikenode.db.queue import enqueue
 from bikenode.errors import InvalidInput, NotFound
@@ -248,11 +248,12 @@ def _stored_views(session: Session, ride_ids: list[uuid.UUID]) -> dict[uuid.UUID
 
 
 def _health_shared_by_owner(session: Session, owner_ids: set[uuid.UUID]) -> Callable[[Ride], bool]:
-    """health_shared for rides of these owners, each owner's profile read once."""
-    defaults = {}
-    for owner_id in owner_ids:
-        profile = get_rider_profile(session, owner_id)
-        defaults[owner_id] = profile.share_health_by_default if profile else False
+    """health_shared for rides of these owners, their profiles read in one query."""
+    profiles = rider_profiles(session, owner_ids) if owner_ids else {}
+    defaults = {
+        owner_id: profiles[owner_id].share_health_by_default if owner_id in profiles else False
+        for owner_id in owner_ids
+    }
     return lambda ride: shares_health(ride.share_health, defaults[ride.owner_id])
 
 

@@ -16,6 +16,7 @@ from bikenode.accounts import get_rider_profile
 from bikenode.errors import InvalidInput, NotFound
 from bikenode.events import publish
 from bikenode.rides import repo
+from bikenode.rides.audience import may_view
 from bikenode.rides.events import RideChanged, RideDeleted
 from bikenode.rides.formats import STREAM_KEYS, parse_activity
 from bikenode.rides.formats.activity import FloatArray, ParsedActivity
@@ -70,9 +71,9 @@ class RideQuery:
 
 
 def get_visible_ride(session: Session, *, ride_id: uuid.UUID, viewer_id: uuid.UUID | None) -> Ride:
-    """A ride the viewer may see (their own, or a public one); NotFound otherwise, never 403."""
+    """A ride the viewer may see (rides.audience.may_view); NotFound otherwise, never 403."""
     ride = session.get(Ride, ride_id)
-    if ride is None or not _may_view(ride, viewer_id):
+    if ride is None or not may_view(session, ride=ride, viewer_id=viewer_id):
         raise NotFound("no such ride")
     return ride
 
@@ -332,10 +333,6 @@ def personal_records(session: Session, *, owner_id: uuid.UUID) -> PersonalRecord
         select(Ride.id, Ride.name, Ride.started_at, Ride.summary).where(Ride.owner_id == owner_id)
     )
     return best_of_rides(RideEfforts(*row) for row in rows)
-
-
-def _may_view(ride: Ride, viewer_id: uuid.UUID | None) -> bool:
-    return ride.owner_id == viewer_id or ride.visibility == "public"
 
 
 def _cursor_value(ride: Ride, sort: str) -> Any:

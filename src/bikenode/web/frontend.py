@@ -43,6 +43,7 @@ CLIENT_ROUTES += ("/bikes", "/bikes/{bike_id}")
 CLIENT_ROUTES += ("/fitness", "/power")
 CLIENT_ROUTES += ("/health",)
 CLIENT_ROUTES += ("/notifications", "/unsubscribe")
+CLIENT_ROUTES += ("/feed", "/riders/{user_id}", "/follow-requests")
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 MEDIA_TYPES = {

@@ -31,6 +31,7 @@ from bikenode.live.logic import decode_batch
 from bikenode.live.models import LiveBatch, LiveGroupMember, LiveSession
 from bikenode.planner import protocol
 from bikenode.planner.ws import ROOMS_PATH
+from bikenode.social.models import Block, Comment, Follow, Kudos
 from bikenode.webhooks.models import WebhookDelivery
 from bikenode.webhooks.service import create_webhook
 from tests.api.sync.conftest import Device
@@ -259,6 +260,39 @@ def _notification_settings(client: TestClient, rider: Person) -> None:
     assert answer.status_code == 200, answer.text
 
 
+def _social(client: TestClient, rider: Person, other: Person, rider_ride: str) -> None:
+    """The rider approves followers, follows the other and reacts on the other's public ride
+    (over the API: the events name the rider); rows naming the rider from the other side (a
+    follower, kudos and a comment on the rider's ride, blocks both ways) are stored directly,
+    as their events would name the other (see social/gdpr.py)."""
+    settings = {"approve_followers": True}
+    assert client.put("/api/v1/me/social", json=settings, headers=rider.headers).status_code == 200
+    gpx = synthetic_gpx(datetime(2024, 7, 1, 7, tzinfo=UTC), points=60, seed=4)
+    others_ride = upload_files(client, other.headers, [("o.gpx", gpx)])[0]["items"][0]["ride_id"]
+    public = {"visibility": "public"}
+    client.patch(f"/api/v1/rides/{others_ride}", json=public, headers=other.headers)
+    followed = client.post(f"/api/v1/users/{other.user_id}/follow", headers=rider.headers)
+    assert followed.json() == {"status": "accepted"}, followed.text
+    client.post(f"/api/v1/rides/{others_ride}/kudos", headers=rider.headers)
+    _post(client, f"/api/v1/rides/{others_ride}/comments", rider, {"body": "Chapeau @Other"})
+    report = {"kind": "ride", "id": others_ride, "reason": "not a bike ride"}
+    _post(client, "/api/v1/reports", rider, report)
+    ride_id = uuid.UUID(rider_ride)
+    with client.app.state.session_factory() as db:  # type: ignore[attr-defined]
+        db.add_all(
+            [
+                Follow(user_id=other.user_id, followee_id=rider.user_id, status="accepted"),
+                Kudos(ride_id=ride_id, user_id=other.user_id, ride_owner_id=rider.user_id),
+                Comment(
+                    ride_id=ride_id, ride_owner_id=rider.user_id, user_id=other.user_id, body="hi"
+                ),
+                Block(user_id=rider.user_id, blocked_id=uuid.uuid4()),
+                Block(user_id=uuid.uuid4(), blocked_id=rider.user_id),
+            ]
+        )
+        db.commit()
+
+
 def _world(client: TestClient, sockets: contextlib.ExitStack) -> World:
     rider, other = _person(client), _person(client)
     _notification_settings(client, rider)
@@ -285,6 +319,7 @@ def _world(client: TestClient, sockets: contextlib.ExitStack) -> World:
     conflict_id = _conflict(client, rider)
     [ride] = client.get("/api/v1/rides", headers=rider.headers).json()["items"]
     _fitness(client, rider, ride["id"])
+    _social(client, rider, other, ride["id"])
     client.app.state.events.run_until_idle()  # type: ignore[attr-defined]
     return World(
         rider,
@@ -430,6 +465,14 @@ def test_export_holds_live_planner_and_sync_data(
         "start_min": 1320,
         "end_min": 420,
     }
+    follows = read("social/follows.json")
+    assert follows["approve_followers"] is True
+    assert [f["followee_id"] for f in follows["following"]] == [str(world.other.user_id)]
+    assert [f["user_id"] for f in follows["followers"]] == [str(world.other.user_id)]
+    assert len(read("social/blocks.json")) == 1 and len(read("social/kudos.json")) == 1
+    [comment] = read("social/comments.json")
+    assert comment["body"] == "Chapeau @Other"
+    assert [r["reason"] for r in read("social/reports.json")] == ["not a bike ride"]
 
     readme = archive.read("README.txt").decode()
     paths = ("live/sessions/<id>.json", "planner/routes/<id>.gpx", "sync/devices.json")
@@ -442,6 +485,7 @@ def test_export_holds_live_planner_and_sync_data(
         "health/alerts.json",
         "notifications/notifications.json",
         "health/ride_hrv.json",
+        "social/comments.json",
     ):
         assert path in readme
     assert f"live/sessions/{world.others_session}.json" not in archive.namelist()
@@ -492,6 +536,16 @@ def test_erasure_leaves_no_row_naming_the_user_and_closes_their_sockets(
         "notifications_deliveries.user_id",
         "notifications_preferences.user_id",
         "notifications_quiet_hours.user_id",
+        "social_profiles.user_id",
+        "social_follows.user_id",
+        "social_follows.followee_id",
+        "social_blocks.user_id",
+        "social_blocks.blocked_id",
+        "social_kudos.user_id",
+        "social_kudos.ride_owner_id",
+        "social_comments.user_id",
+        "social_comments.ride_owner_id",
+        "social_reports.user_id",
     } <= before
     with Session(engine) as db:
         assert db.scalar(select(func.count()).select_from(Installation)) == 1

@@ -83,7 +83,7 @@ def test_other_users_cannot_see_a_private_ride(client: TestClient, corpus: Path)
     assert client.delete(f"/api/v1/rides/{ride_id}", headers=stranger).status_code == 404
     upload_url = f"/api/v1/uploads/{upload['id']}"
     assert client.get(upload_url, headers=stranger).status_code == 404
-    # "followers" is kept, but with no follow relation yet it widens nothing: still hidden.
+    # "followers" is kept, and widens to approved followers only: a stranger is still refused.
     client.patch(f"/api/v1/rides/{ride_id}", json={"visibility": "followers"}, headers=owner)
     assert client.get(f"/api/v1/rides/{ride_id}", headers=owner).json()["visibility"] == (
         "followers"

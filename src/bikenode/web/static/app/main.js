@@ -22,6 +22,7 @@ import * as ride from "./ride.js";
 import * as rides from "./rides.js";
 import * as plannedRoutes from "./routes.js";
 import * as settings from "./settings.js";
+import * as social from "./social.js";
 import { setPreferences } from "./units.js";
 import * as upload from "./upload.js";
 
@@ -50,9 +51,13 @@ const ROUTES = [
   { pattern: /^\/health$/, name: "health", page: health, signedIn: true },
   { pattern: /^\/notifications$/, name: "notifications", page: notifications, signedIn: true },
   { pattern: /^\/unsubscribe$/, name: "unsubscribe", page: { render: notifications.unsubscribePage } },
+  { pattern: /^\/feed$/, name: "feed", page: social.feedPage, signedIn: true },
+  { pattern: /^\/riders\/([0-9a-fA-F-]{36})$/, name: "rider", page: social.riderPage, signedIn: true },
+  { pattern: /^\/follow-requests$/, name: "follow-requests", page: social.requestsPage, signedIn: true },
 ];
 const NAV = [
   ["/", "Dashboard"],
+  ["/feed", "Feed"],
   ["/rides", "Rides"],
   ["/upload", "Upload"],
   ["/bikes", "Bikes"],
@@ -61,6 +66,7 @@ const NAV = [
   ["/health", "Health"],
   ["/routes", "Routes"],
   ["/live", "Live"],
+  ["/follow-requests", "Followers"],
   ["/privacy", "Privacy"],
   ["/settings", "Settings"],
 ];

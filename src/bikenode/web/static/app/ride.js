@@ -6,13 +6,14 @@ import { busy, errorBox, field, fill, h, navigate, showError } from "./dom.js";
 import { rideMap } from "./map.js";
 import { rideBikeLine } from "./ride-bike.js";
 import { rideStressSection } from "./ride-stress.js";
+import { rideSocialSection } from "./social.js";
 import { effortsSection, splitsSection, statsList, wBalanceSection, zonesSection } from "./ride-sections.js";
 import * as u from "./units.js";
 
 // Points asked of the API for display: plenty for a screen, few enough to stay fast.
 const RESOLUTION = 2000;
 const STREAM_KEYS = "time_s,lat_deg,lon_deg,elevation_m,distance_m,speed_mps,hr_bpm,cadence_rpm,power_w";
-const VISIBILITY = { private: "Only you", followers: "Your followers", public: "Everyone" };
+const VISIBILITY = { private: "Only you", followers: "Your approved followers", public: "Everyone" };
 // A ride's share_health as a select value: "" follows the rider's default in settings.
 const SHARE_HEALTH = { "": null, yes: true, no: false };
 const EARTH_RADIUS_M = 6371008.8;
@@ -331,7 +332,7 @@ export async function render(main, { params, config }) {
     fill(
       main,
       h("h1", {}, "Ride not found"),
-      errorBox("This ride does not exist, or it is private and you are not signed in as its owner."),
+      errorBox("This ride does not exist, or it is private: only its owner, or their approved followers, may see it."),
       h("p", {}, h("a", { href: "/rides" }, "Your rides")),
     );
     return null;
@@ -366,6 +367,7 @@ export async function render(main, { params, config }) {
       wBalance,
       stress,
       zonesSection(summary, isOwner),
+      rideSocialSection(ride.id, me, isOwner),
       ride.import_notes?.length
         ? h(
             "details",

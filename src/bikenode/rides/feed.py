@@ -1,0 +1,143 @@
+"""The rides a rider's feed shows: those of the riders they follow that they may see.
+
+Fan-out on read: a new ride writes nothing for its followers; a feed page is one keyset query
+over the rides of the followed riders (covered by ix_rides_owner_started), so posting costs the
+same for a rider with 5 followers or 5,000 (bench/feed.py measures both sides).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, literal, or_, select
+from sqlalchemy.orm import Session, defer
+
+from bikenode.accounts import rider_profiles
+from bikenode.errors import InvalidInput
+from bikenode.rides.audience import FOLLOWER_VISIBILITIES, current_audience, may_view
+from bikenode.rides.logic.display import BadCursor, decode_cursor, encode_cursor
+from bikenode.rides.models import Ride
+from bikenode.rides.privacy import figures_seen_by_others
+from bikenode.rides.service import get_visible_ride
+
+MAX_FEED_LIMIT = 50
+# Untimed rides sort after every timed one (as in the rider's own list).
+_UNTIMED = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class FeedRide:
+    """A ride as a follower sees it in a feed: figures cut by the owner's privacy zones."""
+
+    id: uuid.UUID
+    owner_id: uuid.UUID
+    owner_name: str
+    name: str
+    sport: str
+    visibility: str
+    started_at: datetime | None
+    distance_m: float | None
+    moving_time_s: float | None
+    elevation_gain_m: float | None
+
+
+def feed_rides(
+    session: Session, *, viewer_id: uuid.UUID, limit: int, cursor: str | None
+) -> tuple[list[FeedRide], str | None]:
+    """A page of the followed riders' rides the viewer may see, newest first, with the cursor
+    of the next page (None at the end). A constant number of queries whatever the page size
+    or the number of followed riders; InvalidInput for a limit out of 1..50 or a bad cursor."""
+    followed = Ride.owner_id.in_(current_audience().followed_by(viewer_id))
+    return _page(session, [followed, Ride.visibility.in_(FOLLOWER_VISIBILITIES)], limit, cursor)
+
+
+def rider_rides(
+    session: Session, *, owner_id: uuid.UUID, viewer_id: uuid.UUID, limit: int, cursor: str | None
+) -> tuple[list[FeedRide], str | None]:
+    """A page of one rider's rides as the viewer may see them, newest first (their profile):
+    public ones, and followers-only ones for an approved follower and for the rider (who sees
+    their profile as followers do: figures cut, private rides left out). None for a rider
+    blocked either way."""
+    if viewer_id == owner_id:
+        relation = "follower"
+    else:
+        relation = current_audience().relation(session, owner_id=owner_id, viewer_id=viewer_id)
+    if relation == "blocked":
+        return [], None
+    shown = FOLLOWER_VISIBILITIES if relation == "follower" else ("public",)
+    return _page(session, [Ride.owner_id == owner_id, Ride.visibility.in_(shown)], limit, cursor)
+
+
+def _page(
+    session: Session, where: list[Any], limit: int, cursor: str | None
+) -> tuple[list[FeedRide], str | None]:
+    if not 1 <= limit <= MAX_FEED_LIMIT:
+        raise InvalidInput(f"expected a limit from 1 to {MAX_FEED_LIMIT}, got {limit}")
+    key = func.coalesce(Ride.started_at, literal(_UNTIMED, type_=Ride.started_at.type))
+    # First the ids, from ix_rides_owner_started alone; then the page's rows.
+    statement = select(Ride.id).where(*where)
+    if cursor:
+        at, ride_id = _decode(cursor)
+        statement = statement.where(or_(key < at, (key == at) & (Ride.id < ride_id)))
+    ids = list(session.scalars(statement.order_by(key.desc(), Ride.id.desc()).limit(limit + 1)))
+    loaded = session.scalars(
+        select(Ride).where(Ride.id.in_(ids)).options(defer(Ride.summary), defer(Ride.import_notes))
+    )
+    by_id = {ride.id: ride for ride in loaded}
+    rows = [by_id[ride_id] for ride_id in ids if ride_id in by_id]
+    page, more = rows[:limit], len(rows) > limit
+    next_cursor = None
+    if more:
+        last = page[-1]
+        next_cursor = encode_cursor((last.started_at or _UNTIMED).isoformat(), str(last.id))
+    return _as_seen(session, page), next_cursor
+
+
+def _as_seen(session: Session, rides: list[Ride]) -> list[FeedRide]:
+    seen = figures_seen_by_others(session, rides=rides, with_summary=False)
+    names = rider_profiles(session, {ride.owner_id for ride in rides}) if rides else {}
+    return [
+        FeedRide(
+            id=ride.id,
+            owner_id=ride.owner_id,
+            owner_name=names[ride.owner_id].display_name if ride.owner_id in names else "",
+            name=ride.name,
+            sport=ride.sport,
+            visibility=ride.visibility,
+            started_at=figures.started_at,
+            distance_m=figures.distance_m,
+            moving_time_s=figures.moving_time_s,
+            elevation_gain_m=figures.elevation_gain_m,
+        )
+        for ride, figures in zip(rides, seen, strict=True)
+    ]
+
+
+def _decode(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw_at, raw_id = decode_cursor(cursor)
+        at = datetime.fromisoformat(raw_at)
+        if at.tzinfo is None:
+            raise ValueError("naive")
+        return at, uuid.UUID(raw_id)
+    except (BadCursor, ValueError, TypeError):
+        raise InvalidInput(
+            "expected a cursor from a previous feed page, got something else"
+        ) from None
+
+
+def visible_ride_owner(
+    session: Session, *, ride_id: uuid.UUID, viewer_id: uuid.UUID | None
+) -> uuid.UUID:
+    """The owner of the ride if the viewer may see it; NotFound otherwise (as for a missing
+    ride). What social asks before a kudos or a comment."""
+    return get_visible_ride(session, ride_id=ride_id, viewer_id=viewer_id).owner_id
+
+
+def ride_visible_to(session: Session, *, ride_id: uuid.UUID, viewer_id: uuid.UUID) -> bool:
+    """True when this viewer may see the ride (whom a mention may tell of it)."""
+    ride = session.get(Ride, ride_id)
+    return ride is not None and may_view(session, ride=ride, viewer_id=viewer_id)

@@ -1,0 +1,25 @@
+"""Social: follows and blocks, kudos and comments on rides, and the feed.
+
+Other domains use only what is exported here.
+"""
+
+from bikenode.social.audience import AUDIENCE
+from bikenode.social.events import (
+    CommentAdded,
+    FollowAccepted,
+    FollowRequested,
+    KudosGiven,
+    Mentioned,
+)
+from bikenode.social.gdpr import erase_user_data, iter_user_export
+
+__all__ = [
+    "AUDIENCE",
+    "CommentAdded",
+    "FollowAccepted",
+    "FollowRequested",
+    "KudosGiven",
+    "Mentioned",
+    "erase_user_data",
+    "iter_user_export",
+]

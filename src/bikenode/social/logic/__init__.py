@@ -1,0 +1,1 @@
+"""Social's pure rules: mentions, comment text, follow decisions. No I/O."""

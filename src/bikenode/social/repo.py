@@ -1,0 +1,178 @@
+"""Queries on the social tables. Never commits: the services do."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+from datetime import datetime
+
+from sqlalchemy import Select, and_, delete, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from bikenode.social.models import Block, Comment, Follow, Kudos, SocialProfile
+
+
+def approves_followers(session: Session, user_id: uuid.UUID) -> bool:
+    profile = session.get(SocialProfile, user_id)
+    return profile is not None and profile.approve_followers
+
+
+def get_follow(session: Session, follower_id: uuid.UUID, followee_id: uuid.UUID) -> Follow | None:
+    return session.get(Follow, (follower_id, followee_id))
+
+
+def blocked_either_way(session: Session, a: uuid.UUID, b: uuid.UUID) -> bool:
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    or_(
+                        and_(Block.user_id == a, Block.blocked_id == b),
+                        and_(Block.user_id == b, Block.blocked_id == a),
+                    )
+                )
+            )
+        )
+    )
+
+
+def relation(session: Session, owner_id: uuid.UUID, viewer_id: uuid.UUID) -> str:
+    """ "blocked", "follower" or "none", from one query."""
+    blocked = (
+        select(Block.user_id)
+        .where(
+            or_(
+                and_(Block.user_id == owner_id, Block.blocked_id == viewer_id),
+                and_(Block.user_id == viewer_id, Block.blocked_id == owner_id),
+            )
+        )
+        .exists()
+    )
+    follows = (
+        select(Follow.user_id)
+        .where(
+            Follow.user_id == viewer_id,
+            Follow.followee_id == owner_id,
+            Follow.status == "accepted",
+        )
+        .exists()
+    )
+    row = session.execute(select(blocked, follows)).one()
+    return "blocked" if row[0] else "follower" if row[1] else "none"
+
+
+def followed_ids(viewer_id: uuid.UUID) -> Select[uuid.UUID]:
+    """The riders the viewer follows, approved (a block removes follows both ways)."""
+    return select(Follow.followee_id).where(
+        Follow.user_id == viewer_id, Follow.status == "accepted"
+    )
+
+
+def blocked_ids(session: Session, user_id: uuid.UUID) -> set[uuid.UUID]:
+    """Everyone the user blocks or is blocked by."""
+    rows = session.execute(
+        select(Block.user_id, Block.blocked_id).where(
+            or_(Block.user_id == user_id, Block.blocked_id == user_id)
+        )
+    )
+    return {a if b == user_id else b for a, b in rows}
+
+
+def delete_follows_between(session: Session, a: uuid.UUID, b: uuid.UUID) -> None:
+    session.execute(
+        delete(Follow).where(
+            or_(
+                and_(Follow.user_id == a, Follow.followee_id == b),
+                and_(Follow.user_id == b, Follow.followee_id == a),
+            )
+        )
+    )
+
+
+def follows_page(
+    session: Session, *, column: str, user_id: uuid.UUID, status: str, limit: int
+) -> list[Follow]:
+    """Follows of (or by) the user with this status, newest first."""
+    where = Follow.followee_id == user_id if column == "followee" else Follow.user_id == user_id
+    return list(
+        session.scalars(
+            select(Follow)
+            .where(where, Follow.status == status)
+            .order_by(Follow.created_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def follow_counts(session: Session, user_id: uuid.UUID) -> tuple[int, int]:
+    """(followers, following), approved only."""
+    followers = select(func.count()).where(
+        Follow.followee_id == user_id, Follow.status == "accepted"
+    )
+    following = select(func.count()).where(Follow.user_id == user_id, Follow.status == "accepted")
+    row = session.execute(select(followers.scalar_subquery(), following.scalar_subquery())).one()
+    return int(row[0]), int(row[1])
+
+
+def kudos_counts(session: Session, ride_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, int]:
+    rows = session.execute(
+        select(Kudos.ride_id, func.count())
+        .where(Kudos.ride_id.in_(ride_ids))
+        .group_by(Kudos.ride_id)
+    )
+    return {ride_id: int(n) for ride_id, n in rows}
+
+
+def comments_since(session: Session, user_id: uuid.UUID, since: datetime) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Comment)
+            .where(Comment.user_id == user_id, Comment.created_at > since)
+        )
+        or 0
+    )
+
+
+def comment_counts(session: Session, ride_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """Comments per ride that anyone may read (not hidden by a moderator)."""
+    rows = session.execute(
+        select(Comment.ride_id, func.count())
+        .where(Comment.ride_id.in_(ride_ids), Comment.hidden_at.is_(None))
+        .group_by(Comment.ride_id)
+    )
+    return {ride_id: int(n) for ride_id, n in rows}
+
+
+def kudosed_by(
+    session: Session, user_id: uuid.UUID, ride_ids: Collection[uuid.UUID]
+) -> set[uuid.UUID]:
+    return set(
+        session.scalars(
+            select(Kudos.ride_id).where(Kudos.user_id == user_id, Kudos.ride_id.in_(ride_ids))
+        )
+    )
+
+
+def kudos_of_ride(session: Session, ride_id: uuid.UUID, limit: int) -> list[Kudos]:
+    return list(
+        session.scalars(
+            select(Kudos).where(Kudos.ride_id == ride_id).order_by(Kudos.created_at).limit(limit)
+        )
+    )
+
+
+def comments_of_ride(session: Session, ride_id: uuid.UUID, limit: int) -> list[Comment]:
+    return list(
+        session.scalars(
+            select(Comment)
+            .where(Comment.ride_id == ride_id)
+            .order_by(Comment.created_at, Comment.id)
+            .limit(limit)
+        )
+    )
+
+
+def delete_ride_reactions(session: Session, ride_id: uuid.UUID) -> None:
+    session.execute(delete(Kudos).where(Kudos.ride_id == ride_id))
+    session.execute(delete(Comment).where(Comment.ride_id == ride_id))

@@ -1,0 +1,123 @@
+"""The social API's wire format, apart from the tables."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bikenode.social.logic.rules import MAX_COMMENT_CHARS, MAX_REASON_CHARS
+
+
+class StrictModel(BaseModel):
+    """Request bodies: strict types, no unknown fields."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class RiderCardPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    display_name: str
+
+
+class RiderList(BaseModel):
+    items: list[RiderCardPublic]
+
+
+class ProfilePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    display_name: str
+    approve_followers: bool = Field(description="follows wait for the rider's approval")
+    followers: int
+    following: int
+    follow_status: Literal["pending", "accepted"] | None = Field(
+        description="your follow of this rider, if any"
+    )
+    lists_visible: bool = Field(description="whether you may read the follower lists")
+
+
+class FollowAnswer(BaseModel):
+    status: Literal["pending", "accepted"]
+
+
+class SocialSettings(StrictModel):
+    approve_followers: bool
+
+
+class KudosList(BaseModel):
+    count: int
+    given: bool = Field(description="whether you gave kudos")
+    items: list[RiderCardPublic]
+
+
+class CommentCreate(StrictModel):
+    body: str = Field(min_length=1, max_length=MAX_COMMENT_CHARS * 2)
+
+
+class CommentPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    ride_id: uuid.UUID
+    author_id: uuid.UUID
+    author_name: str
+    body: str = Field(description="plain text: show it as text, never as HTML")
+    created_at: datetime
+    deletable: bool = Field(description="whether you may delete it (author or ride owner)")
+    hidden: bool = Field(description="hidden by a moderator: shown to its author only")
+
+
+class CommentList(BaseModel):
+    items: list[CommentPublic]
+
+
+class FeedEntry(BaseModel):
+    id: uuid.UUID
+    owner_id: uuid.UUID
+    owner_name: str
+    name: str
+    sport: str
+    visibility: str
+    started_at: datetime | None
+    distance_m: float | None
+    moving_time_s: float | None
+    elevation_gain_m: float | None
+    kudos: int
+    comments: int
+    kudosed: bool
+
+
+class FeedPage(BaseModel):
+    items: list[FeedEntry]
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page")
+
+
+class ReportCreate(StrictModel):
+    kind: Literal["user", "ride", "comment"]
+    id: uuid.UUID = Field(strict=False, description="the reported user's, ride's or comment's id")
+    reason: str = Field(min_length=1, max_length=MAX_REASON_CHARS * 2)
+
+
+class ReportPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    subject_kind: str
+    subject_id: uuid.UUID
+    reason: str
+    status: str
+    created_at: datetime
+
+
+class ReportList(BaseModel):
+    items: list[ReportPublic]
+
+
+class ModerationReason(StrictModel):
+    reason: str = Field(min_length=1, max_length=MAX_REASON_CHARS * 2)

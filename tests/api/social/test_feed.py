@@ -1,0 +1,78 @@
+"""The feed: newest first a page at a time, for the same few statements whether the rider
+follows one rider or forty, each with a privacy zone that cuts every ride."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.api.rides.test_list_queries import _seed_rides, _statements
+from tests.api.social.helpers import Rider, follow, rider
+
+# Sign-in checks, the page query, the owners' zones, stored views and profiles, kudos and
+# comment counts and the viewer's kudos: a bound on the whole request, whatever the page.
+MAX_STATEMENTS = 12
+
+
+def _followed_with_rides(
+    client: TestClient, viewer: Rider, riders: int, rides: int, *, zone: bool = True
+) -> None:
+    for n in range(riders):
+        owner = rider(client, f"Owner {n}")
+        _seed_rides(client, owner.headers, rides, zone=zone)
+        follow(client, viewer, owner)
+
+
+def _page_cost(client: TestClient, viewer: Rider) -> tuple[int, int]:
+    with _statements(client) as seen:
+        answer = client.get("/api/v1/feed?limit=50", headers=viewer.headers)
+    assert answer.status_code == 200, answer.text
+    return len(answer.json()["items"]), len(seen)
+
+
+def test_a_feed_page_costs_the_same_statements_for_1_or_40_followed_riders(
+    client: TestClient,
+) -> None:
+    few, many = rider(client, "Few"), rider(client, "Many")
+    _followed_with_rides(client, few, 1, 1)
+    _followed_with_rides(client, many, 40, 2)
+    _page_cost(client, few)  # warm: the first request of a process loads more
+    listed_few, cost_few = _page_cost(client, few)
+    listed_many, cost_many = _page_cost(client, many)
+    assert (listed_few, listed_many) == (1, 50)
+    assert cost_few == cost_many, (cost_few, cost_many)
+    assert cost_many <= MAX_STATEMENTS
+
+
+def test_the_feed_pages_by_cursor_newest_first_without_gaps(client: TestClient) -> None:
+    viewer = rider(client, "Viewer")
+    _followed_with_rides(client, viewer, 3, 4, zone=False)  # the rides' own start times
+    seen, cursor, pages = [], "", 0
+    while True:
+        answer = client.get(f"/api/v1/feed?limit=5{cursor}", headers=viewer.headers).json()
+        seen += answer["items"]
+        pages += 1
+        if answer["next_cursor"] is None:
+            break
+        cursor = f"&cursor={answer['next_cursor']}"
+    assert (pages, len(seen), len({item["id"] for item in seen})) == (3, 12, 12)
+    keys = [(item["started_at"], item["id"]) for item in seen]
+    assert keys == sorted(keys, reverse=True)
+
+
+def test_a_feed_request_out_of_bounds_is_refused_clearly(client: TestClient) -> None:
+    viewer = rider(client, "Viewer")
+    for query in ("limit=0", "limit=51", "limit=nan", "cursor=" + "x" * 501):
+        assert client.get(f"/api/v1/feed?{query}", headers=viewer.headers).status_code == 422
+    # A cursor that is not one of ours, or that names a naive or far-future time.
+    from bikenode.rides.logic.display import encode_cursor
+
+    for cursor in (
+        "bm90LWEtY3Vyc29y",
+        encode_cursor("2025-01-01T00:00:00", "00000000-0000-0000-0000-000000000000"),
+        encode_cursor("not a time", "00000000-0000-0000-0000-000000000000"),
+    ):
+        answer = client.get(f"/api/v1/feed?cursor={cursor}", headers=viewer.headers)
+        assert answer.status_code == 422, answer.text
+        assert "cursor" in answer.json()["detail"]
+    far = encode_cursor("9999-12-31T23:59:59+00:00", "00000000-0000-0000-0000-000000000000")
+    assert client.get(f"/api/v1/feed?cursor={far}", headers=viewer.headers).status_code == 200
