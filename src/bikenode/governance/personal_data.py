@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 from sqlalchemy.orm import Session
 
-from bikenode import bikes, fitness, health, live, planner, rides, sync, webhooks
+from bikenode import bikes, fitness, health, live, market, planner, rides, sync, webhooks
 
 ExportFiles = Callable[[Session, uuid.UUID], Iterable[tuple[str, bytes]]]
 # Deletes the user's rows (flush, never commit) and says how many of what went, for the
@@ -61,6 +61,7 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
     PersonalData("live", live.iter_user_export, _erase_live),
     PersonalData("planner", planner.iter_user_export, _erase_routes),
     PersonalData("sync", sync.iter_user_export, _erase_sync),
+    PersonalData("market", market.iter_user_export, market.erase_user_data),
     PersonalData("bikes", bikes.iter_user_export, bikes.erase_user_data),
     PersonalData("health", health.iter_user_export, _erase_health),
     PersonalData("webhooks", webhooks.iter_user_export, webhooks.erase_user_data),

@@ -54,6 +54,10 @@ bikes/reminders.json      each time a part reached 80% or 100% of its service in
 health/metrics.json       your daily values (resting heart rate, HRV, weight, sleep, scores)
                           with the device or app each came from
 health/alerts.json        your resting heart rate and HRV alerts, each with its explanation
+market/jobs.json          your repair jobs with their quotes, state and review
+market/quotes.json        the quotes you gave as a mechanic
+market/messages.json      the messages you wrote in job threads
+market/payments.json      your payments (paid jobs are kept anonymised after erasure)
 webhooks/webhooks.json    your webhooks (never their secrets) and their latest deliveries
 
 Units are in the field names: _m metres, _s seconds, _deg degrees, _bpm beats per minute,
