@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from bikenode.errors import Conflict, InvalidInput
@@ -186,3 +186,8 @@ def verify(session: Session) -> list[str]:
     ]
     stored = {a.id: _balance(a) for a in session.scalars(select(LedgerAccount))}
     return rules.violations(transfers, stored)
+
+
+def select_transfer_ids() -> Select[tuple[str]]:
+    """A query of every transfer's id (for counts in checks and benchmarks)."""
+    return select(Transfer.id)

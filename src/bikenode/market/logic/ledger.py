@@ -87,6 +87,12 @@ def apply(balances: dict[str, Balance], transfer: TransferFacts) -> dict[str, Ba
 
     For `post` and `void`, `transfer` carries the pending transfer's accounts and amount.
     """
+    debit, credit = _moved(balances, transfer)
+    return {**balances, transfer.debit: debit, transfer.credit: credit}
+
+
+def _moved(balances: dict[str, Balance], transfer: TransferFacts) -> tuple[Balance, Balance]:
+    """The debit and credit accounts' balances after the transfer, or LedgerRefusal."""
     if transfer.debit == transfer.credit:
         raise LedgerRefusal(f"expected two different accounts, got {transfer.debit!r} twice")
     check_amount(transfer.amount_minor, transfer.currency)
@@ -110,14 +116,14 @@ def apply(balances: dict[str, Balance], transfer: TransferFacts) -> dict[str, Ba
             f"{transfer.debit} may not go negative: {debit.available + amount} available, "
             f"{amount} asked"
         )
-    return {**balances, transfer.debit: debit, transfer.credit: credit}
+    return debit, credit
 
 
 def replay(transfers: Iterable[TransferFacts]) -> dict[str, Balance]:
     """Balances derived from the transfers alone, in order (what `ledger verify` recomputes)."""
     balances: dict[str, Balance] = {}
-    for transfer in transfers:
-        balances = apply(balances, transfer)
+    for transfer in transfers:  # in place: a copy per transfer would be quadratic
+        balances[transfer.debit], balances[transfer.credit] = _moved(balances, transfer)
     return balances
 
 

@@ -12,6 +12,7 @@ import * as calendar from "./calendar.js";
 import * as dashboard from "./dashboard.js";
 import * as fitness from "./fitness.js";
 import * as health from "./health.js";
+import * as market from "./market.js";
 import * as live from "./live.js";
 import * as liveStart from "./live-start.js";
 import * as power from "./power.js";
@@ -47,12 +48,15 @@ const ROUTES = [
   { pattern: /^\/fitness$/, name: "fitness", page: fitness, signedIn: true },
   { pattern: /^\/power$/, name: "power", page: power, signedIn: true },
   { pattern: /^\/health$/, name: "health", page: health, signedIn: true },
+  { pattern: /^\/market$/, name: "market", page: market, signedIn: true },
+  { pattern: /^\/market\/jobs\/([0-9a-fA-F-]{36})$/, name: "market-job", page: { render: market.jobPage }, signedIn: true },
 ];
 const NAV = [
   ["/", "Dashboard"],
   ["/rides", "Rides"],
   ["/upload", "Upload"],
   ["/bikes", "Bikes"],
+  ["/market", "Repairs"],
   ["/fitness", "Fitness"],
   ["/power", "Power"],
   ["/health", "Health"],
