@@ -3,11 +3,11 @@
 On a SQLite file (as `bikenode serve` runs it), medians of the runs:
 
 - pure transitions/s: `logic.states.apply_transition` over the happy path (no database);
-- job transitions/s on the database: start, finish, invoice of accepted jobs through the
+- job transitions/s on the database: start, finish, invoice of 50 accepted jobs through the
   service (state machine, version compare-and-set, outbox event, commit each);
-- ledger postings/s: `ledger.transfer` posted transfers (two accounts locked, balances
+- ledger postings/s: 500 `ledger.transfer` posted transfers (two accounts locked, balances
   checked and updated, the transfer written), one commit each, and 100 per commit;
-- paid jobs/s: pay (provider charge), its callback (into escrow, two holds), the review
+- paid jobs/s (50 jobs): pay (provider charge), its callback (into escrow, two holds), the review
   (both holds posted): 6 transfers and 3 commits each;
 - open jobs near a point: one query among 10,000 open jobs (bounding box, then distance),
   median and p95 in ms;
@@ -17,7 +17,9 @@ No named peer: TigerBeetle's published figures (~1M transfers/s, batched, on its
 storage engine) are of another kind of system; the ratio printed beside postings is to the
 issue's need (a busy node: ~10 payments/s means ~60 postings/s).
 
-Run: PYTHONPATH=src:. .venv/bin/python bench/market.py [--quick] [--runs 5]
+About 50 s with --runs 3 on a shared two-core machine. --quick: a fifth of the sizes.
+
+Run: PYTHONPATH=src:. .venv/bin/python bench/market.py [--quick] [--runs 3]
 """
 
 from __future__ import annotations
@@ -208,14 +210,14 @@ def _median(run: Callable[[], float], runs: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     scale = 0.2 if args.quick else 1.0
     with tempfile.TemporaryDirectory() as folder:
         engine = create_db_engine(f"sqlite:///{Path(folder) / 'bench.sqlite3'}")
         upgrade_to_head(engine)
         sessions = make_session_factory(engine)
-        jobs, posts = int(100 * scale), int(1000 * scale)
+        jobs, posts = int(50 * scale), int(500 * scale)
         rows: list[tuple[str, float, int]] = [
             ("pure transitions/s", _median(lambda: pure_transitions(200_000), args.runs), 0),
             (
