@@ -13,6 +13,8 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import Select, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bikenode.errors import Conflict, InvalidInput
@@ -39,6 +41,17 @@ def accounts_of(job_id: uuid.UUID, currency: str) -> Accounts:
     )
 
 
+def lock_accounts(session: Session, accounts: Accounts, currency: str) -> None:
+    """Lock all of a job's accounts at once, in the one global order, before a unit of work
+    that makes several transfers: taking them transfer by transfer would let two units
+    (a payment and a refund) each hold an account the other waits for (a deadlock)."""
+    _locked(
+        session,
+        [accounts.gateway, accounts.escrow, accounts.mechanic, accounts.platform_fee],
+        currency,
+    )
+
+
 def _balance(row: LedgerAccount) -> rules.Balance:
     return rules.Balance(
         row.debits_pending, row.debits_posted, row.credits_pending, row.credits_posted
@@ -49,24 +62,31 @@ def _locked(session: Session, ids: list[str], currency: str) -> dict[str, Ledger
     """The accounts, created if new, locked in a fixed order (no deadlock between two)."""
     rows = {}
     for account_id in sorted(ids):
+        _ensure(session, account_id, currency)
         row = session.scalar(
             select(LedgerAccount).where(LedgerAccount.id == account_id).with_for_update()
         )
         if row is None:
-            row = LedgerAccount(
-                id=account_id,
-                currency=currency,
-                debits_pending=0,
-                debits_posted=0,
-                credits_pending=0,
-                credits_posted=0,
-            )
-            session.add(row)
-            session.flush()
+            raise Conflict(f"the account {account_id} could not be opened")
         if row.currency != currency:
             raise InvalidInput(f"{account_id} holds {row.currency}, not {currency}")
         rows[account_id] = row
     return rows
+
+
+def _ensure(session: Session, account_id: str, currency: str) -> None:
+    """Open the account at zero unless it exists; two first transfers racing both succeed."""
+    dialect = session.get_bind().dialect.name
+    values = {
+        "id": account_id,
+        "currency": currency,
+        "debits_pending": 0,
+        "debits_posted": 0,
+        "credits_pending": 0,
+        "credits_posted": 0,
+    }
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert(LedgerAccount).values(**values).on_conflict_do_nothing())
 
 
 def _same(row: Transfer, facts: rules.TransferFacts) -> bool:

@@ -106,6 +106,8 @@ def pay_job(session: Session, *, access: JobAccess, gateway: PaymentGateway) -> 
     job = access.job
     if access.actor != "rider":
         raise Conflict("only the job's rider pays it")
+    # Two payment requests at once (two keys, two tabs) queue here: one payment per job.
+    session.refresh(job, with_for_update=True)
     if job.state != "invoiced":
         raise Conflict(f"a {job.state} job cannot be paid; allowed when invoiced")
     quote = accepted_quote(session, job)
@@ -185,6 +187,7 @@ def _escrow(session: Session, payment: Payment) -> None:
     if job is None:
         raise Conflict("the paid job is gone")
     accounts = ledger.accounts_of(job.id, payment.currency)
+    ledger.lock_accounts(session, accounts, payment.currency)
     amount, currency = payment.amount_minor, payment.currency
     share, fee = fee_split(amount, FEE_BASIS_POINTS)
     ledger.transfer(
@@ -242,6 +245,7 @@ def review_job(
     job = access.job
     _move(session, job, "review", "rider")
     payment = _succeeded(session, job)
+    ledger.lock_accounts(session, ledger.accounts_of(job.id, payment.currency), payment.currency)
     for hold in (f"hold-share:{payment.id}", f"hold-fee:{payment.id}"):
         if not ledger.is_resolved(session, hold):
             _resolve(session, hold, "post", job.id)
@@ -263,9 +267,10 @@ def refund_job(session: Session, *, access: JobAccess) -> RepairJob:
     job = access.job
     _move(session, job, "refund", "admin")
     payment = _succeeded(session, job)
+    accounts = ledger.accounts_of(job.id, payment.currency)
+    ledger.lock_accounts(session, accounts, payment.currency)
     for hold in (f"hold-share:{payment.id}", f"hold-fee:{payment.id}"):
         _resolve(session, hold, "void", job.id)
-    accounts = ledger.accounts_of(job.id, payment.currency)
     ledger.transfer(
         session,
         transfer_id=f"refund:{payment.id}",
