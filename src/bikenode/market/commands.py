@@ -34,17 +34,19 @@ def ledger_verify(data_dir: DataDir = None) -> None:
 
 @market_app.command("timers")
 def run_timers(data_dir: DataDir = None) -> None:
-    """Run every job's due time-based transitions now (expiry, lapsed quotes, auto-invoice)."""
+    """Run every job's due time-based transitions now (expiry, lapsed quotes, auto-invoice)
+    and delete idempotency keys past their 24 h."""
     from bikenode.db.engine import create_db_engine, make_session_factory
-    from bikenode.market import service
+    from bikenode.market import idempotency, service
 
     engine = create_db_engine(command_settings(data_dir, existing=True).effective_database_url)
     try:
         with make_session_factory(engine)() as session:
             count = service.run_due_timers(session)
+            keys = idempotency.purge_expired(session)
     finally:
         engine.dispose()
-    typer.echo(f"{count} jobs had timers due")
+    typer.echo(f"{count} jobs had timers due; {keys} expired idempotency keys deleted")
 
 
 @market_app.command("diagram")

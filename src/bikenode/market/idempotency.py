@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -100,9 +100,6 @@ def release(session: Session, *, user_id: uuid.UUID, key: str) -> None:
 
 def purge_expired(session: Session) -> int:
     """Delete keys past their 24 h; the number deleted. Commits."""
-    now = utcnow()
-    found = session.scalars(select(IdempotencyKey.key).where(IdempotencyKey.expires_at <= now))
-    count = len(list(found))
-    session.execute(delete(IdempotencyKey).where(IdempotencyKey.expires_at <= now))
+    result = session.execute(delete(IdempotencyKey).where(IdempotencyKey.expires_at <= utcnow()))
     session.commit()
-    return count
+    return int(result.rowcount)  # type: ignore[attr-defined]
