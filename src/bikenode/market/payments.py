@@ -25,6 +25,7 @@ from bikenode.events import publish
 from bikenode.market import ledger, repo
 from bikenode.market.events import PaymentSucceeded
 from bikenode.market.logic.ledger import fee_split
+from bikenode.market.logic.text import clean_text
 from bikenode.market.models import Payment, ProviderEvent, RepairJob, Transfer
 from bikenode.market.service import JobAccess, _move, accepted_quote
 
@@ -249,7 +250,7 @@ def review_job(
     for hold in (f"hold-share:{payment.id}", f"hold-fee:{payment.id}"):
         if not ledger.is_resolved(session, hold):
             _resolve(session, hold, "post", job.id)
-    job.rating, job.review = rating, (text or "")[:MAX_REVIEW_CHARS]
+    job.rating, job.review = rating, clean_text(text or "")[:MAX_REVIEW_CHARS]
     session.commit()
     return job
 

@@ -26,6 +26,7 @@ from bikenode.geo import haversine_m
 from bikenode.market import repo
 from bikenode.market.events import JobCompleted, MessagePosted, QuoteAccepted, QuoteReceived
 from bikenode.market.logic import location, states
+from bikenode.market.logic.text import clean_text
 from bikenode.market.models import Message, Quote, RepairJob
 
 TIMERS_JOB = "market.timers"
@@ -79,8 +80,8 @@ def post_job(
         owner_id=owner_id,
         bike_id=bike_id,
         component_ids=[str(c) for c in dict.fromkeys(component_ids)],
-        title=title,
-        description=description,
+        title=clean_text(title),
+        description=clean_text(description),
         lat_deg=lat,
         lon_deg=lon,
         currency=currency,
@@ -195,7 +196,7 @@ def submit_quote(
     if quote is None:
         quote = Quote(id=uuid.uuid4(), job_id=job.id, owner_id=mechanic.id, created_at=now)
         session.add(quote)
-    quote.price_minor, quote.currency, quote.message = price_minor, currency, message
+    quote.price_minor, quote.currency, quote.message = price_minor, currency, clean_text(message)
     quote.valid_until, quote.state = valid_until, "open"
     session.flush()
     _move(session, job, "receive_quote", "mechanic")
@@ -236,7 +237,7 @@ def post_message(
     session: Session, *, quote: Quote, access: JobAccess, author_id: uuid.UUID, body: str
 ) -> Message:
     """A message in the thread of the quote, from its rider or its mechanic."""
-    text = body.strip()
+    text = clean_text(body)
     if not text:
         raise InvalidInput("expected a message with some text")
     message = Message(id=uuid.uuid4(), quote_id=quote.id, user_id=author_id, body=text)

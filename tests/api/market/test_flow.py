@@ -27,6 +27,9 @@ def test_a_job_goes_from_posted_to_reviewed_and_the_bike_logs_the_service(
     listing = market.call(near, "GET", "/market/open-jobs?lat_deg=51.52&lon_deg=-0.1")
     [seen] = [item for item in listing["items"] if item["id"] == job["id"]]
     assert "bike_id" not in seen and "owner_id" not in seen
+    exact = (str(HOME[0]), str(HOME[1]))
+    for answer in (listing, market.call(market.rider, "GET", f"/market/jobs/{job['id']}")):
+        assert not any(value in str(answer) for value in exact)  # the point was never kept
     chosen = market.quote(near, job["id"], 4500)
     other = market.quote(far, job["id"], 3900)
     mine = market.call(market.rider, "GET", f"/market/jobs/{job['id']}")
