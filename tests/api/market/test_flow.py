@@ -37,6 +37,8 @@ def test_a_job_goes_from_posted_to_reviewed_and_the_bike_logs_the_service(
     theirs = market.call(far, "GET", f"/market/jobs/{job['id']}")
     assert [q["id"] for q in theirs["quotes"]] == [other["id"]]  # not the rival's price
     assert theirs["bike_id"] is None and theirs["you_are"] == "mechanic"
+    market.call(far, "GET", f"/market/quotes/{chosen['id']}/messages", expect=404)  # a rival's
+    market.call(far, "POST", f"/market/quotes/{chosen['id']}/accept", expect=404)
     accepted = market.call(market.rider, "POST", f"/market/quotes/{chosen['id']}/accept")
     assert accepted["state"] == "accepted"
     states = {q["id"]: q["state"] for q in accepted["quotes"]}
@@ -83,3 +85,32 @@ def test_another_rider_and_an_unquoted_mechanic_get_404_for_a_job(
     for headers in (other, mechanic):
         market.call(headers, "GET", f"/market/jobs/{job['id']}", expect=404)
     market.call(other, "GET", "/market/open-jobs?lat_deg=51.5&lon_deg=-0.12", expect=403)
+
+
+def test_cancelling_declines_the_quotes_and_a_withdrawal_or_dispute_follows_the_table(
+    client: TestClient, market: Market
+) -> None:
+    mechanic = as_role(client, "mechanic")
+    job = market.job()
+    quote = market.quote(mechanic, job["id"])
+    cancelled = market.move(market.rider, job["id"], "cancel")
+    assert cancelled["state"] == "cancelled" and cancelled["quotes"][0]["state"] == "declined"
+    market.move(market.rider, job["id"], "publish", 409)  # cancelled is for good
+    market.call(market.rider, "POST", f"/market/quotes/{quote['id']}/accept", expect=409)
+
+    job = market.job()
+    quote = market.quote(mechanic, job["id"])
+    market.call(market.rider, "POST", f"/market/quotes/{quote['id']}/accept")
+    market.move(market.rider, job["id"], "start", 409)  # the mechanic's to take
+    withdrawn = market.move(mechanic, job["id"], "withdraw")
+    assert withdrawn["state"] == "cancelled"
+
+    job = market.job()
+    quote = market.quote(mechanic, job["id"])
+    market.call(market.rider, "POST", f"/market/quotes/{quote['id']}/accept")
+    for step in ("start", "finish"):
+        market.move(mechanic, job["id"], step)
+    market.move(mechanic, job["id"], "dispute", 409)  # the rider's to take
+    disputed = market.move(market.rider, job["id"], "dispute")
+    assert disputed["state"] == "disputed" and disputed["allowed_transitions"] == []
+    market.call(market.rider, "POST", f"/market/jobs/{job['id']}/payments", None, 409)
