@@ -66,3 +66,64 @@ def make_live_session(
     if rows:
         live_service.store_batches(session, rows=rows)
     return live
+
+
+def make_mechanic(session: Session, **overrides: Any) -> uuid.UUID:
+    """A user with the mechanic role."""
+    return make_user(session, role="mechanic", display_name="Mechanic", **overrides)
+
+
+def make_bike(
+    session: Session, owner_id: uuid.UUID, *, parts: int = 1
+) -> tuple[uuid.UUID, list[uuid.UUID]]:
+    """A road bike of the owner and `parts` chains of theirs: (bike id, component ids)."""
+    from bikenode.bikes.models import Bike, Component
+
+    bike = Bike(id=uuid.uuid4(), owner_id=owner_id, name="Road", type="road")
+    components = [Component(id=uuid.uuid4(), owner_id=owner_id, type="chain") for _ in range(parts)]
+    session.add_all([bike, *components])
+    session.commit()
+    return bike.id, [c.id for c in components]
+
+
+def view_of_user(session: Session, user_id: uuid.UUID) -> Any:
+    """The UserView handed to services (accounts' read-only view of the row)."""
+    from bikenode.accounts.user_view import view_of
+
+    user = session.get(User, user_id)
+    assert user is not None
+    return view_of(user)
+
+
+def make_repair_job(
+    session: Session, owner_id: uuid.UUID, *, mechanics: list[uuid.UUID], price_minor: int = 5000
+) -> tuple[uuid.UUID, list[uuid.UUID]]:
+    """An open repair job on a new bike of the owner, quoted by each mechanic: (job, quotes)."""
+    from bikenode.market import service as market
+
+    bike_id, parts = make_bike(session, owner_id)
+    job = market.post_job(
+        session,
+        owner_id=owner_id,
+        bike_id=bike_id,
+        component_ids=parts,
+        title="Bottom bracket",
+        description="Creaks",
+        lat_deg=51.5,
+        lon_deg=-0.12,
+        currency="EUR",
+        publish_now=True,
+    )
+    quotes = [
+        market.submit_quote(
+            session,
+            mechanic=view_of_user(session, mechanic),
+            job_id=job.id,
+            price_minor=price_minor + n,
+            currency="EUR",
+            message="",
+            valid_until=datetime.now(UTC) + timedelta(days=3),
+        ).id
+        for n, mechanic in enumerate(mechanics)
+    ]
+    return job.id, quotes

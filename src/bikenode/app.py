@@ -19,7 +19,7 @@ from bikenode.accounts.routes import router as accounts_router
 from bikenode.accounts.web_routes import router as web_session_router
 from bikenode.audit.subscribers import RIDE_DELETIONS
 from bikenode.bikes.routes import router as bikes_router
-from bikenode.bikes.subscribers import RIDE_ASSIGNMENTS
+from bikenode.bikes.subscribers import JOB_SERVICES, RIDE_ASSIGNMENTS
 from bikenode.config import Settings, load_settings
 from bikenode.db.engine import create_db_engine, create_probe_engine, make_session_factory
 from bikenode.db.queue import Worker
@@ -37,6 +37,10 @@ from bikenode.health.subscribers import RIDE_HRV
 from bikenode.live.routes import router as live_router
 from bikenode.live.ws import build_broker, build_live_node
 from bikenode.live.ws import router as live_ws_router
+from bikenode.market.payments import FakeCardGateway
+from bikenode.market.routes import router as market_router
+from bikenode.market.service import TIMERS_JOB
+from bikenode.market.tasks import timers_job
 from bikenode.notifications.routes import router as notifications_router
 from bikenode.notifications.routes import unsubscribe_router as notifications_unsubscribe_router
 from bikenode.notifications.service import SEND_EMAIL_JOB
@@ -117,6 +121,7 @@ def make_worker(settings: Settings, session_factory: sessionmaker[Session]) -> W
             REENCRYPT_JOB: reencrypt_health_job(session_factory),
             REFRESH_PUBLIC_VIEWS_JOB: refresh_public_views_job(session_factory),
             RECOMPUTE_JOB: recompute_job(session_factory),
+            TIMERS_JOB: timers_job(session_factory),
             DELIVER_JOB: deliver_job(
                 session_factory, allowed=allowed_hosts(settings.webhooks_allowed_hosts)
             ),
@@ -136,6 +141,7 @@ def make_dispatcher(session_factory: sessionmaker[Session], metrics: Metrics) ->
             ERASED_USERS,
             RIDE_ASSIGNMENTS,
             RIDE_HRV,
+            JOB_SERVICES,
             FANOUT,
             SOCIAL_RIDE_DELETIONS,
             NOTIFY,
@@ -181,6 +187,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.accounts = build_accounts_config(settings)
     app.state.metrics = Metrics()
     app.state.worker = make_worker(settings, app.state.session_factory)
+    # No real provider is reachable here: the in-process card provider answers at once.
+    app.state.market_gateway = FakeCardGateway()
     app.state.events = make_dispatcher(app.state.session_factory, app.state.metrics)
     # Signed-in users' open WebSockets (live and route rooms): capped, closed on sign-out
     # (on every node: with Redis, a sign-out is announced to the others).
@@ -243,6 +251,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(notifications_router)
     app.include_router(notifications_unsubscribe_router)
     app.include_router(social_router)
+    app.include_router(market_router)
     app.include_router(frontend_router)
     app.include_router(api_docs_router)
     return app

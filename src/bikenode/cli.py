@@ -18,6 +18,7 @@ from bikenode.config import Settings, load_settings
 from bikenode.db.commands import db_app
 from bikenode.events.commands import events_app
 from bikenode.governance.commands import gdpr_app, keys_app
+from bikenode.market.commands import market_app
 from bikenode.operations import commands as operations_commands
 from bikenode.rides.commands import import_command
 
@@ -62,6 +63,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(gdpr_app, name="gdpr")
 app.add_typer(keys_app, name="keys")
 app.add_typer(events_app, name="events")
+app.add_typer(market_app, name="market")
 app.command("import")(import_command)
 app.command("bikes")(bikes_command)
 app.command("backup")(operations_commands.backup)

@@ -241,6 +241,8 @@ OWNED: dict[str, Factory] = {
             headers,
         )
     },
+    "job_id": lambda client, headers, objects: _repair_job(client, headers, objects),
+    "quote_id": lambda client, headers, objects: _repair_job(client, headers, objects),
     "metric_id": lambda client, headers, objects: {"metric_id": _health_metric(client, headers)},
     "alert_id": lambda client, headers, objects: {"alert_id": _health_alert(client, headers)},
     "reminder_id": _reminder,
@@ -275,6 +277,35 @@ def _notification(client: TestClient, headers: dict[str, str], objects: Objects)
     client.app.state.events.run_until_idle()  # type: ignore[attr-defined]
     answer = client.get("/api/v1/notifications", headers=headers)
     return str(answer.json()["items"][0]["id"])
+
+
+def _repair_job(client: TestClient, headers: dict[str, str], objects: Objects) -> Ids:
+    """An open repair job on the owner's bike, quoted by a mechanic (not the walk's), with a
+    marked message from the owner in the quote's thread."""
+    body = {
+        "bike_id": objects["bike_id"],
+        "title": "Creaking bottom bracket",
+        "description": "Creaks under load",
+        "lat_deg": 51.5073,
+        "lon_deg": -0.1277,
+    }
+    job = client.post("/api/v1/market/jobs", json=body, headers=_keyed(headers))
+    assert job.status_code == 201, job.text
+    _, mechanic = _with_role(client, "mechanic")
+    until = (datetime.now(UTC) + timedelta(days=5)).isoformat()
+    offer = {
+        "job_id": job.json()["id"],
+        "price_minor": 4500,
+        "currency": "EUR",
+        "valid_until": until,
+    }
+    quote = client.post("/api/v1/market/quotes", json=offer, headers=_keyed(mechanic))
+    assert quote.status_code == 201, quote.text
+    message = {"body": f"{MARKER} the side door is unlocked"}
+    path = f"/api/v1/market/quotes/{quote.json()['id']}/messages"
+    sent = client.post(path, json=message, headers=_keyed(headers))
+    assert sent.status_code == 201, sent.text
+    return {"job_id": job.json()["id"], "quote_id": quote.json()["id"]}
 
 
 def _health_metric(client: TestClient, headers: dict[str, str]) -> str:
@@ -380,7 +411,12 @@ def _call(
     if "/tus" in template and method == "patch":  # a well-formed tus chunk, so checks run
         chunk = {"Content-Type": "application/offset+octet-stream", "Upload-Offset": "0"}
         return client.request("PATCH", url, headers={**headers, **chunk}, content=b"x")
-    return client.request(method.upper(), url, headers=headers, json=body)
+    return client.request(method.upper(), url, headers=_keyed(headers), json=body)
+
+
+def _keyed(headers: dict[str, str]) -> dict[str, str]:
+    """With a fresh Idempotency-Key, which the market's writes require before any change."""
+    return {**headers, "Idempotency-Key": uuid.uuid4().hex}
 
 
 def _owner_accepts(walk: Walk, spec: dict[str, Any], method: str, template: str) -> None:
@@ -392,7 +428,7 @@ def _owner_accepts(walk: Walk, spec: dict[str, Any], method: str, template: str)
         headers = walk.admin_headers
     else:
         url, headers = walk.objects().fill(template), walk.owner_headers
-    answer = walk.client.request(method.upper(), url, headers=headers, json=body)
+    answer = walk.client.request(method.upper(), url, headers=_keyed(headers), json=body)
     assert 200 <= answer.status_code < 300, f"{method.upper()} {template} {body}: {answer.text}"
 
 

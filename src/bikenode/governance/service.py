@@ -55,6 +55,10 @@ health/metrics.json       your daily values (resting heart rate, HRV, weight, sl
                           with the device or app each came from
 health/alerts.json        your resting heart rate and HRV alerts, each with its explanation
 health/ride_hrv.json      the rides whose beat-to-beat intervals gave a day's HRV
+market/jobs.json          your repair jobs with their quotes, state and review
+market/quotes.json        the quotes you gave as a mechanic
+market/messages.json      the messages you wrote in job threads
+market/payments.json      your payments (paid jobs are kept anonymised after erasure)
 webhooks/webhooks.json    your webhooks (never their secrets) and their latest deliveries
 notifications/notifications.json  what you were told (in the app and by e-mail), each
                           e-mail's delivery state and attempts

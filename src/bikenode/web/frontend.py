@@ -44,6 +44,7 @@ CLIENT_ROUTES += ("/fitness", "/power")
 CLIENT_ROUTES += ("/health",)
 CLIENT_ROUTES += ("/notifications", "/unsubscribe")
 CLIENT_ROUTES += ("/feed", "/riders/{user_id}", "/follow-requests")
+CLIENT_ROUTES += ("/market", "/market/jobs/{job_id}")
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 MEDIA_TYPES = {

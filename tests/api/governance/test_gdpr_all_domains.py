@@ -293,10 +293,34 @@ def _social(client: TestClient, rider: Person, other: Person, rider_ride: str) -
         db.commit()
 
 
+def _market(client: TestClient, rider: Person) -> None:
+    """Two repair jobs of the rider: one paid (kept anonymised), one still open (deleted),
+    each with a message from the rider in its quote's thread."""
+    from tests.api.market.conftest import Market, as_role
+
+    market = Market.__new__(Market)
+    market.client, market.rider = client, rider.headers
+    market.bike = client.get("/api/v1/bikes", headers=rider.headers).json()["items"][0]
+    market.chain = {"id": None}
+    mechanic = as_role(client, "mechanic")
+    paid, kept_open = market.job(component_ids=[]), market.job(component_ids=[])
+    for job in (paid, kept_open):
+        quote = market.quote(mechanic, job["id"])
+        market.call(
+            rider.headers, "POST", f"/market/quotes/{quote['id']}/messages", {"body": "Hi"}, 201
+        )
+    [paid_quote] = market.call(rider.headers, "GET", f"/market/jobs/{paid['id']}")["quotes"]
+    market.call(rider.headers, "POST", f"/market/quotes/{paid_quote['id']}/accept")
+    for step in ("start", "finish", "invoice"):
+        market.move(mechanic, paid["id"], step)
+    market.call(rider.headers, "POST", f"/market/jobs/{paid['id']}/payments", None, 201)
+
+
 def _world(client: TestClient, sockets: contextlib.ExitStack) -> World:
     rider, other = _person(client), _person(client)
     _notification_settings(client, rider)
     _garage(client, rider)
+    _market(client, rider)
     _health(client, rider)
     _webhook(client, rider)
     own_group = _post(client, "/api/v1/live/groups", rider, {"name": "Rider's club run"})["id"]
@@ -546,6 +570,10 @@ def test_erasure_leaves_no_row_naming_the_user_and_closes_their_sockets(
         "social_comments.user_id",
         "social_comments.ride_owner_id",
         "social_reports.user_id",
+        "market_jobs.owner_id",
+        "market_messages.user_id",
+        "market_payments.owner_id",
+        "market_idempotency_keys.user_id",
     } <= before
     with Session(engine) as db:
         assert db.scalar(select(func.count()).select_from(Installation)) == 1

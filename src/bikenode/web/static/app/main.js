@@ -12,6 +12,7 @@ import * as calendar from "./calendar.js";
 import * as dashboard from "./dashboard.js";
 import * as fitness from "./fitness.js";
 import * as health from "./health.js";
+import * as market from "./market.js";
 import * as live from "./live.js";
 import * as notifications from "./notifications.js";
 import * as liveStart from "./live-start.js";
@@ -54,6 +55,8 @@ const ROUTES = [
   { pattern: /^\/feed$/, name: "feed", page: social.feedPage, signedIn: true },
   { pattern: /^\/riders\/([0-9a-fA-F-]{36})$/, name: "rider", page: social.riderPage, signedIn: true },
   { pattern: /^\/follow-requests$/, name: "follow-requests", page: social.requestsPage, signedIn: true },
+  { pattern: /^\/market$/, name: "market", page: market, signedIn: true },
+  { pattern: /^\/market\/jobs\/([0-9a-fA-F-]{36})$/, name: "market-job", page: { render: market.jobPage }, signedIn: true },
 ];
 const NAV = [
   ["/", "Dashboard"],
@@ -61,6 +64,7 @@ const NAV = [
   ["/rides", "Rides"],
   ["/upload", "Upload"],
   ["/bikes", "Bikes"],
+  ["/market", "Repairs"],
   ["/fitness", "Fitness"],
   ["/power", "Power"],
   ["/health", "Health"],

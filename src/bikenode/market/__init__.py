@@ -1,0 +1,22 @@
+"""Market: repair jobs with quotes (a declared state machine), payments into escrow through a
+double-entry ledger, reviews. Other domains use only what is exported here: its events
+(notifications and bikes subscribe to them) and its GDPR hooks."""
+
+from bikenode.market.events import (
+    JobCompleted,
+    MessagePosted,
+    PaymentSucceeded,
+    QuoteAccepted,
+    QuoteReceived,
+)
+from bikenode.market.gdpr import erase_user_data, iter_user_export
+
+__all__ = [
+    "JobCompleted",
+    "MessagePosted",
+    "PaymentSucceeded",
+    "QuoteAccepted",
+    "QuoteReceived",
+    "erase_user_data",
+    "iter_user_export",
+]

@@ -1,0 +1,27 @@
+"""The jobs and quotes a market request may act on: the rider's own, or those a mechanic
+quoted on. Anyone else's answers the same 404 as a missing one, so an id reveals nothing."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import Depends
+
+from bikenode.market import service
+from bikenode.market.models import Quote
+from bikenode.web.dependencies import CurrentUser, SessionDep
+
+
+def visible_job(job_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> service.JobAccess:
+    return service.job_access(session, user=user, job_id=job_id)
+
+
+def visible_quote(
+    quote_id: uuid.UUID, user: CurrentUser, session: SessionDep
+) -> tuple[Quote, service.JobAccess]:
+    return service.quote_access(session, user=user, quote_id=quote_id)
+
+
+VisibleJob = Annotated[service.JobAccess, Depends(visible_job)]
+VisibleQuote = Annotated[tuple[Quote, service.JobAccess], Depends(visible_quote)]

@@ -1,0 +1,94 @@
+"""A person's market data for GDPR requests: everything for an export, or erased.
+
+Erasure deletes a rider's jobs that never took money, with their quotes and threads. A job
+that was paid is a trade record the law keeps (invoices: ten years in many EU countries), so
+it stays anonymised: no rider id, bike, description, thread or review text; the title, the
+amounts, the dates and the ledger's transfers (named by job, never by person) remain. A
+mechanic's quotes lose their author; every message a person wrote is deleted.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from bikenode.export_json import fields_of, json_bytes
+from bikenode.market.models import IdempotencyKey, Message, Payment, Quote, RepairJob
+
+JOB_FIELDS = (
+    "id",
+    "bike_id",
+    "component_ids",
+    "title",
+    "description",
+    "lat_deg",
+    "lon_deg",
+    "currency",
+    "state",
+    "accepted_quote_id",
+    "rating",
+    "review",
+    "expires_at",
+    "done_at",
+    "created_at",
+    "updated_at",
+)
+QUOTE_FIELDS = ("id", "job_id", "price_minor", "currency", "message", "valid_until", "state")
+MESSAGE_FIELDS = ("id", "quote_id", "body", "created_at")
+PAYMENT_FIELDS = ("id", "job_id", "amount_minor", "currency", "provider", "state", "created_at")
+ERASED = "(erased)"
+
+
+def iter_user_export(session: Session, owner_id: uuid.UUID) -> Iterator[tuple[str, bytes]]:
+    """(path, bytes): market/jobs.json (the rider's jobs with their quotes), market/quotes.json
+    (quotes the person gave as a mechanic), market/messages.json, market/payments.json."""
+    jobs = session.scalars(
+        select(RepairJob).where(RepairJob.owner_id == owner_id).order_by(RepairJob.created_at)
+    ).all()
+    quotes_on: dict[uuid.UUID, list[dict[str, object]]] = {}
+    job_ids = [j.id for j in jobs]
+    for quote in session.scalars(select(Quote).where(Quote.job_id.in_(job_ids))):
+        quotes_on.setdefault(quote.job_id, []).append(fields_of(quote, QUOTE_FIELDS))
+    exported = [{**fields_of(j, JOB_FIELDS), "quotes": quotes_on.get(j.id, [])} for j in jobs]
+    yield "market/jobs.json", json_bytes(exported)
+    given = session.scalars(
+        select(Quote).where(Quote.owner_id == owner_id).order_by(Quote.created_at)
+    )
+    yield "market/quotes.json", json_bytes([fields_of(q, QUOTE_FIELDS) for q in given])
+    written = session.scalars(
+        select(Message).where(Message.user_id == owner_id).order_by(Message.created_at)
+    )
+    yield "market/messages.json", json_bytes([fields_of(m, MESSAGE_FIELDS) for m in written])
+    paid = session.scalars(
+        select(Payment).where(Payment.owner_id == owner_id).order_by(Payment.created_at)
+    )
+    yield "market/payments.json", json_bytes([fields_of(p, PAYMENT_FIELDS) for p in paid])
+    session.rollback()  # end the read: writers are not held up (SQLite)
+
+
+def erase_user_data(session: Session, owner_id: uuid.UUID) -> dict[str, float]:
+    """Delete or anonymise the person's market data (above); flushes only. Counts by kind."""
+    jobs = select(RepairJob.id).where(RepairJob.owner_id == owner_id)
+    paid = set(session.scalars(select(Payment.job_id).where(Payment.job_id.in_(jobs))))
+    unpaid = [j for j in session.scalars(jobs) if j not in paid]
+    threads = select(Quote.id).where(Quote.job_id.in_(jobs))
+    counts = {"jobs_deleted": float(len(unpaid)), "jobs_anonymised": float(len(paid))}
+    session.execute(
+        delete(Message).where((Message.user_id == owner_id) | Message.quote_id.in_(threads))
+    )
+    # Explicit deletes rather than trusting every database's cascade: nothing may stay.
+    session.execute(delete(Quote).where(Quote.job_id.in_(unpaid)))
+    session.execute(delete(RepairJob).where(RepairJob.id.in_(unpaid)))
+    session.execute(
+        update(RepairJob)
+        .where(RepairJob.id.in_(paid))
+        .values(owner_id=None, bike_id=None, component_ids=[], description=ERASED, review=None)
+    )
+    session.execute(update(Quote).where(Quote.owner_id == owner_id).values(owner_id=None))
+    session.execute(update(Payment).where(Payment.owner_id == owner_id).values(owner_id=None))
+    session.execute(delete(IdempotencyKey).where(IdempotencyKey.user_id == owner_id))
+    session.flush()
+    return counts

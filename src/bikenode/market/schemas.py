@@ -1,0 +1,134 @@
+"""Wire formats of the market API (kept apart from the tables). Money is integer minor units
+with an ISO 4217 currency; never floats."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+Id = Annotated[uuid.UUID, Field(strict=False)]
+When = Annotated[AwareDatetime, Field(strict=False, examples=["2030-05-04T07:00:00Z"])]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])]
+Minor = Annotated[int, Field(gt=0, le=10**10, description="integer minor units (cents)")]
+Text = Annotated[str, Field(min_length=1, max_length=4000)]
+# The transitions a caller takes by name; "cancel" first, as the schema's example.
+TransitionName = Literal[
+    "cancel", "publish", "start", "finish", "invoice", "withdraw", "dispute", "review"
+]
+
+
+class StrictModel(BaseModel):
+    """Request bodies: strict types, no unknown fields, finite numbers."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False)
+
+
+class JobCreate(StrictModel):
+    bike_id: Id
+    component_ids: list[Id] = Field(default_factory=list, max_length=20)
+    title: Annotated[str, Field(min_length=1, max_length=120, examples=["Creaking bottom bracket"])]
+    description: Text
+    lat_deg: Annotated[float, Field(ge=-90, le=90, description="exact; only a ~1 km cell is kept")]
+    lon_deg: Annotated[float, Field(ge=-180, le=180)]
+    currency: Currency = "EUR"
+    publish: bool = True
+
+
+class TransitionTake(StrictModel):
+    transition: TransitionName
+    rating: Annotated[int | None, Field(default=None, ge=1, le=5)] = None
+    text: Annotated[str | None, Field(default=None, max_length=4000)] = None
+
+
+class QuoteCreate(StrictModel):
+    job_id: Id
+    price_minor: Minor
+    currency: Currency
+    message: Annotated[str, Field(default="", max_length=4000)] = ""
+    valid_until: When
+
+
+class MessageCreate(StrictModel):
+    body: Text
+
+
+class JobListing(BaseModel):
+    """What any mechanic sees of an open job: no rider, no bike, an approximate place."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    title: str
+    description: str
+    lat_deg: float
+    lon_deg: float
+    currency: str
+    state: str
+    created_at: datetime
+    distance_km: float | None = None
+
+
+class QuotePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    job_id: uuid.UUID
+    mechanic_id: uuid.UUID | None = Field(validation_alias="owner_id")
+    price_minor: int
+    currency: str
+    message: str
+    valid_until: datetime
+    state: str
+    created_at: datetime
+
+
+class JobPublic(JobListing):
+    """The job as its rider (or a mechanic who quoted) sees it."""
+
+    bike_id: uuid.UUID | None
+    component_ids: list[str]
+    accepted_quote_id: uuid.UUID | None
+    rating: int | None
+    review: str | None
+    expires_at: datetime
+    done_at: datetime | None
+    you_are: str = "rider"
+    allowed_transitions: list[str] = Field(default_factory=list)
+    quotes: list[QuotePublic] = Field(default_factory=list)
+    payment_state: str | None = None
+
+
+class JobPage(BaseModel):
+    items: list[JobPublic]
+
+
+class ListingPage(BaseModel):
+    items: list[JobListing]
+
+
+class MessagePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    quote_id: uuid.UUID
+    author_id: uuid.UUID | None = Field(validation_alias="user_id")
+    body: str
+    created_at: datetime
+
+
+class MessagePage(BaseModel):
+    items: list[MessagePublic]
+
+
+class PaymentPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    job_id: uuid.UUID
+    amount_minor: int
+    currency: str
+    provider: str
+    state: str

@@ -1,0 +1,339 @@
+// /market: repair jobs. A rider posts a job about one of their bikes and follows their jobs;
+// a mechanic sees open jobs near a point and the jobs they quoted on. /market/jobs/<id>: one
+// job with its state, the quotes (accept), the next steps, payment, review and each thread.
+// Every change is sent with an Idempotency-Key, kept for the retries of one submission.
+
+import { api, currentUser } from "./api.js";
+import { partName } from "./bikes.js";
+import { busy, errorBox, field, fill, h, navigate, showError } from "./dom.js";
+
+const STATE_LABELS = {
+  draft: "Draft",
+  open: "Open for quotes",
+  quoted: "Quoted",
+  accepted: "Quote accepted",
+  in_progress: "Work in progress",
+  done: "Work done",
+  invoiced: "Invoiced",
+  paid: "Paid (held until you review)",
+  reviewed: "Reviewed",
+  cancelled: "Cancelled",
+  expired: "Expired",
+  disputed: "Disputed",
+};
+const STEP_LABELS = {
+  publish: "Publish the job",
+  start: "Start the work",
+  finish: "Mark the work done",
+  invoice: "Send the invoice",
+  cancel: "Cancel the job",
+  withdraw: "Withdraw from the job",
+  dispute: "Dispute the work",
+};
+
+/** "€45.00": integer minor units in the job's currency (two decimals for these). */
+export function money(minor, currency) {
+  return new Intl.NumberFormat(undefined, { style: "currency", currency }).format(minor / 100);
+}
+
+/** POST with a fresh Idempotency-Key (one per user action). */
+function change(path, json) {
+  const key = crypto.randomUUID();
+  return api(path, { method: "POST", json, headers: { "Idempotency-Key": key } });
+}
+
+function status(text) {
+  return h("p", { role: "status" }, text);
+}
+
+export async function render(main) {
+  const me = await currentUser();
+  document.title = "Repairs · BikeNode";
+  if (me.role === "mechanic") return mechanicPage(main);
+  const [jobs, bikes] = await Promise.all([api("/api/v1/market/jobs"), api("/api/v1/bikes")]);
+  fill(
+    main,
+    h("h1", { tabindex: "-1" }, "Repairs"),
+    h("p", {}, "Ask local mechanics to quote on a repair. They see only an area of about a kilometre, never your address."),
+    postForm(bikes.items),
+    h("h2", {}, "Your jobs"),
+    jobs.items.length ? jobList(jobs.items) : h("p", { class: "empty" }, "No repair jobs yet."),
+  );
+  return null;
+}
+
+function jobList(items) {
+  return h(
+    "ul",
+    { class: "market-jobs" },
+    items.map((job) =>
+      h(
+        "li",
+        { class: "card" },
+        h("a", { href: `/market/jobs/${job.id}` }, job.title),
+        h("span", { class: "job-state" }, ` · ${STATE_LABELS[job.state] || job.state}`),
+        job.distance_km !== null && job.distance_km !== undefined ? h("span", {}, ` · ${job.distance_km} km away`) : null,
+      ),
+    ),
+  );
+}
+
+function postForm(bikes) {
+  const bike = h("select", { name: "bike", required: true }, bikes.map((b) => h("option", { value: b.id }, b.name)));
+  const title = h("input", { name: "title", required: true, maxlength: "120" });
+  const description = h("textarea", { name: "description", required: true, maxlength: "4000", rows: "3" });
+  const lat = h("input", { name: "lat", type: "number", step: "any", min: "-90", max: "90", required: true });
+  const lon = h("input", { name: "lon", type: "number", step: "any", min: "-180", max: "180", required: true });
+  const parts = h("fieldset", { class: "job-parts" });
+  const loadParts = async () => {
+    if (!bike.value) return;
+    const tree = await api(`/api/v1/bikes/${bike.value}/components`);
+    const flat = (items) => items.flatMap((item) => [item.component, ...flat(item.parts)]);
+    const boxes = flat(tree.items).map((c) =>
+      h("label", { class: "check" }, h("input", { type: "checkbox", name: "part", value: c.id }), ` ${partName(c)}`),
+    );
+    fill(parts, h("legend", {}, "Parts to work on (their service log will show the job)"), boxes.length ? boxes : h("p", { class: "hint" }, "No parts fitted."));
+  };
+  bike.addEventListener("change", () => loadParts().catch((error) => showError(parts, error)));
+  loadParts().catch((error) => showError(parts, error));
+  const form = h(
+    "form",
+    { class: "card", "aria-label": "Post a repair job" },
+    h("h2", {}, "Post a repair job"),
+    bikes.length ? null : h("p", {}, "Add a bike first on the ", h("a", { href: "/bikes" }, "Bikes"), " page."),
+    field("Bike", bike),
+    parts,
+    field("What needs doing", title),
+    field("Details", description),
+    field("Latitude", lat, "Where the bike is; only the surrounding square kilometre is kept."),
+    field("Longitude", lon),
+    h("button", { type: "submit" }, "Post the job"),
+    h("div", { class: "form-status" }),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const done = busy(form);
+    try {
+      const job = await change("/api/v1/market/jobs", {
+        bike_id: bike.value,
+        component_ids: [...parts.querySelectorAll("input:checked")].map((box) => box.value),
+        title: title.value,
+        description: description.value,
+        lat_deg: Number(lat.value),
+        lon_deg: Number(lon.value),
+      });
+      navigate(`/market/jobs/${job.id}`);
+    } catch (error) {
+      done();
+      showError(form.querySelector(".form-status"), error);
+    }
+  });
+  return form;
+}
+
+async function mechanicPage(main) {
+  const lat = h("input", { name: "lat", type: "number", step: "any", min: "-90", max: "90", required: true });
+  const lon = h("input", { name: "lon", type: "number", step: "any", min: "-180", max: "180", required: true });
+  const radius = h("input", { name: "radius", type: "number", min: "1", max: "200", value: "25", required: true });
+  const results = h("div", { class: "open-jobs" });
+  const form = h(
+    "form",
+    { class: "card", "aria-label": "Find open jobs" },
+    field("Latitude", lat),
+    field("Longitude", lon),
+    field("Within (km)", radius),
+    h("button", { type: "submit" }, "Find open jobs"),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const done = busy(form);
+    try {
+      const query = new URLSearchParams({ lat_deg: lat.value, lon_deg: lon.value, radius_km: radius.value });
+      const found = await api(`/api/v1/market/open-jobs?${query}`);
+      fill(results, found.items.length ? found.items.map(quoteCard) : h("p", { role: "status" }, "No open jobs there."));
+    } catch (error) {
+      showError(results, error);
+    } finally {
+      done();
+    }
+  });
+  const quoted = await api("/api/v1/market/quoted-jobs");
+  fill(
+    main,
+    h("h1", { tabindex: "-1" }, "Repair jobs near you"),
+    form,
+    results,
+    h("h2", {}, "Jobs you quoted on"),
+    quoted.items.length ? jobList(quoted.items) : h("p", { class: "empty" }, "No quotes yet."),
+  );
+  return null;
+}
+
+function quoteCard(job) {
+  const price = h("input", { name: "price", type: "number", min: "0.01", step: "0.01", required: true });
+  const message = h("textarea", { name: "message", maxlength: "4000", rows: "2" });
+  const days = h("input", { name: "days", type: "number", min: "1", max: "90", value: "7", required: true });
+  const form = h(
+    "form",
+    { "aria-label": `Quote for ${job.title}` },
+    field(`Price (${job.currency})`, price),
+    field("Message", message),
+    field("Valid for (days)", days),
+    h("button", { type: "submit" }, "Send the quote"),
+    h("div", { class: "form-status" }),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const done = busy(form);
+    const where = form.querySelector(".form-status");
+    try {
+      await change("/api/v1/market/quotes", {
+        job_id: job.id,
+        price_minor: Math.round(Number(price.value) * 100),
+        currency: job.currency,
+        message: message.value,
+        valid_until: new Date(Date.now() + Number(days.value) * 86_400_000).toISOString(),
+      });
+      fill(where, status("Quote sent."));
+    } catch (error) {
+      showError(where, error);
+    } finally {
+      done();
+    }
+  });
+  return h(
+    "article",
+    { class: "card open-job" },
+    h("h2", {}, h("a", { href: `/market/jobs/${job.id}` }, job.title)),
+    h("p", {}, job.description),
+    h("p", { class: "hint" }, `About ${job.distance_km} km away (an approximate area)`),
+    form,
+  );
+}
+
+export async function jobPage(main, { params }) {
+  let job;
+  try {
+    job = await api(`/api/v1/market/jobs/${params[0]}`);
+  } catch (error) {
+    if (error.status !== 404) throw error;
+    document.title = "Job not found · BikeNode";
+    fill(main, h("h1", {}, "Job not found"), errorBox("This job does not exist, or it is not yours to see."));
+    return null;
+  }
+  const reload = async (said) => {
+    job = await api(`/api/v1/market/jobs/${job.id}`);
+    drawJob(main, job, reload, said);
+    main.querySelector(".job-status [role=status]")?.focus();
+  };
+  drawJob(main, job, reload, null);
+  return null;
+}
+
+function drawJob(main, job, reload, said) {
+  document.title = `${job.title} · BikeNode`;
+  const rider = job.you_are === "rider";
+  const act = (label, work) =>
+    h("button", {
+      type: "button",
+      onclick: async (event) => {
+        const area = main.querySelector(".job-status");
+        event.target.disabled = true;
+        try {
+          await work();
+          await reload(`${label}: done.`);
+        } catch (error) {
+          event.target.disabled = false;
+          showError(area, error);
+        }
+      },
+    }, label);
+  const steps = job.allowed_transitions
+    .filter((name) => STEP_LABELS[name])
+    .map((name) => act(STEP_LABELS[name], () => change(`/api/v1/market/jobs/${job.id}/transitions`, { transition: name })));
+  if (rider && job.state === "invoiced") {
+    steps.push(act("Pay the invoice", () => change(`/api/v1/market/jobs/${job.id}/payments`)));
+  }
+  fill(
+    main,
+    h("h1", { tabindex: "-1" }, job.title),
+    h("p", { class: "job-state", dataset: { state: job.state } }, STATE_LABELS[job.state] || job.state),
+    h("p", {}, job.description),
+    h("p", { class: "hint" }, `Area: ${job.lat_deg.toFixed(3)}, ${job.lon_deg.toFixed(3)} (approximate)`),
+    h("div", { class: "job-status" }, said ? h("p", { role: "status", tabindex: "-1" }, said) : null),
+    steps.length ? h("div", { class: "actions" }, steps) : null,
+    rider && job.state === "paid" ? reviewForm(job, reload) : null,
+    job.rating ? h("p", { class: "review" }, `Your review: ${"★".repeat(job.rating)} ${job.review || ""}`) : null,
+    h("h2", {}, rider ? "Quotes" : "Your quote"),
+    job.quotes.length
+      ? h("ul", { class: "quotes" }, job.quotes.map((quote) => quoteItem(job, quote, rider, act)))
+      : h("p", { class: "empty" }, "No quotes yet."),
+  );
+}
+
+function quoteItem(job, quote, rider, act) {
+  const canAccept = rider && quote.state === "open" && job.allowed_transitions.includes("accept");
+  const item = h(
+    "li",
+    { class: "card quote", dataset: { state: quote.state } },
+    h("strong", {}, money(quote.price_minor, quote.currency)),
+    h("span", {}, ` · ${quote.state}`),
+    quote.message ? h("p", {}, quote.message) : null,
+    canAccept ? act("Accept this quote", () => change(`/api/v1/market/quotes/${quote.id}/accept`)) : null,
+    thread(quote),
+  );
+  return item;
+}
+
+function thread(quote) {
+  const list = h("ul", { class: "thread" });
+  const body = h("input", { name: "body", required: true, maxlength: "4000" });
+  body.id = `message-${quote.id}`;
+  const form = h("form", { "aria-label": "Send a message" }, field("Message", body), h("button", { type: "submit" }, "Send"));
+  const load = async () => {
+    const found = await api(`/api/v1/market/quotes/${quote.id}/messages`);
+    fill(list, found.items.map((m) => h("li", {}, m.body)));
+  };
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const done = busy(form);
+    try {
+      await change(`/api/v1/market/quotes/${quote.id}/messages`, { body: body.value });
+      body.value = "";
+      await load();
+    } catch (error) {
+      showError(list, error);
+    } finally {
+      done();
+    }
+  });
+  load().catch((error) => showError(list, error));
+  return h("details", {}, h("summary", {}, "Messages"), list, form);
+}
+
+function reviewForm(job, reload) {
+  const rating = h("select", { name: "rating" }, [5, 4, 3, 2, 1].map((n) => h("option", { value: String(n) }, `${n} of 5`)));
+  const text = h("textarea", { name: "text", maxlength: "4000", rows: "2" });
+  const form = h(
+    "form",
+    { class: "card", "aria-label": "Review the work" },
+    h("h2", {}, "Review the work"),
+    h("p", {}, "Your review confirms the work and releases the payment to the mechanic."),
+    field("Rating", rating),
+    field("Review", text),
+    h("button", { type: "submit" }, "Send the review"),
+    h("div", { class: "form-status" }),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const done = busy(form);
+    try {
+      await change(`/api/v1/market/jobs/${job.id}/transitions`, { transition: "review", rating: Number(rating.value), text: text.value });
+      await reload("Review sent: the mechanic is paid.");
+    } catch (error) {
+      done();
+      showError(form.querySelector(".form-status"), error);
+    }
+  });
+  return form;
+}
