@@ -46,6 +46,8 @@ from bikenode.rides.stats_routes import router as ride_stats_router
 from bikenode.rides.tasks import process_upload_job, refresh_public_views_job
 from bikenode.rides.tus import router as tus_router
 from bikenode.rides.uploads import PROCESS_UPLOAD_JOB
+from bikenode.segments.routes import router as segments_router
+from bikenode.segments.subscribers import RIDE_EFFORTS
 from bikenode.sync.routes import router as sync_router
 from bikenode.web.admission import Admission, AdmissionMetrics, AdmissionMiddleware
 from bikenode.web.api_docs import router as api_docs_router
@@ -116,7 +118,7 @@ def make_dispatcher(session_factory: sessionmaker[Session], metrics: Metrics) ->
     """The event dispatcher with every domain's subscribers."""
     return Dispatcher(
         session_factory,
-        [RIDE_DELETIONS, RIDE_FIGURES, ERASED_USERS, RIDE_ASSIGNMENTS, FANOUT],
+        [RIDE_DELETIONS, RIDE_FIGURES, ERASED_USERS, RIDE_ASSIGNMENTS, FANOUT, RIDE_EFFORTS],
         metrics=EventMetrics(metrics.registry),
     )
 
@@ -207,6 +209,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(bikes_router)
     app.include_router(health_router)
     app.include_router(webhooks_router)
+    app.include_router(segments_router)
     app.include_router(frontend_router)
     app.include_router(api_docs_router)
     return app

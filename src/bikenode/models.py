@@ -39,6 +39,7 @@ from bikenode.rides.models import (
     UploadChunk,
     UploadItem,
 )
+from bikenode.segments.models import Effort, Segment
 from bikenode.sync.models import SyncClient, SyncConflict, SyncMutation, SyncOwner, SyncRecord
 from bikenode.webhooks.models import WebhookDelivery, WebhookSubscription
 
@@ -46,6 +47,7 @@ __all__ = [
     "AuditEvent",
     "Bike",
     "Component",
+    "Effort",
     "Erasure",
     "FitnessProfile",
     "FitnessRecompute",
@@ -77,6 +79,7 @@ __all__ = [
     "RideStreams",
     "RouteCollaborator",
     "RouteUpdate",
+    "Segment",
     "ServiceEntry",
     "SubscriberProgress",
     "SyncClient",

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 from sqlalchemy.orm import Session
 
-from bikenode import bikes, fitness, health, live, planner, rides, sync, webhooks
+from bikenode import bikes, fitness, health, live, planner, rides, segments, sync, webhooks
 
 ExportFiles = Callable[[Session, uuid.UUID], Iterable[tuple[str, bytes]]]
 # Deletes the user's rows (flush, never commit) and says how many of what went, for the
@@ -64,4 +64,5 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
     PersonalData("bikes", bikes.iter_user_export, bikes.erase_user_data),
     PersonalData("health", health.iter_user_export, _erase_health),
     PersonalData("webhooks", webhooks.iter_user_export, webhooks.erase_user_data),
+    PersonalData("segments", segments.iter_user_export, segments.erase_user_data),
 )

@@ -55,6 +55,8 @@ health/metrics.json       your daily values (resting heart rate, HRV, weight, sl
                           with the device or app each came from
 health/alerts.json        your resting heart rate and HRV alerts, each with its explanation
 webhooks/webhooks.json    your webhooks (never their secrets) and their latest deliveries
+segments/segments.json    the segments you made, each with its simplified shape
+segments/efforts.json     every effort your rides hold on a segment, with its times
 
 Units are in the field names: _m metres, _s seconds, _deg degrees, _bpm beats per minute,
 _w watts. Times are ISO 8601 in UTC; time_s streams are seconds since 1970-01-01 UTC.

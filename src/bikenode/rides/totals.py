@@ -65,3 +65,20 @@ def ride_devices(session: Session, ride_id: uuid.UUID) -> tuple[RideDevice, ...]
         for d in found
         if isinstance(d, dict) and "serial" in d and "kind" in d
     )
+
+
+@dataclass(frozen=True)
+class RideAccess:
+    """Whose a ride is and who may see it ("private", "followers" or "public")."""
+
+    ride_id: uuid.UUID
+    owner_id: uuid.UUID
+    visibility: str
+
+
+def ride_access(session: Session, ride_id: uuid.UUID) -> RideAccess | None:
+    """The ride's owner and visibility, or None if there is no such ride."""
+    row = session.execute(
+        select(Ride.owner_id, Ride.visibility).where(Ride.id == ride_id)
+    ).one_or_none()
+    return None if row is None else RideAccess(ride_id, *row)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, Uuid, func, select, true
@@ -22,6 +23,7 @@ from starlette.testclient import WebSocketTestSession
 from starlette.websockets import WebSocketDisconnect
 
 import bikenode.models  # noqa: F401  (registers every domain's tables for the walk)
+from bikenode import rides
 from bikenode.bikes.models import Installation
 from bikenode.db.base import Base
 from bikenode.governance import erase_user
@@ -30,6 +32,8 @@ from bikenode.live.logic import decode_batch
 from bikenode.live.models import LiveBatch, LiveGroupMember, LiveSession
 from bikenode.planner import protocol
 from bikenode.planner.ws import ROOMS_PATH
+from bikenode.segments.efforts import match_ride_on
+from bikenode.segments.models import Segment
 from bikenode.webhooks.models import WebhookDelivery
 from bikenode.webhooks.service import create_webhook
 from tests.api.sync.conftest import Device
@@ -235,6 +239,32 @@ def _webhook(client: TestClient, rider: Person) -> None:
         )
 
 
+def _segment(client: TestClient, rider: Person, ride_id: str) -> None:
+    """A public segment of the rider's, and an effort of their ride on it. The world's ride
+    is too coarse to time (60 samples round a 14 km loop), so the effort comes from the same
+    matcher run over a steady pass along the segment, stored as that ride's."""
+    line = [[45.0, 6.0 + 0.001 * k] for k in range(11)]
+    made = _post(client, "/api/v1/segments", rider, {"name": "Home straight", "points": line})
+    lat, lon = np.full(200, 45.0), np.linspace(5.999, 6.011, 200)
+    with client.app.state.session_factory() as db:  # type: ignore[attr-defined]
+        segment = db.get(Segment, uuid.UUID(made["id"]))
+        track = rides.RideTrack(
+            uuid.UUID(ride_id),
+            rider.user_id,
+            "private",
+            "cycling",
+            None,
+            1.7e9 + np.arange(200.0),
+            lat,
+            lon,
+            None,
+            None,
+            None,
+        )
+        assert match_ride_on(db, track=track, segments=[segment]) == 1
+        db.commit()
+
+
 def _world(client: TestClient, sockets: contextlib.ExitStack) -> World:
     rider, other = _person(client), _person(client)
     _garage(client, rider)
@@ -260,6 +290,7 @@ def _world(client: TestClient, sockets: contextlib.ExitStack) -> World:
     conflict_id = _conflict(client, rider)
     [ride] = client.get("/api/v1/rides", headers=rider.headers).json()["items"]
     _fitness(client, rider, ride["id"])
+    _segment(client, rider, ride["id"])
     client.app.state.events.run_until_idle()  # type: ignore[attr-defined]
     return World(
         rider,
@@ -396,6 +427,10 @@ def test_export_holds_live_planner_and_sync_data(
     [delivery] = webhook["deliveries"]
     assert delivery["type"] == "ride.created"
 
+    [segment] = read("segments/segments.json")
+    [effort] = read("segments/efforts.json")
+    assert segment["name"] == "Home straight" and effort["segment_id"] == segment["id"]
+
     readme = archive.read("README.txt").decode()
     paths = ("live/sessions/<id>.json", "planner/routes/<id>.gpx", "sync/devices.json")
     fitness_paths = ("fitness/thresholds.json", "fitness/ride_figures.json")
@@ -405,6 +440,7 @@ def test_export_holds_live_planner_and_sync_data(
         "bikes/service_log.json",
         "bikes/reminders.json",
         "health/alerts.json",
+        "segments/efforts.json",
     ):
         assert path in readme
     assert f"live/sessions/{world.others_session}.json" not in archive.namelist()
@@ -450,6 +486,8 @@ def test_erasure_leaves_no_row_naming_the_user_and_closes_their_sockets(
         "health_alerts.owner_id",
         "bikes_reminders.owner_id",
         "webhooks_subscriptions.owner_id",
+        "segments.owner_id",
+        "segments_efforts.owner_id",
     } <= before
     with Session(engine) as db:
         assert db.scalar(select(func.count()).select_from(Installation)) == 1

@@ -27,7 +27,7 @@ def test_every_domain_branch_has_a_label_that_names_one_head() -> None:
     """A domain's branch is addressable (`alembic upgrade <domain>@head`) and does not fork."""
     scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
     labels = {label for revision in scripts.walk_revisions() for label in revision.branch_labels}
-    assert {"events", "fitness", "health", "webhooks"} <= labels
+    assert {"events", "fitness", "health", "segments", "webhooks"} <= labels
     for label in labels:
         head = scripts.get_revision(f"{label}@head")  # raises if the branch has two heads
         assert head is not None and head.is_head, label

@@ -1,0 +1,131 @@
+"""Queries on segments' tables; never commits."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy.orm import Session
+
+from bikenode.segments.models import Effort, Segment
+
+_IN_BATCH = 500  # ids per IN (...): far below SQLite's and PostgreSQL's parameter limits
+
+
+def candidate_segments(session: Session, *, cells: set[int], rider_id: uuid.UUID) -> list[Segment]:
+    """Segments starting and ending in these cells that the rider may be timed on (public
+    ones and the rider's own private ones)."""
+    found: dict[uuid.UUID, Segment] = {}
+    ordered = sorted(cells)
+    for first in range(0, len(ordered), _IN_BATCH):
+        batch = ordered[first : first + _IN_BATCH]
+        rows = session.scalars(
+            select(Segment).where(
+                Segment.start_cell.in_(batch),
+                or_(Segment.visibility == "public", Segment.owner_id == rider_id),
+            )
+        )
+        found.update((row.id, row) for row in rows if row.end_cell in cells)
+    return sorted(found.values(), key=lambda s: str(s.id))
+
+
+def segments_in_box(
+    session: Session,
+    *,
+    viewer_id: uuid.UUID,
+    box: tuple[float, float, float, float],
+    limit: int,
+) -> list[Segment]:
+    """Segments the viewer may see whose start lies in (min_lat, min_lon, max_lat, max_lon)."""
+    min_lat, min_lon, max_lat, max_lon = box
+    statement = (
+        select(Segment)
+        .where(
+            Segment.start_lat.between(min_lat, max_lat),
+            Segment.start_lon.between(min_lon, max_lon),
+            or_(Segment.visibility == "public", Segment.owner_id == viewer_id),
+        )
+        .order_by(Segment.created_at, Segment.id)
+        .limit(limit)
+    )
+    return list(session.scalars(statement))
+
+
+def own_segments(session: Session, owner_id: uuid.UUID) -> list[Segment]:
+    """The rider's segments, oldest first."""
+    return list(
+        session.scalars(
+            select(Segment)
+            .where(Segment.owner_id == owner_id)
+            .order_by(Segment.created_at, Segment.id)
+        )
+    )
+
+
+def segments_by_id(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Segment]:
+    """The segments with these ids (missing ones left out)."""
+    wanted = sorted(set(ids), key=str)
+    found: dict[uuid.UUID, Segment] = {}
+    for first in range(0, len(wanted), _IN_BATCH):
+        batch = wanted[first : first + _IN_BATCH]
+        found.update(
+            (s.id, s) for s in session.scalars(select(Segment).where(Segment.id.in_(batch)))
+        )
+    return found
+
+
+def efforts_of_ride(session: Session, ride_id: uuid.UUID) -> list[Effort]:
+    """The ride's efforts, in the order they were ridden."""
+    return list(
+        session.scalars(
+            select(Effort).where(Effort.ride_id == ride_id).order_by(Effort.started_at, Effort.id)
+        )
+    )
+
+
+def efforts_of_owner(
+    session: Session, owner_id: uuid.UUID, limit: int | None = None
+) -> list[Effort]:
+    """The rider's efforts, newest first."""
+    statement = (
+        select(Effort)
+        .where(Effort.owner_id == owner_id)
+        .order_by(Effort.started_at.desc(), Effort.id)
+    )
+    return list(session.scalars(statement if limit is None else statement.limit(limit)))
+
+
+def best_efforts_query(
+    segment_id: uuid.UUID, *, viewer_id: uuid.UUID | None, since: datetime | None
+) -> Select[Effort]:
+    """Each rider's best effort on the segment that the viewer may see (the viewer's own,
+    and efforts of public rides), by a window over the (segment, elapsed) index."""
+    seen = Effort.ride_visibility == "public"
+    if viewer_id is not None:
+        seen = or_(seen, Effort.owner_id == viewer_id)
+    conditions = [Effort.segment_id == segment_id, seen]
+    if since is not None:
+        conditions.append(Effort.started_at >= since)
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=Effort.owner_id,
+            order_by=(Effort.elapsed_s, Effort.started_at, Effort.id),
+        )
+        .label("rank")
+    )
+    inner = select(Effort.id, rank).where(*conditions).subquery()
+    return (
+        select(Effort)
+        .join(inner, inner.c.id == Effort.id)
+        .where(inner.c.rank == 1)
+        .order_by(Effort.elapsed_s, Effort.started_at, Effort.id)
+    )
+
+
+def delete_efforts_of_ride(session: Session, ride_id: uuid.UUID) -> int:
+    """Remove the ride's efforts; how many went."""
+    result = session.execute(delete(Effort).where(Effort.ride_id == ride_id))
+    return int(getattr(result, "rowcount", 0) or 0)
