@@ -19,7 +19,7 @@ from bikenode.segments.logic.geometry import (
     point_segment_distance,
     project,
 )
-from tests.unit.segments.tracks import LAT0, LON0, segment_of, to_degrees, winding_road
+from tests.segment_tools import LAT0, LON0, segment_of, to_degrees, winding_road
 
 
 def test_simplification_keeps_every_point_within_its_tolerance() -> None:

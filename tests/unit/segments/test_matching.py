@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from bikenode.segments.logic.matching import Match, clean_track, match_segment, prepare_segment
-from tests.unit.segments.tracks import (
+from tests.segment_tools import (
     loop,
     path_length,
     ride,

@@ -68,3 +68,19 @@ def loop(radius_m: float = 400.0, laps: float = 1.0, lead_m: float = 200.0) -> F
     circle = np.column_stack((radius_m * np.cos(angles), radius_m * np.sin(angles)))
     lead = np.array([[-radius_m - lead_m, 0.0]])
     return np.vstack((lead, circle))
+
+
+def gpx_of(track: Track, name: str = "Generated ride") -> bytes:
+    """The track as a GPX file (one-second or coarser samples, UTC times)."""
+    from datetime import UTC, datetime
+
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<gpx version="1.1" creator="bikenode-tests" xmlns="http://www.topografix.com/GPX/1/1">',
+        f"<trk><name>{name}</name><type>cycling</type><trkseg>",
+    ]
+    for t, lat, lon in zip(track.time_s, track.lat_deg, track.lon_deg, strict=True):
+        when = datetime.fromtimestamp(float(t), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        lines.append(f'<trkpt lat="{lat:.7f}" lon="{lon:.7f}"><time>{when}</time></trkpt>')
+    lines.append("</trkseg></trk></gpx>")
+    return "\n".join(lines).encode()
