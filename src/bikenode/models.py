@@ -39,12 +39,13 @@ from bikenode.rides.models import (
     UploadChunk,
     UploadItem,
 )
-from bikenode.segments.models import Effort, Segment
+from bikenode.segments.models import Best, Effort, Segment
 from bikenode.sync.models import SyncClient, SyncConflict, SyncMutation, SyncOwner, SyncRecord
 from bikenode.webhooks.models import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "AuditEvent",
+    "Best",
     "Bike",
     "Component",
     "Effort",

@@ -6,13 +6,14 @@ edit or a visibility change gives the same rows as a match from scratch would.""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
 from bikenode import rides
 from bikenode.segments import repo
+from bikenode.segments.bests import Pair, refresh_bests
 from bikenode.segments.logic.geometry import cells_near_track
 from bikenode.segments.logic.matching import (
     GATE_HALF_WIDTH_M,
@@ -27,22 +28,41 @@ from bikenode.segments.privacy import segment_positions
 def refresh_ride_efforts(session: Session, *, ride_id: uuid.UUID) -> int:
     """Match the ride against every candidate segment and store its efforts in place of the
     old ones (none for a deleted or untimed ride); flushes only. Returns the efforts stored."""
-    repo.delete_efforts_of_ride(session, ride_id)
+    old = repo.delete_efforts_of_ride(session, ride_id)
     track = rides.ride_track(session, ride_id)
     if track is None or track.lat_deg is None or track.lon_deg is None:
+        refresh_bests(session, old)
         return 0
     cells = cells_near_track(track.lat_deg, track.lon_deg, GATE_HALF_WIDTH_M)
     candidates = repo.candidate_segments(session, cells=cells, rider_id=track.owner_id)
-    return match_ride_on(session, track=track, segments=candidates)
+    return match_ride_on(session, track=track, segments=candidates, also=old)
 
 
 def forget_ride(session: Session, *, ride_id: uuid.UUID) -> int:
-    """Drop a deleted ride's efforts; flushes only."""
-    return repo.delete_efforts_of_ride(session, ride_id)
+    """Drop a deleted ride's efforts and what they held on the boards; flushes only."""
+    old = repo.delete_efforts_of_ride(session, ride_id)
+    refresh_bests(session, old)
+    return len(old)
 
 
-def match_ride_on(session: Session, *, track: rides.RideTrack, segments: Sequence[Segment]) -> int:
-    """Store the ride's efforts on these segments; how many it had."""
+def match_ride_on(
+    session: Session,
+    *,
+    track: rides.RideTrack,
+    segments: Sequence[Segment],
+    also: Iterable[Pair] = (),
+) -> int:
+    """Store the ride's efforts on these segments and refresh the bests they touch (and
+    those of the pairs in `also`, whose efforts just went); how many efforts it stored."""
+    touched = set(also)
+    count = _store_matches(session, track, segments, touched)
+    refresh_bests(session, touched)
+    return count
+
+
+def _store_matches(
+    session: Session, track: rides.RideTrack, segments: Sequence[Segment], touched: set[Pair]
+) -> int:
     if track.time_s is None or track.lat_deg is None or track.lon_deg is None:
         return 0
     cleaned = clean_track(track.time_s, track.lat_deg, track.lon_deg, track.power_w, track.hr_bpm)
@@ -69,6 +89,7 @@ def match_ride_on(session: Session, *, track: rides.RideTrack, segments: Sequenc
                     end_index=found.end_index,
                 )
             )
+            touched.add((segment.id, track.owner_id))
             count += 1
     session.flush()
     return count

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bikenode.export_json import fields_of, json_bytes
 from bikenode.segments import repo
-from bikenode.segments.models import Effort, Segment
+from bikenode.segments.models import Best, Effort, Segment
 
 SEGMENT_FIELDS = (
     "id",
@@ -57,6 +57,7 @@ def erase_user_data(session: Session, owner_id: uuid.UUID) -> dict[str, float]:
             session.scalar(select(func.count()).where(Effort.owner_id == owner_id)) or 0
         ),
     }
+    session.execute(delete(Best).where(or_(Best.owner_id == owner_id, Best.segment_id.in_(own))))
     session.execute(
         delete(Effort).where(or_(Effort.owner_id == owner_id, Effort.segment_id.in_(own)))
     )

@@ -68,3 +68,31 @@ class Effort(Base):
     start_index: Mapped[int]
     end_index: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Best(Base):
+    """A rider's best effort on a segment for one board, kept as efforts change (the board
+    is then one indexed range read). scope: "public" (others may see it) or "all" (the
+    rider's own view); period: "all", "y2026" or "m2026-12"."""
+
+    __tablename__ = "segments_bests"
+    __table_args__ = (
+        Index(
+            "ix_segments_bests_board",
+            "segment_id",
+            "scope",
+            "period",
+            "elapsed_s",
+            "started_at",
+            "effort_id",
+        ),
+        Index("ix_segments_bests_owner_id", "owner_id"),
+    )
+
+    segment_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    owner_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(8), primary_key=True)
+    period: Mapped[str] = mapped_column(String(12), primary_key=True)
+    effort_id: Mapped[uuid.UUID]
+    elapsed_s: Mapped[float]
+    started_at: Mapped[datetime]

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
 
-from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from bikenode.segments.models import Effort, Segment
+from bikenode.segments.models import Best, Effort, Segment
 
 _IN_BATCH = 500  # ids per IN (...): far below SQLite's and PostgreSQL's parameter limits
 
@@ -97,35 +96,46 @@ def efforts_of_owner(
     return list(session.scalars(statement if limit is None else statement.limit(limit)))
 
 
-def best_efforts_query(
-    segment_id: uuid.UUID, *, viewer_id: uuid.UUID | None, since: datetime | None
-) -> Select[Effort]:
-    """Each rider's best effort on the segment that the viewer may see (the viewer's own,
-    and efforts of public rides), by a window over the (segment, elapsed) index."""
-    seen = Effort.ride_visibility == "public"
-    if viewer_id is not None:
-        seen = or_(seen, Effort.owner_id == viewer_id)
-    conditions = [Effort.segment_id == segment_id, seen]
-    if since is not None:
-        conditions.append(Effort.started_at >= since)
-    rank = (
-        func.row_number()
-        .over(
-            partition_by=Effort.owner_id,
-            order_by=(Effort.elapsed_s, Effort.started_at, Effort.id),
+def board_page(
+    session: Session, segment_id: uuid.UUID, *, period: str, offset: int, limit: int
+) -> list[Best]:
+    """A slice of the public board of one period, fastest first (one index range read)."""
+    statement = (
+        select(Best)
+        .where(Best.segment_id == segment_id, Best.scope == "public", Best.period == period)
+        .order_by(Best.elapsed_s, Best.started_at, Best.effort_id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(session.scalars(statement))
+
+
+def own_best(
+    session: Session, segment_id: uuid.UUID, *, owner_id: uuid.UUID, period: str
+) -> Best | None:
+    """The rider's own best of the period, private rides included."""
+    return session.get(Best, (segment_id, owner_id, "all", period))
+
+
+def efforts_by_id(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Effort]:
+    """The efforts with these ids."""
+    wanted = sorted(set(ids), key=str)
+    found: dict[uuid.UUID, Effort] = {}
+    for first in range(0, len(wanted), _IN_BATCH):
+        rows = session.scalars(
+            select(Effort).where(Effort.id.in_(wanted[first : first + _IN_BATCH]))
         )
-        .label("rank")
-    )
-    inner = select(Effort.id, rank).where(*conditions).subquery()
-    return (
-        select(Effort)
-        .join(inner, inner.c.id == Effort.id)
-        .where(inner.c.rank == 1)
-        .order_by(Effort.elapsed_s, Effort.started_at, Effort.id)
-    )
+        found.update((e.id, e) for e in rows)
+    return found
 
 
-def delete_efforts_of_ride(session: Session, ride_id: uuid.UUID) -> int:
-    """Remove the ride's efforts; how many went."""
-    result = session.execute(delete(Effort).where(Effort.ride_id == ride_id))
-    return int(getattr(result, "rowcount", 0) or 0)
+def delete_efforts_of_ride(
+    session: Session, ride_id: uuid.UUID
+) -> set[tuple[uuid.UUID, uuid.UUID]]:
+    """Remove the ride's efforts; the (segment, rider) pairs they were on."""
+    pairs = session.execute(
+        select(Effort.segment_id, Effort.owner_id).where(Effort.ride_id == ride_id).distinct()
+    )
+    touched = {(segment_id, owner_id) for segment_id, owner_id in pairs}
+    session.execute(delete(Effort).where(Effort.ride_id == ride_id))
+    return touched

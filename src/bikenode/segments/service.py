@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from bikenode import rides
@@ -16,7 +17,7 @@ from bikenode.errors import InvalidInput, NotFound
 from bikenode.geo import haversine_m
 from bikenode.segments import repo
 from bikenode.segments.efforts import match_ride_on, refresh_ride_efforts
-from bikenode.segments.logic.boards import PERIODS, period_start
+from bikenode.segments.logic.boards import period_key
 from bikenode.segments.logic.geometry import (
     FloatArray,
     GeometryError,
@@ -24,7 +25,7 @@ from bikenode.segments.logic.geometry import (
     cell_of,
     make_shape,
 )
-from bikenode.segments.models import Effort, Segment
+from bikenode.segments.models import Best, Effort, Segment
 from bikenode.segments.privacy import hidden_owners
 
 MAX_BOX_DEG = 1.0  # a bbox search spans at most this (about 100 km)
@@ -107,7 +108,8 @@ def get_own_segment(session: Session, *, segment_id: uuid.UUID, owner_id: uuid.U
 
 def delete_segment(session: Session, *, segment: Segment) -> None:
     """Remove the segment and every effort on it."""
-    session.query(Effort).filter(Effort.segment_id == segment.id).delete()
+    session.execute(delete(Best).where(Best.segment_id == segment.id))
+    session.execute(delete(Effort).where(Effort.segment_id == segment.id))
     session.delete(segment)
     session.commit()
 
@@ -164,17 +166,40 @@ def leaderboard(
     """Each rider's best effort the viewer may see on the segment, fastest first.
 
     Others' efforts count only from public rides, and never a rider's whose privacy zones
-    touch the segment (where they start, end or pass would point at their home)."""
-    if period not in PERIODS:
-        raise InvalidInput(f"expected a period of {', '.join(PERIODS)}, got {period!r}")
-    since = period_start(period, now or datetime.now(UTC))
-    best = list(
-        session.scalars(repo.best_efforts_query(segment.id, viewer_id=viewer_id, since=since))
-    )
-    hidden = hidden_owners(session, segment=segment, owner_ids={e.owner_id for e in best})
-    shown = [e for e in best if e.owner_id == viewer_id or e.owner_id not in hidden][:limit]
-    names = _names(session, {e.owner_id for e in shown})
-    return [BoardRow(i + 1, names[e.owner_id], e) for i, e in enumerate(shown)]
+    touch the segment (where they start, end or pass would point at their home); the viewer
+    sees their own best, private rides included."""
+    try:
+        key = period_key(period, now or datetime.now(UTC))
+    except ValueError as error:
+        raise InvalidInput(str(error)) from error
+    shown = _others_bests(session, segment, viewer_id, key, limit)
+    own = repo.own_best(session, segment.id, owner_id=viewer_id, period=key) if viewer_id else None
+    if own is not None:
+        shown = sorted([*shown, own], key=lambda b: (b.elapsed_s, b.started_at, str(b.effort_id)))
+    shown = shown[:limit]
+    efforts = repo.efforts_by_id(session, [b.effort_id for b in shown])
+    names = _names(session, {b.owner_id for b in shown})
+    return [
+        BoardRow(rank + 1, names[b.owner_id], efforts[b.effort_id]) for rank, b in enumerate(shown)
+    ]
+
+
+def _others_bests(
+    session: Session, segment: Segment, viewer_id: uuid.UUID | None, key: str, limit: int
+) -> list[Best]:
+    """The first `limit` public bests of riders other than the viewer whose zones keep clear
+    of the segment, read slice by slice past the hidden ones."""
+    shown: list[Best] = []
+    offset, chunk = 0, limit + 10
+    while len(shown) < limit:
+        page = repo.board_page(session, segment.id, period=key, offset=offset, limit=chunk)
+        others = [b for b in page if b.owner_id != viewer_id]
+        hidden = hidden_owners(session, segment=segment, owner_ids={b.owner_id for b in others})
+        shown += [b for b in others if b.owner_id not in hidden]
+        if len(page) < chunk:
+            break
+        offset += chunk
+    return shown[:limit]
 
 
 def get_visible_ride(

@@ -19,8 +19,9 @@ from bikenode.rides.imports import RiderContext, import_activity
 from bikenode.rides.models import Ride
 from bikenode.rides.privacy import create_zone
 from bikenode.segments import service
+from bikenode.segments.bests import rebuild_bests
 from bikenode.segments.efforts import refresh_ride_efforts
-from bikenode.segments.models import Effort, Segment
+from bikenode.segments.models import Best, Effort, Segment
 from bikenode.segments.subscribers import RIDE_EFFORTS
 from tests.segment_tools import gpx_of, loop, ride, segment_of, to_degrees, winding_road
 from tests.service_factories import make_user
@@ -234,9 +235,21 @@ def test_the_board_kept_by_events_equals_a_rebuild_over_random_histories(session
     _deliver(session)
     viewers = [None, *riders]
     kept = {v: _board(session, segment, v) for v in viewers}
+    kept_bests = _bests(session)
+    # Rebuilt from the efforts alone: the same table.
+    rebuild_bests(session)
+    session.commit()
+    assert _bests(session) == kept_bests
+    # Rebuilt from scratch, every ride matched once more: the same boards.
     session.execute(delete(Effort))
+    session.execute(delete(Best))
     for ride_id in rides:
         refresh_ride_efforts(session, ride_id=ride_id)
     session.commit()
     assert {v: _board(session, segment, v) for v in viewers} == kept
     assert any(kept.values())
+
+
+def _bests(session: Session) -> set[tuple[object, ...]]:
+    rows = session.scalars(select(Best))
+    return {(b.segment_id, b.owner_id, b.scope, b.period, b.effort_id, b.elapsed_s) for b in rows}

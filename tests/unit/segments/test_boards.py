@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bikenode.segments.logic.boards import BoardEffort, best_per_rider, period_start
+from bikenode.segments.logic.boards import BoardEffort, best_per_rider, bests_of, period_key
 
 A, B = uuid.UUID(int=1), uuid.UUID(int=2)
 DAY = datetime(2026, 6, 1, tzinfo=UTC)
@@ -30,10 +30,22 @@ def test_a_tie_goes_to_the_earlier_effort_then_the_smaller_id() -> None:
     assert [e.owner_id for e in same] == [B, A]
 
 
-def test_periods_start_at_the_year_and_month_in_utc() -> None:
-    now = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
-    assert period_start("all", now) is None
-    assert period_start("year", now) == datetime(2026, 1, 1, tzinfo=UTC)
-    assert period_start("month", now) == datetime(2026, 12, 1, tzinfo=UTC)
+def test_period_keys_follow_the_utc_year_and_month() -> None:
+    now = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)
+    assert [period_key(p, now) for p in ("all", "year", "month")] == ["all", "y2026", "m2026-12"]
     with pytest.raises(ValueError, match="expected a period"):
-        period_start("week", now)
+        period_key("week", now)
+
+
+def test_bests_keep_public_and_own_views_per_period() -> None:
+    may, june = datetime(2026, 5, 3, tzinfo=UTC), datetime(2026, 6, 3, tzinfo=UTC)
+    private_fast = _effort(A, 250, 1, may)
+    public_slow = _effort(A, 300, 2, june)
+    bests = {
+        (b.scope, b.period): b.effort
+        for b in bests_of([(private_fast, False), (public_slow, True)])
+    }
+    assert bests["all", "all"] == private_fast
+    assert bests["public", "all"] == public_slow
+    assert bests["all", "m2026-05"] == private_fast and ("public", "m2026-05") not in bests
+    assert bests["public", "y2026"] == public_slow

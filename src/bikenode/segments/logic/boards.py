@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 PERIODS = ("all", "year", "month")
 
@@ -35,13 +35,39 @@ def best_per_rider(efforts: Iterable[BoardEffort]) -> list[BoardEffort]:
     return sorted(best.values(), key=rank_key)
 
 
-def period_start(period: str, now: datetime) -> datetime | None:
-    """The first instant (UTC) a board of this period counts; None for all time.
-    ValueError for a period not in PERIODS."""
-    if period == "all":
-        return None
-    if period == "year":
-        return now.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
-    if period == "month":
-        return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    raise ValueError(f"expected a period of {', '.join(PERIODS)}, got {period!r}")
+@dataclass(frozen=True)
+class Best:
+    """A rider's best effort for one board: scope "public" (what others may rank) or "all"
+    (what the rider sees of themselves), period "all", "y2026" or "m2026-12" (UTC)."""
+
+    scope: str
+    period: str
+    effort: BoardEffort
+
+
+def period_keys(started_at: datetime) -> tuple[str, str, str]:
+    """The boards an effort counts on by its start (UTC): all time, its year, its month."""
+    when = started_at.astimezone(UTC)
+    return "all", f"y{when.year}", f"m{when.year}-{when.month:02d}"
+
+
+def period_key(period: str, now: datetime) -> str:
+    """The stored key of the board of this period as of now; ValueError for another period."""
+    keys = dict(zip(PERIODS, period_keys(now), strict=True))
+    if period not in keys:
+        raise ValueError(f"expected a period of {', '.join(PERIODS)}, got {period!r}")
+    return keys[period]
+
+
+def bests_of(efforts: Iterable[tuple[BoardEffort, bool]]) -> list[Best]:
+    """One rider's bests on one segment from all their (effort, is_public) pairs: per scope
+    and period the effort that ranks first by rank_key."""
+    best: dict[tuple[str, str], BoardEffort] = {}
+    for effort, public in efforts:
+        scopes = ("all", "public") if public else ("all",)
+        for scope in scopes:
+            for key in period_keys(effort.started_at):
+                held = best.get((scope, key))
+                if held is None or rank_key(effort) < rank_key(held):
+                    best[scope, key] = effort
+    return [Best(scope, key, effort) for (scope, key), effort in sorted(best.items())]

@@ -19,7 +19,6 @@ Times are seconds (epoch or any origin), distances metres, positions degrees.
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass
 
@@ -207,15 +206,17 @@ def _pass_from(
     a, b = xy[start_i : stop - 1], xy[start_i + 1 : stop]
     inner = segment.dense[1:-1]
     column = 0
-    # Rows in chunks: a long segment against a long window would not fit in memory at once.
+    # Rows in chunks, each first against the stretch of ride a steady pass would use (far
+    # fewer columns), then against the whole window if that finds no place for a row.
     for first in range(0, len(inner), _ROWS_PER_CHUNK):
-        near = _within(inner[first : first + _ROWS_PER_CHUNK], a[column:], b[column:])
-        offset = 0
-        for row in near:
-            hits = np.flatnonzero(row[offset:])
-            if not len(hits):
-                return None
-            offset += int(hits[0])
+        rows = inner[first : first + _ROWS_PER_CHUNK]
+        reach = cum[start_i + column] + _WINDOW_FACTOR * len(rows) * DENSE_STEP_M + 500.0
+        near_end = int(np.searchsorted(cum, reach, side="right")) - start_i
+        offset = _ordered_hits(rows, a[column:near_end], b[column:near_end])
+        if offset is None and near_end < len(a):
+            offset = _ordered_hits(rows, a[column:], b[column:])
+        if offset is None:
+            return None
         column += offset
     reached = start_i + column
     for end_i, end_f in ends:
@@ -224,6 +225,21 @@ def _pass_from(
                 return None
             return end_i, end_f
     return None
+
+
+def _ordered_hits(rows: FloatArray, a: FloatArray, b: FloatArray) -> int | None:
+    """The column of the last row's hit when each row finds a ride line within tolerance at
+    or after the previous row's (greedy earliest: if any ordered placement exists, this finds
+    one); None if some row finds none."""
+    if not len(a):
+        return None
+    offset = 0
+    for row in _within(rows, a, b):
+        hits = np.flatnonzero(row[offset:])
+        if not len(hits):
+            return None
+        offset += int(hits[0])
+    return offset
 
 
 def _within(points: FloatArray, a: FloatArray, b: FloatArray) -> npt.NDArray[np.bool_]:
@@ -280,12 +296,13 @@ def _mean(values: FloatArray | None, inside: slice) -> float | None:
 
 def _densify(xy: FloatArray, step_m: float) -> FloatArray:
     """The polyline with points added so none is more than step_m from the next."""
-    out = [xy[:1]]
-    for a, b in itertools.pairwise(xy):
-        pieces = max(math.ceil(float(np.hypot(*(b - a))) / step_m), 1)
-        f = np.arange(1, pieces + 1)[:, None] / pieces
-        out.append(a + f * (b - a))
-    return np.concatenate(out)
+    edges = np.diff(xy, axis=0)
+    pieces = np.maximum(np.ceil(np.hypot(*edges.T) / step_m), 1).astype(np.int64)
+    edge = np.repeat(np.arange(len(edges)), pieces)
+    # Fraction along each edge: 1/p, 2/p, ..., 1 for an edge cut into p pieces.
+    offsets = np.arange(len(edge)) - np.repeat(np.cumsum(pieces) - pieces, pieces) + 1
+    fraction = offsets / pieces[edge]
+    return np.vstack((xy[:1], xy[edge] + fraction[:, None] * edges[edge]))
 
 
 def _first_beyond(along: FloatArray, distance_m: float) -> int:

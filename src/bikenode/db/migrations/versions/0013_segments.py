@@ -1,4 +1,4 @@
-"""segments: segments with their candidate grid cells, and matched efforts
+"""segments: segments with their candidate grid cells, matched efforts, riders' bests
 
 Revision ID: 0013_segments
 Revises: 0002
@@ -69,8 +69,28 @@ def upgrade() -> None:
     )
     op.create_index("ix_segments_efforts_ride_id", "segments_efforts", ["ride_id"])
     op.create_index("ix_segments_efforts_owner_id", "segments_efforts", ["owner_id"])
+    op.create_table(
+        "segments_bests",
+        sa.Column("segment_id", sa.Uuid(), nullable=False),
+        sa.Column("owner_id", sa.Uuid(), nullable=False),
+        sa.Column("scope", sa.String(8), nullable=False),
+        sa.Column("period", sa.String(12), nullable=False),
+        sa.Column("effort_id", sa.Uuid(), nullable=False),
+        sa.Column("elapsed_s", sa.Double(), nullable=False),
+        sa.Column("started_at", UTC, nullable=False),
+        sa.PrimaryKeyConstraint(
+            "segment_id", "owner_id", "scope", "period", name=op.f("pk_segments_bests")
+        ),
+    )
+    op.create_index(
+        "ix_segments_bests_board",
+        "segments_bests",
+        ["segment_id", "scope", "period", "elapsed_s", "started_at", "effort_id"],
+    )
+    op.create_index("ix_segments_bests_owner_id", "segments_bests", ["owner_id"])
 
 
 def downgrade() -> None:
+    op.drop_table("segments_bests")
     op.drop_table("segments_efforts")
     op.drop_table("segments")
