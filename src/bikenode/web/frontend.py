@@ -42,6 +42,7 @@ CLIENT_ROUTES += ("/live", "/privacy", "/goodbye", "/calendar")
 CLIENT_ROUTES += ("/bikes", "/bikes/{bike_id}")
 CLIENT_ROUTES += ("/fitness", "/power")
 CLIENT_ROUTES += ("/health",)
+CLIENT_ROUTES += ("/segments", "/segments/{segment_id}")
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 MEDIA_TYPES = {

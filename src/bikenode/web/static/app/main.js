@@ -19,6 +19,8 @@ import * as privacy from "./privacy.js";
 import * as reset from "./reset.js";
 import * as ride from "./ride.js";
 import * as rides from "./rides.js";
+import * as segment from "./segment.js";
+import * as segments from "./segments.js";
 import * as plannedRoutes from "./routes.js";
 import * as settings from "./settings.js";
 import { setPreferences } from "./units.js";
@@ -47,6 +49,8 @@ const ROUTES = [
   { pattern: /^\/fitness$/, name: "fitness", page: fitness, signedIn: true },
   { pattern: /^\/power$/, name: "power", page: power, signedIn: true },
   { pattern: /^\/health$/, name: "health", page: health, signedIn: true },
+  { pattern: /^\/segments$/, name: "segments", page: segments, signedIn: true },
+  { pattern: /^\/segments\/([0-9a-fA-F-]{36})$/, name: "segment", page: segment },
 ];
 const NAV = [
   ["/", "Dashboard"],
@@ -56,6 +60,7 @@ const NAV = [
   ["/fitness", "Fitness"],
   ["/power", "Power"],
   ["/health", "Health"],
+  ["/segments", "Segments"],
   ["/routes", "Routes"],
   ["/live", "Live"],
   ["/privacy", "Privacy"],

@@ -5,6 +5,7 @@ import { rideCharts } from "./charts.js";
 import { busy, errorBox, field, fill, h, navigate, showError } from "./dom.js";
 import { rideMap } from "./map.js";
 import { rideBikeLine } from "./ride-bike.js";
+import { rideSegmentsSection } from "./ride-segments.js";
 import { effortsSection, splitsSection, statsList, wBalanceSection, zonesSection } from "./ride-sections.js";
 import * as u from "./units.js";
 
@@ -337,7 +338,10 @@ export async function render(main, { params, config }) {
   }
   document.title = `${ride.name} · BikeNode`;
   const isOwner = Boolean(me && me.id === ride.owner_id);
-  const bikeLine = isOwner ? await rideBikeLine(ride.id) : null;
+  const [bikeLine, segmentsSection] = await Promise.all([
+    isOwner ? rideBikeLine(ride.id) : null,
+    rideSegmentsSection(ride, isOwner),
+  ]);
   const summary = ride.summary || {};
   const { lat_deg: lat, lon_deg: lon } = streams;
   const hasMap = present(lat) && present(lon) && lat.some((v, i) => v !== null && lon[i] !== null);
@@ -361,6 +365,7 @@ export async function render(main, { params, config }) {
       h("div", { class: "ride-visuals" }, mapBox, charts),
       splitsSection(summary),
       effortsSection(summary),
+      segmentsSection,
       wBalance,
       zonesSection(summary, isOwner),
       ride.import_notes?.length
