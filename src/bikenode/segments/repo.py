@@ -16,17 +16,19 @@ _IN_BATCH = 500  # ids per IN (...): far below SQLite's and PostgreSQL's paramet
 def candidate_segments(session: Session, *, cells: set[int], rider_id: uuid.UUID) -> list[Segment]:
     """Segments starting and ending in these cells that the rider may be timed on (public
     ones and the rider's own private ones)."""
-    found: dict[uuid.UUID, Segment] = {}
+    wanted: list[uuid.UUID] = []
     ordered = sorted(cells)
     for first in range(0, len(ordered), _IN_BATCH):
         batch = ordered[first : first + _IN_BATCH]
-        rows = session.scalars(
-            select(Segment).where(
+        rows = session.execute(
+            select(Segment.id, Segment.end_cell).where(
                 Segment.start_cell.in_(batch),
                 or_(Segment.visibility == "public", Segment.owner_id == rider_id),
             )
         )
-        found.update((row.id, row) for row in rows if row.end_cell in cells)
+        # Both ends must lie in the ride's cells; only those rows are loaded whole.
+        wanted += [segment_id for segment_id, end_cell in rows if end_cell in cells]
+    found = segments_by_id(session, wanted)
     return sorted(found.values(), key=lambda s: str(s.id))
 
 

@@ -233,24 +233,30 @@ def _ordered_hits(rows: FloatArray, a: FloatArray, b: FloatArray) -> int | None:
     one); None if some row finds none."""
     if not len(a):
         return None
+    near = _within(rows, a, b)
+    columns = near.shape[1]
+    # For each row and column, the first column at or after it where the row hits (or
+    # `columns`): the greedy walk is then one lookup per row.
+    hit_at = np.where(near, np.arange(columns), columns)
+    next_hit = np.minimum.accumulate(hit_at[:, ::-1], axis=1)[:, ::-1]
     offset = 0
-    for row in _within(rows, a, b):
-        hits = np.flatnonzero(row[offset:])
-        if not len(hits):
+    for row in range(len(next_hit)):
+        offset = int(next_hit[row, offset])
+        if offset == columns:
             return None
-        offset += int(hits[0])
     return offset
 
 
 def _within(points: FloatArray, a: FloatArray, b: FloatArray) -> npt.NDArray[np.bool_]:
     """(k, m): whether point k lies within TOLERANCE_M of the ride's line a[m]→b[m]."""
-    ab = b - a
-    length2 = np.einsum("ij,ij->i", ab, ab)
-    length2 = np.where(length2 == 0.0, 1.0, length2)
-    px = points[:, None, :] - a[None, :, :]
-    t = np.clip(np.einsum("kmj,mj->km", px, ab) / length2, 0.0, 1.0)
-    gap = px - t[:, :, None] * ab[None, :, :]
-    return np.asarray(np.einsum("kmj,kmj->km", gap, gap) <= TOLERANCE_M**2)
+    abx, aby = b[:, 0] - a[:, 0], b[:, 1] - a[:, 1]
+    length2 = abx * abx + aby * aby
+    length2[length2 == 0.0] = 1.0
+    px = points[:, :1] - a[:, 0]
+    py = points[:, 1:2] - a[:, 1]
+    t = np.clip((px * abx + py * aby) / length2, 0.0, 1.0)
+    dx, dy = px - t * abx, py - t * aby
+    return np.asarray(dx * dx + dy * dy <= TOLERANCE_M**2)
 
 
 def _effort(track: Track, lo: int, start_i: int, start_f: float, end_i: int, end_f: float) -> Match:
