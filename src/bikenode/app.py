@@ -46,8 +46,10 @@ from bikenode.rides.stats_routes import router as ride_stats_router
 from bikenode.rides.tasks import process_upload_job, refresh_public_views_job
 from bikenode.rides.tus import router as tus_router
 from bikenode.rides.uploads import PROCESS_UPLOAD_JOB
+from bikenode.segments.backfill import BACKFILL_JOB
 from bikenode.segments.routes import router as segments_router
 from bikenode.segments.subscribers import RIDE_EFFORTS
+from bikenode.segments.tasks import backfill_job
 from bikenode.sync.routes import router as sync_router
 from bikenode.web.admission import Admission, AdmissionMetrics, AdmissionMiddleware
 from bikenode.web.api_docs import router as api_docs_router
@@ -106,6 +108,7 @@ def make_worker(settings: Settings, session_factory: sessionmaker[Session]) -> W
             REENCRYPT_JOB: reencrypt_health_job(session_factory),
             REFRESH_PUBLIC_VIEWS_JOB: refresh_public_views_job(session_factory),
             RECOMPUTE_JOB: recompute_job(session_factory),
+            BACKFILL_JOB: backfill_job(session_factory),
             DELIVER_JOB: deliver_job(
                 session_factory, allowed=allowed_hosts(settings.webhooks_allowed_hosts)
             ),

@@ -38,6 +38,7 @@ from bikenode.rides.totals import (
     ride_access,
     ride_devices,
     ride_totals,
+    rides_around,
 )
 
 __all__ = [
@@ -76,4 +77,5 @@ __all__ = [
     "ride_signals",
     "ride_totals",
     "ride_track",
+    "rides_around",
 ]

@@ -13,9 +13,11 @@ from sqlalchemy.orm import Session
 
 from bikenode import rides
 from bikenode.accounts import get_rider_profile
+from bikenode.db.queue import enqueue
 from bikenode.errors import InvalidInput, NotFound
 from bikenode.geo import haversine_m
 from bikenode.segments import repo
+from bikenode.segments.backfill import BACKFILL_JOB
 from bikenode.segments.efforts import match_ride_on, refresh_ride_efforts
 from bikenode.segments.logic.boards import period_key
 from bikenode.segments.logic.geometry import (
@@ -323,6 +325,8 @@ def _add(
     )
     session.add(segment)
     session.flush()
+    # Riders' stored rides are timed on it in the background (segments/backfill.py).
+    enqueue(session, BACKFILL_JOB, {"segment_id": str(segment.id)})
     return segment
 
 

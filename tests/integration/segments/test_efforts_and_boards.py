@@ -10,15 +10,18 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
+from bikenode.db.engine import make_session_factory
+from bikenode.db.queue import Job
 from bikenode.events import deliver_round, ensure_subscribers
 from bikenode.rides import service as rides_service
 from bikenode.rides.imports import RiderContext, import_activity
 from bikenode.rides.models import Ride
 from bikenode.rides.privacy import create_zone
 from bikenode.segments import service
+from bikenode.segments.backfill import BACKFILL_JOB, backfill_segment
 from bikenode.segments.bests import rebuild_bests
 from bikenode.segments.efforts import refresh_ride_efforts
 from bikenode.segments.models import Best, Effort, Segment
@@ -253,3 +256,24 @@ def test_the_board_kept_by_events_equals_a_rebuild_over_random_histories(session
 def _bests(session: Session) -> set[tuple[object, ...]]:
     rows = session.scalars(select(Best))
     return {(b.segment_id, b.owner_id, b.scope, b.period, b.effort_id, b.elapsed_s) for b in rows}
+
+
+def test_a_new_segment_is_timed_on_the_rides_already_stored(
+    session: Session, engine: Engine
+) -> None:
+    owner, early, elsewhere = make_user(session), make_user(session), make_user(session)
+    before = _import(session, early, speed=9.0)
+    _import(session, elsewhere, speed=9.0, path=winding_road() + np.array([0.0, 5_000.0]))
+    _deliver(session)
+    segment = _line_segment(session, owner)
+    [job] = session.scalars(select(Job).where(Job.kind == BACKFILL_JOB)).all()
+    segment_id = segment.id
+    assert job.payload == {"segment_id": str(segment_id)}
+    session.commit()  # the job runs in sessions of its own: hold no lock meanwhile
+    sessions = make_session_factory(engine)
+    assert backfill_segment(sessions, segment_id=segment_id) == 1
+    assert backfill_segment(sessions, segment_id=segment_id) == 0  # a retried job adds nothing
+    session.expire_all()
+    [effort] = session.scalars(select(Effort)).all()
+    assert effort.ride_id == before
+    assert [o for o, _ in _board(session, segment, None)] == [early]
