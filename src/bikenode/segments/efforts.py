@@ -74,13 +74,16 @@ def _store_matches(
             continue
         lat, lon = segment_positions(segment)
         for found in match_segment(cleaned, prepare_segment(lat, lon)):
+            started_at = _utc(found.start_s)
+            if started_at is None:
+                continue  # a clock past year 9999: no date to rank it by
             session.add(
                 Effort(
                     segment_id=segment.id,
                     ride_id=track.ride_id,
                     owner_id=track.owner_id,
                     ride_visibility=track.visibility,
-                    started_at=datetime.fromtimestamp(found.start_s, UTC),
+                    started_at=started_at,
                     elapsed_s=round(found.elapsed_s, 2),
                     moving_s=round(found.moving_s, 2),
                     avg_power_w=found.avg_power_w,
@@ -93,3 +96,11 @@ def _store_matches(
             count += 1
     session.flush()
     return count
+
+
+def _utc(epoch_s: float) -> datetime | None:
+    """The moment as an aware UTC datetime; None when no datetime can hold it."""
+    try:
+        return datetime.fromtimestamp(epoch_s, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None

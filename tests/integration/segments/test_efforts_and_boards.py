@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
+from bikenode import rides
 from bikenode.db.engine import make_session_factory
 from bikenode.db.queue import Job
 from bikenode.events import deliver_round, ensure_subscribers
@@ -23,7 +24,7 @@ from bikenode.rides.privacy import create_zone
 from bikenode.segments import service
 from bikenode.segments.backfill import BACKFILL_JOB, backfill_segment
 from bikenode.segments.bests import rebuild_bests
-from bikenode.segments.efforts import refresh_ride_efforts
+from bikenode.segments.efforts import match_ride_on, refresh_ride_efforts
 from bikenode.segments.models import Best, Effort, Segment
 from bikenode.segments.subscribers import RIDE_EFFORTS
 from tests.segment_tools import gpx_of, loop, ride, segment_of, to_degrees, winding_road
@@ -211,13 +212,13 @@ def test_the_board_kept_by_events_equals_a_rebuild_over_random_histories(session
     rng = random.Random(20261207)
     riders = [make_user(session) for _ in range(4)]
     segment = _line_segment(session, riders[0])
-    rides: list[uuid.UUID] = []
+    ride_ids: list[uuid.UUID] = []
     for step in range(24):
         action = rng.random()
-        if action < 0.5 or not rides:
+        if action < 0.5 or not ride_ids:
             owner = rng.choice(riders)
             visibility = rng.choice(["public", "public", "private"])
-            rides.append(
+            ride_ids.append(
                 _import(
                     session,
                     owner,
@@ -227,11 +228,11 @@ def test_the_board_kept_by_events_equals_a_rebuild_over_random_histories(session
                 )
             )
         elif action < 0.8:
-            row = session.get(Ride, rng.choice(rides))
+            row = session.get(Ride, rng.choice(ride_ids))
             new = rng.choice(["public", "private", "followers"])
             rides_service.update_ride(session, ride=row, changes={"visibility": new})  # type: ignore[arg-type]
         else:
-            gone = rides.pop(rng.randrange(len(rides)))
+            gone = ride_ids.pop(rng.randrange(len(ride_ids)))
             rides_service.delete_ride(session, ride=session.get(Ride, gone))  # type: ignore[arg-type]
         if rng.random() < 0.5:
             _deliver(session)  # sometimes several changes wait for one delivery
@@ -246,7 +247,7 @@ def test_the_board_kept_by_events_equals_a_rebuild_over_random_histories(session
     # Rebuilt from scratch, every ride matched once more: the same boards.
     session.execute(delete(Effort))
     session.execute(delete(Best))
-    for ride_id in rides:
+    for ride_id in ride_ids:
         refresh_ride_efforts(session, ride_id=ride_id)
     session.commit()
     assert {v: _board(session, segment, v) for v in viewers} == kept
@@ -277,3 +278,29 @@ def test_a_new_segment_is_timed_on_the_rides_already_stored(
     [effort] = session.scalars(select(Effort)).all()
     assert effort.ride_id == before
     assert [o for o, _ in _board(session, segment, None)] == [early]
+
+
+@pytest.mark.parametrize(("t0", "stored"), [(4.1e9, 1), (3e11, 0), (-1e12, 0)])
+def test_far_future_and_ancient_clocks_never_break_matching(
+    session: Session, t0: float, stored: int
+) -> None:
+    """A device clock in 2099 still gives an effort; one past year 9999 gives none."""
+    owner = make_user(session)
+    segment = _line_segment(session, owner)
+    track = ride(winding_road(), speed_mps=8.0, t0=t0)
+    ride_track = rides.RideTrack(
+        uuid.uuid4(),
+        owner,
+        "public",
+        "cycling",
+        None,
+        track.time_s,
+        track.lat_deg,
+        track.lon_deg,
+        None,
+        None,
+        None,
+    )
+    assert match_ride_on(session, track=ride_track, segments=[segment]) == stored
+    session.commit()
+    assert len(_board(session, segment, None)) == stored
