@@ -16,18 +16,20 @@ N rides: generated 4-hour rides (14,400 one-second samples) along winding roads 
 from each ride (true efforts the matcher must find: the table prints how many it found).
 
 Run: PYTHONPATH=src:. .venv/bin/python bench/segments.py [--full] [--runs 7]
+     [--databases sqlite,postgresql]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import math
 import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
@@ -35,6 +37,7 @@ from typing import TypeVar
 import numpy as np
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
+from tests.servers import postgres_server
 
 from bikenode.db.engine import create_db_engine, make_session_factory
 from bikenode.db.migrate import upgrade_to_head
@@ -183,12 +186,32 @@ def fill_efforts(session: Session, segment_id: uuid.UUID, count: int, riders: in
     session.commit()
 
 
+@contextlib.contextmanager
+def database(name: str) -> Iterator[str]:
+    """A SQLite file in a temporary folder, or a real PostgreSQL server on loopback."""
+    if name == "postgresql":
+        with postgres_server() as url:
+            yield url
+    else:
+        with tempfile.TemporaryDirectory() as folder:
+            yield f"sqlite:///{Path(folder) / 'bench.db'}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--full", action="store_true", help="also 100,000 segments and efforts")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--rides", type=int, default=3)
+    parser.add_argument("--databases", default="sqlite", help="sqlite,postgresql")
     args = parser.parse_args()
+    for name in args.databases.split(","):
+        print(f"\n{name}")
+        with database(name) as url:
+            run(url, args)
+
+
+def run(url: str, args: argparse.Namespace) -> None:
+    """Fill one database and print its table."""
     rng = np.random.default_rng(19)
     rides = [four_hour_ride(rng) for _ in range(args.rides)]
     sizes = [10_000, 100_000] if args.full else [10_000]
@@ -196,49 +219,47 @@ def main() -> None:
         f"{'segments':>9} {'rides':>5} {'indexed med':>11} {'p95':>7} {'naive med':>10} "
         f"{'ratio':>6} {'efforts found':>14}"
     )
-    with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{Path(folder) / 'bench.db'}"
-        engine = create_db_engine(url)
-        upgrade_to_head(engine)
-        sessions = make_session_factory(engine)
-        filled = 0
-        for size in sizes:
-            with sessions() as session:
-                fill_segments(session, rides if filled == 0 else [], size - filled, seed=size)
-                filled = size
-            with sessions() as session:
-                medians, p95s, found = [], [], 0
-                for track in rides:
-                    med, p95, result = timed(
-                        functools.partial(indexed_match, session, track), args.runs
-                    )
-                    medians.append(med)
-                    p95s.append(p95)
-                    found += result
-                prepared = [prepare_segment(*segment_positions(s)) for s in session.query(Segment)]
-            naive_med, _, naive_found = timed(functools.partial(naive_match, rides[0], prepared), 1)
-            ratio = naive_med / statistics.median(medians[:1])
-            print(
-                f"{size:>9,} {len(rides):>5} {statistics.median(medians):>9.1f}ms "
-                f"{max(p95s):>5.1f}ms {naive_med:>8.0f}ms {ratio:>5.0f}x "
-                f"{found:>5}/{TRUE_PER_RIDE * len(rides)} (naive {naive_found})"
-            )
-        efforts = 100_000 if args.full else 20_000
+    engine = create_db_engine(url)
+    upgrade_to_head(engine)
+    sessions = make_session_factory(engine)
+    filled = 0
+    for size in sizes:
         with sessions() as session:
-            segment = session.query(Segment).first()
-            assert segment is not None
-            fill_efforts(session, segment.id, efforts, riders=5_000)
-            med, p95, rows = timed(
-                lambda: service.leaderboard(
-                    session, segment=segment, viewer_id=uuid.uuid4(), period="year"
-                ),
-                args.runs,
-            )
+            fill_segments(session, rides if filled == 0 else [], size - filled, seed=size)
+            filled = size
+        with sessions() as session:
+            medians, p95s, found = [], [], 0
+            for track in rides:
+                med, p95, result = timed(
+                    functools.partial(indexed_match, session, track), args.runs
+                )
+                medians.append(med)
+                p95s.append(p95)
+                found += result
+            prepared = [prepare_segment(*segment_positions(s)) for s in session.query(Segment)]
+        naive_med, _, naive_found = timed(functools.partial(naive_match, rides[0], prepared), 1)
+        ratio = naive_med / statistics.median(medians[:1])
         print(
-            f"\nleaderboard page over {efforts:,} efforts of 5,000 riders: "
-            f"median {med:.1f} ms, p95 {p95:.1f} ms ({len(rows)} lines; target < 20 ms p95)"
+            f"{size:>9,} {len(rides):>5} {statistics.median(medians):>9.1f}ms "
+            f"{max(p95s):>5.1f}ms {naive_med:>8.0f}ms {ratio:>5.0f}x "
+            f"{found:>5}/{TRUE_PER_RIDE * len(rides)} (naive {naive_found})"
         )
-        engine.dispose()
+    efforts = 100_000 if args.full else 20_000
+    with sessions() as session:
+        segment = session.query(Segment).first()
+        assert segment is not None
+        fill_efforts(session, segment.id, efforts, riders=5_000)
+        med, p95, rows = timed(
+            lambda: service.leaderboard(
+                session, segment=segment, viewer_id=uuid.uuid4(), period="year"
+            ),
+            args.runs,
+        )
+    print(
+        f"\nleaderboard page over {efforts:,} efforts of 5,000 riders: "
+        f"median {med:.1f} ms, p95 {p95:.1f} ms ({len(rows)} lines; target < 20 ms p95)"
+    )
+    engine.dispose()
 
 
 if __name__ == "__main__":

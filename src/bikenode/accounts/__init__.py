@@ -14,6 +14,7 @@ from bikenode.accounts.service import (
     Principal,
     RiderProfile,
     authenticate,
+    display_names,
     find_user_id_by_email,
     get_rider_profile,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "authenticate",
     "body_metrics_key_counts",
     "confirm_password",
+    "display_names",
     "erase_user",
     "export_user_profile",
     "find_user_id_by_email",

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -471,3 +472,11 @@ def find_user_id_by_email(session: Session, email: str) -> uuid.UUID | None:
         return None
     user = repo.get_user_by_email(session, normalised)
     return user.id if user else None
+
+
+def display_names(session: Session, user_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The name each of these users shows others, in one query (missing users left out)."""
+    if not user_ids:
+        return {}
+    rows = session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids)))
+    return {user_id: name for user_id, name in rows}

@@ -12,7 +12,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from bikenode import rides
-from bikenode.accounts import get_rider_profile
+from bikenode.accounts import display_names
 from bikenode.db.queue import enqueue
 from bikenode.errors import InvalidInput, NotFound
 from bikenode.geo import haversine_m
@@ -244,12 +244,9 @@ def rematch_ride(session: Session, *, ride_id: uuid.UUID) -> int:
 
 
 def _names(session: Session, owner_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """Each rider's shown name ("A rider" when they have none)."""
-    names = {}
-    for owner_id in owner_ids:
-        profile = get_rider_profile(session, owner_id)
-        names[owner_id] = profile.display_name if profile and profile.display_name else "A rider"
-    return names
+    """Each rider's shown name ("A rider" when they have none), in one query."""
+    found = display_names(session, owner_ids)
+    return {owner_id: found.get(owner_id) or "A rider" for owner_id in owner_ids}
 
 
 def _stretch_indices(lat: FloatArray, lon: FloatArray, stretch: RideStretch) -> tuple[int, int]:
