@@ -29,6 +29,16 @@ def hidden_owners(
     }
 
 
+def hidden_segments(
+    session: Session, *, owner_id: uuid.UUID, segments: list[Segment]
+) -> set[uuid.UUID]:
+    """The segments among these that the rider's privacy zones touch, zones read once."""
+    own = rides.privacy_circles_of(session, owner_ids={owner_id})[owner_id]
+    if not own:
+        return set()
+    return {s.id for s in segments if bool(rides.hidden_mask(own, *segment_positions(s)).any())}
+
+
 def segment_positions(segment: Segment) -> tuple[np.ndarray, np.ndarray]:
     """The segment's latitudes and longitudes as arrays, degrees."""
     points = np.array([p[:2] for p in segment.points], dtype=np.float64).reshape(-1, 2)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from bikenode.segments.logic.geometry import MAX_POINTS
 
 SegmentVisibility = Literal["public", "private"]
+Coordinate = Annotated[float, Field(allow_inf_nan=False, ge=-100_000, le=100_000)]
+# [lat, lon] or [lat, lon, elevation_m]; ranges are checked by the service with a reason.
+Point = Annotated[list[Coordinate], Field(min_length=2, max_length=3)]
 Period = Literal["all", "year", "month"]
 
 
@@ -33,7 +36,7 @@ class SegmentCreate(BaseModel):
     visibility: SegmentVisibility = "public"
     sport: str = Field(default="cycling", min_length=1, max_length=40)
     from_ride: SegmentFromRide | None = None
-    points: list[list[float]] | None = Field(
+    points: list[Point] | None = Field(
         default=None,
         min_length=2,
         max_length=MAX_POINTS,

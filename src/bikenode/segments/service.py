@@ -28,7 +28,7 @@ from bikenode.segments.logic.geometry import (
     make_shape,
 )
 from bikenode.segments.models import Best, Effort, Segment
-from bikenode.segments.privacy import hidden_owners
+from bikenode.segments.privacy import hidden_owners, hidden_segments
 
 MAX_BOX_DEG = 1.0  # a bbox search spans at most this (about 100 km)
 MAX_NEAR_RADIUS_M = 50_000.0
@@ -225,9 +225,7 @@ def ride_efforts(
     if access.owner_id == viewer_id:
         return pairs
     pairs = [(e, s) for e, s in pairs if s.visibility == "public"]
-    hidden = {
-        s.id for _e, s in pairs if hidden_owners(session, segment=s, owner_ids={access.owner_id})
-    }
+    hidden = hidden_segments(session, owner_id=access.owner_id, segments=[s for _e, s in pairs])
     return [(e, s) for e, s in pairs if s.id not in hidden]
 
 
