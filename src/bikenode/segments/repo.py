@@ -86,6 +86,20 @@ def efforts_of_ride(session: Session, ride_id: uuid.UUID) -> list[Effort]:
     )
 
 
+def efforts_on_segment(
+    session: Session, segment_id: uuid.UUID, owner_id: uuid.UUID
+) -> list[Effort]:
+    """The rider's efforts on one segment, in the order ridden."""
+    return list(
+        session.scalars(
+            select(Effort)
+            .where(Effort.segment_id == segment_id, Effort.owner_id == owner_id)
+            .order_by(Effort.started_at, Effort.id)
+            .limit(10_000)
+        )
+    )
+
+
 def efforts_of_owner(
     session: Session, owner_id: uuid.UUID, limit: int | None = None
 ) -> list[Effort]:

@@ -10,9 +10,11 @@ from bikenode.errors import InvalidInput
 from bikenode.segments import service
 from bikenode.segments.access import OwnSegment, VisibleRide, VisibleSegment
 from bikenode.segments.schemas import (
+    BestHistory,
     BoardEntry,
     EffortList,
     EffortPublic,
+    HistoryEffort,
     Leaderboard,
     Period,
     RideEffort,
@@ -127,6 +129,20 @@ def get_leaderboard(
         for row in rows
     ]
     return Leaderboard(segment_id=segment.id, period=period, entries=entries)
+
+
+@router.get("/segments/{segment_id}/efforts/mine", response_model=BestHistory)
+def my_segment_history(
+    segment: VisibleSegment, user: CurrentUser, session: SessionDep
+) -> BestHistory:
+    """Your efforts on the segment in the order ridden, personal bests marked."""
+    rows = service.best_history(session, segment=segment, owner_id=user.id)
+    return BestHistory(
+        efforts=[
+            HistoryEffort(**EffortPublic.model_validate(e).model_dump(), personal_best=best)
+            for e, best in rows
+        ]
+    )
 
 
 @router.get("/rides/{ride_id}/efforts", response_model=RideEffortList)

@@ -107,6 +107,14 @@ class EffortList(BaseModel):
     efforts: list[EffortPublic]
 
 
+class HistoryEffort(EffortPublic):
+    personal_best: bool = Field(description="faster than every earlier effort of yours here")
+
+
+class BestHistory(BaseModel):
+    efforts: list[HistoryEffort]
+
+
 class BoardEntry(BaseModel):
     rank: int
     rider_id: uuid.UUID

@@ -19,7 +19,7 @@ from bikenode.geo import haversine_m
 from bikenode.segments import repo
 from bikenode.segments.backfill import BACKFILL_JOB
 from bikenode.segments.efforts import match_ride_on, refresh_ride_efforts
-from bikenode.segments.logic.boards import period_key
+from bikenode.segments.logic.boards import BoardEffort, period_key, personal_bests
 from bikenode.segments.logic.geometry import (
     FloatArray,
     GeometryError,
@@ -227,6 +227,16 @@ def ride_efforts(
     pairs = [(e, s) for e, s in pairs if s.visibility == "public"]
     hidden = hidden_segments(session, owner_id=access.owner_id, segments=[s for _e, s in pairs])
     return [(e, s) for e, s in pairs if s.id not in hidden]
+
+
+def best_history(
+    session: Session, *, segment: Segment, owner_id: uuid.UUID
+) -> list[tuple[Effort, bool]]:
+    """The caller's efforts on the segment in the order ridden, each with whether it was a
+    personal best when ridden."""
+    efforts = repo.efforts_on_segment(session, segment.id, owner_id)
+    boards = [BoardEffort(e.id, e.owner_id, e.elapsed_s, e.started_at) for e in efforts]
+    return list(zip(efforts, personal_bests(boards), strict=True))
 
 
 def my_efforts(session: Session, *, owner_id: uuid.UUID, limit: int) -> list[Effort]:

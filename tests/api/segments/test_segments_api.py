@@ -56,6 +56,9 @@ def test_a_segment_cut_from_a_ride_shows_its_board_and_the_rides_efforts(
     [effort] = owner.call("GET", f"/rides/{theirs}/efforts")["efforts"]
     assert effort["segment_name"] == "Bends"
     assert len(owner.call("GET", "/segments/efforts/mine")["efforts"]) == 1
+    faster = owner.upload(9.0, t0=T0 + 2 * 86_400)
+    history = owner.call("GET", f"/segments/{segment['id']}/efforts/mine")["efforts"]
+    assert [(e["ride_id"], e["personal_best"]) for e in history] == [(mine, True), (faster, True)]
     near = f"{segment['start_lat']},{segment['start_lon']}"
     found = other.call("GET", f"/segments?near={near}&radius_m=100")["segments"]
     assert [s["id"] for s in found] == [segment["id"]]

@@ -7,7 +7,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bikenode.segments.logic.boards import BoardEffort, best_per_rider, bests_of, period_key
+from bikenode.segments.logic.boards import (
+    BoardEffort,
+    best_per_rider,
+    bests_of,
+    period_key,
+    personal_bests,
+)
 
 A, B = uuid.UUID(int=1), uuid.UUID(int=2)
 DAY = datetime(2026, 6, 1, tzinfo=UTC)
@@ -49,3 +55,10 @@ def test_bests_keep_public_and_own_views_per_period() -> None:
     assert bests["public", "all"] == public_slow
     assert bests["all", "m2026-05"] == private_fast and ("public", "m2026-05") not in bests
     assert bests["public", "y2026"] == public_slow
+
+
+def test_personal_bests_mark_each_effort_that_beat_all_before_it() -> None:
+    times = [300, 310, 290, 290, 250, 260]
+    efforts = [_effort(A, t, n) for n, t in enumerate(times)]
+    assert personal_bests(efforts) == [True, False, True, False, True, False]
+    assert personal_bests([]) == []

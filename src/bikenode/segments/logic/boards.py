@@ -71,3 +71,14 @@ def bests_of(efforts: Iterable[tuple[BoardEffort, bool]]) -> list[Best]:
                 if held is None or rank_key(effort) < rank_key(held):
                     best[scope, key] = effort
     return [Best(scope, key, effort) for (scope, key), effort in sorted(best.items())]
+
+
+def personal_bests(efforts: Iterable[BoardEffort]) -> list[bool]:
+    """For a rider's efforts in the order ridden: True where the effort beat every earlier
+    one (their personal-best history; the first effort is one)."""
+    flags, best = [], None
+    for effort in efforts:
+        record = best is None or effort.elapsed_s < best
+        flags.append(record)
+        best = effort.elapsed_s if record else best
+    return flags
