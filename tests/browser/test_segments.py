@@ -49,6 +49,9 @@ def test_a_segment_made_on_the_ride_page_times_that_ride_on_its_board(
     expect(board.first).to_contain_text("Ana (you)")
     expect(board.first).to_contain_text("4:10")  # 2 km at 8 m/s
     expect(screen.page.locator("#segment-map .ride-track")).to_be_visible()
+    history = screen.page.locator(".best-history li")
+    expect(history).to_have_count(1)
+    expect(history.first).to_contain_text("personal best")
     _fits(screen, "the segment page")
     screen.page.get_by_label("Period").select_option("month")
     expect(screen.page.locator(".board-empty")).to_be_visible()

@@ -61,6 +61,37 @@ async function drawBoard(slot, segmentId, period, meId) {
   }
 }
 
+function historyList(efforts) {
+  if (!efforts.length) return h("p", { class: "meta" }, "You have no effort here yet.");
+  return h(
+    "ol",
+    { class: "best-history" },
+    efforts.map((e) =>
+      h(
+        "li",
+        { class: e.personal_best ? "pb" : null },
+        h("a", { href: `/rides/${e.ride_id}` }, u.duration(e.elapsed_s)),
+        ` · ${u.date(e.started_at)}`,
+        e.personal_best ? h("span", { class: "badge" }, " personal best") : null,
+      ),
+    ),
+  );
+}
+
+async function historySection(segmentId) {
+  try {
+    const { efforts } = await api(`/api/v1/segments/${segmentId}/efforts/mine`);
+    return h(
+      "section",
+      { class: "panel", "aria-labelledby": "history-title" },
+      h("h2", { id: "history-title" }, "Your efforts"),
+      historyList(efforts),
+    );
+  } catch {
+    return null; // the page stands without it
+  }
+}
+
 function deleteButton(segment) {
   const messages = h("div", { "aria-live": "polite" });
   const button = h("button", { type: "button", class: "danger" }, "Delete the segment");
@@ -111,6 +142,7 @@ export async function render(main, { params, config }) {
         h("div", { class: "field inline" }, h("label", { for: "board-period" }, "Period"), " ", select),
         slot,
       ),
+      meId ? await historySection(segment.id) : null,
       segment.owner_id === meId ? deleteButton(segment) : null,
     ),
   );
