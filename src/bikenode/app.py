@@ -57,6 +57,10 @@ from bikenode.rides.stats_routes import router as ride_stats_router
 from bikenode.rides.tasks import process_upload_job, refresh_public_views_job
 from bikenode.rides.tus import router as tus_router
 from bikenode.rides.uploads import PROCESS_UPLOAD_JOB
+from bikenode.segments.backfill import BACKFILL_JOB
+from bikenode.segments.routes import router as segments_router
+from bikenode.segments.subscribers import RIDE_EFFORTS
+from bikenode.segments.tasks import backfill_job
 from bikenode.social import AUDIENCE
 from bikenode.social.routes import router as social_router
 from bikenode.social.subscribers import RIDE_DELETIONS as SOCIAL_RIDE_DELETIONS
@@ -122,6 +126,7 @@ def make_worker(settings: Settings, session_factory: sessionmaker[Session]) -> W
             REFRESH_PUBLIC_VIEWS_JOB: refresh_public_views_job(session_factory),
             RECOMPUTE_JOB: recompute_job(session_factory),
             TIMERS_JOB: timers_job(session_factory),
+            BACKFILL_JOB: backfill_job(session_factory),
             DELIVER_JOB: deliver_job(
                 session_factory, allowed=allowed_hosts(settings.webhooks_allowed_hosts)
             ),
@@ -144,6 +149,7 @@ def make_dispatcher(session_factory: sessionmaker[Session], metrics: Metrics) ->
             JOB_SERVICES,
             FANOUT,
             SOCIAL_RIDE_DELETIONS,
+            RIDE_EFFORTS,
             NOTIFY,
         ],
         metrics=EventMetrics(metrics.registry),
@@ -252,6 +258,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(notifications_unsubscribe_router)
     app.include_router(social_router)
     app.include_router(market_router)
+    app.include_router(segments_router)
     app.include_router(frontend_router)
     app.include_router(api_docs_router)
     return app

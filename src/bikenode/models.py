@@ -55,16 +55,19 @@ from bikenode.rides.models import (
     UploadChunk,
     UploadItem,
 )
+from bikenode.segments.models import Best, Effort, Segment
 from bikenode.social.models import Block, Comment, Follow, Kudos, Report, SocialProfile
 from bikenode.sync.models import SyncClient, SyncConflict, SyncMutation, SyncOwner, SyncRecord
 from bikenode.webhooks.models import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "AuditEvent",
+    "Best",
     "Bike",
     "Block",
     "Comment",
     "Component",
+    "Effort",
     "Erasure",
     "FitnessProfile",
     "FitnessRecompute",
@@ -111,6 +114,7 @@ __all__ = [
     "RideStreams",
     "RouteCollaborator",
     "RouteUpdate",
+    "Segment",
     "ServiceEntry",
     "SocialProfile",
     "SubscriberProgress",

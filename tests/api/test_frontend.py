@@ -44,6 +44,8 @@ def test_client_routes_answer_with_the_app_and_a_strict_content_security_policy(
         "/fitness",
         "/power",
         "/health",
+        "/segments",
+        f"/segments/{uuid.uuid4()}",
     ):
         response = client.get(path)
         assert response.status_code == 200, path

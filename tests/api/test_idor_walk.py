@@ -255,11 +255,25 @@ OWNED: dict[str, Factory] = {
     "notification_id": lambda client, headers, objects: {
         "notification_id": _notification(client, headers, objects)
     },
+    # A private segment along the owner's ride: others must not learn where it runs.
+    "segment_id": lambda client, headers, objects: {
+        "segment_id": _created(
+            client,
+            "/api/v1/segments",
+            {"name": f"{MARKER} segment", "visibility": "private", **_from_ride(objects)},
+            headers,
+        )
+    },
     # The owner's own sign-in session (DELETE /api/v1/me/sessions/{id} must not end it).
     "account_session_id": lambda client, headers, objects: {
         "account_session_id": _signed_in_session(headers)
     },
 }
+
+
+def _from_ride(objects: Objects) -> dict[str, Any]:
+    """A stretch of the owner's private ride (samples 10 to 200 of its 600)."""
+    return {"from_ride": {"ride_id": objects["ride_id"], "start_index": 10, "end_index": 200}}
 
 
 def _webhook_delivery(client: TestClient, headers: dict[str, str], objects: Objects) -> str:

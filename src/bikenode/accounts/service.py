@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -510,3 +511,11 @@ def get_contact(session: Session, user_id: uuid.UUID) -> Contact | None:
     if user is None:
         return None
     return Contact(user.id, user.email, user.timezone)
+
+
+def display_names(session: Session, user_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The name each of these users shows others, in one query (missing users left out)."""
+    if not user_ids:
+        return {}
+    rows = session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids)))
+    return {user_id: name for user_id, name in rows}

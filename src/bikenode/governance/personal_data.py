@@ -22,6 +22,7 @@ from bikenode import (
     notifications,
     planner,
     rides,
+    segments,
     social,
     sync,
     webhooks,
@@ -79,4 +80,5 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
     PersonalData("webhooks", webhooks.iter_user_export, webhooks.erase_user_data),
     PersonalData("notifications", notifications.iter_user_export, notifications.erase_user_data),
     PersonalData("social", social.iter_user_export, social.erase_user_data),
+    PersonalData("segments", segments.iter_user_export, segments.erase_user_data),
 )

@@ -29,23 +29,33 @@ from bikenode.rides.gdpr import (
 from bikenode.rides.heartbeats import RideHeartbeats, ride_heartbeats
 from bikenode.rides.imports import EntryResult
 from bikenode.rides.logic.privacy import HiddenCircle, hidden_mask
-from bikenode.rides.privacy import hide_positions, privacy_circles
+from bikenode.rides.privacy import hide_positions, privacy_circles, privacy_circles_of
 from bikenode.rides.retention import abandoned_uploads, expired_duplicate_copies, expired_originals
 from bikenode.rides.service import import_live_track
 from bikenode.rides.signals import (
     RidePower,
     RideSignals,
     RideStart,
+    RideTrack,
     list_ride_starts,
     ride_power_seen_by,
     ride_signals,
+    ride_track,
 )
 from bikenode.rides.storage import (
     ReencryptBatch,
     health_key_counts,
     reencrypt_health_batch,
 )
-from bikenode.rides.totals import RideDevice, RideTotals, ride_devices, ride_totals
+from bikenode.rides.totals import (
+    RideAccess,
+    RideDevice,
+    RideTotals,
+    ride_access,
+    ride_devices,
+    ride_totals,
+    rides_around,
+)
 
 __all__ = [
     "Audience",
@@ -60,6 +70,7 @@ __all__ = [
     "ParseError",
     "ReencryptBatch",
     "Relation",
+    "RideAccess",
     "RideChanged",
     "RideDeleted",
     "RideDevice",
@@ -70,6 +81,7 @@ __all__ = [
     "RideSignals",
     "RideStart",
     "RideTotals",
+    "RideTrack",
     "abandoned_uploads",
     "erase_user_data",
     "expired_duplicate_copies",
@@ -84,14 +96,18 @@ __all__ = [
     "list_user_rides",
     "parse_fit_monitoring",
     "privacy_circles",
+    "privacy_circles_of",
     "reencrypt_health_batch",
     "register_audience",
+    "ride_access",
     "ride_devices",
     "ride_heartbeats",
     "ride_power_seen_by",
     "ride_signals",
     "ride_totals",
+    "ride_track",
     "ride_visible_to",
     "rider_rides",
+    "rides_around",
     "visible_ride_owner",
 ]

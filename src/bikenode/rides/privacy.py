@@ -368,3 +368,10 @@ def _figures_of(view: PublicRideView) -> RideFigures:
         view.has_position,
         dict(view.summary),
     )
+
+
+def privacy_circles_of(
+    session: Session, *, owner_ids: set[uuid.UUID]
+) -> dict[uuid.UUID, list[HiddenCircle]]:
+    """Each rider's cut circles (empty list for a rider without zones), in one query."""
+    return _circles_of_owners(session, owner_ids)

@@ -129,3 +129,45 @@ def _one_hertz(time: FloatArray | None, power: FloatArray | None) -> OneHertzSer
         return None
     series = resample_1hz(time, power)
     return series if series.recorded_s else None
+
+
+@dataclass(frozen=True)
+class RideTrack:
+    """A ride's positions as its owner recorded them, for segment matching: owner,
+    visibility ("private", "followers" or "public"), start (UTC) and aligned streams (time_s
+    in epoch seconds, degrees, metres; NaN where missing; None for a stream the ride lacks)."""
+
+    ride_id: uuid.UUID
+    owner_id: uuid.UUID
+    visibility: str
+    sport: str
+    started_at: datetime | None
+    time_s: FloatArray | None
+    lat_deg: FloatArray | None
+    lon_deg: FloatArray | None
+    elevation_m: FloatArray | None
+    power_w: FloatArray | None
+    hr_bpm: FloatArray | None
+
+
+def ride_track(session: Session, ride_id: uuid.UUID) -> RideTrack | None:
+    """The ride's whole track as its owner sees it; None if there is no such ride.
+
+    Whole, zones not cut: segments judges privacy itself when it shows efforts to others."""
+    ride = session.get(Ride, ride_id)
+    if ride is None:
+        return None
+    streams = load_streams(session, ride_id) if ride.has_position else {}
+    return RideTrack(
+        ride_id=ride.id,
+        owner_id=ride.owner_id,
+        visibility=ride.visibility,
+        sport=ride.sport,
+        started_at=ride.started_at,
+        time_s=streams.get("time_s"),
+        lat_deg=streams.get("lat_deg"),
+        lon_deg=streams.get("lon_deg"),
+        elevation_m=streams.get("elevation_m"),
+        power_w=streams.get("power_w"),
+        hr_bpm=streams.get("hr_bpm"),
+    )

@@ -65,3 +65,41 @@ def ride_devices(session: Session, ride_id: uuid.UUID) -> tuple[RideDevice, ...]
         for d in found
         if isinstance(d, dict) and "serial" in d and "kind" in d
     )
+
+
+@dataclass(frozen=True)
+class RideAccess:
+    """Whose a ride is and who may see it ("private", "followers" or "public")."""
+
+    ride_id: uuid.UUID
+    owner_id: uuid.UUID
+    visibility: str
+
+
+def ride_access(session: Session, ride_id: uuid.UUID) -> RideAccess | None:
+    """The ride's owner and visibility, or None if there is no such ride."""
+    row = session.execute(
+        select(Ride.owner_id, Ride.visibility).where(Ride.id == ride_id)
+    ).one_or_none()
+    return None if row is None else RideAccess(ride_id, *row)
+
+
+def rides_around(
+    session: Session,
+    *,
+    box: tuple[float, float, float, float],
+    after: uuid.UUID | None = None,
+    limit: int = 500,
+) -> list[uuid.UUID]:
+    """Ids of rides whose bounding box holds the whole box (min_lat, min_lon, max_lat,
+    max_lon), in id order after `after`: the rides that may pass a place, page by page."""
+    min_lat, min_lon, max_lat, max_lon = box
+    statement = select(Ride.id).where(
+        Ride.min_lat <= min_lat,
+        Ride.min_lon <= min_lon,
+        Ride.max_lat >= max_lat,
+        Ride.max_lon >= max_lon,
+    )
+    if after is not None:
+        statement = statement.where(Ride.id > after)
+    return list(session.scalars(statement.order_by(Ride.id).limit(limit)))

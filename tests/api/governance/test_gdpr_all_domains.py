@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, Uuid, func, select, true
@@ -22,6 +23,7 @@ from starlette.testclient import WebSocketTestSession
 from starlette.websockets import WebSocketDisconnect
 
 import bikenode.models  # noqa: F401  (registers every domain's tables for the walk)
+from bikenode import rides
 from bikenode.bikes.models import Installation
 from bikenode.db.base import Base
 from bikenode.governance import erase_user
@@ -31,6 +33,8 @@ from bikenode.live.logic import decode_batch
 from bikenode.live.models import LiveBatch, LiveGroupMember, LiveSession
 from bikenode.planner import protocol
 from bikenode.planner.ws import ROOMS_PATH
+from bikenode.segments.efforts import match_ride_on
+from bikenode.segments.models import Segment
 from bikenode.social.models import Block, Comment, Follow, Kudos
 from bikenode.webhooks.models import WebhookDelivery
 from bikenode.webhooks.service import create_webhook
@@ -316,6 +320,32 @@ def _market(client: TestClient, rider: Person) -> None:
     market.call(rider.headers, "POST", f"/market/jobs/{paid['id']}/payments", None, 201)
 
 
+def _segment(client: TestClient, rider: Person, ride_id: str) -> None:
+    """A public segment of the rider's, and an effort of their ride on it. The world's ride
+    is too coarse to time (60 samples round a 14 km loop), so the effort comes from the same
+    matcher run over a steady pass along the segment, stored as that ride's."""
+    line = [[45.0, 6.0 + 0.001 * k] for k in range(11)]
+    made = _post(client, "/api/v1/segments", rider, {"name": "Home straight", "points": line})
+    lat, lon = np.full(200, 45.0), np.linspace(5.999, 6.011, 200)
+    with client.app.state.session_factory() as db:  # type: ignore[attr-defined]
+        segment = db.get(Segment, uuid.UUID(made["id"]))
+        track = rides.RideTrack(
+            uuid.UUID(ride_id),
+            rider.user_id,
+            "private",
+            "cycling",
+            None,
+            1.7e9 + np.arange(200.0),
+            lat,
+            lon,
+            None,
+            None,
+            None,
+        )
+        assert match_ride_on(db, track=track, segments=[segment]) == 1
+        db.commit()
+
+
 def _world(client: TestClient, sockets: contextlib.ExitStack) -> World:
     rider, other = _person(client), _person(client)
     _notification_settings(client, rider)
@@ -344,6 +374,7 @@ def _world(client: TestClient, sockets: contextlib.ExitStack) -> World:
     [ride] = client.get("/api/v1/rides", headers=rider.headers).json()["items"]
     _fitness(client, rider, ride["id"])
     _social(client, rider, other, ride["id"])
+    _segment(client, rider, ride["id"])
     client.app.state.events.run_until_idle()  # type: ignore[attr-defined]
     return World(
         rider,
@@ -497,6 +528,9 @@ def test_export_holds_live_planner_and_sync_data(
     [comment] = read("social/comments.json")
     assert comment["body"] == "Chapeau @Other"
     assert [r["reason"] for r in read("social/reports.json")] == ["not a bike ride"]
+    [segment] = read("segments/segments.json")
+    [effort] = read("segments/efforts.json")
+    assert segment["name"] == "Home straight" and effort["segment_id"] == segment["id"]
 
     readme = archive.read("README.txt").decode()
     paths = ("live/sessions/<id>.json", "planner/routes/<id>.gpx", "sync/devices.json")
@@ -510,6 +544,7 @@ def test_export_holds_live_planner_and_sync_data(
         "notifications/notifications.json",
         "health/ride_hrv.json",
         "social/comments.json",
+        "segments/efforts.json",
     ):
         assert path in readme
     assert f"live/sessions/{world.others_session}.json" not in archive.namelist()
@@ -574,6 +609,8 @@ def test_erasure_leaves_no_row_naming_the_user_and_closes_their_sockets(
         "market_messages.user_id",
         "market_payments.owner_id",
         "market_idempotency_keys.user_id",
+        "segments.owner_id",
+        "segments_efforts.owner_id",
     } <= before
     with Session(engine) as db:
         assert db.scalar(select(func.count()).select_from(Installation)) == 1

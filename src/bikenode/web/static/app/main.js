@@ -21,6 +21,8 @@ import * as privacy from "./privacy.js";
 import * as reset from "./reset.js";
 import * as ride from "./ride.js";
 import * as rides from "./rides.js";
+import * as segment from "./segment.js";
+import * as segments from "./segments.js";
 import * as plannedRoutes from "./routes.js";
 import * as settings from "./settings.js";
 import * as social from "./social.js";
@@ -57,6 +59,8 @@ const ROUTES = [
   { pattern: /^\/follow-requests$/, name: "follow-requests", page: social.requestsPage, signedIn: true },
   { pattern: /^\/market$/, name: "market", page: market, signedIn: true },
   { pattern: /^\/market\/jobs\/([0-9a-fA-F-]{36})$/, name: "market-job", page: { render: market.jobPage }, signedIn: true },
+  { pattern: /^\/segments$/, name: "segments", page: segments, signedIn: true },
+  { pattern: /^\/segments\/([0-9a-fA-F-]{36})$/, name: "segment", page: segment },
 ];
 const NAV = [
   ["/", "Dashboard"],
@@ -68,6 +72,7 @@ const NAV = [
   ["/fitness", "Fitness"],
   ["/power", "Power"],
   ["/health", "Health"],
+  ["/segments", "Segments"],
   ["/routes", "Routes"],
   ["/live", "Live"],
   ["/follow-requests", "Followers"],

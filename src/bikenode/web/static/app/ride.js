@@ -7,6 +7,7 @@ import { rideMap } from "./map.js";
 import { rideBikeLine } from "./ride-bike.js";
 import { rideStressSection } from "./ride-stress.js";
 import { rideSocialSection } from "./social.js";
+import { rideSegmentsSection } from "./ride-segments.js";
 import { effortsSection, splitsSection, statsList, wBalanceSection, zonesSection } from "./ride-sections.js";
 import * as u from "./units.js";
 
@@ -339,7 +340,10 @@ export async function render(main, { params, config }) {
   }
   document.title = `${ride.name} · BikeNode`;
   const isOwner = Boolean(me && me.id === ride.owner_id);
-  const bikeLine = isOwner ? await rideBikeLine(ride.id) : null;
+  const [bikeLine, segmentsSection] = await Promise.all([
+    isOwner ? rideBikeLine(ride.id) : null,
+    rideSegmentsSection(ride, isOwner),
+  ]);
   const summary = ride.summary || {};
   const { lat_deg: lat, lon_deg: lon } = streams;
   const hasMap = present(lat) && present(lon) && lat.some((v, i) => v !== null && lon[i] !== null);
@@ -364,6 +368,7 @@ export async function render(main, { params, config }) {
       h("div", { class: "ride-visuals" }, mapBox, charts),
       splitsSection(summary),
       effortsSection(summary),
+      segmentsSection,
       wBalance,
       stress,
       zonesSection(summary, isOwner),

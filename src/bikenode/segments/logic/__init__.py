@@ -1,0 +1,1 @@
+"""Pure segment logic: geometry, the candidate grid and the effort matcher (no I/O)."""

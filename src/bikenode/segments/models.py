@@ -1,0 +1,98 @@
+"""Tables owned by segments: segments (simplified shape, grid cells) and matched efforts."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bikenode.db.base import Base, utcnow
+
+
+class Segment(Base):
+    """A stretch of road riders are timed on. points: [[lat, lon, elevation or null], ...],
+    simplified (segments/logic/geometry.py). start_cell and end_cell are the candidate grid's
+    keys of its two ends: a ride is matched only against segments whose both ends lie in
+    cells it passes (an index look-up that works the same on SQLite and PostgreSQL)."""
+
+    __tablename__ = "segments"
+    __table_args__ = (
+        Index("ix_segments_owner_id", "owner_id"),
+        Index("ix_segments_start_cell", "start_cell"),
+        Index("ix_segments_start_lat_start_lon", "start_lat", "start_lon"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    owner_id: Mapped[uuid.UUID]  # accounts' user id; no foreign key across domains
+    name: Mapped[str] = mapped_column(String(200))
+    sport: Mapped[str] = mapped_column(String(40), default="cycling")
+    visibility: Mapped[str] = mapped_column(String(16), default="public")  # public, private
+    source_ride_id: Mapped[uuid.UUID | None]
+    points: Mapped[list[Any]] = mapped_column(JSON)
+    distance_m: Mapped[float]
+    elevation_gain_m: Mapped[float | None]
+    avg_grade_pct: Mapped[float | None]
+    start_lat: Mapped[float]
+    start_lon: Mapped[float]
+    end_lat: Mapped[float]
+    end_lon: Mapped[float]
+    start_cell: Mapped[int] = mapped_column(BigInteger)
+    end_cell: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Effort(Base):
+    """One pass of a ride over a segment. ride_visibility copies the ride's at matching time
+    (re-matched on every RideChanged) so that a board is one indexed query."""
+
+    __tablename__ = "segments_efforts"
+    __table_args__ = (
+        Index("ix_segments_efforts_segment_id_elapsed_s", "segment_id", "elapsed_s"),
+        Index("ix_segments_efforts_ride_id", "ride_id"),
+        Index("ix_segments_efforts_owner_id", "owner_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    segment_id: Mapped[uuid.UUID]
+    ride_id: Mapped[uuid.UUID]
+    owner_id: Mapped[uuid.UUID]
+    ride_visibility: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime]
+    elapsed_s: Mapped[float]
+    moving_s: Mapped[float]
+    avg_power_w: Mapped[float | None]
+    avg_hr_bpm: Mapped[float | None]
+    start_index: Mapped[int]
+    end_index: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Best(Base):
+    """A rider's best effort on a segment for one board, kept as efforts change (the board
+    is then one indexed range read). scope: "public" (others may see it) or "all" (the
+    rider's own view); period: "all", "y2026" or "m2026-12"."""
+
+    __tablename__ = "segments_bests"
+    __table_args__ = (
+        Index(
+            "ix_segments_bests_board",
+            "segment_id",
+            "scope",
+            "period",
+            "elapsed_s",
+            "started_at",
+            "effort_id",
+        ),
+        Index("ix_segments_bests_owner_id", "owner_id"),
+    )
+
+    segment_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    owner_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(8), primary_key=True)
+    period: Mapped[str] = mapped_column(String(12), primary_key=True)
+    effort_id: Mapped[uuid.UUID]
+    elapsed_s: Mapped[float]
+    started_at: Mapped[datetime]

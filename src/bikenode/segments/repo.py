@@ -1,0 +1,157 @@
+"""Queries on segments' tables; never commits."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
+
+from bikenode.segments.models import Best, Effort, Segment
+
+_IN_BATCH = 500  # ids per IN (...): far below SQLite's and PostgreSQL's parameter limits
+
+
+def candidate_segments(session: Session, *, cells: set[int], rider_id: uuid.UUID) -> list[Segment]:
+    """Segments starting and ending in these cells that the rider may be timed on (public
+    ones and the rider's own private ones)."""
+    wanted: list[uuid.UUID] = []
+    ordered = sorted(cells)
+    for first in range(0, len(ordered), _IN_BATCH):
+        batch = ordered[first : first + _IN_BATCH]
+        rows = session.execute(
+            select(Segment.id, Segment.end_cell).where(
+                Segment.start_cell.in_(batch),
+                or_(Segment.visibility == "public", Segment.owner_id == rider_id),
+            )
+        )
+        # Both ends must lie in the ride's cells; only those rows are loaded whole.
+        wanted += [segment_id for segment_id, end_cell in rows if end_cell in cells]
+    found = segments_by_id(session, wanted)
+    return sorted(found.values(), key=lambda s: str(s.id))
+
+
+def segments_in_box(
+    session: Session,
+    *,
+    viewer_id: uuid.UUID,
+    box: tuple[float, float, float, float],
+    limit: int,
+) -> list[Segment]:
+    """Segments the viewer may see whose start lies in (min_lat, min_lon, max_lat, max_lon)."""
+    min_lat, min_lon, max_lat, max_lon = box
+    statement = (
+        select(Segment)
+        .where(
+            Segment.start_lat.between(min_lat, max_lat),
+            Segment.start_lon.between(min_lon, max_lon),
+            or_(Segment.visibility == "public", Segment.owner_id == viewer_id),
+        )
+        .order_by(Segment.created_at, Segment.id)
+        .limit(limit)
+    )
+    return list(session.scalars(statement))
+
+
+def own_segments(session: Session, owner_id: uuid.UUID) -> list[Segment]:
+    """The rider's segments, oldest first."""
+    return list(
+        session.scalars(
+            select(Segment)
+            .where(Segment.owner_id == owner_id)
+            .order_by(Segment.created_at, Segment.id)
+        )
+    )
+
+
+def segments_by_id(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Segment]:
+    """The segments with these ids (missing ones left out)."""
+    wanted = sorted(set(ids), key=str)
+    found: dict[uuid.UUID, Segment] = {}
+    for first in range(0, len(wanted), _IN_BATCH):
+        batch = wanted[first : first + _IN_BATCH]
+        found.update(
+            (s.id, s) for s in session.scalars(select(Segment).where(Segment.id.in_(batch)))
+        )
+    return found
+
+
+def efforts_of_ride(session: Session, ride_id: uuid.UUID) -> list[Effort]:
+    """The ride's efforts, in the order they were ridden."""
+    return list(
+        session.scalars(
+            select(Effort).where(Effort.ride_id == ride_id).order_by(Effort.started_at, Effort.id)
+        )
+    )
+
+
+def efforts_on_segment(
+    session: Session, segment_id: uuid.UUID, owner_id: uuid.UUID
+) -> list[Effort]:
+    """The rider's efforts on one segment, in the order ridden."""
+    return list(
+        session.scalars(
+            select(Effort)
+            .where(Effort.segment_id == segment_id, Effort.owner_id == owner_id)
+            .order_by(Effort.started_at, Effort.id)
+            .limit(10_000)
+        )
+    )
+
+
+def efforts_of_owner(
+    session: Session, owner_id: uuid.UUID, limit: int | None = None
+) -> list[Effort]:
+    """The rider's efforts, newest first."""
+    statement = (
+        select(Effort)
+        .where(Effort.owner_id == owner_id)
+        .order_by(Effort.started_at.desc(), Effort.id)
+    )
+    return list(session.scalars(statement if limit is None else statement.limit(limit)))
+
+
+def board_page(
+    session: Session, segment_id: uuid.UUID, *, period: str, offset: int, limit: int
+) -> list[Best]:
+    """A slice of the public board of one period, fastest first (one index range read)."""
+    statement = (
+        select(Best)
+        .where(Best.segment_id == segment_id, Best.scope == "public", Best.period == period)
+        .order_by(Best.elapsed_s, Best.started_at, Best.effort_id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(session.scalars(statement))
+
+
+def own_best(
+    session: Session, segment_id: uuid.UUID, *, owner_id: uuid.UUID, period: str
+) -> Best | None:
+    """The rider's own best of the period, private rides included."""
+    return session.get(Best, (segment_id, owner_id, "all", period))
+
+
+def efforts_by_id(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Effort]:
+    """The efforts with these ids."""
+    wanted = sorted(set(ids), key=str)
+    found: dict[uuid.UUID, Effort] = {}
+    for first in range(0, len(wanted), _IN_BATCH):
+        rows = session.scalars(
+            select(Effort).where(Effort.id.in_(wanted[first : first + _IN_BATCH]))
+        )
+        found.update((e.id, e) for e in rows)
+    return found
+
+
+def delete_efforts_of_ride(
+    session: Session, ride_id: uuid.UUID
+) -> set[tuple[uuid.UUID, uuid.UUID]]:
+    """Remove the ride's efforts; the (segment, rider) pairs they were on."""
+    pairs = session.execute(
+        select(Effort.segment_id, Effort.owner_id).where(Effort.ride_id == ride_id).distinct()
+    )
+    touched = {(segment_id, owner_id) for segment_id, owner_id in pairs}
+    session.execute(delete(Effort).where(Effort.ride_id == ride_id))
+    return touched
