@@ -36,8 +36,12 @@ from bikenode.health.routes import router as health_router
 from bikenode.live.routes import router as live_router
 from bikenode.live.ws import build_live_node
 from bikenode.live.ws import router as live_ws_router
+from bikenode.planner.map_routes import router as maps_router
+from bikenode.planner.map_routes import tiles_router
 from bikenode.planner.rooms import PlannerNode
 from bikenode.planner.routes import router as planner_router
+from bikenode.planner.routing.store import RouterCache
+from bikenode.planner.tiles import TileProxy
 from bikenode.planner.ws import router as planner_ws_router
 from bikenode.rides.privacy import REFRESH_PUBLIC_VIEWS_JOB
 from bikenode.rides.privacy_routes import router as privacy_zones_router
@@ -167,6 +171,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.planner = PlannerNode(
         settings, app.state.session_factory, app.state.accounts, app.state.sockets
     )
+    # The routing graph `bikenode maps import` stored, loaded on first use; tiles through this
+    # server only when the operator asks for it (map_tile_proxy).
+    app.state.routing = RouterCache(settings.data_dir)
+    proxied = settings.map_tile_proxy and settings.map_tile_url
+    app.state.tile_proxy = TileProxy(settings) if proxied else None
     # What closes an erased user's connections on this node (called by governance's routes).
     app.state.on_user_erased = (app.state.live.disconnect_user, app.state.planner.disconnect_user)
     app.add_middleware(
@@ -203,6 +212,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(live_ws_router)
     app.include_router(sync_router)
     app.include_router(planner_router)
+    app.include_router(maps_router)
+    app.include_router(tiles_router)
     app.include_router(planner_ws_router)
     app.include_router(bikes_router)
     app.include_router(health_router)

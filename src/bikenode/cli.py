@@ -19,6 +19,7 @@ from bikenode.db.commands import db_app
 from bikenode.events.commands import events_app
 from bikenode.governance.commands import gdpr_app, keys_app
 from bikenode.operations import commands as operations_commands
+from bikenode.planner.commands import maps_app
 from bikenode.rides.commands import import_command
 
 if TYPE_CHECKING:
@@ -62,6 +63,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(gdpr_app, name="gdpr")
 app.add_typer(keys_app, name="keys")
 app.add_typer(events_app, name="events")
+app.add_typer(maps_app, name="maps")
 app.command("import")(import_command)
 app.command("bikes")(bikes_command)
 app.command("backup")(operations_commands.backup)
