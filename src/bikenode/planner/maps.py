@@ -36,7 +36,8 @@ def route_plan(routers: RouterCache, content: logic.RouteContent) -> RoutePlan:
     """
     loaded = routers.get()
     points = [(p.lat_deg, p.lon_deg) for p in content.waypoints]
-    straight = frozenset(range(MAX_DIRECTION_POINTS - 1, max(len(points) - 1, 0)))
+    chosen = {i for i, point in enumerate(content.waypoints[:-1]) if point.straight}
+    straight = frozenset(range(MAX_DIRECTION_POINTS - 1, max(len(points) - 1, 0))) | chosen
     return plan_route(loaded[0] if loaded else None, points, straight_legs=straight)
 
 
