@@ -8,6 +8,7 @@ import math
 import struct
 import zlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -199,3 +200,20 @@ def _metres(a: tuple[float, float], b: tuple[float, float]) -> float:
     dy = math.radians(b[0] - a[0])
     dx = math.radians(b[1] - a[1]) * math.cos(math.radians(a[0]))
     return 6_371_008.8 * math.hypot(dx, dy)
+
+
+def test_a_waypoint_marked_straight_keeps_its_leg_straight_in_exports() -> None:
+    from pycrdt import Array, Doc, Map
+
+    from bikenode.planner.logic import read_route
+    from bikenode.planner.maps import route_plan
+
+    doc: Doc[Any] = Doc()
+    points = doc.get("waypoints", type=Array)
+    with doc.transaction():
+        points.append(Map({"id": "a", "lat": ESPLANADI[0], "lon": ESPLANADI[1], "straight": True}))
+        points.append(Map({"id": "b", "lat": PITKASILTA[0], "lon": PITKASILTA[1]}))
+    content = read_route(doc.get_update(), max_waypoints=10)
+    assert [p.straight for p in content.waypoints] == [True, False]
+    plan = route_plan(RouterCache(Path("/nonexistent")), content)
+    assert plan.legs[0].notice == ON_PURPOSE

@@ -186,17 +186,22 @@ class Router:
         return 0.99 * self._min_factor * EARTH_RADIUS_M * math.hypot(dx, dy)
 
     def _search(self, start: int, goal: int) -> list[int]:
-        goal_lat, goal_lon = self._lat[goal], self._lon[goal]
-        best = {start: 0.0}
-        previous: dict[int, int] = {}
+        # Lists indexed by node, locals for everything the loop reads: this loop is the cost
+        # of a leg (bench/routing.py), and attribute and dict look-ups double it.
+        lat, lon, cos, hypot, radians = self._lat, self._lon, self._cos, math.hypot, math.radians
+        goal_lat, goal_lon = lat[goal], lon[goal]
+        scale = 0.99 * self._min_factor * EARTH_RADIUS_M
+        best = [math.inf] * len(lat)
+        previous = [-1] * len(lat)
+        best[start] = 0.0
         queue = [(self._estimate(start, goal_lat, goal_lon), 0.0, start)]
-        settled = 0
         offsets, targets, cost = self._offsets, self._targets, self._cost
+        push, pop, settled = heapq.heappush, heapq.heappop, 0
         while queue:
-            _, so_far, node = heapq.heappop(queue)
+            _, so_far, node = pop(queue)
             if node == goal:
                 return self._unwind(previous, start, goal)
-            if so_far > best.get(node, math.inf):
+            if so_far > best[node]:
                 continue
             settled += 1
             if settled > MAX_SETTLED:
@@ -204,15 +209,17 @@ class Router:
             for edge in range(offsets[node], offsets[node + 1]):
                 nxt = targets[edge]
                 total = so_far + cost[edge]
-                if total < best.get(nxt, math.inf):
+                if total < best[nxt]:
                     best[nxt] = total
                     previous[nxt] = node
-                    estimate = total + self._estimate(nxt, goal_lat, goal_lon)
-                    heapq.heappush(queue, (estimate, total, nxt))
+                    rest = scale * hypot(
+                        radians(goal_lon - lon[nxt]) * cos, radians(goal_lat - lat[nxt])
+                    )
+                    push(queue, (total + rest, total, nxt))
         raise NotRoutable("no bike path joins these waypoints")
 
     @staticmethod
-    def _unwind(previous: dict[int, int], start: int, goal: int) -> list[int]:
+    def _unwind(previous: list[int], start: int, goal: int) -> list[int]:
         nodes = [goal]
         while nodes[-1] != start:
             nodes.append(previous[nodes[-1]])
