@@ -8,7 +8,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SECRET_FILE_NAME = "secret.key"  # noqa: S105 (a file name)
@@ -164,6 +164,16 @@ class Settings(BaseSettings):
     planner_compact_after_rows: int = Field(default=200, ge=2)
     log_level: str = "INFO"
     log_json: bool = True
+
+    @field_validator("map_tile_url")
+    @classmethod
+    def _tile_url_is_http(cls, value: str) -> str:
+        """An http(s) XYZ template or empty: anything else would break the maps and the CSP."""
+        if value and not (value.startswith(("https://", "http://")) and "{z}" in value):
+            raise ValueError(
+                f"expected an http(s) tile URL with {{z}}, {{x}}, {{y}} or empty, got {value!r}"
+            )
+        return value
 
     @property
     def browser_map_tile_url(self) -> str:

@@ -61,6 +61,7 @@ def test_planner_snaps_legs_to_roads_and_shows_the_distance(
     assert 1300 < shown_m < 2100  # 1.3 km as the crow flies, longer along the streets
     expect(screen.page.locator("#route-notice")).to_contain_text("No elevation profile")
     expect(screen.page.locator("#route-map .leaflet-tile-loaded").first).to_be_visible()
+    assert screen.has_no_horizontal_overflow()
     screen.shot("planner-routed")
     screen.assert_no_script_errors()
 

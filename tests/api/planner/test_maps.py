@@ -220,3 +220,11 @@ def test_proxy_refuses_tiles_outside_the_pyramid(
 
 def test_proxy_is_off_by_default(client: TestClient) -> None:
     assert client.get("/map-tiles/1/0/0").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "url", ["none", "ftp://tiles.example.org/{z}/{x}/{y}.png", "https://tiles.example.org/tile.png"]
+)
+def test_a_tile_url_that_is_not_an_xyz_template_is_refused(settings: Settings, url: str) -> None:
+    with pytest.raises(ValueError, match="tile URL"):
+        Settings(**{**settings.model_dump(), "map_tile_url": url})
