@@ -38,9 +38,9 @@ from bikenode.live.ws import build_live_node
 from bikenode.live.ws import router as live_ws_router
 from bikenode.planner.map_routes import router as maps_router
 from bikenode.planner.map_routes import tiles_router
+from bikenode.planner.maps import routing_engine
 from bikenode.planner.rooms import PlannerNode
 from bikenode.planner.routes import router as planner_router
-from bikenode.planner.routing.store import RouterCache
 from bikenode.planner.tiles import TileProxy
 from bikenode.planner.ws import router as planner_ws_router
 from bikenode.rides.privacy import REFRESH_PUBLIC_VIEWS_JOB
@@ -173,7 +173,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     # The routing graph `bikenode maps import` stored, loaded on first use; tiles through this
     # server only when the operator asks for it (map_tile_proxy).
-    app.state.routing = RouterCache(settings.data_dir)
+    app.state.routing = routing_engine(settings)
     proxied = settings.map_tile_proxy and settings.map_tile_url
     app.state.tile_proxy = TileProxy(settings) if proxied else None
     # What closes an erased user's connections on this node (called by governance's routes).

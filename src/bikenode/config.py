@@ -103,6 +103,11 @@ class Settings(BaseSettings):
     # usage policy asks for at least 7 days), and how long one fetch may take.
     map_tile_cache_s: int = Field(default=7 * 24 * 3600, ge=0)
     map_tile_fetch_timeout_s: float = Field(default=10.0, gt=0, le=60)
+    # The route planner's engine: "embedded" (the graph `bikenode maps import` builds in the
+    # data folder) or "valhalla" (a Valhalla server's HTTP API at routing_url; docs/maps.md).
+    routing_engine: Literal["embedded", "valhalla"] = "embedded"
+    routing_url: str = Field(default="", max_length=2000)
+    routing_timeout_s: float = Field(default=10.0, gt=0, le=60)
     # Rate limits ("N/second|minute|hour|day"), per user (by tier) or per IP when anonymous.
     rate_limit_enabled: bool = True
     rate_limit_anonymous: str = "60/minute"

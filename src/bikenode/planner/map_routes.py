@@ -6,7 +6,6 @@ from fastapi import APIRouter, Request, Response
 
 from bikenode.config import Settings
 from bikenode.planner import maps
-from bikenode.planner.routing.store import RouterCache
 from bikenode.planner.schemas import DirectionsPublic, DirectionsRequest, MapsStatusPublic
 from bikenode.planner.tiles import PROXY_PATH, TileProxy
 from bikenode.web.dependencies import CurrentUser
@@ -16,7 +15,7 @@ router = APIRouter(prefix="/api/v1/maps", tags=["maps"], route_class=StrictJSONR
 tiles_router = APIRouter(include_in_schema=False)
 
 
-def _routers(request: Request) -> RouterCache:
+def _routers(request: Request) -> maps.Engines:
     return request.app.state.routing  # type: ignore[no-any-return]
 
 

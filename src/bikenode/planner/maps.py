@@ -6,8 +6,9 @@ from dataclasses import asdict
 
 from bikenode.config import Settings
 from bikenode.planner import logic
-from bikenode.planner.routing.plan import RoutePlan, plan_route
+from bikenode.planner.routing.plan import LegRouter, RoutePlan, plan_route
 from bikenode.planner.routing.store import RouterCache
+from bikenode.planner.routing.valhalla import ValhallaRouter
 from bikenode.planner.schemas import (
     MAX_DIRECTION_POINTS,
     DirectionsPublic,
@@ -18,27 +19,44 @@ from bikenode.planner.schemas import (
 
 
 def directions(
-    routers: RouterCache,
+    routers: Engines,
     *,
     points: list[tuple[float, float]],
     straight_legs: frozenset[int] = frozenset(),
 ) -> DirectionsPublic:
     """The route through the points, routed where the graph allows, straight elsewhere."""
-    loaded = routers.get()
-    plan = plan_route(loaded[0] if loaded else None, points, straight_legs=straight_legs)
-    return directions_public(plan, engine="embedded" if loaded else "none")
+    router, engine = _engine(routers)
+    plan = plan_route(router, points, straight_legs=straight_legs)
+    return directions_public(plan, engine=engine)
 
 
-def route_plan(routers: RouterCache, content: logic.RouteContent) -> RoutePlan:
+def route_plan(routers: Engines, content: logic.RouteContent) -> RoutePlan:
     """A stored route's plan (for exports): its waypoints routed as the planner shows them.
 
     Past MAX_DIRECTION_POINTS waypoints the rest are joined by straight lines, marked so.
     """
-    loaded = routers.get()
+    router, _ = _engine(routers)
     points = [(p.lat_deg, p.lon_deg) for p in content.waypoints]
     chosen = {i for i, point in enumerate(content.waypoints[:-1]) if point.straight}
     straight = frozenset(range(MAX_DIRECTION_POINTS - 1, max(len(points) - 1, 0))) | chosen
-    return plan_route(loaded[0] if loaded else None, points, straight_legs=straight)
+    return plan_route(router, points, straight_legs=straight)
+
+
+Engines = RouterCache | ValhallaRouter
+
+
+def routing_engine(settings: Settings) -> Engines:
+    """The configured engine: the data folder's graph, or a Valhalla server."""
+    if settings.routing_engine == "valhalla":
+        return ValhallaRouter(settings.routing_url, timeout_s=settings.routing_timeout_s)
+    return RouterCache(settings.data_dir)
+
+
+def _engine(routers: Engines) -> tuple[LegRouter | None, str]:
+    if isinstance(routers, ValhallaRouter):
+        return routers, "valhalla"
+    loaded = routers.get()
+    return (loaded[0], "embedded") if loaded else (None, "none")
 
 
 def directions_public(plan: RoutePlan, *, engine: str) -> DirectionsPublic:
@@ -55,7 +73,11 @@ def directions_public(plan: RoutePlan, *, engine: str) -> DirectionsPublic:
         for leg in plan.legs
     ]
     return DirectionsPublic(
-        engine="embedded" if engine == "embedded" else "none",
+        engine="embedded"
+        if engine == "embedded"
+        else "valhalla"
+        if engine == "valhalla"
+        else "none",
         legs=legs,
         distance_m=round(plan.distance_m, 1),
         duration_s=round(plan.duration_s, 1),
@@ -66,9 +88,9 @@ def directions_public(plan: RoutePlan, *, engine: str) -> DirectionsPublic:
     )
 
 
-def maps_status(routers: RouterCache, *, settings: Settings) -> MapsStatusPublic:
+def maps_status(routers: Engines, *, settings: Settings) -> MapsStatusPublic:
     """The routing graph in use and the tile URL browsers are given."""
-    loaded = routers.get()
+    loaded = routers.get() if isinstance(routers, RouterCache) else None
     return MapsStatusPublic(
         routing=RoutingGraphPublic(**asdict(loaded[1])) if loaded else None,
         tile_url=settings.browser_map_tile_url,

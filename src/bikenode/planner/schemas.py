@@ -156,7 +156,7 @@ class LegPublic(BaseModel):
 
 
 class DirectionsPublic(BaseModel):
-    engine: Literal["embedded", "none"]
+    engine: Literal["embedded", "valhalla", "none"]
     legs: list[LegPublic]
     distance_m: float
     duration_s: float = Field(description="at the bike profile's 18 km/h")

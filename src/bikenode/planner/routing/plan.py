@@ -9,17 +9,25 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, Protocol
 
 import numpy as np
 
-from bikenode.planner.routing.graph import BIKE_SPEED_MPS, NotRoutable, Router, haversine_m
+from bikenode.planner.routing.graph import BIKE_SPEED_MPS, Leg, NotRoutable, haversine_m
 
 NO_ELEVATION: Final = (
     "no elevation data: the routing graph has none and no elevation model is configured"
 )
 NO_GRAPH: Final = "no routing graph is imported on this server (bikenode maps import)"
 ON_PURPOSE: Final = "a straight line, as asked"
+
+
+class LegRouter(Protocol):
+    """An engine that routes one leg (the embedded Router, or an external engine's client)."""
+
+    def leg(self, start: tuple[float, float], end: tuple[float, float]) -> Leg:
+        """The leg between two positions; NotRoutable when there is none."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -56,7 +64,7 @@ class RoutePlan:
 
 
 def plan_route(
-    router: Router | None,
+    router: LegRouter | None,
     points: list[tuple[float, float]],
     *,
     straight_legs: frozenset[int] = frozenset(),
@@ -79,7 +87,11 @@ def plan_route(
 
 
 def _leg(
-    router: Router | None, start: tuple[float, float], end: tuple[float, float], *, straight: bool
+    router: LegRouter | None,
+    start: tuple[float, float],
+    end: tuple[float, float],
+    *,
+    straight: bool,
 ) -> PlanLeg:
     if straight or router is None:
         return _straight(start, end, ON_PURPOSE if straight else NO_GRAPH)
