@@ -51,12 +51,12 @@ def valhalla_server(folder: Path) -> Iterator[str]:
     (folder / "valhalla.json").write_text(config.stdout)
     subprocess.run(
         [str(home / "bin" / "valhalla_build_tiles"), "-c", str(folder / "valhalla.json"), str(osm_extract())],
-        check=True, capture_output=True,
+        check=True, capture_output=True, cwd=folder,  # it writes duplicateways.txt in its cwd
     )  # fmt: skip
     log = (folder / "service.log").open("wb")
     process = subprocess.Popen(
         [str(home / "bin" / "valhalla_service"), str(folder / "valhalla.json"), "1"],
-        stdout=log, stderr=subprocess.STDOUT,
+        stdout=log, stderr=subprocess.STDOUT, cwd=folder,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
