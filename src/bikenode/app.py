@@ -46,8 +46,12 @@ from bikenode.notifications.routes import unsubscribe_router as notifications_un
 from bikenode.notifications.service import SEND_EMAIL_JOB
 from bikenode.notifications.subscribers import NOTIFY
 from bikenode.notifications.tasks import send_email_job
+from bikenode.planner.map_routes import router as maps_router
+from bikenode.planner.map_routes import tiles_router
+from bikenode.planner.maps import routing_engine
 from bikenode.planner.rooms import RELAY_HISTORY, PlannerNode
 from bikenode.planner.routes import router as planner_router
+from bikenode.planner.tiles import TileProxy
 from bikenode.planner.ws import router as planner_ws_router
 from bikenode.rides import register_audience
 from bikenode.rides.privacy import REFRESH_PUBLIC_VIEWS_JOB
@@ -214,6 +218,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Route rooms on several nodes meet through Redis; one process needs no broker.
         broker=build_broker(settings, history_size=RELAY_HISTORY) if settings.redis_url else None,
     )
+    # The routing graph `bikenode maps import` stored, loaded on first use; tiles through this
+    # server only when the operator asks for it (map_tile_proxy).
+    app.state.routing = routing_engine(settings)
+    proxied = settings.map_tile_proxy and settings.map_tile_url
+    app.state.tile_proxy = TileProxy(settings) if proxied else None
     # What closes an erased user's connections on this node (called by governance's routes).
     app.state.on_user_erased = (app.state.live.disconnect_user, app.state.planner.disconnect_user)
     app.add_middleware(
@@ -250,6 +259,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(live_ws_router)
     app.include_router(sync_router)
     app.include_router(planner_router)
+    app.include_router(maps_router)
+    app.include_router(tiles_router)
     app.include_router(planner_ws_router)
     app.include_router(bikes_router)
     app.include_router(health_router)

@@ -20,6 +20,7 @@ from bikenode.events.commands import events_app
 from bikenode.governance.commands import gdpr_app, keys_app
 from bikenode.market.commands import market_app
 from bikenode.operations import commands as operations_commands
+from bikenode.planner.commands import maps_app
 from bikenode.rides.commands import import_command
 
 if TYPE_CHECKING:
@@ -64,6 +65,7 @@ app.add_typer(gdpr_app, name="gdpr")
 app.add_typer(keys_app, name="keys")
 app.add_typer(events_app, name="events")
 app.add_typer(market_app, name="market")
+app.add_typer(maps_app, name="maps")
 app.command("import")(import_command)
 app.command("bikes")(bikes_command)
 app.command("backup")(operations_commands.backup)

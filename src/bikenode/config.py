@@ -8,13 +8,18 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SECRET_FILE_NAME = "secret.key"  # noqa: S105 (a file name)
 # Connections and handler threads a process keeps beside those of the requests in flight: the
 # job worker, WebSockets, route rooms, rate-limit plan look-ups, probes and static files.
 DB_POOL_HEADROOM = 16
+OSM_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+MAP_TILE_PROXY_PATH = "/map-tiles/{z}/{x}/{y}"  # this server's tile cache
+OSM_ATTRIBUTION = (
+    '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+)
 
 
 def default_requests_in_flight() -> int:
@@ -86,10 +91,23 @@ class Settings(BaseSettings):
     db_lock_timeout_s: float = Field(default=10.0, gt=0)
     # Run the background worker inside `serve` (turn off to run workers elsewhere).
     run_worker: bool = True
-    # Optional map tiles for the web app, e.g. https://tile.example.org/{z}/{x}/{y}.png; empty
-    # means the track is drawn on a plain background (no request leaves the server's origin).
-    map_tile_url: str = ""
-    map_tile_attribution: str = ""
+    # The maps' base layer: an XYZ raster tile URL ({z}/{x}/{y}, optional {s} subdomain),
+    # OpenStreetMap's standard tiles by default. Empty: tracks are drawn on a plain
+    # background. Riders' browsers fetch the tiles themselves (the tile server sees which areas
+    # they view) unless map_tile_proxy is on: then this server fetches and caches them in
+    # data_dir/tiles and browsers contact no third party (docs/maps.md).
+    map_tile_url: str = Field(default=OSM_TILE_URL, max_length=2000)
+    map_tile_attribution: str = Field(default=OSM_ATTRIBUTION, max_length=2000)
+    map_tile_proxy: bool = False
+    # How long a proxied tile is served from the cache before it is fetched again (OSM's tile
+    # usage policy asks for at least 7 days), and how long one fetch may take.
+    map_tile_cache_s: int = Field(default=7 * 24 * 3600, ge=0)
+    map_tile_fetch_timeout_s: float = Field(default=10.0, gt=0, le=60)
+    # The route planner's engine: "embedded" (the graph `bikenode maps import` builds in the
+    # data folder) or "valhalla" (a Valhalla server's HTTP API at routing_url; docs/maps.md).
+    routing_engine: Literal["embedded", "valhalla"] = "embedded"
+    routing_url: str = Field(default="", max_length=2000)
+    routing_timeout_s: float = Field(default=10.0, gt=0, le=60)
     # Rate limits ("N/second|minute|hour|day"), per user (by tier) or per IP when anonymous.
     rate_limit_enabled: bool = True
     rate_limit_anonymous: str = "60/minute"
@@ -151,6 +169,23 @@ class Settings(BaseSettings):
     planner_compact_after_rows: int = Field(default=200, ge=2)
     log_level: str = "INFO"
     log_json: bool = True
+
+    @field_validator("map_tile_url")
+    @classmethod
+    def _tile_url_is_http(cls, value: str) -> str:
+        """An http(s) XYZ template or empty: anything else would break the maps and the CSP."""
+        if value and not (value.startswith(("https://", "http://")) and "{z}" in value):
+            raise ValueError(
+                f"expected an http(s) tile URL with {{z}}, {{x}}, {{y}} or empty, got {value!r}"
+            )
+        return value
+
+    @property
+    def browser_map_tile_url(self) -> str:
+        """The tile URL the web app uses: this server's tile cache, the provider's, or none."""
+        if not self.map_tile_url:
+            return ""
+        return MAP_TILE_PROXY_PATH if self.map_tile_proxy else self.map_tile_url
 
     @cached_property
     def effective_database_url(self) -> str:

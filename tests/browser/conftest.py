@@ -24,7 +24,7 @@ from sqlalchemy import text
 
 from bikenode.db.base import Base
 from bikenode.db.engine import create_db_engine
-from tests.browser.support import CHROMIUM, CHROMIUM_ARGS, CORPUS, Api, App
+from tests.browser.support import CHROMIUM, CHROMIUM_ARGS, CORPUS, Api, App, fake_tiles
 from tests.corpus import MISSING
 from tests.servers import free_port
 
@@ -55,14 +55,18 @@ def _wait_ready(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
 # One server per test module: on PostgreSQL it shares the suite's database, and its job worker
 # must not run while other modules' tests use that database and its job queue.
 @pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory, database_url: str, request: pytest.FixtureRequest
-) -> Iterator[str]:
+def server_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The data folder of the module's server (e.g. to import a routing graph into)."""
+    return tmp_path_factory.mktemp("browser-server")
+
+
+@pytest.fixture(scope="module")
+def server(server_data: Path, database_url: str, request: pytest.FixtureRequest) -> Iterator[str]:
     """The base URL of `python -m bikenode serve` on a free port, stopped after the module.
 
     A test module may set SERVER_ENV (a dict of BIKENODE_* variables) for its server.
     """
-    data = tmp_path_factory.mktemp("browser-server")
+    data = server_data
     env = dict(os.environ, BIKENODE_DATA_DIR=str(data), BIKENODE_LOG_LEVEL="WARNING")
     env["BIKENODE_ARGON2_MEMORY_KIB"] = "19456"
     if not database_url.startswith("sqlite"):
@@ -137,6 +141,7 @@ def web(browser: Browser, server: str) -> Iterator[App]:
     """A fresh browser context (no cookies, empty cache) on a desktop-sized window."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     context.set_default_timeout(15_000)
+    fake_tiles(context)
     yield App(context.new_page(), server)
     context.close()
 
@@ -158,6 +163,7 @@ def screen(request: pytest.FixtureRequest, browser: Browser, server: str) -> Ite
         device_scale_factor=2 if phone else 1,
     )
     context.set_default_timeout(15_000)
+    fake_tiles(context)
     yield App(context.new_page(), server)
     context.close()
 

@@ -9,10 +9,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import APIRequestContext, ConsoleMessage, Page, expect
+from playwright.sync_api import (
+    APIRequestContext,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Route,
+    expect,
+)
 
 from tests.corpus import CORPUS as CORPUS
 from tests.factories import STRONG_PASSWORD
+from tests.tile_server import TILE
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
@@ -25,6 +33,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    # Nothing leaves the machine: every host name but loopback fails to resolve. Base-map
+    # tiles from the default tile server are answered inside the browser (fake_tiles).
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ]
 IMPORT_TIMEOUT_S = 120.0
 
@@ -161,3 +172,19 @@ def training_gpx(points: int, *, start: datetime | None = None, name: str = "Lon
         )
     rows.append("</trkseg></trk></gpx>")
     return "\n".join(rows).encode()
+
+
+OSM_TILES = "https://tile.openstreetmap.org/**"
+
+
+def fake_tiles(context: BrowserContext) -> list[str]:
+    """Answer the default tile server's requests in the browser with a plain tile; returns
+    the list the requested tile URLs are added to."""
+    requested: list[str] = []
+
+    def answer(route: Route) -> None:
+        requested.append(route.request.url)
+        route.fulfill(status=200, content_type="image/png", body=TILE)
+
+    context.route(OSM_TILES, answer)
+    return requested

@@ -89,8 +89,10 @@ def test_map_draws_the_track_with_start_finish_and_a_scale(web: App, rider: Ride
     expect(web.page.locator(".leaflet-control-scale-line").first).to_have_text(
         re.compile(r"^\d+ (m|km)$")
     )
-    expect(web.page.locator("#ride-map")).to_have_class(re.compile("no-tiles"))
-    expect(web.page.locator(".leaflet-tile")).to_have_count(0)  # nothing from the internet
+    # The default base map (OpenStreetMap's tiles, answered inside the browser: fake_tiles).
+    expect(web.page.locator("#ride-map .leaflet-tile-loaded").first).to_be_visible()
+    expect(web.page.locator("#ride-map")).not_to_have_class(re.compile("no-tiles"))
+    expect(web.page.locator(".leaflet-control-attribution")).to_contain_text("OpenStreetMap")
     web.shot("ride")
     web.assert_no_script_errors()
 

@@ -2,7 +2,8 @@
 
 A route is a Yjs document (pycrdt here, npm ``yjs`` in browsers and Node.js) with three roots:
 
-- ``waypoints``: a Y.Array of Y.Maps ``{id: string, lat: number, lon: number, name?: string}``
+- ``waypoints``: a Y.Array of Y.Maps ``{id: string, lat: number, lon: number, name?: string,
+  straight?: boolean}`` (straight: the leg to the next waypoint is not routed)
   in route order (a move is a delete and an insert of a copy with the same id);
 - ``meta``: a Y.Map with ``name`` (string);
 - ``notes``: a Y.Text.
@@ -54,6 +55,9 @@ class Waypoint:
     lat_deg: float
     lon_deg: float
     name: str = ""
+    # The leg from this waypoint to the next is a straight line on purpose (e.g. a gravel
+    # track missing from the map), not routed: the document's optional `straight: true`.
+    straight: bool = False
 
 
 @dataclass(frozen=True)
@@ -159,7 +163,8 @@ def _as_waypoint(item: object) -> Waypoint | None:
         return None
     if lat is None or lon is None:
         return None
-    return Waypoint(point_id, lat, lon, name[:MAX_NAME_CHARS] if isinstance(name, str) else "")
+    label = name[:MAX_NAME_CHARS] if isinstance(name, str) else ""
+    return Waypoint(point_id, lat, lon, label, straight=item.get("straight") is True)
 
 
 def _coordinate(value: object, limit_deg: float) -> float | None:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from bikenode.planner import logic, service
+from bikenode.planner import logic, maps, service
 from bikenode.planner.access import OpenableRoute
 from bikenode.planner.rooms import PlannerNode
+from bikenode.planner.routing import courses
 from bikenode.planner.schemas import (
     MAX_WAYPOINTS,
     CollaboratorAdd,
@@ -140,14 +141,51 @@ def issue_room_ticket(
     response_class=Response,
     responses={200: {"content": {"application/gpx+xml": {}}}},
 )
-def export_route(request: Request, access: OpenableRoute, session: SessionDep) -> Response:
-    """The route as GPX (a rte of rtept)."""
+def export_route(
+    request: Request,
+    access: OpenableRoute,
+    session: SessionDep,
+    kind: Literal["route", "track"] = "route",
+) -> Response:
+    """The route as GPX: its waypoints (a rte), or the planned line along the roads (a trk)."""
     route_id = access.route.id
-    return Response(
-        logic.route_gpx(_content(request, session, route_id)),
-        media_type="application/gpx+xml",
-        headers={"Content-Disposition": f'attachment; filename="route-{route_id}.gpx"'},
-    )
+    content = _content(request, session, route_id)
+    if kind == "route":
+        body = logic.route_gpx(content)
+    else:
+        body = courses.gpx_track(content.name, maps.route_plan(request.app.state.routing, content))
+    return _download(body, "application/gpx+xml", f"route-{route_id}.gpx")
+
+
+@router.get(
+    "/routes/{route_id}/export.tcx",
+    response_class=Response,
+    responses={200: {"content": {"application/vnd.garmin.tcx+xml": {}}}},
+)
+def export_tcx_course(request: Request, access: OpenableRoute, session: SessionDep) -> Response:
+    """The planned line as a TCX course for a head unit."""
+    content = _content(request, session, access.route.id)
+    plan = maps.route_plan(request.app.state.routing, content)
+    body = courses.tcx_course(content.name, plan, start_s=access.route.updated_at.timestamp())
+    return _download(body, "application/vnd.garmin.tcx+xml", f"route-{access.route.id}.tcx")
+
+
+@router.get(
+    "/routes/{route_id}/export.fit",
+    response_class=Response,
+    responses={200: {"content": {"application/vnd.ant.fit": {}}}},
+)
+def export_fit_course(request: Request, access: OpenableRoute, session: SessionDep) -> Response:
+    """The planned line as a FIT course file for a head unit."""
+    content = _content(request, session, access.route.id)
+    plan = maps.route_plan(request.app.state.routing, content)
+    body = courses.fit_course(content.name, plan, start_s=access.route.updated_at.timestamp())
+    return _download(body, "application/vnd.ant.fit", f"route-{access.route.id}.fit")
+
+
+def _download(body: bytes, media_type: str, filename: str) -> Response:
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    return Response(body, media_type=media_type, headers=headers)
 
 
 @router.post(

@@ -100,3 +100,81 @@ class CollaboratorPublic(BaseModel):
     route_id: uuid.UUID
     user_id: uuid.UUID
     added_at: datetime
+
+
+MAX_DIRECTION_POINTS = 100  # one request routes at most 99 legs
+
+
+class PointIn(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    lat_deg: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    lon_deg: float = Field(ge=-180, le=180, allow_inf_nan=False)
+
+
+class DirectionsRequest(BaseModel):
+    """Points in order; leg i joins points i and i + 1."""
+
+    model_config = ConfigDict(
+        strict=True,
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "points": [
+                        {"lat_deg": 60.165, "lon_deg": 24.937},
+                        {"lat_deg": 60.178, "lon_deg": 24.952},
+                    ]
+                }
+            ]
+        },
+    )
+
+    points: list[PointIn] = Field(min_length=2, max_length=MAX_DIRECTION_POINTS)
+    straight_legs: list[int] = Field(
+        default_factory=list,
+        max_length=MAX_DIRECTION_POINTS,
+        description="legs to draw as straight lines on purpose (e.g. a track missing from the map)",
+    )
+
+    @model_validator(mode="after")
+    def _legs_exist(self) -> DirectionsRequest:
+        legs = len(self.points) - 1
+        wrong = [i for i in self.straight_legs if not 0 <= i < legs]
+        if wrong:
+            raise ValueError(f"expected straight_legs between 0 and {legs - 1}, got {wrong}")
+        return self
+
+
+class LegPublic(BaseModel):
+    routed: bool = Field(description="true: follows ways of the routing graph; false: straight")
+    notice: str = Field(description="why the leg is a straight line; empty when routed")
+    distance_m: float
+    path: list[tuple[float, float]] = Field(description="[lat, lon] degrees, in order")
+    surfaces_m: dict[str, float]
+    highways_m: dict[str, float]
+
+
+class DirectionsPublic(BaseModel):
+    engine: Literal["embedded", "valhalla", "none"]
+    legs: list[LegPublic]
+    distance_m: float
+    duration_s: float = Field(description="at the bike profile's 18 km/h")
+    ascent_m: float | None = Field(description="climbing; null without elevation data")
+    elevation_notice: str
+    surfaces_m: dict[str, float]
+    highways_m: dict[str, float]
+
+
+class RoutingGraphPublic(BaseModel):
+    source: str
+    source_sha256: str
+    built_at: str
+    nodes: int
+    edges: int
+
+
+class MapsStatusPublic(BaseModel):
+    routing: RoutingGraphPublic | None = Field(description="null: no graph is imported")
+    tile_url: str = Field(description="the tile URL browsers use; empty: a plain background")
+    tile_proxy: bool

@@ -138,7 +138,7 @@ def file_response(request: Request, file: StaticFile, cache_control: str) -> Res
 def content_security_policy(settings: Settings) -> str:
     """Scripts, styles and data from this origin only; images also from the tile server."""
     images = ["'self'", "data:", "blob:"]
-    if settings.map_tile_url:
+    if settings.map_tile_url and not settings.map_tile_proxy:  # proxied tiles are 'self'
         parts = urlsplit(settings.map_tile_url)
         images.append(f"{parts.scheme}://{parts.netloc.replace('{s}', '*')}")
     return "; ".join(
@@ -160,8 +160,8 @@ def render_index(bundle: Bundle, settings: Settings) -> StaticFile:
     """index.html with the build id and the app's settings filled in."""
     config = {
         "version": __version__,
-        "mapTileUrl": settings.map_tile_url,
-        "mapTileAttribution": settings.map_tile_attribution,
+        "mapTileUrl": settings.browser_map_tile_url,
+        "mapTileAttribution": settings.map_tile_attribution if settings.map_tile_url else "",
     }
     text = bundle.index_template.replace("{{build}}", bundle.build).replace(
         "{{config}}", html.escape(json.dumps(config), quote=True)

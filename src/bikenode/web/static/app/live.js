@@ -6,6 +6,7 @@
 import { api, currentUser, freshToken, isSignedIn } from "./api.js";
 import { busy, field, fill, h, showError } from "./dom.js";
 import { joinGroup } from "./live-start.js";
+import { baseLayer } from "./map.js";
 import { distance, duration, speed } from "./units.js";
 
 const GIVE_UP = new Map([
@@ -104,9 +105,8 @@ export function watchChannel(path, hello, { onMessage, onState, onStatus, onNoti
 
 function liveMap(element, config) {
   const L = window.L;
-  const map = L.map(element, { renderer: L.svg({ padding: 0.2 }), attributionControl: Boolean(config.tile_url), zoomSnap: 0.25 });
-  if (config.tile_url) L.tileLayer(config.tile_url, { attribution: config.tile_attribution, maxZoom: 19 }).addTo(map);
-  else element.classList.add("no-tiles");
+  const map = L.map(element, { renderer: L.svg({ padding: 0.2 }), attributionControl: Boolean(config.mapTileUrl), zoomSnap: 0.25 });
+  baseLayer(map, element, config);
   L.control.scale({ position: "bottomleft" }).addTo(map);
   map.setView([0, 0], 2);
   return map;

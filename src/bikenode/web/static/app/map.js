@@ -1,5 +1,7 @@
-// The ride map with Leaflet (vendored, loaded as window.L). With no tile server configured
-// the track is drawn on a plain background, with a scale bar and start and finish markers.
+// Maps with Leaflet (vendored, loaded as window.L): the base layer every map page shares, and
+// the ride map. The base layer is OpenStreetMap's tiles unless the operator set another tile
+// URL, this server's tile cache, or none; with none, or when no tile loads, the track is
+// drawn on a plain background with a notice, never a broken page.
 
 const TRACK_COLOR = "#d9480f";
 
@@ -32,11 +34,7 @@ export function rideMap(element, lat, lon, { tileUrl, attribution, imperial }) {
     zoomSnap: 0.25,
     keyboard: true,
   });
-  if (tileUrl) {
-    L.tileLayer(tileUrl, { attribution, maxZoom: 19 }).addTo(map);
-  } else {
-    element.classList.add("no-tiles");
-  }
+  baseLayer(map, element, { mapTileUrl: tileUrl, mapTileAttribution: attribution });
   const track = L.polyline(segments, {
     color: TRACK_COLOR,
     weight: 3,
@@ -71,6 +69,43 @@ export function rideMap(element, lat, lon, { tileUrl, attribution, imperial }) {
   }
 
   return { moveTo, destroy: () => map.remove() };
+}
+
+/**
+ * Add the configured base layer to a Leaflet map (config: the page's mapTileUrl and
+ * mapTileAttribution). Tiles are asked for only as the map shows them (no prefetching), and
+ * only the page's origin goes to the tile server as the Referer, as OpenStreetMap's tile
+ * policy asks, never the page's path.
+ */
+export function baseLayer(map, element, config) {
+  const L = window.L;
+  if (!config.mapTileUrl) {
+    element.classList.add("no-tiles");
+    return null;
+  }
+  const layer = L.tileLayer(config.mapTileUrl, {
+    attribution: config.mapTileAttribution,
+    maxZoom: 19,
+    referrerPolicy: "strict-origin-when-cross-origin",
+  });
+  let notice = null;
+  let loaded = false;
+  layer.on("tileload", () => {
+    loaded = true;
+    element.classList.remove("no-tiles");
+    notice?.remove();
+    notice = null;
+  });
+  layer.on("tileerror", () => {
+    if (loaded || notice) return;
+    element.classList.add("no-tiles");
+    notice = document.createElement("p");
+    notice.className = "map-notice";
+    notice.setAttribute("role", "status");
+    notice.textContent = "The base map could not be loaded: drawn on a plain background.";
+    element.append(notice);
+  });
+  return layer.addTo(map);
 }
 
 function endMarker(L, at, className, fillColor, label) {

@@ -3,7 +3,7 @@
 
 import { api } from "./api.js";
 import { busy, field, fill, h, showError } from "./dom.js";
-import { trackSegments } from "./map.js";
+import { baseLayer, trackSegments } from "./map.js";
 import { date, distance, duration } from "./units.js";
 
 const ZONES = "/api/v1/privacy-zones";
@@ -29,9 +29,8 @@ async function trackOf(rideId, view) {
 
 function zoneMap(element, config) {
   const L = window.L;
-  const map = L.map(element, { renderer: L.svg({ padding: 0.2 }), attributionControl: Boolean(config.tile_url), zoomSnap: 0.25 });
-  if (config.tile_url) L.tileLayer(config.tile_url, { attribution: config.tile_attribution, maxZoom: 19 }).addTo(map);
-  else element.classList.add("no-tiles");
+  const map = L.map(element, { renderer: L.svg({ padding: 0.2 }), attributionControl: Boolean(config.mapTileUrl), zoomSnap: 0.25 });
+  baseLayer(map, element, config);
   L.control.scale({ position: "bottomleft" }).addTo(map);
   map.setView([0, 0], 2);
   return map;

@@ -2,10 +2,15 @@
 // A route is a Yjs document edited over y-websocket (docs/planner-protocol.md): click the map
 // to add a waypoint, drag one to move it, delete it from the list; the name and notes are
 // shared too. Other editors' pointers show on the map (Yjs awareness).
+// Legs between waypoints follow roads and paths suited to a bike when the server has a routing
+// graph (POST /api/v1/maps/directions); otherwise, or for a leg the rider marks "straight",
+// they are straight lines, drawn dashed and said so. The routed line is derived from the
+// waypoints alone, so every editor who sees the same waypoints sees the same line.
 // yjs + y-websocket are vendored as one ES module, loaded only on the editor page.
 
 import { api, currentUser } from "./api.js";
 import { errorBox, fill, h, navigate, showError } from "./dom.js";
+import { baseLayer } from "./map.js";
 import * as u from "./units.js";
 
 const YJS_BUNDLE = "../vendor/yjs-13.6.33/yjs-websocket.min.mjs";
@@ -13,6 +18,14 @@ const ROOMS = "/api/v1/route-rooms";
 const COLOURS = ["#1971c2", "#2b8a3e", "#ae3ec9", "#e67700", "#0c8599", "#c2255c"];
 const CURSOR_EVERY_MS = 80;
 const LINE_COLOUR = "#d9480f";
+const ROUTE_AFTER_MS = 150; // waypoint edits come in bursts (a drag); route once they settle
+const MAX_DIRECTION_POINTS = 100;
+const EXPORTS = [
+  ["GPX route", "export.gpx", "gpx"],
+  ["GPX track", "export.gpx?kind=track", "gpx"],
+  ["TCX course", "export.tcx", "tcx"],
+  ["FIT course", "export.fit", "fit"],
+];
 
 /** The list of routes, and a form to plan a new one. */
 export const listPage = { render: renderList };
@@ -84,10 +97,15 @@ async function renderEditor(main, { params, config }) {
     pointer: throttle((lat, lon) => provider.awareness.setLocalStateField("cursor", { lat, lon }), CURSOR_EVERY_MS),
   });
 
+  const directions = routedLegs(map, ui);
   const redraw = () => {
     const list = waypointList(points);
     map.draw(list);
-    drawList(ui.list, list, (index) => points.delete(index, 1));
+    drawList(ui.list, list, {
+      remove: (index) => points.delete(index, 1),
+      straight: (index, on) => setStraight(doc, points, index, on),
+    });
+    directions.update(list);
   };
   points.observeDeep(redraw);
   bindName(ui.name, meta, doc);
@@ -118,12 +136,15 @@ async function renderEditor(main, { params, config }) {
       fill(ui.status, errorBox(message || "This route cannot take more changes."));
     }
   });
-  ui.exportButton.addEventListener("click", () => downloadGpx(routeId, meta.get("name") || route.name, ui.problem));
+  for (const [button, path, extension] of ui.exports) {
+    button.addEventListener("click", () => download(routeId, path, extension, meta.get("name") || route.name, ui.problem));
+  }
   if (ui.share) ui.share.addEventListener("submit", (event) => share(event, routeId, ui));
   await synced(provider);
   redraw();
   map.fit(waypointList(points));
   return () => {
+    directions.stop();
     provider.awareness.setLocalState(null);
     provider.destroy();
     doc.destroy();
@@ -139,7 +160,9 @@ function drawEditor(main, route) {
     list: h("ol", { class: "waypoints", "aria-label": "Waypoints" }),
     notes: h("textarea", { id: "route-notes", rows: "4", maxlength: "10000" }),
     peers: h("p", { class: "route-peers muted", "aria-live": "polite" }),
-    exportButton: h("button", { type: "button" }, "Export GPX"),
+    summary: h("p", { class: "route-summary", id: "route-summary", "aria-live": "polite" }),
+    notice: h("div", { class: "route-notice", id: "route-notice", "aria-live": "polite" }),
+    exports: EXPORTS.map(([label, path, extension]) => [h("button", { type: "button" }, `Export ${label}`), path, extension]),
     problem: h("div"),
     share: null,
   };
@@ -160,10 +183,12 @@ function drawEditor(main, route) {
     ui.status,
     ui.peers,
     ui.map,
+    ui.summary,
+    ui.notice,
     h("h2", {}, "Waypoints"),
     ui.list,
     h("div", { class: "field" }, h("label", { for: "route-notes" }, "Notes"), ui.notes),
-    h("p", {}, ui.exportButton),
+    h("p", { class: "route-exports" }, ui.exports.map(([button]) => button)),
     ui.share,
     ui.problem,
   );
@@ -176,6 +201,12 @@ function newPoint(Y, lat, lon) {
 }
 
 const round = (degrees) => Math.round(degrees * 1e7) / 1e7;
+
+function setStraight(doc, points, index, on) {
+  const point = points.get(index);
+  if (!point || typeof point.set !== "function") return;
+  doc.transact(() => (on ? point.set("straight", true) : point.delete("straight")));
+}
 
 function setPosition(doc, points, index, lat, lon) {
   const point = points.get(index);
@@ -195,12 +226,12 @@ function waypointList(points) {
     const [id, lat, lon] = [point.get("id"), point.get("lat"), point.get("lon")];
     if (typeof id !== "string" || seen.has(id) || !Number.isFinite(lat) || !Number.isFinite(lon)) return;
     seen.add(id);
-    list.push({ id, lat, lon, name: point.get("name") || "", index });
+    list.push({ id, lat, lon, name: point.get("name") || "", straight: point.get("straight") === true, index });
   });
   return list;
 }
 
-function drawList(element, list, remove) {
+function drawList(element, list, { remove, straight }) {
   fill(
     element,
     list.map((p, n) =>
@@ -209,10 +240,88 @@ function drawList(element, list, remove) {
         { class: "waypoint", dataset: { id: p.id } },
         h("span", {}, p.name || `Waypoint ${n + 1}`, " ", h("span", { class: "muted" }, `${p.lat.toFixed(5)}, ${p.lon.toFixed(5)}`)),
         " ",
+        n < list.length - 1
+          ? h(
+              "label",
+              { class: "leg-straight" },
+              h("input", { type: "checkbox", checked: p.straight, onchange: (event) => straight(p.index, event.target.checked) }),
+              ` straight line to ${n + 2}`,
+            )
+          : null,
+        " ",
         h("button", { type: "button", class: "link danger", "aria-label": `Delete waypoint ${n + 1}`, onclick: () => remove(p.index) }, "Delete"),
       ),
     ),
   );
+}
+
+/**
+ * Routes the waypoints through the server whenever they change, and draws the answer: the
+ * line on the map, distance, time and climbing, and a notice for each straight leg. An
+ * answer that comes after a newer request was sent is dropped.
+ */
+function routedLegs(map, ui) {
+  let timer = null;
+  let sent = 0;
+  let stopped = false;
+  async function route(list) {
+    const mine = ++sent;
+    const points = list.slice(0, MAX_DIRECTION_POINTS).map((p) => ({ lat_deg: p.lat, lon_deg: p.lon }));
+    const straight = list.slice(0, points.length - 1).flatMap((p, n) => (p.straight ? [n] : []));
+    try {
+      const answer = await api("/api/v1/maps/directions", { method: "POST", json: { points, straight_legs: straight } });
+      if (mine !== sent || stopped) return;
+      map.route(answer.legs);
+      drawSummary(ui, answer, list.length);
+    } catch (error) {
+      if (mine !== sent || stopped) return;
+      showError(ui.notice, error);
+    }
+  }
+  return {
+    update(list) {
+      clearTimeout(timer);
+      if (list.length < 2) {
+        sent++;
+        map.route([]);
+        fill(ui.summary, list.length ? "Add another waypoint to plan a leg." : "Click the map to add waypoints.");
+        fill(ui.notice);
+        return;
+      }
+      timer = setTimeout(() => route(list), ROUTE_AFTER_MS);
+    },
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Hours and minutes, rounded to the minute: an estimate, not a stopwatch. */
+function travelTime(seconds) {
+  const minutes = Math.max(1, Math.round(seconds / 60));
+  return minutes < 60 ? `${minutes} min` : `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")} min`;
+}
+
+function drawSummary(ui, answer, waypoints) {
+  const surfaces = Object.entries(answer.surfaces_m)
+    .slice(0, 3)
+    .map(([surface, metres]) => `${surface} ${Math.round((100 * metres) / Math.max(answer.distance_m, 1))} %`);
+  const climbing = answer.ascent_m === null ? "climbing unknown" : `climbing ${u.elevation(answer.ascent_m)}`;
+  ui.summary.dataset.distanceM = String(answer.distance_m);
+  fill(
+    ui.summary,
+    h("strong", { class: "route-distance" }, u.distance(answer.distance_m)),
+    ` · about ${travelTime(answer.duration_s)} by bike · ${climbing}`,
+    surfaces.length ? ` · ${surfaces.join(", ")}` : "",
+  );
+  const notes = [];
+  answer.legs.forEach((leg, n) => {
+    if (!leg.routed) notes.push(`Leg ${n + 1} is a straight line: ${leg.notice}.`);
+  });
+  if (waypoints > MAX_DIRECTION_POINTS) notes.push(`Only the first ${MAX_DIRECTION_POINTS} waypoints are routed here.`);
+  if (answer.ascent_m === null) notes.push(`No elevation profile: ${answer.elevation_notice}.`);
+  fill(ui.notice, notes.length ? h("ul", { class: "muted" }, notes.map((text) => h("li", {}, text))) : "");
 }
 
 function bindName(input, meta, doc) {
@@ -274,10 +383,10 @@ function synced(provider) {
   });
 }
 
-async function downloadGpx(routeId, name, problem) {
+async function download(routeId, path, extension, name, problem) {
   try {
-    const response = await api(`/api/v1/routes/${routeId}/export.gpx`, { raw: true });
-    const link = h("a", { href: URL.createObjectURL(await response.blob()), download: `${name || "route"}.gpx` });
+    const response = await api(`/api/v1/routes/${routeId}/${path}`, { raw: true });
+    const link = h("a", { href: URL.createObjectURL(await response.blob()), download: `${name || "route"}.${extension}` });
     document.body.append(link);
     link.click();
     link.remove();
@@ -322,11 +431,11 @@ function throttle(fn, everyMs) {
 function routeMap(element, config, { add, move, pointer }) {
   const L = window.L;
   const map = L.map(element, { zoomSnap: 0.25, keyboard: true, doubleClickZoom: false });
-  if (config.mapTileUrl) L.tileLayer(config.mapTileUrl, { attribution: config.mapTileAttribution, maxZoom: 19 }).addTo(map);
-  else element.classList.add("no-tiles");
+  baseLayer(map, element, config);
   map.setView([46.8, 8.2], 8);
   L.control.scale({ position: "bottomleft" }).addTo(map);
-  const line = L.polyline([], { color: LINE_COLOUR, weight: 3, interactive: false }).addTo(map);
+  const line = L.polyline([], { color: LINE_COLOUR, weight: 2, opacity: 0.5, dashArray: "4 6", interactive: false }).addTo(map);
+  const legs = L.layerGroup().addTo(map);
   const markers = L.layerGroup().addTo(map);
   const cursorLayer = L.layerGroup().addTo(map);
   map.on("click", (event) => add(event.latlng.lat, event.latlng.lng));
@@ -344,6 +453,15 @@ function routeMap(element, config, { add, move, pointer }) {
         });
         marker.addTo(markers);
       });
+    },
+    route(answered) {
+      legs.clearLayers();
+      for (const leg of answered) {
+        const style = leg.routed ? { weight: 4, className: "route-leg routed" } : { weight: 3, dashArray: "8 6", className: "route-leg straight" };
+        L.polyline(leg.path, { color: LINE_COLOUR, interactive: false, ...style }).addTo(legs);
+      }
+      // The waypoints' own line shows only until the legs are routed.
+      line.setStyle({ opacity: answered.length ? 0 : 0.5 });
     },
     cursors(others) {
       cursorLayer.clearLayers();
