@@ -143,3 +143,13 @@ def test_values_out_of_their_range_are_refused(metric: str, value: float) -> Non
 def test_days_far_ahead_are_refused() -> None:
     with pytest.raises(MetricRuleError, match="2099"):
         check_day(date(2099, 1, 1), today=date(2025, 1, 1))
+
+
+def test_a_csv_with_stray_carriage_returns_or_nul_bytes_is_answered_not_raised() -> None:
+    from bikenode.health.logic.csv_rows import parse_csv
+
+    today = date(2026, 1, 10)
+    rows, errors = parse_csv(b"day,metric,value\r2026-01-09,resting_hr_bpm,51\r\n", today=today)
+    assert errors == [] and [(r.day, r.value) for r in rows] == [(date(2026, 1, 9), 51.0)]
+    rows, errors = parse_csv(b"2026-01-09,resting_hr_bpm,5\x001\n", today=today)
+    assert rows == [] and len(errors) == 1 and errors[0].line in (0, 1)

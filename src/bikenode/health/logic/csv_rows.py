@@ -51,7 +51,10 @@ def parse_csv(data: bytes, *, today: date) -> tuple[list[CsvRow], list[LineError
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         return [], [LineError(0, f"expected UTF-8 text, got a byte that is not ({error.reason})")]
-    lines = list(csv.reader(io.StringIO(text)))
+    try:  # newline="": the csv module reads the line ends itself (a lone \r included)
+        lines = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as error:  # e.g. a NUL byte, or a field past the csv module's limit
+        return [], [LineError(0, f"expected a CSV file, got one the CSV reader refuses: {error}")]
     if len(lines) > MAX_CSV_LINES + 1:
         return [], [LineError(0, f"expected at most {MAX_CSV_LINES} lines, got {len(lines)}")]
     rows, errors = [], []
