@@ -13,11 +13,11 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bikenode.db.base import utcnow
-from bikenode.db.queue import enqueue
+from bikenode.db.queue import QUEUED, Job, enqueue
 from bikenode.encryption import DecryptionFailed
 from bikenode.webhooks import repo
 from bikenode.webhooks.logic.schedule import next_attempt_at, should_disable
@@ -64,8 +64,8 @@ def deliver_due(
                 progressed = True
         if not progressed:
             break
-    if tried:
-        _schedule_next(sessions, subscription_id)
+    # Also when nothing was due: a head claimed by a worker that died comes due again later.
+    _schedule_next(sessions, subscription_id)
     return tried
 
 
@@ -77,7 +77,9 @@ def _attempt(
         if delivery is None:
             return False
         subscription = session.get(WebhookSubscription, delivery.subscription_id)
-        if subscription is None or not _claim(session, delivery, now()):
+        if subscription is None or subscription.disabled_at is not None:
+            return False  # e.g. a 410 for another ride earlier in this same pass
+        if not _claim(session, delivery, now()):
             return False
         body = json.dumps(delivery.payload, separators=(",", ":")).encode()
         url = subscription.url
@@ -171,11 +173,21 @@ def _disable(subscription: WebhookSubscription, now: datetime, reason: str) -> N
 
 
 def _schedule_next(sessions: sessionmaker[Session], subscription_id: uuid.UUID) -> None:
-    """Queue a job for when the next pending delivery falls due (a retry's time)."""
+    """Queue a job for when the next pending head falls due (a retry's time), unless a
+    queued job of the subscription already runs by then."""
     with sessions() as session:
         due = repo.next_pending_at(session, subscription_id)
-        if due is None:
+        if due is None or _job_queued_by(session, subscription_id, due):
             return
         job = enqueue(session, DELIVER_JOB, {"subscription_id": str(subscription_id)})
         job.run_after = due
         session.commit()
+
+
+def _job_queued_by(session: Session, subscription_id: uuid.UUID, due: datetime) -> bool:
+    payloads = session.scalars(
+        select(Job.payload).where(
+            Job.kind == DELIVER_JOB, Job.status == QUEUED, Job.run_after <= due
+        )
+    )
+    return any(p.get("subscription_id") == str(subscription_id) for p in payloads)
