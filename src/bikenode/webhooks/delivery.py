@@ -45,6 +45,7 @@ def deliver_due(
     subscription_id: uuid.UUID,
     allowed: frozenset[str],
     now: Clock = utcnow,
+    retry_scale: float = 1.0,
 ) -> int:
     """Send every due delivery of the subscription, in order per object; how many were tried.
 
@@ -59,7 +60,7 @@ def deliver_due(
             heads = [d.id for d in repo.due_heads(session, subscription_id, now=now())]
         progressed = False
         for delivery_id in heads:
-            if _attempt(sessions, delivery_id, allowed=allowed, now=now):
+            if _attempt(sessions, delivery_id, allowed=allowed, now=now, scale=retry_scale):
                 tried += 1
                 progressed = True
         if not progressed:
@@ -70,7 +71,12 @@ def deliver_due(
 
 
 def _attempt(
-    sessions: sessionmaker[Session], delivery_id: str, *, allowed: frozenset[str], now: Clock
+    sessions: sessionmaker[Session],
+    delivery_id: str,
+    *,
+    allowed: frozenset[str],
+    now: Clock,
+    scale: float,
 ) -> bool:
     with sessions() as session:
         delivery = session.get(WebhookDelivery, delivery_id)
@@ -89,7 +95,7 @@ def _attempt(
             secrets = []
     answer, error = _send(url, delivery_id, body, secrets, allowed)
     with sessions() as session:
-        _record(session, delivery_id, answer, error, now())
+        _record(session, delivery_id, answer, error, now(), scale)
         session.commit()
     return True
 
@@ -135,7 +141,12 @@ def _send(
 
 
 def _record(
-    session: Session, delivery_id: str, answer: Answer | None, error: str | None, now: datetime
+    session: Session,
+    delivery_id: str,
+    answer: Answer | None,
+    error: str | None,
+    now: datetime,
+    scale: float,
 ) -> None:
     delivery = session.get(WebhookDelivery, delivery_id)
     if delivery is None:
@@ -157,7 +168,7 @@ def _record(
         if subscription is not None:
             _disable(subscription, now, "the receiver answered 410 Gone")
         return
-    delivery.next_attempt_at = next_attempt_at(delivery.attempt, now=now)
+    delivery.next_attempt_at = next_attempt_at(delivery.attempt, now=now, scale=scale)
     if delivery.next_attempt_at is None:
         delivery.status = FAILED
     if subscription is not None:
