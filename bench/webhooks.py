@@ -17,11 +17,11 @@ start of its loop, when all its "events" existed). Percentiles over every delive
 Peers publish no numbers (Strava's webhooks are unsigned and best effort); the ratio column
 is BikeNode's deliveries per second over the naive loop's.
 
-Measured on the 2-core development machine while a test run shared it (median of the rows):
-BikeNode about 75-100 deliveries/s, delay p50 1.4-6 s and p99 2-8 s for a burst of 300-600
-deliveries; the naive loop 470-1,200 POSTs/s, a ratio of 0.08-0.16. Most of the difference
-is the durable log (two SQLite commits per attempt), a new connection per delivery (the
-address is checked again each time), and the worker's 0.5 s poll.
+Measured on the 2-core development machine while a test run shared it (two runs): BikeNode
+57-113 deliveries/s, delay p50 1.4-7.5 s and p99 1.7-9.5 s for bursts of 300-600
+deliveries; the naive loop 470-1,230 POSTs/s; ratio 0.07-0.16. Most of the difference is
+the durable log (two SQLite commits per attempt), a new connection per delivery (the address
+is checked again each time), one queue job per delivery, and the worker's 0.5 s poll.
 
 Run: PYTHONPATH=src:. .venv/bin/python bench/webhooks.py [--quick]
 """
