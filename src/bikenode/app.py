@@ -132,7 +132,9 @@ def make_worker(settings: Settings, session_factory: sessionmaker[Session]) -> W
             TIMERS_JOB: timers_job(session_factory),
             BACKFILL_JOB: backfill_job(session_factory),
             DELIVER_JOB: deliver_job(
-                session_factory, allowed=allowed_hosts(settings.webhooks_allowed_hosts)
+                session_factory,
+                allowed=allowed_hosts(settings.webhooks_allowed_hosts),
+                retry_scale=settings.webhooks_retry_delay_scale,
             ),
             SEND_EMAIL_JOB: send_email_job(session_factory, settings),
         },

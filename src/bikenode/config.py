@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     # Webhook hosts allowed although they resolve to loopback or private addresses
     # ("hooks.lan,127.0.0.1"); every other host must resolve to public addresses only.
     webhooks_allowed_hosts: str = ""
+    # Multiplies the webhook retry waits (about three days in all): 0.0001 turns them into
+    # milliseconds for test and chaos runs. Production keeps 1.
+    webhooks_retry_delay_scale: float = Field(default=1.0, gt=0, le=1)
     # A duplicate file's extra streams, kept so the rider can merge them into the original:
     retention_duplicate_copies_days: int = Field(default=0, ge=0)
     # Resumable uploads never finished (the bytes received so far):

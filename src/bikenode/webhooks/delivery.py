@@ -13,11 +13,11 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bikenode.db.base import utcnow
-from bikenode.db.queue import enqueue
+from bikenode.db.queue import QUEUED, Job, enqueue
 from bikenode.encryption import DecryptionFailed
 from bikenode.webhooks import repo
 from bikenode.webhooks.logic.schedule import next_attempt_at, should_disable
@@ -45,6 +45,7 @@ def deliver_due(
     subscription_id: uuid.UUID,
     allowed: frozenset[str],
     now: Clock = utcnow,
+    retry_scale: float = 1.0,
 ) -> int:
     """Send every due delivery of the subscription, in order per object; how many were tried.
 
@@ -59,25 +60,32 @@ def deliver_due(
             heads = [d.id for d in repo.due_heads(session, subscription_id, now=now())]
         progressed = False
         for delivery_id in heads:
-            if _attempt(sessions, delivery_id, allowed=allowed, now=now):
+            if _attempt(sessions, delivery_id, allowed=allowed, now=now, scale=retry_scale):
                 tried += 1
                 progressed = True
         if not progressed:
             break
-    if tried:
-        _schedule_next(sessions, subscription_id)
+    # Also when nothing was due: a head claimed by a worker that died comes due again later.
+    _schedule_next(sessions, subscription_id)
     return tried
 
 
 def _attempt(
-    sessions: sessionmaker[Session], delivery_id: str, *, allowed: frozenset[str], now: Clock
+    sessions: sessionmaker[Session],
+    delivery_id: str,
+    *,
+    allowed: frozenset[str],
+    now: Clock,
+    scale: float,
 ) -> bool:
     with sessions() as session:
         delivery = session.get(WebhookDelivery, delivery_id)
         if delivery is None:
             return False
         subscription = session.get(WebhookSubscription, delivery.subscription_id)
-        if subscription is None or not _claim(session, delivery, now()):
+        if subscription is None or subscription.disabled_at is not None:
+            return False  # e.g. a 410 for another ride earlier in this same pass
+        if not _claim(session, delivery, now()):
             return False
         body = json.dumps(delivery.payload, separators=(",", ":")).encode()
         url = subscription.url
@@ -87,7 +95,7 @@ def _attempt(
             secrets = []
     answer, error = _send(url, delivery_id, body, secrets, allowed)
     with sessions() as session:
-        _record(session, delivery_id, answer, error, now())
+        _record(session, delivery_id, answer, error, now(), scale)
         session.commit()
     return True
 
@@ -133,7 +141,12 @@ def _send(
 
 
 def _record(
-    session: Session, delivery_id: str, answer: Answer | None, error: str | None, now: datetime
+    session: Session,
+    delivery_id: str,
+    answer: Answer | None,
+    error: str | None,
+    now: datetime,
+    scale: float,
 ) -> None:
     delivery = session.get(WebhookDelivery, delivery_id)
     if delivery is None:
@@ -155,7 +168,7 @@ def _record(
         if subscription is not None:
             _disable(subscription, now, "the receiver answered 410 Gone")
         return
-    delivery.next_attempt_at = next_attempt_at(delivery.attempt, now=now)
+    delivery.next_attempt_at = next_attempt_at(delivery.attempt, now=now, scale=scale)
     if delivery.next_attempt_at is None:
         delivery.status = FAILED
     if subscription is not None:
@@ -171,11 +184,21 @@ def _disable(subscription: WebhookSubscription, now: datetime, reason: str) -> N
 
 
 def _schedule_next(sessions: sessionmaker[Session], subscription_id: uuid.UUID) -> None:
-    """Queue a job for when the next pending delivery falls due (a retry's time)."""
+    """Queue a job for when the next pending head falls due (a retry's time), unless a
+    queued job of the subscription already runs by then."""
     with sessions() as session:
         due = repo.next_pending_at(session, subscription_id)
-        if due is None:
+        if due is None or _job_queued_by(session, subscription_id, due):
             return
         job = enqueue(session, DELIVER_JOB, {"subscription_id": str(subscription_id)})
         job.run_after = due
         session.commit()
+
+
+def _job_queued_by(session: Session, subscription_id: uuid.UUID, due: datetime) -> bool:
+    payloads = session.scalars(
+        select(Job.payload).where(
+            Job.kind == DELIVER_JOB, Job.status == QUEUED, Job.run_after <= due
+        )
+    )
+    return any(p.get("subscription_id") == str(subscription_id) for p in payloads)

@@ -52,11 +52,11 @@ def deliveries_of(
     ).all()
 
 
-def due_heads(
-    session: Session, subscription_id: uuid.UUID, *, now: datetime, limit: int = 500
+def pending_heads(
+    session: Session, subscription_id: uuid.UUID, *, limit: int = 500
 ) -> list[WebhookDelivery]:
-    """The first pending delivery of each object, where it is due: a later delivery of the
-    same object waits until the earlier one is delivered or has failed for good."""
+    """The first pending delivery of each object: a later delivery of the same object waits
+    until the earlier one is delivered or has failed for good."""
     pending = session.scalars(
         select(WebhookDelivery)
         .where(
@@ -68,13 +68,25 @@ def due_heads(
     heads: dict[str, WebhookDelivery] = {}
     for delivery in pending:
         heads.setdefault(delivery.object_id, delivery)
-    return [d for d in heads.values() if d.next_attempt_at is not None and d.next_attempt_at <= now]
+    return list(heads.values())
+
+
+def due_heads(
+    session: Session, subscription_id: uuid.UUID, *, now: datetime
+) -> list[WebhookDelivery]:
+    """The pending heads (see pending_heads) that are due at `now`."""
+    return [
+        d
+        for d in pending_heads(session, subscription_id)
+        if d.next_attempt_at is not None and d.next_attempt_at <= now
+    ]
 
 
 def next_pending_at(session: Session, subscription_id: uuid.UUID) -> datetime | None:
-    """When the subscription's next pending delivery falls due (None: nothing pending)."""
-    return session.scalar(
-        select(func.min(WebhookDelivery.next_attempt_at)).where(
-            WebhookDelivery.subscription_id == subscription_id, WebhookDelivery.status == PENDING
-        )
-    )
+    """When the subscription's next pending head falls due (None: nothing pending).
+
+    Only heads count: a delivery queued behind a retrying one of its object carries an old
+    due time but cannot go first, and a job woken for it would find nothing to send.
+    """
+    times = [d.next_attempt_at for d in pending_heads(session, subscription_id)]
+    return min((t for t in times if t is not None), default=None)

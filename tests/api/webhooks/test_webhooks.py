@@ -12,12 +12,14 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from bikenode.app import create_app
 from bikenode.config import Settings
 from bikenode.db.base import utcnow
+from bikenode.db.queue import Job
 from bikenode.webhooks.delivery import deliver_due
+from bikenode.webhooks.service import DELIVER_JOB
 from tests.factories import signed_in, upload_files
 from tests.synthetic import synthetic_gpx
 from tests.webhook_receiver import Receiver, webhook_receiver
@@ -140,6 +142,23 @@ def test_deliveries_of_one_ride_wait_for_the_earlier_one(rider: Rider) -> None:
     assert types == ["ride.created", "ride.created", "ride.updated"]
     updated = json.loads(rider.receiver.requests[-1].body)["data"]
     assert updated == {"ride_id": ride_id, "changed": ["name"]}
+
+
+def test_a_retry_with_an_update_waiting_behind_it_keeps_a_job_for_its_time(
+    rider: Rider,
+) -> None:
+    """The update's old due time must not wake a job that finds nothing and queues none."""
+    hook = rider.subscribe(["ride.created", "ride.updated"])
+    rider.receiver.statuses = [500]
+    ride_id = rider.upload_ride()
+    rider.client.patch(f"/api/v1/rides/{ride_id}", json={"name": "Dusk"}, headers=rider.headers)
+    rider.run_background()  # the creation fails while the update already waits behind it
+    created = next(d for d in rider.deliveries(hook["id"]) if d["type"] == "ride.created")
+    with rider.client.app.state.session_factory() as session:  # type: ignore[attr-defined]
+        waiting = session.scalars(
+            select(Job.run_after).where(Job.kind == DELIVER_JOB, Job.status == "queued")
+        ).all()
+    assert waiting == [datetime.fromisoformat(created["next_attempt_at"])]
 
 
 def test_410_gone_disables_the_webhook(rider: Rider) -> None:

@@ -66,3 +66,10 @@ def test_retries_span_about_three_days_and_then_stop() -> None:
     first = next_attempt_at(1, now=now, rng=rng)
     assert first is not None and timedelta(seconds=4) <= first - now <= timedelta(seconds=6)
     assert next_attempt_at(MAX_ATTEMPTS, now=now) is None
+
+
+def test_a_compressed_schedule_scales_every_wait_and_keeps_the_attempt_count() -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    last = next_attempt_at(MAX_ATTEMPTS - 1, now=now, rng=random.Random(7), scale=0.0001)
+    assert last is not None and last - now <= timedelta(seconds=20 * 3600 * 0.0001 * 1.2)
+    assert next_attempt_at(MAX_ATTEMPTS, now=now, scale=0.0001) is None

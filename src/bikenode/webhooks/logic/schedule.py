@@ -29,12 +29,15 @@ FAILING_FOR_DISABLE = timedelta(days=3)
 
 
 def next_attempt_at(
-    attempt: int, *, now: datetime, rng: random.Random | None = None
+    attempt: int, *, now: datetime, rng: random.Random | None = None, scale: float = 1.0
 ) -> datetime | None:
-    """When to try again after `attempt` (1-based) failed; None when it was the last one."""
+    """When to try again after `attempt` (1-based) failed; None when it was the last one.
+
+    `scale` multiplies the wait (the operator's compressed schedule for test runs).
+    """
     if attempt >= MAX_ATTEMPTS:
         return None
-    base = RETRY_DELAYS_S[attempt - 1]
+    base = RETRY_DELAYS_S[attempt - 1] * scale
     factor = 1 + (rng or random).uniform(-JITTER, JITTER)
     return now + timedelta(seconds=base * factor)
 
