@@ -171,9 +171,7 @@ class SensorReading(Base):
     when the ride changes, gone with it."""
 
     __tablename__ = "bikes_sensor_readings"
-    __table_args__ = (
-        Index("ix_bikes_sensor_readings_owner_serial", "owner_id", "serial", "read_at"),
-    )
+    __table_args__ = (Index("ix_bikes_sensor_readings_owner_read_at", "owner_id", "read_at"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     owner_id: Mapped[uuid.UUID]

@@ -6,9 +6,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from bikenode import rides
@@ -65,8 +65,8 @@ def forget_readings(session: Session, *, ride_id: uuid.UUID) -> None:
 
 
 def list_sensors(session: Session, *, owner_id: uuid.UUID) -> list[Sensor]:
-    """The rider's sensors that reported a battery, latest seen first, with their state:
-    three queries whatever the number of rides."""
+    """The rider's sensors that reported a battery, latest seen first, with their state and
+    the bike they were last seen on: three queries whatever the number of rides."""
     latest = session.scalar(
         select(func.max(SensorReading.read_at)).where(SensorReading.owner_id == owner_id)
     )
@@ -79,39 +79,41 @@ def list_sensors(session: Session, *, owner_id: uuid.UUID) -> list[Sensor]:
             SensorReading.read_at,
             SensorReading.status,
             SensorReading.voltage_v,
-            SensorReading.ride_id,
         ).where(SensorReading.owner_id == owner_id, SensorReading.read_at >= latest - HISTORY)
     ).all()
     by_serial: dict[str, list[Reading]] = {}
     kinds: dict[str, str] = {}
-    last_ride: dict[str, tuple[Reading, uuid.UUID]] = {}
-    for serial, kind, read_at, status, voltage_v, ride_id in rows:
-        reading = Reading(read_at, status, voltage_v)
-        by_serial.setdefault(serial, []).append(reading)
+    for serial, kind, read_at, status, voltage_v in rows:
+        by_serial.setdefault(serial, []).append(Reading(read_at, status, voltage_v))
         kinds.setdefault(serial, kind)
-        if serial not in last_ride or read_at > last_ride[serial][0].read_at:
-            last_ride[serial] = (reading, ride_id)
-    bikes = _bikes_of_rides(session, owner_id, {ride for _, ride in last_ride.values()})
-    sensors = []
-    for serial, readings in by_serial.items():
-        state = battery_state(kinds[serial], readings)
-        if state is not None:
-            bike = bikes.get(last_ride[serial][1])
-            bike_id, bike_name = bike if bike else (None, None)
-            sensors.append(Sensor(serial, kinds[serial], state, bike_id, bike_name))
-    sensors.sort(key=lambda s: (s.battery.last_seen_at, s.serial), reverse=True)
-    return sensors[:MAX_SENSORS]
+    states = [
+        (serial, state)
+        for serial, readings in by_serial.items()
+        if (state := battery_state(kinds[serial], readings)) is not None
+    ]
+    states.sort(key=lambda pair: (pair[1].last_seen_at, pair[0]), reverse=True)
+    states = states[:MAX_SENSORS]
+    bikes = _bikes_seen_on(session, owner_id, [(s, state.last_seen_at) for s, state in states])
+    return [
+        Sensor(serial, kinds[serial], state, *bikes.get(serial, (None, None)))
+        for serial, state in states
+    ]
 
 
-def _bikes_of_rides(
-    session: Session, owner_id: uuid.UUID, ride_ids: set[uuid.UUID]
-) -> dict[uuid.UUID, tuple[uuid.UUID, str]]:
-    """Ride id -> (bike id, name) of those rides on one of the owner's bikes."""
-    if not ride_ids:
+def _bikes_seen_on(
+    session: Session, owner_id: uuid.UUID, seen: list[tuple[str, datetime]]
+) -> dict[str, tuple[uuid.UUID, str]]:
+    """Serial -> (bike id, name) of the ride that gave its latest reading, if on a bike."""
+    if not seen:
         return {}
     found = session.execute(
-        select(RideAssignment.ride_id, Bike.id, Bike.name)
+        select(SensorReading.serial, Bike.id, Bike.name)
+        .join(RideAssignment, RideAssignment.ride_id == SensorReading.ride_id)
         .join(Bike, Bike.id == RideAssignment.bike_id)
-        .where(RideAssignment.ride_id.in_(ride_ids), Bike.owner_id == owner_id)
+        .where(
+            SensorReading.owner_id == owner_id,
+            Bike.owner_id == owner_id,
+            tuple_(SensorReading.serial, SensorReading.read_at).in_(seen),
+        )
     ).all()
-    return {ride_id: (bike_id, name) for ride_id, bike_id, name in found}
+    return {serial: (bike_id, name) for serial, bike_id, name in found}

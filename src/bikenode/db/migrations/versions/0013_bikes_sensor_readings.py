@@ -37,14 +37,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index(
-        "ix_bikes_sensor_readings_owner_serial",
+        "ix_bikes_sensor_readings_owner_read_at",
         "bikes_sensor_readings",
-        ["owner_id", "serial", "read_at"],
+        ["owner_id", "read_at"],
     )
     op.create_index("ix_bikes_sensor_readings_ride_id", "bikes_sensor_readings", ["ride_id"])
 
 
 def downgrade() -> None:
     op.drop_index("ix_bikes_sensor_readings_ride_id", table_name="bikes_sensor_readings")
-    op.drop_index("ix_bikes_sensor_readings_owner_serial", table_name="bikes_sensor_readings")
+    op.drop_index("ix_bikes_sensor_readings_owner_read_at", table_name="bikes_sensor_readings")
     op.drop_table("bikes_sensor_readings")
