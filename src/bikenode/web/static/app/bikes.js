@@ -196,7 +196,7 @@ function sensorRow(sensor) {
   return h(
     "tr",
     { dataset: { serial: sensor.serial, state: battery.low ? "low" : "ok" } },
-    h("td", { class: "col-name" }, SENSOR_KINDS[sensor.kind] || sensor.kind, h("span", { class: "meta" }, ` ${sensor.serial}`)),
+    h("td", { class: "col-name" }, SENSOR_KINDS[sensor.kind] || sensor.kind, h("span", { class: "meta serial" }, sensor.serial)),
     h("td", { class: "col-name" }, sensor.bike_id ? h("a", { href: `/bikes/${sensor.bike_id}` }, sensor.bike_name || "a bike") : "—"),
     h("td", { class: "sensor-battery" }, batteryText(battery), battery.low ? h("span", { class: "sensor-warning" }, `Charge or replace it: ${battery.low_reason}`) : null),
     h("td", {}, u.date(battery.last_seen_at)),
