@@ -84,10 +84,16 @@ def test_a_sensor_seen_on_two_rides_shows_the_later_and_the_ride_deleted_takes_i
     assert meter["bike_id"] is None  # no bike in the garage
     assert meter["battery"]["voltage_v"] == _last_readings(corpus / "fit" / SECOND)["600772547"][1]
     assert meter["battery"]["last_charged_at"] is None  # 4.199 V to 4.113 V: no charge
+    rider.call("PATCH", f"/rides/{second}", {"name": "Edited"})  # RideChanged: readings replaced
+    rider.drain()
+    with client.app.state.session_factory() as db:  # type: ignore[attr-defined]
+        assert db.query(SensorReading).filter_by(serial="600772547").count() == 4
     rider.call("DELETE", f"/rides/{second}", expect=204)
     rider.drain()
     meter = _sensors(rider)["600772547"]
     assert meter["battery"]["voltage_v"] == _last_readings(corpus / "fit" / FIRST)["600772547"][1]
+    with client.app.state.session_factory() as db:  # type: ignore[attr-defined]
+        assert db.query(SensorReading).filter_by(serial="600772547").count() == 2
 
 
 def test_only_the_owner_sees_their_sensors(client: TestClient, corpus: Path) -> None:
