@@ -7,10 +7,12 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from playwright.sync_api import Locator, expect
 
 from tests.browser.conftest import new_email
 from tests.browser.support import Api, App
+from tests.corpus import CORPUS, MISSING
 from tests.synthetic import synthetic_gpx
 
 # Each test signs up, uploads and reloads pages at two widths.
@@ -239,3 +241,47 @@ def test_a_retired_part_cannot_be_moved_and_the_page_says_why(web: App, fresh_ap
     web.goto("/bikes/00000000-0000-4000-8000-000000000000", "bike")
     expect(web.page.get_by_role("heading", name="Bike not found")).to_be_visible()
     web.assert_no_script_errors()
+
+
+LOW_BATTERY_FIT = "muktihari__activity_lowbattery.fit"  # a Vector 3 that went low, a radar
+
+
+def _wait_for_sensors(api: Api) -> list[dict[str, Any]]:
+    """The served app's dispatcher copies the ride's battery readings in the background."""
+    deadline = time.monotonic() + ASSIGN_TIMEOUT_S
+    while time.monotonic() < deadline:
+        items: list[dict[str, Any]] = api.get("/api/v1/bikes/sensors")["items"]
+        if items:
+            return items
+        time.sleep(0.2)  # polling the server's background work, not the browser
+    raise AssertionError(f"no sensor readings within {ASSIGN_TIMEOUT_S} s")
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason=MISSING)
+def test_the_garage_shows_each_sensors_battery_and_warns_of_a_low_one(
+    screen: App, fresh_api: Api
+) -> None:
+    email = new_email("sensors")
+    fresh_api.register_and_login(email)
+    screen.sign_in(email)
+    screen.goto("/bikes", "bikes")
+    expect(screen.page.get_by_text("No sensor battery seen yet")).to_be_visible()
+    _add_bike(screen, "Road", "Road", ("Ride",))
+    fresh_api.import_ride(LOW_BATTERY_FIT, (CORPUS / "fit" / LOW_BATTERY_FIT).read_bytes())
+    sensors = {s["serial"]: s for s in _wait_for_sensors(fresh_api)}
+    assert sensors["3977231937"]["battery"]["low"] is True
+
+    screen.goto("/bikes", "bikes")
+    panel = screen.page.get_by_role("region", name="Sensors")
+    meter = panel.locator("tr[data-serial='3977231937']")
+    expect(meter).to_have_attribute("data-state", "low")
+    expect(meter).to_contain_text("Power meter")
+    expect(meter.locator(".sensor-battery")).to_contain_text("Low · 2.49 V")
+    expect(meter.locator(".sensor-warning")).to_contain_text("the sensor reports its battery low")
+    expect(meter.get_by_role("link", name="Road")).to_be_visible()
+    radar = panel.locator("tr[data-serial='3974994797']")
+    expect(radar).to_have_attribute("data-state", "ok")
+    expect(radar.locator(".sensor-battery")).to_have_text("OK · 3.79 V")
+    expect(panel.locator("tbody tr")).to_have_count(len(sensors))
+    _fits(screen, f"the sensors panel at {_width(screen)} px")
+    screen.assert_no_script_errors()

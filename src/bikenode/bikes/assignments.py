@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from bikenode import rides
-from bikenode.bikes import reminders, repo
+from bikenode.bikes import reminders, repo, sensors
 from bikenode.bikes.logic.assignment import BikeChoice, choose_bike, learn
 from bikenode.bikes.models import RideAssignment
 from bikenode.errors import NotFound
@@ -75,10 +75,13 @@ def _refresh(
     """The ride's (owner, bike) once refreshed; None when it is on no bike any more."""
     totals = rides.ride_totals(session, ride_id)
     if totals is None:
+        sensors.forget_readings(session, ride_id=ride_id)
         if row is not None:
             session.delete(row)
         return None
     devices = rides.ride_devices(session, ride_id)
+    # Batteries are kept whether or not the ride is on a bike (a heart-rate strap on a run).
+    sensors.copy_readings(session, owner_id=totals.owner_id, ride_id=ride_id, devices=devices)
     if row is None or not row.chosen_by_rider:
         bikes = [
             BikeChoice(b.id, b.type, b.default_for_sports, b.name)
@@ -100,7 +103,8 @@ def _refresh(
 
 
 def forget_ride(session: Session, *, ride_id: uuid.UUID) -> None:
-    """Drop a deleted ride's assignment; never commits."""
+    """Drop a deleted ride's assignment and battery readings; never commits."""
+    sensors.forget_readings(session, ride_id=ride_id)
     row = session.get(RideAssignment, ride_id)
     if row is not None:
         before = (row.owner_id, row.bike_id)

@@ -16,6 +16,7 @@ from bikenode.bikes.models import (
     Installation,
     Reminder,
     RideAssignment,
+    SensorReading,
     ServiceEntry,
 )
 from bikenode.export_json import fields_of, json_bytes
@@ -55,6 +56,7 @@ COMPONENT_FIELDS = (
 WINDOW_FIELDS = ("bike_id", "parent_component_id", "position", "installed_at", "removed_at")
 ASSIGNMENT_FIELDS = ("ride_id", "reason", "chosen_by_rider", "sport", "started_at", "distance_m")
 SERVICE_FIELDS = ("id", "component_id", "kind", "done_at", "cost", "notes", "created_at")
+READING_FIELDS = ("serial", "kind", "ride_id", "read_at", "status", "voltage_v")
 REMINDER_FIELDS = (
     "id",
     "component_id",
@@ -75,7 +77,7 @@ REMINDER_FIELDS = (
 def iter_user_export(session: Session, owner_id: uuid.UUID) -> Iterator[tuple[str, bytes]]:
     """(path, bytes): bikes/bikes.json (each bike with its rides' assignments),
     bikes/components.json (each component with its installation windows) and
-    bikes/service_log.json and bikes/reminders.json."""
+    bikes/service_log.json, bikes/reminders.json and bikes/sensor_readings.json (batteries)."""
     assigned: dict[uuid.UUID | None, list[dict[str, Any]]] = {}
     rows = session.scalars(
         select(RideAssignment)
@@ -112,12 +114,18 @@ def iter_user_export(session: Session, owner_id: uuid.UUID) -> Iterator[tuple[st
         .order_by(Reminder.crossed_at, Reminder.id)
     )
     yield "bikes/reminders.json", json_bytes([fields_of(r, REMINDER_FIELDS) for r in reminders])
+    readings = session.scalars(
+        select(SensorReading)
+        .where(SensorReading.owner_id == owner_id)
+        .order_by(SensorReading.serial, SensorReading.read_at, SensorReading.id)
+    )
+    yield "bikes/sensor_readings.json", json_bytes([fields_of(r, READING_FIELDS) for r in readings])
     session.rollback()  # end the read: writers are not held up (SQLite)
 
 
 def erase_user_data(session: Session, owner_id: uuid.UUID) -> dict[str, float]:
-    """Delete the rider's bikes, components, windows, ride assignments, service log and
-    reminders;
+    """Delete the rider's bikes, components, windows, ride assignments, service log,
+    reminders and sensor battery readings;
     flushes only. Returns how many bikes and components went."""
     bikes = select(Bike.id).where(Bike.owner_id == owner_id)
     components = select(Component.id).where(Component.owner_id == owner_id)
@@ -129,6 +137,7 @@ def erase_user_data(session: Session, owner_id: uuid.UUID) -> dict[str, float]:
     }
     # Explicit deletes rather than trusting every database's cascade: nothing may stay.
     session.execute(delete(Reminder).where(Reminder.owner_id == owner_id))
+    session.execute(delete(SensorReading).where(SensorReading.owner_id == owner_id))
     session.execute(delete(ServiceEntry).where(ServiceEntry.owner_id == owner_id))
     session.execute(
         delete(Installation).where(

@@ -163,3 +163,21 @@ class Reminder(Base):
     snoozed_until: Mapped[datetime | None]
     acknowledged_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SensorReading(Base):
+    """A sensor's battery as one ride's file reported it (the first and last reading of
+    each serial), copied from rides.ride_devices like the serials: kept per ride, replaced
+    when the ride changes, gone with it."""
+
+    __tablename__ = "bikes_sensor_readings"
+    __table_args__ = (Index("ix_bikes_sensor_readings_owner_read_at", "owner_id", "read_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    owner_id: Mapped[uuid.UUID]
+    ride_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    serial: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(20))
+    read_at: Mapped[datetime]
+    status: Mapped[str | None] = mapped_column(String(10))
+    voltage_v: Mapped[float | None]

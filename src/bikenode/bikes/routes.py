@@ -7,11 +7,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
-from bikenode.bikes import assignments, garage, history, maintenance, reminders, service
+from bikenode.bikes import assignments, garage, history, maintenance, reminders, sensors, service
 from bikenode.bikes.access import OwnBike, OwnComponent, OwnReminder, OwnRide
 from bikenode.bikes.logic.usage import Usage
 from bikenode.bikes.models import Bike, Component, Installation, Reminder, ServiceEntry
 from bikenode.bikes.schemas import (
+    BatteryPublic,
     BikeCreate,
     BikeEventPublic,
     BikeHistory,
@@ -39,6 +40,8 @@ from bikenode.bikes.schemas import (
     RetireBody,
     RideBikePublic,
     RideBikeSet,
+    SensorPage,
+    SensorPublic,
     ServiceBody,
     ServicePublic,
     SnoozeBody,
@@ -135,6 +138,24 @@ def bikes_usage(user: CurrentUser, session: SessionDep) -> BikeUsagePage:
     totals = history.bike_totals(session, owner_id=user.id)
     items = [BikeUsagePublic(bike_id=b, total=_usage(u)) for b, u in totals.items()]
     return BikeUsagePage(items=items)
+
+
+@router.get("/bikes/sensors", response_model=SensorPage)
+def list_sensors(user: CurrentUser, session: SessionDep) -> SensorPage:
+    """Your sensors' batteries from your rides' files: status, volts, low, last charged."""
+    found = sensors.list_sensors(session, owner_id=user.id)
+    return SensorPage(items=[_sensor(s) for s in found])
+
+
+def _sensor(sensor: sensors.Sensor) -> SensorPublic:
+    battery = BatteryPublic(**vars(sensor.battery))
+    return SensorPublic(
+        serial=sensor.serial,
+        kind=sensor.kind,
+        battery=battery,
+        bike_id=sensor.bike_id,
+        bike_name=sensor.bike_name,
+    )
 
 
 @router.get("/bikes/{bike_id}/history", response_model=BikeHistory)

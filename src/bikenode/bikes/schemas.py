@@ -316,3 +316,28 @@ class ReminderPage(BaseModel):
 
 class SnoozeBody(StrictModel):
     until: When = Field(description="the reminder shows again from then")
+
+
+class BatteryPublic(BaseModel):
+    status: str | None = Field(
+        description="as the sensor last reported: new, good, ok, low, critical"
+    )
+    voltage_v: float | None
+    last_seen_at: datetime
+    low: bool
+    low_reason: str | None
+    last_charged_at: datetime | None = Field(
+        description="first reading after the voltage jumped up (charged or replaced by then)"
+    )
+
+
+class SensorPublic(BaseModel):
+    serial: str
+    kind: str = Field(description="power_meter, heart_rate, speed_cadence, radar, shifting...")
+    battery: BatteryPublic
+    bike_id: uuid.UUID | None = Field(description="the bike of the latest ride that saw it")
+    bike_name: str | None
+
+
+class SensorPage(BaseModel):
+    items: list[SensorPublic]

@@ -51,6 +51,7 @@ bikes/bikes.json          your bikes, each with the rides ridden on it and why
 bikes/components.json     your components, each with where and when it was fitted
 bikes/service_log.json    the services and replacements you logged
 bikes/reminders.json      each time a part reached 80% or 100% of its service interval
+bikes/sensor_readings.json  your sensors' battery readings (status, volts) from your rides
 health/metrics.json       your daily values (resting heart rate, HRV, weight, sleep, scores)
                           with the device or app each came from
 health/alerts.json        your resting heart rate and HRV alerts, each with its explanation

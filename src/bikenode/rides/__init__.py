@@ -48,6 +48,7 @@ from bikenode.rides.storage import (
     reencrypt_health_batch,
 )
 from bikenode.rides.totals import (
+    BatteryReading,
     RideAccess,
     RideDevice,
     RideTotals,
@@ -59,6 +60,7 @@ from bikenode.rides.totals import (
 
 __all__ = [
     "Audience",
+    "BatteryReading",
     "EntryResult",
     "ErasedRides",
     "FeedRide",

@@ -180,7 +180,7 @@ def _store(
     metadata = metadata_for(cleaned.started_at) if metadata_for else None
     figures = summary.to_dict()
     if cleaned.devices:  # the serials the file named, for rides.ride_devices
-        figures["devices"] = [{"serial": serial, "kind": kind} for serial, kind in cleaned.devices]
+        figures["devices"] = _device_entries(cleaned.devices, cleaned.batteries)
     ride = _new_ride(rider, cleaned, figures, metadata, sha256, warnings)
     ride.id = ride_id
     session.add(ride)
@@ -337,3 +337,21 @@ def _new_ride(
 
 def _number(value: object) -> float | None:
     return float(value) if isinstance(value, int | float) else None
+
+
+def _device_entries(
+    devices: list[tuple[str, str]],
+    batteries: dict[str, list[tuple[float, str | None, float | None]]],
+) -> list[dict[str, object]]:
+    """The summary's devices: serial, kind and, where the file read one, the battery
+    readings as [ISO time, status, volts] (rides.ride_devices reads them back)."""
+    entries: list[dict[str, object]] = []
+    for serial, kind in devices:
+        entry: dict[str, object] = {"serial": serial, "kind": kind}
+        if batteries.get(serial):
+            entry["battery"] = [
+                [datetime.fromtimestamp(at_s, UTC).isoformat(), status, volts]
+                for at_s, status, volts in batteries[serial]
+            ]
+        entries.append(entry)
+    return entries

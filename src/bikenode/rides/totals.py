@@ -47,12 +47,24 @@ def ride_totals(session: Session, ride_id: uuid.UUID) -> RideTotals | None:
 
 
 @dataclass(frozen=True)
+class BatteryReading:
+    """A sensor's battery as its device_info reported it at `read_at` (UTC): the status
+    ("new", "good", "ok", "low", "critical", None) and volts (None if not sent)."""
+
+    read_at: datetime
+    status: str | None
+    voltage_v: float | None
+
+
+@dataclass(frozen=True)
 class RideDevice:
     """A device a ride's file named by serial number: the head unit that recorded it or a
-    sensor ("head_unit", "power_meter", "heart_rate", "speed_cadence", "sensor")."""
+    sensor ("head_unit", "power_meter", "heart_rate", "speed_cadence", "radar", "shifting",
+    "light", "sensor"), with the battery readings the file gave (the first and last)."""
 
     serial: str
     kind: str
+    battery: tuple[BatteryReading, ...] = ()
 
 
 def ride_devices(session: Session, ride_id: uuid.UUID) -> tuple[RideDevice, ...]:
@@ -61,10 +73,26 @@ def ride_devices(session: Session, ride_id: uuid.UUID) -> tuple[RideDevice, ...]
     summary = session.scalar(select(Ride.summary).where(Ride.id == ride_id))
     found = (summary or {}).get("devices") or []
     return tuple(
-        RideDevice(str(d["serial"]), str(d["kind"]))
+        RideDevice(str(d["serial"]), str(d["kind"]), _battery(d.get("battery")))
         for d in found
         if isinstance(d, dict) and "serial" in d and "kind" in d
     )
+
+
+def _battery(stored: object) -> tuple[BatteryReading, ...]:
+    """Readings stored as [ISO time, status, volts]; a malformed one is skipped."""
+    readings = []
+    for item in stored if isinstance(stored, list) else []:
+        try:
+            at, status, volts = item
+            read_at = datetime.fromisoformat(at)
+        except (TypeError, ValueError):
+            continue
+        voltage = float(volts) if isinstance(volts, int | float) else None
+        readings.append(
+            BatteryReading(read_at, status if isinstance(status, str) else None, voltage)
+        )
+    return tuple(readings)
 
 
 @dataclass(frozen=True)

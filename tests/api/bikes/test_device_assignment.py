@@ -43,4 +43,7 @@ def test_a_power_meter_seen_on_a_bike_the_rider_chose_brings_the_next_ride_there
     assert answer["reason"] == "power meter 600772547 is on Tarmac"
     # The owner sees the serials in the ride's summary (others never: rides' sharing rules).
     summary = rider.call("GET", f"/rides/{second}")["summary"]
-    assert {"serial": "600772547", "kind": "power_meter"} in summary["devices"]
+    [meter] = [d for d in summary["devices"] if d["serial"] == "600772547"]
+    assert meter["kind"] == "power_meter"
+    # with its battery's first and last reading: [time, status, volts]
+    assert meter["battery"][-1] == ["2021-09-07T16:40:59+00:00", "good", 4.113]

@@ -540,6 +540,7 @@ def test_export_holds_live_planner_and_sync_data(
         *fitness_paths,
         "bikes/service_log.json",
         "bikes/reminders.json",
+        "bikes/sensor_readings.json",
         "health/alerts.json",
         "notifications/notifications.json",
         "health/ride_hrv.json",

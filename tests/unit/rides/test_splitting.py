@@ -56,6 +56,21 @@ def test_tracks_days_apart_are_rides_of_their_own() -> None:
     assert first.device_distance_m is None and second.device_distance_m is None
 
 
+def test_each_ride_of_a_split_file_keeps_the_battery_readings_of_its_own_day() -> None:
+    second_start = START + 59 + 86_400
+    activity = _tracks(86_400)
+    activity.batteries = {
+        "7": [(START - 30, "good", 3.0), (second_start + 70, "ok", 2.9)],
+        "8": [(second_start + 10, "low", 2.4)],
+    }
+    first, second = split_rides(activity)
+    assert first.batteries == {"7": [(START - 30, "good", 3.0)]}
+    assert second.batteries == {
+        "7": [(second_start + 70, "ok", 2.9)],
+        "8": [(second_start + 10, "low", 2.4)],
+    }
+
+
 @pytest.mark.parametrize("gap_s", [60.0, 2 * HOUR, SEPARATE_RIDE_GAP_S - 1])
 def test_a_break_shorter_than_the_gap_is_a_pause_in_one_ride(gap_s: float) -> None:
     [ride] = split_rides(_tracks(gap_s))

@@ -27,13 +27,19 @@ INDOOR_SUB_SPORTS = frozenset({"indoor_cycling", "virtual_activity", "spin", "tr
 DEVICE_WEIGHTS = {
     "power_meter": 4.0,
     "speed_cadence": 2.0,
+    "shifting": 2.0,  # electronic groupsets stay on their bike
     "head_unit": 1.0,
+    "radar": 1.0,  # a radar or a light clips from bike to bike
+    "light": 1.0,
     "sensor": 1.0,
     "heart_rate": 0.25,
 }
 DEVICE_NAMES = {
     "power_meter": "power meter",
     "speed_cadence": "speed/cadence sensor",
+    "shifting": "shifting",
+    "radar": "radar",
+    "light": "light",
     "head_unit": "head unit",
     "sensor": "sensor",
     "heart_rate": "heart-rate strap",

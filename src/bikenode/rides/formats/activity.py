@@ -80,6 +80,9 @@ class ParsedActivity:
     # Serial numbers the file names (FIT device_info): the recording unit and each sensor,
     # with its kind ("head_unit", "power_meter", "heart_rate", "speed_cadence", "sensor").
     devices: list[tuple[str, str]] = field(default_factory=list)
+    # Battery readings device_info gives per serial: the first and the last of the file, as
+    # (Unix seconds, status "new"/"good"/"ok"/"low"/"critical"/None, volts or None).
+    batteries: dict[str, list[tuple[float, str | None, float | None]]] = field(default_factory=dict)
     laps: list[Lap] = field(default_factory=list)
     # Device timer stop/start pairs (Unix seconds): the rider pressed pause between them.
     pauses: list[tuple[float, float]] = field(default_factory=list)

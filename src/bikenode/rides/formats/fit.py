@@ -100,6 +100,7 @@ def parse_fit(data: bytes, *, max_points: int = MAX_POINTS_PER_ACTIVITY) -> Pars
         sub_sport=sub_sport,
         device=fit_device(messages),
         devices=_devices(messages),
+        batteries=_batteries(messages),
         laps=_laps(messages),
         pauses=_pauses(messages),
         device_distance_m=_total(sessions[Session.TOTAL_DISTANCE], 100.0),
@@ -258,7 +259,7 @@ def fit_device(messages: Messages) -> str | None:
 
 # ANT+ device types (FIT profile antplus_device_type) as the kinds bikes tells apart.
 _SENSOR_KINDS = {11: "power_meter", 120: "heart_rate", 121: "speed_cadence", 122: "speed_cadence"}
-_SENSOR_KINDS[123] = "speed_cadence"
+_SENSOR_KINDS.update({123: "speed_cadence", 34: "shifting", 35: "light", 40: "radar"})
 
 
 def _devices(messages: Messages) -> list[tuple[str, str]]:
@@ -278,6 +279,37 @@ def _devices(messages: Messages) -> list[tuple[str, str]]:
         name = "head_unit" if index == 0 else _SENSOR_KINDS.get(int(kind) if kind == kind else -1)
         found.setdefault(str(int(serial)), name or "sensor")
     return list(found.items())
+
+
+_BATTERY_STATUSES = {1: "new", 2: "good", 3: "ok", 4: "low", 5: "critical"}  # 7: unknown
+
+
+def _batteries(messages: Messages) -> dict[str, list[tuple[float, str | None, float | None]]]:
+    """The first and last dated battery reading of each serial in device_info (status,
+    volts): a sensor reports at the start and end of a ride, some every few minutes."""
+    fields = (
+        TIMESTAMP,
+        DeviceInfo.SERIAL_NUMBER,
+        DeviceInfo.BATTERY_STATUS,
+        DeviceInfo.BATTERY_VOLTAGE,
+    )
+    info = messages.table(Mesg.DEVICE_INFO, fields)[1]
+    found: dict[str, list[tuple[float, str | None, float | None]]] = {}
+    for stamp, serial, status, volts in zip(*(info[f] for f in fields), strict=True):
+        if np.isnan(serial) or serial == 0 or np.isnan(stamp) or stamp < FIT_MIN_ABSOLUTE_TIME:
+            continue  # no serial to keep it under, or no date to order it by
+        named = None if np.isnan(status) else _BATTERY_STATUSES.get(int(status))
+        # Some power meters write 0 V for "not measured".
+        voltage = None if np.isnan(volts) or volts == 0 else round(float(volts) / 256.0, 3)
+        if named is None and voltage is None:
+            continue
+        readings = found.setdefault(str(int(serial)), [])
+        reading = (float(stamp) + FIT_EPOCH_S, named, voltage)
+        if len(readings) < 2:
+            readings.append(reading)
+        else:
+            readings[1] = reading  # the first and the latest
+    return {serial: sorted(found[serial], key=lambda r: r[0]) for serial in found}
 
 
 def _creator(messages: Messages) -> tuple[int | None, int | None]:

@@ -85,6 +85,9 @@ class DeviceInfo:
     MANUFACTURER: Final = 2
     SERIAL_NUMBER: Final = 3  # uint32z
     PRODUCT: Final = 4
+    # The FIT SDK profile (and fitdecode) number them so: voltage 10, status 11.
+    BATTERY_VOLTAGE: Final = 10  # uint16, 1/256 V
+    BATTERY_STATUS: Final = 11  # enum battery_status: 1 new ... 5 critical, 7 unknown
     PRODUCT_NAME: Final = 27
 
 

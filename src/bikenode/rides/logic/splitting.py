@@ -68,6 +68,7 @@ def _part(activity: ParsedActivity, first: int, end: int) -> ParsedActivity:
         segment_starts=[s - first for s in activity.segment_starts if first < s < end],
         laps=[lap for lap in activity.laps if _within(lap.start_s, start_s, end_s)],
         pauses=[pause for pause in activity.pauses if _within(pause[0], start_s, end_s)],
+        batteries=_batteries_within(activity.batteries, start_s, end_s),
         # The file's totals describe all of it, not this part.
         device_distance_m=None,
         device_calories_kcal=None,
@@ -76,6 +77,30 @@ def _part(activity: ParsedActivity, first: int, end: int) -> ParsedActivity:
         device_end_s=None,
         warnings=list(activity.warnings),
     )
+
+
+# A head unit writes battery readings around the ride's first and last points; parts are at
+# least gap_s (12 h) apart, so an hour either side never takes another part's reading.
+BATTERY_MARGIN_S = 3600.0
+
+
+def _batteries_within(
+    batteries: dict[str, list[tuple[float, str | None, float | None]]],
+    start_s: float | None,
+    end_s: float | None,
+) -> dict[str, list[tuple[float, str | None, float | None]]]:
+    """Each serial's battery readings read during this part (an hour either side)."""
+    if start_s is None or end_s is None:
+        return {}
+    kept = {
+        serial: [
+            r
+            for r in readings
+            if _within(r[0], start_s - BATTERY_MARGIN_S, end_s + BATTERY_MARGIN_S)
+        ]
+        for serial, readings in batteries.items()
+    }
+    return {serial: readings for serial, readings in kept.items() if readings}
 
 
 def _within(moment: float, start_s: float | None, end_s: float | None) -> bool:

@@ -1,5 +1,5 @@
 // /bikes: the garage. Bikes in service with their totals, retired ones apart, a form to add a
-// bike, and the parts due for service soon. Also what the bike page, the ride page and the
+// bike, the parts due for service soon and the sensors' batteries. Also what the bike page, the ride page and the
 // dashboard share: part names, the interval bar, day fields and the default-sports choice.
 
 import { api } from "./api.js";
@@ -173,6 +173,53 @@ export function dueTable(due, bikes, { from = 0, limit = Infinity, caption = "Pa
   );
 }
 
+const SENSOR_KINDS = {
+  power_meter: "Power meter",
+  heart_rate: "Heart-rate strap",
+  speed_cadence: "Speed/cadence sensor",
+  radar: "Radar",
+  shifting: "Shifting",
+  light: "Light",
+  head_unit: "Head unit",
+  sensor: "Sensor",
+};
+const STATUS_TEXT = { new: "New", good: "Good", ok: "OK", low: "Low", critical: "Critical" };
+
+/** "Low · 2.49 V": the battery's last status and volts as the sensor sent them. */
+function batteryText(battery) {
+  const parts = [STATUS_TEXT[battery.status] || battery.status, battery.voltage_v === null ? null : `${battery.voltage_v.toFixed(2)} V`];
+  return parts.filter(Boolean).join(" · ") || "—";
+}
+
+function sensorRow(sensor) {
+  const battery = sensor.battery;
+  return h(
+    "tr",
+    { dataset: { serial: sensor.serial, state: battery.low ? "low" : "ok" } },
+    h("td", { class: "col-name" }, SENSOR_KINDS[sensor.kind] || sensor.kind, h("span", { class: "meta serial" }, sensor.serial)),
+    h("td", { class: "col-name" }, sensor.bike_id ? h("a", { href: `/bikes/${sensor.bike_id}` }, sensor.bike_name || "a bike") : "—"),
+    h("td", { class: "sensor-battery" }, batteryText(battery), battery.low ? h("span", { class: "sensor-warning" }, `Charge or replace it: ${battery.low_reason}`) : null),
+    h("td", {}, u.date(battery.last_seen_at)),
+    h("td", { class: "sensor-charged" }, battery.last_charged_at ? u.date(battery.last_charged_at) : "—"),
+  );
+}
+
+/** The sensors whose rides' files reported a battery, latest seen first. */
+function sensorsTable(sensors) {
+  if (!sensors.items.length) return h("p", { class: "empty" }, "No sensor battery seen yet: FIT files from a head unit report each paired sensor's battery.");
+  return h(
+    "div",
+    { class: "table-wrap" },
+    h(
+      "table",
+      { class: "data sensors" },
+      h("caption", { class: "visually-hidden" }, "Your sensors' batteries as your rides' files last reported them"),
+      h("thead", {}, h("tr", {}, ["Sensor", "Last bike", "Battery", "Last seen", "Last charged"].map((t) => h("th", { scope: "col" }, t)))),
+      h("tbody", {}, sensors.items.map(sensorRow)),
+    ),
+  );
+}
+
 function addBikeForm(sports, onAdded) {
   const messages = h("div", { "aria-live": "polite" });
   const form = h(
@@ -211,8 +258,13 @@ function addBikeForm(sports, onAdded) {
   return form;
 }
 
-async function drawGarage(list, dueBox) {
-  const [{ items: bikes }, usage, due] = await Promise.all([api("/api/v1/bikes"), api("/api/v1/bikes/usage"), api("/api/v1/maintenance/due")]);
+async function drawGarage(list, dueBox, sensorBox) {
+  const [{ items: bikes }, usage, due, sensors] = await Promise.all([
+    api("/api/v1/bikes"),
+    api("/api/v1/bikes/usage"),
+    api("/api/v1/maintenance/due"),
+    api("/api/v1/bikes/sensors"),
+  ]);
   const totals = totalsOf(usage);
   const active = bikes.filter((bike) => !bike.retired_at);
   const retired = bikes.filter((bike) => bike.retired_at);
@@ -222,21 +274,24 @@ async function drawGarage(list, dueBox) {
     retired.length ? [h("h3", {}, "Retired"), bikesTable("Retired bikes", retired, totals)] : null,
   );
   fill(dueBox, dueTable(due, bikes) || h("p", { class: "empty" }, "No part with a service interval yet. Add a chain, tyres or brake pads on a bike's page."));
+  fill(sensorBox, sensorsTable(sensors));
 }
 
 export async function render(main) {
   document.title = "Bikes · BikeNode";
   const list = h("div", { class: "bike-list" });
   const dueBox = h("div");
-  const [sports] = await Promise.all([api("/api/v1/rides/sports"), drawGarage(list, dueBox)]);
+  const sensorBox = h("div");
+  const [sports] = await Promise.all([api("/api/v1/rides/sports"), drawGarage(list, dueBox, sensorBox)]);
   fill(
     main,
     h("h1", {}, "Bikes"),
     h("section", { class: "panel", "aria-labelledby": "garage-title" }, h("h2", { id: "garage-title" }, "Your garage"), list),
     h("section", { class: "panel", "aria-labelledby": "due-title" }, h("h2", { id: "due-title" }, "Due soon"), dueBox),
+    h("section", { class: "panel", "aria-labelledby": "sensors-title" }, h("h2", { id: "sensors-title" }, "Sensors"), sensorBox),
     addBikeForm(
       sports.map((s) => s.sport),
-      () => drawGarage(list, dueBox),
+      () => drawGarage(list, dueBox, sensorBox),
     ),
   );
 }
