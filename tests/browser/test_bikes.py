@@ -250,7 +250,7 @@ def _wait_for_sensors(api: Api) -> list[dict[str, Any]]:
     """The served app's dispatcher copies the ride's battery readings in the background."""
     deadline = time.monotonic() + ASSIGN_TIMEOUT_S
     while time.monotonic() < deadline:
-        items: list[dict[str, Any]] = api.get("/api/v1/bikes/sensors")["items"]
+        items: list[dict[str, Any]] = api.get("/api/v1/sensors")["items"]
         if items:
             return items
         time.sleep(0.2)  # polling the server's background work, not the browser

@@ -140,7 +140,7 @@ def bikes_usage(user: CurrentUser, session: SessionDep) -> BikeUsagePage:
     return BikeUsagePage(items=items)
 
 
-@router.get("/bikes/sensors", response_model=SensorPage)
+@router.get("/sensors", response_model=SensorPage)
 def list_sensors(user: CurrentUser, session: SessionDep) -> SensorPage:
     """Your sensors' batteries from your rides' files: status, volts, low, last charged."""
     found = sensors.list_sensors(session, owner_id=user.id)

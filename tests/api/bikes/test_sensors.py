@@ -1,4 +1,4 @@
-"""GET /api/v1/bikes/sensors on real corpus files: each sensor's battery as its rides' FIT
+"""GET /api/v1/sensors on real corpus files: each sensor's battery as its rides' FIT
 device_info gave it (cross-checked with fitdecode), owner only, gone with the ride, in the
 GDPR export and erased with the rider."""
 
@@ -47,7 +47,7 @@ def _last_readings(path: Path) -> dict[str, tuple[str, float, str]]:
 
 
 def _sensors(rider: Rider) -> dict[str, dict[str, Any]]:
-    return {s["serial"]: s for s in rider.call("GET", "/bikes/sensors")["items"]}
+    return {s["serial"]: s for s in rider.call("GET", "/sensors")["items"]}
 
 
 def test_each_sensor_shows_its_last_battery_reading_and_a_low_power_meter_warns(
@@ -99,8 +99,8 @@ def test_a_sensor_seen_on_two_rides_shows_the_later_and_the_ride_deleted_takes_i
 def test_only_the_owner_sees_their_sensors(client: TestClient, corpus: Path) -> None:
     rider, other = Rider(client), Rider(client)
     _upload(rider, corpus, LOW)
-    assert other.call("GET", "/bikes/sensors") == {"items": []}
-    assert client.get("/api/v1/bikes/sensors").status_code == 401
+    assert other.call("GET", "/sensors") == {"items": []}
+    assert client.get("/api/v1/sensors").status_code == 401
 
 
 def test_the_readings_are_exported_and_erased_with_the_rider(

@@ -263,7 +263,7 @@ async function drawGarage(list, dueBox, sensorBox) {
     api("/api/v1/bikes"),
     api("/api/v1/bikes/usage"),
     api("/api/v1/maintenance/due"),
-    api("/api/v1/bikes/sensors"),
+    api("/api/v1/sensors"),
   ]);
   const totals = totalsOf(usage);
   const active = bikes.filter((bike) => !bike.retired_at);
