@@ -53,6 +53,15 @@ def figures_until(
     return list(session.scalars(query.order_by(FitnessRideFigures.day, FitnessRideFigures.ride_id)))
 
 
+def figures_of(session: Session, ride_ids: list[uuid.UUID]) -> list[FitnessRideFigures]:
+    """The stored figures of these rides (those that have some)."""
+    if not ride_ids:
+        return []
+    return list(
+        session.scalars(select(FitnessRideFigures).where(FitnessRideFigures.ride_id.in_(ride_ids)))
+    )
+
+
 def delete_ride_figures(session: Session, ride_id: uuid.UUID) -> int:
     result = session.execute(
         delete(FitnessRideFigures).where(FitnessRideFigures.ride_id == ride_id)
