@@ -138,7 +138,22 @@ def store(session: Session, computed: ComputedFigures | None) -> FitnessRideFigu
     (an untimed ride) nothing is stored and None returned."""
     if computed is None:
         return None
-    row = repo.ride_figures(session, computed.ride_id)
+    row = _fill(session, repo.ride_figures(session, computed.ride_id), computed)
+    session.flush()
+    return row
+
+
+def store_many(session: Session, computed: list[ComputedFigures]) -> None:
+    """store() of several rides' figures with one query and one flush."""
+    rows = {row.ride_id: row for row in repo.figures_of(session, [c.ride_id for c in computed])}
+    for figures_now in computed:
+        _fill(session, rows.get(figures_now.ride_id), figures_now)
+    session.flush()
+
+
+def _fill(
+    session: Session, row: FitnessRideFigures | None, computed: ComputedFigures
+) -> FitnessRideFigures:
     if row is None:
         row = FitnessRideFigures(ride_id=computed.ride_id, stress_override=None)
         session.add(row)
@@ -148,7 +163,6 @@ def store(session: Session, computed: ComputedFigures | None) -> FitnessRideFigu
     row.power_curve, row.computed_at = computed.power_curve, utcnow()
     row.power_recorded_s = computed.power_recorded_s
     row.weighted_power_w, row.avg_hr_bpm = computed.weighted_power_w, computed.avg_hr_bpm
-    session.flush()
     return row
 
 

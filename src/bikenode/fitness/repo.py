@@ -80,6 +80,11 @@ def figures_of(session: Session, ride_ids: list[uuid.UUID]) -> list[FitnessRideF
     )
 
 
+def delete_figures_of(session: Session, ride_ids: list[uuid.UUID]) -> None:
+    if ride_ids:
+        session.execute(delete(FitnessRideFigures).where(FitnessRideFigures.ride_id.in_(ride_ids)))
+
+
 def delete_ride_figures(session: Session, ride_id: uuid.UUID) -> int:
     result = session.execute(
         delete(FitnessRideFigures).where(FitnessRideFigures.ride_id == ride_id)

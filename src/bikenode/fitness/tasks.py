@@ -50,12 +50,9 @@ def recompute_rides(
             computed = _compute_batch(session, owner_id, starts, batch, from_streams)
             if not _progress(session, request_id, lease, done=done + len(batch)):
                 return done
-            for ride_id in batch:
-                figures_now = computed.get(ride_id)
-                if figures_now is None:
-                    repo.delete_ride_figures(session, ride_id)
-                else:
-                    figures.store(session, figures_now)
+            gone = [ride_id for ride_id in batch if computed.get(ride_id) is None]
+            repo.delete_figures_of(session, gone)
+            figures.store_many(session, [c for c in computed.values() if c is not None])
             session.commit()
             done += len(batch)
         _progress(session, request_id, lease, status="done")

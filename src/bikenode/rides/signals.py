@@ -12,7 +12,7 @@ from datetime import datetime
 
 import numpy as np
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from bikenode.rides.formats.activity import FloatArray
 from bikenode.rides.logic.efforts import OneHertzSeries, resample_1hz, weighted_power_w
@@ -72,10 +72,7 @@ class RidePower:
 
 def ride_signals(session: Session, ride_id: uuid.UUID) -> RideSignals | None:
     """The ride's time, power and heart rate with its owner and start; None if no such ride."""
-    ride = session.get(Ride, ride_id)
-    if ride is None:
-        return None
-    return _signals(ride, load_streams(session, ride_id))
+    return rides_signals(session, [ride_id]).get(ride_id)
 
 
 def rides_signals(session: Session, ride_ids: list[uuid.UUID]) -> dict[uuid.UUID, RideSignals]:
@@ -85,7 +82,9 @@ def rides_signals(session: Session, ride_ids: list[uuid.UUID]) -> dict[uuid.UUID
         raise ValueError(f"expected at most {MAX_SIGNALS_BATCH} rides, got {len(ride_ids)}")
     if not ride_ids:
         return {}
-    found = session.scalars(select(Ride).where(Ride.id.in_(ride_ids))).all()
+    # The summary and notes are JSON of several kB a ride that signals never use.
+    query = select(Ride).where(Ride.id.in_(ride_ids))
+    found = session.scalars(query.options(defer(Ride.summary), defer(Ride.import_notes))).all()
     streams = load_streams_of(session, [ride.id for ride in found])
     return {ride.id: _signals(ride, streams.get(ride.id, {})) for ride in found}
 
