@@ -29,6 +29,9 @@ FIGURE_FIELDS = (
     "stress_source",
     "stress_reason",
     "stress_override",
+    "power_recorded_s",
+    "weighted_power_w",
+    "avg_hr_bpm",
     "computed_at",
 )
 PROFILE_FIELDS = ("fitness_days", "fatigue_days", "form_same_day", "seed_fitness", "seed_fatigue")

@@ -52,6 +52,11 @@ class FitnessRideFigures(Base):
     # Mean-maximal power by duration, float32 little-endian watts, one per duration of
     # fitness' duration grid (NaN past the ride's length); None without power.
     power_curve: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # What the stress is computed from besides thresholds, as rides' signals gave it, so a
+    # threshold change reads no streams; power_recorded_s None: not kept yet (older row).
+    power_recorded_s: Mapped[int | None]
+    weighted_power_w: Mapped[float | None]
+    avg_hr_bpm: Mapped[float | None]
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -53,6 +53,38 @@ def figures_until(
     return list(session.scalars(query.order_by(FitnessRideFigures.day, FitnessRideFigures.ride_id)))
 
 
+def power_curves(
+    session: Session, owner_id: uuid.UUID, start: date, end: date
+) -> list[tuple[uuid.UUID, bytes]]:
+    """The stored power curves of the rider's rides from start to end, oldest day first, as
+    (ride id, curve) pairs: plain rows, since thousands of ORM objects cost more than the query."""
+    rows = session.execute(
+        select(FitnessRideFigures.ride_id, FitnessRideFigures.power_curve)
+        .where(
+            FitnessRideFigures.owner_id == owner_id,
+            FitnessRideFigures.day >= start,
+            FitnessRideFigures.day <= end,
+            FitnessRideFigures.power_curve.is_not(None),
+        )
+        .order_by(FitnessRideFigures.day, FitnessRideFigures.ride_id)
+    )
+    return [(ride_id, curve) for ride_id, curve in rows if curve is not None]
+
+
+def figures_of(session: Session, ride_ids: list[uuid.UUID]) -> list[FitnessRideFigures]:
+    """The stored figures of these rides (those that have some)."""
+    if not ride_ids:
+        return []
+    return list(
+        session.scalars(select(FitnessRideFigures).where(FitnessRideFigures.ride_id.in_(ride_ids)))
+    )
+
+
+def delete_figures_of(session: Session, ride_ids: list[uuid.UUID]) -> None:
+    if ride_ids:
+        session.execute(delete(FitnessRideFigures).where(FitnessRideFigures.ride_id.in_(ride_ids)))
+
+
 def delete_ride_figures(session: Session, ride_id: uuid.UUID) -> int:
     result = session.execute(
         delete(FitnessRideFigures).where(FitnessRideFigures.ride_id == ride_id)

@@ -27,15 +27,10 @@ from bikenode.fitness.logic.load import (
     forecast,
     training_load,
 )
-from bikenode.fitness.logic.power_curve import (
-    DURATION_GRID_S,
-    CombinedCurve,
-    PowerCurve,
-    combine_curves,
-)
+from bikenode.fitness.logic.power_curve import CombinedCurve, combine_watts
 from bikenode.fitness.logic.w_balance import hard_efforts, w_prime_balance_differential
 from bikenode.fitness.models import FitnessRideFigures
-from bikenode.fitness.rules import RuleError, check_range, days_between, local_day, unpack_curve
+from bikenode.fitness.rules import RuleError, check_range, days_between, local_day, stored_watts
 from bikenode.fitness.service import get_profile
 
 MAX_FORECAST_DAYS = 365
@@ -159,21 +154,21 @@ def forecast_days(
 def power_curve(session: Session, *, owner_id: uuid.UUID, start: date, end: date) -> CurveReport:
     """The rider's mean-maximal power over the rides of start to end (days in their zone)."""
     _check(start, end)
-    rows, combined = _range_curve(session, owner_id, start, end)
+    ride_ids, combined = _range_curve(session, owner_id, start, end)
     finite = np.isfinite(combined.watts)
     return CurveReport(
         durations_s=[int(d) for d in combined.durations_s[finite]],
         watts=[round(float(w), 1) for w in combined.watts[finite]],
-        ride_ids=[rows[int(i)].ride_id for i in combined.source[finite]],
-        rides_with_power=len(rows),
+        ride_ids=[ride_ids[int(i)] for i in combined.source[finite]],
+        rides_with_power=len(ride_ids),
     )
 
 
 def power_models(session: Session, *, owner_id: uuid.UUID, start: date, end: date) -> ModelsReport:
     """The 2- and 3-parameter CP models fitted to the range's power curve (or why not)."""
     _check(start, end)
-    rows, combined = _range_curve(session, owner_id, start, end)
-    return ModelsReport(len(rows), _fits(combined))
+    ride_ids, combined = _range_curve(session, owner_id, start, end)
+    return ModelsReport(len(ride_ids), _fits(combined))
 
 
 def w_balance(
@@ -255,17 +250,11 @@ def _notes(
 
 def _range_curve(
     session: Session, owner_id: uuid.UUID, start: date, end: date
-) -> tuple[list[FitnessRideFigures], CombinedCurve]:
-    rows = [
-        row
-        for row in repo.figures_until(session, owner_id, end, start=start)
-        if row.power_curve is not None
-    ]
-    curves = []
-    for row in rows:
-        watts = unpack_curve(row.power_curve or b"")
-        curves.append(PowerCurve(DURATION_GRID_S[: watts.size], watts))
-    return rows, combine_curves(curves)
+) -> tuple[list[uuid.UUID], CombinedCurve]:
+    """The ride ids with a power curve in the range (oldest first) and their combined curve."""
+    stored = repo.power_curves(session, owner_id, start, end)
+    curves = [stored_watts(curve) for _, curve in stored]
+    return [ride_id for ride_id, _ in stored], combine_watts(curves, dtype=np.float32)
 
 
 def _fits(combined: CombinedCurve) -> list[CriticalPowerFit]:

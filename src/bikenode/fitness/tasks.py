@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,55 +24,81 @@ def recompute_rides(
     *,
     request_id: uuid.UUID,
     lease: JobLease | None = None,
+    from_streams: bool = False,
 ) -> int:
     """Recompute the figures of the rider's rides from the day their thresholds changed;
     returns the rides done. Stops early (leaving the rest to the newer job) when a later
     threshold change superseded this one.
 
+    A threshold changes no power curve nor any stream figure, so rides are recomputed from
+    their stored figures; only rows from before those were kept, and every ride when
+    `from_streams` is set (the maths of curves or stream figures changed), decode streams.
     Each batch is computed in a read and stored in a short write of its own, so the write
     lock is never held while streams are decoded; a killed job's retry starts again.
     """
     with session_factory() as session:
-        ride_ids = _rides_to_do(session, request_id)
-        if ride_ids is None:
+        todo = _rides_to_do(session, request_id)
+        if todo is None:
             return 0
+        owner_id, starts = todo
+        ride_ids = list(starts)
         _progress(session, request_id, lease, status="running", total=len(ride_ids))
         done = 0
         for first in range(0, len(ride_ids), RECOMPUTE_BATCH):
             batch = ride_ids[first : first + RECOMPUTE_BATCH]
             begin_read(session)
-            computed = [_compute(session, ride_id) for ride_id in batch]
+            computed = _compute_batch(session, owner_id, starts, batch, from_streams)
             if not _progress(session, request_id, lease, done=done + len(batch)):
                 return done
-            for ride_id, figures_now in zip(batch, computed, strict=True):
-                if figures_now is None:
-                    repo.delete_ride_figures(session, ride_id)
-                else:
-                    figures.store(session, figures_now)
+            gone = [ride_id for ride_id in batch if computed.get(ride_id) is None]
+            repo.delete_figures_of(session, gone)
+            figures.store_many(session, [c for c in computed.values() if c is not None])
             session.commit()
             done += len(batch)
         _progress(session, request_id, lease, status="done")
         return done
 
 
-def _rides_to_do(session: Session, request_id: uuid.UUID) -> list[uuid.UUID] | None:
-    """The rider's rides on or after the request's first day; None if it was superseded."""
+def _rides_to_do(
+    session: Session, request_id: uuid.UUID
+) -> tuple[uuid.UUID, dict[uuid.UUID, datetime]] | None:
+    """The rider and the start of each of their rides on or after the request's first day,
+    oldest first; None if the request was superseded."""
     begin_read(session)
     row = repo.recompute_request(session, request_id)
     if row is None:
         return None
     profile = accounts.get_rider_profile(session, row.owner_id)
     timezone = profile.timezone if profile else "UTC"
-    return [
-        start.ride_id
+    return row.owner_id, {
+        start.ride_id: start.started_at
         for start in rides.list_ride_starts(session, row.owner_id)
         if start.started_at is not None and local_day(start.started_at, timezone) >= row.from_day
-    ]
+    }
 
 
-def _compute(session: Session, ride_id: uuid.UUID) -> figures.ComputedFigures | None:
-    signals = rides.ride_signals(session, ride_id)
-    return figures.compute(session, signals) if signals is not None else None
+def _compute_batch(
+    session: Session,
+    owner_id: uuid.UUID,
+    starts: dict[uuid.UUID, datetime],
+    batch: list[uuid.UUID],
+    from_streams: bool,
+) -> dict[uuid.UUID, figures.ComputedFigures | None]:
+    """The batch's figures by ride id (None: the ride is gone or untimed). The rider's
+    settings are read once; the rides needing streams are read in one query."""
+    settings = figures.rider_settings(session, owner_id)
+    computed: dict[uuid.UUID, figures.ComputedFigures | None] = {}
+    if not from_streams:
+        for row in repo.figures_of(session, batch):
+            kept = figures.recompute_stored(row, started_at=starts[row.ride_id], settings=settings)
+            if kept is not None:
+                computed[row.ride_id] = kept
+    stale = [ride_id for ride_id in batch if ride_id not in computed]
+    signals = rides.rides_signals(session, stale) if stale else {}
+    for ride_id in stale:
+        found = signals.get(ride_id)
+        computed[ride_id] = figures.compute(session, found, settings) if found else None
+    return computed
 
 
 def _progress(
@@ -110,6 +137,11 @@ def recompute_job(
     """The queue handler for fitness.recompute jobs."""
 
     def handle(payload: dict[str, Any], lease: JobLease) -> None:
-        recompute_rides(session_factory, request_id=uuid.UUID(payload["request_id"]), lease=lease)
+        recompute_rides(
+            session_factory,
+            request_id=uuid.UUID(payload["request_id"]),
+            lease=lease,
+            from_streams=bool(payload.get("from_streams", False)),
+        )
 
     return handle

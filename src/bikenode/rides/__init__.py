@@ -41,6 +41,7 @@ from bikenode.rides.signals import (
     ride_power_seen_by,
     ride_signals,
     ride_track,
+    rides_signals,
 )
 from bikenode.rides.storage import (
     ReencryptBatch,
@@ -111,5 +112,6 @@ __all__ = [
     "ride_visible_to",
     "rider_rides",
     "rides_around",
+    "rides_signals",
     "visible_ride_owner",
 ]

@@ -12,14 +12,16 @@ from datetime import datetime
 
 import numpy as np
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from bikenode.rides.formats.activity import FloatArray
 from bikenode.rides.logic.efforts import OneHertzSeries, resample_1hz, weighted_power_w
 from bikenode.rides.models import Ride
 from bikenode.rides.privacy import streams_seen_by
 from bikenode.rides.service import get_visible_ride
-from bikenode.rides.storage import load_streams
+from bikenode.rides.storage import load_streams, load_streams_of
+
+MAX_SIGNALS_BATCH = 200  # rides per rides_signals call: their decoded streams stay in memory
 
 
 @dataclass(frozen=True)
@@ -70,10 +72,24 @@ class RidePower:
 
 def ride_signals(session: Session, ride_id: uuid.UUID) -> RideSignals | None:
     """The ride's time, power and heart rate with its owner and start; None if no such ride."""
-    ride = session.get(Ride, ride_id)
-    if ride is None:
-        return None
-    streams = load_streams(session, ride_id)
+    return rides_signals(session, [ride_id]).get(ride_id)
+
+
+def rides_signals(session: Session, ride_ids: list[uuid.UUID]) -> dict[uuid.UUID, RideSignals]:
+    """ride_signals of several rides in two queries, by ride id (missing rides left out);
+    at most MAX_SIGNALS_BATCH rides (ValueError beyond)."""
+    if len(ride_ids) > MAX_SIGNALS_BATCH:
+        raise ValueError(f"expected at most {MAX_SIGNALS_BATCH} rides, got {len(ride_ids)}")
+    if not ride_ids:
+        return {}
+    # The summary and notes are JSON of several kB a ride that signals never use.
+    query = select(Ride).where(Ride.id.in_(ride_ids))
+    found = session.scalars(query.options(defer(Ride.summary), defer(Ride.import_notes))).all()
+    streams = load_streams_of(session, [ride.id for ride in found])
+    return {ride.id: _signals(ride, streams.get(ride.id, {})) for ride in found}
+
+
+def _signals(ride: Ride, streams: dict[str, FloatArray]) -> RideSignals:
     time, power, hr = streams.get("time_s"), streams.get("power_w"), streams.get("hr_bpm")
     series = _one_hertz(time, power)
     finite_hr = hr[np.isfinite(hr)] if hr is not None else np.zeros(0)

@@ -65,6 +65,20 @@ def load_streams(session: Session, ride_id: uuid.UUID) -> dict[str, FloatArray]:
     return unpack_streams(ride_id, stored.data, stored.health_data, current_key_ring())
 
 
+def load_streams_of(
+    session: Session, ride_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, dict[str, FloatArray]]:
+    """The stored streams of several rides in one query, by ride id (a ride without streams
+    is left out); decrypted as load_streams does."""
+    ring = current_key_ring()
+    rows = session.execute(
+        select(RideStreams.ride_id, RideStreams.data, RideStreams.health_data).where(
+            RideStreams.ride_id.in_(ride_ids)
+        )
+    )
+    return {ride_id: unpack_streams(ride_id, data, health, ring) for ride_id, data, health in rows}
+
+
 def store_streams(
     session: Session, ride_id: uuid.UUID, streams: dict[str, FloatArray], point_count: int
 ) -> None:

@@ -10,9 +10,12 @@ import pytest
 from bikenode.fitness.logic.arrays import FloatArray
 from bikenode.fitness.logic.power_curve import (
     DURATION_GRID_S,
+    PowerCurve,
     combine_curves,
+    combine_watts,
     mean_max_power,
 )
+from bikenode.fitness.rules import pack_curve, stored_watts
 
 
 def brute_force(power: FloatArray, duration: int) -> float:
@@ -78,3 +81,22 @@ def test_combining_in_blocks_equals_one_block() -> None:
     np.testing.assert_array_equal(small.watts, large.watts)
     np.testing.assert_array_equal(small.source, large.source)
     assert combine_curves([]).watts.size == 0
+
+
+def test_combining_stored_float32_curves_equals_combining_their_unpacked_curves() -> None:
+    rng = np.random.default_rng(5)
+    stored = [
+        pack_curve(mean_max_power(rng.gamma(3, 60, int(n))).watts) for n in rng.integers(1, 900, 60)
+    ]
+    stored.append(stored[3])  # a tie: the first curve keeps it
+    unpacked = [np.frombuffer(data, "<f4").astype(np.float64) for data in stored]
+    expected = combine_curves([PowerCurve(DURATION_GRID_S[: w.size], w) for w in unpacked])
+    combined = combine_watts([stored_watts(data) for data in stored], block=16, dtype=np.float32)
+    np.testing.assert_array_equal(combined.watts, expected.watts)
+    np.testing.assert_array_equal(combined.source, expected.source)
+    assert combined.watts.dtype == np.float64 and 60 not in combined.source
+
+
+def test_combining_refuses_curves_longer_than_the_grid() -> None:
+    with pytest.raises(ValueError, match="at most"):
+        combine_watts([np.zeros(DURATION_GRID_S.size + 1)])

@@ -35,6 +35,7 @@ __all__ = [
     "CombinedCurve",
     "PowerCurve",
     "combine_curves",
+    "combine_watts",
     "mean_max_power",
 ]
 
@@ -99,11 +100,29 @@ def combine_curves(curves: Sequence[PowerCurve], *, block: int = 512) -> Combine
     Each curve's durations must be a prefix of DURATION_GRID_S, as mean_max_power returns.
     Where several curves tie, the first one wins.
     """
-    longest = max((curve.durations_s.size for curve in curves), default=0)
+    for curve in curves:
+        size = curve.durations_s.size
+        if size and curve.durations_s[-1] != DURATION_GRID_S[size - 1]:
+            raise ValueError("expected curves on DURATION_GRID_S, as mean_max_power returns")
+    return combine_watts([curve.watts for curve in curves], block=block)
+
+
+def combine_watts(
+    curves: Sequence[npt.NDArray[np.floating]],
+    *,
+    block: int = 512,
+    dtype: type[np.floating] = np.float64,
+) -> CombinedCurve:
+    """combine_curves of curves given by their watts alone, each on a prefix of
+    DURATION_GRID_S (as stored); `block` curves are stacked at a time, as `dtype` (float32
+    for stored curves: exact, and half the memory to fill), to bound memory."""
+    longest = max((watts.size for watts in curves), default=0)
+    if longest > DURATION_GRID_S.size:
+        raise ValueError(f"expected at most {DURATION_GRID_S.size} watts a curve, got {longest}")
     best = np.full(longest, -np.inf)
     source = np.full(longest, -1, dtype=np.int64)
     for first in range(0, len(curves), block):
-        rows = _stack(curves[first : first + block], longest)
+        rows = _stack(curves[first : first + block], longest, dtype)
         winner = np.argmax(rows, axis=0)
         block_best = rows[winner, np.arange(longest)]
         better = block_best > best
@@ -112,11 +131,10 @@ def combine_curves(curves: Sequence[PowerCurve], *, block: int = 512) -> Combine
     return CombinedCurve(DURATION_GRID_S[:longest], np.where(source >= 0, best, np.nan), source)
 
 
-def _stack(curves: Sequence[PowerCurve], width: int) -> FloatArray:
-    rows = np.full((len(curves), width), -np.inf)
-    for row, curve in zip(rows, curves, strict=True):
-        size = curve.durations_s.size
-        if size and curve.durations_s[-1] != DURATION_GRID_S[size - 1]:
-            raise ValueError("expected curves on DURATION_GRID_S, as mean_max_power returns")
-        row[:size] = curve.watts
+def _stack(
+    curves: Sequence[npt.NDArray[np.floating]], width: int, dtype: type[np.floating]
+) -> npt.NDArray[np.floating]:
+    rows = np.full((len(curves), width), -np.inf, dtype=dtype)
+    for row, watts in zip(rows, curves, strict=True):
+        row[: watts.size] = watts
     return rows
