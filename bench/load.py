@@ -241,18 +241,7 @@ def _run_level(
         "think_s": args.think,
         "password": PASSWORD,
     }
-    cpu_before = sum(_process_cpu_s(node.process.pid) for node in nodes)
-    done = subprocess.run(
-        [sys.executable, __file__, "--client-process"],
-        input=json.dumps(plan).encode(),
-        capture_output=True,
-        check=False,
-        timeout=args.duration * 4 + 300,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(done.stderr.decode()[-3000:])
-    result = json.loads(done.stdout)
-    cpu_s = sum(_process_cpu_s(node.process.pid) for node in nodes) - cpu_before
+    result, cpu_s = _generate(plan, nodes, timeout_s=args.duration * 4 + 300)
     total = sum(len(v) for v in result["latencies"].values())
     rows = []
     for action, latencies in sorted(result["latencies"].items()):
@@ -283,6 +272,37 @@ def _run_level(
         }
     )
     return rows
+
+
+def _generate(
+    plan: dict[str, Any], nodes: list[Node], *, timeout_s: float
+) -> tuple[dict[str, Any], float]:
+    """Run the generator process; its results and the nodes' CPU seconds while it measured.
+
+    The generator says on stderr when its measured window opens and closes, so the warm-up
+    (a new node's first requests import modules and fill caches) is not charged."""
+    generator = subprocess.Popen(
+        [sys.executable, __file__, "--client-process"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    # the pipes asked for above, for mypy
+    assert generator.stdin and generator.stdout and generator.stderr
+    generator.stdin.write(json.dumps(plan).encode())
+    generator.stdin.close()
+    samples = []
+    for line in generator.stderr:
+        if line.strip() in (b"measuring", b"stopped"):
+            samples.append(sum(_process_cpu_s(node.process.pid) for node in nodes))
+            if len(samples) == 2:
+                break
+    stdout = generator.stdout.read()  # the results, written last (stderr has little after)
+    stderr = generator.stderr.read()
+    generator.wait(timeout=timeout_s)
+    if generator.returncode != 0 or len(samples) != 2:
+        raise RuntimeError(f"the load generator failed: {stderr.decode()[-3000:]}")
+    return json.loads(stdout), samples[1] - samples[0]
 
 
 def _process_cpu_s(pid: int) -> float:
@@ -429,7 +449,14 @@ async def _drive(plan: dict[str, Any]) -> dict[str, Any]:
                         latencies[action].append(elapsed_ms)
                 await asyncio.sleep(rng.expovariate(1 / plan["think_s"]))
 
-        await asyncio.gather(*(client(n) for n in range(plan["clients"])))
+        async def announce() -> None:
+            # The parent samples the nodes' CPU at these two lines.
+            await asyncio.sleep(max(0.0, measure_from - time.monotonic()))
+            print("measuring", file=sys.stderr, flush=True)
+            await asyncio.sleep(max(0.0, stop_at - time.monotonic()))
+            print("stopped", file=sys.stderr, flush=True)
+
+        await asyncio.gather(announce(), *(client(n) for n in range(plan["clients"])))
     return {
         "latencies": latencies,
         "errors": errors,

@@ -12,6 +12,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -244,16 +245,23 @@ class Balancer:
     stats_url: str
 
     def served(self) -> dict[str, int]:
-        """HTTP requests each backend server has answered so far, by server name."""
-        return self.counter("req_tot")
+        """HTTP requests each node has answered so far (failing open included), by name."""
+        served: dict[str, int] = defaultdict(int)
+        for name, count in self.counter("req_tot").items():
+            served[name.removesuffix("-open")] += count
+        return dict(served)
 
     def counter(self, name: str) -> dict[str, int]:
         """One of haproxy's per-server counters (req_tot, chkdown...), by server name."""
         return {row["svname"]: int(row[name] or 0) for row in self._servers()}
 
     def up(self) -> dict[str, bool]:
-        """Whether haproxy's health checks (GET /readyz) hold each backend server up."""
-        return {row["svname"]: row["status"].startswith("UP") for row in self._servers()}
+        """Whether haproxy's health checks (GET /readyz) hold each checked node up."""
+        return {
+            row["svname"]: row["status"].startswith("UP")
+            for row in self._servers()
+            if row["bck"] == "0"
+        }
 
     def _servers(self) -> list[dict[str, str]]:
         with urllib.request.urlopen(self.stats_url, timeout=10) as response:
@@ -291,7 +299,10 @@ backend nodes
     # then sends the next requests to the other node until it answers 200 again.
     option httpchk GET /readyz
     http-check expect status 200
-    default-server check inter 1s fall 3 rise 2 maxconn 1000
+    # Fail open: when every node is held down (all saturated), send to all of them anyway,
+    # so each sheds with its own 503 + Retry-After rather than haproxy answering a bare 503.
+    option allbackups
+    default-server inter 1s fall 3 rise 2 maxconn 1000
 {servers}
 """
 
@@ -311,7 +322,8 @@ def haproxy_balancer(backends: list[str]) -> Iterator[Balancer]:
     root = Path(tempfile.mkdtemp(prefix="bikenode-haproxy-"))
     port, stats_port = free_port(), free_port()
     servers = "\n".join(
-        f"    server node{n} {base.removeprefix('http://')}" for n, base in enumerate(backends, 1)
+        f"    server node{n} {address} check\n    server node{n}-open {address} backup"
+        for n, address in enumerate((base.removeprefix("http://") for base in backends), 1)
     )
     config = root / "haproxy.cfg"
     config.write_text(
