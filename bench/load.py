@@ -9,11 +9,19 @@ answer, thinks for a while (exponential, mean --think seconds) and sends the nex
   rename a ride 7, a sync push 5, upload a small GPX 2, sign in 1
 
 over a few riders with imported rides. Printed per database and client count: p50/p95/p99 per
-route (ms), errors (5xx other than 503, timeouts, dropped connections), requests shed with
-503 + Retry-After, and requests per server CPU-second. Target: reads' p95 < 50 ms at 200
-clients on one node. No peer is named for this benchmark; the figures stand against the target.
+route (ms), errors (5xx other than a node's 503, timeouts, dropped connections), requests
+shed with 503 + Retry-After, and requests per server CPU-second. Target: reads' p95 < 50 ms at
+200 clients on one node. No peer is named for this benchmark; the figures stand against the target.
+
+--nodes 2 measures scaling out instead: PostgreSQL and a real redis-server (BIKENODE_REDIS_URL
+on every node), one node and then two `bikenode serve` nodes sharing one data dir, each time
+behind haproxy started on loopback (round-robin, health checks on /readyz), so both rows pay the
+same balancer hop. CPU is summed over every node's process tree (haproxy and the generator are
+not counted). Target: the same requests per server CPU-second on two nodes as on one — this
+machine has 2 cores, so the ratio shows per-CPU efficiency, not absolute scaling.
 
 Run: .venv/bin/python bench/load.py [--clients 20,200,1000] [--duration 20] [--quick]
+     .venv/bin/python bench/load.py --nodes 2 --clients 20,200 --duration 15
 """
 
 from __future__ import annotations
@@ -46,7 +54,7 @@ from tests.load_tools import (
     seed_rider,
     served_node,
 )
-from tests.servers import postgres_server
+from tests.servers import Balancer, haproxy_balancer, postgres_server, redis_server
 from tests.synthetic import synthetic_gpx
 
 MIX = [
@@ -73,6 +81,7 @@ ROUTES = {
     "sign_in": "POST /api/v1/auth/login",
 }
 TARGET_READ_P95_MS = 50.0
+TARGET_TWO_NODE_EFFICIENCY = 1.0  # two nodes' requests per CPU-second over one node's
 
 
 def main() -> None:
@@ -82,7 +91,14 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=1.0, help="mean think time (s)")
     parser.add_argument("--riders", type=int, default=10)
     parser.add_argument("--rides", type=int, default=30, help="rides imported per rider")
-    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--databases", default=None, help="default: sqlite,postgresql")
+    parser.add_argument(
+        "--nodes",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="2: one node, then two behind haproxy (PostgreSQL and Redis)",
+    )
     parser.add_argument("--workers", type=int, default=1, help="server processes on the node")
     parser.add_argument("--quick", action="store_true", help="20 and 200 clients, 8 s each")
     parser.add_argument("--client-process", action="store_true", help=argparse.SUPPRESS)
@@ -93,8 +109,11 @@ def main() -> None:
     levels = [int(n) for n in args.clients.split(",")]
     if args.quick:
         levels, args.duration, args.riders, args.rides = [20, 200], 8.0, 4, 10
+    if args.nodes == 2:
+        _print_table(_scale_out(levels, args))
+        return
     rows = []
-    for database in args.databases.split(","):
+    for database in (args.databases or "sqlite,postgresql").split(","):
         with (
             _database(database) as url,
             tempfile.TemporaryDirectory() as folder,
@@ -106,8 +125,52 @@ def main() -> None:
             _wait_for_background_work(node)
             for clients in levels:
                 _progress(f"{database}: {clients} clients for {args.duration:.0f} s")
-                rows += _run_level(node, database, riders, clients, args)
+                rows += _run_level(node.base, [node], database, riders, clients, args)
     _print_table(rows)
+
+
+def _scale_out(levels: list[int], args: Any) -> list[dict[str, Any]]:
+    """The levels on one node, then on two, behind haproxy, on PostgreSQL with Redis."""
+    if (args.databases or "postgresql") != "postgresql":
+        # Two nodes share their database: each SQLite file belongs to one machine.
+        raise SystemExit("--nodes 2 runs on PostgreSQL only: drop --databases or say postgresql")
+    rows = []
+    with (
+        postgres_server() as url,
+        redis_server() as redis_url,
+        tempfile.TemporaryDirectory() as folder,
+    ):
+        data_dir = Path(folder) / "data"  # shared: the same key ring and blobs on both nodes
+        with served_node(data_dir, url, workers=args.workers, redis_url=redis_url) as first:
+            _progress(f"postgresql: seeding {args.riders} riders x {args.rides} rides")
+            riders = _seed(first, args.riders, args.rides)
+            _wait_for_background_work(first)
+            with haproxy_balancer([first.base]) as balancer:
+                for clients in levels:
+                    _progress(f"one node behind haproxy: {clients} clients")
+                    rows += _balanced_level(balancer, [first], riders, clients, args)
+            _progress("waiting for the one-node runs' events to be handled")
+            _wait_for_background_work(first)
+            with (
+                served_node(data_dir, url, workers=args.workers, redis_url=redis_url) as second,
+                haproxy_balancer([first.base, second.base]) as balancer,
+            ):
+                for clients in levels:
+                    _progress(f"two nodes behind haproxy: {clients} clients")
+                    rows += _balanced_level(balancer, [first, second], riders, clients, args)
+    return rows
+
+
+def _balanced_level(
+    balancer: Balancer, nodes: list[Node], riders: list[dict[str, Any]], clients: int, args: Any
+) -> list[dict[str, Any]]:
+    """A level through haproxy, with how it split the requests and how often its health
+    checks took a node out (a saturated node's /readyz answers 503)."""
+    served, downs = balancer.served(), balancer.counter("chkdown")
+    rows = _run_level(balancer.base, nodes, "postgresql", riders, clients, args)
+    rows[-1]["split"] = {name: n - served[name] for name, n in balancer.served().items()}
+    rows[-1]["downs"] = sum(balancer.counter("chkdown").values()) - sum(downs.values())
+    return rows
 
 
 def _progress(message: str) -> None:
@@ -160,10 +223,17 @@ def _pending_events(node: Node) -> float:
 
 
 def _run_level(
-    node: Node, database: str, riders: list[dict[str, Any]], clients: int, args: Any
+    base: str,
+    nodes: list[Node],
+    database: str,
+    riders: list[dict[str, Any]],
+    clients: int,
+    args: Any,
 ) -> list[dict[str, Any]]:
+    """One level's rows: each route's latencies, then "all" with requests per server
+    CPU-second summed over the nodes' process trees."""
     plan = {
-        "base": node.base,
+        "base": base,
         "riders": riders,
         "clients": clients,
         "duration_s": args.duration,
@@ -171,24 +241,14 @@ def _run_level(
         "think_s": args.think,
         "password": PASSWORD,
     }
-    cpu_before = _process_cpu_s(node.process.pid)
-    done = subprocess.run(
-        [sys.executable, __file__, "--client-process"],
-        input=json.dumps(plan).encode(),
-        capture_output=True,
-        check=False,
-        timeout=args.duration * 4 + 300,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(done.stderr.decode()[-3000:])
-    result = json.loads(done.stdout)
-    cpu_s = _process_cpu_s(node.process.pid) - cpu_before
+    result, cpu_s = _generate(plan, nodes, timeout_s=args.duration * 4 + 300)
     total = sum(len(v) for v in result["latencies"].values())
     rows = []
     for action, latencies in sorted(result["latencies"].items()):
         rows.append(
             {
                 "database": database,
+                "nodes": len(nodes),
                 "clients": clients,
                 "route": ROUTES[action],
                 "read": action in READS,
@@ -200,6 +260,7 @@ def _run_level(
     rows.append(
         {
             "database": database,
+            "nodes": len(nodes),
             "clients": clients,
             "route": "all",
             "latencies": [x for v in result["latencies"].values() for x in v],
@@ -211,6 +272,37 @@ def _run_level(
         }
     )
     return rows
+
+
+def _generate(
+    plan: dict[str, Any], nodes: list[Node], *, timeout_s: float
+) -> tuple[dict[str, Any], float]:
+    """Run the generator process; its results and the nodes' CPU seconds while it measured.
+
+    The generator says on stderr when its measured window opens and closes, so the warm-up
+    (a new node's first requests import modules and fill caches) is not charged."""
+    generator = subprocess.Popen(
+        [sys.executable, __file__, "--client-process"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    # the pipes asked for above, for mypy
+    assert generator.stdin and generator.stdout and generator.stderr
+    generator.stdin.write(json.dumps(plan).encode())
+    generator.stdin.close()
+    samples = []
+    for line in generator.stderr:
+        if line.strip() in (b"measuring", b"stopped"):
+            samples.append(sum(_process_cpu_s(node.process.pid) for node in nodes))
+            if len(samples) == 2:
+                break
+    stdout = generator.stdout.read()  # the results, written last (stderr has little after)
+    stderr = generator.stderr.read()
+    generator.wait(timeout=timeout_s)
+    if generator.returncode != 0 or len(samples) != 2:
+        raise RuntimeError(f"the load generator failed: {stderr.decode()[-3000:]}")
+    return json.loads(stdout), samples[1] - samples[0]
 
 
 def _process_cpu_s(pid: int) -> float:
@@ -231,36 +323,70 @@ def _percentile(sorted_values: list[float], fraction: float) -> float:
 
 def _print_table(rows: list[dict[str, Any]]) -> None:
     print(
-        f"{'database':<10} {'clients':>7}  {'route':<32} {'requests':>8} "
+        f"{'database':<10} {'nodes':>5} {'clients':>7}  {'route':<32} {'requests':>8} "
         f"{'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>6} {'shed':>6}"
     )
     for row in rows:
         values = sorted(row["latencies"])
         print(
-            f"{row['database']:<10} {row['clients']:>7}  {row['route']:<32} {len(values):>8} "
-            f"{_percentile(values, 0.5):>8.1f} {_percentile(values, 0.95):>8.1f} "
-            f"{_percentile(values, 0.99):>8.1f} {row['errors']:>6} {row['shed']:>6}"
+            f"{row['database']:<10} {row['nodes']:>5} {row['clients']:>7}  {row['route']:<32} "
+            f"{len(values):>8} {_percentile(values, 0.5):>8.1f} "
+            f"{_percentile(values, 0.95):>8.1f} {_percentile(values, 0.99):>8.1f} "
+            f"{row['errors']:>6} {row['shed']:>6}"
         )
         if row["route"] == "all":
-            print(
-                f"{'':<10} {'':>7}  {'requests per second':<32} {row['per_s']:>8.0f}   "
-                f"per server CPU-second {row['per_cpu_s']:.0f}"
-            )
-            for example in row["examples"]:
-                print(f"{'':<10} {'':>7}  error: {example}")
+            _print_totals(row)
     print()
     print(f"target: reads' p95 < {TARGET_READ_P95_MS:.0f} ms at 200 clients on one node")
     for database in sorted({r["database"] for r in rows}):
         reads = sorted(
             x
             for r in rows
-            if r["database"] == database and r["clients"] == 200 and r.get("read")
+            if r["database"] == database
+            and r["nodes"] == 1
+            and r["clients"] == 200
+            and r.get("read")
             for x in r["latencies"]
         )
         if reads:
             p95 = _percentile(reads, 0.95)
             verdict = "met" if p95 < TARGET_READ_P95_MS else "MISSED"
             print(f"  {database}: reads' p95 at 200 clients {p95:.1f} ms ({verdict})")
+    _print_efficiency(rows)
+
+
+def _print_totals(row: dict[str, Any]) -> None:
+    indent = " " * 25
+    print(
+        f"{indent}{'requests per second':<32} {row['per_s']:>8.0f}   "
+        f"per server CPU-second {row['per_cpu_s']:.0f}"
+    )
+    if row.get("split"):
+        served = sum(row["split"].values()) or 1
+        shares = ", ".join(f"{name} {n / served:.0%}" for name, n in sorted(row["split"].items()))
+        print(f"{indent}haproxy sent: {shares}; took a node out {row['downs']} times")
+    for example in row["examples"]:
+        print(f"{indent}error: {example}")
+
+
+def _print_efficiency(rows: list[dict[str, Any]]) -> None:
+    """Two nodes' requests per server CPU-second over one node's, at each client count."""
+    totals = {(r["clients"], r["nodes"]): r["per_cpu_s"] for r in rows if r["route"] == "all"}
+    pairs = sorted(c for c, n in totals if n == 2 and (c, 1) in totals)
+    if not pairs:
+        return
+    print(
+        f"target: two nodes' requests per server CPU-second >= "
+        f"{TARGET_TWO_NODE_EFFICIENCY:.2f}x one node's (per-CPU efficiency, 2 cores here)"
+    )
+    for clients in pairs:
+        one, two = totals[(clients, 1)], totals[(clients, 2)]
+        ratio = two / one if one else 0.0
+        verdict = "met" if ratio >= TARGET_TWO_NODE_EFFICIENCY else "MISSED"
+        print(
+            f"  {clients} clients: one node {one:.0f}, two nodes {two:.0f} per CPU-second "
+            f"-> {ratio:.2f}x ({verdict})"
+        )
 
 
 # ---- the load generator process ------------------------------------------------------------
@@ -302,6 +428,10 @@ async def _drive(plan: dict[str, Any]) -> dict[str, Any]:
                     async with session.request(method, url, **options) as response:
                         await response.read()
                         status = response.status
+                        # A node sheds with 503 + Retry-After; haproxy's own 503 (no node
+                        # held up by its health checks) has none and counts as an error.
+                        if status == 503 and "Retry-After" not in response.headers:
+                            status = 599
                 except (TimeoutError, aiohttp.ClientError) as error:
                     status = 0
                     if len(examples) < 5:
@@ -313,12 +443,20 @@ async def _drive(plan: dict[str, Any]) -> dict[str, Any]:
                     elif status == 0 or status >= 500 or status in (401, 404, 422):
                         errors[action] += 1
                         if len(examples) < 5 and status:
-                            examples.append(f"{action}: HTTP {status}")
+                            seen = "503 from the balancer" if status == 599 else status
+                            examples.append(f"{action}: HTTP {seen}")
                     else:
                         latencies[action].append(elapsed_ms)
                 await asyncio.sleep(rng.expovariate(1 / plan["think_s"]))
 
-        await asyncio.gather(*(client(n) for n in range(plan["clients"])))
+        async def announce() -> None:
+            # The parent samples the nodes' CPU at these two lines.
+            await asyncio.sleep(max(0.0, measure_from - time.monotonic()))
+            print("measuring", file=sys.stderr, flush=True)
+            await asyncio.sleep(max(0.0, stop_at - time.monotonic()))
+            print("stopped", file=sys.stderr, flush=True)
+
+        await asyncio.gather(announce(), *(client(n) for n in range(plan["clients"])))
     return {
         "latencies": latencies,
         "errors": errors,

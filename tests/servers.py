@@ -1,4 +1,4 @@
-"""Real PostgreSQL (and later Redis) servers on loopback for the tests, in temporary folders."""
+"""Real PostgreSQL, Redis and haproxy servers on loopback for the tests, in temporary folders."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.request
+from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -231,4 +234,118 @@ def persistent_redis_server() -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@dataclass
+class Balancer:
+    """A running haproxy: its front address, and its per-server counters from the stats page."""
+
+    base: str
+    stats_url: str
+
+    def served(self) -> dict[str, int]:
+        """HTTP requests each node has answered so far (failing open included), by name."""
+        served: dict[str, int] = defaultdict(int)
+        for name, count in self.counter("req_tot").items():
+            served[name.removesuffix("-open")] += count
+        return dict(served)
+
+    def counter(self, name: str) -> dict[str, int]:
+        """One of haproxy's per-server counters (req_tot, chkdown...), by server name."""
+        return {row["svname"]: int(row[name] or 0) for row in self._servers()}
+
+    def up(self) -> dict[str, bool]:
+        """Whether haproxy's health checks (GET /readyz) hold each checked node up."""
+        return {
+            row["svname"]: row["status"].startswith("UP")
+            for row in self._servers()
+            if row["bck"] == "0"
+        }
+
+    def _servers(self) -> list[dict[str, str]]:
+        with urllib.request.urlopen(self.stats_url, timeout=10) as response:
+            lines = response.read().decode().splitlines()
+        header = lines[0].lstrip("# ").split(",")
+        rows = [dict(zip(header, line.split(","), strict=False)) for line in lines[1:] if line]
+        return [
+            row
+            for row in rows
+            if row["pxname"] == "nodes" and row["svname"] not in ("FRONTEND", "BACKEND")
+        ]
+
+
+HAPROXY_CONFIG = """\
+global
+    maxconn 8192
+    nbthread 1
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 120s
+    timeout server 120s
+    timeout http-request 30s
+    option http-keep-alive
+frontend api
+    bind 127.0.0.1:{port}
+    default_backend nodes
+frontend stats
+    bind 127.0.0.1:{stats_port}
+    stats enable
+    stats uri /stats
+backend nodes
+    balance roundrobin
+    # /readyz turns 503 while a node is saturated or its database is unreachable: haproxy
+    # then sends the next requests to the other node until it answers 200 again.
+    option httpchk GET /readyz
+    http-check expect status 200
+    # Fail open: when every node is held down (all saturated), send to all of them anyway,
+    # so each sheds with its own 503 + Retry-After rather than haproxy answering a bare 503.
+    option allbackups
+    default-server inter 1s fall 3 rise 2 maxconn 1000
+{servers}
+"""
+
+
+def haproxy_binary() -> str | None:
+    """haproxy's path, also when /usr/sbin (where Debian puts it) is not on a user's PATH."""
+    return shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin")
+
+
+@contextlib.contextmanager
+def haproxy_balancer(backends: list[str]) -> Iterator[Balancer]:
+    """Start haproxy on loopback in front of these http://host:port nodes, round-robin with
+    health checks on /readyz, and yield it once every backend is held up."""
+    binary = haproxy_binary()
+    if binary is None:
+        raise RuntimeError("haproxy is not installed: `apt-get install haproxy`")
+    root = Path(tempfile.mkdtemp(prefix="bikenode-haproxy-"))
+    port, stats_port = free_port(), free_port()
+    servers = "\n".join(
+        f"    server node{n} {address} check\n    server node{n}-open {address} backup"
+        for n, address in enumerate((base.removeprefix("http://") for base in backends), 1)
+    )
+    config = root / "haproxy.cfg"
+    config.write_text(
+        HAPROXY_CONFIG.format(port=port, stats_port=stats_port, servers=servers), encoding="utf-8"
+    )
+    log = (root / "haproxy.log").open("wb")
+    # -db: stay in the foreground, so terminating the process we started stops haproxy.
+    process = subprocess.Popen([binary, "-db", "-f", str(config)], stdout=log, stderr=log)
+    balancer = Balancer(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{stats_port}/stats;csv")
+    try:
+        _wait_for_port(port)
+        _wait_for_port(stats_port)
+        deadline = time.monotonic() + 30
+        while not all((up := balancer.up()).values()):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"haproxy holds backends down ({up}): {(root / 'haproxy.log').read_text()}"
+                )
+            time.sleep(0.2)
+        yield balancer
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
         shutil.rmtree(root, ignore_errors=True)
