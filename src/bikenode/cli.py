@@ -12,7 +12,7 @@ import typer.core
 
 from bikenode.accounts.commands import user_app
 from bikenode.audit.commands import audit_app
-from bikenode.bikes.commands import bikes_command
+from bikenode.bikes.commands import bikes_command, reminders_command
 from bikenode.command_line import data_location, record_public_url
 from bikenode.config import Settings, load_settings
 from bikenode.db.commands import db_app
@@ -68,6 +68,7 @@ app.add_typer(market_app, name="market")
 app.add_typer(maps_app, name="maps")
 app.command("import")(import_command)
 app.command("bikes")(bikes_command)
+app.command("reminders")(reminders_command)
 app.command("backup")(operations_commands.backup)
 app.command("restore")(operations_commands.restore)
 app.command("check")(operations_commands.check)

@@ -54,3 +54,18 @@ def bikes_command(
         label = " ".join(filter(None, [kind, report.component.brand, report.component.model]))
         predicted = f"  {report.prediction.summary(today)}" if report.prediction else ""
         typer.echo(f"{state:>14}  {label}  on {where}{predicted}")
+
+
+def reminders_command(data_dir: DataDir = None) -> None:
+    """Record the service reminders that time alone has made due (a part's calendar
+    interval); run it daily from cron or a systemd timer. Each is recorded and announced once."""
+    from bikenode.bikes.reminders import record_calendar_crossings
+    from bikenode.db.engine import create_db_engine, make_session_factory
+
+    engine = create_db_engine(command_settings(data_dir, existing=True).effective_database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            recorded = record_calendar_crossings(session)
+    finally:
+        engine.dispose()
+    typer.echo(f"{recorded} reminder{'' if recorded == 1 else 's'} recorded")

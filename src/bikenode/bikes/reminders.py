@@ -11,6 +11,9 @@ same time in another transaction, fails to insert the same crossing (inside a sa
 and announces nothing. A service or replacement starts a new interval, hence new crossings.
 A crossing once recorded stays, even if the ride that caused it is deleted later: it was
 announced. Retired components stop counting: none of their crossings is recorded or listed.
+
+A calendar limit is crossed by time alone, with no change to trigger it: `bikenode
+reminders`, run daily (cron or a systemd timer, like `bikenode retention`), records those.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from bikenode.bikes import repo
 from bikenode.bikes.events import ComponentDue
 from bikenode.bikes.garage import Garage, current_interval, interval_of
 from bikenode.bikes.logic import usage as rules
+from bikenode.bikes.logic.catalogue import CATALOGUE
 from bikenode.bikes.logic.crossings import Crossing, crossings
 from bikenode.bikes.logic.intervals import WARN_AT
 from bikenode.bikes.models import Component, Reminder
@@ -73,6 +77,29 @@ def record_crossings(
             reminder = _insert(session, component, crossing, current.since)
             if reminder is not None:
                 recorded.append(reminder)
+    return recorded
+
+
+def record_calendar_crossings(session: Session, *, now: datetime | None = None) -> int:
+    """Record the crossings time alone has made, for every rider with a part in service
+    whose interval has a calendar limit (its own or its type's); commits each rider's own.
+    Returns how many were recorded; running it again records nothing more."""
+    rows = session.execute(
+        select(Component.owner_id, Component.type, Component.interval_days).where(
+            Component.retired_at.is_(None)
+        )
+    ).all()
+    owners = sorted(
+        {
+            owner_id
+            for owner_id, kind, days in rows
+            if days is not None or (kind in CATALOGUE and CATALOGUE[kind].interval.days)
+        }
+    )
+    recorded = 0
+    for owner_id in owners:
+        recorded += len(record_crossings(session, owner_id=owner_id, now=now))
+        session.commit()
     return recorded
 
 
