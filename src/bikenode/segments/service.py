@@ -207,9 +207,11 @@ def _others_bests(
 def get_visible_ride(
     session: Session, *, ride_id: uuid.UUID, viewer_id: uuid.UUID | None
 ) -> rides.RideAccess:
-    """A ride the viewer may see (their own or a public one); NotFound otherwise."""
+    """A ride the viewer may see (rides' one rule: their own, a public one, a followers-only
+    one as an approved follower, none across a block); NotFound otherwise."""
+    rides.visible_ride_owner(session, ride_id=ride_id, viewer_id=viewer_id)
     access = rides.ride_access(session, ride_id)
-    if access is None or (access.owner_id != viewer_id and access.visibility != "public"):
+    if access is None:
         raise NotFound("no such ride")
     return access
 

@@ -19,6 +19,7 @@ from bikenode.db.engine import make_session_factory
 from bikenode.planner import logic, protocol, relay, service
 from bikenode.planner.rooms import Peer, PlannerNode, Room
 from bikenode.web.sockets import UserSockets
+from tests.live_tools import run_async
 from tests.planner_tools import canonical
 from tests.service_factories import make_user
 
@@ -116,7 +117,7 @@ async def _until(check: Callable[[], bool], what: str, timeout_s: float = 5.0) -
 
 
 def _run(scenario: Coroutine[Any, Any, None]) -> None:
-    asyncio.run(scenario)
+    run_async(scenario)  # a thread of its own: a browser test may have left a loop running
 
 
 def test_relayed_updates_gaps_and_lost_messages_end_in_one_document(
