@@ -49,9 +49,24 @@ class Receiver:
 
 
 @contextmanager
+def serving(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A threaded HTTP server with this handler on a free loopback port, stopped afterwards;
+    yields its base address."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+@contextmanager
 def webhook_receiver() -> Iterator[Receiver]:
     """A receiver listening on 127.0.0.1, stopped at the end."""
-    receiver: Receiver
+    receiver = Receiver(url="")  # its address is known once the server listens
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_POST(self) -> None:
@@ -66,13 +81,6 @@ def webhook_receiver() -> Iterator[Receiver]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    receiver = Receiver(url=f"http://127.0.0.1:{server.server_address[1]}/hooks")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(Handler) as base:
+        receiver.url = f"{base}/hooks"
         yield receiver
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)

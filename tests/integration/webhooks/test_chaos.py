@@ -40,6 +40,7 @@ from bikenode.webhooks import delivery, transport
 from bikenode.webhooks.models import DELIVERED, PENDING, WebhookDelivery, WebhookSubscription
 from bikenode.webhooks.service import DELIVER_JOB, create_webhook
 from bikenode.webhooks.subscribers import FANOUT
+from tests.webhook_receiver import serving
 
 LOOPBACK = frozenset({"127.0.0.1"})
 CLIENT_TIMEOUT_S = 0.8  # the sender's timeout, shortened; far above a "slow" answer's 0.05 s
@@ -91,7 +92,7 @@ class ChaosReceiver:
 @contextmanager
 def chaos_receiver() -> Iterator[ChaosReceiver]:
     """The chaos receiver on 127.0.0.1, stopped at the end."""
-    receiver: ChaosReceiver
+    receiver = ChaosReceiver(base="")  # its address is known once the server listens
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_POST(self) -> None:
@@ -122,16 +123,9 @@ def chaos_receiver() -> Iterator[ChaosReceiver]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    receiver = ChaosReceiver(base=f"http://127.0.0.1:{server.server_address[1]}")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(Handler) as base:
+        receiver.base = base
         yield receiver
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 class WorkerKilled(BaseException):
