@@ -7,6 +7,12 @@ from bikenode.accounts.body_metrics import body_metrics_key_counts, reseal_body_
 from bikenode.accounts.gdpr import confirm_password, erase_user, export_user_profile
 from bikenode.accounts.logic import ROLES, TokenError, TokenSettings, verify_access_token
 from bikenode.accounts.mfa import has_mfa, require_admin
+from bikenode.accounts.moderation import (
+    lift_account_suspension,
+    require_moderator,
+    set_moderator,
+    suspend_account,
+)
 from bikenode.accounts.rate_plans import RatePlanView, get_rate_plan
 from bikenode.accounts.sealing import ResealBatch, reseal_totp_batch, totp_key_counts
 from bikenode.accounts.service import (
@@ -45,10 +51,14 @@ __all__ = [
     "get_rate_plan",
     "get_rider_profile",
     "has_mfa",
+    "lift_account_suspension",
     "require_admin",
+    "require_moderator",
     "reseal_body_metrics_batch",
     "reseal_totp_batch",
     "rider_profiles",
+    "set_moderator",
+    "suspend_account",
     "totp_key_counts",
     "verify_access_token",
 ]

@@ -246,3 +246,17 @@ def hash_reset_token(token: str) -> str:
 def reset_link(public_url: str, token: str) -> str:
     """The web app's reset page with the token in the fragment (never sent to a server)."""
     return f"{public_url.rstrip('/')}/reset-password#token={token}"
+
+
+def suspension_refusal(
+    suspended_at: datetime | None, suspended_until: datetime | None, now: datetime
+) -> str | None:
+    """Why a suspended account may not sign in now (naming the end, UTC), or None when it is
+    not suspended or its timed suspension has ended (it ends by itself, no job needed)."""
+    if suspended_at is None:
+        return None
+    if suspended_until is None:
+        return "this account is suspended by a moderator for good"
+    if suspended_until <= now:
+        return None
+    return f"this account is suspended by a moderator until {suspended_until.isoformat()}"

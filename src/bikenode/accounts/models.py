@@ -19,6 +19,12 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(256))
     display_name: Mapped[str] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(20), default="rider")
+    # Granted by an admin beside the role (a mechanic may moderate too): the moderation queue.
+    moderator: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Set by a moderator's suspension (social): no sign-in, no session, until suspended_until
+    # (None: for good). Checked at read time, so a timed suspension ends by itself.
+    suspended_at: Mapped[datetime | None]
+    suspended_until: Mapped[datetime | None]
     units: Mapped[str] = mapped_column(String(10), default="metric")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     ftp_w: Mapped[int | None]

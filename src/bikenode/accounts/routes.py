@@ -7,7 +7,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response, status
 
-from bikenode.accounts import alerts, body_metrics, mfa, password_reset, profile, service
+from bikenode.accounts import (
+    alerts,
+    body_metrics,
+    mfa,
+    moderation,
+    password_reset,
+    profile,
+    service,
+)
 from bikenode.accounts.models import User
 from bikenode.accounts.schemas import (
     Login,
@@ -251,3 +259,17 @@ def change_role(
     """Set a user's role (admins only)."""
     changed = profile.set_role(session, actor=user, user_id=user_id, role=body.role)
     return UserPublic.model_validate(changed)
+
+
+@router.put("/users/{user_id}/moderator", status_code=status.HTTP_204_NO_CONTENT)
+def grant_moderator(user_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> Response:
+    """Let a user moderate (admins only; audited)."""
+    moderation.set_moderator(session, actor=user, user_id=user_id, granted=True)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.delete("/users/{user_id}/moderator", status_code=status.HTTP_204_NO_CONTENT)
+def revoke_moderator(user_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> Response:
+    """Stop a user moderating (admins only; audited)."""
+    moderation.set_moderator(session, actor=user, user_id=user_id, granted=False)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

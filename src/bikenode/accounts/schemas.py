@@ -93,6 +93,7 @@ class UserPublic(BaseModel):
     ftp_w: int | None
     max_hr_bpm: int | None
     share_health_by_default: bool
+    moderator: bool = Field(description="granted moderation by an admin (admins always are)")
     created_at: datetime
 
 

@@ -159,6 +159,17 @@ def log_in(
         )
         session.commit()
         raise NotAuthenticated(BAD_CREDENTIALS)
+    refusal = logic.suspension_refusal(user.suspended_at, user.suspended_until, now)
+    if refusal is not None:  # told only after the right password: no account enumeration
+        record_event(
+            session,
+            event_type="auth.login_refused",
+            subject_id=user.id,
+            client_ip=client_ip,
+            details={"reason": "suspended"},
+        )
+        session.commit()
+        raise PermissionDenied(refusal)
     throttle.record_success(session, [k for k in rules if not k.startswith("ip:")])
     if new_hash is not None:
         user.password_hash = new_hash
@@ -312,6 +323,9 @@ def authenticate(session: Session, config: AccountsConfig, *, access_token: str)
     )
     if user is None:
         raise NotAuthenticated("the session has ended; sign in again")
+    refusal = logic.suspension_refusal(user.suspended_at, user.suspended_until, now)
+    if refusal is not None:  # sessions end at suspension; this also covers a racing request
+        raise NotAuthenticated(refusal)
     return Principal(user=user, session_id=claims.session_id)
 
 

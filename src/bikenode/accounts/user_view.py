@@ -23,11 +23,18 @@ class UserView:
     ftp_w: int | None
     max_hr_bpm: int | None
     share_health_by_default: bool
+    moderator: bool = False  # granted by an admin (accounts.set_moderator)
 
     @property
     def is_admin(self) -> bool:
         """True for the admin role (admin actions also need MFA: accounts.require_admin)."""
         return self.role == "admin"
+
+    @property
+    def is_moderator(self) -> bool:
+        """True for admins and riders granted moderation (they also need MFA:
+        accounts.require_moderator)."""
+        return self.role == "admin" or self.moderator
 
 
 def view_of(user: User) -> UserView:
@@ -41,4 +48,5 @@ def view_of(user: User) -> UserView:
         ftp_w=user.ftp_w,
         max_hr_bpm=user.max_hr_bpm,
         share_health_by_default=user.share_health_by_default,
+        moderator=user.moderator,
     )

@@ -31,12 +31,34 @@ class Audience(Protocol):
         """A select of the ids of the riders the viewer follows (approved), none blocked."""
         ...
 
+    def withheld(self, session: Session, *, ride_id: uuid.UUID, owner_id: uuid.UUID) -> bool:
+        """True when a moderator hid the ride or suspended its owner: kept, shown to nobody
+        but the owner."""
+        ...
+
+    def withheld_rides(self) -> Select[uuid.UUID]:
+        """A select of the ids of the rides a moderator hid."""
+        ...
+
+    def withheld_riders(self) -> Select[uuid.UUID]:
+        """A select of the ids of the riders suspended now."""
+        ...
+
 
 class _Nobody:
     def relation(self, session: Session, *, owner_id: uuid.UUID, viewer_id: uuid.UUID) -> Relation:
         return "none"
 
     def followed_by(self, viewer_id: uuid.UUID) -> Select[uuid.UUID]:
+        return select(Ride.owner_id).where(false())
+
+    def withheld(self, session: Session, *, ride_id: uuid.UUID, owner_id: uuid.UUID) -> bool:
+        return False
+
+    def withheld_rides(self) -> Select[uuid.UUID]:
+        return select(Ride.id).where(false())
+
+    def withheld_riders(self) -> Select[uuid.UUID]:
         return select(Ride.owner_id).where(false())
 
 
@@ -54,11 +76,13 @@ def current_audience() -> Audience:
 
 
 def may_view(session: Session, *, ride: Ride, viewer_id: uuid.UUID | None) -> bool:
-    """True when the viewer may see the ride: the owner always; nobody a private one; nobody
-    blocked either way; an approved follower a followers-only one; anyone a public one."""
+    """True when the viewer may see the ride: the owner always; nobody a private one, nor one a
+    moderator withheld (hidden, or its owner suspended); nobody blocked either way; an approved follower a followers-only one; anyone a public one."""
     if viewer_id is not None and viewer_id == ride.owner_id:
         return True
     if ride.visibility not in FOLLOWER_VISIBILITIES:
+        return False
+    if current_audience().withheld(session, ride_id=ride.id, owner_id=ride.owner_id):
         return False
     if viewer_id is None:
         return ride.visibility == "public"

@@ -77,8 +77,12 @@ def _page(
     if not 1 <= limit <= MAX_FEED_LIMIT:
         raise InvalidInput(f"expected a limit from 1 to {MAX_FEED_LIMIT}, got {limit}")
     key = func.coalesce(Ride.started_at, literal(_UNTIMED, type_=Ride.started_at.type))
+    audience = current_audience()
+    # Moderators' hides and suspensions: few rows, so two small anti-joins at read time.
+    withheld = [Ride.id.not_in(audience.withheld_rides())]
+    withheld.append(Ride.owner_id.not_in(audience.withheld_riders()))
     # First the ids, from ix_rides_owner_started alone; then the page's rows.
-    statement = select(Ride.id).where(*where)
+    statement = select(Ride.id).where(*where, *withheld)
     if cursor:
         at, ride_id = _decode(cursor)
         statement = statement.where(or_(key < at, (key == at) & (Ride.id < ride_id)))

@@ -12,9 +12,9 @@ from typing import Annotated
 from fastapi import Depends
 
 from bikenode import rides
-from bikenode.accounts import require_admin
-from bikenode.social import moderation, reactions, service
-from bikenode.social.models import Comment, Report
+from bikenode.accounts import require_moderator
+from bikenode.social import actions, moderation, reactions, service
+from bikenode.social.models import Comment, ModerationAction, Report
 from bikenode.web.dependencies import CurrentUser, OptionalUser, SessionDep
 
 
@@ -42,8 +42,8 @@ def visible_comment(comment_id: uuid.UUID, session: SessionDep, viewer: CurrentU
 
 
 def moderator(user: CurrentUser, session: SessionDep) -> uuid.UUID:
-    """The caller's id if they moderate (an admin with MFA on); 403 otherwise."""
-    require_admin(session, user=user)
+    """The caller's id if they moderate (an admin or a moderator, with MFA on); 403 otherwise."""
+    require_moderator(session, user=user)
     return user.id
 
 
@@ -60,6 +60,12 @@ def moderated_report(report_id: uuid.UUID, session: SessionDep, _: Moderator) ->
     return moderation.get_report(session, report_id=report_id)
 
 
+def moderated_action(action_id: uuid.UUID, session: SessionDep, _: Moderator) -> ModerationAction:
+    """Any moderation action, for a moderator; 404 if there is none."""
+    return actions.get_action(session, action_id=action_id)
+
+
+ModeratedAction = Annotated[ModerationAction, Depends(moderated_action)]
 ModeratedComment = Annotated[Comment, Depends(moderated_comment)]
 ModeratedReport = Annotated[Report, Depends(moderated_report)]
 VisibleRider = Annotated[uuid.UUID, Depends(visible_rider)]

@@ -93,3 +93,46 @@ class Report(Base):
     status: Mapped[str] = mapped_column(String(10), default="open")  # open dismissed actioned
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None]
+
+
+class Mute(Base):
+    """user_id mutes muted_id: the muted rider's rides leave the muter's feed, nothing else
+    (they still may follow, comment and so on, and are not told)."""
+
+    __tablename__ = "social_mutes"
+    __table_args__ = (Index("ix_social_mutes_muted", "muted_id"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    muted_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ModerationAction(Base):
+    """A moderator's action: dismiss (a report), hide (a ride or comment), warn, suspend.
+
+    Active until lifted (lifted_at); a suspension also ends by itself at `until` (None: for
+    good). The affected rider (user_id; None for a dismissal) may appeal once: the appeal's
+    text and its decision live on the same row.
+    """
+
+    __tablename__ = "social_moderation_actions"
+    __table_args__ = (
+        Index("ix_social_moderation_actions_object", "object_kind", "object_id"),
+        Index("ix_social_moderation_actions_appeal", "appeal_status", "appealed_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    kind: Mapped[str] = mapped_column(String(10))  # dismiss hide warn suspend
+    user_id: Mapped[uuid.UUID | None] = mapped_column(index=True)  # the affected rider
+    object_kind: Mapped[str] = mapped_column(String(10))  # user ride comment
+    object_id: Mapped[uuid.UUID]
+    report_id: Mapped[uuid.UUID | None]
+    moderator_id: Mapped[uuid.UUID | None] = mapped_column(index=True)  # None once erased
+    reason: Mapped[str] = mapped_column(Text)
+    until: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lifted_at: Mapped[datetime | None]
+    appeal_text: Mapped[str | None] = mapped_column(Text)
+    appealed_at: Mapped[datetime | None]
+    appeal_status: Mapped[str | None] = mapped_column(String(10))  # pending upheld overturned
+    appeal_decided_at: Mapped[datetime | None]

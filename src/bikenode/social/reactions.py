@@ -78,6 +78,7 @@ def list_kudos(
     by the viewer."""
     givers = [k.user_id for k in repo.kudos_of_ride(session, ride_id, MAX_LISTED)]
     hidden = repo.blocked_ids(session, viewer_id) if viewer_id else set()
+    hidden |= repo.suspended_among(session, set(givers) - {viewer_id}, datetime.now(UTC))
     names = rider_profiles(session, givers) if givers else {}
     return [(g, names[g].display_name) for g in givers if g in names and g not in hidden]
 
@@ -158,6 +159,9 @@ def list_comments(
     viewer."""
     comments = repo.comments_of_ride(session, ride_id, MAX_LISTED)
     hidden = repo.blocked_ids(session, viewer_id) if viewer_id else set()
+    # A suspended author's comments are kept, and shown to nobody else until it is lifted.
+    authors = {c.user_id for c in comments} - {viewer_id}
+    hidden |= repo.suspended_among(session, authors, datetime.now(UTC))
     shown = [
         c
         for c in comments
@@ -191,8 +195,11 @@ def visible_comment(session: Session, *, comment_id: uuid.UUID, viewer_id: uuid.
     comment = session.get(Comment, comment_id)
     if comment is None or repo.blocked_either_way(session, comment.user_id, viewer_id):
         raise NotFound("no such comment")
-    if comment.hidden_at is not None and comment.user_id != viewer_id:
-        raise NotFound("no such comment")  # hidden by a moderator: its author's alone
+    if comment.user_id != viewer_id and (
+        comment.hidden_at is not None  # hidden by a moderator: its author's alone
+        or repo.suspended_among(session, [comment.user_id], datetime.now(UTC))
+    ):
+        raise NotFound("no such comment")
     rides.visible_ride_owner(session, ride_id=comment.ride_id, viewer_id=viewer_id)
     return comment
 

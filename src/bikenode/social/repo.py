@@ -9,7 +9,15 @@ from datetime import datetime
 from sqlalchemy import Select, and_, delete, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from bikenode.social.models import Block, Comment, Follow, Kudos, SocialProfile
+from bikenode.social.models import (
+    Block,
+    Comment,
+    Follow,
+    Kudos,
+    ModerationAction,
+    Mute,
+    SocialProfile,
+)
 
 
 def approves_followers(session: Session, user_id: uuid.UUID) -> bool:
@@ -62,10 +70,46 @@ def relation(session: Session, owner_id: uuid.UUID, viewer_id: uuid.UUID) -> str
 
 
 def followed_ids(viewer_id: uuid.UUID) -> Select[uuid.UUID]:
-    """The riders the viewer follows, approved (a block removes follows both ways)."""
+    """The riders whose rides fill the viewer's feed: followed (approved; a block removes
+    follows both ways), less those the viewer mutes."""
+    muted = select(Mute.muted_id).where(Mute.user_id == viewer_id)
     return select(Follow.followee_id).where(
-        Follow.user_id == viewer_id, Follow.status == "accepted"
+        Follow.user_id == viewer_id, Follow.status == "accepted", Follow.followee_id.not_in(muted)
     )
+
+
+def suspended_ids_select(now: datetime) -> Select[uuid.UUID]:
+    """The riders suspended at `now`: a suspension not lifted whose end (if any) lies ahead."""
+    return select(ModerationAction.user_id).where(  # type: ignore[return-value]
+        ModerationAction.kind == "suspend",
+        ModerationAction.user_id.is_not(None),  # a NULL would make NOT IN match nothing
+        ModerationAction.lifted_at.is_(None),
+        or_(ModerationAction.until.is_(None), ModerationAction.until > now),
+    )
+
+
+def hidden_rides_select() -> Select[uuid.UUID]:
+    """The rides a moderator hid (not lifted)."""
+    return select(ModerationAction.object_id).where(
+        ModerationAction.kind == "hide",
+        ModerationAction.object_kind == "ride",
+        ModerationAction.lifted_at.is_(None),
+    )
+
+
+def ride_withheld(session: Session, ride_id: uuid.UUID, owner_id: uuid.UUID, now: datetime) -> bool:
+    """True when the ride is hidden or its owner suspended: one query."""
+    hidden = hidden_rides_select().where(ModerationAction.object_id == ride_id).exists()
+    suspended = suspended_ids_select(now).where(ModerationAction.user_id == owner_id).exists()
+    return bool(session.scalar(select(or_(hidden, suspended))))
+
+
+def suspended_among(session: Session, ids: Collection[uuid.UUID], now: datetime) -> set[uuid.UUID]:
+    """Which of these riders are suspended at `now`."""
+    if not ids:
+        return set()
+    found = session.scalars(suspended_ids_select(now).where(ModerationAction.user_id.in_(ids)))
+    return {i for i in found if i is not None}
 
 
 def blocked_ids(session: Session, user_id: uuid.UUID) -> set[uuid.UUID]:

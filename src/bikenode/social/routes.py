@@ -6,11 +6,12 @@ import dataclasses
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
-from bikenode.social import moderation, reactions, service
+from bikenode.social import actions, moderation, reactions, service
 from bikenode.social.access import (
     KnownRider,
+    ModeratedAction,
     ModeratedComment,
     ModeratedReport,
     Moderator,
@@ -19,6 +20,11 @@ from bikenode.social.access import (
     VisibleRider,
 )
 from bikenode.social.schemas import (
+    ActionCreate,
+    ActionList,
+    ActionPublic,
+    AppealCreate,
+    AppealDecision,
     CommentCreate,
     CommentList,
     CommentPublic,
@@ -26,8 +32,10 @@ from bikenode.social.schemas import (
     FeedPage,
     FollowAnswer,
     KudosList,
+    ModerationQueue,
     ModerationReason,
     ProfilePublic,
+    QueuedReportPublic,
     ReportCreate,
     ReportList,
     ReportPublic,
@@ -281,3 +289,85 @@ def hide_comment(
     """Hide a comment, with a reason (audited); its author still sees it."""
     moderation.hide_comment(session, moderator_id=moderator, comment=comment, reason=body.reason)
     return Response(status_code=NO_CONTENT)
+
+
+@router.post("/users/{user_id}/mute", status_code=NO_CONTENT)
+def mute(user_id: VisibleRider, user: CurrentUser, session: SessionDep) -> Response:
+    """Mute a rider: their rides leave your feed; they are not told."""
+    service.mute(session, user_id=user.id, muted_id=user_id)
+    return Response(status_code=NO_CONTENT)
+
+
+@router.delete("/users/{user_id}/mute", status_code=NO_CONTENT)
+def unmute(user_id: KnownRider, user: CurrentUser, session: SessionDep) -> Response:
+    """Lift a mute."""
+    service.unmute(session, user_id=user.id, muted_id=user_id)
+    return Response(status_code=NO_CONTENT)
+
+
+@router.get("/me/mutes", response_model=RiderList)
+def list_mutes(user: CurrentUser, session: SessionDep) -> RiderList:
+    """The riders you mute."""
+    return _riders(service.list_mutes(session, user_id=user.id))
+
+
+def _action(view: actions.ActionView) -> ActionPublic:
+    return ActionPublic.model_validate(view)
+
+
+@router.get("/moderation/queue", response_model=ModerationQueue)
+def moderation_queue(_: Moderator, session: SessionDep) -> ModerationQueue:
+    """Open reports with their object's summary, and pending appeals, oldest first."""
+    reports = [QueuedReportPublic.model_validate(r) for r in actions.queued_reports(session)]
+    appeals = [_action(a) for a in actions.pending_appeals(session)]
+    return ModerationQueue(reports=reports, appeals=appeals)
+
+
+@router.post("/moderation/actions", response_model=ActionPublic, status_code=201)
+def take_action(
+    body: ActionCreate, request: Request, moderator: Moderator, session: SessionDep
+) -> ActionPublic:
+    """Dismiss a report, hide a ride or comment, warn or suspend a rider (audited)."""
+    view = actions.take_action(session, moderator_id=moderator, **body.model_dump())
+    if view.kind == "suspend" and view.user_id is not None:
+        request.app.state.sockets.close_user(view.user_id)  # live sockets end with sessions
+    return _action(view)
+
+
+@router.post("/moderation/actions/{action_id}/lift", response_model=ActionPublic)
+def lift_action(
+    body: ModerationReason, action: ModeratedAction, moderator: Moderator, session: SessionDep
+) -> ActionPublic:
+    """Lift a hide, warning or suspension, with a reason (audited)."""
+    return _action(
+        actions.lift_action(session, moderator_id=moderator, action=action, reason=body.reason)
+    )
+
+
+@router.post("/moderation/actions/{action_id}/appeal", response_model=ActionPublic)
+def decide_appeal(
+    body: AppealDecision, action: ModeratedAction, moderator: Moderator, session: SessionDep
+) -> ActionPublic:
+    """Uphold or overturn an appeal (overturning lifts the action; audited)."""
+    view = actions.decide_appeal(
+        session,
+        moderator_id=moderator,
+        action=action,
+        overturn=body.decision == "overturn",
+        reason=body.reason,
+    )
+    return _action(view)
+
+
+@router.get("/me/moderation-actions", response_model=ActionList)
+def my_actions(user: CurrentUser, session: SessionDep) -> ActionList:
+    """Moderators' actions against you, newest first."""
+    return ActionList(items=[_action(a) for a in actions.my_actions(session, user_id=user.id)])
+
+
+@router.post("/me/moderation-actions/{action_id}/appeal", response_model=ActionPublic)
+def appeal(
+    action_id: uuid.UUID, body: AppealCreate, user: CurrentUser, session: SessionDep
+) -> ActionPublic:
+    """Appeal an action against you, once."""
+    return _action(actions.appeal(session, user_id=user.id, action_id=action_id, text=body.text))

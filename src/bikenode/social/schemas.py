@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bikenode.social.logic.rules import MAX_COMMENT_CHARS, MAX_REASON_CHARS
+from bikenode.social.logic.rules import MAX_APPEAL_CHARS, MAX_COMMENT_CHARS, MAX_REASON_CHARS
 
 
 class StrictModel(BaseModel):
@@ -120,4 +120,70 @@ class ReportList(BaseModel):
 
 
 class ModerationReason(StrictModel):
+    reason: str = Field(min_length=1, max_length=MAX_REASON_CHARS * 2)
+
+
+ObjectKind = Literal["user", "ride", "comment"]
+
+
+class ActionCreate(StrictModel):
+    kind: Literal["dismiss", "hide", "warn", "suspend"]
+    reason: str = Field(min_length=1, max_length=MAX_REASON_CHARS * 2)
+    report_id: uuid.UUID | None = Field(
+        default=None, strict=False, description="act on this report's object (and settle it)"
+    )
+    object_kind: ObjectKind | None = Field(default=None, description="or act on this directly")
+    object_id: uuid.UUID | None = Field(default=None, strict=False)
+    until: datetime | None = Field(
+        default=None, strict=False, description="a suspension's end (UTC); none: for good"
+    )
+
+
+class ActionPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    kind: str
+    user_id: uuid.UUID | None = Field(description="the affected rider (none for a dismissal)")
+    object_kind: str
+    object_id: uuid.UUID
+    report_id: uuid.UUID | None
+    reason: str
+    until: datetime | None
+    created_at: datetime
+    lifted_at: datetime | None
+    active: bool = Field(description="whether the action holds now")
+    appeal_text: str | None
+    appealed_at: datetime | None
+    appeal_status: Literal["pending", "upheld", "overturned"] | None
+
+
+class ActionList(BaseModel):
+    items: list[ActionPublic]
+
+
+class QueuedReportPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    subject_kind: str
+    subject_id: uuid.UUID
+    reason: str
+    created_at: datetime
+    owner_id: uuid.UUID | None = Field(description="whose object it is (none: it is gone)")
+    owner_name: str
+    summary: str = Field(description="plain text: show it as text, never as HTML")
+
+
+class ModerationQueue(BaseModel):
+    reports: list[QueuedReportPublic] = Field(description="open reports, oldest first")
+    appeals: list[ActionPublic] = Field(description="pending appeals, oldest first")
+
+
+class AppealCreate(StrictModel):
+    text: str = Field(min_length=1, max_length=MAX_APPEAL_CHARS * 2)
+
+
+class AppealDecision(StrictModel):
+    decision: Literal["uphold", "overturn"]
     reason: str = Field(min_length=1, max_length=MAX_REASON_CHARS * 2)

@@ -15,7 +15,7 @@ from bikenode.events import publish
 from bikenode.social import repo
 from bikenode.social.events import FollowAccepted, FollowRequested
 from bikenode.social.logic.rules import follow_status
-from bikenode.social.models import Block, Follow, SocialProfile
+from bikenode.social.models import Block, Follow, Mute, SocialProfile
 
 MAX_LIST = 200  # riders per follower / following / request list
 
@@ -58,11 +58,13 @@ def known_rider(session: Session, *, user_id: uuid.UUID) -> None:
 
 
 def visible_rider(session: Session, *, user_id: uuid.UUID, viewer_id: uuid.UUID | None) -> str:
-    """The rider's display name if the viewer may see them (not blocked either way);
-    NotFound otherwise, as for a missing rider."""
+    """The rider's display name if the viewer may see them (not blocked either way, not
+    suspended); NotFound otherwise, as for a missing rider."""
     name = _existing_rider(session, user_id)
     if viewer_id is not None and repo.blocked_either_way(session, user_id, viewer_id):
         raise NotFound("no such rider")
+    if viewer_id != user_id and repo.suspended_among(session, [user_id], _now()):
+        raise NotFound("no such rider")  # suspended: the profile is hidden, not deleted
     return name
 
 
@@ -228,3 +230,34 @@ def ensure_not_blocked(session: Session, *, a: uuid.UUID, b: uuid.UUID) -> None:
     """Conflict if either rider blocks the other."""
     if repo.blocked_either_way(session, a, b):
         raise Conflict("this rider is not reachable")
+
+
+def mute(session: Session, *, user_id: uuid.UUID, muted_id: uuid.UUID) -> None:
+    """Mute a rider the user may see: their rides leave the user's feed; nothing else
+    changes and they are not told. Again changes nothing."""
+    if user_id == muted_id:
+        raise InvalidInput("expected another rider's id, got your own")
+    visible_rider(session, user_id=muted_id, viewer_id=user_id)
+    if session.get(Mute, (user_id, muted_id)) is None:
+        session.add(Mute(user_id=user_id, muted_id=muted_id))
+    session.commit()
+
+
+def unmute(session: Session, *, user_id: uuid.UUID, muted_id: uuid.UUID) -> None:
+    """Lift a mute; NotFound if there is none."""
+    existing = session.get(Mute, (user_id, muted_id))
+    if existing is None:
+        raise NotFound("no such mute")
+    session.delete(existing)
+    session.commit()
+
+
+def list_mutes(session: Session, *, user_id: uuid.UUID) -> list[RiderCard]:
+    """The riders the user mutes, newest first."""
+    rows = session.scalars(
+        select(Mute.muted_id)
+        .where(Mute.user_id == user_id)
+        .order_by(Mute.created_at.desc())
+        .limit(MAX_LIST)
+    ).all()
+    return _cards(session, list(rows))

@@ -20,6 +20,7 @@ from bikenode.rides.audience import (
 from bikenode.rides.models import Ride
 
 OWNER, FOLLOWER, BLOCKED, STRANGER = (uuid.uuid4() for _ in range(4))
+WITHHELD_RIDE = uuid.uuid4()
 
 
 class Relations:
@@ -30,6 +31,15 @@ class Relations:
 
     def followed_by(self, viewer_id: uuid.UUID) -> Select[uuid.UUID]:
         return select(Ride.owner_id)
+
+    def withheld(self, session: Any, *, ride_id: uuid.UUID, owner_id: uuid.UUID) -> bool:
+        return ride_id == WITHHELD_RIDE
+
+    def withheld_rides(self) -> Select[uuid.UUID]:
+        return select(Ride.id).where(Ride.id == WITHHELD_RIDE)
+
+    def withheld_riders(self) -> Select[uuid.UUID]:
+        return select(Ride.owner_id).where(Ride.owner_id == BLOCKED)
 
 
 @pytest.fixture
@@ -55,6 +65,13 @@ def test_each_visibility_is_seen_by_its_viewers_and_never_by_a_blocked_one(
     viewers: list[uuid.UUID | None] = [OWNER, FOLLOWER, BLOCKED, STRANGER, None]
     seen = {v for v in viewers if may_view(None, ride=ride, viewer_id=v)}  # type: ignore[arg-type]
     assert seen == seen_by
+
+
+def test_a_ride_a_moderator_withheld_is_seen_by_its_owner_only(relations: None) -> None:
+    ride = Ride(id=WITHHELD_RIDE, owner_id=OWNER, visibility="public")
+    viewers = [OWNER, FOLLOWER, STRANGER, None]
+    seen = [may_view(None, ride=ride, viewer_id=v) for v in viewers]  # type: ignore[arg-type]
+    assert seen == [True, False, False, False]
 
 
 def test_an_unknown_visibility_is_seen_by_its_owner_only(relations: None) -> None:

@@ -77,3 +77,22 @@ def clean_reason(text: str) -> str:
 def within_rate(recent: int, *, limit: int) -> bool:
     """True while a rider's recent count (comments, reports) leaves room for one more."""
     return recent < limit
+
+
+MAX_APPEAL_CHARS = 2000
+ACTION_KINDS = ("dismiss", "hide", "warn", "suspend")
+MAX_SUSPENSION_DAYS = 3650  # longer than ten years is "for good": say so with no end
+
+
+def check_action(kind: str, object_kind: str, timed: bool) -> None:
+    """CommentRejected unless the action fits its object: hide takes a ride or a comment,
+    and only a suspension may carry an end date."""
+    if kind == "hide" and object_kind not in ("ride", "comment"):
+        raise CommentRejected(f"expected a ride or a comment to hide, got a {object_kind}")
+    if timed and kind != "suspend":
+        raise CommentRejected(f"expected no end date for a {kind}, got one")
+
+
+def clean_appeal(text: str) -> str:
+    """An appeal's text as stored: the comment rules, at most MAX_APPEAL_CHARS characters."""
+    return clean_comment(text)  # MAX_COMMENT_CHARS is the same 2,000
