@@ -44,6 +44,9 @@ ROLE_ROUTES = {
     "/api/v1/admin/users/{user_id}",
     "/api/v1/moderation/reports/{report_id}/dismiss",
     "/api/v1/moderation/comments/{comment_id}/hide",
+    "/api/v1/users/{user_id}/moderator",
+    "/api/v1/moderation/actions/{action_id}/lift",
+    "/api/v1/moderation/actions/{action_id}/appeal",
 }
 # Routes on the caller's own relation to the rider in the path (follow, unfollow) or on what
 # any signed-in rider may see of them (profile, follower lists, rides they may see: the
@@ -56,6 +59,7 @@ RELATION_ROUTES = {
     "/api/v1/users/{user_id}/following",
     "/api/v1/users/{user_id}/follow",
     "/api/v1/users/{user_id}/rides",
+    "/api/v1/users/{user_id}/mute",
 }
 # Blocking any rider, or lifting one's own block, is the caller's own business, blocked or not.
 BLOCK_ROUTES = {"/api/v1/me/blocks/{user_id}"}
@@ -264,6 +268,8 @@ OWNED: dict[str, Factory] = {
             headers,
         )
     },
+    # A moderator's warning of the owner, appealed by the owner (so a decision can be made).
+    "action_id": lambda client, headers, objects: {"action_id": _appealed_action(client, headers)},
     # The owner's own sign-in session (DELETE /api/v1/me/sessions/{id} must not end it).
     "account_session_id": lambda client, headers, objects: {
         "account_session_id": _signed_in_session(headers)
@@ -274,6 +280,17 @@ OWNED: dict[str, Factory] = {
 def _from_ride(objects: Objects) -> dict[str, Any]:
     """A stretch of the owner's private ride (samples 10 to 200 of its 600)."""
     return {"from_ride": {"ride_id": objects["ride_id"], "start_index": 10, "end_index": 200}}
+
+
+def _appealed_action(client: TestClient, headers: dict[str, str]) -> str:
+    moderator, _ = admin_with_mfa(client, email=f"mod-{uuid.uuid4().hex[:8]}@example.org")
+    owner_id = client.get("/api/v1/me", headers=headers).json()["id"]
+    warn = {"kind": "warn", "object_kind": "user", "object_id": owner_id, "reason": "rude"}
+    action_id = _created(client, "/api/v1/moderation/actions", warn, moderator)
+    path = f"/api/v1/me/moderation-actions/{action_id}/appeal"
+    appealed = client.post(path, json={"text": "I was not"}, headers=headers)
+    assert appealed.status_code == 200, appealed.text
+    return action_id
 
 
 def _webhook_delivery(client: TestClient, headers: dict[str, str], objects: Objects) -> str:
@@ -514,6 +531,7 @@ def test_every_route_refuses_others_the_owners_objects_with_valid_bodies(
     assert (ride["name"], ride["visibility"]) == (f"{MARKER} name", "private")
     assert ride["share_health"] is None
     assert walk.me(walk.owner_headers)["role"] == "rider"
+    assert walk.me(walk.owner_headers)["moderator"] is False
     for kind in ("live/groups/{group_id}", "routes/{route_id}"):
         path = owned.fill(f"/api/v1/{kind}")
         assert client.get(path, headers=walk.callers["other rider"]).status_code == 404

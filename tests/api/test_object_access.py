@@ -42,6 +42,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("/api/v1/users/{user_id}/role", "user_id"): "admins only",
     ("/api/v1/users/{user_id}/rate-limit", "user_id"): "admins only",
     ("/api/v1/admin/users/{user_id}", "user_id"): "admins only, audited",
+    ("/api/v1/users/{user_id}/moderator", "user_id"): "admins only, audited",
     # Objects only their owner ever reaches, looked up by (owner, id) in one service call.
     # TODO: an OwnedZone, OwnedConflict and OwnedSignIn dependency once a second route takes
     # one of these ids; until then the service is the only place that reads them.

@@ -65,6 +65,12 @@ def moderated_action(action_id: uuid.UUID, session: SessionDep, _: Moderator) ->
     return actions.get_action(session, action_id=action_id)
 
 
+def own_action(action_id: uuid.UUID, session: SessionDep, user: CurrentUser) -> ModerationAction:
+    """A moderation action against the caller; 404 for anyone else's, as for a missing one."""
+    return actions.own_action(session, action_id=action_id, user_id=user.id)
+
+
+OwnAction = Annotated[ModerationAction, Depends(own_action)]
 ModeratedAction = Annotated[ModerationAction, Depends(moderated_action)]
 ModeratedComment = Annotated[Comment, Depends(moderated_comment)]
 ModeratedReport = Annotated[Report, Depends(moderated_report)]

@@ -289,13 +289,20 @@ def my_actions(session: Session, *, user_id: uuid.UUID) -> list[ActionView]:
     return [_view(row, now) for row in rows]
 
 
-def appeal(session: Session, *, user_id: uuid.UUID, action_id: uuid.UUID, text: str) -> ActionView:
-    """Appeal an action against oneself, once, audited; NotFound for another's action,
-    Conflict for a second appeal."""
-    body, now = _checked(clean_appeal, text), _now()
+def own_action(session: Session, *, action_id: uuid.UUID, user_id: uuid.UUID) -> ModerationAction:
+    """An action against this rider; NotFound for another's, as for a missing one."""
     action = session.get(ModerationAction, action_id)
     if action is None or action.user_id != user_id:
         raise NotFound("no such moderation action")
+    return action
+
+
+def appeal(
+    session: Session, *, user_id: uuid.UUID, action: ModerationAction, text: str
+) -> ActionView:
+    """Appeal an action against oneself (see own_action), once, audited; Conflict for a
+    second appeal."""
+    body, now = _checked(clean_appeal, text), _now()
     if action.appealed_at is not None:
         raise Conflict(
             f"an action may be appealed once; this one was appealed at "

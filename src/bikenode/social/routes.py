@@ -15,6 +15,7 @@ from bikenode.social.access import (
     ModeratedComment,
     ModeratedReport,
     Moderator,
+    OwnAction,
     VisibleComment,
     VisibleRideOwner,
     VisibleRider,
@@ -367,7 +368,7 @@ def my_actions(user: CurrentUser, session: SessionDep) -> ActionList:
 
 @router.post("/me/moderation-actions/{action_id}/appeal", response_model=ActionPublic)
 def appeal(
-    action_id: uuid.UUID, body: AppealCreate, user: CurrentUser, session: SessionDep
+    body: AppealCreate, action: OwnAction, user: CurrentUser, session: SessionDep
 ) -> ActionPublic:
     """Appeal an action against you, once."""
-    return _action(actions.appeal(session, user_id=user.id, action_id=action_id, text=body.text))
+    return _action(actions.appeal(session, user_id=user.id, action=action, text=body.text))
