@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, func, select, tuple_, update
+from sqlalchemy import Text, cast, delete, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from bikenode.db.base import utcnow
@@ -125,7 +126,34 @@ def replay(session: Session, *, subscriber: str, from_id: int = 0) -> None:
 def erase_user_events(session: Session, user_id: uuid.UUID) -> int:
     """Delete the events carrying the user's data (in the caller's transaction); their count.
 
+    Those the user acted in (`user_id`), and others' events whose payload names them (a
+    follow of them, kudos on their ride, a moderator's action): a generic scan for any
+    payload value equal to the id, so a new event type needs no field list kept up to date.
     A replay after an erasure must not bring the erased rides back into another domain.
     """
     result = session.execute(delete(OutboxEvent).where(OutboxEvent.user_id == user_id))
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    erased = int(result.rowcount)  # type: ignore[attr-defined]
+    needle = str(user_id)
+    # The text match narrows the scan in SQL; the exact match of a value decides.
+    rows = session.execute(
+        select(OutboxEvent.id, OutboxEvent.payload).where(
+            cast(OutboxEvent.payload, Text).contains(needle, autoescape=True)
+        )
+    )
+    named = [event_id for event_id, payload in rows if names_value(payload, needle)]
+    for start in range(0, len(named), ERASE_BATCH):
+        batch = named[start : start + ERASE_BATCH]
+        session.execute(delete(OutboxEvent).where(OutboxEvent.id.in_(batch)))
+    return erased + len(named)
+
+
+ERASE_BATCH = 500  # ids per DELETE: under every driver's bound-parameter limit
+
+
+def names_value(payload: Any, needle: str) -> bool:
+    """True when the JSON value holds `needle` as a whole value, at any depth."""
+    if isinstance(payload, dict):
+        return any(names_value(value, needle) for value in payload.values())
+    if isinstance(payload, list):
+        return any(names_value(value, needle) for value in payload)
+    return bool(payload == needle)

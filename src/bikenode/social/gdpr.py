@@ -5,6 +5,9 @@ kudos and their comments. Erasure deletes every row naming them on either side: 
 follows and followers, blocks both ways, the kudos and comments they gave, and the kudos and
 comments others left on their rides (those rides are erased too). Comments by an erased
 rider are removed, not anonymised: a comment's text can name its author as well as any id.
+Mutes go both ways; moderation actions against the rider go with their appeals, and an
+erased moderator's actions stay without their name (who did what stays in the audit log,
+which keeps ids only).
 """
 
 from __future__ import annotations
@@ -12,16 +15,41 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bikenode.export_json import fields_of, json_bytes
-from bikenode.social.models import Block, Comment, Follow, Kudos, Report, SocialProfile
+from bikenode.social.models import (
+    Block,
+    Comment,
+    Follow,
+    Kudos,
+    ModerationAction,
+    Mute,
+    Report,
+    SocialProfile,
+)
+
+ACTION_FIELDS = (
+    "id",
+    "kind",
+    "object_kind",
+    "object_id",
+    "reason",
+    "until",
+    "created_at",
+    "lifted_at",
+    "appeal_text",
+    "appealed_at",
+    "appeal_status",
+    "appeal_decided_at",
+)
 
 
 def iter_user_export(session: Session, user_id: uuid.UUID) -> Iterator[tuple[str, bytes]]:
     """(path, bytes): social/follows.json, social/blocks.json, social/kudos.json,
-    social/comments.json and social/reports.json (the reports they made)."""
+    social/comments.json, social/reports.json (the reports they made), social/mutes.json and
+    social/moderation_actions.json (actions against them, with their appeals)."""
     profile = session.get(SocialProfile, user_id)
     follows = session.scalars(
         select(Follow).where(or_(Follow.user_id == user_id, Follow.followee_id == user_id))
@@ -50,6 +78,14 @@ def iter_user_export(session: Session, user_id: uuid.UUID) -> Iterator[tuple[str
     reports = session.scalars(select(Report).where(Report.user_id == user_id)).all()
     report_fields = ("id", "subject_kind", "subject_id", "reason", "status", "created_at")
     yield "social/reports.json", json_bytes([fields_of(r, report_fields) for r in reports])
+    mutes = session.scalars(select(Mute).where(Mute.user_id == user_id)).all()
+    yield "social/mutes.json", json_bytes([fields_of(m, ("muted_id", "created_at")) for m in mutes])
+    # Actions against them with their appeals (the moderator's id stays the moderators').
+    actions = session.scalars(select(ModerationAction).where(ModerationAction.user_id == user_id))
+    yield (
+        "social/moderation_actions.json",
+        json_bytes([fields_of(a, ACTION_FIELDS) for a in actions]),
+    )
     session.rollback()  # end the read: writers are not held up (SQLite)
 
 
@@ -85,6 +121,17 @@ def erase_user_data(session: Session, user_id: uuid.UUID) -> dict[str, float]:
                 (Report.subject_kind == "user") & (Report.subject_id == user_id),
             )
         )
+    )
+    session.execute(delete(Mute).where(or_(Mute.user_id == user_id, Mute.muted_id == user_id)))
+    session.execute(
+        delete(ModerationAction).where(
+            or_(ModerationAction.user_id == user_id, ModerationAction.object_id == user_id)
+        )
+    )
+    session.execute(
+        update(ModerationAction)
+        .where(ModerationAction.moderator_id == user_id)
+        .values(moderator_id=None)
     )
     session.flush()
     return counts

@@ -26,6 +26,7 @@ import bikenode.models  # noqa: F401  (registers every domain's tables for the w
 from bikenode import rides
 from bikenode.bikes.models import Installation
 from bikenode.db.base import Base
+from bikenode.events import publish
 from bikenode.governance import erase_user
 from bikenode.health.models import HealthRideHrv
 from bikenode.live import service as live_service
@@ -35,7 +36,8 @@ from bikenode.planner import protocol
 from bikenode.planner.ws import ROOMS_PATH
 from bikenode.segments.efforts import match_ride_on
 from bikenode.segments.models import Segment
-from bikenode.social.models import Block, Comment, Follow, Kudos
+from bikenode.social import FollowAccepted
+from bikenode.social.models import Block, Comment, Follow, Kudos, ModerationAction, Mute
 from bikenode.webhooks.models import WebhookDelivery
 from bikenode.webhooks.service import create_webhook
 from tests.api.sync.conftest import Device
@@ -292,9 +294,33 @@ def _social(client: TestClient, rider: Person, other: Person, rider_ride: str) -
                 ),
                 Block(user_id=rider.user_id, blocked_id=uuid.uuid4()),
                 Block(user_id=uuid.uuid4(), blocked_id=rider.user_id),
+                Mute(user_id=other.user_id, muted_id=rider.user_id),
+                # A warning of the rider, appealed; and one the rider gave as a moderator.
+                _warning(user_id=rider.user_id, moderator_id=other.user_id, appeal="sorry"),
+                _warning(user_id=other.user_id, moderator_id=rider.user_id, appeal=None),
             ]
         )
+        # Another rider's event naming the rider: erasure scrubs it too (events/service.py).
+        publish(db, FollowAccepted(follower_id=other.user_id, followee_id=rider.user_id))
         db.commit()
+    muted = client.post(f"/api/v1/users/{other.user_id}/mute", headers=rider.headers)
+    assert muted.status_code == 204, muted.text
+
+
+def _warning(
+    *, user_id: uuid.UUID, moderator_id: uuid.UUID, appeal: str | None
+) -> ModerationAction:
+    return ModerationAction(
+        kind="warn",
+        user_id=user_id,
+        object_kind="user",
+        object_id=user_id,
+        moderator_id=moderator_id,
+        reason="rude",
+        appeal_text=appeal,
+        appealed_at=datetime.now(UTC) if appeal else None,
+        appeal_status="pending" if appeal else None,
+    )
 
 
 def _market(client: TestClient, rider: Person) -> None:
@@ -528,6 +554,10 @@ def test_export_holds_live_planner_and_sync_data(
     [comment] = read("social/comments.json")
     assert comment["body"] == "Chapeau @Other"
     assert [r["reason"] for r in read("social/reports.json")] == ["not a bike ride"]
+    assert [m["muted_id"] for m in read("social/mutes.json")] == [str(world.other.user_id)]
+    [warning] = read("social/moderation_actions.json")
+    assert (warning["kind"], warning["appeal_text"]) == ("warn", "sorry")
+    assert "moderator_id" not in warning
     [segment] = read("segments/segments.json")
     [effort] = read("segments/efforts.json")
     assert segment["name"] == "Home straight" and effort["segment_id"] == segment["id"]
@@ -606,6 +636,10 @@ def test_erasure_leaves_no_row_naming_the_user_and_closes_their_sockets(
         "social_comments.user_id",
         "social_comments.ride_owner_id",
         "social_reports.user_id",
+        "social_mutes.user_id",
+        "social_mutes.muted_id",
+        "social_moderation_actions.user_id",
+        "social_moderation_actions.moderator_id",
         "market_jobs.owner_id",
         "market_messages.user_id",
         "market_payments.owner_id",
