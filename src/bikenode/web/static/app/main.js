@@ -13,6 +13,7 @@ import * as dashboard from "./dashboard.js";
 import * as fitness from "./fitness.js";
 import * as health from "./health.js";
 import * as market from "./market.js";
+import * as moderation from "./moderation.js";
 import * as live from "./live.js";
 import * as notifications from "./notifications.js";
 import * as liveStart from "./live-start.js";
@@ -61,6 +62,7 @@ const ROUTES = [
   { pattern: /^\/market\/jobs\/([0-9a-fA-F-]{36})$/, name: "market-job", page: { render: market.jobPage }, signedIn: true },
   { pattern: /^\/segments$/, name: "segments", page: segments, signedIn: true },
   { pattern: /^\/segments\/([0-9a-fA-F-]{36})$/, name: "segment", page: segment },
+  { pattern: /^\/moderation$/, name: "moderation", page: moderation, signedIn: true },
 ];
 const NAV = [
   ["/", "Dashboard"],
@@ -87,16 +89,18 @@ let generation = 0;
 
 const config = JSON.parse(document.querySelector('meta[name="bikenode-config"]').content);
 
-function drawNav(path) {
+function drawNav(path, user) {
   if (!isSignedIn()) {
     const link = (href, label) => h("a", { href, "aria-current": path === href ? "page" : null }, label);
     fill(nav, link("/signin", "Sign in"), link("/signup", "Sign up"));
     return;
   }
   const current = (href) => (href === "/" ? path === "/" : path.startsWith(href));
+  // Moderators (and admins) also get the moderation queue.
+  const links = moderation.isModerator(user) ? [...NAV, ["/moderation", "Moderation"]] : NAV;
   fill(
     nav,
-    NAV.map(([href, label]) => h("a", { href, "aria-current": current(href) ? "page" : null }, label)),
+    links.map(([href, label]) => h("a", { href, "aria-current": current(href) ? "page" : null }, label)),
     notifications.bell(current("/notifications")),
     h("button", { type: "button", class: "link", onclick: onSignOut }, "Sign out"),
   );
@@ -124,8 +128,9 @@ async function show(location) {
     return go(`/signin${next}`, true);
   }
   if (route?.signedOut && isSignedIn()) return go("/", true);
-  setPreferences((await currentUser().catch(() => null)) || {});
-  drawNav(url.pathname);
+  const user = (await currentUser().catch(() => null)) || {};
+  setPreferences(user);
+  drawNav(url.pathname, user);
   if (!route) return notFound();
   const params = url.pathname.match(route.pattern).slice(1);
   try {
