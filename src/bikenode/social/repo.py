@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Select, and_, delete, exists, func, or_, select
 from sqlalchemy.orm import Session
@@ -159,9 +159,11 @@ def follow_counts(session: Session, user_id: uuid.UUID) -> tuple[int, int]:
 
 
 def kudos_counts(session: Session, ride_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """Kudos per ride, without those of riders suspended now (kept, shown to nobody)."""
+    suspended = suspended_ids_select(datetime.now(UTC))
     rows = session.execute(
         select(Kudos.ride_id, func.count())
-        .where(Kudos.ride_id.in_(ride_ids))
+        .where(Kudos.ride_id.in_(ride_ids), Kudos.user_id.not_in(suspended))
         .group_by(Kudos.ride_id)
     )
     return {ride_id: int(n) for ride_id, n in rows}
@@ -179,10 +181,16 @@ def comments_since(session: Session, user_id: uuid.UUID, since: datetime) -> int
 
 
 def comment_counts(session: Session, ride_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, int]:
-    """Comments per ride that anyone may read (not hidden by a moderator)."""
+    """Comments per ride that anyone may read (not hidden by a moderator, not by a rider
+    suspended now)."""
+    suspended = suspended_ids_select(datetime.now(UTC))
     rows = session.execute(
         select(Comment.ride_id, func.count())
-        .where(Comment.ride_id.in_(ride_ids), Comment.hidden_at.is_(None))
+        .where(
+            Comment.ride_id.in_(ride_ids),
+            Comment.hidden_at.is_(None),
+            Comment.user_id.not_in(suspended),
+        )
         .group_by(Comment.ride_id)
     )
     return {ride_id: int(n) for ride_id, n in rows}

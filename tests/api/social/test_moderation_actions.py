@@ -89,10 +89,17 @@ def test_a_suspended_rider_is_locked_out_and_hidden_until_the_suspension_is_lift
     moderator, _ = admin_with_mfa(client)
     anna, login = _rider_with_login(client, "Anna")
     bob, cleo = rider(client, "Bob"), rider(client, "Cleo")
-    anna_ride, cleo_ride = ride(client, anna), ride(client, cleo)
+    cleo_ride, anna_ride = ride(client, cleo), ride(client, anna)  # Anna's is the newer
     follow(client, bob, anna)
+    follow(client, bob, cleo)
     comments = f"/api/v1/rides/{cleo_ride}/comments"
     client.post(comments, json={"body": "nice"}, headers=anna.headers)
+    client.post(f"/api/v1/rides/{cleo_ride}/kudos", headers=anna.headers)
+
+    def feed() -> list[tuple[str, int, int]]:
+        items = client.get("/api/v1/feed", headers=bob.headers).json()["items"]
+        return [(i["id"], i["kudos"], i["comments"]) for i in items]
+
     report = client.post(
         "/api/v1/reports",
         json={"kind": "user", "id": anna.id, "reason": "spam"},
@@ -114,7 +121,7 @@ def test_a_suspended_rider_is_locked_out_and_hidden_until_the_suspension_is_lift
     assert client.get(f"/api/v1/rides/{anna_ride}").status_code == 404
     assert client.get(comments, headers=cleo.headers).json()["items"] == []
     assert client.get(f"/api/v1/users/{anna.id}", headers=bob.headers).status_code == 404
-    assert client.get("/api/v1/feed", headers=bob.headers).json()["items"] == []
+    assert feed() == [(cleo_ride, 0, 0)]  # nor their kudos and comments counted
     assert client.get(QUEUE, headers=moderator).json()["reports"] == []  # settled
 
     lift = client.post(
@@ -128,9 +135,7 @@ def test_a_suspended_rider_is_locked_out_and_hidden_until_the_suspension_is_lift
     assert [
         c["author_name"] for c in client.get(comments, headers=cleo.headers).json()["items"]
     ] == ["Anna"]
-    assert [i["id"] for i in client.get("/api/v1/feed", headers=bob.headers).json()["items"]] == [
-        anna_ride
-    ]
+    assert feed() == [(anna_ride, 0, 0), (cleo_ride, 1, 1)]
     audited = _events(client, "social.moderation")
     assert [e.event_type for e in audited] == [
         "social.moderation_lifted",
