@@ -53,10 +53,13 @@ def set_moderator(session: Session, *, actor: UserView, user_id: uuid.UUID, gran
 
 def suspend_account(session: Session, *, user_id: uuid.UUID, until: datetime | None) -> None:
     """Suspend the account until `until` (None: for good) and end its sessions at once;
-    the caller (social's moderation) audits and commits. NotFound for no such user."""
+    the caller (social's moderation) audits and commits. NotFound for no such user,
+    PermissionDenied for an admin."""
     target = repo.get_user(session, user_id)
     if target is None:
         raise NotFound("no such user")
+    if target.role == "admin":  # or a moderator could lock out those who oversee them
+        raise PermissionDenied("an admin cannot be suspended; another admin changes the role first")
     now = utcnow()
     target.suspended_at, target.suspended_until = now, until
     repo.revoke_user_sessions(session, user_id, now)

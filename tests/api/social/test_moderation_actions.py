@@ -200,6 +200,11 @@ def test_a_suspension_for_good_says_so_and_bad_actions_get_clear_answers(
     )
     refused = _login(client, login)
     assert refused.status_code == 403 and "for good" in refused.json()["detail"]
+    other_admin, _ = admin_with_mfa(client, email="second-admin@example.org")
+    admin_id = client.get("/api/v1/me", headers=other_admin).json()["id"]
+    locked = _act(client, moderator, kind="suspend", object_kind="user", object_id=admin_id)
+    assert locked.status_code == 403 and "admin" in locked.json()["detail"]
+    assert client.get("/api/v1/me", headers=other_admin).status_code == 200
 
 
 def test_a_hidden_ride_leaves_every_view_but_its_owners_until_lifted(client: TestClient) -> None:
