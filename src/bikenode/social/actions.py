@@ -367,10 +367,9 @@ def queued_reports(session: Session) -> list[QueuedReport]:
     comments = {
         c.id: c for c in session.scalars(select(Comment).where(Comment.id.in_(comment_ids)))
     }
-    found: dict[uuid.UUID, tuple[uuid.UUID | None, str]] = {}
-    for report in reports:
-        found[report.id] = _summary(session, report, comments)
-    names = rider_profiles(session, {o for o, _ in found.values() if o is not None})
+    summaries = [_summary(session, report, comments) for report in reports]
+    owners = {owner for owner, _ in summaries if owner is not None}
+    names = rider_profiles(session, owners) if owners else {}
     return [
         QueuedReport(
             r.id,
@@ -378,11 +377,11 @@ def queued_reports(session: Session) -> list[QueuedReport]:
             r.subject_id,
             r.reason,
             r.created_at,
-            found[r.id][0],
-            names[found[r.id][0]].display_name if found[r.id][0] in names else "",  # type: ignore[index]
-            found[r.id][1],
+            owner,
+            names[owner].display_name if owner is not None and owner in names else "",
+            text,
         )
-        for r in reports
+        for r, (owner, text) in zip(reports, summaries, strict=True)
     ]
 
 
