@@ -11,9 +11,11 @@ from typing import Any
 from playwright.sync_api import expect
 
 from tests.browser.conftest import new_email
-from tests.browser.support import Api, App
+from tests.browser.support import Api, App, training_gpx
 
 HISTORY_DAYS = 30
+# Each test signs up and in two people, at two widths: more than the default limits a minute.
+SERVER_ENV = {f"BIKENODE_RATE_LIMIT_{kind}": "100/minute" for kind in ("REGISTER", "LOGIN")}
 
 
 def _history() -> list[dict[str, Any]]:
@@ -110,3 +112,35 @@ def test_a_coach_views_an_athletes_health_and_cannot_write(screen: App, fresh_ap
     expect(screen.page.get_by_role("button", name="Save today's values")).to_be_visible()
     assert athlete.get("/api/v1/health/alerts")["alerts"][0]["acknowledged"] is False
     assert athlete_id != coach_id
+
+
+def test_a_coach_views_an_athletes_training_load_without_their_settings(
+    screen: App, fresh_api: Api
+) -> None:
+    athlete, _, coach, coach_email = _people(fresh_api)
+    headers = {"Authorization": f"Bearer {athlete.token}"}
+    ftp = {"values": [{"kind": "ftp_w", "value": 250, "valid_from": "2020-01-01"}]}
+    assert athlete.request.put("/api/v1/fitness/thresholds", data=ftp, headers=headers).ok
+    ride_day = datetime.now(UTC).date() - timedelta(days=2)
+    start = datetime.combine(ride_day, datetime.min.time(), UTC) + timedelta(hours=7)
+    athlete.import_ride("ride.gpx", training_gpx(1800, start=start))
+    coach_id = coach.get("/api/v1/me")["id"]
+    granted = athlete.request.post(
+        "/api/v1/me/coaches", data={"user_id": coach_id}, headers=headers
+    )
+    assert granted.status == 201, granted.text()
+    [day] = athlete.get(f"/api/v1/fitness/load?from={ride_day}&to={ride_day}")["days"]
+    assert day["stress"] > 0
+
+    screen.sign_in(coach_email)
+    screen.page.get_by_role("link", name="Fitness", exact=True).click()
+    screen.wait_ready("fitness")
+    expect(screen.page.locator(f"tr[data-day='{ride_day}']")).to_have_count(0)  # coach's own
+    screen.page.get_by_label("Viewing:").select_option(label="Ada Athlete")
+    row = screen.page.locator(f"tr[data-day='{ride_day}']")
+    expect(row).to_have_count(1)
+    expect(row.locator("td").nth(2)).to_have_text(str(round(day["stress"])))
+    expect(screen.page.locator(".load-chart")).to_have_attribute("data-ahead-days", "0")
+    expect(screen.page.locator(".forecast")).to_have_count(0)
+    expect(screen.page.get_by_role("button", name="Save")).to_have_count(0)
+    _check_layout(screen, "coach-fitness")
