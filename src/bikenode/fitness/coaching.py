@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bikenode import accounts, audit, rides
@@ -78,7 +79,13 @@ def grant_coach(
             subject_id=coach_id,
             client_ip=client_ip,
         )
-        session.commit()
+        try:
+            session.commit()
+        except IntegrityError:  # the same grant, sent twice at once: the other one won
+            session.rollback()
+            row = session.get(FitnessCoachGrant, (athlete_id, coach_id))
+            if row is None:
+                raise
     return CoachGrantView(coach_id, name, row.granted_at)
 
 
