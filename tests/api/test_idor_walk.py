@@ -538,3 +538,49 @@ def test_every_route_refuses_others_the_owners_objects_with_valid_bodies(
     # Last, as it lets the stranger into throwaway objects: each body was a valid one.
     for method, template in with_body:
         _owner_accepts(walk, spec, method, template)
+
+
+def _rider_reads(spec: dict[str, Any]) -> list[str]:
+    """Each GET that reads another rider's data by ?rider= (a coach's reads), with the
+    query its other required parameters need."""
+    reads = []
+    for template, ops in spec["paths"].items():
+        params = ops.get("get", {}).get("parameters", [])
+        if not any(p["name"] == "rider" and p["in"] == "query" for p in params):
+            continue
+        query = {
+            p["name"]: "2025-01-01"
+            if p["schema"].get("format") == "date"
+            else example(p["schema"], spec)
+            for p in params
+            if p.get("required") and p["in"] == "query"
+        }
+        reads.append(template + "?" + "&".join(f"{k}={v}" for k, v in query.items()))
+    return reads
+
+
+def test_no_one_but_a_granted_coach_reads_a_rider_by_rider_query(client: TestClient) -> None:
+    walk = Walk(client)
+    spec = client.get("/openapi.json").json()
+    walk.objects().make_all()  # the owner's health values and alert among them
+    _, coach_headers = signed_in(client)
+    coach_id = walk.me(coach_headers)["id"]
+    granted = client.post(
+        "/api/v1/me/coaches", json={"user_id": coach_id}, headers=walk.owner_headers
+    )
+    assert granted.status_code == 201, granted.text
+    reads = _rider_reads(spec)
+    assert len(reads) >= 10  # fitness load, curve, models, thresholds...; health metrics...
+    for path in reads:
+        url = f"{path}&rider={walk.owner_id}"
+        assert client.get(url, headers=coach_headers).status_code == 200, url
+        for who, headers in walk.callers.items():
+            answer = client.get(url, headers=headers)
+            expected = 401 if who == "anonymous" else 404
+            assert answer.status_code == expected, f"{url} as {who}: {answer.text}"
+            assert MARKER not in answer.text
+    revoked = client.delete(f"/api/v1/me/coaches/{coach_id}", headers=walk.owner_headers)
+    assert revoked.status_code == 204, revoked.text
+    for path in reads:  # an ex-coach is anyone again
+        url = f"{path}&rider={walk.owner_id}"
+        assert client.get(url, headers=coach_headers).status_code == 404, url

@@ -3,6 +3,7 @@
 Other domains use only what is exported here.
 """
 
+from bikenode.fitness.coaching import may_read_rider
 from bikenode.fitness.gdpr import ErasedFitness, erase_user_data, iter_user_export
 from bikenode.fitness.logic.cp_models import (
     CriticalPowerFit,
@@ -51,6 +52,7 @@ __all__ = [
     "forecast",
     "hard_efforts",
     "iter_user_export",
+    "may_read_rider",
     "mean_max_power",
     "model_power_w",
     "ride_stress",

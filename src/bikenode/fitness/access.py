@@ -8,10 +8,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Query
 
 from bikenode import rides
 from bikenode.errors import NotFound
+from bikenode.fitness.coaching import has_coach, may_read_rider
 from bikenode.web.dependencies import CurrentUser, OptionalUser, SessionDep
 
 
@@ -33,5 +34,29 @@ def ride_power_seen(
     return rides.ride_power_seen_by(session, ride_id=ride_id, viewer_id=viewer_id)
 
 
+RiderQuery = Annotated[
+    uuid.UUID | None,
+    Query(description="whose data to read: yours (left out) or an athlete's who made you coach"),
+]
+
+
+def readable_rider(session: SessionDep, user: CurrentUser, rider: RiderQuery = None) -> uuid.UUID:
+    """The rider whose fitness data a GET reads: the caller, or an athlete who granted them
+    coach access; anyone else answers 404 as a missing rider would."""
+    if rider is None or may_read_rider(session, viewer_id=user.id, rider_id=rider):
+        return rider or user.id
+    raise NotFound("no such rider")
+
+
+def own_coach(user_id: uuid.UUID, session: SessionDep, user: CurrentUser) -> uuid.UUID:
+    """A coach the caller granted access (blocked or not: revoking is always theirs); 404
+    otherwise, as for a missing user."""
+    if not has_coach(session, athlete_id=user.id, coach_id=user_id):
+        raise NotFound("no such coach")
+    return user_id
+
+
 OwnRideSignals = Annotated[rides.RideSignals, Depends(own_ride_signals)]
 RidePowerSeen = Annotated[rides.RidePower, Depends(ride_power_seen)]
+ReadableRider = Annotated[uuid.UUID, Depends(readable_rider)]
+OwnCoach = Annotated[uuid.UUID, Depends(own_coach)]

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from bikenode.export_json import fields_of, json_bytes
 from bikenode.fitness.logic.power_curve import DURATION_GRID_S
 from bikenode.fitness.models import (
+    FitnessCoachGrant,
     FitnessProfile,
     FitnessRecompute,
     FitnessRideFigures,
@@ -43,11 +44,13 @@ class ErasedFitness:
 
     fitness_thresholds: int
     fitness_ride_figures: int
+    fitness_coach_grants: int = 0
 
 
 def iter_user_export(session: Session, owner_id: uuid.UUID) -> Iterator[tuple[str, bytes]]:
     """(path, bytes) of the rider's fitness files: thresholds.json (the dated history),
-    ride_figures.json (each ride's day, stress and power curve) and profile.json."""
+    ride_figures.json (each ride's day, stress and power curve), profile.json and
+    coaches.json (whom the rider lets read their data, and who lets them read theirs)."""
     thresholds = session.scalars(
         select(FitnessThreshold)
         .where(FitnessThreshold.owner_id == owner_id)
@@ -70,6 +73,7 @@ def iter_user_export(session: Session, owner_id: uuid.UUID) -> Iterator[tuple[st
     yield "fitness/ride_figures.json", json_bytes([_figures(row) for row in rows])
     profile = session.get(FitnessProfile, owner_id)
     yield "fitness/profile.json", json_bytes(fields_of(profile, PROFILE_FIELDS) if profile else {})
+    yield "fitness/coaches.json", json_bytes(_grants(session, owner_id))
 
 
 def erase_user_data(session: Session, owner_id: uuid.UUID) -> ErasedFitness:
@@ -83,11 +87,40 @@ def erase_user_data(session: Session, owner_id: uuid.UUID) -> ErasedFitness:
     )
     session.execute(delete(FitnessProfile).where(FitnessProfile.owner_id == owner_id))
     session.execute(delete(FitnessRecompute).where(FitnessRecompute.owner_id == owner_id))
+    grants = session.execute(  # both sides: as the athlete and as the coach
+        delete(FitnessCoachGrant).where(
+            (FitnessCoachGrant.athlete_id == owner_id) | (FitnessCoachGrant.coach_id == owner_id)
+        )
+    )
     session.flush()
     return ErasedFitness(
         int(thresholds.rowcount or 0),  # type: ignore[attr-defined]
         int(ride_figures.rowcount or 0),  # type: ignore[attr-defined]
+        int(grants.rowcount or 0),  # type: ignore[attr-defined]
     )
+
+
+def _grants(session: Session, owner_id: uuid.UUID) -> dict[str, list[dict[str, str]]]:
+    """Both sides of the rider's grants, by user id (the other side's name is theirs)."""
+    rows = session.scalars(
+        select(FitnessCoachGrant)
+        .where(
+            (FitnessCoachGrant.athlete_id == owner_id) | (FitnessCoachGrant.coach_id == owner_id)
+        )
+        .order_by(FitnessCoachGrant.granted_at)
+    ).all()
+    return {
+        "my_coaches": [
+            {"user_id": str(r.coach_id), "granted_at": r.granted_at.isoformat()}
+            for r in rows
+            if r.athlete_id == owner_id
+        ],
+        "my_athletes": [
+            {"user_id": str(r.athlete_id), "granted_at": r.granted_at.isoformat()}
+            for r in rows
+            if r.coach_id == owner_id
+        ],
+    }
 
 
 def _figures(row: FitnessRideFigures) -> dict[str, Any]:

@@ -90,3 +90,18 @@ class FitnessRecompute(Base):
     done: Mapped[int] = mapped_column(default=0)
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+
+
+class FitnessCoachGrant(Base):
+    """A rider's grant to another user (their coach) to read their fitness and health data.
+
+    Fitness holds it for both domains; health asks through fitness' interface. A grant is
+    read-only by construction: the rider query parameter exists on GET routes only.
+    """
+
+    __tablename__ = "fitness_coach_grants"
+    __table_args__ = (Index("ix_fitness_coach_grants_coach", "coach_id"),)
+
+    athlete_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)  # no foreign key across
+    coach_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)  # domains (accounts' ids)
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -9,10 +9,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from bikenode.fitness import reports, service
-from bikenode.fitness.access import OwnRideSignals, RidePowerSeen
+from bikenode.errors import InvalidInput
+from bikenode.fitness import coaching, reports, service
+from bikenode.fitness.access import OwnCoach, OwnRideSignals, ReadableRider, RidePowerSeen
 from bikenode.fitness.rules import DatedValue
 from bikenode.fitness.schemas import (
+    CoachGrantIn,
+    CoachGrantPublic,
+    CoachGrantsPublic,
     ForecastRequest,
     LoadDayPublic,
     LoadPublic,
@@ -39,9 +43,9 @@ To = Annotated[date, Query(alias="to", description="last day, included")]
 
 
 @router.get("/fitness/load", response_model=LoadPublic)
-def read_load(start: From, end: To, user: CurrentUser, session: SessionDep) -> LoadPublic:
+def read_load(start: From, end: To, owner_id: ReadableRider, session: SessionDep) -> LoadPublic:
     """Your daily training stress, fitness, fatigue, form and ramp rate."""
-    days = reports.load_days(session, owner_id=user.id, start=start, end=end)
+    days = reports.load_days(session, owner_id=owner_id, start=start, end=end)
     return LoadPublic(days=[_day(day) for day in days])
 
 
@@ -56,17 +60,17 @@ def forecast_load(body: ForecastRequest, user: CurrentUser, session: SessionDep)
 
 @router.get("/fitness/power-curve", response_model=PowerCurvePublic)
 def read_power_curve(
-    start: From, end: To, user: CurrentUser, session: SessionDep
+    start: From, end: To, owner_id: ReadableRider, session: SessionDep
 ) -> PowerCurvePublic:
     """Your best average power for each duration over a range of days, and whose ride."""
-    curve = reports.power_curve(session, owner_id=user.id, start=start, end=end)
+    curve = reports.power_curve(session, owner_id=owner_id, start=start, end=end)
     return PowerCurvePublic.model_validate(dataclasses.asdict(curve))
 
 
 @router.get("/fitness/models", response_model=ModelsPublic)
-def read_models(start: From, end: To, user: CurrentUser, session: SessionDep) -> ModelsPublic:
+def read_models(start: From, end: To, owner_id: ReadableRider, session: SessionDep) -> ModelsPublic:
     """CP, W', Pmax and estimated FTP fitted to your power curve, or why a fit was refused."""
-    report = reports.power_models(session, owner_id=user.id, start=start, end=end)
+    report = reports.power_models(session, owner_id=owner_id, start=start, end=end)
     fits = [
         ModelFitPublic.model_validate({**dataclasses.asdict(fit), "refused": fit.refused or None})
         for fit in report.fits
@@ -75,10 +79,10 @@ def read_models(start: From, end: To, user: CurrentUser, session: SessionDep) ->
 
 
 @router.get("/fitness/thresholds", response_model=ThresholdsPublic)
-def read_thresholds(user: CurrentUser, session: SessionDep) -> ThresholdsPublic:
+def read_thresholds(owner_id: ReadableRider, session: SessionDep) -> ThresholdsPublic:
     """Your dated FTP and heart-rate thresholds, and the last recomputation they started."""
-    values = service.list_thresholds(session, owner_id=user.id)
-    return _thresholds(session, user.id, values)
+    values = service.list_thresholds(session, owner_id=owner_id)
+    return _thresholds(session, owner_id, values)
 
 
 @router.put("/fitness/thresholds", response_model=ThresholdsPublic)
@@ -93,16 +97,16 @@ def replace_thresholds(
 
 
 @router.get("/fitness/recompute", response_model=RecomputePublic)
-def read_recompute(user: CurrentUser, session: SessionDep) -> RecomputePublic:
+def read_recompute(owner_id: ReadableRider, session: SessionDep) -> RecomputePublic:
     """Where the recomputation of your ride figures after a threshold change stands."""
-    view = service.recompute_status(session, owner_id=user.id)
+    view = service.recompute_status(session, owner_id=owner_id)
     return RecomputePublic.model_validate(dataclasses.asdict(view))
 
 
 @router.get("/fitness/profile", response_model=ProfilePublic)
-def read_profile(user: CurrentUser, session: SessionDep) -> ProfilePublic:
+def read_profile(owner_id: ReadableRider, session: SessionDep) -> ProfilePublic:
     """Your training load settings: time constants, same-day form, starting values."""
-    return ProfilePublic.model_validate(service.get_profile(session, owner_id=user.id))
+    return ProfilePublic.model_validate(service.get_profile(session, owner_id=owner_id))
 
 
 @router.put("/fitness/profile", response_model=ProfilePublic)
@@ -143,6 +147,51 @@ def read_w_balance(
     """W' balance of a ride: lowest balance, largest share used and hard efforts."""
     report = reports.w_balance(session, seen=seen, viewer_id=viewer.id if viewer else None)
     return WBalancePublic.model_validate(dataclasses.asdict(report))
+
+
+@router.post("/me/coaches", status_code=status.HTTP_201_CREATED, response_model=CoachGrantPublic)
+def grant_coach(
+    body: CoachGrantIn, request: Request, user: CurrentUser, session: SessionDep
+) -> CoachGrantPublic:
+    """Let another user (by id or e-mail address) read your fitness and health data."""
+    if (body.user_id is None) == (body.email is None):
+        raise InvalidInput("expected exactly one of user_id and email")
+    view = coaching.grant_coach(
+        session,
+        athlete_id=user.id,
+        coach_id=body.user_id,
+        email=body.email,
+        client_ip=request.client.host if request.client else None,
+    )
+    return CoachGrantPublic.model_validate(dataclasses.asdict(view))
+
+
+@router.get("/me/coaches", response_model=CoachGrantsPublic)
+def list_coaches(user: CurrentUser, session: SessionDep) -> CoachGrantsPublic:
+    """The users who may read your fitness and health data."""
+    return _grants(coaching.list_coaches(session, athlete_id=user.id))
+
+
+@router.delete("/me/coaches/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+def revoke_coach(
+    user_id: OwnCoach, request: Request, user: CurrentUser, session: SessionDep
+) -> Response:
+    """End a coach's read access to your fitness and health data."""
+    client_ip = request.client.host if request.client else None
+    coaching.revoke_coach(session, athlete_id=user.id, coach_id=user_id, client_ip=client_ip)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/me/athletes", response_model=CoachGrantsPublic)
+def list_athletes(user: CurrentUser, session: SessionDep) -> CoachGrantsPublic:
+    """The riders who let you read their data (pass one's id as ?rider= to read it)."""
+    return _grants(coaching.list_athletes(session, coach_id=user.id))
+
+
+def _grants(views: list[coaching.CoachGrantView]) -> CoachGrantsPublic:
+    return CoachGrantsPublic(
+        users=[CoachGrantPublic.model_validate(dataclasses.asdict(v)) for v in views]
+    )
 
 
 def _day(day: reports.LoadDay) -> LoadDayPublic:

@@ -147,3 +147,23 @@ class WBalancePublic(BaseModel):
     max_depletion: float | None = Field(description="largest share of W' used, 0 to 1")
     hard_efforts: int | None = Field(description="efforts that each cost at least 2 kJ of W'")
     reason: str | None = Field(description="why there is no W' balance")
+
+
+class CoachGrantIn(BaseModel):
+    """Whom to grant read access: a user id, or the e-mail address of their account (BikeNode
+    has no user names; invitations elsewhere go by address too)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: uuid.UUID | None = None
+    email: str | None = Field(default=None, min_length=3, max_length=320)
+
+
+class CoachGrantPublic(BaseModel):
+    user_id: uuid.UUID
+    display_name: str
+    granted_at: datetime
+
+
+class CoachGrantsPublic(BaseModel):
+    users: list[CoachGrantPublic]

@@ -1,4 +1,4 @@
-"""The health rows a request may act on: only the rider's own.
+"""The health rows a request may act on: only the rider's own (a coach they granted reads).
 
 Someone else's value or alert answers the same 404 as a missing one, so an id reveals nothing.
 """
@@ -8,8 +8,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Query
 
+from bikenode import fitness
 from bikenode.errors import NotFound
 from bikenode.health.models import HealthAlert, HealthMetric
 from bikenode.web.dependencies import CurrentUser, SessionDep
@@ -31,5 +32,20 @@ def own_alert(alert_id: uuid.UUID, session: SessionDep, user: CurrentUser) -> He
     return row
 
 
+RiderQuery = Annotated[
+    uuid.UUID | None,
+    Query(description="whose data to read: yours (left out) or an athlete's who made you coach"),
+]
+
+
+def readable_rider(session: SessionDep, user: CurrentUser, rider: RiderQuery = None) -> uuid.UUID:
+    """The rider whose health data a GET reads: the caller, or an athlete who granted them
+    coach access (fitness keeps the grants); anyone else answers 404 as a missing rider."""
+    if rider is None or fitness.may_read_rider(session, viewer_id=user.id, rider_id=rider):
+        return rider or user.id
+    raise NotFound("no such rider")
+
+
 OwnMetric = Annotated[HealthMetric, Depends(own_metric)]
 OwnAlert = Annotated[HealthAlert, Depends(own_alert)]
+ReadableRider = Annotated[uuid.UUID, Depends(readable_rider)]

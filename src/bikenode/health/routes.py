@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from bikenode.errors import TooLarge
 from bikenode.health import service
-from bikenode.health.access import OwnAlert, OwnMetric
+from bikenode.health.access import OwnAlert, OwnMetric, ReadableRider
 from bikenode.health.logic.csv_rows import MAX_CSV_BYTES
 from bikenode.health.logic.device_files import MAX_FIT_BYTES, is_fit
 from bikenode.health.schemas import (
@@ -49,21 +49,21 @@ def record_metrics(body: MetricsIn, user: CurrentUser, session: SessionDep) -> M
 def list_metrics(
     start: From,
     end: To,
-    user: CurrentUser,
+    owner_id: ReadableRider,
     session: SessionDep,
     metric: MetricName | None = None,
 ) -> MetricsPublic:
     """Your daily values over a range of days, of one metric or all."""
-    views = service.list_metrics(session, owner_id=user.id, start=start, end=end, metric=metric)
+    views = service.list_metrics(session, owner_id=owner_id, start=start, end=end, metric=metric)
     return MetricsPublic(metrics=[_metric(view) for view in views])
 
 
 @router.get("/baselines", response_model=BaselinesPublic)
 def list_baselines(
-    start: From, end: To, metric: MetricName, user: CurrentUser, session: SessionDep
+    start: From, end: To, metric: MetricName, owner_id: ReadableRider, session: SessionDep
 ) -> BaselinesPublic:
     """Each day's baseline and usual range of a metric, per source (what alerts judge by)."""
-    days = service.list_baselines(session, owner_id=user.id, metric=metric, start=start, end=end)
+    days = service.list_baselines(session, owner_id=owner_id, metric=metric, start=start, end=end)
     return BaselinesPublic.model_validate(
         {"metric": metric, "days": [dataclasses.asdict(day) for day in days]}
     )
@@ -124,9 +124,9 @@ def record_rr_intervals(body: RrIn, user: CurrentUser, session: SessionDep) -> M
 
 
 @router.get("/alerts", response_model=AlertsPublic)
-def list_alerts(user: CurrentUser, session: SessionDep) -> AlertsPublic:
+def list_alerts(owner_id: ReadableRider, session: SessionDep) -> AlertsPublic:
     """Your resting heart rate and HRV alerts, newest first, each explained."""
-    views = service.list_alerts(session, owner_id=user.id)
+    views = service.list_alerts(session, owner_id=owner_id)
     return AlertsPublic(alerts=[_alert(view) for view in views])
 
 
@@ -138,11 +138,11 @@ def acknowledge_alert(row: OwnAlert, session: SessionDep) -> AlertPublic:
 
 @router.get("/readiness", response_model=ReadinessPublic)
 def read_readiness(
-    user: CurrentUser, session: SessionDep, day: date | None = None
+    owner_id: ReadableRider, session: SessionDep, day: date | None = None
 ) -> ReadinessPublic:
     """Your readiness for a day (today by default): a named state and the factors behind it."""
-    when = day or service.rider_today(user.timezone)
-    result = service.get_readiness(session, owner_id=user.id, day=when)
+    when = day or service.rider_today_of(session, owner_id=owner_id)
+    result = service.get_readiness(session, owner_id=owner_id, day=when)
     return ReadinessPublic.model_validate(dataclasses.asdict(result))
 
 

@@ -99,6 +99,12 @@ def rider_today(timezone: str) -> date:
     return datetime.now(_zone(timezone)).date()
 
 
+def rider_today_of(session: Session, *, owner_id: uuid.UUID) -> date:
+    """Today's date where this rider lives (a coach reads the athlete's today, not theirs)."""
+    profile = accounts.get_rider_profile(session, owner_id)
+    return rider_today(profile.timezone if profile else "UTC")
+
+
 def _zone(timezone: str) -> ZoneInfo:
     try:
         return ZoneInfo(timezone)

@@ -3,7 +3,7 @@
 Other domains use only what is exported here.
 """
 
-from bikenode.rides.audience import Audience, Relation, register_audience
+from bikenode.rides.audience import Audience, Relation, current_audience, register_audience
 from bikenode.rides.events import GearListed, RideChanged, RideDeleted, RideImported
 from bikenode.rides.feed import (
     FeedRide,
@@ -86,6 +86,7 @@ __all__ = [
     "RideTotals",
     "RideTrack",
     "abandoned_uploads",
+    "current_audience",
     "erase_user_data",
     "expired_duplicate_copies",
     "expired_originals",

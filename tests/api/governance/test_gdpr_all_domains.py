@@ -192,6 +192,12 @@ def _fitness(client: TestClient, rider: Person, ride_id: str) -> None:
     assert override.json()["stress_source"] == "heart_rate"
 
 
+def _coaches(client: TestClient, rider: Person, other: Person) -> None:
+    """Each lets the other read their fitness and health data: a grant on both sides."""
+    for athlete, coach in ((rider, other), (other, rider)):
+        _post(client, "/api/v1/me/coaches", athlete, {"user_id": str(coach.user_id)})
+
+
 def _garage(client: TestClient, rider: Person) -> None:
     """A bike that takes the rider's rides, a worn chain fitted on it (a reminder at once),
     and a service of it."""
@@ -399,6 +405,7 @@ def _world(client: TestClient, sockets: contextlib.ExitStack) -> World:
     conflict_id = _conflict(client, rider)
     [ride] = client.get("/api/v1/rides", headers=rider.headers).json()["items"]
     _fitness(client, rider, ride["id"])
+    _coaches(client, rider, other)
     _social(client, rider, other, ride["id"])
     _segment(client, rider, ride["id"])
     client.app.state.events.run_until_idle()  # type: ignore[attr-defined]
@@ -510,6 +517,9 @@ def test_export_holds_live_planner_and_sync_data(
     assert figures["stress_override"] == 42 and figures["stress_source"] == "heart_rate"
     assert figures["day"] == "2024-06-01" and "power_curve" not in figures
     assert read("fitness/profile.json")["fatigue_days"] == 8
+    coaches = read("fitness/coaches.json")
+    assert [g["user_id"] for g in coaches["my_coaches"]] == [str(world.other.user_id)]
+    assert [g["user_id"] for g in coaches["my_athletes"]] == [str(world.other.user_id)]
 
     [bike] = read("bikes/bikes.json")["bikes"]
     assert bike["name"] == "Tarmac" and bike["default_for_sports"] == ["cycling"]
@@ -612,6 +622,8 @@ def test_erasure_leaves_no_row_naming_the_user_and_closes_their_sockets(
         "fitness_ride_figures.owner_id",
         "fitness_profiles.owner_id",
         "fitness_recomputes.owner_id",
+        "fitness_coach_grants.athlete_id",
+        "fitness_coach_grants.coach_id",
         "outbox_events.user_id",
         "bikes_bikes.owner_id",
         "bikes_components.owner_id",

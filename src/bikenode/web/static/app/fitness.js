@@ -3,7 +3,8 @@
 // Days are the rider's (the API counts them in the rider's timezone).
 
 import { api } from "./api.js";
-import { busy, field, fill, h, sentence, showError } from "./dom.js";
+import { riderQuery, riderSwitcher } from "./coaches.js";
+import { busy, field, fill, h, navigate, sentence, showError } from "./dom.js";
 import { LOAD_SERIES, dayText, loadChart } from "./fitness-charts.js";
 import { profileForm, thresholdsEditor } from "./fitness-settings.js";
 import * as u from "./units.js";
@@ -25,7 +26,10 @@ export function addDays(day, n) {
 
 const today = () => u.localDay(new Date().toISOString());
 
-async function firstDay(end) {
+const COACH_ALL_DAYS = 365; // a coach cannot list the athlete's rides, so "all" is a year
+
+async function firstDay(end, rider) {
+  if (rider) return addDays(end, 1 - COACH_ALL_DAYS);
   const oldest = await api("/api/v1/rides?limit=1&sort=started_at&order=asc");
   const started = oldest.items[0]?.started_at;
   const first = started ? u.localDay(started) : addDays(end, -89);
@@ -33,11 +37,12 @@ async function firstDay(end) {
   return first < earliest ? earliest : first > end ? end : first;
 }
 
-async function rangeDays(key) {
+/** The load days of a range, of `rider` (a coach's athlete) or one's own with null. */
+async function rangeDays(key, rider = null) {
   const end = today();
   const [, , back] = RANGES.find(([k]) => k === key);
-  const start = back === null ? await firstDay(end) : addDays(end, 1 - back);
-  return (await api(`/api/v1/fitness/load?from=${start}&to=${end}`)).days;
+  const start = back === null ? await firstDay(end, rider) : addDays(end, 1 - back);
+  return (await api(`/api/v1/fitness/load?from=${start}&to=${end}${riderQuery(rider)}`)).days;
 }
 
 // Form in words, by the bands coaches commonly use.
@@ -165,13 +170,16 @@ function rangePicker(current, onPick) {
 export async function render(main, { query }) {
   document.title = "Fitness · BikeNode";
   let range = RANGES.some(([key]) => key === query.get("range")) ? query.get("range") : "90d";
+  // ?rider=: a coach reads an athlete's load; the forecast and settings are the athlete's own.
+  const rider = query.get("rider") || null;
   const plan = { days: DEFAULT_FORECAST_DAYS, planned_stress: null };
-  const forecast = () => api("/api/v1/fitness/forecast", { method: "POST", json: plan });
-  let [days, ahead, thresholds, profile] = await Promise.all([
-    rangeDays(range),
+  const forecast = async () => (rider ? { days: [] } : api("/api/v1/fitness/forecast", { method: "POST", json: plan }));
+  let [days, ahead, thresholds, profile, athletes] = await Promise.all([
+    rangeDays(range, rider),
     forecast().then((answer) => answer.days),
-    api("/api/v1/fitness/thresholds"),
-    api("/api/v1/fitness/profile"),
+    api(`/api/v1/fitness/thresholds${riderQuery(rider, true)}`),
+    api(`/api/v1/fitness/profile${riderQuery(rider, true)}`),
+    api("/api/v1/me/athletes"),
   ]);
   let stopChart = () => {};
   const chart = h("div", {
@@ -197,16 +205,16 @@ export async function render(main, { query }) {
   }
 
   async function reload() {
-    [days, ahead] = await Promise.all([rangeDays(range), forecast().then((answer) => answer.days)]);
+    [days, ahead] = await Promise.all([rangeDays(range, rider), forecast().then((answer) => answer.days)]);
     draw();
   }
 
   async function pick(key) {
     range = key;
-    history.replaceState(null, "", `/fitness?range=${key}`);
+    history.replaceState(null, "", `/fitness?range=${key}${riderQuery(rider)}`);
     chart.setAttribute("aria-busy", "true");
     try {
-      days = await rangeDays(range);
+      days = await rangeDays(range, rider);
       draw();
       showError(errors, null);
       status.textContent = `Showing ${RANGES.find(([k]) => k === key)[1].toLowerCase()}.`;
@@ -217,9 +225,11 @@ export async function render(main, { query }) {
   }
 
   const editor = thresholdsEditor(thresholds, () => reload().catch((error) => showError(errors, error)));
+  const switcher = riderSwitcher(athletes.users, rider, (id) => navigate(`/fitness?range=${range}${riderQuery(id)}`));
   fill(
     main,
     h("div", { class: "title-row" }, h("h1", {}, "Fitness"), h("div", { class: "actions" }, h("a", { href: "/power", class: "button" }, "Power curve"))),
+    switcher,
     now,
     h(
       "section",
@@ -231,7 +241,9 @@ export async function render(main, { query }) {
       h("figure", { class: "chart-figure" }, h("figcaption", {}, legendNote()), chart),
       table,
     ),
-    h(
+    rider
+      ? null
+      : h(
       "section",
       { class: "panel forecast" },
       h("h2", {}, "Forecast"),
@@ -244,11 +256,13 @@ export async function render(main, { query }) {
       }),
     ),
     missing,
-    editor.element,
-    profileForm(profile, (saved) => {
-      profile = saved;
-      return reload();
-    }),
+    rider ? null : editor.element,
+    rider
+      ? null
+      : profileForm(profile, (saved) => {
+          profile = saved;
+          return reload();
+        }),
   );
   draw();
   return () => {

@@ -5,6 +5,7 @@
 
 import { api } from "./api.js";
 import { followWidth, width } from "./charts.js";
+import { coachesPanel, riderQuery, riderSwitcher } from "./coaches.js";
 import { busy, field, fill, h, sentence, showError } from "./dom.js";
 import * as u from "./units.js";
 
@@ -83,9 +84,12 @@ function alertItem(alert, onAcknowledge) {
         e.also.length ? h("ul", { class: "also" }, e.also.map((note) => h("li", {}, sentence(note)))) : null,
       ]
     : h("p", { class: "empty" }, "This alert's explanation cannot be read (its key is gone).");
+  // A coach reads alerts but never acknowledges them (onAcknowledge null).
   const acknowledge = alert.acknowledged
     ? h("p", { class: "meta acknowledged" }, "Acknowledged")
-    : h("button", { type: "button", onclick: (event) => onAcknowledge(alert, event.target) }, "Acknowledge");
+    : !onAcknowledge
+      ? null
+      : h("button", { type: "button", onclick: (event) => onAcknowledge(alert, event.target) }, "Acknowledge");
   return h(
     "li",
     { class: "card health-alert", dataset: { alertId: alert.id, metric: alert.metric, acknowledged: String(alert.acknowledged) } },
@@ -228,14 +232,16 @@ function importForm(onImported) {
   return h("section", { class: "panel" }, h("h2", {}, "Import a CSV or device file"), form, messages);
 }
 
-async function load(start, end) {
+/** The health data of `rider` (a coach's athlete), or the rider's own with null. */
+async function load(start, end, rider = null) {
+  const of = riderQuery(rider);
   const [metrics, alerts, readiness] = await Promise.all([
-    api(`/api/v1/health/metrics?from=${start}&to=${end}`),
-    api("/api/v1/health/alerts"),
-    api(`/api/v1/health/readiness?day=${end}`),
+    api(`/api/v1/health/metrics?from=${start}&to=${end}${of}`),
+    api(`/api/v1/health/alerts${riderQuery(rider, true)}`),
+    api(`/api/v1/health/readiness?day=${end}${of}`),
   ]);
   const present = METRICS.map(([key]) => key).filter((key) => metrics.metrics.some((m) => m.metric === key));
-  const baselines = await Promise.all(present.map((key) => api(`/api/v1/health/baselines?metric=${key}&from=${start}&to=${end}`)));
+  const baselines = await Promise.all(present.map((key) => api(`/api/v1/health/baselines?metric=${key}&from=${start}&to=${end}${of}`)));
   return { metrics: metrics.metrics, alerts: alerts.alerts, readiness, baselines: Object.fromEntries(present.map((key, i) => [key, baselines[i].days])) };
 }
 
@@ -243,8 +249,12 @@ export async function render(main) {
   document.title = "Health · BikeNode";
   const end = today();
   const start = addDays(end, 1 - CHART_DAYS);
+  let rider = null; // whose data: null for one's own, else an athlete's id (coach view)
+  const [athletes, coaches] = await Promise.all([api("/api/v1/me/athletes"), api("/api/v1/me/coaches")]);
   let data = await load(start, end);
   let stops = [];
+  const coachesBox = h("div");
+  const showCoaches = async (notice) => fill(coachesBox, coachesPanel((await api("/api/v1/me/coaches")).users, showCoaches, notice));
   const readiness = h("div");
   const alerts = h("div");
   const charts = h("div", { class: "health-charts" });
@@ -266,13 +276,31 @@ export async function render(main) {
 
   function draw() {
     fill(readiness, readinessPanel(data.readiness));
-    fill(alerts, alertsPanel(data.alerts, acknowledge));
+    fill(alerts, alertsPanel(data.alerts, rider ? null : acknowledge));
     drawCharts();
   }
 
   async function reload() {
-    data = await load(start, end);
+    data = await load(start, end, rider);
     draw();
+  }
+
+  const hint = h("p", { class: "hint" });
+  const entry = h("div", { class: "own-only" }, entryForm(reload));
+  const own = h("div", { class: "own-only" });
+  async function pick(id) {
+    rider = id;
+    const name = athletes.users.find((a) => a.user_id === id)?.display_name;
+    hint.textContent = name
+      ? `${name}'s last ${CHART_DAYS} days, which they let you read as their coach.`
+      : `Your last ${CHART_DAYS} days, only you and the coaches you choose see them. Baselines are the median of the 60 days before each day, per device.`;
+    entry.hidden = own.hidden = Boolean(rider);
+    try {
+      await reload();
+      showError(errors, null);
+    } catch (error) {
+      showError(errors, error);
+    }
   }
 
   async function acknowledge(alert, button) {
@@ -287,17 +315,21 @@ export async function render(main) {
     }
   }
 
+  fill(own, importForm(reload), coachesBox);
   fill(
     main,
     h("h1", {}, "Health"),
-    h("p", { class: "hint" }, `Your last ${CHART_DAYS} days, only you see them. Baselines are the median of the 60 days before each day, per device.`),
+    riderSwitcher(athletes.users, rider, pick),
+    hint,
     errors,
     readiness,
     alerts,
-    entryForm(reload),
-    h("section", { class: "panel" }, h("h2", {}, "Your values"), charts),
-    importForm(reload),
+    entry,
+    h("section", { class: "panel" }, h("h2", {}, "Values"), charts),
+    own,
   );
+  fill(coachesBox, coachesPanel(coaches.users, showCoaches));
+  hint.textContent = `Your last ${CHART_DAYS} days, only you and the coaches you choose see them. Baselines are the median of the 60 days before each day, per device.`;
   draw();
   return () => stops.forEach((stop) => stop());
 }
