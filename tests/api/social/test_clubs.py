@@ -4,11 +4,13 @@ invite links, and what a private club shows to whom."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import Engine, event, select
 
 from bikenode.events.models import OutboxEvent
 from bikenode.social.logic.clubs import sign_invite
@@ -260,3 +262,42 @@ def test_a_public_club_is_read_by_anyone_but_written_by_members(client: TestClie
     refused = client.post(f"{base}/posts", json={"body": "hi"}, headers=stranger.headers)
     assert refused.status_code == 403 and "join it first" in refused.text
     assert client.post(f"{base}/posts", json={"body": "hi"}).status_code == 401
+
+
+@contextmanager
+def _counted(engine: Engine) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def test_the_club_list_costs_the_same_queries_for_a_few_clubs_or_many(
+    client: TestClient,
+) -> None:
+    owners = [rider(client, f"Owner {n}") for n in range(3)]
+    viewer = rider(client, "Pia")
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+
+    def queries() -> int:
+        with _counted(engine) as statements:
+            answer = client.get("/api/v1/clubs?limit=100", headers=viewer.headers)
+            assert answer.status_code == 200, answer.text
+        return len(statements)
+
+    for n, owner in enumerate(owners):
+        club(client, owner, name=f"Club {n}")
+    few = queries()
+    for n in range(12):
+        club(client, owners[n % 3], name=f"More {n}")
+    assert queries() == few
+    # A rider blocked by an owner (or blocking one) is not shown that owner's clubs.
+    block(client, owners[0], viewer)
+    names = [c["name"] for c in client.get("/api/v1/clubs", headers=viewer.headers).json()["items"]]
+    assert len(names) == 10 and "Club 0" not in names

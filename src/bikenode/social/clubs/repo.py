@@ -29,6 +29,15 @@ def owner_id(session: Session, club_id: uuid.UUID) -> uuid.UUID | None:
     )
 
 
+def owners_of(session: Session, club_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+    rows = session.execute(
+        select(ClubMember.club_id, ClubMember.user_id).where(
+            ClubMember.club_id.in_(club_ids), ClubMember.role == "owner"
+        )
+    )
+    return {club_id: user_id for club_id, user_id in rows}
+
+
 def member_counts(session: Session, club_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, int]:
     rows = session.execute(
         select(ClubMember.club_id, func.count())

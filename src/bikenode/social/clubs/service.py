@@ -143,7 +143,8 @@ def list_clubs(
 ) -> list[ClubView]:
     """Public clubs and the viewer's own, by name; `query` keeps names containing it."""
     found = repo.clubs_page(session, viewer_id=viewer_id, query=query, limit=limit)
-    owners = {c.id: repo.owner_id(session, c.id) for c in found} if viewer_id else {}
+    # A constant number of queries per page: owners, blocks, counts and standings in one each.
+    owners = repo.owners_of(session, [c.id for c in found]) if viewer_id and found else {}
     hidden = social_repo.blocked_ids(session, viewer_id) if viewer_id else set()
     shown = [c for c in found if owners.get(c.id) not in hidden]
     return _views(session, shown, viewer_id)
