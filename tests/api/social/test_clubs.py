@@ -15,6 +15,7 @@ from sqlalchemy import Engine, event, select
 from bikenode.events.models import OutboxEvent
 from bikenode.social.logic.clubs import sign_invite
 from tests.api.social.helpers import Rider, block, rider
+from tests.factories import STRONG_PASSWORD
 
 
 def club(client: TestClient, owner: Rider, **fields: Any) -> dict[str, Any]:
@@ -301,3 +302,23 @@ def test_the_club_list_costs_the_same_queries_for_a_few_clubs_or_many(
     block(client, owners[0], viewer)
     names = [c["name"] for c in client.get("/api/v1/clubs", headers=viewer.headers).json()["items"]]
     assert len(names) == 10 and "Club 0" not in names
+
+
+def test_an_erased_owner_hands_the_club_to_the_longest_standing_admin(
+    client: TestClient,
+) -> None:
+    owner, early, admin = rider(client, "Olga"), rider(client, "Early"), rider(client, "Ada")
+    made = club(client, owner)
+    alone = club(client, owner, name="Alone")
+    join(client, early, made["id"])  # a member since before the admin joined
+    join(client, admin, made["id"])
+    base = f"/api/v1/clubs/{made['id']}"
+    assert client.post(f"{base}/admins/{admin.id}", headers=owner.headers).status_code == 204
+    erase = {"password": STRONG_PASSWORD, "confirm": "erase my account"}
+    assert client.post("/api/v1/me/erase", json=erase, headers=owner.headers).status_code == 200
+    roles = {
+        m["display_name"]: m["role"]
+        for m in client.get(f"{base}/members", headers=early.headers).json()["items"]
+    }
+    assert roles == {"Ada": "owner", "Early": "member"}
+    assert client.get(f"/api/v1/clubs/{alone['id']}", headers=early.headers).status_code == 404
