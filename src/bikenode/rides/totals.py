@@ -6,11 +6,10 @@ Bikes counts component wear from these; it copies them rather than reading rides
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from bikenode.rides.models import Ride
@@ -147,28 +146,26 @@ class RiderWeekTotals:
 
 
 def riders_totals(
-    session: Session, *, owner_ids: Collection[uuid.UUID], since: datetime, until: datetime
+    session: Session, *, owners: Select[uuid.UUID], since: datetime, until: datetime
 ) -> list[RiderWeekTotals]:
-    """Totals of the riders' rides started in [since, until) that others may see (public or
-    followers-only: never private ones), one query per 500 riders (ix_rides_owner_started).
-    Riders without such a ride are left out."""
-    ids, found = list(set(owner_ids)), []
-    for start in range(0, len(ids), 500):  # far below the bound-parameter limits
-        rows = session.execute(
-            select(
-                Ride.owner_id,
-                func.count(),
-                func.coalesce(func.sum(Ride.distance_m), 0.0),
-                func.coalesce(func.sum(Ride.moving_time_s), 0.0),
-                func.coalesce(func.sum(Ride.elevation_gain_m), 0.0),
-            )
-            .where(
-                Ride.owner_id.in_(ids[start : start + 500]),
-                Ride.started_at >= since,
-                Ride.started_at < until,
-                Ride.visibility != "private",
-            )
-            .group_by(Ride.owner_id)
+    """Totals of the rides started in [since, until) that others may see (public or
+    followers-only: never private ones) of the riders the sub-select names (a club's
+    members), in one query over ix_rides_owner_started. Riders without such a ride are left
+    out."""
+    rows = session.execute(
+        select(
+            Ride.owner_id,
+            func.count(),
+            func.coalesce(func.sum(Ride.distance_m), 0.0),
+            func.coalesce(func.sum(Ride.moving_time_s), 0.0),
+            func.coalesce(func.sum(Ride.elevation_gain_m), 0.0),
         )
-        found += [RiderWeekTotals(o, n, d or 0.0, t or 0.0, e or 0.0) for o, n, d, t, e in rows]
-    return found
+        .where(
+            Ride.owner_id.in_(owners),
+            Ride.started_at >= since,
+            Ride.started_at < until,
+            Ride.visibility != "private",
+        )
+        .group_by(Ride.owner_id)
+    )
+    return [RiderWeekTotals(o, n, d or 0.0, t or 0.0, e or 0.0) for o, n, d, t, e in rows]

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from bikenode.events.models import OutboxEvent
+from bikenode.social.clubs import activity
 from tests.api.social.helpers import Rider, block, rider
 from tests.api.social.test_clubs import club, join
 from tests.factories import upload_files
@@ -147,6 +148,7 @@ def test_the_leaderboard_counts_members_shared_rides_of_the_week(client: TestCli
     assert board["rides"] == 3
     assert board["distance_m"] == pytest.approx(sum(r["distance_m"] for r in board["rows"]))
     assert board["rows"][0]["distance_m"] > board["rows"][1]["distance_m"] > 0
+    assert [r["place"] for r in board["rows"]] == [1, 2]
     by_time = client.get(f"{url}&board=time", headers=pia.headers).json()
     times = [r["moving_time_s"] for r in by_time["rows"]]
     assert times == sorted(times, reverse=True) and by_time["board"] == "time"
@@ -163,3 +165,25 @@ def test_the_leaderboard_counts_members_shared_rides_of_the_week(client: TestCli
     assert (empty["rides"], empty["rows"]) == (0, [])
     bad = client.get(f"/api/v1/clubs/{made['id']}/leaderboard?week=2025-W60")
     assert bad.status_code == 422 and "week the year 2025 has" in bad.text
+
+
+def test_the_leaderboard_lists_the_first_places_and_the_viewers_own(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(activity, "BOARD_ROWS", 1)
+    owner, pia, bob = rider(client, "Olga"), rider(client, "Pia"), rider(client, "Bob")
+    made = club(client, owner)
+    join(client, pia, made["id"])
+    join(client, bob, made["id"])
+    monday = datetime(2025, 5, 12, 7, tzinfo=UTC)  # 2025-W20
+    _ride_at(client, owner, monday, "public")
+    _ride_at(client, owner, monday + timedelta(days=1), "public")
+    _ride_at(client, pia, monday + timedelta(days=2), "public")
+    url = f"/api/v1/clubs/{made['id']}/leaderboard?week=2025-W20"
+
+    def places(who: Rider) -> list[tuple[int, str]]:
+        rows = client.get(url, headers=who.headers).json()["rows"]
+        return [(r["place"], r["display_name"]) for r in rows]
+
+    assert places(pia) == [(1, "Olga"), (2, "Pia")]
+    assert places(bob) == [(1, "Olga")]  # no ride this week: no place of their own

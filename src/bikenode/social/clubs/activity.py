@@ -25,6 +25,7 @@ from bikenode.social.clubs.service import ClubAccess
 from bikenode.social.logic import clubs as rules
 
 MAX_EVENTS = 50  # per page of coming club rides
+BOARD_ROWS = 50  # places shown; the viewer's own place is added when lower down
 PAST_EVENTS = timedelta(days=1)  # a ride that started today still shows
 
 
@@ -215,8 +216,9 @@ def delete_post(session: Session, *, access: ClubAccess, post_id: uuid.UUID) -> 
 
 @dataclass(frozen=True)
 class LeaderRow:
-    """One place on the board: the member and their week's figures."""
+    """One place on the board (1 the first): the member and their week's figures."""
 
+    place: int
     user_id: uuid.UUID
     display_name: str
     rides: int
@@ -242,15 +244,15 @@ class Leaderboard:
 def leaderboard(
     session: Session, *, access: ClubAccess, week: str | None, board: rules.Board
 ) -> Leaderboard:
-    """The club's leaderboard for the ISO week (this week when None); InvalidInput for a
-    malformed week. Riders blocked either way by the viewer are left off the rows, not the
-    totals."""
+    """The club's leaderboard for the ISO week (this week when None): the first BOARD_ROWS
+    places and the viewer's own; InvalidInput for a malformed week. Riders blocked either way
+    by the viewer are left off the rows, not the totals."""
     try:
         since, until, label = rules.iso_week(week, today=datetime.now(UTC).date())
     except rules.ClubRuleBroken as error:
         raise InvalidInput(str(error)) from None
-    member_ids = list(session.scalars(repo.active_member_ids(access.club.id)))
-    figures = rides.riders_totals(session, owner_ids=member_ids, since=since, until=until)
+    members = repo.active_member_ids(access.club.id)
+    figures = rides.riders_totals(session, owners=members, since=since, until=until)
     weeks = [
         rules.RiderWeek(f.owner_id, f.rides, f.distance_m, f.moving_time_s, f.elevation_gain_m)
         for f in figures
@@ -258,11 +260,16 @@ def leaderboard(
     count, distance, moving, climbed = rules.totals(weeks)
     hidden = social_repo.blocked_ids(session, access.viewer_id) if access.viewer_id else set()
     ranked = [w for w in rules.rank(weeks, by=board) if w.user_id not in hidden]
-    names = rider_profiles(session, [w.user_id for w in ranked]) if ranked else {}
+    shown = [
+        (place, w)
+        for place, w in enumerate(ranked, start=1)
+        if place <= BOARD_ROWS or w.user_id == access.viewer_id
+    ]
+    names = rider_profiles(session, [w.user_id for _, w in shown]) if shown else {}
     rows = [
-        LeaderRow(w.user_id, names[w.user_id].display_name, w.rides, w.distance_m,
+        LeaderRow(place, w.user_id, names[w.user_id].display_name, w.rides, w.distance_m,
                   w.moving_time_s, w.elevation_gain_m)
-        for w in ranked
+        for place, w in shown
         if w.user_id in names
     ]  # fmt: skip
     return Leaderboard(label, since, board, count, distance, moving, climbed, rows)

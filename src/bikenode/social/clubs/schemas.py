@@ -165,6 +165,7 @@ class PostPage(BaseModel):
 class LeaderPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
+    place: int = Field(description="1 the first; the first 50 and your own are listed")
     user_id: uuid.UUID
     display_name: str
     rides: int

@@ -265,7 +265,7 @@ function leaderboardSection(base) {
   const section = h("section", { class: "panel", "aria-label": "Leaderboard" }, h("h2", {}, "This week"), board, body);
   const load = async () => {
     const week = await api(`${base}/leaderboard?board=${board.value}`);
-    const rows = week.rows.map((r, i) => h("tr", {}, h("td", {}, String(i + 1)), h("td", {}, r.display_name), h("td", {}, u.distance(r.distance_m)), h("td", {}, u.duration(r.moving_time_s)), h("td", {}, u.elevation(r.elevation_gain_m))));
+    const rows = week.rows.map((r) => h("tr", {}, h("td", {}, String(r.place)), h("td", {}, r.display_name), h("td", {}, u.distance(r.distance_m)), h("td", {}, u.duration(r.moving_time_s)), h("td", {}, u.elevation(r.elevation_gain_m))));
     fill(
       body,
       h("p", { class: "meta club-totals" }, `${week.week}: ${week.rides} rides · ${u.distance(week.distance_m)} · ${u.duration(week.moving_time_s)} · ${u.elevation(week.elevation_gain_m)} climbed`),
