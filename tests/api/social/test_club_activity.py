@@ -187,3 +187,21 @@ def test_the_leaderboard_lists_the_first_places_and_the_viewers_own(
 
     assert places(pia) == [(1, "Olga"), (2, "Pia")]
     assert places(bob) == [(1, "Olga")]  # no ride this week: no place of their own
+
+
+def test_posts_and_club_rides_are_rate_limited_per_rider(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(activity, "MAX_WRITES_PER_WINDOW", 2)
+    owner = rider(client, "Olga")
+    made = club(client, owner)
+    base = f"/api/v1/clubs/{made['id']}"
+    for n in range(2):
+        answer = client.post(f"{base}/posts", json={"body": f"post {n}"}, headers=owner.headers)
+        assert answer.status_code == 201, answer.text
+        _event(client, owner, made["id"], title=f"ride {n}")
+    refused = client.post(f"{base}/posts", json={"body": "one more"}, headers=owner.headers)
+    assert refused.status_code == 429 and "at most 2 posts in 10 minutes" in refused.text
+    assert int(refused.headers["Retry-After"]) > 0
+    ride = {"title": "x", "starts_at": SATURDAY}
+    assert client.post(f"{base}/events", json=ride, headers=owner.headers).status_code == 429

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from bikenode import planner, rides
 from bikenode.accounts import rider_profiles
-from bikenode.errors import InvalidInput, NotFound, PermissionDenied
+from bikenode.errors import InvalidInput, NotFound, PermissionDenied, TooManyRequests
 from bikenode.events import publish
 from bikenode.social import repo as social_repo
 from bikenode.social.clubs import repo
@@ -23,9 +24,13 @@ from bikenode.social.clubs.events import ClubEventCreated, ClubPostAdded
 from bikenode.social.clubs.models import ClubEvent, ClubPost, ClubRsvp
 from bikenode.social.clubs.service import ClubAccess
 from bikenode.social.logic import clubs as rules
+from bikenode.social.logic.rules import within_rate
 
 MAX_EVENTS = 50  # per page of coming club rides
 BOARD_ROWS = 50  # places shown; the viewer's own place is added when lower down
+# Posts (all clubs) and club rides per rider in a sliding window: as for comments, a person
+# writes fewer; a spam script more.
+MAX_WRITES_PER_WINDOW, WRITE_WINDOW = 30, timedelta(minutes=10)
 PAST_EVENTS = timedelta(days=1)  # a ride that started today still shows
 
 
@@ -102,6 +107,7 @@ def create_event(
     except rules.ClubRuleBroken as error:
         raise InvalidInput(str(error)) from None
     event.lat_deg, event.lon_deg = point if point else (None, None)
+    _check_rate(session, repo.events_since, user_id, "club rides")
     if route_id is not None:
         planner.route_access(session, route_id=route_id, user_id=user_id)
         event.route_id = route_id
@@ -115,6 +121,21 @@ def create_event(
     )
     session.commit()
     return _event_views(session, [event], user_id)[0]
+
+
+def _check_rate(
+    session: Session,
+    count: Callable[[Session, uuid.UUID, datetime], int],
+    user_id: uuid.UUID,
+    what: str,
+) -> None:
+    if not within_rate(
+        count(session, user_id, datetime.now(UTC) - WRITE_WINDOW), limit=MAX_WRITES_PER_WINDOW
+    ):
+        raise TooManyRequests(
+            f"expected at most {MAX_WRITES_PER_WINDOW} {what} in 10 minutes",
+            retry_after_s=int(WRITE_WINDOW.total_seconds()),
+        )
 
 
 def club_event(session: Session, *, access: ClubAccess, event_id: uuid.UUID) -> ClubEvent:
@@ -160,6 +181,7 @@ def add_post(session: Session, *, access: ClubAccess, body: str) -> PostView:
         text = rules.clean_text(body, limit=rules.MAX_POST_CHARS, what="post")
     except rules.ClubRuleBroken as error:
         raise InvalidInput(str(error)) from None
+    _check_rate(session, repo.posts_since, user_id, "posts")
     post = ClubPost(club_id=access.club.id, user_id=user_id, body=text)
     session.add(post)
     session.flush()

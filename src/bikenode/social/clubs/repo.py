@@ -170,3 +170,21 @@ def rsvps_of(
         )
     )
     return {event_id: answer for event_id, answer in rows}
+
+
+def posts_since(session: Session, user_id: uuid.UUID, since: datetime) -> int:
+    return (
+        session.scalar(
+            select(func.count()).where(ClubPost.user_id == user_id, ClubPost.created_at >= since)
+        )
+        or 0
+    )
+
+
+def events_since(session: Session, user_id: uuid.UUID, since: datetime) -> int:
+    return (
+        session.scalar(
+            select(func.count()).where(ClubEvent.user_id == user_id, ClubEvent.created_at >= since)
+        )
+        or 0
+    )
