@@ -5,11 +5,13 @@ none of it until an admin approves them."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import expect
 
 from tests.browser.conftest import new_email
 from tests.browser.support import Api, App
+from tests.synthetic import synthetic_gpx
 
 # Each test signs two riders up and in several times, at two widths.
 SERVER_ENV = {"BIKENODE_RATE_LIMIT_STANDARD": "1000/minute"}
@@ -17,6 +19,11 @@ SERVER_ENV = {"BIKENODE_RATE_LIMIT_STANDARD": "1000/minute"}
 
 def _fits(app: App, where: str) -> None:
     assert app.has_no_horizontal_overflow(), f"{where} is wider than the screen"
+
+
+def _monday() -> datetime:
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return today - timedelta(days=today.weekday())
 
 
 def _sign_out(app: App) -> None:
@@ -30,6 +37,10 @@ def test_start_a_private_club_post_plan_a_ride_and_let_a_rider_in(
     app, page = screen, screen.page
     anna_email, bob_email = new_email("anna"), new_email("bob")
     fresh_api.register_and_login(anna_email, "Anna")
+    # A shared ride of Anna's this week (UTC), for the leaderboard.
+    start = max(datetime.now(UTC) - timedelta(hours=3), _monday())
+    ride_id = fresh_api.import_ride("week.gpx", synthetic_gpx(start, points=120, seed=3))
+    fresh_api.patch(f"/api/v1/rides/{ride_id}", {"visibility": "public"})
     Api(fresh_api.request).register_and_login(bob_email, "Bob")
 
     app.sign_in(anna_email)
@@ -60,7 +71,8 @@ def test_start_a_private_club_post_plan_a_ride_and_let_a_rider_in(
     rides.get_by_role("button", name="Going", exact=True).click()
     expect(rides.get_by_text(re.compile(r"1 going · 0 maybe"))).to_be_visible()
     board = page.get_by_role("region", name="Leaderboard")
-    expect(board.get_by_text("No shared rides this week yet.")).to_be_visible()
+    expect(board.get_by_role("row", name=re.compile(r"^1 Anna"))).to_be_visible()
+    expect(board.get_by_text(re.compile(r"^\d{4}-W\d{2}: 1 rides"))).to_be_visible()
     _fits(app, "the club page")
     _sign_out(app)
 

@@ -31,7 +31,11 @@ function createForm() {
     field("Description", h("textarea", { name: "description", maxlength: 2000, rows: 3 })),
     field("Sport", sport),
     field("Place", h("input", { name: "place_name", maxlength: 120 }), "A town or area, never a home address."),
-    field("Private club", h("input", { type: "checkbox", name: "private" }), "Riders ask to join or use an invite link."),
+    field(
+      "Private club",
+      h("input", { type: "checkbox", name: "private" }),
+      "Riders ask to join or use an invite link.",
+    ),
     h("button", { type: "submit" }, "Create club"),
     h("div", { class: "errors" }),
   );
@@ -85,13 +89,19 @@ export const listPage = {
       const page = await api(`/api/v1/clubs${q ? `?q=${encodeURIComponent(q)}` : ""}`);
       fill(list, page.items.length ? page.items.map(clubItem) : h("li", { class: "empty" }, "No clubs found."));
     };
-    const form = h("form", { role: "search", class: "club-search" }, field("Search clubs", search), h("button", { type: "submit" }, "Search"));
+    const form = h(
+      "form",
+      { role: "search", class: "club-search" },
+      field("Search clubs", search),
+      h("button", { type: "submit" }, "Search"),
+    );
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       load().catch((error) => showError(errors, error));
     });
     const invite = query.get("invite");
-    fill(main, h("h1", { tabindex: "-1" }, "Clubs"), invite ? inviteBox(invite) : null, form, errors, list, createForm());
+    const heading = h("h1", { tabindex: "-1" }, "Clubs");
+    fill(main, heading, invite ? inviteBox(invite) : null, form, errors, list, createForm());
     await load();
   },
 };
@@ -112,38 +122,38 @@ function action(label, run, attrs = {}) {
 
 function standing(club, base, redraw) {
   if (club.role === "owner") return h("p", { class: "actions" }, "You own this club.");
+  const membership = (method) => async () => {
+    await api(`${base}/membership`, { method });
+    await redraw();
+  };
   if (club.status === "active") {
-    return h("p", { class: "actions" }, `You are a ${club.role}. `, action("Leave club", async () => {
-      await api(`${base}/membership`, { method: "DELETE" });
-      await redraw();
-    }, { class: "link danger" }));
+    const leave = action("Leave club", membership("DELETE"), { class: "link danger" });
+    return h("p", { class: "actions" }, `You are a ${club.role}. `, leave);
   }
   if (club.status === "pending") {
-    return h("p", { class: "actions" }, h("span", { role: "status" }, "Your request waits for an admin. "), action("Withdraw request", async () => {
-      await api(`${base}/membership`, { method: "DELETE" });
-      await redraw();
-    }, { class: "link" }));
+    const waiting = h("span", { role: "status" }, "Your request waits for an admin. ");
+    return h("p", { class: "actions" }, waiting, action("Withdraw request", membership("DELETE"), { class: "link" }));
   }
-  const label = club.private ? "Ask to join" : "Join club";
-  return h("p", { class: "actions" }, action(label, async () => {
-    await api(`${base}/membership`, { method: "POST" });
-    await redraw();
-  }));
+  return h("p", { class: "actions" }, action(club.private ? "Ask to join" : "Join club", membership("POST")));
 }
 
 function membersSection(club, base, members, requests, redraw) {
   const manage = club.role === "owner" || club.role === "admin";
+  const roleButton = (m) => {
+    const admin = m.role === "admin";
+    const label = admin ? `Make ${m.display_name} a member` : `Make ${m.display_name} an admin`;
+    const change = async () => {
+      await api(`${base}/admins/${m.id}`, { method: admin ? "DELETE" : "POST" });
+      await redraw();
+    };
+    return action(label, change, { class: "link" });
+  };
   const item = (m) => h(
     "li",
     {},
     h("a", { href: `/riders/${m.id}` }, m.display_name),
     m.role !== "member" ? h("span", { class: "meta" }, ` · ${ROLE_LABELS[m.role]}`) : null,
-    club.role === "owner" && m.role !== "owner"
-      ? [" ", action(m.role === "admin" ? `Make ${m.display_name} a member` : `Make ${m.display_name} an admin`, async () => {
-          await api(`${base}/admins/${m.id}`, { method: m.role === "admin" ? "DELETE" : "POST" });
-          await redraw();
-        }, { class: "link" })]
-      : null,
+    club.role === "owner" && m.role !== "owner" ? [" ", roleButton(m)] : null,
   );
   const request = (m) => h(
     "li",
@@ -165,11 +175,14 @@ function membersSection(club, base, members, requests, redraw) {
     { class: "panel", "aria-label": "Members" },
     h("h2", {}, `Members (${club.members})`),
     h("ul", { class: "rider-list" }, members.items.map(item)),
-    manage && requests
-      ? [h("h3", {}, "Requests to join"), requests.items.length ? h("ul", { class: "rider-list", "aria-label": "Requests to join" }, requests.items.map(request)) : h("p", { class: "empty" }, "No requests waiting.")]
-      : null,
+    manage && requests ? [h("h3", {}, "Requests to join"), requestList(requests.items, request)] : null,
     manage ? inviteMaker(base) : null,
   );
+}
+
+function requestList(items, item) {
+  if (!items.length) return h("p", { class: "empty" }, "No requests waiting.");
+  return h("ul", { class: "rider-list", "aria-label": "Requests to join" }, items.map(item));
 }
 
 function inviteMaker(base) {
@@ -177,7 +190,8 @@ function inviteMaker(base) {
   const button = action("Make an invite link", async () => {
     const invite = await api(`${base}/invites`, { method: "POST", json: { hours: 168 } });
     const link = `${window.location.origin}/clubs?invite=${encodeURIComponent(invite.token)}`;
-    fill(out, h("input", { readonly: true, value: link, "aria-label": "Invite link", class: "wide" }), ` Valid until ${u.dateTime(invite.expires_at)}.`);
+    const shown = h("input", { readonly: true, value: link, "aria-label": "Invite link", class: "wide" });
+    fill(out, shown, ` Valid until ${u.dateTime(invite.expires_at)}.`);
     button.disabled = false;
   }, { class: "link" });
   return h("div", {}, button, out);
@@ -203,13 +217,21 @@ function postsSection(club, base, posts, redraw) {
       showError(form.querySelector(".errors"), error);
     }
   });
-  const item = (p) => h("li", { class: "club-post" }, h("p", { class: "meta" }, `${p.author_name} · ${u.dateTime(p.created_at)}`), h("p", { class: "club-text" }, p.body));
+  const item = (p) =>
+    h(
+      "li",
+      { class: "club-post" },
+      h("p", { class: "meta" }, `${p.author_name} · ${u.dateTime(p.created_at)}`),
+      h("p", { class: "club-text" }, p.body),
+    );
   return h(
     "section",
     { class: "panel", "aria-label": "Posts" },
     h("h2", {}, "Posts"),
     club.status === "active" ? form : null,
-    posts.items.length ? h("ul", { class: "club-posts", "aria-label": "Club posts" }, posts.items.map(item)) : h("p", { class: "empty" }, "No posts yet."),
+    posts.items.length
+      ? h("ul", { class: "club-posts", "aria-label": "Club posts" }, posts.items.map(item))
+      : h("p", { class: "empty" }, "No posts yet."),
   );
 }
 
@@ -227,7 +249,8 @@ function eventsSection(club, base, events, redraw) {
     event.preventDefault();
     const data = new FormData(form);
     const local = new Date(data.get("starts_at"));
-    const body = { title: data.get("title"), starts_at: Number.isNaN(local.getTime()) ? "" : local.toISOString() };
+    const startsAt = Number.isNaN(local.getTime()) ? "" : local.toISOString(); // the browser's zone
+    const body = { title: data.get("title"), starts_at: startsAt };
     if (data.get("place_name")) body.place_name = data.get("place_name");
     const done = busy(form);
     try {
@@ -243,35 +266,75 @@ function eventsSection(club, base, events, redraw) {
       await api(`${base}/events/${e.id}/rsvp`, { method: "PUT", json: { answer: value } });
       await redraw();
     }, { "aria-pressed": String(e.rsvp === value), class: e.rsvp === value ? "chosen" : null });
+  const eventFacts = (e) =>
+    [u.dateTime(e.starts_at), e.place_name, `${e.going} going · ${e.maybe} maybe`].filter(Boolean).join(" · ");
+  const answers = (e) =>
+    h(
+      "p",
+      { class: "actions", "aria-label": `Answer ${e.title}` },
+      answer(e, "going", "Going"),
+      " ",
+      answer(e, "maybe", "Maybe"),
+      " ",
+      answer(e, "no", "Not going"),
+    );
   const item = (e) => h(
     "li",
     { class: "club-event" },
     h("h3", {}, e.title),
-    h("p", { class: "meta" }, [u.dateTime(e.starts_at), e.place_name, `${e.going} going · ${e.maybe} maybe`].filter(Boolean).join(" · ")),
-    club.status === "active" ? h("p", { class: "actions", "aria-label": `Answer ${e.title}` }, answer(e, "going", "Going"), " ", answer(e, "maybe", "Maybe"), " ", answer(e, "no", "Not going")) : null,
+    h("p", { class: "meta" }, eventFacts(e)),
+    club.status === "active" ? answers(e) : null,
   );
   return h(
     "section",
     { class: "panel", "aria-label": "Club rides" },
     h("h2", {}, "Club rides"),
-    events.items.length ? h("ul", { class: "club-events" }, events.items.map(item)) : h("p", { class: "empty" }, "No rides planned."),
+    events.items.length
+      ? h("ul", { class: "club-events" }, events.items.map(item))
+      : h("p", { class: "empty" }, "No rides planned."),
     club.status === "active" ? form : null,
   );
 }
 
+const BOARDS = [
+  ["distance", "Distance"],
+  ["time", "Moving time"],
+  ["elevation", "Climbing"],
+];
+
+function leaderRow(r) {
+  const cells = [
+    String(r.place),
+    r.display_name,
+    u.distance(r.distance_m),
+    u.duration(r.moving_time_s),
+    u.elevation(r.elevation_gain_m),
+  ];
+  return h("tr", {}, cells.map((text) => h("td", {}, text)));
+}
+
+function leaderTable(rows) {
+  const head = ["#", "Rider", "Distance", "Time", "Climbing"].map((t) => h("th", { scope: "col" }, t));
+  const table = h("table", { class: "data numeric" }, h("thead", {}, h("tr", {}, head)), h("tbody", {}, rows));
+  return h("div", { class: "table-wrap" }, table);
+}
+
 function leaderboardSection(base) {
-  const board = h("select", { name: "board", "aria-label": "Rank by" }, [["distance", "Distance"], ["time", "Moving time"], ["elevation", "Climbing"]].map(([v, l]) => h("option", { value: v }, l)));
+  const board = h("select", { name: "board", "aria-label": "Rank by" }, BOARDS.map(([v, l]) => h("option", { value: v }, l)));
   const body = h("div");
   const section = h("section", { class: "panel", "aria-label": "Leaderboard" }, h("h2", {}, "This week"), board, body);
   const load = async () => {
     const week = await api(`${base}/leaderboard?board=${board.value}`);
-    const rows = week.rows.map((r) => h("tr", {}, h("td", {}, String(r.place)), h("td", {}, r.display_name), h("td", {}, u.distance(r.distance_m)), h("td", {}, u.duration(r.moving_time_s)), h("td", {}, u.elevation(r.elevation_gain_m))));
+    const figures = [
+      `${week.rides} rides`,
+      u.distance(week.distance_m),
+      u.duration(week.moving_time_s),
+      `${u.elevation(week.elevation_gain_m)} climbed`,
+    ];
     fill(
       body,
-      h("p", { class: "meta club-totals" }, `${week.week}: ${week.rides} rides · ${u.distance(week.distance_m)} · ${u.duration(week.moving_time_s)} · ${u.elevation(week.elevation_gain_m)} climbed`),
-      rows.length
-        ? h("div", { class: "table-wrap" }, h("table", { class: "data numeric" }, h("thead", {}, h("tr", {}, ["#", "Rider", "Distance", "Time", "Climbing"].map((t) => h("th", { scope: "col" }, t)))), h("tbody", {}, rows)))
-        : h("p", { class: "empty" }, "No shared rides this week yet."),
+      h("p", { class: "meta club-totals" }, `${week.week}: ${figures.join(" · ")}`),
+      week.rows.length ? leaderTable(week.rows.map(leaderRow)) : h("p", { class: "empty" }, "No shared rides this week yet."),
     );
   };
   board.addEventListener("change", () => load().catch((error) => showError(body, error)));
@@ -294,7 +357,8 @@ export const clubPage = {
         return;
       }
       document.title = `${club.name} · BikeNode`;
-      const facts = [club.sport, club.place_name, `${club.members} members`, club.private ? "private club" : "public club"];
+      const kind = club.private ? "private club" : "public club";
+      const facts = [club.sport, club.place_name, `${club.members} members`, kind];
       const about = [
         h("h1", { tabindex: "-1" }, club.name),
         h("p", { class: "meta" }, facts.filter(Boolean).join(" · ")),
@@ -302,7 +366,8 @@ export const clubPage = {
         standing(club, base, redraw),
       ];
       if (club.private && club.status !== "active") {
-        fill(main, ...about, h("p", { class: "hint" }, "Members, posts and rides of a private club are for its members."));
+        const hint = "Members, posts and rides of a private club are for its members.";
+        fill(main, ...about, h("p", { class: "hint" }, hint));
         return;
       }
       const manage = club.role === "owner" || club.role === "admin";
