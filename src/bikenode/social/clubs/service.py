@@ -79,6 +79,13 @@ def _rule(error: rules.ClubRuleBroken) -> InvalidInput:
     return InvalidInput(str(error))
 
 
+def _blocked(session: Session, owner: uuid.UUID | None, viewer_id: uuid.UUID | None) -> bool:
+    """Whether the club's owner and the viewer block each other (either way)."""
+    if owner is None or viewer_id is None or owner == viewer_id:
+        return False
+    return social_repo.blocked_either_way(session, owner, viewer_id)
+
+
 def club_access(
     session: Session, *, club_id: uuid.UUID, viewer_id: uuid.UUID | None, need: Need
 ) -> ClubAccess:
@@ -89,8 +96,7 @@ def club_access(
     if club is None or (viewer_id is None and club.private):
         raise NotFound(NO_CLUB)
     owner = repo.owner_id(session, club_id)
-    blocked = viewer_id is not None and owner is not None and owner != viewer_id
-    if blocked and social_repo.blocked_either_way(session, owner, viewer_id):  # type: ignore[arg-type]
+    if _blocked(session, owner, viewer_id):
         raise NotFound(NO_CLUB)
     row = repo.membership(session, club_id, viewer_id) if viewer_id else None
     active = row is not None and row.status == "active"
@@ -306,7 +312,9 @@ def transfer(session: Session, *, access: ClubAccess, row: ClubMember) -> None:
         raise NotFound("no such member of this club")
     if row.role == "owner":
         return
-    old = target(session, club_id=access.club.id, user_id=access.viewer_id)  # type: ignore[arg-type]
+    old = repo.membership(session, access.club.id, access.viewer_id) if access.viewer_id else None
+    if old is None or old.role != "owner":
+        raise PermissionDenied("expected the club's owner")
     old.role, row.role = "admin", "owner"
     session.commit()
 
