@@ -66,6 +66,7 @@ from bikenode.segments.routes import router as segments_router
 from bikenode.segments.subscribers import RIDE_EFFORTS
 from bikenode.segments.tasks import backfill_job
 from bikenode.social import AUDIENCE
+from bikenode.social.clubs.routes import router as clubs_router
 from bikenode.social.routes import router as social_router
 from bikenode.social.subscribers import RIDE_DELETIONS as SOCIAL_RIDE_DELETIONS
 from bikenode.sync.routes import router as sync_router
@@ -270,6 +271,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(notifications_router)
     app.include_router(notifications_unsubscribe_router)
     app.include_router(social_router)
+    app.include_router(clubs_router)
     app.include_router(market_router)
     app.include_router(segments_router)
     app.include_router(frontend_router)

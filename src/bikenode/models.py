@@ -56,6 +56,14 @@ from bikenode.rides.models import (
     UploadItem,
 )
 from bikenode.segments.models import Best, Effort, Segment
+from bikenode.social.clubs.models import (
+    Club,
+    ClubEvent,
+    ClubInvite,
+    ClubMember,
+    ClubPost,
+    ClubRsvp,
+)
 from bikenode.social.models import Block, Comment, Follow, Kudos, Report, SocialProfile
 from bikenode.sync.models import SyncClient, SyncConflict, SyncMutation, SyncOwner, SyncRecord
 from bikenode.webhooks.models import WebhookDelivery, WebhookSubscription
@@ -65,6 +73,12 @@ __all__ = [
     "Best",
     "Bike",
     "Block",
+    "Club",
+    "ClubEvent",
+    "ClubInvite",
+    "ClubMember",
+    "ClubPost",
+    "ClubRsvp",
     "Comment",
     "Component",
     "Effort",

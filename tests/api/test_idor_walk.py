@@ -61,6 +61,15 @@ RELATION_ROUTES = {
     "/api/v1/users/{user_id}/rides",
     "/api/v1/users/{user_id}/mute",
 }
+# The caller's own standing in a club (join, ask to join, leave) and a club's about, which
+# any signed-in rider sees so they can ask to join a private club: no leak (its posts and
+# events hold the marker), unless the club's owner blocks the caller. Checked in
+# tests/api/social/test_clubs.py.
+RELATION_OPERATIONS = {
+    ("get", "/api/v1/clubs/{club_id}"),
+    ("post", "/api/v1/clubs/{club_id}/membership"),
+    ("delete", "/api/v1/clubs/{club_id}/membership"),
+}
 # Blocking any rider, or lifting one's own block, is the caller's own business, blocked or not.
 BLOCK_ROUTES = {"/api/v1/me/blocks/{user_id}"}
 # Routes about the caller's own account, never another's: skipped for writes (the second
@@ -204,6 +213,19 @@ def _reminder(client: TestClient, headers: dict[str, str], objects: Objects) -> 
     return {"reminder_id": str(found[0]["id"])}
 
 
+def _club(client: TestClient, headers: dict[str, str], objects: Objects) -> Ids:
+    """A private club of the owner's with a marked post and club ride, and an invite link."""
+    club_id = _created(client, "/api/v1/clubs", {"name": "Quiet club", "private": True}, headers)
+    base = f"/api/v1/clubs/{club_id}"
+    ride = {"title": f"{MARKER} ride", "starts_at": "2099-06-01T07:00:00Z"}
+    return {
+        "club_id": club_id,
+        "post_id": _created(client, f"{base}/posts", {"body": f"{MARKER} post"}, headers),
+        "event_id": _created(client, f"{base}/events", ride, headers),
+        "invite_id": _created(client, f"{base}/invites", {}, headers),
+    }
+
+
 Factory = Callable[[TestClient, dict[str, str], Objects], Ids]
 # Factories for the owner's objects: name of the path parameter -> the ids one call makes.
 OWNED: dict[str, Factory] = {
@@ -270,6 +292,10 @@ OWNED: dict[str, Factory] = {
     },
     # A moderator's warning of the owner, appealed by the owner (so a decision can be made).
     "action_id": lambda client, headers, objects: {"action_id": _appealed_action(client, headers)},
+    "club_id": _club,
+    "post_id": _club,
+    "event_id": _club,
+    "invite_id": _club,
     # The owner's own sign-in session (DELETE /api/v1/me/sessions/{id} must not end it).
     "account_session_id": lambda client, headers, objects: {
         "account_session_id": _signed_in_session(headers)
@@ -388,6 +414,10 @@ BODIES: dict[tuple[str, str], Callable[[Walk], dict[str, Any]]] = {
         "bike_id": walk.spare_bike
     },
     ("put", "/api/v1/rides/{ride_id}/bike"): lambda walk: {"bike_id": None},
+    ("post", "/api/v1/clubs/{club_id}/events"): lambda walk: {
+        "title": "gatecrash",
+        "starts_at": "2099-06-02T07:00:00Z",
+    },
     ("post", "/api/v1/maintenance/reminders/{reminder_id}/snooze"): lambda walk: {
         "until": "2100-01-01T00:00:00Z"
     },
@@ -484,10 +514,11 @@ def _operations(spec: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
-def _expected(who: str, template: str) -> set[int]:
+def _expected(who: str, method: str, template: str) -> set[int]:
     if who == "anonymous":  # 404 where anonymous readers may see public objects
         return {401, 404}
-    if (template in RELATION_ROUTES and who != "blocked") or template in BLOCK_ROUTES:
+    relation = template in RELATION_ROUTES or (method, template) in RELATION_OPERATIONS
+    if (relation and who != "blocked") or template in BLOCK_ROUTES:
         return {200, 204}
     return {403} if template in ROLE_ROUTES else {404}
 
@@ -522,7 +553,7 @@ def test_every_route_refuses_others_the_owners_objects_with_valid_bodies(
             assert answer.status_code < 500, where
             assert MARKER not in answer.text, where
             assert walk.owner["email"] not in answer.text, where
-            if has_ids and answer.status_code not in _expected(who, template):
+            if has_ids and answer.status_code not in _expected(who, method, template):
                 wrong.append(where)
     assert wrong == [], "\n".join(wrong)
     assert walked > 100
@@ -532,6 +563,8 @@ def test_every_route_refuses_others_the_owners_objects_with_valid_bodies(
     assert ride["share_health"] is None
     assert walk.me(walk.owner_headers)["role"] == "rider"
     assert walk.me(walk.owner_headers)["moderator"] is False
+    members = client.get(owned.fill("/api/v1/clubs/{club_id}/members"), headers=walk.owner_headers)
+    assert [m["id"] for m in members.json()["items"]] == [walk.owner_id]
     for kind in ("live/groups/{group_id}", "routes/{route_id}"):
         path = owned.fill(f"/api/v1/{kind}")
         assert client.get(path, headers=walk.callers["other rider"]).status_code == 404

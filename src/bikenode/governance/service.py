@@ -69,6 +69,10 @@ social/blocks.json        the riders you block
 social/kudos.json         the rides you gave kudos on
 social/comments.json      the comments you wrote (erasure removes them, not anonymises)
 social/reports.json       the reports you made to the moderators
+social/clubs.json         your club memberships and requests, the clubs you own, your club
+                          posts, the club rides you planned and your RSVPs (erasure hands a
+                          club you own to its longest-standing admin, else member, or
+                          deletes it when nobody else is in it)
 segments/segments.json    the segments you made, each with its simplified shape
 segments/efforts.json     every effort your rides hold on a segment, with its times
 

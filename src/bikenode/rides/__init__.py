@@ -52,10 +52,12 @@ from bikenode.rides.totals import (
     BatteryReading,
     RideAccess,
     RideDevice,
+    RiderWeekTotals,
     RideTotals,
     ride_access,
     ride_devices,
     ride_totals,
+    riders_totals,
     rides_around,
 )
 
@@ -85,6 +87,7 @@ __all__ = [
     "RideStart",
     "RideTotals",
     "RideTrack",
+    "RiderWeekTotals",
     "abandoned_uploads",
     "current_audience",
     "erase_user_data",
@@ -112,6 +115,7 @@ __all__ = [
     "ride_track",
     "ride_visible_to",
     "rider_rides",
+    "riders_totals",
     "rides_around",
     "rides_signals",
     "visible_ride_owner",

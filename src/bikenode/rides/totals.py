@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from bikenode.rides.models import Ride
@@ -131,3 +131,41 @@ def rides_around(
     if after is not None:
         statement = statement.where(Ride.id > after)
     return list(session.scalars(statement.order_by(Ride.id).limit(limit)))
+
+
+@dataclass(frozen=True)
+class RiderWeekTotals:
+    """One rider's shared rides started in a time window: how many, metres, seconds of
+    moving time and metres climbed (unknown figures count as 0)."""
+
+    owner_id: uuid.UUID
+    rides: int
+    distance_m: float
+    moving_time_s: float
+    elevation_gain_m: float
+
+
+def riders_totals(
+    session: Session, *, owners: Select[uuid.UUID], since: datetime, until: datetime
+) -> list[RiderWeekTotals]:
+    """Totals of the rides started in [since, until) that others may see (public or
+    followers-only: never private ones) of the riders the sub-select names (a club's
+    members), in one query over ix_rides_owner_started. Riders without such a ride are left
+    out."""
+    rows = session.execute(
+        select(
+            Ride.owner_id,
+            func.count(),
+            func.coalesce(func.sum(Ride.distance_m), 0.0),
+            func.coalesce(func.sum(Ride.moving_time_s), 0.0),
+            func.coalesce(func.sum(Ride.elevation_gain_m), 0.0),
+        )
+        .where(
+            Ride.owner_id.in_(owners),
+            Ride.started_at >= since,
+            Ride.started_at < until,
+            Ride.visibility != "private",
+        )
+        .group_by(Ride.owner_id)
+    )
+    return [RiderWeekTotals(o, n, d or 0.0, t or 0.0, e or 0.0) for o, n, d, t, e in rows]

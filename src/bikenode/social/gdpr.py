@@ -1,7 +1,7 @@
 """A rider's social data for GDPR requests.
 
 Export: their follow setting, whom they follow and who follows them, whom they block, their
-kudos and their comments. Erasure deletes every row naming them on either side: their
+kudos, their comments and their clubs (social/clubs/gdpr.py). Erasure deletes every row naming them on either side: their
 follows and followers, blocks both ways, the kudos and comments they gave, and the kudos and
 comments others left on their rides (those rides are erased too). Comments by an erased
 rider are removed, not anonymised: a comment's text can name its author as well as any id.
@@ -19,6 +19,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bikenode.export_json import fields_of, json_bytes
+from bikenode.social.clubs import gdpr as clubs_gdpr
 from bikenode.social.models import (
     Block,
     Comment,
@@ -86,6 +87,7 @@ def iter_user_export(session: Session, user_id: uuid.UUID) -> Iterator[tuple[str
         "social/moderation_actions.json",
         json_bytes([fields_of(a, ACTION_FIELDS) for a in actions]),
     )
+    yield from clubs_gdpr.iter_user_export(session, user_id)
     session.rollback()  # end the read: writers are not held up (SQLite)
 
 
@@ -113,6 +115,7 @@ def erase_user_data(session: Session, user_id: uuid.UUID) -> dict[str, float]:
         delete(Comment).where(or_(Comment.user_id == user_id, Comment.ride_owner_id == user_id))
     )
     session.execute(delete(SocialProfile).where(SocialProfile.user_id == user_id))
+    counts |= clubs_gdpr.erase_user_data(session, user_id)
     # Reports they made, and reports about them (a report names its subject).
     session.execute(
         delete(Report).where(

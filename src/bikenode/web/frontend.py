@@ -47,6 +47,7 @@ CLIENT_ROUTES += ("/feed", "/riders/{user_id}", "/follow-requests")
 CLIENT_ROUTES += ("/market", "/market/jobs/{job_id}")
 CLIENT_ROUTES += ("/segments", "/segments/{segment_id}")
 CLIENT_ROUTES += ("/moderation",)
+CLIENT_ROUTES += ("/clubs", "/clubs/{club_id}")
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 MEDIA_TYPES = {

@@ -37,6 +37,7 @@ from bikenode.planner.ws import ROOMS_PATH
 from bikenode.segments.efforts import match_ride_on
 from bikenode.segments.models import Segment
 from bikenode.social import FollowAccepted
+from bikenode.social.clubs.models import Club, ClubMember
 from bikenode.social.models import Block, Comment, Follow, Kudos, ModerationAction, Mute
 from bikenode.webhooks.models import WebhookDelivery
 from bikenode.webhooks.service import create_webhook
@@ -311,6 +312,7 @@ def _social(client: TestClient, rider: Person, other: Person, rider_ride: str) -
         db.commit()
     muted = client.post(f"/api/v1/users/{other.user_id}/mute", headers=rider.headers)
     assert muted.status_code == 204, muted.text
+    _clubs(client, rider, other)
 
 
 def _warning(
@@ -327,6 +329,26 @@ def _warning(
         appealed_at=datetime.now(UTC) if appeal else None,
         appeal_status="pending" if appeal else None,
     )
+
+
+def _clubs(client: TestClient, rider: Person, other: Person) -> None:
+    """The rider owns a club the other joined (handed over on erasure) and one alone (deleted),
+    posts, plans a ride and answers it, and asks to join the other's private club."""
+    shared = _post(client, "/api/v1/clubs", rider, {"name": "Dawn Patrol"})
+    _post(client, "/api/v1/clubs", rider, {"name": "Solo Club", "private": True})
+    others = _post(client, "/api/v1/clubs", other, {"name": "Secret", "private": True})
+    joined = client.post(f"/api/v1/clubs/{shared['id']}/membership", headers=other.headers)
+    assert joined.json() == {"status": "active"}, joined.text
+    asked = client.post(f"/api/v1/clubs/{others['id']}/membership", headers=rider.headers)
+    assert asked.json() == {"status": "pending"}, asked.text
+    base = f"/api/v1/clubs/{shared['id']}"
+    _post(client, f"{base}/posts", rider, {"body": "Coffee at eight"})
+    _post(client, f"{base}/invites", rider, {"hours": 24})
+    ride = {"title": "Lake loop", "starts_at": "2026-12-12T08:00:00+01:00"}
+    event = _post(client, f"{base}/events", rider, ride)
+    answer = {"answer": "going"}
+    rsvp = client.put(f"{base}/events/{event['id']}/rsvp", json=answer, headers=rider.headers)
+    assert rsvp.status_code == 200, rsvp.text
 
 
 def _market(client: TestClient, rider: Person) -> None:
@@ -568,6 +590,12 @@ def test_export_holds_live_planner_and_sync_data(
     [warning] = read("social/moderation_actions.json")
     assert (warning["kind"], warning["appeal_text"]) == ("warn", "sorry")
     assert "moderator_id" not in warning
+    clubs = read("social/clubs.json")
+    assert sorted(c["name"] for c in clubs["owned_clubs"]) == ["Dawn Patrol", "Solo Club"]
+    assert sorted(m["status"] for m in clubs["memberships"]) == ["active", "active", "pending"]
+    assert [p["body"] for p in clubs["posts"]] == ["Coffee at eight"]
+    assert [e["title"] for e in clubs["events"]] == ["Lake loop"]
+    assert [r["answer"] for r in clubs["rsvps"]] == ["going"]
     [segment] = read("segments/segments.json")
     [effort] = read("segments/efforts.json")
     assert segment["name"] == "Home straight" and effort["segment_id"] == segment["id"]
@@ -585,6 +613,7 @@ def test_export_holds_live_planner_and_sync_data(
         "notifications/notifications.json",
         "health/ride_hrv.json",
         "social/comments.json",
+        "social/clubs.json",
         "segments/efforts.json",
     ):
         assert path in readme
@@ -652,6 +681,11 @@ def test_erasure_leaves_no_row_naming_the_user_and_closes_their_sockets(
         "social_mutes.muted_id",
         "social_moderation_actions.user_id",
         "social_moderation_actions.moderator_id",
+        "social_club_members.user_id",
+        "social_club_invites.user_id",
+        "social_club_posts.user_id",
+        "social_club_events.user_id",
+        "social_club_rsvps.user_id",
         "market_jobs.owner_id",
         "market_messages.user_id",
         "market_payments.owner_id",
@@ -667,6 +701,16 @@ def test_erasure_leaves_no_row_naming_the_user_and_closes_their_sockets(
 
     assert _references(engine, rider.user_id) == set()
     with Session(engine) as db:
+        # The club the other had joined is theirs now; the rider's club of one has gone.
+        clubs = db.execute(
+            select(Club.name, ClubMember.user_id, ClubMember.role).join(
+                ClubMember, ClubMember.club_id == Club.id
+            )
+        ).all()
+        assert sorted(clubs) == [
+            ("Dawn Patrol", other.user_id, "owner"),
+            ("Secret", other.user_id, "owner"),
+        ]
         assert db.scalar(select(func.count()).select_from(Installation)) == 0
         assert db.scalar(select(func.count()).select_from(WebhookDelivery)) == 0
     # Their sockets closed at once: not found (4004 live, 4404 planner). The other's room of

@@ -2,7 +2,7 @@
 suspension columns (written only by moderation)
 
 Revision ID: 0016_social_moderation
-Revises: 0013_social
+Revises: 0014_social_clubs
 Create Date: 2026-12-07
 
 The accounts columns ride on the social branch: moderation is their only writer, and this
@@ -17,7 +17,7 @@ from alembic import op
 import bikenode.db.base
 
 revision = "0016_social_moderation"
-down_revision = "0013_social"
+down_revision = "0014_social_clubs"
 branch_labels = None
 depends_on = None
 

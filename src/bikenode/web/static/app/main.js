@@ -8,6 +8,7 @@ import { goodbyePage } from "./account.js";
 import * as auth from "./auth.js";
 import * as bike from "./bike.js";
 import * as bikes from "./bikes.js";
+import * as clubs from "./clubs.js";
 import * as calendar from "./calendar.js";
 import * as dashboard from "./dashboard.js";
 import * as fitness from "./fitness.js";
@@ -63,10 +64,13 @@ const ROUTES = [
   { pattern: /^\/segments$/, name: "segments", page: segments, signedIn: true },
   { pattern: /^\/segments\/([0-9a-fA-F-]{36})$/, name: "segment", page: segment },
   { pattern: /^\/moderation$/, name: "moderation", page: moderation, signedIn: true },
+  { pattern: /^\/clubs$/, name: "clubs", page: clubs.listPage, signedIn: true },
+  { pattern: /^\/clubs\/([0-9a-fA-F-]{36})$/, name: "club", page: clubs.clubPage, signedIn: true },
 ];
 const NAV = [
   ["/", "Dashboard"],
   ["/feed", "Feed"],
+  ["/clubs", "Clubs"],
   ["/rides", "Rides"],
   ["/upload", "Upload"],
   ["/bikes", "Bikes"],
