@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, Row, and_, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -43,16 +44,29 @@ def ride_figures(session: Session, ride_id: uuid.UUID) -> FitnessRideFigures | N
     return session.get(FitnessRideFigures, ride_id)
 
 
+class StressRow(NamedTuple):
+    """What a ride adds to its day's training load."""
+
+    day: date
+    stress: float | None
+    stress_override: float | None
+    stress_reason: str | None
+
+
 def figures_until(
     session: Session, owner_id: uuid.UUID, end: date, *, start: date | None = None
-) -> list[FitnessRideFigures]:
-    """The rider's ride figures up to `end` (from `start` if given), oldest day first."""
-    query = select(FitnessRideFigures).where(
-        FitnessRideFigures.owner_id == owner_id, FitnessRideFigures.day <= end
-    )
+) -> list[StressRow]:
+    """The stress of the rider's rides up to `end` (from `start` if given), oldest day first:
+    plain rows of four columns, since a 10-year history is thousands of rides and their ORM
+    rows would carry each one's power curve too."""
+    figures = FitnessRideFigures
+    query = select(
+        figures.day, figures.stress, figures.stress_override, figures.stress_reason
+    ).where(figures.owner_id == owner_id, figures.day <= end)
     if start is not None:
-        query = query.where(FitnessRideFigures.day >= start)
-    return list(session.scalars(query.order_by(FitnessRideFigures.day, FitnessRideFigures.ride_id)))
+        query = query.where(figures.day >= start)
+    rows = session.execute(query.order_by(figures.day, figures.ride_id))
+    return [StressRow(*row) for row in rows]
 
 
 def power_curves(

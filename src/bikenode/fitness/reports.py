@@ -29,7 +29,6 @@ from bikenode.fitness.logic.load import (
     training_load,
 )
 from bikenode.fitness.logic.w_balance import hard_efforts, w_prime_balance_differential
-from bikenode.fitness.models import FitnessRideFigures
 from bikenode.fitness.rules import RuleError, check_range, days_between, local_day
 from bikenode.fitness.service import get_profile
 
@@ -212,12 +211,12 @@ def _check(start: date, end: date) -> None:
         raise InvalidInput(str(error)) from None
 
 
-def _effective_stress(row: FitnessRideFigures) -> float | None:
+def _effective_stress(row: repo.StressRow) -> float | None:
     return row.stress_override if row.stress_override is not None else row.stress
 
 
 def _load_until(
-    session: Session, owner_id: uuid.UUID, rows: list[FitnessRideFigures], start: date, end: date
+    session: Session, owner_id: uuid.UUID, rows: list[repo.StressRow], start: date, end: date
 ) -> tuple[TrainingLoad, date]:
     profile = get_profile(session, owner_id=owner_id)
     origin = min([start, *(row.day for row in rows[:1])])
@@ -234,7 +233,7 @@ def _load_until(
 
 
 def _notes(
-    rows: list[FitnessRideFigures], start: date, end: date
+    rows: list[repo.StressRow], start: date, end: date
 ) -> dict[date, tuple[int, tuple[str, ...]]]:
     counts: dict[date, int] = {}
     missing: dict[date, list[str]] = {}
