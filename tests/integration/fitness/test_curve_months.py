@@ -4,13 +4,19 @@ edited, moved to another month and deleted."""
 
 from __future__ import annotations
 
+import os
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 
 import numpy as np
-from sqlalchemy import delete, select
+import pytest
+from alembic import command
+from sqlalchemy import Engine, create_engine, delete, make_url, select, text
 from sqlalchemy.orm import Session
 
+from bikenode.db.engine import create_db_engine
+from bikenode.db.migrate import alembic_config
 from bikenode.events import Envelope
 from bikenode.fitness import curve_months, figures, repo, reports
 from bikenode.fitness.logic.power_curve import DURATION_GRID_S, combine_watts
@@ -158,3 +164,62 @@ def test_month_curves_follow_added_edited_moved_and_deleted_rides(session: Sessi
     session.commit()
     assert session.scalars(select(FitnessCurveMonth.month)).all() == [date(2025, 5, 1)]
     _assert_same(session, owner_id, ranges)
+
+
+@pytest.fixture
+def empty_database(database_url: str) -> Iterator[Engine]:
+    """A database of its own (not the suite's, which is already migrated)."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        path = f"{url.database}.migration-{uuid.uuid4().hex}"
+        engine = create_db_engine(f"sqlite:///{path}")
+        yield engine
+        engine.dispose()
+        os.unlink(path)
+        return
+    name = f"migration_{uuid.uuid4().hex}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = create_db_engine(url.set(database=name).render_as_string(hide_password=False))
+    yield engine
+    engine.dispose()
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE "{name}"'))
+    admin.dispose()
+
+
+def _migrate(engine: Engine, target: str, *, down: bool = False) -> None:
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        (command.downgrade if down else command.upgrade)(config, target)
+
+
+def _months(engine: Engine) -> list[tuple[object, ...]]:
+    with Session(engine) as session:
+        rows = session.execute(
+            select(
+                FitnessCurveMonth.owner_id,
+                FitnessCurveMonth.month,
+                FitnessCurveMonth.last_day,
+                FitnessCurveMonth.rides,
+                FitnessCurveMonth.watts,
+                FitnessCurveMonth.ride_ids,
+                FitnessCurveMonth.sources,
+            ).order_by(FitnessCurveMonth.owner_id, FitnessCurveMonth.month)
+        )
+        return [tuple(row) for row in rows]
+
+
+def test_the_migration_fills_month_curves_as_fitness_keeps_them(empty_database: Engine) -> None:
+    _migrate(empty_database, "heads")
+    with Session(empty_database) as session:
+        owner_id = make_user(session)
+        _seed(session, owner_id, np.random.default_rng(3))
+    kept = _months(empty_database)
+    assert len(kept) >= 15
+    # Back to before month curves (the table goes), then up again: the migration fills it.
+    _migrate(empty_database, "0014_fitness_ride_inputs", down=True)
+    _migrate(empty_database, "heads")
+    assert _months(empty_database) == kept
