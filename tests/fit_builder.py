@@ -1,5 +1,6 @@
 """Small FIT files built field by field, for the message kinds the corpus lacks (a monitoring
-file with resting heart rate): header, definitions, data messages and both CRCs."""
+file with resting heart rate, a scale's weighings, a night's sleep levels): header,
+definitions, data messages and both CRCs."""
 
 from __future__ import annotations
 
@@ -72,5 +73,35 @@ def untimed_activity_with_beats(rr_ms: Sequence[int]) -> bytes:
             (0, FILE_ID, [(4, 1, 2697, 0xFFFFFFFF)]),
             (20, RECORD_HR, [(120 + i % 5,) for i in range(len(rr_ms))]),
             (78, HRV_TIME, [(rr,) for rr in rr_ms]),
+        ]
+    )
+
+
+WEIGHT_SCALE: Sequence[Field] = ((253, 4, 0x86), (0, 2, 0x84), (1, 2, 0x84))
+
+
+def weight_file(weighings: Sequence[tuple[datetime, int]], *, garmin_product: int = 2697) -> bytes:
+    """A scale's weight file (type 9): one weight_scale per weighing (time, weight in 1/100
+    kg as written, 0xFFFE while calculating), with a body fat of 18.5 % beside it."""
+    start = fit_time(weighings[0][0]) if weighings else fit_time(datetime(2025, 3, 1, tzinfo=UTC))
+    return fit_file(
+        [
+            (0, FILE_ID, [(9, 1, garmin_product, start)]),
+            (30, WEIGHT_SCALE, [(fit_time(t), raw, 1850) for t, raw in weighings]),
+        ]
+    )
+
+
+SLEEP_LEVEL: Sequence[Field] = ((253, 4, 0x86), (0, 1, 0x00))
+
+
+def sleep_file(levels: Sequence[tuple[datetime, int]], *, garmin_product: int = 2697) -> bytes:
+    """A Garmin sleep file (type 49): one sleep_level per change of level (time, level:
+    0 unmeasurable, 1 awake, 2 light, 3 deep, 4 rem)."""
+    start = fit_time(levels[0][0]) if levels else fit_time(datetime(2025, 3, 1, tzinfo=UTC))
+    return fit_file(
+        [
+            (0, FILE_ID, [(49, 1, garmin_product, start)]),
+            (275, SLEEP_LEVEL, [(fit_time(t), level) for t, level in levels]),
         ]
     )

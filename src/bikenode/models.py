@@ -20,6 +20,7 @@ from bikenode.bikes.models import (
 from bikenode.db.queue import Job
 from bikenode.events.models import HeldEvent, OutboxEvent, SubscriberProgress
 from bikenode.fitness.models import (
+    FitnessCurveMonth,
     FitnessProfile,
     FitnessRecompute,
     FitnessRideFigures,
@@ -83,6 +84,7 @@ __all__ = [
     "Component",
     "Effort",
     "Erasure",
+    "FitnessCurveMonth",
     "FitnessProfile",
     "FitnessRecompute",
     "FitnessRideFigures",

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from bikenode import accounts, rides
 from bikenode.db.base import utcnow
-from bikenode.fitness import repo
+from bikenode.fitness import curve_months, repo
 from bikenode.fitness.logic.power_curve import mean_max_power
 from bikenode.fitness.logic.stress import ride_stress
 from bikenode.fitness.models import FitnessRideFigures
@@ -138,25 +138,47 @@ def store(session: Session, computed: ComputedFigures | None) -> FitnessRideFigu
     (an untimed ride) nothing is stored and None returned."""
     if computed is None:
         return None
-    row = _fill(session, repo.ride_figures(session, computed.ride_id), computed)
-    session.flush()
+    touched: set[tuple[uuid.UUID, date]] = set()
+    row = _fill(session, repo.ride_figures(session, computed.ride_id), computed, touched)
+    curve_months.rebuild(session, touched)
     return row
 
 
 def store_many(session: Session, computed: list[ComputedFigures]) -> None:
     """store() of several rides' figures with one query and one flush."""
     rows = {row.ride_id: row for row in repo.figures_of(session, [c.ride_id for c in computed])}
+    touched: set[tuple[uuid.UUID, date]] = set()
     for figures_now in computed:
-        _fill(session, rows.get(figures_now.ride_id), figures_now)
-    session.flush()
+        _fill(session, rows.get(figures_now.ride_id), figures_now, touched)
+    curve_months.rebuild(session, touched)
+
+
+def drop(session: Session, ride_ids: list[uuid.UUID]) -> None:
+    """Delete these rides' figures and rebuild the month curves they were part of."""
+    touched = repo.figure_days(session, ride_ids)
+    repo.delete_figures_of(session, ride_ids)
+    curve_months.rebuild(session, touched)
 
 
 def _fill(
-    session: Session, row: FitnessRideFigures | None, computed: ComputedFigures
+    session: Session,
+    row: FitnessRideFigures | None,
+    computed: ComputedFigures,
+    touched: set[tuple[uuid.UUID, date]],
 ) -> FitnessRideFigures:
+    """Writes the figures into the ride's row and adds to `touched` the (rider, day) of each
+    month curve the write changes: the old and new day's if its curve or day moved."""
     if row is None:
         row = FitnessRideFigures(ride_id=computed.ride_id, stress_override=None)
         session.add(row)
+    elif row.power_curve is not None and (
+        row.power_curve != computed.power_curve or row.day != computed.day
+    ):
+        touched.add((row.owner_id, row.day))
+    if computed.power_curve is not None and (
+        row.power_curve != computed.power_curve or row.day != computed.day
+    ):
+        touched.add((computed.owner_id, computed.day))
     row.owner_id, row.day, row.sport = computed.owner_id, computed.day, computed.sport
     row.duration_s, row.stress = computed.duration_s, computed.stress
     row.stress_source, row.stress_reason = computed.stress_source, computed.stress_reason
@@ -171,6 +193,6 @@ def refresh(session: Session, *, ride_id: uuid.UUID) -> FitnessRideFigures | Non
     signals = rides.ride_signals(session, ride_id)
     computed = compute(session, signals) if signals is not None else None
     if computed is None:
-        repo.delete_ride_figures(session, ride_id)
+        drop(session, [ride_id])
         return None
     return store(session, computed)

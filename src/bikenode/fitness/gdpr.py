@@ -15,6 +15,7 @@ from bikenode.export_json import fields_of, json_bytes
 from bikenode.fitness.logic.power_curve import DURATION_GRID_S
 from bikenode.fitness.models import (
     FitnessCoachGrant,
+    FitnessCurveMonth,
     FitnessProfile,
     FitnessRecompute,
     FitnessRideFigures,
@@ -85,6 +86,7 @@ def erase_user_data(session: Session, owner_id: uuid.UUID) -> ErasedFitness:
     ride_figures = session.execute(
         delete(FitnessRideFigures).where(FitnessRideFigures.owner_id == owner_id)
     )
+    session.execute(delete(FitnessCurveMonth).where(FitnessCurveMonth.owner_id == owner_id))
     session.execute(delete(FitnessProfile).where(FitnessProfile.owner_id == owner_id))
     session.execute(delete(FitnessRecompute).where(FitnessRecompute.owner_id == owner_id))
     grants = session.execute(  # both sides: as the athlete and as the coach

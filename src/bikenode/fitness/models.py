@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, false
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bikenode.db.base import Base, utcnow
@@ -36,7 +36,17 @@ class FitnessRideFigures(Base):
     """
 
     __tablename__ = "fitness_ride_figures"
-    __table_args__ = (Index("ix_fitness_ride_figures_owner_day", "owner_id", "day"),)
+    __table_args__ = (
+        Index("ix_fitness_ride_figures_owner_day", "owner_id", "day"),
+        # Counts a month's curves from the index alone (fitness_curve_months' staleness check).
+        Index(
+            "ix_fitness_ride_figures_owner_day_curve",
+            "owner_id",
+            "day",
+            sqlite_where=text("power_curve IS NOT NULL"),
+            postgresql_where=text("power_curve IS NOT NULL"),
+        ),
+    )
 
     ride_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("rides.id", ondelete="CASCADE"), primary_key=True
@@ -58,6 +68,29 @@ class FitnessRideFigures(Base):
     weighted_power_w: Mapped[float | None]
     avg_hr_bpm: Mapped[float | None]
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FitnessCurveMonth(Base):
+    """The best of a rider's ride power curves over one calendar month (their days), so a
+    range's curve combines a few months instead of reading every ride's curve.
+
+    Rebuilt from the month's ride figures whenever fitness writes or deletes one; `rides`
+    is how many curves it combines, so a month whose rides went with their ride (ON DELETE
+    CASCADE, before the event reaches fitness) is seen as stale and read from its rides.
+    """
+
+    __tablename__ = "fitness_curve_months"
+
+    owner_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    month: Mapped[date] = mapped_column(primary_key=True)  # its first day
+    last_day: Mapped[date]
+    rides: Mapped[int]
+    # float32 little-endian watts per grid duration, as a ride's curve is stored
+    watts: Mapped[bytes] = mapped_column(LargeBinary)
+    # the rides that hold a best, 16 bytes each, and per duration (uint16 little-endian)
+    # the index of the one that holds it
+    ride_ids: Mapped[bytes] = mapped_column(LargeBinary)
+    sources: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class FitnessProfile(Base):

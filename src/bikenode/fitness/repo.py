@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import NamedTuple
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, Row, and_, delete, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bikenode.fitness.models import (
+    FitnessCurveMonth,
     FitnessProfile,
     FitnessRecompute,
     FitnessRideFigures,
@@ -41,16 +44,29 @@ def ride_figures(session: Session, ride_id: uuid.UUID) -> FitnessRideFigures | N
     return session.get(FitnessRideFigures, ride_id)
 
 
+class StressRow(NamedTuple):
+    """What a ride adds to its day's training load."""
+
+    day: date
+    stress: float | None
+    stress_override: float | None
+    stress_reason: str | None
+
+
 def figures_until(
     session: Session, owner_id: uuid.UUID, end: date, *, start: date | None = None
-) -> list[FitnessRideFigures]:
-    """The rider's ride figures up to `end` (from `start` if given), oldest day first."""
-    query = select(FitnessRideFigures).where(
-        FitnessRideFigures.owner_id == owner_id, FitnessRideFigures.day <= end
-    )
+) -> list[StressRow]:
+    """The stress of the rider's rides up to `end` (from `start` if given), oldest day first:
+    plain rows of four columns, since a 10-year history is thousands of rides and their ORM
+    rows would carry each one's power curve too."""
+    figures = FitnessRideFigures
+    query = select(
+        figures.day, figures.stress, figures.stress_override, figures.stress_reason
+    ).where(figures.owner_id == owner_id, figures.day <= end)
     if start is not None:
-        query = query.where(FitnessRideFigures.day >= start)
-    return list(session.scalars(query.order_by(FitnessRideFigures.day, FitnessRideFigures.ride_id)))
+        query = query.where(figures.day >= start)
+    rows = session.execute(query.order_by(figures.day, figures.ride_id))
+    return [StressRow(*row) for row in rows]
 
 
 def power_curves(
@@ -71,6 +87,110 @@ def power_curves(
     return [(ride_id, curve) for ride_id, curve in rows if curve is not None]
 
 
+def power_curves_in(
+    session: Session, owner_id: uuid.UUID, spans: list[tuple[date, date]]
+) -> list[tuple[uuid.UUID, date, bytes]]:
+    """power_curves() of the rides on the days of several (first, last) spans at once, as
+    (ride id, day, curve), oldest day first."""
+    if not spans:
+        return []
+    rows = session.execute(
+        select(FitnessRideFigures.ride_id, FitnessRideFigures.day, FitnessRideFigures.power_curve)
+        .where(
+            FitnessRideFigures.owner_id == owner_id,
+            or_(*(FitnessRideFigures.day.between(first, last) for first, last in spans)),
+            FitnessRideFigures.power_curve.is_not(None),
+        )
+        .order_by(FitnessRideFigures.day, FitnessRideFigures.ride_id)
+    )
+    return [(ride_id, day, curve) for ride_id, day, curve in rows if curve is not None]
+
+
+def _curves_now(month: type[FitnessCurveMonth]) -> ColumnElement[int]:
+    """How many ride curves the month holds now (a correlated count on the owner-day index)."""
+    return (
+        select(func.count())
+        .where(
+            FitnessRideFigures.owner_id == month.owner_id,
+            FitnessRideFigures.day >= month.month,
+            FitnessRideFigures.day <= month.last_day,
+            FitnessRideFigures.power_curve.is_not(None),
+        )
+        .scalar_subquery()
+    )
+
+
+def fresh_curve_months(
+    session: Session, owner_id: uuid.UUID, first: date, last: date
+) -> list[Row[tuple[date, date, int, bytes, bytes, bytes]]]:
+    """The rider's month curves lying within first..last whose ride count still matches
+    their rides (the others are stale), oldest first."""
+    month = FitnessCurveMonth
+    return list(
+        session.execute(
+            select(
+                month.month, month.last_day, month.rides, month.watts, month.ride_ids, month.sources
+            )
+            .where(
+                month.owner_id == owner_id,
+                month.month >= first,
+                month.last_day <= last,
+                month.rides == _curves_now(month),
+            )
+            .order_by(month.month)
+        )
+    )
+
+
+def stale_curve_months(session: Session, owner_id: uuid.UUID) -> list[date]:
+    """The first days of the rider's month curves whose ride count no longer matches."""
+    month = FitnessCurveMonth
+    rows = session.execute(
+        select(month.month).where(month.owner_id == owner_id, month.rides != _curves_now(month))
+    )
+    return list(rows.scalars())
+
+
+def put_curve_month(session: Session, row: FitnessCurveMonth) -> None:
+    """Insert or replace the rider's curve of one month (an upsert: two writers of the same
+    month must not fail on its key)."""
+    values = {
+        "owner_id": row.owner_id,
+        "month": row.month,
+        "last_day": row.last_day,
+        "rides": row.rides,
+        "watts": row.watts,
+        "ride_ids": row.ride_ids,
+        "sources": row.sources,
+    }
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    insert = dialect.insert(FitnessCurveMonth).values(**values)
+    changed = {key: insert.excluded[key] for key in values if key not in ("owner_id", "month")}
+    session.execute(
+        insert.on_conflict_do_update(index_elements=["owner_id", "month"], set_=changed)
+    )
+
+
+def delete_curve_month(session: Session, owner_id: uuid.UUID, month: date) -> None:
+    session.execute(
+        delete(FitnessCurveMonth).where(
+            and_(FitnessCurveMonth.owner_id == owner_id, FitnessCurveMonth.month == month)
+        )
+    )
+
+
+def figure_days(session: Session, ride_ids: list[uuid.UUID]) -> list[tuple[uuid.UUID, date]]:
+    """(owner id, day) of each of these rides' stored figures."""
+    if not ride_ids:
+        return []
+    rows = session.execute(
+        select(FitnessRideFigures.owner_id, FitnessRideFigures.day).where(
+            FitnessRideFigures.ride_id.in_(ride_ids)
+        )
+    )
+    return [(owner_id, day) for owner_id, day in rows]
+
+
 def figures_of(session: Session, ride_ids: list[uuid.UUID]) -> list[FitnessRideFigures]:
     """The stored figures of these rides (those that have some)."""
     if not ride_ids:
@@ -83,13 +203,6 @@ def figures_of(session: Session, ride_ids: list[uuid.UUID]) -> list[FitnessRideF
 def delete_figures_of(session: Session, ride_ids: list[uuid.UUID]) -> None:
     if ride_ids:
         session.execute(delete(FitnessRideFigures).where(FitnessRideFigures.ride_id.in_(ride_ids)))
-
-
-def delete_ride_figures(session: Session, ride_id: uuid.UUID) -> int:
-    result = session.execute(
-        delete(FitnessRideFigures).where(FitnessRideFigures.ride_id == ride_id)
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def profile(session: Session, owner_id: uuid.UUID) -> FitnessProfile | None:

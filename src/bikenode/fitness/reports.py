@@ -15,6 +15,7 @@ from bikenode import accounts, rides
 from bikenode.db.base import utcnow
 from bikenode.errors import InvalidInput
 from bikenode.fitness import repo
+from bikenode.fitness.curve_months import RangeCurve, range_curve
 from bikenode.fitness.logic.cp_models import (
     CriticalPowerFit,
     fit_three_parameter,
@@ -27,10 +28,8 @@ from bikenode.fitness.logic.load import (
     forecast,
     training_load,
 )
-from bikenode.fitness.logic.power_curve import CombinedCurve, combine_watts
 from bikenode.fitness.logic.w_balance import hard_efforts, w_prime_balance_differential
-from bikenode.fitness.models import FitnessRideFigures
-from bikenode.fitness.rules import RuleError, check_range, days_between, local_day, stored_watts
+from bikenode.fitness.rules import RuleError, check_range, days_between, local_day
 from bikenode.fitness.service import get_profile
 
 MAX_FORECAST_DAYS = 365
@@ -154,21 +153,21 @@ def forecast_days(
 def power_curve(session: Session, *, owner_id: uuid.UUID, start: date, end: date) -> CurveReport:
     """The rider's mean-maximal power over the rides of start to end (days in their zone)."""
     _check(start, end)
-    ride_ids, combined = _range_curve(session, owner_id, start, end)
-    finite = np.isfinite(combined.watts)
+    curve = range_curve(session, owner_id, start, end)
+    finite = np.isfinite(curve.watts)
     return CurveReport(
-        durations_s=[int(d) for d in combined.durations_s[finite]],
-        watts=[round(float(w), 1) for w in combined.watts[finite]],
-        ride_ids=[ride_ids[int(i)] for i in combined.source[finite]],
-        rides_with_power=len(ride_ids),
+        durations_s=[int(d) for d in curve.durations_s[finite]],
+        watts=[round(float(w), 1) for w in curve.watts[finite]],
+        ride_ids=[ride_id for ride_id in curve.ride_ids if ride_id is not None],
+        rides_with_power=curve.rides,
     )
 
 
 def power_models(session: Session, *, owner_id: uuid.UUID, start: date, end: date) -> ModelsReport:
     """The 2- and 3-parameter CP models fitted to the range's power curve (or why not)."""
     _check(start, end)
-    ride_ids, combined = _range_curve(session, owner_id, start, end)
-    return ModelsReport(len(ride_ids), _fits(combined))
+    curve = range_curve(session, owner_id, start, end)
+    return ModelsReport(curve.rides, _fits(curve))
 
 
 def w_balance(
@@ -184,8 +183,9 @@ def w_balance(
     profile = accounts.get_rider_profile(session, seen.owner_id)
     day = local_day(seen.started_at, profile.timezone if profile else "UTC")
     start = day - timedelta(days=W_BALANCE_MODEL_DAYS - 1)
-    _, combined = _range_curve(session, seen.owner_id, start, day)
-    fit = next((f for f in reversed(_fits(combined)) if f.ok), None)
+    fit = next(
+        (f for f in reversed(_fits(range_curve(session, seen.owner_id, start, day))) if f.ok), None
+    )
     if fit is None or fit.cp_w is None or fit.w_prime_j is None:
         why = f"no CP model could be fitted to the {W_BALANCE_MODEL_DAYS} days up to the ride"
         return WBalanceReport(ride_id, None, None, None, None, None, None, why)
@@ -211,12 +211,12 @@ def _check(start: date, end: date) -> None:
         raise InvalidInput(str(error)) from None
 
 
-def _effective_stress(row: FitnessRideFigures) -> float | None:
+def _effective_stress(row: repo.StressRow) -> float | None:
     return row.stress_override if row.stress_override is not None else row.stress
 
 
 def _load_until(
-    session: Session, owner_id: uuid.UUID, rows: list[FitnessRideFigures], start: date, end: date
+    session: Session, owner_id: uuid.UUID, rows: list[repo.StressRow], start: date, end: date
 ) -> tuple[TrainingLoad, date]:
     profile = get_profile(session, owner_id=owner_id)
     origin = min([start, *(row.day for row in rows[:1])])
@@ -233,7 +233,7 @@ def _load_until(
 
 
 def _notes(
-    rows: list[FitnessRideFigures], start: date, end: date
+    rows: list[repo.StressRow], start: date, end: date
 ) -> dict[date, tuple[int, tuple[str, ...]]]:
     counts: dict[date, int] = {}
     missing: dict[date, list[str]] = {}
@@ -248,18 +248,9 @@ def _notes(
     }
 
 
-def _range_curve(
-    session: Session, owner_id: uuid.UUID, start: date, end: date
-) -> tuple[list[uuid.UUID], CombinedCurve]:
-    """The ride ids with a power curve in the range (oldest first) and their combined curve."""
-    stored = repo.power_curves(session, owner_id, start, end)
-    curves = [stored_watts(curve) for _, curve in stored]
-    return [ride_id for ride_id, _ in stored], combine_watts(curves, dtype=np.float32)
-
-
-def _fits(combined: CombinedCurve) -> list[CriticalPowerFit]:
-    finite = np.isfinite(combined.watts)
-    durations, watts = combined.durations_s[finite], combined.watts[finite]
+def _fits(curve: RangeCurve) -> list[CriticalPowerFit]:
+    finite = np.isfinite(curve.watts)
+    durations, watts = curve.durations_s[finite], curve.watts[finite]
     return [fit_two_parameter(durations, watts), fit_three_parameter(durations, watts)]
 
 

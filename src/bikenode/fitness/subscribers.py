@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from bikenode.events import Envelope, Subscriber
-from bikenode.fitness import figures, repo
+from bikenode.fitness import curve_months, figures
 from bikenode.fitness.gdpr import erase_user_data
 from bikenode.governance import UserErased
 from bikenode.rides import RideChanged, RideDeleted, RideImported
@@ -21,7 +21,9 @@ def follow_ride(session: Session, envelope: Envelope) -> None:
     ride as it is now, so a re-delivery changes nothing."""
     event = envelope.event
     if isinstance(event, RideDeleted):
-        repo.delete_ride_figures(session, event.ride_id)
+        figures.drop(session, [event.ride_id])
+        # The ride's figures usually went with it (ON DELETE CASCADE), unseen by its month.
+        curve_months.reconcile(session, owner_id=event.owner_id)
     elif isinstance(event, RideChanged):
         if not set(event.changed) <= UNRELATED_FIELDS:
             figures.refresh(session, ride_id=event.ride_id)

@@ -51,7 +51,7 @@ def recompute_rides(
             if not _progress(session, request_id, lease, done=done + len(batch)):
                 return done
             gone = [ride_id for ride_id in batch if computed.get(ride_id) is None]
-            repo.delete_figures_of(session, gone)
+            figures.drop(session, gone)
             figures.store_many(session, [c for c in computed.values() if c is not None])
             session.commit()
             done += len(batch)

@@ -91,17 +91,19 @@ def delete_metric(row: OwnMetric, session: SessionDep) -> Response:
 def import_metrics(
     file: Annotated[
         UploadFile,
-        File(description="CSV (day,metric,value[,source]) or a FIT monitoring file"),
+        File(
+            description="CSV (day,metric,value[,source]) or a FIT monitoring, weight or sleep file"
+        ),
     ],
     user: CurrentUser,
     session: SessionDep,
 ) -> Imported | JSONResponse:
     """Import daily values from a CSV file (all of its lines, or none and a report per line)
-    or from a device's FIT monitoring file (its daily resting heart rate, the device as source)."""
+    or from a device's FIT monitoring, weight or sleep file (the device as source)."""
     data = file.file.read(max(MAX_CSV_BYTES, MAX_FIT_BYTES) + 1)
     if is_fit(data):
         if len(data) > MAX_FIT_BYTES:
-            raise TooLarge(f"expected a FIT monitoring file of at most {MAX_FIT_BYTES} bytes")
+            raise TooLarge(f"expected a FIT health file of at most {MAX_FIT_BYTES} bytes")
         count, source = service.import_fit(session, owner_id=user.id, data=data)
         return Imported(imported=count, source=source)
     if len(data) > MAX_CSV_BYTES:

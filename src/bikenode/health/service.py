@@ -161,12 +161,13 @@ def record_rr_intervals(
 
 
 def import_fit(session: Session, *, owner_id: uuid.UUID, data: bytes) -> tuple[int, str]:
-    """Store the daily resting heart rate and steps of a FIT monitoring file under its
-    device's name, recompute alerts; the count and the source. InvalidInput (nothing
-    written) for a file that is not a readable monitoring file or holds no value BikeNode
-    records."""
+    """Store the daily resting heart rate, steps, weight and sleep of a FIT monitoring, weight
+    or sleep file under its device's name, recompute alerts; the count and the source.
+    InvalidInput (nothing written) for a file that is not a readable one of those or holds
+    no value BikeNode records."""
+    profile = accounts.get_rider_profile(session, owner_id)
     try:
-        parsed = rides.parse_fit_monitoring(data)
+        parsed = rides.parse_fit_monitoring(data, timezone=profile.timezone if profile else "UTC")
     except rides.NotMonitoring as error:
         raise InvalidInput(f"{error}; rides are uploaded at /api/v1/uploads") from None
     except rides.ParseError as error:
@@ -177,14 +178,20 @@ def import_fit(session: Session, *, owner_id: uuid.UUID, data: bytes) -> tuple[i
     found = [
         (day.day, metric, value)
         for day in parsed.days
-        for metric, value in (("resting_hr_bpm", day.resting_hr_bpm), ("steps", day.steps))
+        for metric, value in (
+            ("resting_hr_bpm", day.resting_hr_bpm),
+            ("steps", day.steps),
+            ("weight_kg", day.weight_kg),
+            ("sleep_h", None if day.sleep_h is None else round(day.sleep_h, 2)),
+        )
         if value is not None
     ]
     if not found:
         held = ", ".join(f"{count} x message {num}" for num, count in parsed.message_counts.items())
         raise InvalidInput(
             "expected a monitoring file with daily resting heart rate (monitoring_hr_data) or "
-            f"whole-day step totals, got neither ({held}); nothing imported"
+            "whole-day step totals, a weight file with weighings (weight_scale) or a sleep file "
+            f"with sleep levels (sleep_level), got none of them ({held}); nothing imported"
         )
     today = datetime.now(UTC).date()
     entries = []

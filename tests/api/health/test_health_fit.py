@@ -16,7 +16,12 @@ from bikenode.health import rmssd_ms
 from bikenode.health import service as health_service
 from bikenode.health.logic.device_files import MAX_FIT_BYTES
 from tests.factories import signed_in, upload_files
-from tests.fit_builder import monitoring_file, untimed_activity_with_beats
+from tests.fit_builder import (
+    monitoring_file,
+    sleep_file,
+    untimed_activity_with_beats,
+    weight_file,
+)
 
 METRICS = "/api/v1/health/metrics"
 
@@ -190,3 +195,47 @@ def test_a_fit_file_over_the_size_limit_is_refused(client: TestClient) -> None:
     assert str(MAX_FIT_BYTES) in answer.json()["detail"]
     huge = monitoring_file([]) + bytes(4 * MAX_FIT_BYTES)  # over it: refused before reading
     assert _import(client, headers, huge).status_code == 413
+
+
+def test_a_scales_file_records_each_days_weight_in_the_riders_days(client: TestClient) -> None:
+    _, headers = signed_in(client)
+    zone = client.patch("/api/v1/me", json={"timezone": "America/New_York"}, headers=headers)
+    assert zone.status_code == 200, zone.text
+    late = datetime(2025, 3, 2, 3, 0, tzinfo=UTC)  # 22:00 on the 1st in New York
+    weighings = [(late, 7250), (late + timedelta(days=1), 7210), (late + timedelta(days=2), 0xFFFE)]
+    answer = _import(client, headers, weight_file(weighings))
+    assert answer.status_code == 201, answer.text
+    assert answer.json() == {"imported": 2, "source": "Garmin Fenix 5"}
+    stored = _metrics(client, headers, "2025-03-01", "2025-03-31")
+    assert [(m["day"], m["metric"], m["value"]) for m in stored] == [
+        ("2025-03-01", "weight_kg", 72.5),
+        ("2025-03-02", "weight_kg", 72.1),
+    ]
+
+
+def test_a_sleep_file_records_the_nights_hours_on_the_wake_up_day(client: TestClient) -> None:
+    _, headers = signed_in(client)
+    bed = datetime(2025, 3, 1, 22, 30, tzinfo=UTC)
+    # 10 min awake, 4 h light, 1 h deep, 2 h rem, then awake at 07:40 on the 2nd
+    levels = [(bed, 1), (bed + timedelta(minutes=10), 2)]
+    levels += [(bed + timedelta(minutes=250), 3), (bed + timedelta(minutes=310), 4)]
+    levels += [(bed + timedelta(minutes=430), 1)]
+    answer = _import(client, headers, sleep_file(levels))
+    assert answer.status_code == 201, answer.text
+    [night] = _metrics(client, headers, "2025-03-01", "2025-03-31")
+    assert (night["day"], night["metric"], night["value"]) == ("2025-03-02", "sleep_h", 7.0)
+
+
+def test_weight_and_sleep_files_are_taken_whole_or_not_at_all(client: TestClient) -> None:
+    _, headers = signed_in(client)
+    noon = datetime(2025, 3, 1, 12, tzinfo=UTC)
+    # One impossible weighing (450 kg) refuses the file: the good day is not kept either.
+    heavy = _import(client, headers, weight_file([(noon, 7000), (noon + timedelta(days=1), 45000)]))
+    assert heavy.status_code == 422 and "weight_kg" in heavy.json()["detail"]
+    calculating = _import(client, headers, weight_file([(noon, 0xFFFE)]))
+    assert calculating.status_code == 422 and "weight_scale" in calculating.json()["detail"]
+    awake = _import(client, headers, sleep_file([(noon, 1), (noon + timedelta(hours=1), 1)]))
+    assert awake.status_code == 422 and "sleep_level" in awake.json()["detail"]
+    damaged = _import(client, headers, sleep_file([(noon, 2), (noon + timedelta(hours=7), 1)])[:-6])
+    assert damaged.status_code == 422 and "damaged" in damaged.json()["detail"]
+    assert _metrics(client, headers, "2025-01-01", "2025-12-31") == []

@@ -4,6 +4,7 @@ monitoring files, each checked against what fitdecode (a peer parser) reads of t
 from __future__ import annotations
 
 import io
+import itertools
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,11 +16,12 @@ import pytest
 from bikenode.health import rmssd_ms
 from bikenode.rides.formats.activity import ParseError
 from bikenode.rides.formats.fit_health import (
+    WEIGHT_CALCULATING,
     NotMonitoring,
     fit_rr_intervals_ms,
     parse_fit_monitoring,
 )
-from tests.fit_builder import monitoring_file
+from tests.fit_builder import monitoring_file, sleep_file, weight_file
 
 HRV_FILES = ("fitparsers__hrv-activity.fit", "gc__IpBike-HRV-Data.fit")
 
@@ -154,6 +156,7 @@ def test_the_profile_numbers_are_those_of_the_peers_profile() -> None:
     import fitdecode.profile as peer
 
     from bikenode.rides.formats.fit_profile import (
+        FILE_TYPE_WEIGHT,
         FILE_TYPES,
         FILE_TYPES_MONITORING,
         Hrv,
@@ -161,6 +164,8 @@ def test_the_profile_numbers_are_those_of_the_peers_profile() -> None:
         Monitoring,
         MonitoringHrData,
         MonitoringInfo,
+        SleepLevel,
+        WeightScale,
     )
 
     def field(message: int, number: int) -> str:
@@ -182,6 +187,13 @@ def test_the_profile_numbers_are_those_of_the_peers_profile() -> None:
     assert field(Mesg.MONITORING_HR_DATA, MonitoringHrData.CURRENT_DAY_RESTING_HEART_RATE) == (
         "current_day_resting_heart_rate"
     )
+    assert field(Mesg.WEIGHT_SCALE, WeightScale.WEIGHT) == "weight"
+    assert peer.MESSAGE_TYPES[Mesg.WEIGHT_SCALE].fields[WeightScale.WEIGHT].scale == 100
+    assert peer.FIELD_TYPES["weight"].enum == {WEIGHT_CALCULATING: "calculating"}
+    assert field(Mesg.SLEEP_LEVEL, SleepLevel.LEVEL) == "sleep_level"
+    sleep_levels: dict[int, str] = peer.FIELD_TYPES["sleep_level"].enum
+    assert {sleep_levels[level] for level in SleepLevel.ASLEEP} == {"light", "deep", "rem"}
+    assert FILE_TYPES[FILE_TYPE_WEIGHT] == "weight"
     assert {FILE_TYPES[t] for t in FILE_TYPES_MONITORING} == {
         "monitoring_a",
         "monitoring_daily",
@@ -198,3 +210,74 @@ def test_the_profile_numbers_are_those_of_the_peers_profile() -> None:
     }
     assert {ref.raw_value for ref in steps.ref_fields} == walking_running
     assert set(Monitoring.STEP_ACTIVITY_TYPES) == walking_running
+
+
+def test_a_days_weight_is_its_last_weighing_as_the_peer_reads_it() -> None:
+    morning = datetime(2025, 3, 1, 6, 30, tzinfo=UTC)
+    data = weight_file(
+        [
+            (morning, 7250),
+            (morning + timedelta(hours=12), 7310),  # the evening's weighing wins the day
+            (morning + timedelta(days=1), 0xFFFE),  # still calculating: no reading
+            (morning + timedelta(days=2), 7195),
+        ]
+    )
+    parsed = parse_fit_monitoring(data)
+    assert [(d.day, d.weight_kg) for d in parsed.days] == [
+        (date(2025, 3, 1), 73.1),
+        (date(2025, 3, 3), 71.95),
+    ]
+    peer = [m for m in _peer_messages(data) if m.name == "weight_scale"]
+    assert [m.get_value("weight") for m in peer] == [72.5, 73.1, "calculating", 71.95]
+    assert {m.get_value("percent_fat") for m in peer} == {18.5}  # not a metric: not read
+    # A scale writes no UTC offset: days are the rider's, in the zone the caller gives.
+    in_tokyo = parse_fit_monitoring(data, timezone="Asia/Tokyo")
+    assert [d.day for d in in_tokyo.days] == [date(2025, 3, 1), date(2025, 3, 2), date(2025, 3, 3)]
+
+
+def _night(bed: datetime, plan: list[tuple[int, int]]) -> list[tuple[datetime, int]]:
+    """Sleep levels from (minutes in it, level) pairs starting at `bed`, then the wake-up."""
+    levels, at = [], bed
+    for minutes, level in plan:
+        levels.append((at, level))
+        at += timedelta(minutes=minutes)
+    return [*levels, (at, 1)]
+
+
+def test_a_nights_sleep_counts_light_deep_and_rem_on_the_wake_up_day() -> None:
+    bed = datetime(2025, 3, 1, 22, 40, tzinfo=UTC)
+    # 20 min awake, 3 h light, 90 min deep, 10 min unmeasurable, 2 h rem, 15 min awake, 1 h light
+    first = _night(bed, [(20, 1), (180, 2), (90, 3), (10, 0), (120, 4), (15, 1), (60, 2)])
+    nap = _night(datetime(2025, 3, 2, 13, 0, tzinfo=UTC), [(30, 2)])
+    second = _night(datetime(2025, 3, 2, 23, 0, tzinfo=UTC), [(300, 2), (100, 3)])
+    data = sleep_file([*first, *nap, *second])
+    parsed = parse_fit_monitoring(data)
+    assert [(d.day, d.sleep_h) for d in parsed.days] == [
+        (date(2025, 3, 2), (180 + 90 + 120 + 60 + 30) / 60),  # the night and the nap
+        (date(2025, 3, 3), 400 / 60),
+    ]
+    peer = [m for m in _peer_messages(data) if m.global_mesg_num == 275]
+    assert len(peer) == len(first) + len(nap) + len(second)
+    assert [m.get_value("sleep_level") for m in peer[:8]] == [
+        "awake",
+        "light",
+        "deep",
+        "unmeasurable",
+        "rem",
+        "awake",
+        "light",
+        "awake",
+    ]
+    peer_asleep_s = sum(
+        (b.get_value("timestamp") - a.get_value("timestamp")).total_seconds()
+        for a, b in itertools.pairwise(peer[: len(first)])
+        if a.get_value("sleep_level") in ("light", "deep", "rem")
+    )
+    assert peer_asleep_s / 3600 == (180 + 90 + 120 + 60) / 60
+
+
+def test_weight_and_sleep_files_are_health_files_and_others_are_not(corpus: Path) -> None:
+    assert parse_fit_monitoring(weight_file([])).days == []
+    assert parse_fit_monitoring(sleep_file([])).days == []
+    with pytest.raises(NotMonitoring, match=r"a sleep file \(49\), got activity \(type 4\)"):
+        parse_fit_monitoring((corpus / "fit" / "fitparsers__hrv-activity.fit").read_bytes())

@@ -87,10 +87,13 @@ def mean_max_power(power_w: npt.ArrayLike) -> PowerCurve:
     energy = np.concatenate(([0.0], np.cumsum(power)))
     window_sums = np.empty(power.size)
     best = np.empty(durations.size)
+    # The ufuncs themselves: ndarray.max's Python wrapper costs a fifth of the loop at ~600
+    # durations a ride (recomputing 5,000 rides from streams spends a third of its time here).
+    subtract, largest = np.subtract, np.maximum.reduce
     for i, duration in enumerate(durations.tolist()):
         sums = window_sums[: power.size - duration + 1]
-        np.subtract(energy[duration:], energy[:-duration], out=sums)
-        best[i] = sums.max()
+        subtract(energy[duration:], energy[:-duration], out=sums)
+        best[i] = largest(sums)
     return PowerCurve(durations, best / durations)
 
 

@@ -61,6 +61,8 @@ class Mesg:
     MONITORING_INFO: Final = 103
     TIMESTAMP_CORRELATION: Final = 162
     MONITORING_HR_DATA: Final = 211
+    WEIGHT_SCALE: Final = 30
+    SLEEP_LEVEL: Final = 275
 
 
 TIMESTAMP: Final = 253  # the same field number in every message
@@ -165,7 +167,23 @@ class MonitoringHrData:
     CURRENT_DAY_RESTING_HEART_RATE: Final = 1
 
 
+class WeightScale:
+    """weight_scale field numbers."""
+
+    WEIGHT: Final = 0  # uint16, scale 100 (kg); 0xFFFE: still calculating
+
+
+class SleepLevel:
+    """sleep_level field numbers and levels (the SDK's sleep_level enum)."""
+
+    LEVEL: Final = 0  # 0 unmeasurable, 1 awake, 2 light, 3 deep, 4 rem
+    ASLEEP: Final = frozenset((2, 3, 4))
+
+
 FILE_TYPE_ACTIVITY: Final = 4
+FILE_TYPE_WEIGHT: Final = 9
+# Garmin's sleep file (file_id.type 49; newer than the SDK profile fitdecode carries)
+FILE_TYPE_SLEEP: Final = 49
 # monitoring_a, monitoring_daily, monitoring_b
 FILE_TYPES_MONITORING: Final = frozenset((15, 28, 32))
 # Manufacturers whose product numbers are Garmin product numbers (the SDK's garmin_product).
