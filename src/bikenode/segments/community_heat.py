@@ -109,6 +109,7 @@ def _rider_week_cells(
     opted_out = select(HeatRider.owner_id).where(HeatRider.community_opt_out.is_(True))
     rows = session.execute(
         select(HeatChunk.owner_id, HeatChunk.points).where(
+            HeatChunk.level == 0,  # the whole track: zones are cut from every sample
             HeatChunk.ride_visibility == "public",
             HeatChunk.started_at >= week_start,
             HeatChunk.started_at < week_start + WEEK,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from bikenode.export_json import fields_of, json_bytes
 from bikenode.segments import repo
 from bikenode.segments.heatmaps import TILE_CACHE, heat_settings, heat_store_counts
-from bikenode.segments.models import Best, Effort, HeatChunk, HeatRider, Segment
+from bikenode.segments.models import Best, Effort, HeatChunk, HeatRider, HeatTile, Segment
 
 SEGMENT_FIELDS = (
     "id",
@@ -72,6 +72,7 @@ def erase_user_data(session: Session, owner_id: uuid.UUID) -> dict[str, float]:
     }
     session.execute(delete(HeatChunk).where(HeatChunk.owner_id == owner_id))
     session.execute(delete(HeatRider).where(HeatRider.owner_id == owner_id))
+    session.execute(delete(HeatTile).where(HeatTile.owner_id == owner_id))
     TILE_CACHE.forget(owner_id)
     session.execute(delete(Best).where(or_(Best.owner_id == owner_id, Best.segment_id.in_(own))))
     session.execute(

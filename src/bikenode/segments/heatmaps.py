@@ -24,15 +24,22 @@ from sqlalchemy.orm import Session
 from bikenode import bikes, rides
 from bikenode.errors import NotFound
 from bikenode.segments.logic.heat import (
+    LEVELS,
+    TILE_PX,
     Chunk,
     colour,
+    count_zoom,
+    counted_pixels,
+    level_of,
+    place,
     split_chunks,
     tile_cells,
     tile_counts,
     tile_in_range,
+    tile_sparse,
     to_store_px,
 )
-from bikenode.segments.models import HeatChunk, HeatRider
+from bikenode.segments.models import HeatChunk, HeatRider, HeatTile
 
 CACHE_BYTES = 64 * 1024 * 1024  # rendered tiles kept per process; older ones are dropped
 PERSONAL_CACHE_CONTROL = "private, no-cache"  # revalidate: a 304 costs one small query
@@ -99,10 +106,10 @@ TILE_CACHE = TileCache(CACHE_BYTES)
 
 
 def refresh_ride_heat(session: Session, *, ride_id: uuid.UUID) -> int:
-    """Replace the ride's chunks with ones from its current track (none for a deleted ride
-    or one without positions) and bump its rider's generation; flushes only. Returns the
-    chunks stored."""
-    session.execute(delete(HeatChunk).where(HeatChunk.ride_id == ride_id))
+    """Replace the ride's chunks and its share of its rider's count tiles with ones from its
+    current track (none for a deleted ride or one without positions) and bump the rider's
+    generation; flushes only. Returns the chunks stored."""
+    _drop_ride(session, ride_id)
     track = rides.ride_track(session, ride_id)
     if track is None:
         return 0
@@ -110,28 +117,76 @@ def refresh_ride_heat(session: Session, *, ride_id: uuid.UUID) -> int:
     if track.lat_deg is None or track.lon_deg is None:
         return 0
     x, y = to_store_px(track.lat_deg, track.lon_deg)
-    chunks = split_chunks(x, y)
-    for chunk in chunks:
-        session.add(
-            HeatChunk(
-                owner_id=track.owner_id,
-                ride_id=ride_id,
-                ride_visibility=track.visibility,
-                started_at=track.started_at,
-                cell_x=chunk.cell_x,
-                cell_y=chunk.cell_y,
-                point_count=int(chunk.points.shape[0]),
-                points=chunk.points.astype("<u4").tobytes(),
+    stored = 0
+    for level in range(len(LEVELS)):
+        chunks = split_chunks(x, y, level)
+        _add_counts(session, track.owner_id, level, chunks, sign=1)
+        for chunk in chunks:
+            session.add(
+                HeatChunk(
+                    owner_id=track.owner_id,
+                    ride_id=ride_id,
+                    ride_visibility=track.visibility,
+                    started_at=track.started_at,
+                    level=level,
+                    cell_x=chunk.cell_x,
+                    cell_y=chunk.cell_y,
+                    point_count=int(chunk.points.shape[0]),
+                    points=chunk.points.astype("<u4").tobytes(),
+                )
             )
-        )
+            stored += 1
     session.flush()
-    return len(chunks)
+    return stored
 
 
 def forget_ride_heat(session: Session, *, ride_id: uuid.UUID, owner_id: uuid.UUID) -> None:
-    """Drop a deleted ride's chunks and bump its rider's generation; flushes only."""
-    session.execute(delete(HeatChunk).where(HeatChunk.ride_id == ride_id))
+    """Drop a deleted ride's chunks and its share of the count tiles, and bump its rider's
+    generation; flushes only."""
+    _drop_ride(session, ride_id)
     _bump_generation(session, owner_id)
+
+
+def _drop_ride(session: Session, ride_id: uuid.UUID) -> None:
+    """Take the ride's stored chunks out of its rider's count tiles, then delete them: the
+    same chunks that were added, so the tiles go back exactly."""
+    rows = session.execute(
+        select(HeatChunk.owner_id, HeatChunk.level, HeatChunk.cell_x, HeatChunk.cell_y)
+        .add_columns(HeatChunk.points)
+        .where(HeatChunk.ride_id == ride_id)
+    ).all()
+    by_level: dict[tuple[uuid.UUID, int], list[Chunk]] = {}
+    for owner_id, level, cx, cy, points in rows:
+        chunk = Chunk(cx, cy, np.frombuffer(points, dtype="<u4").reshape(-1, 2))
+        by_level.setdefault((owner_id, level), []).append(chunk)
+    for (owner_id, level), chunks in by_level.items():
+        _add_counts(session, owner_id, level, chunks, sign=-1)
+    session.execute(delete(HeatChunk).where(HeatChunk.ride_id == ride_id))
+
+
+def _add_counts(
+    session: Session, owner_id: uuid.UUID, level: int, chunks: list[Chunk], sign: int
+) -> None:
+    """Add (sign 1) or take away (-1) the chunks' counts in the rider's count tiles."""
+    zoom = count_zoom(level)
+    gx, gy = counted_pixels(chunks, zoom, LEVELS[level].chunk_shift)
+    for (tx, ty), sparse in tile_sparse(gx, gy).items():
+        row = session.get(HeatTile, (owner_id, zoom, tx, ty))
+        dense = np.zeros(TILE_PX * TILE_PX, dtype=np.int64)
+        if row is not None:
+            old = np.frombuffer(row.counts, dtype="<u4").reshape(2, -1)
+            dense[old[0]] = old[1]
+        dense[sparse[0]] += sign * sparse[1].astype(np.int64)
+        np.maximum(dense, 0, out=dense)
+        nonzero = np.flatnonzero(dense)
+        blob = np.stack([nonzero, dense[nonzero]]).astype("<u4").tobytes()
+        if row is None:
+            session.add(HeatTile(owner_id=owner_id, zoom=zoom, tile_x=tx, tile_y=ty, counts=blob))
+        elif nonzero.size:
+            row.counts = blob
+        else:
+            session.delete(row)
+    session.flush()
 
 
 def _bump_generation(session: Session, owner_id: uuid.UUID) -> None:
@@ -166,10 +221,42 @@ def personal_tile(
         return Tile(etag, None)
     png = TILE_CACHE.get(owner_id, etag)
     if png is None:
-        chunks = _load_chunks(session, owner_id, (z, x, y), tile_filter.year, ride_ids)
-        png = encode_png(tile_counts(chunks, z, x, y))
+        png = encode_png(_draw(session, owner_id, (z, x, y), tile_filter.year, ride_ids))
         TILE_CACHE.put(owner_id, etag, png)
     return Tile(etag, png)
+
+
+def _draw(
+    session: Session,
+    owner_id: uuid.UUID,
+    zxy: tuple[int, int, int],
+    year: int | None,
+    ride_ids: list[uuid.UUID] | None,
+) -> np.typing.NDArray[np.int64]:
+    """Counts for the tile: from the rider's count tiles when unfiltered (up to zoom 16),
+    else drawn from the chosen rides' chunks."""
+    z, x, y = zxy
+    if year is not None or ride_ids is not None or z > count_zoom(0):
+        return tile_counts(_load_chunks(session, owner_id, zxy, year, ride_ids), z, x, y)
+    zoom = count_zoom(level_of(z))
+    shift = zoom - z
+    rows = session.execute(
+        select(HeatTile.tile_x, HeatTile.tile_y, HeatTile.counts).where(
+            HeatTile.owner_id == owner_id,
+            HeatTile.zoom == zoom,
+            HeatTile.tile_x.between(x << shift, ((x + 1) << shift) - 1),
+            HeatTile.tile_y.between(y << shift, ((y + 1) << shift) - 1),
+        )
+    ).all()
+    if not rows:
+        return np.zeros((TILE_PX, TILE_PX), dtype=np.int64)
+    parts = [np.frombuffer(blob, dtype="<u4").reshape(2, -1) for _, _, blob in rows]
+    sizes = [p.shape[1] for p in parts]
+    pixels = np.concatenate([p[0] for p in parts]).astype(np.int64)
+    counts = np.concatenate([p[1] for p in parts]).astype(np.int64)
+    gx = (np.repeat([r[0] for r in rows], sizes) * TILE_PX + (pixels & 255)) >> shift
+    gy = (np.repeat([r[1] for r in rows], sizes) * TILE_PX + (pixels >> 8)) >> shift
+    return place(gx, gy, counts, z, x, y)
 
 
 def _personal_etag(
@@ -199,6 +286,7 @@ def _load_chunks(
     min_x, max_x, min_y, max_y = tile_cells(*zxy)
     where: list[ColumnElement[bool]] = [
         HeatChunk.owner_id == owner_id,
+        HeatChunk.level == level_of(zxy[0]),
         HeatChunk.cell_x.between(min_x, max_x),
         HeatChunk.cell_y.between(min_y, max_y),
     ]
@@ -251,6 +339,6 @@ def heat_store_counts(session: Session, owner_id: uuid.UUID) -> dict[str, int]:
             func.count(func.distinct(HeatChunk.ride_id)),
             func.count(),
             func.coalesce(func.sum(HeatChunk.point_count), 0),
-        ).where(HeatChunk.owner_id == owner_id)
+        ).where(HeatChunk.owner_id == owner_id, HeatChunk.level == 0)
     ).one()
     return {"rides": int(row[0]), "chunks": int(row[1]), "points": int(row[2])}

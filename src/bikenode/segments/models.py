@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, LargeBinary, String, false
+from sqlalchemy import JSON, BigInteger, Index, LargeBinary, SmallInteger, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bikenode.db.base import Base, utcnow
@@ -99,13 +99,13 @@ class Best(Base):
 
 
 class HeatChunk(Base):
-    """A ride's track inside one chunk cell (a zoom-13 tile), for heatmap tiles: stored
-    pixels at zoom 18 as little-endian uint32 pairs (segments/logic/heat.py). Rebuilt from
-    the ride on each of its events; started_at, visibility and sport copied for filters."""
+    """A ride's track at one level of detail inside one chunk cell, for heatmap tiles:
+    stored pixels at zoom 18 as little-endian uint32 pairs (segments/logic/heat.py). Rebuilt
+    from the ride on each of its events; started_at and visibility copied for filters."""
 
     __tablename__ = "segments_heat_chunks"
     __table_args__ = (
-        Index("ix_segments_heat_chunks_owner_cell", "owner_id", "cell_x", "cell_y"),
+        Index("ix_segments_heat_chunks_owner_cell", "owner_id", "level", "cell_x", "cell_y"),
         Index("ix_segments_heat_chunks_ride_id", "ride_id"),
         Index("ix_segments_heat_chunks_started_at", "started_at"),
     )
@@ -115,10 +115,25 @@ class HeatChunk(Base):
     ride_id: Mapped[uuid.UUID]
     ride_visibility: Mapped[str] = mapped_column(String(16))
     started_at: Mapped[datetime | None]
+    level: Mapped[int] = mapped_column(SmallInteger)
     cell_x: Mapped[int]
     cell_y: Mapped[int]
     point_count: Mapped[int]
     points: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class HeatTile(Base):
+    """A rider's heat at one zoom inside one tile of that zoom, summed over all their rides
+    (added and taken away as rides come, change and go): (2, n) little-endian uint32, pixel
+    index (row * 256 + column) and count. Unfiltered tiles up to zoom 16 read these alone."""
+
+    __tablename__ = "segments_heat_tiles"
+
+    owner_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    zoom: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    tile_x: Mapped[int] = mapped_column(primary_key=True)
+    tile_y: Mapped[int] = mapped_column(primary_key=True)
+    counts: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class HeatRider(Base):

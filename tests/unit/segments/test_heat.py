@@ -11,15 +11,18 @@ from hypothesis import strategies as st
 
 from bikenode.segments.logic.heat import (
     CHUNK_SHIFT,
-    CHUNK_ZOOM,
+    LEVELS,
     SENTINEL,
     Chunk,
     colour,
+    counted_pixels,
     from_store_px,
+    level_of,
     split_chunks,
     tile_cells,
     tile_counts,
     tile_in_range,
+    tile_sparse,
     to_store_px,
 )
 
@@ -36,16 +39,28 @@ def one_chunk(x: np.ndarray, y: np.ndarray) -> list[Chunk]:
 
 
 def reference_counts(x: np.ndarray, y: np.ndarray, z: int, tx: int, ty: int) -> np.ndarray:
-    """The same half-pixel sampling, segment by segment, with no chunks at all."""
+    """Segment by segment, with no chunks: each point once in its pixel, and for a step of
+    more than a pixel its interior samples every half pixel or less."""
     grid = np.zeros((256, 256), dtype=np.int64)
-    scale = float(1 << (18 - z))
-    u = np.stack([x / scale - tx * 256, y / scale - ty * 256], axis=1)
-    for a, b in itertools.pairwise(u):
-        steps = int(np.ceil(np.hypot(*(b - a)) / 0.5)) + 1
-        t = np.arange(steps) / max(steps - 1, 1)
-        for px, py in (a + (b - a) * t[:, None]).astype(np.int64):
-            if 0 <= px < 256 and 0 <= py < 256:
-                grid[py, px] += 1
+    shift = 18 - z
+    for px, py in zip((x >> shift).tolist(), (y >> shift).tolist(), strict=True):
+        if 0 <= px - tx * 256 < 256 and 0 <= py - ty * 256 < 256:
+            grid[py - ty * 256, px - tx * 256] += 1
+    u = np.stack([x / float(1 << shift), y / float(1 << shift)], axis=1)
+    for i, (a, b) in enumerate(itertools.pairwise(u)):
+        if (
+            max(
+                abs(int(x[i + 1] >> shift) - int(x[i] >> shift)),
+                abs(int(y[i + 1] >> shift) - int(y[i] >> shift)),
+            )
+            <= 1
+        ):
+            continue
+        steps = int(np.ceil(np.hypot(*(b - a)) / 0.5))
+        for k in range(1, steps):
+            px, py = (a + (b - a) * (k / steps)).astype(np.int64)
+            if 0 <= px - tx * 256 < 256 and 0 <= py - ty * 256 < 256:
+                grid[py - ty * 256, px - tx * 256] += 1
     return grid
 
 
@@ -66,13 +81,13 @@ def test_positions_missing_are_dropped_not_drawn_at_null_island() -> None:
 
 
 def test_a_line_crossing_chunk_cells_is_drawn_once_and_whole() -> None:
-    # A straight road 12 km west to east: it crosses at least two zoom-13 cells.
-    lon = np.linspace(6.0, 6.15, 3_000)
+    # A straight road 1.5 km west to east, a sample every 5 m: it crosses zoom-16 cells.
+    lon = np.linspace(6.0, 6.02, 300)
     x, y = to_store_px(np.full(lon.shape, 45.0), lon)
     chunks = split_chunks(x, y)
     assert len(chunks) >= 3
-    z = CHUNK_ZOOM - 2  # a tile spanning several cells: every cell's chunk is read
-    tx, ty = tile_of(45.0, 6.07, z)
+    z = 15  # level 0 (whole tracks), a tile of four zoom-16 cells: several chunks read
+    tx, ty = tile_of(45.0, 6.01, z)
     split = tile_counts(chunks, z, tx, ty)
     assert split.sum() > 0
     assert np.array_equal(split, reference_counts(x, y, z, tx, ty))
@@ -101,9 +116,10 @@ def test_a_tile_reads_only_cells_it_overlaps(z: int, data: st.DataObject) -> Non
     y = data.draw(st.integers(0, (1 << z) - 1))
     min_x, max_x, min_y, max_y = tile_cells(z, x, y)
     span = 1 << (18 - z + 8)  # the tile's width in stored pixels
-    assert min_x << CHUNK_SHIFT <= x * span < (x + 1) * span <= (max_x + 1) << CHUNK_SHIFT
-    assert min_y << CHUNK_SHIFT <= y * span < (y + 1) * span <= (max_y + 1) << CHUNK_SHIFT
-    if z >= CHUNK_ZOOM:
+    shift = LEVELS[level_of(z)].chunk_shift
+    assert min_x << shift <= x * span < (x + 1) * span <= (max_x + 1) << shift
+    assert min_y << shift <= y * span < (y + 1) * span <= (max_y + 1) << shift
+    if z >= LEVELS[level_of(z)].chunk_zoom:
         assert (min_x, min_y) == (max_x, max_y)
 
 
@@ -119,3 +135,16 @@ def test_colour_is_transparent_where_no_ride_went_and_brighter_where_more_did() 
     assert pixels[0, 0, 3] == 0
     assert 0 < pixels[10, 10, 3] < pixels[20, 20, 3]
     assert colour(np.zeros((256, 256)))[..., 3].max() == 0
+
+
+def test_count_tiles_hold_what_the_chunks_draw() -> None:
+    lon = np.linspace(6.0, 6.05, 800)
+    x, y = to_store_px(45.0 + 0.01 * np.sin(lon * 300), lon)
+    z = 14
+    chunks = split_chunks(x, y, level_of(z))
+    gx, gy = counted_pixels(chunks, z, LEVELS[level_of(z)].chunk_shift)
+    sparse = tile_sparse(gx, gy)
+    for (tx, ty), pixels in sparse.items():
+        grid = tile_counts(chunks, z, tx, ty).ravel()
+        assert np.array_equal(np.flatnonzero(grid), pixels[0])
+        assert np.array_equal(grid[pixels[0]], pixels[1])

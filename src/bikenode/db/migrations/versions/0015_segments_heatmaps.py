@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("ride_id", sa.Uuid(), nullable=False),
         sa.Column("ride_visibility", sa.String(16), nullable=False),
         sa.Column("started_at", UTC, nullable=True),
+        sa.Column("level", sa.SmallInteger(), nullable=False),
         sa.Column("cell_x", sa.Integer(), nullable=False),
         sa.Column("cell_y", sa.Integer(), nullable=False),
         sa.Column("point_count", sa.Integer(), nullable=False),
@@ -37,10 +38,21 @@ def upgrade() -> None:
     op.create_index(
         "ix_segments_heat_chunks_owner_cell",
         "segments_heat_chunks",
-        ["owner_id", "cell_x", "cell_y"],
+        ["owner_id", "level", "cell_x", "cell_y"],
     )
     op.create_index("ix_segments_heat_chunks_ride_id", "segments_heat_chunks", ["ride_id"])
     op.create_index("ix_segments_heat_chunks_started_at", "segments_heat_chunks", ["started_at"])
+    op.create_table(
+        "segments_heat_tiles",
+        sa.Column("owner_id", sa.Uuid(), nullable=False),
+        sa.Column("zoom", sa.SmallInteger(), nullable=False),
+        sa.Column("tile_x", sa.Integer(), nullable=False),
+        sa.Column("tile_y", sa.Integer(), nullable=False),
+        sa.Column("counts", sa.LargeBinary(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "owner_id", "zoom", "tile_x", "tile_y", name=op.f("pk_segments_heat_tiles")
+        ),
+    )
     op.create_table(
         "segments_heat_riders",
         sa.Column("owner_id", sa.Uuid(), nullable=False),
@@ -81,4 +93,5 @@ def downgrade() -> None:
     op.drop_table("segments_heat_released")
     op.drop_table("segments_heat_releases")
     op.drop_table("segments_heat_riders")
+    op.drop_table("segments_heat_tiles")
     op.drop_table("segments_heat_chunks")
