@@ -23,6 +23,7 @@ import * as ride from "./ride.js";
 import * as rides from "./rides.js";
 import * as segment from "./segment.js";
 import * as segments from "./segments.js";
+import * as heatmap from "./heatmap.js";
 import * as plannedRoutes from "./routes.js";
 import * as settings from "./settings.js";
 import * as social from "./social.js";
@@ -61,6 +62,7 @@ const ROUTES = [
   { pattern: /^\/market\/jobs\/([0-9a-fA-F-]{36})$/, name: "market-job", page: { render: market.jobPage }, signedIn: true },
   { pattern: /^\/segments$/, name: "segments", page: segments, signedIn: true },
   { pattern: /^\/segments\/([0-9a-fA-F-]{36})$/, name: "segment", page: segment },
+  { pattern: /^\/heatmap$/, name: "heatmap", page: heatmap, signedIn: true },
 ];
 const NAV = [
   ["/", "Dashboard"],
@@ -73,6 +75,7 @@ const NAV = [
   ["/power", "Power"],
   ["/health", "Health"],
   ["/segments", "Segments"],
+  ["/heatmap", "Heatmap"],
   ["/routes", "Routes"],
   ["/live", "Live"],
   ["/follow-requests", "Followers"],
