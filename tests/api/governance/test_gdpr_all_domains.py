@@ -622,6 +622,7 @@ def test_erasure_leaves_no_row_naming_the_user_and_closes_their_sockets(
         "segments_efforts.owner_id",
         "segments_heat_chunks.owner_id",
         "segments_heat_riders.owner_id",
+        "segments_heat_tiles.owner_id",
     } <= before
     with Session(engine) as db:
         assert db.scalar(select(func.count()).select_from(Installation)) == 1
