@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 from fastapi.testclient import TestClient
@@ -15,9 +16,17 @@ from sqlalchemy import select
 
 from bikenode.geo import haversine_m
 from bikenode.segments.community_heat import release_week, week_start_of
-from bikenode.segments.logic.heat import from_store_px, to_store_px
+from bikenode.segments.logic.heat import (
+    LEVELS,
+    Chunk,
+    count_zoom,
+    counted_pixels,
+    from_store_px,
+    tile_sparse,
+    to_store_px,
+)
 from bikenode.segments.logic.heat_privacy import COMMUNITY_SHIFT, ReleasePolicy
-from bikenode.segments.models import HeatReleasedCell
+from bikenode.segments.models import HeatChunk, HeatReleasedCell, HeatTile
 from tests.factories import signed_in, upload_files
 from tests.segment_tools import along, gpx_of, ride, to_degrees, winding_road
 
@@ -192,3 +201,44 @@ def test_community_releases_cut_zones_hide_lone_riders_and_honour_opt_outs(
     assert headers["cache-control"].startswith("public")
     status, png, _ = riders[0].tile(f"community/{tile_at(MIDDLE[0], MIDDLE[1] + 3.0, 12)}")
     assert status == 200 and lit_pixels(png) == 0
+
+
+def _count_tiles(client: TestClient, owner: uuid.UUID) -> tuple[dict[Any, Any], dict[Any, Any]]:
+    """The rider's count tiles as stored, and as a rebuild from the rides' stored chunks."""
+    with client.app.state.session_factory() as session:  # type: ignore[attr-defined]
+        stored = {
+            (t.zoom, t.tile_x, t.tile_y): np.frombuffer(t.counts, dtype="<u4").reshape(2, -1)
+            for t in session.scalars(select(HeatTile).where(HeatTile.owner_id == owner))
+        }
+        chunks: dict[tuple[uuid.UUID, int], list[Chunk]] = {}
+        for c in session.scalars(select(HeatChunk).where(HeatChunk.owner_id == owner)):
+            points = np.frombuffer(c.points, dtype="<u4").reshape(-1, 2)
+            chunks.setdefault((c.ride_id, c.level), []).append(Chunk(c.cell_x, c.cell_y, points))
+    dense: dict[Any, np.ndarray] = {}
+    for (_, level), parts in chunks.items():
+        zoom = count_zoom(level)
+        gx, gy = counted_pixels(parts, zoom, LEVELS[level].chunk_shift)
+        for (tx, ty), sparse in tile_sparse(gx, gy).items():
+            grid = dense.setdefault((zoom, tx, ty), np.zeros(65_536, dtype=np.int64))
+            grid[sparse[0]] += sparse[1]
+    rebuilt = {k: np.stack([np.flatnonzero(g), g[np.flatnonzero(g)]]) for k, g in dense.items()}
+    return stored, rebuilt
+
+
+def test_count_tiles_always_equal_a_rebuild_as_rides_come_change_and_go(
+    client: TestClient,
+) -> None:
+    a = Rider(client)
+    owner = uuid.UUID(client.get("/api/v1/me", headers=a.headers).json()["id"])
+    rides = [a.upload(shift_m=500.0 * k, t0=T0 + 86_400 * k) for k in range(3)]
+    renamed = client.patch(f"/api/v1/rides/{rides[1]}", json={"name": "x"}, headers=a.headers)
+    assert renamed.status_code == 200
+    for ride_id in (rides[0], None, rides[1], rides[2]):
+        if ride_id is not None:
+            assert client.delete(f"/api/v1/rides/{ride_id}", headers=a.headers).status_code == 204
+        client.app.state.events.run_until_idle()  # type: ignore[attr-defined]
+        stored, rebuilt = _count_tiles(client, owner)
+        assert stored.keys() == rebuilt.keys()
+        for key, pixels in stored.items():
+            assert np.array_equal(pixels, rebuilt[key]), key
+    assert stored == {}
