@@ -31,12 +31,20 @@ RIDE_EFFORTS = Subscriber(
 )
 
 
+# Ride fields no heatmap reads: a change of only these leaves chunks and tiles as they are.
+HEAT_BLIND_FIELDS = frozenset(
+    {"name", "description", "sport", "sub_sport", "commute", "share_health"}
+)
+
+
 def keep_ride_heat(session: Session, envelope: Envelope) -> None:
     """Rebuild a new or changed ride's heatmap chunks; drop a deleted one's. Either way the
     rider's cached tiles go stale (their generation moves on). Idempotent."""
     event = envelope.event
     if isinstance(event, RideDeleted):
         forget_ride_heat(session, ride_id=event.ride_id, owner_id=event.owner_id)
+    elif isinstance(event, RideChanged) and set(event.changed) <= HEAT_BLIND_FIELDS:
+        return  # a rename or a note: the track, date and visibility are as they were
     elif isinstance(event, RideImported | RideChanged):
         refresh_ride_heat(session, ride_id=event.ride_id)
     else:

@@ -102,6 +102,10 @@ def test_a_tile_revalidates_with_its_etag_and_changes_when_the_ride_goes(
     assert headers["cache-control"] == "private, no-cache"
     status, _, again = a.tile(path, **{"If-None-Match": headers["etag"]})
     assert status == 304 and again["etag"] == headers["etag"]
+    renamed = client.patch(f"/api/v1/rides/{ride_id}", json={"name": "x"}, headers=a.headers)
+    assert renamed.status_code == 200
+    client.app.state.events.run_until_idle()  # type: ignore[attr-defined]
+    assert a.tile(path, **{"If-None-Match": headers["etag"]})[0] == 304  # a rename: same heat
     assert client.delete(f"/api/v1/rides/{ride_id}", headers=a.headers).status_code == 204
     client.app.state.events.run_until_idle()  # type: ignore[attr-defined]
     status, png, after = a.tile(path, **{"If-None-Match": headers["etag"]})
