@@ -57,4 +57,12 @@ def test_the_heat_layer_loads_png_tiles_and_the_picker_switches_it(
     screen.page.get_by_label("Keep my rides out of the community heatmap").check()
     expect(screen.page.locator(".heat-setting [role=status]")).to_contain_text("Left out")
     assert fresh_api.get("/api/v1/heatmaps/settings") == {"community_opt_out": True}
+
+    screen.goto("/settings", "settings")  # the same setting, on the settings page
+    toggle = screen.page.get_by_label("Keep my rides out of the community heatmap")
+    expect(toggle).to_be_checked()
+    toggle.uncheck()
+    expect(screen.page.locator(".heat-settings [role=status]")).to_contain_text("Counted")
+    assert fresh_api.get("/api/v1/heatmaps/settings") == {"community_opt_out": False}
+    assert screen.has_no_horizontal_overflow(), "the settings page is wider than the screen"
     screen.assert_no_script_errors()

@@ -77,6 +77,18 @@ function optOutToggle(settings) {
   );
 }
 
+/** The settings page's heatmap card: the community opt-out, the same toggle as here. */
+export async function settingsSection() {
+  const settings = await api("/api/v1/heatmaps/settings");
+  return h(
+    "section",
+    { class: "card narrow heat-settings" },
+    h("h2", {}, "Heatmap"),
+    optOutToggle(settings),
+    h("p", { class: "hint" }, "Only public rides ever count, with your privacy zones cut; see the ", h("a", { href: "/heatmap" }, "heatmap"), "."),
+  );
+}
+
 export async function render(main, { config }) {
   document.title = "Heatmap · BikeNode";
   const [settings, bounds] = await Promise.all([api("/api/v1/heatmaps/settings"), rideBounds()]);
