@@ -63,7 +63,7 @@ from bikenode.rides.tus import router as tus_router
 from bikenode.rides.uploads import PROCESS_UPLOAD_JOB
 from bikenode.segments.backfill import BACKFILL_JOB
 from bikenode.segments.routes import router as segments_router
-from bikenode.segments.subscribers import RIDE_EFFORTS
+from bikenode.segments.subscribers import RIDE_EFFORTS, RIDE_HEAT
 from bikenode.segments.tasks import backfill_job
 from bikenode.social import AUDIENCE
 from bikenode.social.clubs.routes import router as clubs_router
@@ -157,6 +157,7 @@ def make_dispatcher(session_factory: sessionmaker[Session], metrics: Metrics) ->
             FANOUT,
             SOCIAL_RIDE_DELETIONS,
             RIDE_EFFORTS,
+            RIDE_HEAT,
             NOTIFY,
         ],
         metrics=EventMetrics(metrics.registry),

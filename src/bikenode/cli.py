@@ -22,6 +22,7 @@ from bikenode.market.commands import market_app
 from bikenode.operations import commands as operations_commands
 from bikenode.planner.commands import maps_app
 from bikenode.rides.commands import import_command
+from bikenode.segments.commands import heatmap_release_command
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -69,6 +70,7 @@ app.add_typer(maps_app, name="maps")
 app.command("import")(import_command)
 app.command("bikes")(bikes_command)
 app.command("reminders")(reminders_command)
+app.command("heatmap-release")(heatmap_release_command)
 app.command("backup")(operations_commands.backup)
 app.command("restore")(operations_commands.restore)
 app.command("check")(operations_commands.check)

@@ -76,6 +76,12 @@ BLOCK_ROUTES = {"/api/v1/me/blocks/{user_id}"}
 # rider erasing or changing themselves is no attack on the owner).
 SELF_WRITE_PREFIXES = ("/api/v1/me", "/api/v1/auth/")
 WRITES = {"post", "put", "patch", "delete"}
+# Heatmap tiles name a place, not an object: every caller gets their own view of it (200),
+# drawn from their own rides only (pixels checked in tests/api/segments/test_heatmaps_api.py).
+OWN_VIEW_ROUTES = {
+    "/api/v1/heatmaps/me/{z}/{x}/{y}.png",
+    "/api/v1/heatmaps/community/{z}/{x}/{y}.png",
+}
 _starts = itertools.count()
 
 Ids = dict[str, str]
@@ -296,6 +302,8 @@ OWNED: dict[str, Factory] = {
     "post_id": _club,
     "event_id": _club,
     "invite_id": _club,
+    # The world tile (zoom 0): it holds the owner's private ride wherever it runs.
+    "z": lambda client, headers, objects: {"z": "0", "x": "0", "y": "0"},
     # The owner's own sign-in session (DELETE /api/v1/me/sessions/{id} must not end it).
     "account_session_id": lambda client, headers, objects: {
         "account_session_id": _signed_in_session(headers)
@@ -517,6 +525,8 @@ def _operations(spec: dict[str, Any]) -> list[tuple[str, str]]:
 def _expected(who: str, method: str, template: str) -> set[int]:
     if who == "anonymous":  # 404 where anonymous readers may see public objects
         return {401, 404}
+    if template in OWN_VIEW_ROUTES:
+        return {200}
     relation = template in RELATION_ROUTES or (method, template) in RELATION_OPERATIONS
     if (relation and who != "blocked") or template in BLOCK_ROUTES:
         return {200, 204}

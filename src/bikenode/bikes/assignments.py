@@ -157,3 +157,8 @@ def place_ride(
     _copy_figures(row, totals, devices)
     session.flush()
     _record_crossings(session, before, (owner_id, bike_id))
+
+
+def rides_on_bike(session: Session, *, owner_id: uuid.UUID, bike_id: uuid.UUID) -> list[uuid.UUID]:
+    """The ids of the owner's rides on this bike of theirs (none for another's bike)."""
+    return [r.ride_id for r in repo.rides_on_bikes(session, owner_id, bike_ids=[bike_id])]

@@ -75,6 +75,8 @@ social/clubs.json         your club memberships and requests, the clubs you own,
                           deletes it when nobody else is in it)
 segments/segments.json    the segments you made, each with its simplified shape
 segments/efforts.json     every effort your rides hold on a segment, with its times
+segments/heatmap.json     what the heatmap keeps of your tracks (rides, chunks, points),
+                          tiles cached for you, and whether you left the community heatmap
 
 Units are in the field names: _m metres, _s seconds, _deg degrees, _bpm beats per minute,
 _w watts. Times are ISO 8601 in UTC; time_s streams are seconds since 1970-01-01 UTC.

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, String
+from sqlalchemy import JSON, BigInteger, Index, LargeBinary, SmallInteger, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bikenode.db.base import Base, utcnow
@@ -96,3 +96,80 @@ class Best(Base):
     effort_id: Mapped[uuid.UUID]
     elapsed_s: Mapped[float]
     started_at: Mapped[datetime]
+
+
+class HeatChunk(Base):
+    """A ride's track at one level of detail inside one chunk cell, for heatmap tiles:
+    stored pixels at zoom 18 as little-endian uint32 pairs (segments/logic/heat.py). Rebuilt
+    from the ride on each of its events; started_at and visibility copied for filters."""
+
+    __tablename__ = "segments_heat_chunks"
+    __table_args__ = (
+        Index("ix_segments_heat_chunks_owner_cell", "owner_id", "level", "cell_x", "cell_y"),
+        Index("ix_segments_heat_chunks_ride_id", "ride_id"),
+        Index("ix_segments_heat_chunks_started_at", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    owner_id: Mapped[uuid.UUID]
+    ride_id: Mapped[uuid.UUID]
+    ride_visibility: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime | None]
+    level: Mapped[int] = mapped_column(SmallInteger)
+    cell_x: Mapped[int]
+    cell_y: Mapped[int]
+    point_count: Mapped[int]
+    points: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class HeatTile(Base):
+    """A rider's heat at one zoom inside one tile of that zoom, summed over all their rides
+    (added and taken away as rides come, change and go): (2, n) little-endian uint32, pixel
+    index (row * 256 + column) and count. Unfiltered tiles up to zoom 16 read these alone."""
+
+    __tablename__ = "segments_heat_tiles"
+
+    owner_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    zoom: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    tile_x: Mapped[int] = mapped_column(primary_key=True)
+    tile_y: Mapped[int] = mapped_column(primary_key=True)
+    counts: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class HeatRider(Base):
+    """A rider's heatmap state: the generation their cached tiles are keyed by (bumped by
+    every ride event) and whether they keep out of the community heatmap."""
+
+    __tablename__ = "segments_heat_riders"
+
+    owner_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    generation: Mapped[int] = mapped_column(default=0)
+    community_opt_out: Mapped[bool] = mapped_column(default=False, server_default=false())
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class HeatRelease(Base):
+    """One week's community release: made once, so no rider-week is ever noised twice."""
+
+    __tablename__ = "segments_heat_releases"
+
+    week_start: Mapped[datetime] = mapped_column(primary_key=True)
+    released_at: Mapped[datetime] = mapped_column(default=utcnow)
+    epsilon: Mapped[float]
+    delta: Mapped[float]
+    max_cells: Mapped[int]
+    min_riders: Mapped[int]
+    cells: Mapped[int]
+
+
+class HeatReleasedCell(Base):
+    """A community cell's released (noisy, thresholded, rounded) rider count for one week;
+    community tiles are drawn from these rows alone."""
+
+    __tablename__ = "segments_heat_released"
+    __table_args__ = (Index("ix_segments_heat_released_cell", "cell_x", "cell_y", "week_start"),)
+
+    week_start: Mapped[datetime] = mapped_column(primary_key=True)
+    cell_x: Mapped[int] = mapped_column(primary_key=True)
+    cell_y: Mapped[int] = mapped_column(primary_key=True)
+    riders: Mapped[int]

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 from bikenode.errors import InvalidInput
 from bikenode.segments import service
 from bikenode.segments.access import OwnSegment, VisibleRide, VisibleSegment
+from bikenode.segments.heat_routes import router as heat_router
 from bikenode.segments.schemas import (
     BestHistory,
     BoardEntry,
@@ -185,3 +186,7 @@ def _numbers(text: str, count: int, what: str) -> list[float]:
     if len(values) != count or not all(v == v and abs(v) != float("inf") for v in values):
         raise InvalidInput(f"expected {what}, got {text!r}")
     return values
+
+
+# Heatmaps live in segments (docs/segments.md): their routes come under /api/v1 here.
+router.include_router(heat_router)

@@ -126,3 +126,11 @@ class Leaderboard(BaseModel):
     segment_id: uuid.UUID
     period: Period
     entries: list[BoardEntry]
+
+
+class HeatmapSettings(BaseModel):
+    """The rider's heatmap settings: whether they keep out of the community heatmap."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    community_opt_out: bool

@@ -48,6 +48,7 @@ CLIENT_ROUTES += ("/market", "/market/jobs/{job_id}")
 CLIENT_ROUTES += ("/segments", "/segments/{segment_id}")
 CLIENT_ROUTES += ("/moderation",)
 CLIENT_ROUTES += ("/clubs", "/clubs/{club_id}")
+CLIENT_ROUTES += ("/heatmap",)
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 MEDIA_TYPES = {

@@ -430,7 +430,11 @@ def _world(client: TestClient, sockets: contextlib.ExitStack) -> World:
     _coaches(client, rider, other)
     _social(client, rider, other, ride["id"])
     _segment(client, rider, ride["id"])
+    opt_out = {"community_opt_out": True}
+    assert client.put("/api/v1/heatmaps/settings", json=opt_out, headers=rider.headers).is_success
     client.app.state.events.run_until_idle()  # type: ignore[attr-defined]
+    # A tile of the rider's own heatmap, so the erasure has a cached tile to drop too.
+    assert client.get("/api/v1/heatmaps/me/0/0/0.png", headers=rider.headers).is_success
     return World(
         rider,
         other,
@@ -599,6 +603,9 @@ def test_export_holds_live_planner_and_sync_data(
     [segment] = read("segments/segments.json")
     [effort] = read("segments/efforts.json")
     assert segment["name"] == "Home straight" and effort["segment_id"] == segment["id"]
+    heatmap = read("segments/heatmap.json")
+    assert heatmap["point_store"]["rides"] == 1 and heatmap["point_store"]["points"] > 0
+    assert heatmap["community_opt_out"] is True
 
     readme = archive.read("README.txt").decode()
     paths = ("live/sessions/<id>.json", "planner/routes/<id>.gpx", "sync/devices.json")
@@ -615,6 +622,7 @@ def test_export_holds_live_planner_and_sync_data(
         "social/comments.json",
         "social/clubs.json",
         "segments/efforts.json",
+        "segments/heatmap.json",
     ):
         assert path in readme
     assert f"live/sessions/{world.others_session}.json" not in archive.namelist()
@@ -692,6 +700,9 @@ def test_erasure_leaves_no_row_naming_the_user_and_closes_their_sockets(
         "market_idempotency_keys.user_id",
         "segments.owner_id",
         "segments_efforts.owner_id",
+        "segments_heat_chunks.owner_id",
+        "segments_heat_riders.owner_id",
+        "segments_heat_tiles.owner_id",
     } <= before
     with Session(engine) as db:
         assert db.scalar(select(func.count()).select_from(Installation)) == 1

@@ -49,9 +49,9 @@ def test_a_ride_imported_changed_and_deleted_is_announced_and_its_deletion_audit
     app = client.app
     # The audit log takes the deletion; fitness follows all three (figures made, kept,
     # dropped), and so do bikes (its ride assignments), webhooks (its fan-out) and segments
-    # (the ride's efforts); health follows all four for the ride's HRV (a GPX ride has none:
+    # (the ride's efforts, and its heatmap chunks); health follows all four for the ride's HRV (a GPX ride has none:
     # nothing written); social takes the deletion (the ride's kudos and comments).
-    assert app.state.events.run_until_idle() == 17  # type: ignore[attr-defined]
+    assert app.state.events.run_until_idle() == 20  # type: ignore[attr-defined]
     with make_session_factory(engine)() as session:
         [entry] = [e for e in list_events(session) if e.event_type == "rides.ride_deleted"]
     assert entry.subject_id == uuid.UUID(me["id"]) and entry.details["ride_id"] == ride_id

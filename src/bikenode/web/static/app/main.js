@@ -25,6 +25,7 @@ import * as ride from "./ride.js";
 import * as rides from "./rides.js";
 import * as segment from "./segment.js";
 import * as segments from "./segments.js";
+import * as heatmap from "./heatmap.js";
 import * as plannedRoutes from "./routes.js";
 import * as settings from "./settings.js";
 import * as social from "./social.js";
@@ -66,6 +67,7 @@ const ROUTES = [
   { pattern: /^\/moderation$/, name: "moderation", page: moderation, signedIn: true },
   { pattern: /^\/clubs$/, name: "clubs", page: clubs.listPage, signedIn: true },
   { pattern: /^\/clubs\/([0-9a-fA-F-]{36})$/, name: "club", page: clubs.clubPage, signedIn: true },
+  { pattern: /^\/heatmap$/, name: "heatmap", page: heatmap, signedIn: true },
 ];
 const NAV = [
   ["/", "Dashboard"],
@@ -79,6 +81,7 @@ const NAV = [
   ["/power", "Power"],
   ["/health", "Health"],
   ["/segments", "Segments"],
+  ["/heatmap", "Heatmap"],
   ["/routes", "Routes"],
   ["/live", "Live"],
   ["/follow-requests", "Followers"],

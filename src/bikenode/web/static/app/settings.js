@@ -1,8 +1,10 @@
-// Settings: name, units, timezone, FTP, heart rates, weight and health sharing; then Security.
+// Settings: name, units, timezone, FTP, heart rates, weight and health sharing; the heatmap
+// opt-out; then Security.
 
 import { api, currentUser, rememberUser } from "./api.js";
 import { busy, field, fill, h, showError } from "./dom.js";
 import { accountSections } from "./account.js";
+import { settingsSection as heatmapSettings } from "./heatmap.js";
 import { preferencesSection } from "./notifications.js";
 import { securitySection } from "./security.js";
 import { setPreferences } from "./units.js";
@@ -163,5 +165,6 @@ export async function render(main) {
   });
   const security = await securitySection();
   const notices = await preferencesSection();
-  fill(main, h("h1", {}, "Settings"), h("p", { class: "hint narrow" }, `Signed in as ${me.email}.`), form, notices, security, accountSections());
+  const heat = await heatmapSettings();
+  fill(main, h("h1", {}, "Settings"), h("p", { class: "hint narrow" }, `Signed in as ${me.email}.`), form, notices, heat, security, accountSections());
 }
