@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from bikenode import accounts
+from bikenode import accounts, social
 from bikenode.db.base import utcnow
 from bikenode.db.queue import enqueue
 from bikenode.errors import InvalidInput, NotFound
@@ -56,13 +56,17 @@ def notify(
 ) -> Notification | None:
     """Store the notification and queue its e-mail, as the rider's choices say; never
     commits. None when nobody is told: recipient erased, every channel off, stale event,
-    or already made for this event (a re-delivery)."""
+    a block between recipient and actor, or already made for this event (a re-delivery)."""
     if now - occurred_at > STALE_AFTER:
         return None
     contact = accounts.get_contact(session, intent.recipient_id)
     if contact is None:  # erased, or never existed: nobody to tell
         return None
     if repo.notification_exists(session, intent.recipient_id, event_id, intent.kind):
+        return None
+    if intent.actor_id is not None and social.blocked_either_way(
+        session, user_id=intent.recipient_id, other_id=intent.actor_id
+    ):
         return None
     chosen = repo.choices_of(session, intent.recipient_id)
     in_app = effective(intent.kind, IN_APP, chosen)
