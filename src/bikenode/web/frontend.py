@@ -46,6 +46,7 @@ CLIENT_ROUTES += ("/notifications", "/unsubscribe")
 CLIENT_ROUTES += ("/feed", "/riders/{user_id}", "/follow-requests")
 CLIENT_ROUTES += ("/market", "/market/jobs/{job_id}")
 CLIENT_ROUTES += ("/segments", "/segments/{segment_id}")
+CLIENT_ROUTES += ("/settings/webhooks",)
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 MEDIA_TYPES = {

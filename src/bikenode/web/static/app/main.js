@@ -28,6 +28,7 @@ import * as settings from "./settings.js";
 import * as social from "./social.js";
 import { setPreferences } from "./units.js";
 import * as upload from "./upload.js";
+import * as webhooks from "./webhooks.js";
 
 const ROUTES = [
   { pattern: /^\/$/, name: "dashboard", page: dashboard, signedIn: true },
@@ -61,6 +62,7 @@ const ROUTES = [
   { pattern: /^\/market\/jobs\/([0-9a-fA-F-]{36})$/, name: "market-job", page: { render: market.jobPage }, signedIn: true },
   { pattern: /^\/segments$/, name: "segments", page: segments, signedIn: true },
   { pattern: /^\/segments\/([0-9a-fA-F-]{36})$/, name: "segment", page: segment },
+  { pattern: /^\/settings\/webhooks$/, name: "webhooks", page: webhooks, signedIn: true },
 ];
 const NAV = [
   ["/", "Dashboard"],
