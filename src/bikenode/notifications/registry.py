@@ -86,13 +86,12 @@ def _follow_requested(event: Event, occurred_at: datetime) -> list[Intent]:
 
 def _follow_accepted(event: Event, occurred_at: datetime) -> list[Intent]:
     """An approved request is told to the follower; a follow accepted at once, to the
-    followed rider as a new follower. Each time the one told is not the one who acted."""
+    followed rider as a new follower. Each time the one told is not the one who acted.
+    No rider's id is stored with it: their erasure must leave nothing naming them."""
     fact = _expect(event, social.FollowAccepted)
     if fact.by_followee:
-        params = {"user_id": str(fact.followee_id)}
-        return _to(fact.follower_id, "follow_accepted", params, fact.followee_id)
-    params = {"user_id": str(fact.follower_id)}
-    return _to(fact.followee_id, "new_follower", params, fact.follower_id)
+        return _to(fact.follower_id, "follow_accepted", {}, fact.followee_id)
+    return _to(fact.followee_id, "new_follower", {}, fact.follower_id)
 
 
 def _kudos_given(event: Event, occurred_at: datetime) -> list[Intent]:

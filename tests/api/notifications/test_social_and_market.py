@@ -85,7 +85,7 @@ def test_follows_tell_the_followed_and_an_approval_tells_the_follower(client: Te
     answer = client.post(f"/api/v1/me/follow-requests/{bob.id}", headers=cleo.headers)
     assert answer.status_code == 204, answer.text
     [accepted] = _inbox(client, bob.headers)
-    assert (accepted["type"], accepted["link"]) == ("follow_accepted", f"/riders/{cleo.id}")
+    assert (accepted["type"], accepted["link"]) == ("follow_accepted", "/feed")
     assert _types(client, cleo) == ["follow_requested"]  # she acted: no word of her own act
 
 

@@ -26,13 +26,23 @@ def test_the_wire_enum_names_every_catalogue_type_and_every_route_kind_is_in_it(
 @pytest.mark.parametrize(
     ("event", "told", "kind", "link"),
     [
-        (social.FollowRequested(follower_id=A, followee_id=B), B, "follow_requested", None),
-        (social.FollowAccepted(follower_id=A, followee_id=B), B, "new_follower", f"/riders/{A}"),
+        (
+            social.FollowRequested(follower_id=A, followee_id=B),
+            B,
+            "follow_requested",
+            "/follow-requests",
+        ),
+        (
+            social.FollowAccepted(follower_id=A, followee_id=B),
+            B,
+            "new_follower",
+            "/follow-requests",
+        ),
         (
             social.FollowAccepted(follower_id=A, followee_id=B, by_followee=True),
             A,
             "follow_accepted",
-            f"/riders/{B}",
+            "/feed",
         ),
         (social.KudosGiven(ride_id=RIDE, user_id=A, ride_owner_id=B), B, "kudos", f"/rides/{RIDE}"),
         (
@@ -63,10 +73,10 @@ def test_each_event_tells_one_person_with_a_link_and_no_content(
     assert (intent.recipient_id, intent.kind) == (told, kind)
     shown = render(intent.kind, intent.params)
     expected = link or (f"/market/jobs/{JOB}" if event.type.startswith("market.") else "/")
-    assert shown.link == expected or (
-        kind == "follow_requested" and shown.link == "/follow-requests"
-    )
-    assert "4500" not in shown.text and "45" not in shown.text and str(A) not in shown.text
+    assert shown.link == expected
+    assert "4500" not in shown.text and "45" not in shown.text
+    stored = str(intent.params) + shown.link + shown.text
+    assert str(A) not in stored and str(B) not in stored  # no rider's id is ever kept
     assert event.type in ROUTES
 
 

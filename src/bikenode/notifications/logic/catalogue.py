@@ -69,7 +69,8 @@ _ON = {IN_APP: True, EMAIL: True}
 _APP_ONLY = {IN_APP: True, EMAIL: False}  # frequent and light: the inbox is spared
 
 # Social: the text never names the rider who acted nor quotes a comment (either may be
-# gone or hidden from the recipient by the time they read it); the link shows what is left.
+# gone or hidden from the recipient by the time they read it), and no rider's id is kept
+# (their erasure must leave no row naming them); the link shows what is left.
 SOCIAL_KINDS: dict[str, Kind] = {
     "follow_requested": Kind(
         "A rider asks to follow you",
@@ -79,14 +80,12 @@ SOCIAL_KINDS: dict[str, Kind] = {
     "new_follower": Kind(
         "A rider follows you",
         _APP_ONLY,
-        _fixed("A new follower", "A rider now follows you.", "/riders/{}", "user_id"),
+        _fixed("A new follower", "A rider now follows you.", "/follow-requests"),
     ),
     "follow_accepted": Kind(
         "A rider accepted your follow request",
         _APP_ONLY,
-        _fixed(
-            "Follow request accepted", "A rider accepted your request.", "/riders/{}", "user_id"
-        ),
+        _fixed("Follow request accepted", "A rider accepted your request.", "/feed"),
     ),
     "kudos": Kind(
         "Kudos on your ride",
