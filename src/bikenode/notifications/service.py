@@ -15,7 +15,7 @@ from bikenode import accounts, social
 from bikenode.db.base import utcnow
 from bikenode.db.queue import enqueue
 from bikenode.errors import InvalidInput, NotFound
-from bikenode.notifications import repo
+from bikenode.notifications import repo, stream
 from bikenode.notifications.logic.catalogue import (
     CHANNELS,
     EMAIL,
@@ -88,6 +88,8 @@ def notify(
         created_at=now,
     )
     session.add(row)
+    if in_app:
+        stream.remember_new(session, intent.recipient_id, row.id)
     if email:
         _queue_email(session, row, timezone=contact.timezone, now=now)
     return row
@@ -137,6 +139,15 @@ def list_notifications(
 def unread_count(session: Session, *, user_id: uuid.UUID) -> int:
     """How many in-app notifications the rider has not read."""
     return repo.unread_count(session, user_id)
+
+
+def live_update(
+    session: Session, *, user_id: uuid.UUID, notification_id: uuid.UUID | None
+) -> tuple[Notification | None, int]:
+    """What a live stream sends: the rider's notification (None if asked none, or not
+    theirs, or deleted since) and their unread count."""
+    row = repo.owned(session, user_id, notification_id) if notification_id else None
+    return (row if row is not None and row.in_app else None), repo.unread_count(session, user_id)
 
 
 def get_notification(

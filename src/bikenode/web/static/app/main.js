@@ -105,6 +105,7 @@ function drawNav(path) {
 }
 
 async function onSignOut() {
+  notifications.stopLive();
   await signOut().catch(() => {});
   navigate("/signin");
 }
