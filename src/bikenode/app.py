@@ -44,6 +44,7 @@ from bikenode.market.tasks import timers_job
 from bikenode.notifications.routes import router as notifications_router
 from bikenode.notifications.routes import unsubscribe_router as notifications_unsubscribe_router
 from bikenode.notifications.service import SEND_EMAIL_JOB
+from bikenode.notifications.stream import NotificationStream
 from bikenode.notifications.subscribers import NOTIFY
 from bikenode.notifications.tasks import send_email_job
 from bikenode.planner.map_routes import router as maps_router
@@ -99,7 +100,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await app.state.sockets.start()
     await app.state.live.start()
     await app.state.planner.start()
+    await app.state.notification_stream.start()
     yield
+    await app.state.notification_stream.stop()
     await app.state.planner.stop()  # write open route rooms, close them with 1012
     await app.state.live.stop()
     await app.state.sockets.stop()
@@ -221,6 +224,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sockets,
         # Route rooms on several nodes meet through Redis; one process needs no broker.
         broker=build_broker(settings, history_size=RELAY_HISTORY) if settings.redis_url else None,
+    )
+    # Open pages hear of new notifications; with Redis, from whichever node made them.
+    app.state.notification_stream = NotificationStream(
+        engine, broker=build_broker(settings, history_size=20) if settings.redis_url else None
     )
     # The routing graph `bikenode maps import` stored, loaded on first use; tiles through this
     # server only when the operator asks for it (map_tile_proxy).

@@ -93,6 +93,7 @@ def rotate(
         reseal_body_metrics,
         reseal_live_health,
         reseal_totp_secrets,
+        reseal_webhook_secrets,
     )
 
     settings = command_settings(data_dir, existing=True)
@@ -107,6 +108,7 @@ def rotate(
         typer.echo(f"re-sealed the heart rate of {reseal_live_health(sessions)} live batches")
         typer.echo(f"re-sealed {reseal_totp_secrets(sessions)} TOTP secrets")
         typer.echo(f"re-sealed the weight and resting HR of {reseal_body_metrics(sessions)} users")
+        typer.echo(f"re-sealed the secrets of {reseal_webhook_secrets(sessions)} webhooks")
     else:
         with sessions() as session:
             job_id = start_reencryption(session, actor="cli")
@@ -121,6 +123,7 @@ def status(data_dir: DataDir = None) -> None:
     from bikenode.encryption import current_key_ring
     from bikenode.live import health_key_counts as live_key_counts
     from bikenode.rides import health_key_counts
+    from bikenode.webhooks import secret_key_counts
 
     engine, sessions = _open(command_settings(data_dir, existing=True))
     ring = current_key_ring()
@@ -129,6 +132,7 @@ def status(data_dir: DataDir = None) -> None:
         live_counts = live_key_counts(session)
         totp_counts = totp_key_counts(session)
         body_counts = body_metrics_key_counts(session)
+        webhook_counts = secret_key_counts(session)
     engine.dispose()
     typer.echo(f"current key: {ring.current_key_id}; known keys: {', '.join(ring.key_ids)}")
     for key_id, count in sorted(counts.items()):
@@ -139,3 +143,5 @@ def status(data_dir: DataDir = None) -> None:
         typer.echo(f"{key_id}: {count} TOTP secrets")
     for key_id, count in sorted(body_counts.items()):
         typer.echo(f"{key_id}: {count} users' weight and resting HR")
+    for key_id, count in sorted(webhook_counts.items()):
+        typer.echo(f"{key_id}: {count} webhooks' signing secrets")

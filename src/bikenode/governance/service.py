@@ -11,7 +11,7 @@ from typing import IO, Any
 
 from sqlalchemy.orm import Session
 
-from bikenode import accounts, events, health, live, rides
+from bikenode import accounts, events, health, live, rides, webhooks
 from bikenode.audit import list_events, record_event
 from bikenode.db.base import utcnow
 from bikenode.db.engine import begin_write
@@ -219,7 +219,8 @@ def read_user_as_admin(
 
 
 def start_reencryption(session: Session, *, actor: str) -> int:
-    """Queue the background job that re-seals all health data under the current key."""
+    """Queue the background job that re-seals all sealed data (health, secrets) under the
+    current key."""
     job = enqueue(session, REENCRYPT_JOB, {"after": None}, max_attempts=10)
     record_event(session, event_type="governance.keys_rotated", details={"by": actor})
     session.commit()
@@ -228,13 +229,14 @@ def start_reencryption(session: Session, *, actor: str) -> int:
 
 def key_ids_in_use(session: Session) -> set[str]:
     """Every key id some stored value is sealed under: health streams, live heart rate,
-    TOTP secrets, body metrics, daily health values and alerts. A key ring without one of
-    them cannot read that data."""
+    TOTP secrets, body metrics, daily health values and alerts, webhook signing secrets. A
+    key ring without one of them cannot read that data."""
     counts = [
         health.key_counts(session),
         rides.health_key_counts(session),
         live.health_key_counts(session),
         accounts.totp_key_counts(session),
         accounts.body_metrics_key_counts(session),
+        webhooks.secret_key_counts(session),
     ]
     return {key_id for count in counts for key_id in count if key_id}

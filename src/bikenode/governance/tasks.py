@@ -7,7 +7,7 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bikenode import accounts, health, live, rides
+from bikenode import accounts, health, live, rides, webhooks
 from bikenode.encryption import current_key_ring
 
 REENCRYPT_BATCH = 100
@@ -85,11 +85,19 @@ def reseal_daily_health(
     return changed + _reseal_all(session_factory, health.reseal_alerts_batch, heartbeat)
 
 
+def reseal_webhook_secrets(
+    session_factory: sessionmaker[Session], *, heartbeat: Callable[[], None] = lambda: None
+) -> int:
+    """Re-seal every webhook subscription's signing secrets under the current key; the count."""
+    return _reseal_all(session_factory, webhooks.reseal_secrets_batch, heartbeat)
+
+
 def reencrypt_health_job(
     session_factory: sessionmaker[Session],
 ) -> Callable[[dict[str, Any], Callable[[], None]], None]:
     """The queue handler for governance.reencrypt_health jobs: health streams, live heart
-    rate, TOTP secrets, weight and resting heart rate, then daily health values and alerts."""
+    rate, TOTP secrets, weight and resting heart rate, daily health values and alerts, then
+    webhook signing secrets."""
 
     def handle(_payload: dict[str, Any], heartbeat: Callable[[], None]) -> None:
         reencrypt_health(session_factory, heartbeat=heartbeat)
@@ -97,5 +105,6 @@ def reencrypt_health_job(
         reseal_totp_secrets(session_factory, heartbeat=heartbeat)
         reseal_body_metrics(session_factory, heartbeat=heartbeat)
         reseal_daily_health(session_factory, heartbeat=heartbeat)
+        reseal_webhook_secrets(session_factory, heartbeat=heartbeat)
 
     return handle

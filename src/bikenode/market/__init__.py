@@ -4,18 +4,26 @@ double-entry ledger, reviews. Other domains use only what is exported here: its 
 
 from bikenode.market.events import (
     JobCompleted,
+    JobExpired,
+    JobStarted,
     MessagePosted,
+    PaymentRefunded,
     PaymentSucceeded,
     QuoteAccepted,
+    QuoteDeclined,
     QuoteReceived,
 )
 from bikenode.market.gdpr import erase_user_data, iter_user_export
 
 __all__ = [
     "JobCompleted",
+    "JobExpired",
+    "JobStarted",
     "MessagePosted",
+    "PaymentRefunded",
     "PaymentSucceeded",
     "QuoteAccepted",
+    "QuoteDeclined",
     "QuoteReceived",
     "erase_user_data",
     "iter_user_export",

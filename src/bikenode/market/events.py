@@ -82,3 +82,55 @@ class JobCompleted(Event):
     price_minor: int
     currency: str
     done_at: datetime
+
+
+@dataclass(frozen=True)
+class QuoteDeclined(Event):
+    """The rider took another quote or cancelled the job (mechanic_id: to be told)."""
+
+    type = "market.quote_declined"
+    aggregate = "job_id"
+    user = "mechanic_id"
+
+    job_id: uuid.UUID
+    quote_id: uuid.UUID
+    mechanic_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class JobStarted(Event):
+    """The accepted mechanic started work on the rider's bike (owner_id: to be told)."""
+
+    type = "market.job_started"
+    aggregate = "job_id"
+    user = "owner_id"
+
+    job_id: uuid.UUID
+    owner_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class PaymentRefunded(Event):
+    """An admin refunded the rider's payment out of escrow (owner_id: to be told)."""
+
+    type = "market.payment_refunded"
+    aggregate = "job_id"
+    user = "owner_id"
+
+    job_id: uuid.UUID
+    payment_id: uuid.UUID
+    owner_id: uuid.UUID
+    amount_minor: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class JobExpired(Event):
+    """An open job passed its expiry with no quote taken (owner_id: to be told)."""
+
+    type = "market.job_expired"
+    aggregate = "job_id"
+    user = "owner_id"
+
+    job_id: uuid.UUID
+    owner_id: uuid.UUID

@@ -23,7 +23,7 @@ from bikenode.db.base import utcnow
 from bikenode.errors import Busy, Conflict, InvalidInput
 from bikenode.events import publish
 from bikenode.market import ledger, repo
-from bikenode.market.events import PaymentSucceeded
+from bikenode.market.events import PaymentRefunded, PaymentSucceeded
 from bikenode.market.logic.ledger import fee_split
 from bikenode.market.logic.text import clean_text
 from bikenode.market.models import Payment, ProviderEvent, RepairJob, Transfer
@@ -283,5 +283,10 @@ def refund_job(session: Session, *, access: JobAccess) -> RepairJob:
         job_id=job.id,
     )
     payment.state, payment.updated_at = "refunded", utcnow()
+    if job.owner_id is not None:
+        refunded = PaymentRefunded(
+            job.id, payment.id, job.owner_id, payment.amount_minor, payment.currency
+        )
+        publish(session, refunded)
     session.commit()
     return job

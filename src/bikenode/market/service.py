@@ -24,7 +24,15 @@ from bikenode.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from bikenode.events import publish
 from bikenode.geo import haversine_m
 from bikenode.market import repo
-from bikenode.market.events import JobCompleted, MessagePosted, QuoteAccepted, QuoteReceived
+from bikenode.market.events import (
+    JobCompleted,
+    JobExpired,
+    JobStarted,
+    MessagePosted,
+    QuoteAccepted,
+    QuoteDeclined,
+    QuoteReceived,
+)
 from bikenode.market.logic import location, states
 from bikenode.market.logic.text import clean_text
 from bikenode.market.models import Message, Quote, RepairJob
@@ -221,12 +229,24 @@ def accept_quote(session: Session, *, quote: Quote, access: JobAccess) -> Repair
         raise Conflict(f"expected an open quote, this one is {quote.state} or past its validity")
     _move(session, job, "accept", "rider")
     for other in repo.quotes_of_job(session, job.id):
-        other.state = "accepted" if other.id == quote.id else "declined"
+        if other.id == quote.id:
+            other.state = "accepted"
+        elif other.state == "open":  # only a live quote's mechanic is still waiting
+            _decline(session, job, other)
+        else:
+            other.state = "declined"
     job.accepted_quote_id = quote.id
     if quote.owner_id is not None:
         publish(session, QuoteAccepted(job.id, quote.id, quote.owner_id))
     session.commit()
     return job
+
+
+def _decline(session: Session, job: RepairJob, quote: Quote) -> None:
+    """Decline the quote and tell its mechanic (an erased one is told nothing)."""
+    quote.state = "declined"
+    if quote.owner_id is not None:
+        publish(session, QuoteDeclined(job.id, quote.id, quote.owner_id))
 
 
 def accepted_quote(session: Session, job: RepairJob) -> Quote | None:
@@ -263,13 +283,20 @@ def take_transition(session: Session, *, access: JobAccess, name: str) -> Repair
     _move(session, job, name, actor)
     if name == "publish":
         _schedule(session, job.id, job.expires_at)
+    elif name == "start":
+        publish(session, JobStarted(job.id, _owner(job)))
     elif name == "finish":
         job.done_at = utcnow()
         _announce_done(session, job)
         _schedule(session, job.id, job.done_at + AUTO_INVOICE_AFTER)
     elif name in ("cancel", "withdraw"):
         for quote in repo.quotes_of_job(session, job.id):
-            quote.state = "declined" if quote.state in ("open", "accepted") else quote.state
+            if quote.state in ("open", "accepted") and not (
+                name == "withdraw" and quote.id == job.accepted_quote_id
+            ):  # a mechanic who withdraws needs no word of it
+                _decline(session, job, quote)
+            elif quote.state in ("open", "accepted"):
+                quote.state = "declined"
     session.commit()
     return job
 
@@ -307,6 +334,8 @@ def run_timers(session: Session, *, job_id: uuid.UUID, now: datetime | None = No
         _move(session, job, "lapse_quotes", "system")
     if job.state == "open" and job.expires_at <= now:
         _move(session, job, "expire", "system")
+        if job.owner_id is not None:
+            publish(session, JobExpired(job.id, job.owner_id))
     if job.state == "done" and job.done_at and job.done_at + AUTO_INVOICE_AFTER <= now:
         _move(session, job, "auto_invoice", "system")
     session.commit()

@@ -13,16 +13,18 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
+from bikenode import market, rides, social
 from bikenode.bikes import ComponentDue
 from bikenode.events import Event
 from bikenode.health import AlertRaised
 
 # An alert about a day this long before its event is history being imported, not news.
 RECENT_ALERT = timedelta(days=3)
+E = TypeVar("E", bound=Event)
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,8 @@ class Intent:
     recipient_id: uuid.UUID
     kind: str
     params: dict[str, Any] = field(default_factory=dict)
+    # The rider who acted, when one did: nobody hears of a rider they block or are blocked by.
+    actor_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -62,10 +66,94 @@ def _alert_raised(event: Event, occurred_at: datetime) -> list[Intent]:
     return [Intent(event.owner_id, "health_alert", {"alert_id": str(event.alert_id)})]
 
 
+def _expect(event: Event, kind: type[E]) -> E:
+    """The event as the type its route was registered for; TypeError for another."""
+    if not isinstance(event, kind):
+        raise TypeError(f"expected {kind.__name__}, got {type(event).__name__}")
+    return event
+
+
+def _to(recipient: uuid.UUID, kind: str, params: dict[str, Any], actor: uuid.UUID) -> list[Intent]:
+    """One intent, or none when the actor would be told of their own act."""
+    return [] if recipient == actor else [Intent(recipient, kind, params, actor)]
+
+
+def _follow_requested(event: Event, occurred_at: datetime) -> list[Intent]:
+    """The rider asked to be followed hears of the request (to approve or refuse it)."""
+    fact = _expect(event, social.FollowRequested)
+    return _to(fact.followee_id, "follow_requested", {}, fact.follower_id)
+
+
+def _follow_accepted(event: Event, occurred_at: datetime) -> list[Intent]:
+    """An approved request is told to the follower; a follow accepted at once, to the
+    followed rider as a new follower. Each time the one told is not the one who acted.
+    No rider's id is stored with it: their erasure must leave nothing naming them."""
+    fact = _expect(event, social.FollowAccepted)
+    if fact.by_followee:
+        return _to(fact.follower_id, "follow_accepted", {}, fact.followee_id)
+    return _to(fact.followee_id, "new_follower", {}, fact.follower_id)
+
+
+def _kudos_given(event: Event, occurred_at: datetime) -> list[Intent]:
+    """The ride's owner hears of a kudos (never their own)."""
+    fact = _expect(event, social.KudosGiven)
+    params = {"ride_id": str(fact.ride_id)}
+    return _to(fact.ride_owner_id, "kudos", params, fact.user_id)
+
+
+def _comment_added(event: Event, occurred_at: datetime) -> list[Intent]:
+    """The ride's owner hears that someone commented; the text stays on the ride."""
+    fact = _expect(event, social.CommentAdded)
+    params = {"ride_id": str(fact.ride_id), "comment_id": str(fact.comment_id)}
+    return _to(fact.ride_owner_id, "comment", params, fact.user_id)
+
+
+def _mentioned(event: Event, occurred_at: datetime) -> list[Intent]:
+    """The rider named in a comment hears of it, while they may still see the ride."""
+    fact = _expect(event, social.Mentioned)
+    params = {"ride_id": str(fact.ride_id), "comment_id": str(fact.comment_id)}
+    return _to(fact.mentioned_id, "mention", params, fact.user_id)
+
+
+def _ride_still_visible(session: Session, intent: Intent) -> bool:
+    """Whether the recipient may still see the ride (made private, or a block, since)."""
+    ride_id = uuid.UUID(str(intent.params["ride_id"]))
+    return rides.ride_visible_to(session, ride_id=ride_id, viewer_id=intent.recipient_id)
+
+
+def _job_event(kind: str, event_type: type[Event], recipient: str) -> Route:
+    """A market event about a job, told to the side it names; only ids leave the market."""
+
+    def intents(event: Event, occurred_at: datetime) -> list[Intent]:
+        _expect(event, event_type)
+        # Each of these events is ordered by its job: the aggregate field is the job's id.
+        params = {"job_id": str(getattr(event, event_type.aggregate))}
+        return [Intent(getattr(event, recipient), kind, params)]
+
+    return Route(event_type, intents)
+
+
 ROUTES: dict[str, Route] = {
     ComponentDue.type: Route(ComponentDue, _component_due),
     AlertRaised.type: Route(AlertRaised, _alert_raised),
+    social.FollowRequested.type: Route(social.FollowRequested, _follow_requested),
+    social.FollowAccepted.type: Route(social.FollowAccepted, _follow_accepted),
+    social.KudosGiven.type: Route(social.KudosGiven, _kudos_given),
+    social.CommentAdded.type: Route(social.CommentAdded, _comment_added),
+    social.Mentioned.type: Route(social.Mentioned, _mentioned, _ride_still_visible),
 }
+# The market's events each name the one person to tell: the rider or the mechanic.
+for _kind, _event, _recipient in (
+    ("quote_received", market.QuoteReceived, "owner_id"),
+    ("quote_accepted", market.QuoteAccepted, "mechanic_id"),
+    ("quote_declined", market.QuoteDeclined, "mechanic_id"),
+    ("job_started", market.JobStarted, "owner_id"),
+    ("job_completed", market.JobCompleted, "owner_id"),
+    ("payment_received", market.PaymentSucceeded, "owner_id"),
+    ("payment_refunded", market.PaymentRefunded, "owner_id"),
+    ("job_expired", market.JobExpired, "owner_id"),
+):
+    ROUTES[_event.type] = _job_event(_kind, _event, _recipient)
 
 
 def intents_of(event: Event, occurred_at: datetime) -> list[Intent]:

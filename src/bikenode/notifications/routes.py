@@ -3,11 +3,17 @@ the one-click unsubscribe that works without signing in."""
 
 from __future__ import annotations
 
+import json
+import uuid
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session, sessionmaker
 
-from bikenode.notifications import service
+from bikenode.errors import TooManyRequests
+from bikenode.notifications import service, stream
 from bikenode.notifications.access import OwnNotification
 from bikenode.notifications.logic.catalogue import KINDS
 from bikenode.notifications.schemas import (
@@ -50,6 +56,47 @@ def list_notifications(
 def unread_count(user: CurrentUser, session: SessionDep) -> UnreadCount:
     """How many of your notifications are unread."""
     return UnreadCount(unread=service.unread_count(session, user_id=user.id))
+
+
+@router.get(
+    "/stream",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def stream_notifications(user: CurrentUser, request: Request) -> StreamingResponse:
+    """Your unread count, then each new notification as it is made (Server-Sent Events)."""
+    node: stream.NotificationStream = request.app.state.notification_stream
+    try:
+        subscription = node.subscribe(user.id)
+    except stream.TooManyStreams as error:
+        raise TooManyRequests(str(error), retry_after_s=int(stream.KEEPALIVE_S)) from None
+    read = _live_reader(request.app.state.session_factory, user.id)
+    return StreamingResponse(
+        stream.messages(node, subscription, read),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},  # nginx: unbuffered
+    )
+
+
+def _live_reader(sessions: sessionmaker[Session], user_id: uuid.UUID) -> stream.Reader:
+    """Reads a stream's message off the event loop, in a short session of its own."""
+
+    def read_now(notification_id: uuid.UUID | None) -> str:
+        with sessions() as session:
+            row, unread = service.live_update(
+                session, user_id=user_id, notification_id=notification_id
+            )
+            body: dict[str, object] = {"unread": unread}
+            if row is not None:
+                body["notification"] = NotificationPublic.model_validate(row).model_dump(
+                    mode="json"
+                )
+        return json.dumps(body)
+
+    async def read(notification_id: uuid.UUID | None) -> str:
+        return await anyio.to_thread.run_sync(read_now, notification_id)
+
+    return read
 
 
 @router.post("/read-all", response_model=MarkedRead)

@@ -9,7 +9,25 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Channel = Literal["in_app", "email"]
-Kind = Literal["component_due", "health_alert"]
+# Every type of logic.catalogue.KINDS (a unit test keeps the two equal), for the OpenAPI enum.
+Kind = Literal[
+    "component_due",
+    "health_alert",
+    "follow_requested",
+    "new_follower",
+    "follow_accepted",
+    "kudos",
+    "comment",
+    "mention",
+    "quote_received",
+    "quote_accepted",
+    "quote_declined",
+    "job_started",
+    "job_completed",
+    "payment_received",
+    "payment_refunded",
+    "job_expired",
+]
 
 
 class NotificationPublic(BaseModel):

@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from bikenode import accounts
+from bikenode import accounts, social
 from bikenode.db.base import utcnow
 from bikenode.db.queue import enqueue
 from bikenode.errors import InvalidInput, NotFound
-from bikenode.notifications import repo
+from bikenode.notifications import repo, stream
 from bikenode.notifications.logic.catalogue import (
     CHANNELS,
     EMAIL,
@@ -56,13 +56,17 @@ def notify(
 ) -> Notification | None:
     """Store the notification and queue its e-mail, as the rider's choices say; never
     commits. None when nobody is told: recipient erased, every channel off, stale event,
-    or already made for this event (a re-delivery)."""
+    a block between recipient and actor, or already made for this event (a re-delivery)."""
     if now - occurred_at > STALE_AFTER:
         return None
     contact = accounts.get_contact(session, intent.recipient_id)
     if contact is None:  # erased, or never existed: nobody to tell
         return None
     if repo.notification_exists(session, intent.recipient_id, event_id, intent.kind):
+        return None
+    if intent.actor_id is not None and social.blocked_either_way(
+        session, user_id=intent.recipient_id, other_id=intent.actor_id
+    ):
         return None
     chosen = repo.choices_of(session, intent.recipient_id)
     in_app = effective(intent.kind, IN_APP, chosen)
@@ -84,6 +88,8 @@ def notify(
         created_at=now,
     )
     session.add(row)
+    if in_app:
+        stream.remember_new(session, intent.recipient_id, row.id)
     if email:
         _queue_email(session, row, timezone=contact.timezone, now=now)
     return row
@@ -133,6 +139,15 @@ def list_notifications(
 def unread_count(session: Session, *, user_id: uuid.UUID) -> int:
     """How many in-app notifications the rider has not read."""
     return repo.unread_count(session, user_id)
+
+
+def live_update(
+    session: Session, *, user_id: uuid.UUID, notification_id: uuid.UUID | None
+) -> tuple[Notification | None, int]:
+    """What a live stream sends: the rider's notification (None if asked none, or not
+    theirs, or deleted since) and their unread count."""
+    row = repo.owned(session, user_id, notification_id) if notification_id else None
+    return (row if row is not None and row.in_app else None), repo.unread_count(session, user_id)
 
 
 def get_notification(

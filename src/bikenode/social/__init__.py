@@ -12,6 +12,7 @@ from bikenode.social.events import (
     Mentioned,
 )
 from bikenode.social.gdpr import erase_user_data, iter_user_export
+from bikenode.social.service import blocked_either_way
 
 __all__ = [
     "AUDIENCE",
@@ -20,6 +21,7 @@ __all__ = [
     "FollowRequested",
     "KudosGiven",
     "Mentioned",
+    "blocked_either_way",
     "erase_user_data",
     "iter_user_export",
 ]

@@ -33,6 +33,8 @@ class FollowAccepted(Event):
 
     follower_id: uuid.UUID
     followee_id: uuid.UUID
+    # True when the followed rider approved a request: then the follower is the one to tell.
+    by_followee: bool = False
 
 
 @dataclass(frozen=True)

@@ -103,7 +103,7 @@ def set_approve_followers(session: Session, *, user_id: uuid.UUID, approve: bool
         for follow in repo.follows_page(
             session, column="followee", user_id=user_id, status="pending", limit=10_000
         ):
-            _accept(session, follow)
+            _accept(session, follow, by_followee=True)
     session.commit()
     return approve
 
@@ -129,9 +129,12 @@ def follow(session: Session, *, follower_id: uuid.UUID, followee_id: uuid.UUID) 
     return status
 
 
-def _accept(session: Session, row: Follow) -> None:
+def _accept(session: Session, row: Follow, *, by_followee: bool = False) -> None:
     row.status, row.accepted_at = "accepted", _now()
-    publish(session, FollowAccepted(follower_id=row.user_id, followee_id=row.followee_id))
+    accepted = FollowAccepted(
+        follower_id=row.user_id, followee_id=row.followee_id, by_followee=by_followee
+    )
+    publish(session, accepted)
 
 
 def unfollow(session: Session, *, follower_id: uuid.UUID, followee_id: uuid.UUID) -> None:
@@ -150,7 +153,7 @@ def answer_request(
     if existing is None or existing.status != "pending":
         raise NotFound("no such follow request")
     if approve:
-        _accept(session, existing)
+        _accept(session, existing, by_followee=True)
     else:
         session.delete(existing)
     session.commit()
@@ -261,3 +264,8 @@ def list_mutes(session: Session, *, user_id: uuid.UUID) -> list[RiderCard]:
         .limit(MAX_LIST)
     ).all()
     return _cards(session, list(rows))
+
+
+def blocked_either_way(session: Session, *, user_id: uuid.UUID, other_id: uuid.UUID) -> bool:
+    """True when either rider blocks the other (notifications then tell neither of the other)."""
+    return repo.blocked_either_way(session, user_id, other_id)

@@ -22,8 +22,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bikenode.web.problems import problem_response
 
-# Paths that never wait for a turn: probes, metrics, the front end's files.
-UNQUEUED_PREFIXES = ("/healthz", "/readyz", "/metrics", "/static/")
+# Paths that never wait for a turn: probes, metrics, the front end's files, and the
+# notification stream (open for minutes, it holds no thread or connection while it waits).
+UNQUEUED_PREFIXES = (
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/static/",
+    "/api/v1/notifications/stream",
+)
 RETRY_AFTER_S = 2
 UPLOAD_PREFIX = "/api/v1/uploads"
 

@@ -4,5 +4,12 @@ Other domains use only what is exported here.
 """
 
 from bikenode.webhooks.gdpr import erase_user_data, iter_user_export
+from bikenode.webhooks.sealing import ResealBatch, reseal_secrets_batch, secret_key_counts
 
-__all__ = ["erase_user_data", "iter_user_export"]
+__all__ = [
+    "ResealBatch",
+    "erase_user_data",
+    "iter_user_export",
+    "reseal_secrets_batch",
+    "secret_key_counts",
+]

@@ -7,8 +7,12 @@ another subscription do not open there. A database dump without the keys signs n
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from bikenode.encryption import current_key_ring
 from bikenode.webhooks.models import WebhookSubscription
@@ -54,3 +58,50 @@ def open_secrets(row: WebhookSubscription) -> list[SigningSecret]:
 def active_secrets(secrets: list[SigningSecret], *, now: datetime) -> list[str]:
     """The secrets that still sign at `now`."""
     return [s.secret for s in secrets if s.expires_at is None or s.expires_at > now]
+
+
+@dataclass(frozen=True)
+class ResealBatch:
+    """One step of re-sealing: rows changed, and the subscription id to go on after (None:
+    done)."""
+
+    changed: int
+    next_after: uuid.UUID | None
+
+
+def reseal_secrets_batch(
+    session: Session, *, after: uuid.UUID | None, limit: int = 100
+) -> ResealBatch:
+    """Re-seal the next `limit` subscriptions' secrets not under the current key; flushes
+    only. The secrets themselves stay the same, so receivers notice nothing."""
+    ring = current_key_ring()
+    query = (
+        select(WebhookSubscription.id, WebhookSubscription.secrets_sealed)
+        .where(WebhookSubscription.key_id != ring.current_key_id)
+        .order_by(WebhookSubscription.id)
+        .limit(limit)
+    )
+    if after is not None:
+        query = query.where(WebhookSubscription.id > after)
+    rows = session.execute(query).all()
+    for row_id, sealed in rows:
+        context = CONTEXT_PREFIX + row_id.bytes
+        session.execute(
+            update(WebhookSubscription)
+            .where(WebhookSubscription.id == row_id)
+            .values(
+                secrets_sealed=ring.encrypt(ring.decrypt(sealed, context=context), context=context),
+                key_id=ring.current_key_id,
+                # Keeps the owner's "last changed": a storage chore is not their edit.
+                updated_at=WebhookSubscription.updated_at,
+            )
+        )
+    return ResealBatch(len(rows), rows[-1][0] if len(rows) == limit else None)
+
+
+def secret_key_counts(session: Session) -> dict[str, int]:
+    """How many subscriptions' secrets each key id seals."""
+    rows = session.execute(
+        select(WebhookSubscription.key_id, func.count()).group_by(WebhookSubscription.key_id)
+    )
+    return {key_id: int(count) for key_id, count in rows}

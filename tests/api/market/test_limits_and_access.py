@@ -129,6 +129,7 @@ def test_the_jobs_life_is_announced_through_the_outbox(client: TestClient, marke
         "market.quote_received",
         "market.message_posted",
         "market.quote_accepted",
+        "market.job_started",
         "market.job_completed",
         "market.payment_succeeded",
     ]

@@ -122,7 +122,7 @@ def test_follow_events_name_both_riders(client: TestClient) -> None:
     assert _events(client, "social.follow_accepted") == []
     client.post(f"/api/v1/me/follow-requests/{bob.id}", headers=anna.headers)
     assert _events(client, "social.follow_accepted") == [
-        {"follower_id": bob.id, "followee_id": anna.id}
+        {"follower_id": bob.id, "followee_id": anna.id, "by_followee": True}
     ]
 
 

@@ -56,6 +56,99 @@ def _health_alert(params: Mapping[str, Any]) -> Rendered:
     )
 
 
+def _fixed(title: str, text: str, link: str, key: str | None = None) -> Callable[..., Rendered]:
+    """A render of a fixed title and text; the link names the object by its id, if any."""
+
+    def render(params: Mapping[str, Any]) -> Rendered:
+        return Rendered(title, text, link.format(str(params.get(key, ""))) if key else link)
+
+    return render
+
+
+_ON = {IN_APP: True, EMAIL: True}
+_APP_ONLY = {IN_APP: True, EMAIL: False}  # frequent and light: the inbox is spared
+
+# Social: the text never names the rider who acted nor quotes a comment (either may be
+# gone or hidden from the recipient by the time they read it), and no rider's id is kept
+# (their erasure must leave no row naming them); the link shows what is left.
+SOCIAL_KINDS: dict[str, Kind] = {
+    "follow_requested": Kind(
+        "A rider asks to follow you",
+        _ON,
+        _fixed("A new follow request", "A rider asked to follow you.", "/follow-requests"),
+    ),
+    "new_follower": Kind(
+        "A rider follows you",
+        _APP_ONLY,
+        _fixed("A new follower", "A rider now follows you.", "/follow-requests"),
+    ),
+    "follow_accepted": Kind(
+        "A rider accepted your follow request",
+        _APP_ONLY,
+        _fixed("Follow request accepted", "A rider accepted your request.", "/feed"),
+    ),
+    "kudos": Kind(
+        "Kudos on your ride",
+        _APP_ONLY,
+        _fixed("New kudos", "A rider gave kudos on one of your rides.", "/rides/{}", "ride_id"),
+    ),
+    "comment": Kind(
+        "A comment on your ride",
+        _ON,
+        _fixed("A new comment", "A rider commented on one of your rides.", "/rides/{}", "ride_id"),
+    ),
+    "mention": Kind(
+        "A comment mentions you",
+        _ON,
+        _fixed("You were mentioned", "A rider mentioned you in a comment.", "/rides/{}", "ride_id"),
+    ),
+}
+
+_JOB = "/market/jobs/{}"
+# Market: what the money and the work on one's bike are doing; no price or title in the text.
+MARKET_KINDS: dict[str, Kind] = {
+    "quote_received": Kind(
+        "A quote on your repair job",
+        _ON,
+        _fixed("A new quote", "A mechanic sent a quote for your repair job.", _JOB, "job_id"),
+    ),
+    "quote_accepted": Kind(
+        "Your quote was accepted",
+        _ON,
+        _fixed("Quote accepted", "A rider accepted your quote.", _JOB, "job_id"),
+    ),
+    "quote_declined": Kind(
+        "Your quote was declined",
+        _ON,
+        _fixed("Quote declined", "The rider chose another quote or cancelled.", _JOB, "job_id"),
+    ),
+    "job_started": Kind(
+        "Work started on your bike",
+        _ON,
+        _fixed("Work started", "The mechanic started work on your repair job.", _JOB, "job_id"),
+    ),
+    "job_completed": Kind(
+        "Your repair job is done",
+        _ON,
+        _fixed("Repair done", "The mechanic finished your repair job.", _JOB, "job_id"),
+    ),
+    "payment_received": Kind(
+        "Your payment went through",
+        _ON,
+        _fixed("Payment received", "Your payment is held until you confirm.", _JOB, "job_id"),
+    ),
+    "payment_refunded": Kind(
+        "Your payment was refunded",
+        _ON,
+        _fixed("Payment refunded", "Your payment for a repair job was refunded.", _JOB, "job_id"),
+    ),
+    "job_expired": Kind(
+        "Your repair job expired",
+        _ON,
+        _fixed("Job expired", "Your repair job expired without a quote taken.", _JOB, "job_id"),
+    ),
+}
+
 KINDS: dict[str, Kind] = {
     "component_due": Kind(
         "A component of your bike is due for service",
@@ -68,6 +161,8 @@ KINDS: dict[str, Kind] = {
         {IN_APP: True, EMAIL: False},
         _health_alert,
     ),
+    **SOCIAL_KINDS,
+    **MARKET_KINDS,
 }
 
 

@@ -31,6 +31,7 @@ import * as settings from "./settings.js";
 import * as social from "./social.js";
 import { setPreferences } from "./units.js";
 import * as upload from "./upload.js";
+import * as webhooks from "./webhooks.js";
 
 const ROUTES = [
   { pattern: /^\/$/, name: "dashboard", page: dashboard, signedIn: true },
@@ -68,6 +69,7 @@ const ROUTES = [
   { pattern: /^\/clubs$/, name: "clubs", page: clubs.listPage, signedIn: true },
   { pattern: /^\/clubs\/([0-9a-fA-F-]{36})$/, name: "club", page: clubs.clubPage, signedIn: true },
   { pattern: /^\/heatmap$/, name: "heatmap", page: heatmap, signedIn: true },
+  { pattern: /^\/settings\/webhooks$/, name: "webhooks", page: webhooks, signedIn: true },
 ];
 const NAV = [
   ["/", "Dashboard"],
@@ -114,6 +116,7 @@ function drawNav(path, user) {
 }
 
 async function onSignOut() {
+  notifications.stopLive();
   await signOut().catch(() => {});
   navigate("/signin");
 }

@@ -1,7 +1,7 @@
 // Notifications: the bell in the navigation, the /notifications page, the settings section
 // (per type and channel, quiet hours) and the /unsubscribe page an e-mail links to.
 
-import { api } from "./api.js";
+import { api, isSignedIn } from "./api.js";
 import { busy, errorBox, field, fill, h, showError } from "./dom.js";
 
 const API = "/api/v1/notifications";
@@ -19,7 +19,75 @@ export function bell(current) {
     badge,
   );
   refreshBell(link).catch(() => {});
+  listen();
   return link;
+}
+
+// One stream per tab while signed in (the navigation is redrawn on every page; the stream
+// is not): Server-Sent Events read with fetch, which can send the bearer token.
+let live = null;
+const FIRST_RETRY_MS = 1000;
+const LAST_RETRY_MS = 30000;
+
+/** Keep the notification stream open: the bell's count follows new notifications live. */
+function listen() {
+  if (live) return;
+  const controller = new AbortController();
+  live = controller;
+  (async () => {
+    let wait = FIRST_RETRY_MS;
+    while (!controller.signal.aborted && isSignedIn()) {
+      try {
+        const response = await api(`${API}/stream`, { raw: true, signal: controller.signal });
+        wait = FIRST_RETRY_MS;
+        await readEvents(response.body, controller.signal, onLiveEvent);
+      } catch (error) {
+        if (controller.signal.aborted || error?.status === 401) break;
+      }
+      // The server ends each stream after some minutes (to check the sign-in again), or a
+      // node went away: reconnect, backing off while it keeps failing.
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      wait = Math.min(wait * 2, LAST_RETRY_MS);
+    }
+    if (live === controller) live = null;
+  })();
+}
+
+/** Close the stream (on sign-out). */
+export function stopLive() {
+  live?.abort();
+  live = null;
+}
+
+async function readEvents(body, signal, onEvent) {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  signal.addEventListener("abort", () => reader.cancel().catch(() => {}), { once: true });
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += value;
+    let end;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      let name = "message";
+      let data = "";
+      for (const line of block.split("\n")) {
+        if (line.startsWith("event: ")) name = line.slice(7);
+        else if (line.startsWith("data: ")) data += line.slice(6);
+      }
+      if (data) onEvent(name, JSON.parse(data));
+    }
+  }
+}
+
+function onLiveEvent(name, data) {
+  if (!isSignedIn()) return stopLive();
+  updateBell(data.unread);
+  if (name === "notification" && data.notification) {
+    window.dispatchEvent(new CustomEvent("bikenode:notification", { detail: data.notification }));
+  }
 }
 
 async function refreshBell(link) {

@@ -166,5 +166,14 @@ export async function render(main) {
   const security = await securitySection();
   const notices = await preferencesSection();
   const heat = await heatmapSettings();
-  fill(main, h("h1", {}, "Settings"), h("p", { class: "hint narrow" }, `Signed in as ${me.email}.`), form, notices, heat, security, accountSections());
+  fill(main, h("h1", {}, "Settings"), h("p", { class: "hint narrow" }, `Signed in as ${me.email}.`), form, notices, heat, webhooksLink(), security, accountSections());
+}
+
+function webhooksLink() {
+  return h(
+    "section",
+    { id: "webhooks" },
+    h("h2", {}, "Webhooks"),
+    h("p", { class: "hint narrow" }, "Let your own programs hear of your rides: ", h("a", { href: "/settings/webhooks" }, "manage webhooks"), "."),
+  );
 }
