@@ -36,6 +36,9 @@ def test_erasure_removes_events_naming_the_rider_and_keeps_the_rest(engine: Engi
         session.commit()
         kept = session.execute(select(OutboxEvent.type, OutboxEvent.payload)).all()
     assert kept == [
-        ("social.follow_accepted", {"follower_id": str(other), "followee_id": str(third)}),
+        (
+            "social.follow_accepted",
+            {"follower_id": str(other), "followee_id": str(third), "by_followee": False},
+        ),
         ("tests.pinged", {"key": f"note {erased}", "n": 1}),
     ]
