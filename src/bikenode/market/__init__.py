@@ -8,6 +8,8 @@ from bikenode.market.events import (
     PaymentSucceeded,
     QuoteAccepted,
     QuoteReceived,
+    ReviewPosted,
+    ReviewReplied,
 )
 from bikenode.market.gdpr import erase_user_data, iter_user_export
 
@@ -17,6 +19,8 @@ __all__ = [
     "PaymentSucceeded",
     "QuoteAccepted",
     "QuoteReceived",
+    "ReviewPosted",
+    "ReviewReplied",
     "erase_user_data",
     "iter_user_export",
 ]

@@ -82,3 +82,29 @@ class JobCompleted(Event):
     price_minor: int
     currency: str
     done_at: datetime
+
+
+@dataclass(frozen=True)
+class ReviewPosted(Event):
+    """A rider reviewed the mechanic's work on a paid job (mechanic_id: to be told)."""
+
+    type = "market.review_posted"
+    aggregate = "review_id"
+    user = "mechanic_id"
+
+    review_id: uuid.UUID
+    job_id: uuid.UUID
+    mechanic_id: uuid.UUID
+    stars: int
+
+
+@dataclass(frozen=True)
+class ReviewReplied(Event):
+    """The mechanic replied to a review (rider_id: the review's author, to be told)."""
+
+    type = "market.review_replied"
+    aggregate = "review_id"
+    user = "rider_id"
+
+    review_id: uuid.UUID
+    rider_id: uuid.UUID
