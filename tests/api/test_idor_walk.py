@@ -387,7 +387,8 @@ def _review(client: TestClient, headers: dict[str, str], objects: Objects) -> Id
     until = (datetime.now(UTC) + timedelta(days=5)).isoformat()
     offer = {"job_id": job, "price_minor": 4500, "currency": "EUR", "valid_until": until}
     quote = _created(client, "/api/v1/market/quotes", offer, _keyed(mechanic))
-    steps = [(headers, f"/api/v1/market/quotes/{quote}/accept", None)]
+    Step = tuple[dict[str, str], str, dict[str, Any] | None]
+    steps: list[Step] = [(headers, f"/api/v1/market/quotes/{quote}/accept", None)]
     moves = f"/api/v1/market/jobs/{job}/transitions"
     steps += [(mechanic, moves, {"transition": t}) for t in ("start", "finish", "invoice")]
     steps += [(headers, f"/api/v1/market/jobs/{job}/payments", None)]
