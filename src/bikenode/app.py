@@ -37,6 +37,7 @@ from bikenode.health.subscribers import RIDE_HRV
 from bikenode.live.routes import router as live_router
 from bikenode.live.ws import build_broker, build_live_node
 from bikenode.live.ws import router as live_ws_router
+from bikenode.market.mechanic_routes import router as mechanics_router
 from bikenode.market.payments import FakeCardGateway
 from bikenode.market.routes import router as market_router
 from bikenode.market.service import TIMERS_JOB
@@ -281,6 +282,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(social_router)
     app.include_router(clubs_router)
     app.include_router(market_router)
+    app.include_router(mechanics_router)
     app.include_router(segments_router)
     app.include_router(frontend_router)
     app.include_router(api_docs_router)

@@ -275,6 +275,9 @@ OWNED: dict[str, Factory] = {
         )
     },
     "job_id": lambda client, headers, objects: _repair_job(client, headers, objects),
+    # The owner (a rider) has no mechanic profile: every caller gets the same 404.
+    "mechanic_id": lambda client, headers, objects: {"mechanic_id": objects["user_id"]},
+    "review_id": lambda client, headers, objects: _review(client, headers, objects),
     "quote_id": lambda client, headers, objects: _repair_job(client, headers, objects),
     "metric_id": lambda client, headers, objects: {"metric_id": _health_metric(client, headers)},
     "alert_id": lambda client, headers, objects: {"alert_id": _health_alert(client, headers)},
@@ -374,6 +377,45 @@ def _repair_job(client: TestClient, headers: dict[str, str], objects: Objects) -
     return {"job_id": job.json()["id"], "quote_id": quote.json()["id"]}
 
 
+# The mechanic who did each reviewed job of the owner's: the one party who may reply.
+REVIEWED_BY: dict[str, dict[str, str]] = {}
+
+
+def _review(client: TestClient, headers: dict[str, str], objects: Objects) -> Ids:
+    """The owner's review of a paid repair job (done by a mechanic not the walk's)."""
+    _, mechanic = _with_role(client, "mechanic")
+    job = _created(client, "/api/v1/market/jobs", _job_body(objects), _keyed(headers))
+    until = (datetime.now(UTC) + timedelta(days=5)).isoformat()
+    offer = {"job_id": job, "price_minor": 4500, "currency": "EUR", "valid_until": until}
+    quote = _created(client, "/api/v1/market/quotes", offer, _keyed(mechanic))
+    Step = tuple[dict[str, str], str, dict[str, Any] | None]
+    steps: list[Step] = [(headers, f"/api/v1/market/quotes/{quote}/accept", None)]
+    moves = f"/api/v1/market/jobs/{job}/transitions"
+    steps += [(mechanic, moves, {"transition": t}) for t in ("start", "finish", "invoice")]
+    steps += [(headers, f"/api/v1/market/jobs/{job}/payments", None)]
+    steps += [(headers, moves, {"transition": "review", "rating": 4, "text": "Tidy work"})]
+    for who, path, body in steps:
+        answer = client.post(path, json=body, headers=_keyed(who))
+        assert answer.status_code in (200, 201), answer.text
+    shop = {"display_name": "Shop", "lat_deg": 51.5, "lon_deg": -0.1, "radius_km": 9}
+    assert client.put("/api/v1/market/me/mechanic", json=shop, headers=mechanic).is_success
+    mechanic_id = client.get("/api/v1/me", headers=mechanic).json()["id"]
+    reviews = client.get(f"/api/v1/market/mechanics/{mechanic_id}/reviews", headers=headers)
+    review_id = str(reviews.json()["items"][0]["id"])
+    REVIEWED_BY[review_id] = mechanic
+    return {"review_id": review_id}
+
+
+def _job_body(objects: Objects) -> dict[str, Any]:
+    return {
+        "bike_id": objects["bike_id"],
+        "title": "Brake rub",
+        "description": "Rubs at the back",
+        "lat_deg": 51.5073,
+        "lon_deg": -0.1277,
+    }
+
+
 def _health_metric(client: TestClient, headers: dict[str, str]) -> str:
     body = {"metrics": [{"day": "2025-01-01", "metric": "mood_1_5", "value": 4, "source": MARKER}]}
     answer = client.post("/api/v1/health/metrics", json=body, headers=headers)
@@ -430,6 +472,8 @@ BODIES: dict[tuple[str, str], Callable[[Walk], dict[str, Any]]] = {
     ("post", "/api/v1/maintenance/reminders/{reminder_id}/snooze"): lambda walk: {
         "until": "2100-01-01T00:00:00Z"
     },
+    # Turn the owner's review of a mechanic into one star.
+    ("patch", "/api/v1/market/reviews/{review_id}"): lambda walk: {"stars": 1, "text": "bad"},
     # Point the owner's webhook at a receiver of the attacker's.
     ("post", "/api/v1/webhooks"): lambda walk: {"url": HOOK_URL, "event_types": ["ride.created"]},
     ("patch", "/api/v1/webhooks/{webhook_id}"): lambda walk: {
@@ -493,6 +537,12 @@ def _keyed(headers: dict[str, str]) -> dict[str, str]:
     return {**headers, "Idempotency-Key": uuid.uuid4().hex}
 
 
+# Writes that the other party to the owner's object makes, not the owner: whom to ask.
+PARTY_ROUTES: dict[tuple[str, str], Callable[[Objects], dict[str, str]]] = {
+    ("post", "/api/v1/market/reviews/{review_id}/reply"): lambda o: REVIEWED_BY[o["review_id"]],
+}
+
+
 def _owner_accepts(walk: Walk, spec: dict[str, Any], method: str, template: str) -> None:
     """The body the attackers send works for whoever may act: on a throwaway object."""
     body = _body(walk, spec, method, template)
@@ -501,7 +551,10 @@ def _owner_accepts(walk: Walk, spec: dict[str, Any], method: str, template: str)
         url = walk.objects().fill(template.replace("{user_id}", user_id))
         headers = walk.admin_headers
     else:
-        url, headers = walk.objects().fill(template), walk.owner_headers
+        objects = walk.objects()
+        url, headers = objects.fill(template), walk.owner_headers
+        if (method, template) in PARTY_ROUTES:
+            headers = PARTY_ROUTES[method, template](objects)
     answer = walk.client.request(method.upper(), url, headers=_keyed(headers), json=body)
     assert 200 <= answer.status_code < 300, f"{method.upper()} {template} {body}: {answer.text}"
 

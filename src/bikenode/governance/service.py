@@ -60,6 +60,9 @@ market/jobs.json          your repair jobs with their quotes, state and review
 market/quotes.json        the quotes you gave as a mechanic
 market/messages.json      the messages you wrote in job threads
 market/payments.json      your payments (paid jobs are kept anonymised after erasure)
+market/mechanic_profile.json  your mechanic profile (its place: a ~1 km cell), or null
+market/reviews_written.json   your reviews of mechanics (erasure keeps only their stars)
+market/reviews_received.json  reviews of your work as a mechanic, with your replies
 webhooks/webhooks.json    your webhooks (never their secrets) and their latest deliveries
 notifications/notifications.json  what you were told (in the app and by e-mail), each
                           e-mail's delivery state and attempts

@@ -12,6 +12,8 @@ from bikenode.market.events import (
     QuoteAccepted,
     QuoteDeclined,
     QuoteReceived,
+    ReviewPosted,
+    ReviewReplied,
 )
 from bikenode.market.gdpr import erase_user_data, iter_user_export
 
@@ -25,6 +27,8 @@ __all__ = [
     "QuoteAccepted",
     "QuoteDeclined",
     "QuoteReceived",
+    "ReviewPosted",
+    "ReviewReplied",
     "erase_user_data",
     "iter_user_export",
 ]

@@ -134,3 +134,31 @@ class JobExpired(Event):
 
     job_id: uuid.UUID
     owner_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class ReviewPosted(Event):
+    """A rider reviewed the mechanic's work on a paid job (mechanic_id: to be told)."""
+
+    type = "market.review_posted"
+    aggregate = "review_id"
+    user = "mechanic_id"
+
+    review_id: uuid.UUID
+    job_id: uuid.UUID
+    mechanic_id: uuid.UUID
+    stars: int
+
+
+@dataclass(frozen=True)
+class ReviewReplied(Event):
+    """The mechanic replied to a review (rider_id: the review's author, to be told)."""
+
+    type = "market.review_replied"
+    aggregate = "review_id"
+    user = "rider_id"
+
+    review_id: uuid.UUID
+    rider_id: uuid.UUID
+    # The job reviewed, for the link the rider follows; absent in events stored before it.
+    job_id: uuid.UUID | None = None

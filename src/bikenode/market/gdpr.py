@@ -5,6 +5,11 @@ that was paid is a trade record the law keeps (invoices: ten years in many EU co
 it stays anonymised: no rider id, bike, description, thread or review text; the title, the
 amounts, the dates and the ledger's transfers (named by job, never by person) remain. A
 mechanic's quotes lose their author; every message a person wrote is deleted.
+
+Reviews: a mechanic profile is deleted. A review the person wrote loses its author and text
+but keeps its stars: they rate the mechanic's work, not the rider, and dropping them would
+let anyone erase a bad (or good) mark from a mechanic's record. Replies the person wrote as
+a mechanic are removed, and reviews of their work no longer name them.
 """
 
 from __future__ import annotations
@@ -16,7 +21,15 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bikenode.export_json import fields_of, json_bytes
-from bikenode.market.models import IdempotencyKey, Message, Payment, Quote, RepairJob
+from bikenode.market.models import (
+    IdempotencyKey,
+    MechanicProfile,
+    Message,
+    Payment,
+    Quote,
+    RepairJob,
+    Review,
+)
 
 JOB_FIELDS = (
     "id",
@@ -39,6 +52,28 @@ JOB_FIELDS = (
 QUOTE_FIELDS = ("id", "job_id", "price_minor", "currency", "message", "valid_until", "state")
 MESSAGE_FIELDS = ("id", "quote_id", "body", "created_at")
 PAYMENT_FIELDS = ("id", "job_id", "amount_minor", "currency", "provider", "state", "created_at")
+PROFILE_FIELDS = (
+    "display_name",
+    "bio",
+    "services",
+    "lat_deg",
+    "lon_deg",
+    "radius_km",
+    "hours",
+    "accepting",
+    "created_at",
+    "updated_at",
+)
+REVIEW_FIELDS = (
+    "id",
+    "job_id",
+    "stars",
+    "text",
+    "reply",
+    "replied_at",
+    "created_at",
+    "edited_at",
+)
 ERASED = "(erased)"
 
 
@@ -66,7 +101,36 @@ def iter_user_export(session: Session, owner_id: uuid.UUID) -> Iterator[tuple[st
         select(Payment).where(Payment.owner_id == owner_id).order_by(Payment.created_at)
     )
     yield "market/payments.json", json_bytes([fields_of(p, PAYMENT_FIELDS) for p in paid])
+    yield from _review_export(session, owner_id)
     session.rollback()  # end the read: writers are not held up (SQLite)
+
+
+def _review_export(session: Session, owner_id: uuid.UUID) -> Iterator[tuple[str, bytes]]:
+    """market/mechanic_profile.json, market/reviews_written.json, market/reviews_received.json."""
+    profile = session.get(MechanicProfile, owner_id)
+    yield (
+        "market/mechanic_profile.json",
+        json_bytes(fields_of(profile, PROFILE_FIELDS) if profile else None),
+    )
+    for name, column in (("written", Review.rider_id), ("received", Review.mechanic_id)):
+        rows = session.scalars(select(Review).where(column == owner_id).order_by(Review.created_at))
+        yield f"market/reviews_{name}.json", json_bytes([fields_of(r, REVIEW_FIELDS) for r in rows])
+
+
+def _erase_reviews(session: Session, owner_id: uuid.UUID) -> dict[str, float]:
+    profiles = session.execute(delete(MechanicProfile).where(MechanicProfile.user_id == owner_id))
+    written = session.execute(
+        update(Review).where(Review.rider_id == owner_id).values(rider_id=None, text=ERASED)
+    )
+    session.execute(
+        update(Review)
+        .where(Review.mechanic_id == owner_id)
+        .values(mechanic_id=None, reply=None, replied_at=None)
+    )
+    return {
+        "mechanic_profiles_deleted": float(profiles.rowcount),  # type: ignore[attr-defined]
+        "reviews_anonymised": float(written.rowcount),  # type: ignore[attr-defined]
+    }
 
 
 def erase_user_data(session: Session, owner_id: uuid.UUID) -> dict[str, float]:
@@ -76,6 +140,7 @@ def erase_user_data(session: Session, owner_id: uuid.UUID) -> dict[str, float]:
     unpaid = [j for j in session.scalars(jobs) if j not in paid]
     threads = select(Quote.id).where(Quote.job_id.in_(jobs))
     counts = {"jobs_deleted": float(len(unpaid)), "jobs_anonymised": float(len(paid))}
+    counts |= _erase_reviews(session, owner_id)
     session.execute(
         delete(Message).where((Message.user_id == owner_id) | Message.quote_id.in_(threads))
     )

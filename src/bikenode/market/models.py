@@ -158,3 +158,47 @@ class IdempotencyKey(Base):
     answer: Mapped[dict[str, object] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class MechanicProfile(Base):
+    """A mechanic's public offer (user_id: the mechanic); its place is a ~1.1 km cell's centre."""
+
+    __tablename__ = "market_mechanic_profiles"
+    __table_args__ = (
+        Index("ix_market_mechanic_profiles_accepting_lat_lon", "accepting", "lat_deg", "lon_deg"),
+        CheckConstraint("radius_km > 0", name="radius_positive"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    bio: Mapped[str] = mapped_column(Text, default="")
+    services: Mapped[list[str]] = mapped_column(JSON, default=list)
+    lat_deg: Mapped[float]  # the grid cell's centre, never the exact point
+    lon_deg: Mapped[float]
+    radius_km: Mapped[int]
+    hours: Mapped[str] = mapped_column(String(200), default="")
+    accepting: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Review(Base):
+    """The rider's review of the mechanic who did a paid job: one per job, one reply."""
+
+    __tablename__ = "market_reviews"
+    __table_args__ = (
+        UniqueConstraint("job_id", name="uq_market_reviews_job"),
+        CheckConstraint("stars BETWEEN 1 AND 5", name="stars_range"),
+        Index("ix_market_reviews_mechanic_created", "mechanic_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("market_jobs.id", ondelete="CASCADE"))
+    mechanic_id: Mapped[uuid.UUID | None]  # None once the mechanic is erased
+    rider_id: Mapped[uuid.UUID | None] = mapped_column(index=True)  # None once erased
+    stars: Mapped[int]
+    text: Mapped[str] = mapped_column(Text, default="")
+    reply: Mapped[str | None] = mapped_column(Text)
+    replied_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    edited_at: Mapped[datetime | None]

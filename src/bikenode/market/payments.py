@@ -22,15 +22,13 @@ from sqlalchemy.orm import Session
 from bikenode.db.base import utcnow
 from bikenode.errors import Busy, Conflict, InvalidInput
 from bikenode.events import publish
-from bikenode.market import ledger, repo
+from bikenode.market import ledger, mechanics, repo
 from bikenode.market.events import PaymentRefunded, PaymentSucceeded
 from bikenode.market.logic.ledger import fee_split
-from bikenode.market.logic.text import clean_text
 from bikenode.market.models import Payment, ProviderEvent, RepairJob, Transfer
 from bikenode.market.service import JobAccess, _move, accepted_quote
 
 FEE_BASIS_POINTS = 1000  # the platform keeps 10%
-MAX_REVIEW_CHARS = 4000
 
 
 class GatewayDeclined(Exception):
@@ -243,6 +241,7 @@ def review_job(
         raise Conflict("only the job's rider reviews it")
     if rating is None or not 1 <= rating <= 5:
         raise InvalidInput(f"expected a rating from 1 to 5, got {rating}")
+    review_text = mechanics.clean_review(text or "")  # refused before anything changes
     job = access.job
     _move(session, job, "review", "rider")
     payment = _succeeded(session, job)
@@ -250,7 +249,13 @@ def review_job(
     for hold in (f"hold-share:{payment.id}", f"hold-fee:{payment.id}"):
         if not ledger.is_resolved(session, hold):
             _resolve(session, hold, "post", job.id)
-    job.rating, job.review = rating, clean_text(text or "")[:MAX_REVIEW_CHARS]
+    quote = accepted_quote(session, job)
+    mechanic_id = quote.owner_id if quote is not None else None
+    if mechanic_id is not None:  # an erased mechanic's job is reviewed but rates no one
+        mechanics.post_review(
+            session, job=job, mechanic_id=mechanic_id, stars=rating, text=review_text
+        )
+    job.rating, job.review = rating, review_text
     session.commit()
     return job
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bikenode.market.models import Message, Payment, Quote, RepairJob
+from bikenode.market.models import MechanicProfile, Message, Payment, Quote, RepairJob, Review
 
 OPEN_STATES = ("open", "quoted")
 
@@ -104,3 +104,32 @@ def due_job_ids(session: Session, now: datetime, auto_invoice_before: datetime) 
     )
     ids = set(session.scalars(expiring)) | set(session.scalars(quoted))
     return sorted(ids | set(session.scalars(old_done)))
+
+
+def accepting_mechanics_in(
+    session: Session, box: tuple[float, float, float, float], limit: int
+) -> Sequence[MechanicProfile]:
+    """Profiles accepting jobs whose approximate point lies in (south, north, west, east)."""
+    south, north, west, east = box
+    return session.scalars(
+        select(MechanicProfile)
+        .where(
+            MechanicProfile.accepting.is_(True),
+            MechanicProfile.lat_deg.between(south, north),
+            MechanicProfile.lon_deg.between(west, east),
+        )
+        .order_by(MechanicProfile.user_id)
+        .limit(limit)
+    ).all()
+
+
+def reviews_of(
+    session: Session, mechanic_id: uuid.UUID, limit: int, offset: int
+) -> Sequence[Review]:
+    return session.scalars(
+        select(Review)
+        .where(Review.mechanic_id == mechanic_id)
+        .order_by(Review.created_at.desc(), Review.id)
+        .limit(limit)
+        .offset(offset)
+    ).all()

@@ -40,7 +40,7 @@ class JobCreate(StrictModel):
 class TransitionTake(StrictModel):
     transition: TransitionName
     rating: Annotated[int | None, Field(default=None, ge=1, le=5)] = None
-    text: Annotated[str | None, Field(default=None, max_length=4000)] = None
+    text: Annotated[str | None, Field(default=None, max_length=2000)] = None
 
 
 class QuoteCreate(StrictModel):
@@ -132,3 +132,72 @@ class PaymentPublic(BaseModel):
     currency: str
     provider: str
     state: str
+
+
+ServiceName = Annotated[str, Field(max_length=40, examples=["brakes"])]
+
+
+class MechanicProfileSave(StrictModel):
+    display_name: Annotated[str, Field(min_length=1, max_length=80, examples=["Spoke & Chain"])]
+    bio: Annotated[str, Field(max_length=2000)] = ""
+    services: list[ServiceName] = Field(default_factory=list, max_length=20)
+    lat_deg: Annotated[float, Field(ge=-90, le=90, description="exact; only a ~1 km cell is kept")]
+    lon_deg: Annotated[float, Field(ge=-180, le=180)]
+    radius_km: Annotated[int, Field(ge=1, le=200)]
+    hours: Annotated[str, Field(max_length=200, examples=["Mon-Fri 9-18"])] = ""
+    accepting: bool = True
+
+
+class MechanicPublic(BaseModel):
+    """What anyone sees of a mechanic: no precise place, only a rounded distance if asked."""
+
+    id: uuid.UUID
+    display_name: str
+    bio: str
+    services: list[str]
+    radius_km: int
+    hours: str
+    accepting: bool
+    rating: float = Field(description="Bayesian average (docs/market.md), 2 decimals")
+    review_count: int
+    distance_km: int | None = None
+
+
+class MechanicOwn(MechanicPublic):
+    """The mechanic's own profile, with the cell it is kept at."""
+
+    lat_deg: float
+    lon_deg: float
+
+
+class MechanicPage(BaseModel):
+    items: list[MechanicPublic]
+    page: int
+
+
+class ReviewEdit(StrictModel):
+    stars: Annotated[int, Field(ge=1, le=5)]
+    text: Annotated[str, Field(max_length=2000)] = ""
+
+
+class ReplyCreate(StrictModel):
+    text: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class ReviewPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    job_id: uuid.UUID
+    mechanic_id: uuid.UUID | None
+    stars: int
+    text: str
+    reply: str | None
+    replied_at: datetime | None
+    created_at: datetime
+    edited_at: datetime | None
+
+
+class ReviewPage(BaseModel):
+    items: list[ReviewPublic]
+    page: int

@@ -156,6 +156,24 @@ for _kind, _event, _recipient in (
     ROUTES[_event.type] = _job_event(_kind, _event, _recipient)
 
 
+def _review_posted(event: Event, occurred_at: datetime) -> list[Intent]:
+    """The reviewed mechanic hears of a review of their work; the stars and text stay on
+    their profile."""
+    fact = _expect(event, market.ReviewPosted)
+    return [Intent(fact.mechanic_id, "review_posted", {"job_id": str(fact.job_id)})]
+
+
+def _review_replied(event: Event, occurred_at: datetime) -> list[Intent]:
+    """The review's author hears that the mechanic replied."""
+    fact = _expect(event, market.ReviewReplied)
+    params = {"job_id": str(fact.job_id)} if fact.job_id is not None else {}
+    return [Intent(fact.rider_id, "review_replied", params)]
+
+
+ROUTES[market.ReviewPosted.type] = Route(market.ReviewPosted, _review_posted)
+ROUTES[market.ReviewReplied.type] = Route(market.ReviewReplied, _review_replied)
+
+
 def intents_of(event: Event, occurred_at: datetime) -> list[Intent]:
     """The notifications an event means; none for a type no route names."""
     route = ROUTES.get(event.type)

@@ -27,6 +27,8 @@ Kind = Literal[
     "payment_received",
     "payment_refunded",
     "job_expired",
+    "review_posted",
+    "review_replied",
 ]
 
 

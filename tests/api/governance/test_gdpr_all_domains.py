@@ -352,8 +352,9 @@ def _clubs(client: TestClient, rider: Person, other: Person) -> None:
 
 
 def _market(client: TestClient, rider: Person) -> None:
-    """Two repair jobs of the rider: one paid (kept anonymised), one still open (deleted),
-    each with a message from the rider in its quote's thread."""
+    """Two repair jobs of the rider: one paid and reviewed (kept anonymised, the review's
+    stars too), one still open (deleted), each with a message from the rider in its quote's
+    thread."""
     from tests.api.market.conftest import Market, as_role
 
     market = Market.__new__(Market)
@@ -372,6 +373,7 @@ def _market(client: TestClient, rider: Person) -> None:
     for step in ("start", "finish", "invoice"):
         market.move(mechanic, paid["id"], step)
     market.call(rider.headers, "POST", f"/market/jobs/{paid['id']}/payments", None, 201)
+    market.move(rider.headers, paid["id"], "review", rating=4, text="Quick and tidy")
 
 
 def _segment(client: TestClient, rider: Person, ride_id: str) -> None:
@@ -699,6 +701,7 @@ def test_erasure_leaves_no_row_naming_the_user_and_closes_their_sockets(
         "market_messages.user_id",
         "market_payments.owner_id",
         "market_idempotency_keys.user_id",
+        "market_reviews.rider_id",
         "segments.owner_id",
         "segments_efforts.owner_id",
         "segments_heat_chunks.owner_id",

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from bikenode.db.base import utcnow
 from bikenode.market import payments, service
 from bikenode.market import repo as market_repo
+from bikenode.market.models import Review
 from bikenode.notifications.models import Notification
 from tests.api.market.conftest import Market, as_role
 from tests.api.social.helpers import Rider, approve_followers, block, follow, ride, rider
@@ -176,3 +177,29 @@ def test_a_job_that_expires_unquoted_tells_its_rider(client: TestClient) -> None
         assert service.run_timers(db, job_id=uuid.UUID(job["id"]), now=later) == "expired"
     [expired] = _inbox(client, market.rider)
     assert (expired["type"], expired["link"]) == ("job_expired", f"/market/jobs/{job['id']}")
+
+
+def test_a_review_tells_the_mechanic_and_a_reply_tells_the_rider_without_their_words(
+    client: TestClient,
+) -> None:
+    market = Market(client)
+    mechanic = as_role(client, "mechanic")
+    job = market.job()
+    quote = market.quote(mechanic, job["id"])
+    market.call(market.rider, "POST", f"/market/quotes/{quote['id']}/accept")
+    for step in ("start", "finish", "invoice"):
+        market.move(mechanic, job["id"], step)
+    market.call(market.rider, "POST", f"/market/jobs/{job['id']}/payments", None, 201)
+    market.move(market.rider, job["id"], "review", rating=2, text=SECRET_WORDS)
+    link = f"/market/jobs/{job['id']}"
+    review = _inbox(client, mechanic)[-1]
+    assert (review["type"], review["link"]) == ("review_posted", link)
+    assert SECRET_WORDS not in review["text"] and "2" not in review["text"]
+    app: Any = client.app
+    with app.state.session_factory() as db:
+        review_id = db.scalars(select(Review.id).where(Review.job_id == uuid.UUID(job["id"]))).one()
+    market.call(mechanic, "POST", f"/market/reviews/{review_id}/reply", {"text": "Sorry"})
+    reply = _inbox(client, market.rider)[-1]
+    assert (reply["type"], reply["link"]) == ("review_replied", link)
+    assert "Sorry" not in reply["text"]
+    assert not [i for i in _inbox(client, mechanic) if i["type"] == "review_replied"]

@@ -147,6 +147,16 @@ MARKET_KINDS: dict[str, Kind] = {
         _ON,
         _fixed("Job expired", "Your repair job expired without a quote taken.", _JOB, "job_id"),
     ),
+    "review_posted": Kind(
+        "A rider reviewed your work",
+        _ON,
+        _fixed("A new review", "A rider reviewed a repair job you did.", _JOB, "job_id"),
+    ),
+    "review_replied": Kind(
+        "A mechanic replied to your review",
+        _ON,
+        _fixed("A reply to your review", "The mechanic replied to your review.", _JOB, "job_id"),
+    ),
 }
 
 KINDS: dict[str, Kind] = {

@@ -14,6 +14,7 @@ import * as dashboard from "./dashboard.js";
 import * as fitness from "./fitness.js";
 import * as health from "./health.js";
 import * as market from "./market.js";
+import * as mechanics from "./mechanics.js";
 import * as moderation from "./moderation.js";
 import * as live from "./live.js";
 import * as notifications from "./notifications.js";
@@ -63,6 +64,7 @@ const ROUTES = [
   { pattern: /^\/follow-requests$/, name: "follow-requests", page: social.requestsPage, signedIn: true },
   { pattern: /^\/market$/, name: "market", page: market, signedIn: true },
   { pattern: /^\/market\/jobs\/([0-9a-fA-F-]{36})$/, name: "market-job", page: { render: market.jobPage }, signedIn: true },
+  { pattern: /^\/market\/mechanics\/([0-9a-fA-F-]{36})$/, name: "market-mechanic", page: { render: mechanics.profilePage }, signedIn: true },
   { pattern: /^\/segments$/, name: "segments", page: segments, signedIn: true },
   { pattern: /^\/segments\/([0-9a-fA-F-]{36})$/, name: "segment", page: segment },
   { pattern: /^\/moderation$/, name: "moderation", page: moderation, signedIn: true },

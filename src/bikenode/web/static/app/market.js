@@ -6,6 +6,7 @@
 import { api, currentUser } from "./api.js";
 import { partName } from "./bikes.js";
 import { busy, errorBox, field, fill, h, navigate, showError } from "./dom.js";
+import { profileForm, searchForm } from "./mechanics.js";
 
 const STATE_LABELS = {
   draft: "Draft",
@@ -56,6 +57,7 @@ export async function render(main) {
     h("h1", { tabindex: "-1" }, "Repairs"),
     h("p", {}, "Ask local mechanics to quote on a repair. They see only an area of about a kilometre, never your address."),
     postForm(bikes.items),
+    searchForm(),
     h("h2", {}, "Your jobs"),
     jobs.items.length ? jobList(jobs.items) : h("p", { class: "empty" }, "No repair jobs yet."),
   );
@@ -157,7 +159,7 @@ async function mechanicPage(main) {
       done();
     }
   });
-  const quoted = await api("/api/v1/market/quoted-jobs");
+  const [quoted, profile] = await Promise.all([api("/api/v1/market/quoted-jobs"), profileForm()]);
   fill(
     main,
     h("h1", { tabindex: "-1" }, "Repair jobs near you"),
@@ -165,6 +167,7 @@ async function mechanicPage(main) {
     results,
     h("h2", {}, "Jobs you quoted on"),
     quoted.items.length ? jobList(quoted.items) : h("p", { class: "empty" }, "No quotes yet."),
+    profile,
   );
   return null;
 }
@@ -313,7 +316,7 @@ function thread(quote) {
 
 function reviewForm(job, reload) {
   const rating = h("select", { name: "rating" }, [5, 4, 3, 2, 1].map((n) => h("option", { value: String(n) }, `${n} of 5`)));
-  const text = h("textarea", { name: "text", maxlength: "4000", rows: "2" });
+  const text = h("textarea", { name: "text", maxlength: "2000", rows: "2" });
   const form = h(
     "form",
     { class: "card", "aria-label": "Review the work" },
