@@ -1,0 +1,57 @@
+"""Segment boards beyond the overall one: moderation withholds efforts from every board,
+club boards for members only, age and weight classes for riders who share them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.api.segments.test_segments_api import T0, Rider
+from tests.factories import admin_with_mfa
+
+ACTIONS = "/api/v1/moderation/actions"
+
+
+def _segment(owner: Rider, ride_id: str) -> str:
+    body = {"name": "Bends", "from_ride": {"ride_id": ride_id, "start_m": 1000.0, "end_m": 3000.0}}
+    return str(owner.call("POST", "/segments", body, 201)["id"])
+
+
+def _board(who: Rider, segment_id: str, query: str = "") -> list[str]:
+    board = who.call("GET", f"/segments/{segment_id}/leaderboard{query}")
+    return [e["rider_id"] for e in board["entries"]]
+
+
+def _act(client: TestClient, moderator: dict[str, str], **body: Any) -> str:
+    acted = client.post(ACTIONS, json={"reason": "breaks the rules", **body}, headers=moderator)
+    assert acted.status_code == 201, acted.text
+    return str(acted.json()["id"])
+
+
+def _lift(client: TestClient, moderator: dict[str, str], action_id: str) -> None:
+    lifted = client.post(f"{ACTIONS}/{action_id}/lift", json={"reason": "ok"}, headers=moderator)
+    assert lifted.status_code == 200, lifted.text
+
+
+def test_a_hidden_ride_and_a_suspended_rider_leave_every_board_until_lifted(
+    client: TestClient,
+) -> None:
+    moderator, _ = admin_with_mfa(client)
+    anna, bob, cleo = Rider(client), Rider(client), Rider(client)
+    annas = anna.upload(10.0)
+    segment = _segment(anna, annas)
+    bob.upload(9.0, t0=T0 + 86_400)
+    assert _board(cleo, segment) == [anna.id, bob.id]
+
+    hidden = _act(client, moderator, kind="hide", object_kind="ride", object_id=annas)
+    for period in ("", "?period=year", "?period=month"):
+        assert anna.id not in _board(cleo, segment, period)
+    assert _board(anna, segment) == [anna.id, bob.id]  # the owner still sees their own
+    _lift(client, moderator, hidden)
+    assert _board(cleo, segment) == [anna.id, bob.id]
+
+    suspended = _act(client, moderator, kind="suspend", object_kind="user", object_id=bob.id)
+    assert _board(cleo, segment) == [anna.id]
+    _lift(client, moderator, suspended)
+    assert _board(cleo, segment) == [anna.id, bob.id]
