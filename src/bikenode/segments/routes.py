@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
@@ -115,10 +116,16 @@ def get_leaderboard(
     session: SessionDep,
     period: Period = "all",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    club: Annotated[uuid.UUID | None, Query(description="only this club's members")] = None,
 ) -> Leaderboard:
     """Each rider's best effort on the segment you may see, fastest first."""
     rows = service.leaderboard(
-        session, segment=segment, viewer_id=user.id if user else None, period=period, limit=limit
+        session,
+        segment=segment,
+        viewer_id=user.id if user else None,
+        period=period,
+        limit=limit,
+        club_id=club,
     )
     entries = [
         BoardEntry(

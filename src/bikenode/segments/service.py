@@ -11,7 +11,7 @@ import numpy as np
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from bikenode import rides
+from bikenode import rides, social
 from bikenode.accounts import display_names
 from bikenode.db.queue import enqueue
 from bikenode.errors import InvalidInput, NotFound
@@ -164,17 +164,20 @@ def leaderboard(
     period: str,
     limit: int = 50,
     now: datetime | None = None,
+    club_id: uuid.UUID | None = None,
 ) -> list[BoardRow]:
     """Each rider's best effort the viewer may see on the segment, fastest first.
 
     Others' efforts count only from public rides, and never a rider's whose privacy zones
     touch the segment (where they start, end or pass would point at their home); the viewer
-    sees their own best, private rides included."""
+    sees their own best, private rides included. With a club, only its active members'
+    bests, for its members alone (NotFound for anyone else, as the club's other views)."""
     try:
         key = period_key(period, now or datetime.now(UTC))
     except ValueError as error:
         raise InvalidInput(str(error)) from error
-    shown = _others_bests(session, segment, viewer_id, key, limit)
+    riders = _club_riders(session, club_id, viewer_id) if club_id is not None else None
+    shown = _others_bests(session, segment, viewer_id, key, limit, riders)
     own = repo.own_best(session, segment.id, owner_id=viewer_id, period=key) if viewer_id else None
     if own is not None:
         shown = sorted([*shown, own], key=lambda b: (b.elapsed_s, b.started_at, str(b.effort_id)))
@@ -186,15 +189,34 @@ def leaderboard(
     ]
 
 
+def _club_riders(
+    session: Session, club_id: uuid.UUID, viewer_id: uuid.UUID | None
+) -> set[uuid.UUID]:
+    """The club's active members, asked of social; NotFound unless the viewer is one."""
+    members = None
+    if viewer_id is not None:
+        members = social.club_member_ids(session, club_id=club_id, viewer_id=viewer_id)
+    if members is None:
+        raise NotFound("no such club")
+    return members
+
+
 def _others_bests(
-    session: Session, segment: Segment, viewer_id: uuid.UUID | None, key: str, limit: int
+    session: Session,
+    segment: Segment,
+    viewer_id: uuid.UUID | None,
+    key: str,
+    limit: int,
+    riders: set[uuid.UUID] | None = None,
 ) -> list[Best]:
     """The first `limit` public bests of riders other than the viewer whose zones keep clear
-    of the segment, read slice by slice past the hidden ones."""
+    of the segment (only of `riders` when given), read slice by slice past the hidden ones."""
     shown: list[Best] = []
     offset, chunk = 0, limit + 10
     while len(shown) < limit:
-        page = repo.board_page(session, segment.id, period=key, offset=offset, limit=chunk)
+        page = repo.board_page(
+            session, segment.id, period=key, offset=offset, limit=chunk, riders=riders
+        )
         others = [b for b in page if b.owner_id != viewer_id]
         hidden = hidden_owners(session, segment=segment, owner_ids={b.owner_id for b in others})
         shown += [b for b in others if b.owner_id not in hidden]

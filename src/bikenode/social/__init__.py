@@ -4,6 +4,7 @@ Other domains use only what is exported here.
 """
 
 from bikenode.social.audience import AUDIENCE
+from bikenode.social.clubs.service import club_member_ids
 from bikenode.social.events import (
     CommentAdded,
     FollowAccepted,
@@ -20,6 +21,7 @@ __all__ = [
     "FollowRequested",
     "KudosGiven",
     "Mentioned",
+    "club_member_ids",
     "erase_user_data",
     "iter_user_export",
 ]

@@ -55,3 +55,32 @@ def test_a_hidden_ride_and_a_suspended_rider_leave_every_board_until_lifted(
     assert _board(cleo, segment) == [anna.id]
     _lift(client, moderator, suspended)
     assert _board(cleo, segment) == [anna.id, bob.id]
+
+
+def _club(owner: Rider, **fields: Any) -> str:
+    return str(
+        owner.call("POST", "/clubs", {"name": "Dawn Patrol", "sport": "road", **fields}, 201)["id"]
+    )
+
+
+def test_a_club_board_ranks_only_its_active_members_and_only_members_may_read_it(
+    client: TestClient,
+) -> None:
+    anna, bob, cleo, dan = Rider(client), Rider(client), Rider(client), Rider(client)
+    annas = anna.upload(10.0)
+    segment = _segment(anna, annas)
+    bob.upload(9.0, t0=T0 + 86_400)
+    cleo.upload(11.0, t0=T0 + 2 * 86_400, visibility="private")
+    dan.upload(12.0, t0=T0 + 3 * 86_400)
+    club = _club(anna, private=True)
+    cleo.call("POST", f"/clubs/{club}/membership")
+    anna.call("POST", f"/clubs/{club}/requests/{cleo.id}", expect=204)
+    bob.call("POST", f"/clubs/{club}/membership")  # pending: not yet a member
+    assert _board(anna, segment, f"?club={club}") == [anna.id]  # Cleo's ride is private
+    assert _board(cleo, segment, f"?club={club}") == [cleo.id, anna.id]  # her own counts
+    assert _board(anna, segment) == [dan.id, anna.id, bob.id]
+    for outsider in (bob, dan):
+        outsider.call("GET", f"/segments/{segment}/leaderboard?club={club}", expect=404)
+    answer = client.get(f"/api/v1/segments/{segment}/leaderboard?club={club}")
+    assert answer.status_code in (401, 404)
+    anna.call("GET", f"/segments/{segment}/leaderboard?club=not-a-club", expect=422)
