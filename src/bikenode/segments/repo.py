@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, delete, or_, select, true
+from sqlalchemy import ColumnElement, and_, delete, or_, select, true
 from sqlalchemy.orm import Session
 
 from bikenode import rides
@@ -132,6 +132,30 @@ def board_page(
         .order_by(Best.elapsed_s, Best.started_at, Best.effort_id)
         .offset(offset)
         .limit(limit)
+    )
+    return list(session.scalars(statement))
+
+
+MAX_CLASS_EFFORTS = 20_000  # efforts read for one age or weight board: the fastest ones
+
+
+def class_board_efforts(
+    session: Session, segment_id: uuid.UUID, *, viewer_id: uuid.UUID | None
+) -> list[Effort]:
+    """The fastest efforts on the segment a class board may rank: from public rides and not
+    withheld by a moderator, plus all of the viewer's own; at most MAX_CLASS_EFFORTS."""
+    audience = rides.current_audience()
+    others = and_(
+        Effort.ride_visibility == "public",
+        Effort.owner_id.not_in(audience.withheld_riders()),
+        Effort.ride_id.not_in(audience.withheld_rides()),
+    )
+    shown = or_(others, Effort.owner_id == viewer_id) if viewer_id is not None else others
+    statement = (
+        select(Effort)
+        .where(Effort.segment_id == segment_id, shown)
+        .order_by(Effort.elapsed_s, Effort.started_at, Effort.id)
+        .limit(MAX_CLASS_EFFORTS)
     )
     return list(session.scalars(statement))
 

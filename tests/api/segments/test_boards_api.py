@@ -84,3 +84,27 @@ def test_a_club_board_ranks_only_its_active_members_and_only_members_may_read_it
     answer = client.get(f"/api/v1/segments/{segment}/leaderboard?club={club}")
     assert answer.status_code in (401, 404)
     anna.call("GET", f"/segments/{segment}/leaderboard?club=not-a-club", expect=422)
+
+
+def test_age_and_weight_classes_rank_only_riders_who_share_them(client: TestClient) -> None:
+    anna, bob, cleo = Rider(client), Rider(client), Rider(client)
+    anna.call("PATCH", "/me", {"birth_year": 1985, "weight_kg": 72.0, "share_board_classes": True})
+    bob.call("PATCH", "/me", {"birth_year": 1960, "weight_kg": 80.0, "share_board_classes": True})
+    cleo.call("PATCH", "/me", {"birth_year": 1985, "weight_kg": 70.0})  # does not share
+    assert cleo.call("GET", "/me")["share_board_classes"] is False
+    segment = _segment(anna, anna.upload(10.0))  # 2026: Anna 41, Bob 66
+    bob.upload(9.0, t0=T0 + 86_400)
+    cleo.upload(12.0, t0=T0 + 2 * 86_400)
+    assert _board(cleo, segment) == [cleo.id, anna.id, bob.id]
+    assert _board(cleo, segment, "?age=35-44") == [anna.id]
+    assert _board(cleo, segment, "?age=65%2B") == [bob.id]
+    assert _board(cleo, segment, "?age=65+") == [bob.id]  # an unescaped plus
+    assert _board(cleo, segment, "?weight=65-74") == [anna.id]
+    assert _board(anna, segment, "?age=35-44&weight=75-84") == []
+    assert _board(cleo, segment, "?age=35-44&period=year") == [anna.id]
+    assert _board(anna, segment, "?age=35-44&period=month") == []
+    anna.call("PATCH", "/me", {"share_board_classes": False})
+    assert _board(bob, segment, "?age=35-44") == []
+    problem = cleo.call("GET", f"/segments/{segment}/leaderboard?age=30-40", expect=422)
+    assert "25-34" in problem["detail"]
+    cleo.call("GET", f"/segments/{segment}/leaderboard?weight=heavy", expect=422)
