@@ -127,8 +127,12 @@ def test_settings_switch_to_imperial_and_the_pages_follow(web: App, fresh_api: A
     share = web.page.get_by_label("Show heart rate and power of my public rides to others")
     expect(share).not_to_be_checked()
     share.check()
+    web.page.get_by_label("Birth year").fill("1984")
+    classes = web.page.get_by_label("Rank me in segment boards' age and weight classes")
+    expect(classes).not_to_be_checked()
+    classes.check()
     web.page.get_by_role("button", name="Save settings").click()
-    expect(web.page.get_by_role("status")).to_have_text("Saved.")
+    expect(web.page.get_by_role("status").filter(has_text="Saved.")).to_be_visible()
     web.shot("settings")
     me = fresh_api.get("/api/v1/me")
     assert (me["units"], me["timezone"], me["ftp_w"], me["max_hr_bpm"]) == (
@@ -139,6 +143,7 @@ def test_settings_switch_to_imperial_and_the_pages_follow(web: App, fresh_api: A
     )
     assert (me["weight_kg"], me["resting_hr_bpm"]) == (71.3, 48)
     assert me["share_health_by_default"] is True
+    assert (me["birth_year"], me["share_board_classes"]) == (1984, True)
     web.page.reload()  # a fresh page reads the (encrypted) values back from the server
     web.wait_ready("settings")
     expect(web.page.get_by_label("Weight (lb)")).to_have_value("157.2")  # imperial now

@@ -3,6 +3,7 @@
 Other domains use only what is exported here.
 """
 
+from bikenode.accounts.board_classes import BoardClasses, board_classes
 from bikenode.accounts.body_metrics import body_metrics_key_counts, reseal_body_metrics_batch
 from bikenode.accounts.gdpr import confirm_password, erase_user, export_user_profile
 from bikenode.accounts.logic import ROLES, TokenError, TokenSettings, verify_access_token
@@ -32,6 +33,7 @@ from bikenode.accounts.user_view import UserView
 __all__ = [
     "ROLES",
     "AccountsConfig",
+    "BoardClasses",
     "Contact",
     "Principal",
     "RatePlanView",
@@ -41,6 +43,7 @@ __all__ = [
     "TokenSettings",
     "UserView",
     "authenticate",
+    "board_classes",
     "body_metrics_key_counts",
     "confirm_password",
     "display_names",

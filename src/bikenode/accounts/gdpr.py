@@ -27,6 +27,8 @@ PROFILE_FIELDS = (
     "ftp_w",
     "max_hr_bpm",
     "share_health_by_default",
+    "birth_year",
+    "share_board_classes",
     "created_at",
     "updated_at",
 )

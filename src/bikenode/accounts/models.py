@@ -32,6 +32,10 @@ class User(Base):
     # Whether others see heart rate and power of the rider's public rides when a ride does
     # not say (rides.share_health). Off by default: heart rate is health data.
     share_health_by_default: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Age and weight classes on segment boards: the birth year (a year, not a date: enough for
+    # a ten-year band) and whether the rider lets boards use it and their weight. Off by default.
+    birth_year: Mapped[int | None]
+    share_board_classes: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Weight and resting heart rate, sealed together in one AES-256-GCM blob bound to this
     # row (accounts/body_metrics.py); NULL while neither is set. One blob, not one each: the
     # two are always written, rotated and erased together, and a fixed-size plaintext keeps

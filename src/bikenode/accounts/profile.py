@@ -15,7 +15,13 @@ from bikenode.accounts.user_view import UserView
 from bikenode.audit import record_event
 from bikenode.errors import InvalidInput, NotFound, PermissionDenied
 
-NOT_NULL_FIELDS = ("display_name", "units", "timezone", "share_health_by_default")
+NOT_NULL_FIELDS = (
+    "display_name",
+    "units",
+    "timezone",
+    "share_health_by_default",
+    "share_board_classes",
+)
 
 
 def update_profile(session: Session, *, user: User, changes: dict[str, Any]) -> User:

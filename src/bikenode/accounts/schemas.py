@@ -63,6 +63,12 @@ class UserUpdate(StrictModel):
         description="show heart rate and power of your public rides to others, unless a ride "
         "says otherwise (its share_health)",
     )
+    birth_year: int | None = Field(default=None, ge=1900, le=2100, description="for age classes")
+    share_board_classes: bool | None = Field(
+        default=None,
+        description="rank you in segment boards' age and weight classes (from your birth "
+        "year and weight); off by default",
+    )
 
     @field_validator("weight_kg")
     @classmethod
@@ -93,6 +99,8 @@ class UserPublic(BaseModel):
     ftp_w: int | None
     max_hr_bpm: int | None
     share_health_by_default: bool
+    birth_year: int | None = None
+    share_board_classes: bool = False
     moderator: bool = Field(description="granted moderation by an admin (admins always are)")
     created_at: datetime
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import ColumnElement, and_, delete, or_, select, true
 from sqlalchemy.orm import Session
 
+from bikenode import rides
 from bikenode.segments.models import Best, Effort, Segment
 
 _IN_BATCH = 500  # ids per IN (...): far below SQLite's and PostgreSQL's parameter limits
@@ -113,17 +114,61 @@ def efforts_of_owner(
 
 
 def board_page(
-    session: Session, segment_id: uuid.UUID, *, period: str, offset: int, limit: int
+    session: Session,
+    segment_id: uuid.UUID,
+    *,
+    period: str,
+    offset: int,
+    limit: int,
+    riders: Iterable[uuid.UUID] | None = None,
 ) -> list[Best]:
-    """A slice of the public board of one period, fastest first (one index range read)."""
+    """A slice of the public board of one period, fastest first (one index range read),
+    without what a moderator withheld; only these riders' bests when `riders` is given."""
     statement = (
         select(Best)
         .where(Best.segment_id == segment_id, Best.scope == "public", Best.period == period)
+        .where(*_not_withheld())
+        .where(Best.owner_id.in_(sorted(riders, key=str)) if riders is not None else true())
         .order_by(Best.elapsed_s, Best.started_at, Best.effort_id)
         .offset(offset)
         .limit(limit)
     )
     return list(session.scalars(statement))
+
+
+MAX_CLASS_EFFORTS = 20_000  # efforts read for one age or weight board: the fastest ones
+
+
+def class_board_efforts(
+    session: Session, segment_id: uuid.UUID, *, viewer_id: uuid.UUID | None
+) -> list[Effort]:
+    """The fastest efforts on the segment a class board may rank: from public rides and not
+    withheld by a moderator, plus all of the viewer's own; at most MAX_CLASS_EFFORTS."""
+    audience = rides.current_audience()
+    others = and_(
+        Effort.ride_visibility == "public",
+        Effort.owner_id.not_in(audience.withheld_riders()),
+        Effort.ride_id.not_in(audience.withheld_rides()),
+    )
+    shown = or_(others, Effort.owner_id == viewer_id) if viewer_id is not None else others
+    statement = (
+        select(Effort)
+        .where(Effort.segment_id == segment_id, shown)
+        .order_by(Effort.elapsed_s, Effort.started_at, Effort.id)
+        .limit(MAX_CLASS_EFFORTS)
+    )
+    return list(session.scalars(statement))
+
+
+def _not_withheld() -> list[ColumnElement[bool]]:
+    """Rides' moderation hook: no best of a suspended rider, none from a hidden ride (the
+    same selects rides' feed uses, so lifting either brings the best back at once)."""
+    audience = rides.current_audience()
+    hidden_efforts = select(Effort.id).where(Effort.ride_id.in_(audience.withheld_rides()))
+    return [
+        Best.owner_id.not_in(audience.withheld_riders()),
+        Best.effort_id.not_in(hidden_efforts),
+    ]
 
 
 def own_best(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
@@ -10,6 +11,7 @@ from bikenode.errors import InvalidInput
 from bikenode.segments import service
 from bikenode.segments.access import OwnSegment, VisibleRide, VisibleSegment
 from bikenode.segments.heat_routes import router as heat_router
+from bikenode.segments.logic.boards import AGE_BANDS, WEIGHT_BANDS, parse_band
 from bikenode.segments.schemas import (
     BestHistory,
     BoardEntry,
@@ -115,10 +117,21 @@ def get_leaderboard(
     session: SessionDep,
     period: Period = "all",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    club: Annotated[uuid.UUID | None, Query(description="only this club's members")] = None,
+    age: Annotated[str | None, Query(max_length=8, description=", ".join(AGE_BANDS))] = None,
+    weight: Annotated[
+        str | None, Query(max_length=8, description="kg: " + ", ".join(WEIGHT_BANDS))
+    ] = None,
 ) -> Leaderboard:
     """Each rider's best effort on the segment you may see, fastest first."""
     rows = service.leaderboard(
-        session, segment=segment, viewer_id=user.id if user else None, period=period, limit=limit
+        session,
+        segment=segment,
+        viewer_id=user.id if user else None,
+        period=period,
+        limit=limit,
+        club_id=club,
+        classes=_classes(age, weight),
     )
     entries = [
         BoardEntry(
@@ -159,6 +172,19 @@ def ride_efforts(ride: VisibleRide, user: OptionalUser, session: SessionDep) -> 
         for e, s in pairs
     ]
     return RideEffortList(efforts=efforts)
+
+
+def _classes(age: str | None, weight: str | None) -> service.BoardClass | None:
+    """The age and weight class asked, or None for the board of everyone."""
+    if age is None and weight is None:
+        return None
+    try:
+        return service.BoardClass(
+            age=None if age is None else parse_band(age, AGE_BANDS, "age"),
+            weight=None if weight is None else parse_band(weight, WEIGHT_BANDS, "weight"),
+        )
+    except ValueError as error:
+        raise InvalidInput(str(error)) from error
 
 
 def _box(text: str | None) -> tuple[float, float, float, float] | None:

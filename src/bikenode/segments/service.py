@@ -11,7 +11,7 @@ import numpy as np
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from bikenode import rides
+from bikenode import accounts, rides, social
 from bikenode.accounts import display_names
 from bikenode.db.queue import enqueue
 from bikenode.errors import InvalidInput, NotFound
@@ -19,7 +19,15 @@ from bikenode.geo import haversine_m
 from bikenode.segments import repo
 from bikenode.segments.backfill import BACKFILL_JOB
 from bikenode.segments.efforts import match_ride_on, refresh_ride_efforts
-from bikenode.segments.logic.boards import BoardEffort, period_key, personal_bests
+from bikenode.segments.logic.boards import (
+    BoardEffort,
+    age_band,
+    best_per_rider,
+    period_key,
+    period_keys,
+    personal_bests,
+    weight_band,
+)
 from bikenode.segments.logic.geometry import (
     FloatArray,
     GeometryError,
@@ -164,21 +172,36 @@ def leaderboard(
     period: str,
     limit: int = 50,
     now: datetime | None = None,
+    club_id: uuid.UUID | None = None,
+    classes: BoardClass | None = None,
 ) -> list[BoardRow]:
     """Each rider's best effort the viewer may see on the segment, fastest first.
 
     Others' efforts count only from public rides, and never a rider's whose privacy zones
     touch the segment (where they start, end or pass would point at their home); the viewer
-    sees their own best, private rides included."""
+    sees their own best, private rides included. With a club, only its active members'
+    bests, for its members alone (NotFound for anyone else, as the club's other views).
+    With an age or weight class, only riders who share theirs (class_board)."""
     try:
         key = period_key(period, now or datetime.now(UTC))
     except ValueError as error:
         raise InvalidInput(str(error)) from error
-    shown = _others_bests(session, segment, viewer_id, key, limit)
+    riders = _club_riders(session, club_id, viewer_id) if club_id is not None else None
+    if classes is not None:
+        return _rows(
+            session, _class_bests(session, segment, viewer_id, key, classes, riders)[:limit]
+        )
+    shown = _others_bests(session, segment, viewer_id, key, limit, riders)
     own = repo.own_best(session, segment.id, owner_id=viewer_id, period=key) if viewer_id else None
     if own is not None:
         shown = sorted([*shown, own], key=lambda b: (b.elapsed_s, b.started_at, str(b.effort_id)))
-    shown = shown[:limit]
+    return _rows(
+        session,
+        [BoardEffort(b.effort_id, b.owner_id, b.elapsed_s, b.started_at) for b in shown[:limit]],
+    )
+
+
+def _rows(session: Session, shown: list[BoardEffort]) -> list[BoardRow]:
     efforts = repo.efforts_by_id(session, [b.effort_id for b in shown])
     names = _names(session, {b.owner_id for b in shown})
     return [
@@ -186,15 +209,76 @@ def leaderboard(
     ]
 
 
+@dataclass(frozen=True)
+class BoardClass:
+    """An age and/or weight class of a board (logic.boards' band names); None: any."""
+
+    age: str | None = None
+    weight: str | None = None
+
+
+def _class_bests(
+    session: Session,
+    segment: Segment,
+    viewer_id: uuid.UUID | None,
+    key: str,
+    wanted: BoardClass,
+    riders: set[uuid.UUID] | None,
+) -> list[BoardEffort]:
+    """Each sharing rider's best in the class, fastest first. The age class is the one the
+    rider reached in the effort's year; the weight class is from the current weight (accounts
+    keeps no dated weights). Riders who do not share never appear, the viewer included."""
+    efforts = [
+        e
+        for e in repo.class_board_efforts(session, segment.id, viewer_id=viewer_id)
+        if key in period_keys(e.started_at) and (riders is None or e.owner_id in riders)
+    ]
+    classes = accounts.board_classes(session, {e.owner_id for e in efforts})
+    fitting = [
+        BoardEffort(e.id, e.owner_id, e.elapsed_s, e.started_at)
+        for e in efforts
+        if e.owner_id in classes and _in_class(classes[e.owner_id], e.started_at, wanted)
+    ]
+    board = best_per_rider(fitting)
+    others = {b.owner_id for b in board if b.owner_id != viewer_id}
+    hidden = hidden_owners(session, segment=segment, owner_ids=others)
+    return [b for b in board if b.owner_id not in hidden]
+
+
+def _in_class(held: accounts.BoardClasses, started_at: datetime, wanted: BoardClass) -> bool:
+    if wanted.age is not None and age_band(held.birth_year, started_at.year) != wanted.age:
+        return False
+    return wanted.weight is None or weight_band(held.weight_kg) == wanted.weight
+
+
+def _club_riders(
+    session: Session, club_id: uuid.UUID, viewer_id: uuid.UUID | None
+) -> set[uuid.UUID]:
+    """The club's active members, asked of social; NotFound unless the viewer is one."""
+    members = None
+    if viewer_id is not None:
+        members = social.club_member_ids(session, club_id=club_id, viewer_id=viewer_id)
+    if members is None:
+        raise NotFound("no such club")
+    return members
+
+
 def _others_bests(
-    session: Session, segment: Segment, viewer_id: uuid.UUID | None, key: str, limit: int
+    session: Session,
+    segment: Segment,
+    viewer_id: uuid.UUID | None,
+    key: str,
+    limit: int,
+    riders: set[uuid.UUID] | None = None,
 ) -> list[Best]:
     """The first `limit` public bests of riders other than the viewer whose zones keep clear
-    of the segment, read slice by slice past the hidden ones."""
+    of the segment (only of `riders` when given), read slice by slice past the hidden ones."""
     shown: list[Best] = []
     offset, chunk = 0, limit + 10
     while len(shown) < limit:
-        page = repo.board_page(session, segment.id, period=key, offset=offset, limit=chunk)
+        page = repo.board_page(
+            session, segment.id, period=key, offset=offset, limit=chunk, riders=riders
+        )
         others = [b for b in page if b.owner_id != viewer_id]
         hidden = hidden_owners(session, segment=segment, owner_ids={b.owner_id for b in others})
         shown += [b for b in others if b.owner_id not in hidden]

@@ -4,6 +4,7 @@ Other domains use only what is exported here.
 """
 
 from bikenode.social.audience import AUDIENCE
+from bikenode.social.clubs.service import club_member_ids
 from bikenode.social.events import (
     CommentAdded,
     FollowAccepted,
@@ -22,6 +23,7 @@ __all__ = [
     "KudosGiven",
     "Mentioned",
     "blocked_either_way",
+    "club_member_ids",
     "erase_user_data",
     "iter_user_export",
 ]

@@ -62,3 +62,18 @@ def test_personal_bests_mark_each_effort_that_beat_all_before_it() -> None:
     efforts = [_effort(A, t, n) for n, t in enumerate(times)]
     assert personal_bests(efforts) == [True, False, True, False, True, False]
     assert personal_bests([]) == []
+
+
+def test_age_and_weight_bands_have_closed_lower_edges() -> None:
+    from bikenode.segments.logic.boards import AGE_BANDS, age_band, parse_band, weight_band
+
+    assert [age_band(2000, y) for y in (2024, 2025, 2034, 2035, 2064, 2065)] == [
+        "<25", "25-34", "25-34", "35-44", "55-64", "65+"
+    ]  # fmt: skip
+    assert [weight_band(w) for w in (54.9, 55.0, 74.9, 75.0, 94.9, 95.0)] == [
+        "<55", "55-64", "65-74", "75-84", "85-94", "95+"
+    ]  # fmt: skip
+    assert age_band(None, 2026) is None and weight_band(None) is None
+    assert parse_band("65 ", AGE_BANDS, "age") == "65+"
+    with pytest.raises(ValueError, match="expected age as one of"):
+        parse_band("30-40", AGE_BANDS, "age")

@@ -82,3 +82,34 @@ def personal_bests(efforts: Iterable[BoardEffort]) -> list[bool]:
         flags.append(record)
         best = effort.elapsed_s if record else best
     return flags
+
+
+# Age (years) and weight (kg) classes: the usual bands, named as the API takes them.
+AGE_BANDS = ("<25", "25-34", "35-44", "45-54", "55-64", "65+")
+_AGE_EDGES = (25, 35, 45, 55, 65)
+WEIGHT_BANDS = ("<55", "55-64", "65-74", "75-84", "85-94", "95+")
+_WEIGHT_EDGES = (55.0, 65.0, 75.0, 85.0, 95.0)
+
+
+def _band(value: float, edges: tuple[float, ...], names: tuple[str, ...]) -> str:
+    return names[sum(value >= edge for edge in edges)]
+
+
+def age_band(birth_year: int | None, year: int) -> str | None:
+    """The age class in `year` of a rider born in birth_year (age reached that year), or None
+    without a birth year."""
+    return None if birth_year is None else _band(year - birth_year, _AGE_EDGES, AGE_BANDS)
+
+
+def weight_band(weight_kg: float | None) -> str | None:
+    """The weight class of a rider of weight_kg, or None without a weight."""
+    return None if weight_kg is None else _band(weight_kg, _WEIGHT_EDGES, WEIGHT_BANDS)
+
+
+def parse_band(text: str, names: tuple[str, ...], what: str) -> str:
+    """A band name as the API takes it ("65+" arrives as "65 " when a client leaves the plus
+    unescaped in a query); ValueError for anything else."""
+    band = text[:-1] + "+" if text.endswith(" ") else text
+    if band not in names:
+        raise ValueError(f"expected {what} as one of {', '.join(names)}, got {text!r}")
+    return band

@@ -391,3 +391,15 @@ def join_by_invite(session: Session, *, user_id: uuid.UUID, secret: str, token: 
         publish(session, ClubMemberJoined(club_id=invite.club_id, user_id=user_id, via="invite"))
     session.commit()
     return view_club(session, access=access)
+
+
+def club_member_ids(
+    session: Session, *, club_id: uuid.UUID, viewer_id: uuid.UUID
+) -> set[uuid.UUID] | None:
+    """The ids of a club's active members when the viewer is one of them; None otherwise,
+    so that a non-member learns nothing more of the club than of a private one's other views.
+    At most MAX_MEMBERS ids."""
+    row = repo.membership(session, club_id, viewer_id)
+    if row is None or row.status != "active":
+        return None
+    return set(session.scalars(repo.active_member_ids(club_id)))

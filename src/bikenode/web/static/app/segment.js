@@ -52,9 +52,11 @@ function boardTable(board, meId) {
   );
 }
 
-async function drawBoard(slot, segmentId, period, meId) {
+async function drawBoard(slot, segmentId, period, meId, club = "") {
   try {
-    const board = await api(`/api/v1/segments/${segmentId}/leaderboard?period=${period}`);
+    const query = new URLSearchParams({ period });
+    if (club) query.set("club", club);
+    const board = await api(`/api/v1/segments/${segmentId}/leaderboard?${query}`);
     fill(slot, boardTable(board, meId));
   } catch (error) {
     showError(slot, error);
@@ -107,6 +109,15 @@ function deleteButton(segment) {
   return h("div", { class: "actions" }, button, messages);
 }
 
+async function myClubs() {
+  try {
+    const { items } = await api("/api/v1/clubs?limit=100");
+    return items.filter((club) => club.status === "active");
+  } catch {
+    return []; // the board stands without the selector
+  }
+}
+
 export async function render(main, { params, config }) {
   let segment, me;
   try {
@@ -126,7 +137,20 @@ export async function render(main, { params, config }) {
     { id: "board-period", name: "period" },
     PERIODS.map(([value, label]) => h("option", { value }, label)),
   );
-  select.addEventListener("change", () => drawBoard(slot, segment.id, select.value, meId));
+  // The club selector lists the viewer's clubs (active memberships): a club board is theirs only.
+  const clubs = meId ? await myClubs() : [];
+  const clubSelect = h(
+    "select",
+    { id: "board-club", name: "club" },
+    h("option", { value: "" }, "Everyone"),
+    clubs.map((club) => h("option", { value: club.id }, club.name)),
+  );
+  const redraw = () => drawBoard(slot, segment.id, select.value, meId, clubSelect.value);
+  select.addEventListener("change", redraw);
+  clubSelect.addEventListener("change", redraw);
+  const clubField = clubs.length
+    ? h("div", { class: "field inline" }, h("label", { for: "board-club" }, "Riders"), " ", clubSelect)
+    : null;
   fill(
     main,
     h(
@@ -140,6 +164,7 @@ export async function render(main, { params, config }) {
         { class: "panel", "aria-labelledby": "board-title" },
         h("h2", { id: "board-title" }, "Leaderboard"),
         h("div", { class: "field inline" }, h("label", { for: "board-period" }, "Period"), " ", select),
+        clubField,
         slot,
       ),
       meId ? await historySection(segment.id) : null,

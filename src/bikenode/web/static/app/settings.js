@@ -136,6 +136,22 @@ export async function render(main) {
         "Heart rate is health data, so it is off unless you turn it on. Each ride can say otherwise in its Edit form.",
       ),
     ),
+    h(
+      "fieldset",
+      {},
+      h("legend", {}, "Segment age and weight classes"),
+      field(
+        "Birth year",
+        h("input", { name: "birth_year", type: "number", min: "1900", max: "2100", step: "1", inputmode: "numeric", value: me.birth_year ?? "" }),
+        "Only a year: enough for a ten-year age class.",
+      ),
+      h(
+        "label",
+        { class: "choice" },
+        h("input", { type: "checkbox", name: "share_board_classes", checked: me.share_board_classes }),
+        " Rank me in segment boards' age and weight classes",
+      ),
+    ),
     messages,
     h("button", { type: "submit", class: "primary" }, "Save settings"),
   );
@@ -150,6 +166,8 @@ export async function render(main) {
       resting_hr_bpm: optionalInt(form.resting_hr_bpm),
       weight_kg: weightKg(optionalNumber(form.weight_kg), pounds),
       share_health_by_default: form.share_health_by_default.checked,
+      birth_year: optionalInt(form.birth_year),
+      share_board_classes: form.share_board_classes.checked,
     };
     const finish = busy(form);
     try {
