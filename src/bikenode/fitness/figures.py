@@ -168,28 +168,34 @@ def restress(
 
 
 def store_stress(session: Session, owner_id: uuid.UUID, rides_now: list[Restressed]) -> None:
-    """Save restress() figures in one executemany and rebuild only the month curves of rides
-    whose day moved (a threshold changes no curve; a new time zone may move a day)."""
+    """Save restress() figures with one executemany per shape and rebuild only the month
+    curves of rides whose day moved (a threshold changes no curve; a new time zone may move
+    a day). The day is written only where it moved, so its index is left alone elsewhere."""
     computed_at = utcnow()
-    repo.update_stress(
-        session,
-        [
-            {
-                "ride_id": ride.ride_id,
-                "day": ride.day,
-                "stress": ride.stress.stress,
-                "stress_source": ride.stress.method or "none",
-                "stress_reason": ride.stress.reason or None,
-                "computed_at": computed_at,
-            }
-            for ride in rides_now
-        ],
-    )
-    moved = [ride for ride in rides_now if ride.has_curve and ride.day != ride.old_day]
-    if moved:
-        curve_months.rebuild(
-            session, {(owner_id, day) for ride in moved for day in (ride.day, ride.old_day)}
-        )
+    same_day: list[dict[str, object]] = []
+    moved: list[dict[str, object]] = []
+    for ride in rides_now:
+        values: dict[str, object] = {
+            "ride_id": ride.ride_id,
+            "stress": ride.stress.stress,
+            "stress_source": ride.stress.method or "none",
+            "stress_reason": ride.stress.reason or None,
+            "computed_at": computed_at,
+        }
+        if ride.day == ride.old_day:
+            same_day.append(values)
+        else:
+            moved.append({**values, "day": ride.day})
+    repo.update_stress(session, same_day)
+    repo.update_stress(session, moved)
+    touched = {
+        (owner_id, day)
+        for ride in rides_now
+        if ride.has_curve and ride.day != ride.old_day
+        for day in (ride.day, ride.old_day)
+    }
+    if touched:
+        curve_months.rebuild(session, touched)
 
 
 def store(session: Session, computed: ComputedFigures | None) -> FitnessRideFigures | None:

@@ -233,8 +233,8 @@ def stored_inputs(session: Session, ride_ids: list[uuid.UUID]) -> list[StoredInp
 
 
 def update_stress(session: Session, values: list[dict[str, object]]) -> None:
-    """Write day, stress, stress_source, stress_reason and computed_at of several rides' figures
-    (each dict holds its ride_id) in one executemany."""
+    """Write the given columns of several rides' figures (each dict holds its ride_id and the
+    same columns) in one executemany."""
     if not values:
         return
     # A Core UPDATE as one executemany: the ORM's bulk update by primary key costs about

@@ -14,7 +14,7 @@ from bikenode.db.base import utcnow
 from bikenode.db.engine import begin_read, begin_write
 from bikenode.db.queue import JobLease
 from bikenode.fitness import figures, repo
-from bikenode.fitness.rules import local_day
+from bikenode.fitness.rules import rider_zone
 
 RECOMPUTE_BATCH = 20  # rides decoded per write: streams are large
 # Rides recomputed from stored figures per write: small rows, so the job costs a few writes
@@ -102,11 +102,11 @@ def _rides_to_do(
     if row is None:
         return None
     profile = accounts.get_rider_profile(session, row.owner_id)
-    timezone = profile.timezone if profile else "UTC"
+    zone = rider_zone(profile.timezone if profile else "UTC")
     return row.owner_id, {
         start.ride_id: start.started_at
         for start in rides.list_ride_starts(session, row.owner_id)
-        if start.started_at is not None and local_day(start.started_at, timezone) >= row.from_day
+        if start.started_at is not None and start.started_at.astimezone(zone).date() >= row.from_day
     }
 
 
