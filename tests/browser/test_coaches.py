@@ -102,6 +102,9 @@ def test_a_coach_views_an_athletes_health_and_cannot_write(screen: App, fresh_ap
     expect(screen.page.locator(".hint").first).to_contain_text("Ada Athlete's last 90 days")
     shown = screen.page.locator(f".health-alert[data-alert-id='{alert['id']}']")
     expect(shown.locator(".alert-message")).to_have_text(alert["explanation"]["message"])
+    # Read by the coach, "your usual" would be the coach's: the words name nobody.
+    expect(shown.locator(".alert-message")).not_to_contain_text("your")
+    expect(chart.locator("xpath=..").locator("figcaption")).not_to_contain_text("your")
     expect(shown.get_by_role("button", name="Acknowledge")).to_have_count(0)
     expect(screen.page.get_by_role("button", name="Save today's values")).to_be_hidden()
     expect(screen.page.get_by_role("button", name="Grant access")).to_be_hidden()

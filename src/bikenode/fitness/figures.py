@@ -13,9 +13,9 @@ from bikenode import accounts, rides
 from bikenode.db.base import utcnow
 from bikenode.fitness import curve_months, repo
 from bikenode.fitness.logic.power_curve import mean_max_power
-from bikenode.fitness.logic.stress import ride_stress
+from bikenode.fitness.logic.stress import RideStress, ride_stress
 from bikenode.fitness.models import FitnessRideFigures
-from bikenode.fitness.rules import DatedValue, in_force, local_day, pack_curve
+from bikenode.fitness.rules import DatedValue, in_force, local_day, pack_curve, rider_zone
 
 # Sports whose power belongs on a cycling power curve (running power is another scale).
 CYCLING_SPORTS = frozenset(
@@ -87,43 +87,14 @@ def compute(
     )
 
 
-def recompute_stored(
-    row: FitnessRideFigures, *, started_at: datetime, settings: RiderSettings
-) -> ComputedFigures | None:
-    """The ride's figures from its stored ones under new thresholds or time zone, reading no
-    streams (its power curve and stream figures do not depend on them); None if the row
-    predates the stored stream figures, so the caller must go to the streams."""
-    if row.power_recorded_s is None:
-        return None
-    kept = ComputedFigures(
-        ride_id=row.ride_id,
-        owner_id=row.owner_id,
-        day=local_day(started_at, settings.timezone),
-        sport=row.sport,
-        duration_s=row.duration_s,
-        stress=None,
-        stress_source="none",
-        stress_reason=None,
-        power_curve=row.power_curve,
-        power_recorded_s=row.power_recorded_s,
-        weighted_power_w=row.weighted_power_w,
-        avg_hr_bpm=row.avg_hr_bpm,
-    )
-    return _figures(kept, settings)
-
-
 def _figures(ride: ComputedFigures, settings: RiderSettings) -> ComputedFigures:
     """The ride's figures with its stress under the thresholds in force on its day."""
-    thresholds = in_force(settings.thresholds, ride.day)
-    by_power = ride.weighted_power_w is not None and "ftp_w" in thresholds
-    stress = ride_stress(
-        duration_s=float(ride.power_recorded_s) if by_power else ride.duration_s,
-        normalized_power_w=ride.weighted_power_w,
-        ftp_w=thresholds.get("ftp_w"),
+    stress = _stress(
+        in_force(settings.thresholds, ride.day),
+        duration_s=ride.duration_s,
+        power_recorded_s=ride.power_recorded_s,
+        weighted_power_w=ride.weighted_power_w,
         avg_hr_bpm=ride.avg_hr_bpm,
-        rest_hr_bpm=thresholds.get("resting_hr_bpm"),
-        max_hr_bpm=thresholds.get("max_hr_bpm"),
-        threshold_hr_bpm=thresholds.get("threshold_hr_bpm"),
     )
     return replace(
         ride,
@@ -131,6 +102,100 @@ def _figures(ride: ComputedFigures, settings: RiderSettings) -> ComputedFigures:
         stress_source=stress.method or "none",
         stress_reason=stress.reason or None,
     )
+
+
+def _stress(
+    thresholds: dict[str, float],
+    *,
+    duration_s: float,
+    power_recorded_s: int,
+    weighted_power_w: float | None,
+    avg_hr_bpm: float | None,
+) -> RideStress:
+    """A ride's stress under these thresholds: by power over the seconds that recorded power
+    when FTP is known, else by heart rate over the whole ride."""
+    by_power = weighted_power_w is not None and "ftp_w" in thresholds
+    return ride_stress(
+        duration_s=float(power_recorded_s) if by_power else duration_s,
+        normalized_power_w=weighted_power_w,
+        ftp_w=thresholds.get("ftp_w"),
+        avg_hr_bpm=avg_hr_bpm,
+        rest_hr_bpm=thresholds.get("resting_hr_bpm"),
+        max_hr_bpm=thresholds.get("max_hr_bpm"),
+        threshold_hr_bpm=thresholds.get("threshold_hr_bpm"),
+    )
+
+
+@dataclass(frozen=True)
+class Restressed:
+    """A ride's new day and stress from its stored figures, and the day they had."""
+
+    ride_id: uuid.UUID
+    day: date
+    old_day: date
+    has_curve: bool
+    stress: RideStress
+
+
+def restress(
+    session: Session, *, starts: dict[uuid.UUID, datetime], settings: RiderSettings
+) -> tuple[list[Restressed], list[uuid.UUID]]:
+    """The new day and stress of these rides from their stored figures, and the rides that
+    need their streams (no figures, or figures from before the stream figures were kept).
+    A threshold or time zone changes no curve nor stream figure, so only the stress inputs
+    are read (one query, no curve) and day and stress recomputed as compute() does. Reads only."""
+    found = {row.ride_id: row for row in repo.stored_inputs(session, list(starts))}
+    zone = rider_zone(settings.timezone)
+    in_force_on: dict[date, dict[str, float]] = {}
+    done: list[Restressed] = []
+    for ride_id, started_at in starts.items():
+        row = found.get(ride_id)
+        if row is None or row.power_recorded_s is None:
+            continue
+        day = started_at.astimezone(zone).date()
+        if day not in in_force_on:  # a rider's rides share a few thousand days at most
+            in_force_on[day] = in_force(settings.thresholds, day)
+        stress = _stress(
+            in_force_on[day],
+            duration_s=row.duration_s,
+            power_recorded_s=row.power_recorded_s,
+            weighted_power_w=row.weighted_power_w,
+            avg_hr_bpm=row.avg_hr_bpm,
+        )
+        done.append(Restressed(ride_id, day, row.day, row.has_curve, stress))
+    kept = {ride.ride_id for ride in done}
+    return done, [ride_id for ride_id in starts if ride_id not in kept]
+
+
+def store_stress(session: Session, owner_id: uuid.UUID, rides_now: list[Restressed]) -> None:
+    """Save restress() figures with one executemany per shape and rebuild only the month
+    curves of rides whose day moved (a threshold changes no curve; a new time zone may move
+    a day). The day is written only where it moved, so its index is left alone elsewhere."""
+    computed_at = utcnow()
+    same_day: list[dict[str, object]] = []
+    moved: list[dict[str, object]] = []
+    for ride in rides_now:
+        values: dict[str, object] = {
+            "ride_id": ride.ride_id,
+            "stress": ride.stress.stress,
+            "stress_source": ride.stress.method or "none",
+            "stress_reason": ride.stress.reason or None,
+            "computed_at": computed_at,
+        }
+        if ride.day == ride.old_day:
+            same_day.append(values)
+        else:
+            moved.append({**values, "day": ride.day})
+    repo.update_stress(session, same_day)
+    repo.update_stress(session, moved)
+    touched = {
+        (owner_id, day)
+        for ride in rides_now
+        if ride.has_curve and ride.day != ride.old_day
+        for day in (ride.day, ride.old_day)
+    }
+    if touched:
+        curve_months.rebuild(session, touched)
 
 
 def store(session: Session, computed: ComputedFigures | None) -> FitnessRideFigures | None:

@@ -93,11 +93,15 @@ def check_range(start: date, end: date, *, max_days: int = MAX_RANGE_DAYS) -> No
 
 def local_day(started_at: datetime, timezone: str) -> date:
     """The calendar day a ride started on in its rider's time zone (UTC if unknown)."""
+    return started_at.astimezone(rider_zone(timezone)).date()
+
+
+def rider_zone(timezone: str) -> ZoneInfo:
+    """The rider's time zone by name, UTC if the name is unknown."""
     try:
-        zone = ZoneInfo(timezone)
+        return ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    return started_at.astimezone(zone).date()
+        return ZoneInfo("UTC")
 
 
 def days_between(start: date, end: date) -> list[date]:

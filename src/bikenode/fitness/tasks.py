@@ -14,9 +14,12 @@ from bikenode.db.base import utcnow
 from bikenode.db.engine import begin_read, begin_write
 from bikenode.db.queue import JobLease
 from bikenode.fitness import figures, repo
-from bikenode.fitness.rules import local_day
+from bikenode.fitness.rules import rider_zone
 
-RECOMPUTE_BATCH = 20
+RECOMPUTE_BATCH = 20  # rides decoded per write: streams are large
+# Rides recomputed from stored figures per write: small rows, so the job costs a few writes
+# and the progress bar still moves on a 10-year history.
+FIGURES_BATCH = 2000
 
 
 def recompute_rides(
@@ -41,13 +44,17 @@ def recompute_rides(
         if todo is None:
             return 0
         owner_id, starts = todo
-        ride_ids = list(starts)
-        _progress(session, request_id, lease, status="running", total=len(ride_ids))
-        done = 0
-        for first in range(0, len(ride_ids), RECOMPUTE_BATCH):
-            batch = ride_ids[first : first + RECOMPUTE_BATCH]
+        _progress(session, request_id, lease, status="running", total=len(starts))
+        done, stale = 0, list(starts)
+        if not from_streams:
+            done, left = _restress_rides(session, request_id, lease, owner_id, starts)
+            if left is None:
+                return done
+            stale = left
+        for first in range(0, len(stale), RECOMPUTE_BATCH):
+            batch = stale[first : first + RECOMPUTE_BATCH]
             begin_read(session)
-            computed = _compute_batch(session, owner_id, starts, batch, from_streams)
+            computed = _compute_batch(session, owner_id, starts, batch)
             if not _progress(session, request_id, lease, done=done + len(batch)):
                 return done
             gone = [ride_id for ride_id in batch if computed.get(ride_id) is None]
@@ -57,6 +64,32 @@ def recompute_rides(
             done += len(batch)
         _progress(session, request_id, lease, status="done")
         return done
+
+
+def _restress_rides(
+    session: Session,
+    request_id: uuid.UUID,
+    lease: JobLease | None,
+    owner_id: uuid.UUID,
+    starts: dict[uuid.UUID, datetime],
+) -> tuple[int, list[uuid.UUID] | None]:
+    """Recompute from their stored figures the rides that have them, FIGURES_BATCH a write;
+    returns the rides done and those left for their streams (None: a newer request
+    superseded this one, stop)."""
+    done, stale = 0, []
+    ride_ids = list(starts)
+    for first in range(0, len(ride_ids), FIGURES_BATCH):
+        chunk = {ride_id: starts[ride_id] for ride_id in ride_ids[first : first + FIGURES_BATCH]}
+        begin_read(session)
+        settings = figures.rider_settings(session, owner_id)
+        kept, missing = figures.restress(session, starts=chunk, settings=settings)
+        if not _progress(session, request_id, lease, done=done + len(kept)):
+            return done, None
+        figures.store_stress(session, owner_id, kept)
+        session.commit()
+        done += len(kept)
+        stale.extend(missing)
+    return done, stale
 
 
 def _rides_to_do(
@@ -69,11 +102,11 @@ def _rides_to_do(
     if row is None:
         return None
     profile = accounts.get_rider_profile(session, row.owner_id)
-    timezone = profile.timezone if profile else "UTC"
+    zone = rider_zone(profile.timezone if profile else "UTC")
     return row.owner_id, {
         start.ride_id: start.started_at
         for start in rides.list_ride_starts(session, row.owner_id)
-        if start.started_at is not None and local_day(start.started_at, timezone) >= row.from_day
+        if start.started_at is not None and start.started_at.astimezone(zone).date() >= row.from_day
     }
 
 
@@ -82,20 +115,13 @@ def _compute_batch(
     owner_id: uuid.UUID,
     starts: dict[uuid.UUID, datetime],
     batch: list[uuid.UUID],
-    from_streams: bool,
 ) -> dict[uuid.UUID, figures.ComputedFigures | None]:
-    """The batch's figures by ride id (None: the ride is gone or untimed). The rider's
-    settings are read once; the rides needing streams are read in one query."""
+    """The batch's figures from their streams by ride id (None: the ride is gone or untimed).
+    The rider's settings are read once; the rides' streams are read in one query."""
     settings = figures.rider_settings(session, owner_id)
+    signals = rides.rides_signals(session, batch)
     computed: dict[uuid.UUID, figures.ComputedFigures | None] = {}
-    if not from_streams:
-        for row in repo.figures_of(session, batch):
-            kept = figures.recompute_stored(row, started_at=starts[row.ride_id], settings=settings)
-            if kept is not None:
-                computed[row.ride_id] = kept
-    stale = [ride_id for ride_id in batch if ride_id not in computed]
-    signals = rides.rides_signals(session, stale) if stale else {}
-    for ride_id in stale:
+    for ride_id in batch:
         found = signals.get(ride_id)
         computed[ride_id] = figures.compute(session, found, settings) if found else None
     return computed

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import pytest
 from sqlalchemy import Engine, delete, select
@@ -15,7 +16,7 @@ from bikenode import rides
 from bikenode.accounts.models import User
 from bikenode.db.engine import make_session_factory
 from bikenode.fitness import figures, repo, service, tasks
-from bikenode.fitness.models import FitnessRideFigures
+from bikenode.fitness.models import FitnessCurveMonth, FitnessRideFigures
 from bikenode.fitness.rules import DatedValue
 from bikenode.rides.imports import RiderContext, import_activity
 from bikenode.rides.models import Ride, RideStreams
@@ -166,3 +167,35 @@ def test_rows_from_before_the_stored_stream_figures_are_read_from_streams(
     session.commit()
     _recompute(engine, owner_id, from_streams=False)
     assert _snapshot(session) == expected
+
+
+def _month_curves(session: Session, owner_id: uuid.UUID) -> set[tuple[object, ...]]:
+    session.expire_all()
+    rows = session.scalars(select(FitnessCurveMonth).where(FitnessCurveMonth.owner_id == owner_id))
+    return {(r.month, r.last_day, r.rides, r.watts, r.ride_ids, r.sources) for r in rows}
+
+
+def test_a_new_time_zone_moves_days_and_month_curves_as_streams_would(
+    engine: Engine, session: Session
+) -> None:
+    owner_id = _rider(session)
+    _import(session, owner_id, None)
+    before = _snapshot(session)
+    # Rides start at 07:00 UTC; in Honolulu (UTC-10) on the day before, the first one in
+    # February: its day and its month curve must move with no stream read.
+    user = session.get_one(User, owner_id)
+    user.timezone = "Pacific/Honolulu"
+    session.commit()
+
+    _recompute(engine, owner_id, from_streams=False)
+    from_figures, months_from_figures = _snapshot(session), _month_curves(session, owner_id)
+    session.rollback()  # end the read, so the job may write
+    _recompute(engine, owner_id, from_streams=True)
+
+    assert from_figures == _snapshot(session)
+    assert months_from_figures == _month_curves(session, owner_id)
+    days_before = {cast(date, row[0]) for row in before.values()}
+    assert {row[0] for row in from_figures.values()} == {
+        day - timedelta(days=1) for day in days_before
+    }
+    assert date(2025, 2, 1) in {row[0] for row in months_from_figures}

@@ -312,13 +312,13 @@ def _with_context(explanation: Explanation, also: tuple[str, ...]) -> Explanatio
     values = ", ".join(f"{v:g}" for v in explanation.values)
     if explanation.metric == RHR:
         what = (
-            f"Resting heart rate was at least {RHR_RISE_BPM:g} bpm above your usual "
+            f"Resting heart rate was at least {RHR_RISE_BPM:g} bpm above the usual "
             f"{explanation.baseline:g} bpm"
         )
     else:
         what = (
-            f"HRV was well below your usual {explanation.baseline:g} ms and your 7-day "
-            f"average fell below your normal range"
+            f"HRV was well below the usual {explanation.baseline:g} ms and the 7-day "
+            f"average fell below the normal range"
         )
     message = (
         f"{what} for {explanation.days} days in a row from {explanation.first_day.isoformat()} "

@@ -129,12 +129,12 @@ def _physiological_status(
             return ALERT, alert.explanation.message
     if metric == RHR:
         if flag.out[at]:
-            return HIGH, f"at least 4 bpm above your usual {flag.baseline[at]:.0f} bpm"
+            return HIGH, f"at least 4 bpm above the usual {flag.baseline[at]:.0f} bpm"
         return USUAL, ""
     if flag.out[at]:
-        return LOW, f"well below your usual {flag.baseline[at]:.0f} ms"
+        return LOW, f"well below the usual {flag.baseline[at]:.0f} ms"
     if flag.trend_out[at]:
-        return LOW, "your 7-day average is below your normal range"
+        return LOW, "the 7-day average is below the normal range"
     return USUAL, ""
 
 

@@ -228,7 +228,7 @@ export async function render(main, { query }) {
   const switcher = riderSwitcher(athletes.users, rider, (id) => navigate(`/fitness?range=${range}${riderQuery(id)}`));
   fill(
     main,
-    h("div", { class: "title-row" }, h("h1", {}, "Fitness"), h("div", { class: "actions" }, h("a", { href: "/power", class: "button" }, "Power curve"))),
+    h("div", { class: "title-row" }, h("h1", {}, "Fitness"), h("div", { class: "actions" }, h("a", { href: `/power${riderQuery(rider, true)}`, class: "button" }, "Power curve"))),
     switcher,
     now,
     h(

@@ -104,7 +104,7 @@ function alertsPanel(alerts, onAcknowledge) {
     "section",
     { class: "panel alerts" },
     h("h2", {}, "Alerts"),
-    alerts.length ? h("ul", { class: "health-alerts" }, alerts.map((a) => alertItem(a, onAcknowledge))) : h("p", { class: "empty" }, "No alerts: nothing out of your usual range."),
+    alerts.length ? h("ul", { class: "health-alerts" }, alerts.map((a) => alertItem(a, onAcknowledge))) : h("p", { class: "empty" }, "No alerts: nothing out of the usual range."),
   );
 }
 
@@ -266,9 +266,9 @@ export async function render(main) {
     const present = METRICS.filter(([key]) => data.baselines[key]);
     if (!present.length) return fill(charts, h("p", { class: "empty" }, `No values in the last ${CHART_DAYS} days yet.`));
     const figures = present.map(([key, label]) => {
-      const chart = h("div", { class: "chart health-chart", role: "img", dataset: { metric: key }, "aria-label": `${label} each day with your usual value and range` });
+      const chart = h("div", { class: "chart health-chart", role: "img", dataset: { metric: key }, "aria-label": `${label} each day with the usual value and range` });
       const source = mainSource(data.metrics.filter((m) => m.metric === key));
-      return [key, chart, h("figure", { class: "chart-figure" }, h("figcaption", {}, `${label} (${unitOf(key)}), from ${source}; grey band: your usual range`), chart)];
+      return [key, chart, h("figure", { class: "chart-figure" }, h("figcaption", {}, `${label} (${unitOf(key)}), from ${source}; grey band: usual range`), chart)];
     });
     fill(charts, figures.map(([, , figure]) => figure));
     stops = figures.map(([key, chart]) => metricChart(chart, key, data.metrics.filter((m) => m.metric === key), data.baselines[key], start, end));

@@ -1,9 +1,10 @@
 // /power?range=90d: the best average power for every duration over a range of days (a log
 // duration axis), the ride that holds the best at standard durations, and the critical power
-// models fitted to the curve, drawn over it.
+// models fitted to the curve, drawn over it. ?rider=: a coach reads an athlete's, read-only.
 
 import { api } from "./api.js";
-import { field, fill, h, sentence, showError } from "./dom.js";
+import { riderQuery, riderSwitcher } from "./coaches.js";
+import { field, fill, h, navigate, sentence, showError } from "./dom.js";
 import { powerChart } from "./fitness-charts.js";
 import { addDays } from "./fitness.js";
 import * as u from "./units.js";
@@ -21,19 +22,21 @@ const MODEL_NAMES = { "2p": "Two-parameter model", "3p": "Three-parameter model"
 
 const today = () => u.localDay(new Date().toISOString());
 
-async function rangeQuery(key) {
+async function rangeQuery(key, rider) {
   const end = today();
   const [, , back] = RANGES.find(([k]) => k === key);
   if (back !== null) return `from=${addDays(end, 1 - back)}&to=${end}`;
   const earliest = addDays(end, 1 - MAX_RANGE_DAYS);
+  // A coach cannot list the athlete's rides; the API's longest range costs no more (month curves).
+  if (rider) return `from=${earliest}&to=${end}`;
   const oldest = await api("/api/v1/rides?limit=1&sort=started_at&order=asc");
   const started = oldest.items[0]?.started_at;
   const first = started ? u.localDay(started) : end;
   return `from=${first < earliest ? earliest : first > end ? end : first}&to=${end}`;
 }
 
-async function load(key) {
-  const range = await rangeQuery(key);
+async function load(key, rider) {
+  const range = (await rangeQuery(key, rider)) + riderQuery(rider);
   const [curve, models] = await Promise.all([
     api(`/api/v1/fitness/power-curve?${range}`),
     api(`/api/v1/fitness/models?${range}`),
@@ -49,20 +52,17 @@ async function load(key) {
   return { curve, models, standard, rides };
 }
 
-function standardTable(standard, rides) {
+function standardTable(standard, rides, rider) {
   const rows = standard.map(({ seconds, watts, rideId }) => {
     const ride = rides.get(rideId);
+    // An athlete's ride the coach may not open (not shared with them) is named, not linked.
+    const name = rider && !ride ? h("span", { class: "meta" }, "A ride not shared with you") : h("a", { href: `/rides/${rideId}` }, ride?.name || "The ride");
     return h(
       "tr",
       { dataset: { seconds: String(seconds), watts: String(watts), ride: rideId } },
       h("td", {}, u.span(seconds)),
       h("td", {}, u.number(watts, "W")),
-      h(
-        "td",
-        {},
-        h("a", { href: `/rides/${rideId}` }, ride?.name || "The ride"),
-        ride?.started_at ? h("span", { class: "meta" }, ` ${u.date(ride.started_at)}`) : null,
-      ),
+      h("td", {}, name, ride?.started_at ? h("span", { class: "meta" }, ` ${u.date(ride.started_at)}`) : null),
     );
   });
   return h(
@@ -135,7 +135,9 @@ function rangePicker(current, onPick) {
 export async function render(main, { query }) {
   document.title = "Power · BikeNode";
   let range = RANGES.some(([key]) => key === query.get("range")) ? query.get("range") : "90d";
-  let data = await load(range);
+  const rider = query.get("rider") || null;
+  const [athletes, first] = await Promise.all([api("/api/v1/me/athletes"), load(range, rider)]);
+  let data = first;
   let stopChart = () => {};
   const results = h("div", { class: "power-results" });
   const modelsHolder = h("div");
@@ -161,7 +163,7 @@ export async function render(main, { query }) {
       results,
       h("p", { class: "meta" }, `From ${count} ${count === 1 ? "ride" : "rides"} with power.`),
       h("figure", { class: "chart-figure" }, h("figcaption", {}, "Best power (W) for each duration"), chart),
-      standardTable(standard, rides),
+      standardTable(standard, rides, rider),
     );
     fill(modelsHolder, modelsPanel(models));
     stopChart = powerChart(chart, curve, models.fits.filter((fit) => !fit.refused));
@@ -169,10 +171,10 @@ export async function render(main, { query }) {
 
   async function pick(key) {
     range = key;
-    history.replaceState(null, "", `/power?range=${key}`);
+    history.replaceState(null, "", `/power?range=${key}${riderQuery(rider)}`);
     results.setAttribute("aria-busy", "true");
     try {
-      data = await load(range);
+      data = await load(range, rider);
       showError(errors, null);
       draw();
       const label = RANGES.find(([k]) => k === key)[1].toLowerCase();
@@ -185,7 +187,8 @@ export async function render(main, { query }) {
 
   fill(
     main,
-    h("div", { class: "title-row" }, h("h1", {}, "Power"), h("div", { class: "actions" }, h("a", { href: "/fitness", class: "button" }, "Fitness"))),
+    h("div", { class: "title-row" }, h("h1", {}, "Power"), h("div", { class: "actions" }, h("a", { href: `/fitness${riderQuery(rider, true)}`, class: "button" }, "Fitness"))),
+    riderSwitcher(athletes.users, rider, (id) => navigate(`/power?range=${range}${riderQuery(id)}`)),
     h("section", { class: "panel" }, h("h2", {}, "Power curve"), rangePicker(range, pick), errors, status, results),
     modelsHolder,
   );
