@@ -24,6 +24,7 @@ from starlette.websockets import WebSocketDisconnect
 
 import bikenode.models  # noqa: F401  (registers every domain's tables for the walk)
 from bikenode import rides
+from bikenode.apps.models import AppGrant, AppToken
 from bikenode.bikes.models import Installation
 from bikenode.db.base import Base
 from bikenode.events import publish
@@ -39,7 +40,6 @@ from bikenode.segments.models import Segment
 from bikenode.social import FollowAccepted
 from bikenode.social.clubs.models import Club, ClubMember
 from bikenode.social.models import Block, Comment, Follow, Kudos, ModerationAction, Mute
-from bikenode.apps.models import AppGrant, AppToken
 from bikenode.webhooks.models import WebhookDelivery
 from bikenode.webhooks.service import create_webhook
 from tests.api.sync.conftest import Device
