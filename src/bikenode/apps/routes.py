@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode
 
+from authlib.common.security import is_secure_transport
 from authlib.oauth2 import OAuth2Error
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from bikenode.apps import logic, service
+from bikenode.apps.access import OwnApp, OwnGrant, OwnPersonalToken
 from bikenode.apps.oauth import HttpCall, RiderRef, Server
 from bikenode.apps.schemas import (
     AppCreate,
@@ -43,6 +44,10 @@ async def oauth_call(request: Request) -> HttpCall:
         raise InvalidInput(f"expected a form of at most {MAX_FORM_BYTES} bytes")
     params = dict(request.query_params)
     params.update(parse_qsl(body.decode("utf-8", "replace")))
+    if not is_secure_transport(str(request.url)):
+        # RFC 6749 3.1: tokens travel over TLS only (loopback aside, RFC 8252); behind a
+        # proxy, uvicorn's --forwarded-allow-ips makes the scheme https.
+        raise InvalidInput(f"OAuth2 needs https, got {request.url.scheme}://{request.url.netloc}")
     # Starlette's Headers: case-insensitive, as Authlib's lookups ("Authorization") expect.
     return HttpCall(request.method, str(request.url), request.headers, params)
 
@@ -79,26 +84,22 @@ def list_apps(user: CurrentUser, session: SessionDep) -> AppList:
 
 
 @router.get("/apps/{app_id}", response_model=AppPublic)
-def get_app(app_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> AppPublic:
+def get_app(app: OwnApp) -> AppPublic:
     """One of your apps."""
-    return AppPublic.model_validate(service.get_app(session, owner_id=user.id, app_id=app_id))
-
-
-@router.patch("/apps/{app_id}", response_model=AppPublic)
-def update_app(
-    app_id: uuid.UUID, body: AppUpdate, user: CurrentUser, session: SessionDep
-) -> AppPublic:
-    """Rename an app or change its redirect URIs."""
-    app = service.update_app(
-        session, owner_id=user.id, app_id=app_id, name=body.name, redirect_uris=body.redirect_uris
-    )
     return AppPublic.model_validate(app)
 
 
+@router.patch("/apps/{app_id}", response_model=AppPublic)
+def update_app(app: OwnApp, body: AppUpdate, session: SessionDep) -> AppPublic:
+    """Rename an app or change its redirect URIs."""
+    changed = service.update_app(session, app=app, name=body.name, redirect_uris=body.redirect_uris)
+    return AppPublic.model_validate(changed)
+
+
 @router.delete("/apps/{app_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_app(app_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> None:
+def delete_app(app: OwnApp, session: SessionDep) -> None:
     """Remove an app and every authorization riders gave it."""
-    service.delete_app(session, owner_id=user.id, app_id=app_id)
+    service.delete_app(session, app=app)
 
 
 @router.get("/me/grants", response_model=GrantList)
@@ -115,9 +116,9 @@ def list_grants(user: CurrentUser, session: SessionDep) -> GrantList:
 
 
 @router.delete("/me/grants/{grant_id}", status_code=status.HTTP_204_NO_CONTENT)
-def revoke_grant(grant_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> None:
+def revoke_grant(grant: OwnGrant, session: SessionDep) -> None:
     """Withdraw an app's access: its tokens stop working at once."""
-    service.revoke_grant(session, user_id=user.id, grant_id=grant_id)
+    service.revoke_grant(session, grant=grant)
 
 
 @router.post("/me/tokens", status_code=status.HTTP_201_CREATED, response_model=PersonalTokenCreated)
@@ -144,9 +145,9 @@ def list_personal_tokens(user: CurrentUser, session: SessionDep) -> PersonalToke
 
 
 @router.delete("/me/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_personal_token(token_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> None:
+def delete_personal_token(token: OwnPersonalToken, session: SessionDep) -> None:
     """Revoke one of your personal tokens."""
-    service.delete_personal_token(session, user_id=user.id, token_id=token_id)
+    service.delete_personal_token(session, token=token)
 
 
 @router.get("/oauth/consent", response_model=ConsentDetails)

@@ -81,15 +81,9 @@ def get_app(session: Session, *, owner_id: uuid.UUID, app_id: uuid.UUID) -> App:
 
 
 def update_app(
-    session: Session,
-    *,
-    owner_id: uuid.UUID,
-    app_id: uuid.UUID,
-    name: str | None,
-    redirect_uris: list[str] | None,
+    session: Session, *, app: App, name: str | None, redirect_uris: list[str] | None
 ) -> App:
     """The app renamed or with new redirect URIs."""
-    app = get_app(session, owner_id=owner_id, app_id=app_id)
     if name is not None:
         app.name = name
     if redirect_uris is not None:
@@ -98,9 +92,8 @@ def update_app(
     return app
 
 
-def delete_app(session: Session, *, owner_id: uuid.UUID, app_id: uuid.UUID) -> None:
+def delete_app(session: Session, *, app: App) -> None:
     """Remove an app with every grant, code and token riders gave it."""
-    app = get_app(session, owner_id=owner_id, app_id=app_id)
     grant_ids = select(AppGrant.id).where(AppGrant.app_id == app.id)
     session.execute(delete(AppToken).where(AppToken.grant_id.in_(grant_ids)))
     session.execute(delete(AuthorizationCode).where(AuthorizationCode.app_id == app.id))
@@ -125,11 +118,16 @@ def list_grants(session: Session, *, user_id: uuid.UUID) -> list[tuple[AppGrant,
     return [(row[0], row[1]) for row in session.execute(query)]
 
 
-def revoke_grant(session: Session, *, user_id: uuid.UUID, grant_id: uuid.UUID) -> None:
-    """End a grant the rider gave: its tokens stop working at once."""
+def get_grant(session: Session, *, user_id: uuid.UUID, grant_id: uuid.UUID) -> AppGrant:
+    """One of the rider's grants; NotFound for another's."""
     grant = session.get(AppGrant, grant_id)
     if grant is None or grant.user_id != user_id:
         raise NotFound("no such app authorization")
+    return grant
+
+
+def revoke_grant(session: Session, *, grant: AppGrant) -> None:
+    """End a grant the rider gave: its tokens stop working at once."""
     now = utcnow()
     grant.revoked_at = grant.revoked_at or now
     revoke_grant_tokens(session, grant.id, now)
@@ -195,10 +193,17 @@ def list_personal_tokens(session: Session, *, user_id: uuid.UUID) -> list[Person
     return list(session.scalars(query.order_by(PersonalToken.created_at.desc())))
 
 
-def delete_personal_token(session: Session, *, user_id: uuid.UUID, token_id: uuid.UUID) -> None:
-    """Revoke one of the rider's personal tokens."""
+def get_personal_token(
+    session: Session, *, user_id: uuid.UUID, token_id: uuid.UUID
+) -> PersonalToken:
+    """One of the rider's personal tokens; NotFound for another's."""
     row = session.get(PersonalToken, token_id)
     if row is None or row.user_id != user_id:
         raise NotFound("no such personal token")
-    session.delete(row)
+    return row
+
+
+def delete_personal_token(session: Session, *, token: PersonalToken) -> None:
+    """Revoke one of the rider's personal tokens."""
+    session.delete(token)
     session.commit()
