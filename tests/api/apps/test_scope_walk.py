@@ -17,8 +17,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from bikenode.apps import SCOPES, required_scope
 from bikenode.app import create_app
+from bikenode.apps import SCOPES, required_scope
 from bikenode.config import Settings
 from tests.factories import signed_in
 
