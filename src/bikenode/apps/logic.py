@@ -11,7 +11,7 @@ from bikenode.errors import InvalidInput
 # Scope -> the plain words the consent page shows.
 SCOPES: dict[str, str] = {
     "profile:read": "See your profile (name, units, public details)",
-    "rides:read": "See your public and followers-only rides",
+    "rides:read": "See your public rides (never your private ones)",
     "rides:read_all": "See all your rides, private ones included",
     "rides:write": "Upload, edit and delete your rides",
     "live:read": "See your live sessions",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Annotated
 
 import anyio.to_thread
@@ -98,9 +99,16 @@ def get_principal(
     return principal
 
 
+def _view(principal: Principal) -> UserView:
+    """The caller's view; an app without rides:read_all is kept from their private rides."""
+    if principal.scopes is not None and "rides:read_all" not in principal.scopes:
+        return replace(principal.view, private_rides=False)
+    return principal.view
+
+
 async def get_current_user(principal: Annotated[Principal, Depends(get_principal)]) -> UserView:
     """The signed-in user as a read-only view: handlers outside accounts never get the row."""
-    return principal.view
+    return _view(principal)
 
 
 def get_optional_user(
@@ -112,7 +120,7 @@ def get_optional_user(
     """The caller if a bearer token is sent (it must then be valid), else None (anonymous)."""
     if credentials is None:
         return None
-    user = _resolve(request, session, config, credentials.credentials).view
+    user = _view(_resolve(request, session, config, credentials.credentials))
     session.commit()  # end the read at once: a long request must not hold the database
     return user
 
