@@ -49,6 +49,7 @@ CLIENT_ROUTES += ("/segments", "/segments/{segment_id}")
 CLIENT_ROUTES += ("/moderation",)
 CLIENT_ROUTES += ("/clubs", "/clubs/{club_id}")
 CLIENT_ROUTES += ("/heatmap",)
+CLIENT_ROUTES += ("/oauth/consent", "/settings/apps")
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 MEDIA_TYPES = {
