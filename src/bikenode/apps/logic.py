@@ -72,10 +72,14 @@ def check_redirect_uri(uri: str) -> str:
     """The URI if an app may register it: https, or http on loopback (RFC 8252); no fragment."""
     if len(uri) > MAX_URI_LENGTH:
         raise InvalidInput(f"a redirect URI has at most {MAX_URI_LENGTH} characters")
-    parts = urlsplit(uri)
-    if parts.fragment or not parts.hostname:
+    try:
+        parts = urlsplit(uri)
+        hostname, _ = parts.hostname, parts.port  # port: ValueError when out of range
+    except ValueError:
+        raise InvalidInput(f"expected an absolute redirect URI, got {uri!r}") from None
+    if parts.fragment or not hostname:
         raise InvalidInput(f"expected an absolute redirect URI without a fragment, got {uri!r}")
-    loopback = parts.hostname in {"127.0.0.1", "localhost", "::1"}
+    loopback = hostname in {"127.0.0.1", "localhost", "::1"}
     if parts.scheme == "https" or (parts.scheme == "http" and loopback):
         return uri
     raise InvalidInput(f"expected https or http://127.0.0.1 / localhost, got {uri!r}")
