@@ -59,7 +59,9 @@ def test_a_rider_allows_an_app_and_revokes_it(screen: App, fresh_api: Api) -> No
     app_bearer = {"Authorization": f"Bearer {token['access_token']}"}
     assert fresh_api.request.get("/api/v1/me", headers=app_bearer).status == 200
 
-    screen.goto("/settings/apps", "settings-apps")
+    screen.goto("/settings", "settings")
+    screen.page.get_by_role("link", name="Apps and tokens").click()
+    screen.wait_ready("settings-apps")
     expect(screen.page.locator(".grant strong")).to_have_text(["Coach tool"])
     screen.shot(f"settings-apps-{size['width'] if size else 0}")
     assert screen.has_no_horizontal_overflow()
