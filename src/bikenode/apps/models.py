@@ -64,6 +64,7 @@ class AuthorizationCode(Base):
     code_challenge: Mapped[str] = mapped_column(String(128))
     code_challenge_method: Mapped[str] = mapped_column(String(8))
     expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]  # kept after use: a second use revokes the grant
 
 
 class AppToken(Base):

@@ -181,12 +181,20 @@ class CodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
     def query_authorization_code(self, code: str, client: Client) -> Code | None:
         session: Session = self.server.session
         row = session.get(AuthorizationCode, logic.digest(code))
-        if row is None or row.app_id != client.app.id or row.expires_at <= utcnow():
+        if row is None or row.app_id != client.app.id:
             return None
-        return Code(row)
+        if row.used_at is not None:
+            # RFC 6749 4.1.2: a code used twice was intercepted; the tokens it gave go too.
+            grant = session.get(AppGrant, row.grant_id)
+            if grant is not None and grant.revoked_at is None:
+                grant.revoked_at = utcnow()
+                revoke_grant_tokens(session, grant.id, grant.revoked_at)
+                session.commit()
+            return None
+        return None if row.expires_at <= utcnow() else Code(row)
 
     def delete_authorization_code(self, authorization_code: Code) -> None:
-        self.server.session.delete(authorization_code.row)  # single use
+        authorization_code.row.used_at = utcnow()  # single use; kept to spot a replay
 
     def authenticate_user(self, authorization_code: Code) -> RiderRef | None:
         grant = self.server.session.get(AppGrant, authorization_code.row.grant_id)

@@ -138,13 +138,15 @@ def test_a_confidential_client_authenticates_with_its_secret(base: str) -> None:
     assert wrong.status_code == 401
 
 
-def test_a_code_is_refused_the_second_time(base: str) -> None:
+def test_a_code_is_refused_the_second_time_and_its_tokens_revoked(base: str) -> None:
     client, app, redirect_to, _ = authorized(base, ["profile:read"])
     fetch(client, base, app, redirect_to)
+    assert client.get(f"{base}/api/v1/me", timeout=10).status_code == 200
     again = OAuth2Session(app["client_id"], redirect_uri=REDIRECT, pkce="S256")
     again._code_verifier = client._code_verifier
     with pytest.raises(Exception, match="invalid_grant"):
         fetch(again, base, app, redirect_to)
+    assert client.get(f"{base}/api/v1/me", timeout=10).status_code == 401  # RFC 6749 4.1.2
 
 
 def test_a_wrong_verifier_is_refused(base: str) -> None:

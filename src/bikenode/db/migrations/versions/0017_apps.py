@@ -58,6 +58,7 @@ def upgrade() -> None:
         sa.Column("code_challenge", sa.String(128), nullable=False),
         sa.Column("code_challenge_method", sa.String(8), nullable=False),
         sa.Column("expires_at", UTC, nullable=False),
+        sa.Column("used_at", UTC, nullable=True),
         sa.PrimaryKeyConstraint("code_hash", name=op.f("pk_apps_codes")),
     )
     op.create_table(
