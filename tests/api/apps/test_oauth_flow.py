@@ -287,3 +287,21 @@ def test_registration_refuses_insecure_redirect_uris(base: str) -> None:
         body: dict[str, Any] = {"name": "x", "redirect_uris": [uri], "confidential": False}
         answer = requests.post(f"{base}/api/v1/apps", json=body, headers=headers, timeout=10)
         assert answer.status_code == 422, (uri, answer.text)
+
+
+def test_a_rider_who_denies_sends_the_app_access_denied(base: str) -> None:
+    headers = rider(base)
+    app = register_app(base, headers, confidential=False)
+    client = OAuth2Session(
+        app["client_id"], redirect_uri=REDIRECT, scope=["rides:read"], pkce="S256"
+    )
+    url, _ = client.authorization_url(f"{base}/oauth/authorize")
+    params = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+    decided = requests.post(
+        f"{base}/oauth/authorize", data={**params, "decision": "deny"}, headers=headers, timeout=10
+    )
+    assert decided.status_code == 200, decided.text
+    back = parse_qs(urlsplit(decided.json()["redirect_to"]).query)
+    assert back["error"] == ["access_denied"] and "code" not in back
+    grants = requests.get(f"{base}/api/v1/me/grants", headers=headers, timeout=10).json()
+    assert grants["grants"] == []
