@@ -17,6 +17,8 @@ from bikenode.accounts.config import build_accounts_config
 from bikenode.accounts.mfa_routes import router as mfa_router
 from bikenode.accounts.routes import router as accounts_router
 from bikenode.accounts.web_routes import router as web_session_router
+from bikenode.apps.routes import oauth_router
+from bikenode.apps.routes import router as apps_router
 from bikenode.audit.subscribers import RIDE_DELETIONS
 from bikenode.bikes.routes import router as bikes_router
 from bikenode.bikes.subscribers import JOB_SERVICES, RIDE_ASSIGNMENTS
@@ -258,6 +260,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ObservabilityMiddleware, metrics=app.state.metrics)
     install_problem_handlers(app)
     app.include_router(operations_router)
+    app.include_router(apps_router)
+    app.include_router(oauth_router)
     app.include_router(accounts_router)
     app.include_router(mfa_router)
     app.include_router(web_session_router)

@@ -8,6 +8,7 @@ from bikenode.accounts.models import (
     RefreshToken,
     User,
 )
+from bikenode.apps.models import App, AppGrant, AppToken, AuthorizationCode, PersonalToken
 from bikenode.audit.models import AuditEvent
 from bikenode.bikes.models import (
     Bike,
@@ -70,7 +71,11 @@ from bikenode.sync.models import SyncClient, SyncConflict, SyncMutation, SyncOwn
 from bikenode.webhooks.models import WebhookDelivery, WebhookSubscription
 
 __all__ = [
+    "App",
+    "AppGrant",
+    "AppToken",
     "AuditEvent",
+    "AuthorizationCode",
     "Best",
     "Bike",
     "Block",
@@ -112,6 +117,7 @@ __all__ = [
     "NotificationPreference",
     "OutboxEvent",
     "Payment",
+    "PersonalToken",
     "PlannedRoute",
     "PrivacyZone",
     "ProviderEvent",

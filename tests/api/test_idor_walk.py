@@ -233,6 +233,13 @@ def _club(client: TestClient, headers: dict[str, str], objects: Objects) -> Ids:
     }
 
 
+APP_BODY: dict[str, Any] = {
+    "name": "Coach tool",
+    "redirect_uris": ["https://coach.example.org/cb"],
+    "confidential": True,
+}
+
+
 Factory = Callable[[TestClient, dict[str, str], Objects], Ids]
 # Factories for the owner's objects: name of the path parameter -> the ids one call makes.
 OWNED: dict[str, Factory] = {
@@ -308,11 +315,34 @@ OWNED: dict[str, Factory] = {
     "invite_id": _club,
     # The world tile (zoom 0): it holds the owner's private ride wherever it runs.
     "z": lambda client, headers, objects: {"z": "0", "x": "0", "y": "0"},
+    # A confidential app of the owner's, a grant the owner gave it, a personal token.
+    "app_id": _one("app_id", "/api/v1/apps", {**APP_BODY, "name": f"{MARKER} app"}),
+    "grant_id": lambda client, headers, objects: {"grant_id": _app_grant(client, headers, objects)},
+    "token_id": _one("token_id", "/api/v1/me/tokens", {"name": MARKER, "scopes": ["rides:read"]}),
     # The owner's own sign-in session (DELETE /api/v1/me/sessions/{id} must not end it).
     "account_session_id": lambda client, headers, objects: {
         "account_session_id": _signed_in_session(headers)
     },
 }
+
+
+def _app_grant(client: TestClient, headers: dict[str, str], objects: Objects) -> str:
+    """The owner allows their own app to read rides (the consent step of the OAuth2 flow)."""
+    client_id = client.get(f"/api/v1/apps/{objects['app_id']}", headers=headers).json()
+    consent = {
+        "response_type": "code",
+        "client_id": client_id["client_id"],
+        "redirect_uri": APP_BODY["redirect_uris"][0],
+        "scope": "rides:read",
+        "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        "code_challenge_method": "S256",
+        "decision": "allow",
+    }
+    # https: OAuth2 refuses plain http off loopback (the test client's host is "testserver").
+    answer = client.post("https://testserver/oauth/authorize", data=consent, headers=headers)
+    assert answer.status_code == 200, answer.text
+    grants = client.get("/api/v1/me/grants", headers=headers).json()["grants"]
+    return str(grants[0]["id"])
 
 
 def _from_ride(objects: Objects) -> dict[str, Any]:
@@ -474,6 +504,8 @@ BODIES: dict[tuple[str, str], Callable[[Walk], dict[str, Any]]] = {
     },
     # Turn the owner's review of a mechanic into one star.
     ("patch", "/api/v1/market/reviews/{review_id}"): lambda walk: {"stars": 1, "text": "bad"},
+    ("post", "/api/v1/apps"): lambda walk: APP_BODY,
+    ("patch", "/api/v1/apps/{app_id}"): lambda walk: {"redirect_uris": ["https://evil.example/cb"]},
     # Point the owner's webhook at a receiver of the attacker's.
     ("post", "/api/v1/webhooks"): lambda walk: {"url": HOOK_URL, "event_types": ["ride.created"]},
     ("patch", "/api/v1/webhooks/{webhook_id}"): lambda walk: {

@@ -296,6 +296,8 @@ class Principal:
 
     user: User
     session_id: uuid.UUID
+    # None: the web's own token, full access. Else an app's or personal token's scopes.
+    scopes: frozenset[str] | None = None
 
     @property
     def user_id(self) -> uuid.UUID:
@@ -327,6 +329,20 @@ def authenticate(session: Session, config: AccountsConfig, *, access_token: str)
     if refusal is not None:  # sessions end at suspension; this also covers a racing request
         raise NotAuthenticated(refusal)
     return Principal(user=user, session_id=claims.session_id)
+
+
+def authenticate_app(
+    session: Session, *, user_id: uuid.UUID, grant_id: uuid.UUID, scopes: frozenset[str]
+) -> Principal:
+    """The rider an app (or personal) token acts for, with its scopes; they must be active."""
+    user = repo.get_user(session, user_id)
+    if user is None:
+        raise NotAuthenticated("the rider of this token is gone")
+    now = utcnow()
+    refusal = logic.suspension_refusal(user.suspended_at, user.suspended_until, now)
+    if refusal is not None:
+        raise NotAuthenticated(refusal)
+    return Principal(user=user, session_id=grant_id, scopes=scopes)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ class UserView:
     max_hr_bpm: int | None
     share_health_by_default: bool
     moderator: bool = False  # granted by an admin (accounts.set_moderator)
+    private_rides: bool = True  # False: an app token without rides:read_all is the caller
 
     @property
     def is_admin(self) -> bool:

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from sqlalchemy.orm import Session
 
 from bikenode import (
+    apps,
     bikes,
     fitness,
     health,
@@ -81,4 +82,5 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
     PersonalData("notifications", notifications.iter_user_export, notifications.erase_user_data),
     PersonalData("social", social.iter_user_export, social.erase_user_data),
     PersonalData("segments", segments.iter_user_export, segments.erase_user_data),
+    PersonalData("apps", apps.export_user_apps, apps.erase_user_apps),
 )

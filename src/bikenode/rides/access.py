@@ -13,6 +13,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
+from bikenode.errors import NotFound
 from bikenode.rides import service, uploads
 from bikenode.rides.models import Ride, Upload
 from bikenode.web.dependencies import CurrentUser, OptionalUser, SessionDep
@@ -21,7 +22,10 @@ from bikenode.web.dependencies import CurrentUser, OptionalUser, SessionDep
 def visible_ride(ride_id: uuid.UUID, session: SessionDep, viewer: OptionalUser) -> Ride:
     """The ride in the path if the caller may see it (theirs, or public); 404 otherwise."""
     viewer_id = viewer.id if viewer is not None else None
-    return service.get_visible_ride(session, ride_id=ride_id, viewer_id=viewer_id)
+    ride = service.get_visible_ride(session, ride_id=ride_id, viewer_id=viewer_id)
+    if viewer is not None and not viewer.private_rides and ride.visibility == "private":
+        raise NotFound("no such ride")  # an app without rides:read_all: as for a stranger
+    return ride
 
 
 def owned_ride(ride_id: uuid.UUID, session: SessionDep, user: CurrentUser) -> Ride:

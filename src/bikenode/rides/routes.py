@@ -158,7 +158,7 @@ def list_rides(
         order == "desc",
         limit,
         cursor,
-        public_only=view == "public",
+        public_only=view == "public" or not user.private_rides,  # apps without read_all
         commute=commute,
     )
     rides, next_cursor = service.list_rides(session, owner_id=user.id, query=query)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Annotated
 
 import anyio.to_thread
@@ -10,9 +11,16 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from bikenode.accounts import AccountsConfig, Principal, UserView, authenticate
+from bikenode import apps
+from bikenode.accounts import (
+    AccountsConfig,
+    Principal,
+    UserView,
+    authenticate,
+    authenticate_app,
+)
 from bikenode.config import Settings
-from bikenode.errors import NotAuthenticated
+from bikenode.errors import NotAuthenticated, PermissionDenied
 
 _bearer = HTTPBearer(auto_error=False, description="An access token from POST /api/v1/auth/login")
 
@@ -58,7 +66,27 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 AccountsConfigDep = Annotated[AccountsConfig, Depends(get_accounts_config)]
 
 
+def _resolve(request: Request, session: Session, config: AccountsConfig, token: str) -> Principal:
+    """The caller of a web token (full access) or of an app / personal token, whose scopes
+    must cover this route (apps.SCOPE_TABLE); 403 insufficient_scope otherwise."""
+    if not apps.is_app_token(token):
+        return authenticate(session, config, access_token=token)
+    caller = apps.resolve_token(session, token=token)
+    route = request.scope.get("route")
+    path = getattr(route, "path", request.url.path)
+    needed = apps.required_scope(request.method, path)
+    if needed is None:
+        raise PermissionDenied(f"insufficient_scope: {request.method} {path} is not open to apps")
+    held = caller.scopes | ({"rides:read"} if "rides:read_all" in caller.scopes else set())
+    if needed not in held:
+        raise PermissionDenied(f"insufficient_scope: this route needs the scope {needed!r}")
+    return authenticate_app(
+        session, user_id=caller.user_id, grant_id=caller.grant_id, scopes=caller.scopes
+    )
+
+
 def get_principal(
+    request: Request,
     session: SessionDep,
     config: AccountsConfigDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -66,17 +94,25 @@ def get_principal(
     """The caller, from a valid bearer access token; 401 otherwise."""
     if credentials is None:
         raise NotAuthenticated("sign in first: send 'Authorization: Bearer <access token>'")
-    principal = authenticate(session, config, access_token=credentials.credentials)
+    principal = _resolve(request, session, config, credentials.credentials)
     session.commit()  # end the read at once: a long request must not hold the database
     return principal
 
 
-async def get_current_user(principal: Annotated[Principal, Depends(get_principal)]) -> UserView:
-    """The signed-in user as a read-only view: handlers outside accounts never get the row."""
+def _view(principal: Principal) -> UserView:
+    """The caller's view; an app without rides:read_all is kept from their private rides."""
+    if principal.scopes is not None and "rides:read_all" not in principal.scopes:
+        return replace(principal.view, private_rides=False)
     return principal.view
 
 
+async def get_current_user(principal: Annotated[Principal, Depends(get_principal)]) -> UserView:
+    """The signed-in user as a read-only view: handlers outside accounts never get the row."""
+    return _view(principal)
+
+
 def get_optional_user(
+    request: Request,
     session: SessionDep,
     config: AccountsConfigDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -84,7 +120,7 @@ def get_optional_user(
     """The caller if a bearer token is sent (it must then be valid), else None (anonymous)."""
     if credentials is None:
         return None
-    user = authenticate(session, config, access_token=credentials.credentials).view
+    user = _view(_resolve(request, session, config, credentials.credentials))
     session.commit()  # end the read at once: a long request must not hold the database
     return user
 

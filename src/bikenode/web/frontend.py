@@ -50,6 +50,7 @@ CLIENT_ROUTES += ("/moderation",)
 CLIENT_ROUTES += ("/clubs", "/clubs/{club_id}")
 CLIENT_ROUTES += ("/heatmap",)
 CLIENT_ROUTES += ("/settings/webhooks",)
+CLIENT_ROUTES += ("/oauth/consent", "/settings/apps")
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 MEDIA_TYPES = {

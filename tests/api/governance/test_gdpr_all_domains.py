@@ -24,6 +24,7 @@ from starlette.websockets import WebSocketDisconnect
 
 import bikenode.models  # noqa: F401  (registers every domain's tables for the walk)
 from bikenode import rides
+from bikenode.apps.models import AppGrant, AppToken
 from bikenode.bikes.models import Installation
 from bikenode.db.base import Base
 from bikenode.events import publish
@@ -263,6 +264,28 @@ def _webhook(client: TestClient, rider: Person) -> None:
         )
 
 
+def _apps(client: TestClient, rider: Person) -> None:
+    """An app the rider registered, a grant (with tokens) they gave it, a personal token."""
+    body = {"name": "Coach tool", "redirect_uris": ["https://coach.example.org/cb"]}
+    app = _post(client, "/api/v1/apps", rider, {**body, "confidential": True})
+    _post(client, "/api/v1/me/tokens", rider, {"name": "script", "scopes": ["profile:read"]})
+    with client.app.state.session_factory() as db:  # type: ignore[attr-defined]
+        grant = AppGrant(app_id=uuid.UUID(app["id"]), user_id=rider.user_id, scope="rides:read")
+        db.add(grant)
+        db.flush()
+        now = datetime.now(UTC)
+        db.add(
+            AppToken(
+                grant_id=grant.id,
+                access_hash="a" * 64,
+                refresh_hash="r" * 64,
+                scope="rides:read",
+                access_expires_at=now,
+            )
+        )
+        db.commit()
+
+
 def _notification_settings(client: TestClient, rider: Person) -> None:
     """Quiet hours and one choice: rows of their own beside the worn chain's notification."""
     body = {
@@ -409,6 +432,7 @@ def _world(client: TestClient, sockets: contextlib.ExitStack) -> World:
     _market(client, rider)
     _health(client, rider)
     _webhook(client, rider)
+    _apps(client, rider)
     own_group = _post(client, "/api/v1/live/groups", rider, {"name": "Rider's club run"})["id"]
     others_group = _post(client, "/api/v1/live/groups", other, {"name": "Other's club run"})["id"]
     for group, owner, member in ((own_group, rider, other), (others_group, other, rider)):
@@ -576,6 +600,12 @@ def test_export_holds_live_planner_and_sync_data(
     assert webhook["url"] == "http://127.0.0.1:9/hooks"
     [delivery] = webhook["deliveries"]
     assert delivery["type"] == "ride.created"
+
+    apps = read("apps/apps.json")
+    assert [a["name"] for a in apps["apps"]] == ["Coach tool"]
+    assert [g["scope"] for g in apps["grants"]] == ["rides:read"]
+    assert [t["name"] for t in apps["personal_tokens"]] == ["script"]
+    assert not any(prefix in json.dumps(apps) for prefix in ("bns_", "bnp_", "hash"))
 
     told = read("notifications/notifications.json")
     types = [n["type"] for n in told["notifications"]]

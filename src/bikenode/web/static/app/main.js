@@ -5,6 +5,7 @@
 import { currentUser, isSignedIn, restoreSession, signOut } from "./api.js";
 import { errorBox, fill, h, navigate } from "./dom.js";
 import { goodbyePage } from "./account.js";
+import * as apps from "./apps.js";
 import * as auth from "./auth.js";
 import * as bike from "./bike.js";
 import * as bikes from "./bikes.js";
@@ -72,6 +73,8 @@ const ROUTES = [
   { pattern: /^\/clubs\/([0-9a-fA-F-]{36})$/, name: "club", page: clubs.clubPage, signedIn: true },
   { pattern: /^\/heatmap$/, name: "heatmap", page: heatmap, signedIn: true },
   { pattern: /^\/settings\/webhooks$/, name: "webhooks", page: webhooks, signedIn: true },
+  { pattern: /^\/oauth\/consent$/, name: "oauth-consent", page: apps.consentPage, signedIn: true },
+  { pattern: /^\/settings\/apps$/, name: "settings-apps", page: apps.settingsAppsPage, signedIn: true },
 ];
 const NAV = [
   ["/", "Dashboard"],

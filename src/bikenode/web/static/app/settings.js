@@ -184,7 +184,7 @@ export async function render(main) {
   const security = await securitySection();
   const notices = await preferencesSection();
   const heat = await heatmapSettings();
-  fill(main, h("h1", {}, "Settings"), h("p", { class: "hint narrow" }, `Signed in as ${me.email}.`), form, notices, heat, webhooksLink(), security, accountSections());
+  fill(main, h("h1", {}, "Settings"), h("p", { class: "hint narrow" }, `Signed in as ${me.email}. `, h("a", { href: "/settings/apps" }, "Apps and tokens")), form, notices, heat, webhooksLink(), security, accountSections());
 }
 
 function webhooksLink() {
