@@ -36,6 +36,16 @@ def test_rides_read_does_not_see_private_rides_and_read_all_does(client: TestCli
     assert client.get(f"/api/v1/rides/{private_id}", headers=narrow).status_code == 404
     assert client.get(f"/api/v1/rides/{private_id}/streams", headers=narrow).status_code == 404
     assert client.get(f"/api/v1/rides/{public_id}", headers=narrow).status_code == 200
+    # Totals, records, the feed and uploads still count private rides: not for rides:read.
+    mine = client.get("/api/v1/me", headers=headers).json()["id"]
+    for path in (
+        "/api/v1/rides/stats",
+        "/api/v1/rides/records",
+        "/api/v1/feed",
+        "/api/v1/uploads",
+        f"/api/v1/users/{mine}/rides",
+    ):
+        assert client.get(path, headers=narrow).status_code == 403, path
 
     wide = token(client, headers, ["rides:read_all"])
     listed = client.get("/api/v1/rides", headers=wide).json()["items"]

@@ -17,7 +17,12 @@ from bikenode.errors import InvalidInput
         ("GET", "/api/v1/rides/{ride_id}", "rides:read"),
         ("DELETE", "/api/v1/rides/{ride_id}", "rides:write"),
         ("GET", "/api/v1/ridesx", None),
-        ("GET", "/api/v1/users/{user_id}/rides", "rides:read"),
+        # Routes that read private rides unfiltered need the scope that allows them.
+        ("GET", "/api/v1/users/{user_id}/rides", "rides:read_all"),
+        ("GET", "/api/v1/rides/stats", "rides:read_all"),
+        ("GET", "/api/v1/feed", "rides:read_all"),
+        ("GET", "/api/v1/uploads/{upload_id}", "rides:read_all"),
+        ("POST", "/api/v1/uploads", "rides:write"),
         ("GET", "/api/v1/users/{user_id}/followers", None),
         ("POST", "/api/v1/webhooks", "webhooks:manage"),
         ("POST", "/api/v1/health/metrics", None),
