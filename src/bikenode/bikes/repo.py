@@ -105,9 +105,9 @@ def placement_usages(
         for placement in group:
             query = select(
                 literal(index).label("grp"),
-                func.coalesce(func.sum(RideAssignment.distance_m), 0.0).label("d"),
-                func.coalesce(func.sum(RideAssignment.moving_s), 0.0).label("m"),
-                func.coalesce(func.sum(RideAssignment.elevation_gain_m), 0.0).label("e"),
+                func.sum(RideAssignment.distance_m).label("d"),
+                func.sum(RideAssignment.moving_s).label("m"),
+                func.sum(RideAssignment.elevation_gain_m).label("e"),
                 func.count().label("n"),
             ).where(
                 RideAssignment.bike_id == placement.bike_id,
@@ -122,9 +122,10 @@ def placement_usages(
     if not parts:
         return totals
     for index, metres, seconds, climb, count in session.execute(union_all(*parts)):
-        totals[index] = totals[index] + usage.Usage(
-            float(metres), float(seconds), float(climb), int(count)
-        )
+        if count:  # an empty range sums to NULL
+            totals[index] = totals[index] + usage.Usage(
+                float(metres), float(seconds), float(climb), int(count)
+            )
     return totals
 
 
