@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -28,11 +28,11 @@ from sqlalchemy.orm import Session
 
 from bikenode.bikes import repo
 from bikenode.bikes.events import ComponentDue
-from bikenode.bikes.garage import Garage, current_interval, interval_of
+from bikenode.bikes.garage import CurrentInterval, Garage, current_interval, interval_of
 from bikenode.bikes.logic import usage as rules
 from bikenode.bikes.logic.catalogue import CATALOGUE
-from bikenode.bikes.logic.crossings import Crossing, crossings
-from bikenode.bikes.logic.intervals import WARN_AT
+from bikenode.bikes.logic.crossings import Crossing, crossings, thresholds
+from bikenode.bikes.logic.intervals import WARN_AT, ServiceInterval
 from bikenode.bikes.models import Component, Reminder
 from bikenode.db.base import utcnow
 from bikenode.errors import InvalidInput, NotFound
@@ -48,14 +48,27 @@ def record_crossings(
     warn_at: float = WARN_AT,
 ) -> list[Reminder]:
     """Record and announce the crossings not yet recorded of the owner's components in
-    service (only those that rode on one of `bike_ids`, if given); never commits."""
+    service (only those that rode on one of `bike_ids`, if given); never commits.
+
+    Fast path (a ride assigned runs this inside its request): a component whose thresholds
+    are all recorded for its current interval is skipped, and one whose interval usage (an
+    aggregate query per placement, on the (bike, start) index) is below every threshold
+    still pending, with no calendar moment passed, cannot have crossed one. Only the rest
+    load their rides and go through the exact computation, so the result is the same as
+    recomputing every component from all its rides.
+    """
     bikes = None if bike_ids is None else {b for b in bike_ids if b is not None}
     if bikes is not None and not bikes:
         return []
     moment = now or utcnow()
-    garage = Garage.load(session, owner_id, bike_ids=bikes)
+    levels = thresholds(warn_at)
+    garage = Garage(
+        repo.windows_by_component(repo.installations_of(session, owner_id)),
+        [],
+        repo.last_services(session, owner_id),
+    )
     known = _known(session, owner_id)
-    recorded = []
+    pending: list[tuple[Component, CurrentInterval, list[float]]] = []
     for component in repo.components_of(session, owner_id):
         if component.retired_at is not None or interval_of(component).empty:
             continue
@@ -63,11 +76,30 @@ def record_crossings(
         if bikes is not None and not any(p.bike_id in bikes for p in where):
             continue
         current = current_interval(garage, component, where)
+        open_levels = [f for t, f in levels if (component.id, t, current.since) not in known]
+        if open_levels:
+            pending.append((component, current, open_levels))
+    sums = repo.placement_usages(
+        session, owner_id, [c.placements for _, c, _ in pending], until=moment
+    )
+    exact = [
+        (component, current)
+        for (component, current, open_levels), used in zip(pending, sums, strict=True)
+        if _may_cross(interval_of(component), current, current.start + used, open_levels, moment)
+    ]
+    if not exact:
+        return []
+    # Every bike the remaining parts rode on, not only `bike_ids`: a wheelset that spent a
+    # season on another bike counts those rides too.
+    riders = {p.bike_id for _, current in exact for p in current.placements}
+    rides = repo.rides_on_bikes(session, owner_id, bike_ids=riders)
+    recorded = []
+    for component, current in exact:
         found = crossings(
             interval_of(component),
             start=current.start,
             since=current.since,
-            rides=[r for r in garage.rides if rules.counts(current.placements, r)],
+            rides=[r for r in rides if rules.counts(current.placements, r)],
             now=moment,
             warn_at=warn_at,
         )
@@ -78,6 +110,35 @@ def record_crossings(
             if reminder is not None:
                 recorded.append(reminder)
     return recorded
+
+
+# Summed in another order than the exact pass sums, floats may differ in the last bits:
+# a part this close below a threshold takes the exact pass rather than risk a miss.
+_SLACK = 1e-9
+
+
+def _may_cross(
+    interval: ServiceInterval,
+    current: CurrentInterval,
+    used: rules.Usage,
+    fractions: Sequence[float],
+    now: datetime,
+) -> bool:
+    """Whether the interval, with at most `used` by now, may have crossed one of the
+    fractions (an over-estimate of the usage only sends more parts to the exact pass)."""
+    for fraction in fractions:
+        for limit, spent in (
+            (interval.distance_m, used.distance_m),
+            (interval.moving_s, used.moving_s),
+        ):
+            if limit is not None and spent >= limit * fraction * (1 - _SLACK) - _SLACK:
+                return True
+        if (
+            interval.days is not None
+            and current.since + timedelta(days=interval.days * fraction) <= now
+        ):
+            return True
+    return False
 
 
 def record_calendar_crossings(session: Session, *, now: datetime | None = None) -> int:

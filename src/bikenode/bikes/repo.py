@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Sequence
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from bikenode.bikes.logic import usage
@@ -86,6 +87,46 @@ def rides_on_bikes(
         for ride_id, bike_id, started_at, distance_m, moving_s, climb_m in rows
         if bike_id is not None
     ]
+
+
+def placement_usages(
+    session: Session,
+    owner_id: uuid.UUID,
+    groups: Sequence[Sequence[usage.Placement]],
+    *,
+    until: datetime,
+) -> list[usage.Usage]:
+    """For each group of placements, the summed figures of the owner's rides inside any of
+    them that started by `until`, in one round trip: one aggregate per placement, each a
+    range on the (bike, start) index. Rides held by two placements of a group count twice
+    (an over-estimate; a component's own windows never overlap)."""
+    parts = []
+    for index, group in enumerate(groups):
+        for placement in group:
+            query = select(
+                literal(index).label("grp"),
+                func.sum(RideAssignment.distance_m).label("d"),
+                func.sum(RideAssignment.moving_s).label("m"),
+                func.sum(RideAssignment.elevation_gain_m).label("e"),
+                func.count().label("n"),
+            ).where(
+                RideAssignment.bike_id == placement.bike_id,
+                RideAssignment.owner_id == owner_id,
+                RideAssignment.started_at >= placement.start,
+                RideAssignment.started_at <= until,
+            )
+            if placement.end is not None:
+                query = query.where(RideAssignment.started_at < placement.end)
+            parts.append(query)
+    totals = [usage.Usage() for _ in groups]
+    if not parts:
+        return totals
+    for index, metres, seconds, climb, count in session.execute(union_all(*parts)):
+        if count:  # an empty range sums to NULL
+            totals[index] = totals[index] + usage.Usage(
+                float(metres), float(seconds), float(climb), int(count)
+            )
+    return totals
 
 
 def last_services(session: Session, owner_id: uuid.UUID) -> dict[uuid.UUID, ServiceEntry]:
