@@ -14,6 +14,7 @@ from bikenode.events.dispatch import (
 )
 from bikenode.events.metrics import EventMetrics
 from bikenode.events.outbox import Envelope, Event, UnknownEvent, publish
+from bikenode.events.relay import Relay, RelayedEnvelope
 from bikenode.events.runner import Dispatcher
 from bikenode.events.service import (
     DeadLetter,
@@ -31,6 +32,8 @@ __all__ = [
     "Envelope",
     "Event",
     "EventMetrics",
+    "Relay",
+    "RelayedEnvelope",
     "RoundResult",
     "Subscriber",
     "SubscriberStatus",

@@ -16,11 +16,13 @@ import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import Final
 
 from sqlalchemy import Engine
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
+
+from bikenode.events import Relay, RelayedEnvelope
 
 log = logging.getLogger("bikenode.notifications")
 
@@ -29,33 +31,6 @@ MAX_STREAMS_PER_USER: Final = 5  # tabs of one rider on one node; more answer 42
 QUEUE_SIZE: Final = 64  # a stream this far behind is told to resync instead
 RESYNC: Final = b""  # "read the count again": a full queue, or the broker lost its history
 _NEW = "bikenode_notifications_new"
-
-
-class RelayedEnvelope(Protocol):
-    """A message as the broker delivers it (seq 0 with empty data: a new epoch began)."""
-
-    @property
-    def channel(self) -> str: ...
-
-    @property
-    def seq(self) -> int: ...
-
-    @property
-    def data(self) -> bytes: ...
-
-
-class Relay(Protocol):
-    """The part of the live domain's broker used here (structurally: no import of live)."""
-
-    async def start(self, listener: Callable[[RelayedEnvelope], None]) -> None: ...
-
-    async def close(self) -> None: ...
-
-    async def publish(self, channel: str, data: bytes, *, key: int | None = None) -> object: ...
-
-    def watch(self, channel: str) -> None: ...
-
-    def unwatch(self, channel: str) -> None: ...
 
 
 class TooManyStreams(RuntimeError):

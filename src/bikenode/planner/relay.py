@@ -12,16 +12,15 @@ A message is one byte string:
     b"U" node id (16 bytes)  varUint(first seq)  varUint(count)  count x varBytes(update)
     b"A" node id (16 bytes)  awareness update (as in a y-websocket awareness message)
 
-Pure functions here, and the broker's shape as a Protocol; the broker itself (in-process or
+Pure functions here (the broker's shape is `events.relay.Relay`); the broker itself (in-process or
 Redis) is built by the app, which hands it to the planner.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import Final
 
 from bikenode.planner.protocol import BadMessage, _Reader, write_var_bytes, write_var_uint
 
@@ -29,33 +28,6 @@ UPDATES: Final = b"U"
 AWARENESS: Final = b"A"
 CHANNEL_PREFIX: Final = "planner:"
 MAX_UPDATES_PER_MESSAGE: Final = 4096
-
-
-class RelayedEnvelope(Protocol):
-    """A message as the broker delivers it (seq 0 with empty data: a new epoch began)."""
-
-    @property
-    def channel(self) -> str: ...
-
-    @property
-    def seq(self) -> int: ...
-
-    @property
-    def data(self) -> bytes: ...
-
-
-class Relay(Protocol):
-    """The part of the live domain's broker the planner uses (structurally: no import)."""
-
-    async def start(self, listener: Callable[[RelayedEnvelope], None]) -> None: ...
-
-    async def close(self) -> None: ...
-
-    async def publish(self, channel: str, data: bytes, *, key: int | None = None) -> object: ...
-
-    def watch(self, channel: str) -> None: ...
-
-    def unwatch(self, channel: str) -> None: ...
 
 
 @dataclass(frozen=True)

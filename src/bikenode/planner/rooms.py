@@ -31,6 +31,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bikenode.accounts import AccountsConfig
 from bikenode.config import Settings
+from bikenode.events import Relay, RelayedEnvelope
 from bikenode.planner import logic, protocol, relay, service
 from bikenode.planner.relay import RelayedUpdates
 from bikenode.token_bucket import TokenBucket
@@ -406,7 +407,7 @@ class PlannerNode:
     accounts: AccountsConfig
     sockets: UserSockets  # signed-in users' sockets on this node, shared with live
     # The broker to the other nodes' rooms (None: one process holds every room).
-    broker: relay.Relay | None = None
+    broker: Relay | None = None
     rooms: dict[uuid.UUID, Room] = field(default_factory=dict)
     access_check_s: float = ACCESS_CHECK_S
     node_id: uuid.UUID = field(default_factory=uuid.uuid4)
@@ -421,7 +422,7 @@ class PlannerNode:
         if self.broker is not None:
             await self.broker.start(self._on_relayed)
 
-    def _on_relayed(self, envelope: relay.RelayedEnvelope) -> None:
+    def _on_relayed(self, envelope: RelayedEnvelope) -> None:
         route_id = relay.route_of(envelope.channel)
         room = self.rooms.get(route_id) if route_id is not None else None
         if room is None:
@@ -459,12 +460,12 @@ class PlannerNode:
             payload = protocol.parse_message(frame).payload
             self._spawn(self.broker, route_id, relay.encode_awareness(self.node_id, payload))
 
-    def _spawn(self, broker: relay.Relay, route_id: uuid.UUID, data: bytes) -> None:
+    def _spawn(self, broker: Relay, route_id: uuid.UUID, data: bytes) -> None:
         task = asyncio.create_task(self._publish(broker, relay.channel_of(route_id), data))
         self.publishing.add(task)  # kept until done (the loop holds tasks weakly)
         task.add_done_callback(self.publishing.discard)
 
-    async def _publish(self, broker: relay.Relay, channel: str, data: bytes) -> None:
+    async def _publish(self, broker: Relay, channel: str, data: bytes) -> None:
         try:
             await broker.publish(channel, data)
         except Exception:

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from bikenode.accounts.config import build_accounts_config
 from bikenode.config import Settings
 from bikenode.db.engine import make_session_factory
+from bikenode.events.relay import RelayedEnvelope
 from bikenode.planner import logic, protocol, relay, service
 from bikenode.planner.rooms import Peer, PlannerNode, Room
 from bikenode.web.sockets import UserSockets
@@ -35,7 +36,7 @@ class LossyBroker:
     """An in-process broker shared by several nodes; drops what it is told to."""
 
     def __init__(self) -> None:
-        self.listeners: list[Callable[[relay.RelayedEnvelope], None]] = []
+        self.listeners: list[Callable[[RelayedEnvelope], None]] = []
         self.watched: list[set[str]] = []
         self.seq = 0
         self.dropping = False
@@ -50,7 +51,7 @@ class NodeBroker:
     def __init__(self, hub: LossyBroker, index: int) -> None:
         self.hub, self.index = hub, index
 
-    async def start(self, listener: Callable[[relay.RelayedEnvelope], None]) -> None:
+    async def start(self, listener: Callable[[RelayedEnvelope], None]) -> None:
         self.hub.listeners.append(listener)
 
     async def close(self) -> None:
