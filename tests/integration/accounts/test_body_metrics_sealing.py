@@ -27,11 +27,8 @@ from bikenode.encryption import (
 )
 from bikenode.governance.service import start_reencryption
 from tests.factories import signed_in
-from tests.integration.accounts.test_totp_sealing import (  # noqa: F401 (fixture)
-    _migrate,
-    _uuid_param,
-    empty_database,
-)
+from tests.integration.accounts.test_totp_sealing import _uuid_param
+from tests.migration_tools import migrate
 
 METRICS = {"weight_kg": 81.6, "resting_hr_bpm": 52}
 
@@ -119,9 +116,9 @@ def test_with_the_key_lost_they_show_as_unset_and_can_be_saved_again(client: Tes
 
 
 def test_the_migration_adds_the_columns_and_its_downgrade_keeps_every_account(
-    empty_database: Engine,  # noqa: F811
+    empty_database: Engine,
 ) -> None:
-    _migrate(empty_database, "0005_password_reset")
+    migrate(empty_database, "0005_password_reset")
     user_id = _uuid_param(empty_database, uuid.uuid4())
     now = "2025-01-01 00:00:00+00:00"
     with empty_database.begin() as connection:
@@ -140,7 +137,7 @@ def test_the_migration_adds_the_columns_and_its_downgrade_keeps_every_account(
             ),
             {"code_id": _uuid_param(empty_database, uuid.uuid4()), "id": user_id},
         )
-    _migrate(empty_database, "heads")
+    migrate(empty_database, "heads")
     with empty_database.connect() as connection:
         row = connection.execute(
             text("SELECT ftp_w, body_metrics_sealed, body_metrics_key_id FROM accounts_users")
@@ -148,7 +145,7 @@ def test_the_migration_adds_the_columns_and_its_downgrade_keeps_every_account(
     assert tuple(row) == (250, None, None)
     # Downgrading must not copy and drop accounts_users: with foreign keys on, that DROP would
     # delete every row that cascades from a user.
-    _migrate(empty_database, "0005_password_reset", down=True)
+    migrate(empty_database, "0005_password_reset", down=True)
     with empty_database.connect() as connection:
         assert connection.execute(text("SELECT ftp_w FROM accounts_users")).scalar() == 250
         codes = connection.execute(text("SELECT count(*) FROM accounts_recovery_codes")).scalar()

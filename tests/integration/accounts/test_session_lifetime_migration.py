@@ -9,11 +9,8 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from bikenode.accounts.models import RefreshToken
-from tests.integration.accounts.test_totp_sealing import (  # noqa: F401 (fixture)
-    _migrate,
-    _uuid_param,
-    empty_database,
-)
+from tests.integration.accounts.test_totp_sealing import _uuid_param
+from tests.migration_tools import migrate
 
 SIGN_IN = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -40,10 +37,10 @@ def _insert_token(
 
 
 def test_the_migration_dates_each_session_from_its_first_token_and_downgrades(
-    empty_database: Engine,  # noqa: F811
+    empty_database: Engine,
 ) -> None:
     engine = empty_database
-    _migrate(engine, "0007_share_health_default")
+    migrate(engine, "0007_share_health_default")
     user_id = uuid.uuid4()
     with engine.begin() as connection:
         connection.execute(
@@ -61,7 +58,7 @@ def test_the_migration_dates_each_session_from_its_first_token_and_downgrades(
         )
     _insert_token(engine, user_id=user_id, family_id=fresh, issued_at=SIGN_IN + 50 * DAY)
 
-    _migrate(engine, "heads")
+    migrate(engine, "heads")
     with Session(engine) as db:
         started = {
             (token.family_id, token.session_started_at)
@@ -69,7 +66,7 @@ def test_the_migration_dates_each_session_from_its_first_token_and_downgrades(
         }
     assert started == {(daily, SIGN_IN), (fresh, SIGN_IN + 50 * DAY)}
 
-    _migrate(engine, "0007_share_health_default", down=True)
+    migrate(engine, "0007_share_health_default", down=True)
     with engine.connect() as connection:
         columns = connection.execute(text("SELECT * FROM accounts_refresh_tokens")).keys()
         count = connection.execute(text("SELECT count(*) FROM accounts_refresh_tokens")).scalar()

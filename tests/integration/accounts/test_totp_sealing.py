@@ -5,20 +5,15 @@ from __future__ import annotations
 import base64
 import os
 import uuid
-from collections.abc import Iterator
 
 import pytest
-from alembic import command
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bikenode.accounts.models import MfaFactor, User
 from bikenode.accounts.sealing import open_secret
 from bikenode.config import Settings
-from bikenode.db.engine import create_db_engine
-from bikenode.db.migrate import alembic_config
 from bikenode.encryption import (
     DecryptionFailed,
     KeyRing,
@@ -29,6 +24,7 @@ from bikenode.encryption import (
 )
 from bikenode.governance.service import start_reencryption
 from tests.factories import STRONG_PASSWORD, enable_mfa, signed_in, totp_code
+from tests.migration_tools import migrate
 
 
 def _factor(client: TestClient, email: str) -> MfaFactor:
@@ -108,38 +104,8 @@ def _ring_keys(settings: Settings) -> list[tuple[str, bytes]]:
     return parse_data_keys(key_file_path(settings).read_text())
 
 
-@pytest.fixture
-def empty_database(database_url: str) -> Iterator[Engine]:
-    """A database of its own (not the suite's, which is already migrated)."""
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        path = f"{url.database}.migration-{uuid.uuid4().hex}"
-        engine = create_db_engine(f"sqlite:///{path}")
-        yield engine
-        engine.dispose()
-        os.unlink(path)
-        return
-    name = f"migration_{uuid.uuid4().hex}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = create_db_engine(url.set(database=name).render_as_string(hide_password=False))
-    yield engine
-    engine.dispose()
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE "{name}"'))
-    admin.dispose()
-
-
-def _migrate(engine: Engine, target: str, *, down: bool = False) -> None:
-    config = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        (command.downgrade if down else command.upgrade)(config, target)
-
-
 def test_the_migration_seals_plain_secrets_stored_before_it(empty_database: Engine) -> None:
-    _migrate(empty_database, "0003_security")
+    migrate(empty_database, "0003_security")
     user_id, plain = uuid.uuid4(), "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
     with empty_database.begin() as connection:
         connection.execute(
@@ -164,7 +130,7 @@ def test_the_migration_seals_plain_secrets_stored_before_it(empty_database: Engi
     previous = current_key_ring()
     install_key_ring(KeyRing([("migration-key", os.urandom(32))]))
     try:
-        _migrate(empty_database, "heads")
+        migrate(empty_database, "heads")
         with Session(empty_database) as db:
             factor = db.get(MfaFactor, user_id)
             assert factor is not None
@@ -172,7 +138,7 @@ def test_the_migration_seals_plain_secrets_stored_before_it(empty_database: Engi
             assert factor.key_id == "migration-key"
             assert open_secret(factor) == plain
         # And back: a downgrade writes the plain secret again (for a rollback of the app).
-        _migrate(empty_database, "0003_security", down=True)
+        migrate(empty_database, "0003_security", down=True)
         with empty_database.connect() as connection:
             restored = connection.execute(text("SELECT secret FROM accounts_mfa_factors")).scalar()
         assert restored == plain

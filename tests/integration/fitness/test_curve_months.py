@@ -4,19 +4,13 @@ edited, moved to another month and deleted."""
 
 from __future__ import annotations
 
-import os
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 
 import numpy as np
-import pytest
-from alembic import command
-from sqlalchemy import Engine, create_engine, delete, make_url, select, text
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
-from bikenode.db.engine import create_db_engine
-from bikenode.db.migrate import alembic_config
 from bikenode.events import Envelope
 from bikenode.fitness import curve_months, figures, repo, reports
 from bikenode.fitness.logic.power_curve import DURATION_GRID_S, combine_watts
@@ -25,6 +19,7 @@ from bikenode.fitness.rules import pack_curve, stored_watts
 from bikenode.fitness.subscribers import follow_ride
 from bikenode.rides import RideDeleted
 from bikenode.rides.models import Ride
+from tests.migration_tools import migrate
 from tests.service_factories import make_user
 
 FIRST = date(2025, 1, 1)
@@ -166,36 +161,6 @@ def test_month_curves_follow_added_edited_moved_and_deleted_rides(session: Sessi
     _assert_same(session, owner_id, ranges)
 
 
-@pytest.fixture
-def empty_database(database_url: str) -> Iterator[Engine]:
-    """A database of its own (not the suite's, which is already migrated)."""
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        path = f"{url.database}.migration-{uuid.uuid4().hex}"
-        engine = create_db_engine(f"sqlite:///{path}")
-        yield engine
-        engine.dispose()
-        os.unlink(path)
-        return
-    name = f"migration_{uuid.uuid4().hex}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = create_db_engine(url.set(database=name).render_as_string(hide_password=False))
-    yield engine
-    engine.dispose()
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE "{name}"'))
-    admin.dispose()
-
-
-def _migrate(engine: Engine, target: str, *, down: bool = False) -> None:
-    config = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        (command.downgrade if down else command.upgrade)(config, target)
-
-
 def _months(engine: Engine) -> list[tuple[object, ...]]:
     with Session(engine) as session:
         rows = session.execute(
@@ -213,13 +178,13 @@ def _months(engine: Engine) -> list[tuple[object, ...]]:
 
 
 def test_the_migration_fills_month_curves_as_fitness_keeps_them(empty_database: Engine) -> None:
-    _migrate(empty_database, "heads")
+    migrate(empty_database, "heads")
     with Session(empty_database) as session:
         owner_id = make_user(session)
         _seed(session, owner_id, np.random.default_rng(3))
     kept = _months(empty_database)
     assert len(kept) >= 15
     # Back to before month curves (the table goes), then up again: the migration fills it.
-    _migrate(empty_database, "0015_fitness_coach_grants", down=True)
-    _migrate(empty_database, "heads")
+    migrate(empty_database, "0015_fitness_coach_grants", down=True)
+    migrate(empty_database, "heads")
     assert _months(empty_database) == kept

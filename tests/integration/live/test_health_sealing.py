@@ -30,14 +30,11 @@ from bikenode.live.logic import encode_batch
 from bikenode.live.models import LiveBatch, LiveSession
 from bikenode.live.storage import batch_columns, pack_columns, reseal_health_batch, unpack_columns
 from tests.factories import signed_in
-from tests.integration.accounts.test_totp_sealing import (  # noqa: F401 (fixture)
-    _migrate,
-    _uuid_param,
-    empty_database,
-)
+from tests.integration.accounts.test_totp_sealing import _uuid_param
 from tests.integration.governance.test_gdpr_and_keys_cli import _cli_database, _run
 from tests.integration.test_cli import _env
 from tests.live_tools import columns
+from tests.migration_tools import migrate
 
 BATCHES = (1, 2, 3)
 
@@ -126,9 +123,9 @@ def test_a_sealed_heart_rate_moved_to_another_batch_does_not_open_there(
 
 
 def test_the_migration_seals_plain_heart_rate_and_its_downgrade_restores_it(
-    empty_database: Engine,  # noqa: F811
+    empty_database: Engine,
 ) -> None:
-    _migrate(empty_database, "0003_live")
+    migrate(empty_database, "0003_live")
     session_id = uuid.uuid4()
     plain = json.dumps(columns(1), separators=(",", ":")).encode()
     now = "2025-01-01 00:00:00+00:00"
@@ -161,7 +158,7 @@ def test_the_migration_seals_plain_heart_rate_and_its_downgrade_restores_it(
     previous = current_key_ring()
     install_key_ring(KeyRing([("migration-key", os.urandom(32))]))
     try:
-        _migrate(empty_database, "heads")
+        migrate(empty_database, "heads")
         with Session(empty_database) as db:
             sealed, unsealed = db.scalars(select(LiveBatch).order_by(LiveBatch.batch_no)).all()
             assert "hr" not in json.loads(sealed.points)
@@ -172,7 +169,7 @@ def test_the_migration_seals_plain_heart_rate_and_its_downgrade_restores_it(
             # A batch that had no heart rate column gets no sealed value.
             assert (unsealed.health_sealed, unsealed.health_key_id) == (None, None)
             assert batch_columns(unsealed) == {"t": [1, 2]}
-        _migrate(empty_database, "0003_live", down=True)
+        migrate(empty_database, "0003_live", down=True)
         with empty_database.connect() as connection:
             restored = (
                 connection.execute(text("SELECT points FROM live_batches ORDER BY batch_no"))
