@@ -76,6 +76,8 @@ def test_pings_and_closes_are_read_with_their_payloads() -> None:
         (_client_frame(Opcode.TEXT, b"part", fin=False), 1008),  # fragmented
         (bytes([0xC1]) + _client_frame(Opcode.TEXT, b"x")[1:], 1002),  # reserved bit
     ],
+    # Masks are random: named ids keep collection identical across test workers.
+    ids=["unmasked", "oversized", "fragmented", "reserved-bit"],
 )
 def test_bad_client_frames_are_refused_with_a_close_code(data: bytes, code: int) -> None:
     with pytest.raises(wire.ProtocolViolation) as refused:
