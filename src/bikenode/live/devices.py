@@ -56,15 +56,20 @@ def create_device(session: Session, *, owner_id: uuid.UUID, name: str) -> tuple[
     return device, token
 
 
-def list_devices(session: Session, *, owner_id: uuid.UUID) -> list[LiveDevice]:
-    """The rider's devices not revoked, oldest first."""
-    return list(
-        session.scalars(
-            select(LiveDevice)
-            .where(LiveDevice.owner_id == owner_id, LiveDevice.revoked_at.is_(None))
-            .order_by(LiveDevice.created_at, LiveDevice.id)
+def list_devices(
+    session: Session, *, owner_id: uuid.UUID
+) -> list[tuple[LiveDevice, uuid.UUID | None]]:
+    """The rider's devices not revoked, oldest first, each with its live session's id (if live)."""
+    rows = session.execute(
+        select(LiveDevice, LiveSession.id)
+        .outerjoin(
+            LiveSession,
+            (LiveSession.id == LiveDevice.session_id) & (LiveSession.status == "live"),
         )
+        .where(LiveDevice.owner_id == owner_id, LiveDevice.revoked_at.is_(None))
+        .order_by(LiveDevice.created_at, LiveDevice.id)
     )
+    return [(device, live_id) for device, live_id in rows]
 
 
 def get_own_device(session: Session, *, device_id: uuid.UUID, owner_id: uuid.UUID) -> LiveDevice:

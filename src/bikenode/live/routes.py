@@ -191,7 +191,10 @@ def create_device(body: DeviceCreate, user: CurrentUser, session: SessionDep) ->
 def list_devices(user: CurrentUser, session: SessionDep) -> list[DevicePublic]:
     """Your devices that may send positions."""
     rows = devices.list_devices(session, owner_id=user.id)
-    return [DevicePublic.model_validate(device) for device in rows]
+    return [
+        DevicePublic.model_validate(device).model_copy(update={"live_session_id": live_id})
+        for device, live_id in rows
+    ]
 
 
 @router.delete("/devices/{device_id}", response_model=DevicePublic)

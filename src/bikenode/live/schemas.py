@@ -114,6 +114,9 @@ class DevicePublic(BaseModel):
     created_at: datetime
     last_seen_at: datetime | None
     revoked_at: datetime | None
+    live_session_id: uuid.UUID | None = Field(
+        default=None, description="the live ride its positions go to now, if one is live"
+    )
 
 
 class DeviceCreated(DevicePublic):

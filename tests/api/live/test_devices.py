@@ -85,10 +85,14 @@ def test_osmand_positions_open_a_session_stored_once_and_become_a_ride(
     assert _osmand(client, token, start + 290, lat=52.5345).status_code == 200  # a retry
     [live] = _sessions(client, headers)
     assert live["status"] == "live" and live["name"] == "OsmAnd"
+    [device] = client.get("/api/v1/live/devices", headers=headers).json()
+    assert device["live_session_id"] == live["id"]
     assert _stored_points(session, live["id"]) == 30  # the retry stored once
 
     ended = client.post(f"/api/v1/live/sessions/{live['id']}/end", headers=headers)
     assert ended.status_code == 200 and ended.json()["ride_id"] is not None
+    [device] = client.get("/api/v1/live/devices", headers=headers).json()
+    assert device["live_session_id"] is None
     ride = client.get(f"/api/v1/rides/{ended.json()['ride_id']}", headers=headers).json()
     assert ride["distance_m"] == pytest.approx(29 * 55.6, rel=0.02)
 
