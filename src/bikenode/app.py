@@ -36,6 +36,7 @@ from bikenode.governance.service import REENCRYPT_JOB
 from bikenode.governance.tasks import reencrypt_health_job
 from bikenode.health.routes import router as health_router
 from bikenode.health.subscribers import RIDE_HRV
+from bikenode.live.routes import ingest_router as live_ingest_router
 from bikenode.live.routes import router as live_router
 from bikenode.live.ws import build_broker, build_live_node
 from bikenode.live.ws import router as live_ws_router
@@ -273,6 +274,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(fitness_router)
     app.include_router(live_router)
     app.include_router(live_ws_router)
+    app.include_router(live_ingest_router)
     app.include_router(sync_router)
     app.include_router(planner_router)
     app.include_router(maps_router)

@@ -29,7 +29,14 @@ from bikenode.fitness.models import (
 )
 from bikenode.governance.models import Erasure
 from bikenode.health.models import HealthAlert, HealthMetric, HealthRideHrv
-from bikenode.live.models import LiveBatch, LiveGroup, LiveGroupMember, LiveSession, LiveShare
+from bikenode.live.models import (
+    LiveBatch,
+    LiveDevice,
+    LiveGroup,
+    LiveGroupMember,
+    LiveSession,
+    LiveShare,
+)
 from bikenode.market.models import (
     IdempotencyKey,
     LedgerAccount,
@@ -105,6 +112,7 @@ __all__ = [
     "Kudos",
     "LedgerAccount",
     "LiveBatch",
+    "LiveDevice",
     "LiveGroup",
     "LiveGroupMember",
     "LiveSession",

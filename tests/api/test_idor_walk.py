@@ -256,6 +256,7 @@ OWNED: dict[str, Factory] = {
     ),
     "share_id": _one("share_id", "/api/v1/live/sessions/{session_id}/shares", {}),
     "group_id": _one("group_id", "/api/v1/live/groups", {"name": f"{MARKER} club run"}),
+    "device_id": _one("device_id", "/api/v1/live/devices", {"name": f"{MARKER} tracker"}),
     "route_id": _one("route_id", "/api/v1/routes", {"name": f"{MARKER} route", "notes": MARKER}),
     "conflict_id": _sync_conflict,
     "bike_id": _one(

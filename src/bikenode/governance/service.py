@@ -40,6 +40,7 @@ fitness/profile.json      your training load settings: time constants and starti
 live/sessions/<id>.json   each live session: its details and every position you sent, one
                           array per stream as in rides/<id>.json
 live/shares.json          the share links of your live sessions (never their tokens)
+live/devices.json         the devices (tracking apps) you let send positions (never their tokens)
 live/groups.json          the group rides you organise, and your place in every group ride
 planner/routes/<id>.json  each planned route you own or share: name, notes, waypoints (as
                           its document holds them), your role, collaborators

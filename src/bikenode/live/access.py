@@ -13,8 +13,8 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from bikenode.live import group_rides, service
-from bikenode.live.models import LiveGroup, LiveSession
+from bikenode.live import devices, group_rides, service
+from bikenode.live.models import LiveDevice, LiveGroup, LiveSession
 from bikenode.web.dependencies import CurrentUser, OptionalUser, SessionDep
 
 
@@ -45,7 +45,13 @@ def owned_group(group_id: uuid.UUID, session: SessionDep, user: CurrentUser) -> 
     return group_rides.get_own_group(session, group_id=group_id, owner_id=user.id)
 
 
+def owned_device(device_id: uuid.UUID, session: SessionDep, user: CurrentUser) -> LiveDevice:
+    """The device in the path if it is the caller's and not revoked; 404 otherwise."""
+    return devices.get_own_device(session, device_id=device_id, owner_id=user.id)
+
+
 WatchableSession = Annotated[LiveSession, Depends(watchable_session)]
 OwnedLiveSession = Annotated[LiveSession, Depends(owned_live_session)]
 VisibleGroup = Annotated[LiveGroup, Depends(visible_group)]
 OwnedGroup = Annotated[LiveGroup, Depends(owned_group)]
+OwnedDevice = Annotated[LiveDevice, Depends(owned_device)]

@@ -14,7 +14,14 @@ from sqlalchemy.orm import Session
 
 from bikenode.export_json import fields_of, json_bytes
 from bikenode.live import logic, repo, storage
-from bikenode.live.models import LiveBatch, LiveGroup, LiveGroupMember, LiveSession, LiveShare
+from bikenode.live.models import (
+    LiveBatch,
+    LiveDevice,
+    LiveGroup,
+    LiveGroupMember,
+    LiveSession,
+    LiveShare,
+)
 
 SESSION_FIELDS = (
     "id",
@@ -28,6 +35,7 @@ SESSION_FIELDS = (
 )
 # Never the token hash: it is a credential, not information about the person.
 SHARE_FIELDS = ("id", "session_id", "created_at", "revoked_at")
+DEVICE_FIELDS = ("id", "name", "session_id", "last_seen_at", "created_at", "revoked_at")
 GROUP_FIELDS = (
     "id",
     "name",
@@ -62,7 +70,8 @@ def iter_user_export(session: Session, user_id: uuid.UUID) -> Iterator[tuple[str
 
     live/sessions/<id>.json holds a session with every stored position as one array per
     stream (the rides export's names and units); live/shares.json its share links;
-    live/groups.json the group rides they organise and their memberships.
+    live/devices.json their device tokens (never the tokens); live/groups.json the group
+    rides they organise and their memberships.
     """
     session_ids = session.scalars(
         select(LiveSession.id)
@@ -75,6 +84,7 @@ def iter_user_export(session: Session, user_id: uuid.UUID) -> Iterator[tuple[str
             yield f"live/sessions/{session_id}.json", json_bytes(_session_record(session, live))
         session.rollback()  # one short read per session: writers are not held up (SQLite)
     yield "live/shares.json", json_bytes(_shares(session, user_id))
+    yield "live/devices.json", json_bytes(_devices(session, user_id))
     yield "live/groups.json", json_bytes(_groups(session, user_id))
 
 
@@ -107,6 +117,16 @@ def _shares(session: Session, user_id: uuid.UUID) -> list[dict[str, Any]]:
         .order_by(LiveShare.created_at, LiveShare.id)
     ).all()
     return [fields_of(share, SHARE_FIELDS) for share in shares]
+
+
+def _devices(session: Session, user_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The rider's device tokens, revoked ones too (never the token hash)."""
+    rows = session.scalars(
+        select(LiveDevice)
+        .where(LiveDevice.owner_id == user_id)
+        .order_by(LiveDevice.created_at, LiveDevice.id)
+    ).all()
+    return [fields_of(device, DEVICE_FIELDS) for device in rows]
 
 
 def _groups(session: Session, user_id: uuid.UUID) -> dict[str, Any]:
@@ -146,6 +166,7 @@ def erase_user_data(session: Session, user_id: uuid.UUID) -> ErasedLive:
     sessions = _count(session, LiveSession, LiveSession.owner_id == user_id)
     groups = _count(session, LiveGroup, LiveGroup.owner_id == user_id)
     # Explicit deletes rather than trusting every database's cascade: nothing may stay.
+    session.execute(delete(LiveDevice).where(LiveDevice.owner_id == user_id))
     session.execute(delete(LiveBatch).where(LiveBatch.session_id.in_(own_sessions)))
     session.execute(delete(LiveShare).where(LiveShare.session_id.in_(own_sessions)))
     session.execute(delete(LiveSession).where(LiveSession.owner_id == user_id))

@@ -101,3 +101,26 @@ class LiveGroupMember(Base):
     last_lon: Mapped[float | None]
     last_time_ms: Mapped[int | None] = mapped_column(BigInteger)
     last_speed_mps: Mapped[float | None]
+
+
+class LiveDevice(Base):
+    """A tracker or tracking app (OsmAnd, Traccar Client) that sends positions for a rider.
+
+    Its token is shown once and kept hashed. ``last_fix_ms`` is the newest position time
+    stored from it: a position at or before it is a repeat (a retry, a resent buffer) and is
+    stored once. ``session_id`` is the live session its positions go to while it is live.
+    """
+
+    __tablename__ = "live_devices"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    owner_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    session_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("live_sessions.id", ondelete="SET NULL")
+    )
+    last_fix_ms: Mapped[int | None] = mapped_column(BigInteger)
+    last_seen_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]

@@ -6,15 +6,24 @@ import json
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from bikenode.accounts import find_user_id_by_email
 from bikenode.errors import NotFound
-from bikenode.live import group_rides, service
-from bikenode.live.access import OwnedGroup, OwnedLiveSession, VisibleGroup, WatchableSession
+from bikenode.live import devices, group_rides, ingest, service
+from bikenode.live.access import (
+    OwnedDevice,
+    OwnedGroup,
+    OwnedLiveSession,
+    VisibleGroup,
+    WatchableSession,
+)
 from bikenode.live.models import LiveGroup, LiveSession
 from bikenode.live.schemas import (
+    DeviceCreate,
+    DeviceCreated,
+    DevicePublic,
     GroupCreate,
     GroupMemberAdd,
     GroupPublic,
@@ -29,6 +38,9 @@ from bikenode.web.dependencies import CurrentUser, SessionDep
 from bikenode.web.strict_json import StrictJSONRoute
 
 router = APIRouter(prefix="/api/v1/live", tags=["live"], route_class=StrictJSONRoute)
+# Outside /api/v1: the address tracking apps are set up with (their protocol, not our API).
+ingest_router = APIRouter(tags=["live"])
+INGEST_PATH = "/ingest/osmand"
 
 
 def session_public(live: LiveSession) -> LiveSessionPublic:
@@ -164,4 +176,50 @@ def add_member(group: OwnedGroup, body: GroupMemberAdd, session: SessionDep) -> 
         group=group,
         user_id=member_id,
         display_name=body.display_name.strip() or "Rider",
+    )
+
+
+@router.post("/devices", status_code=status.HTTP_201_CREATED, response_model=DeviceCreated)
+def create_device(body: DeviceCreate, user: CurrentUser, session: SessionDep) -> DeviceCreated:
+    """A device token for a tracker or tracking app (shown once)."""
+    device, token = devices.create_device(session, owner_id=user.id, name=body.name)
+    public = DevicePublic.model_validate(device).model_dump()
+    return DeviceCreated(**public, token=token, ingest_url=INGEST_PATH)
+
+
+@router.get("/devices", response_model=list[DevicePublic])
+def list_devices(user: CurrentUser, session: SessionDep) -> list[DevicePublic]:
+    """Your devices that may send positions."""
+    rows = devices.list_devices(session, owner_id=user.id)
+    return [
+        DevicePublic.model_validate(device).model_copy(update={"live_session_id": live_id})
+        for device, live_id in rows
+    ]
+
+
+@router.delete("/devices/{device_id}", response_model=DevicePublic)
+def revoke_device(device: OwnedDevice, session: SessionDep) -> DevicePublic:
+    """Revoke a device: its token is refused from now on."""
+    device = devices.revoke_device(session, device=device)
+    return DevicePublic.model_validate(device)
+
+
+# GET writes here, against the rule: OsmAnd sends its positions as GET requests.
+async def ingest_osmand(request: Request) -> Response:
+    """Positions from a tracking app speaking the OsmAnd protocol (OsmAnd, Traccar Client)."""
+    body = await ingest.read_body(request)
+    report = ingest.parse(
+        query=request.url.query, body=body, content_type=request.headers.get("content-type")
+    )
+    await ingest.ingest(request.app.state.live, report)
+    return Response(status_code=200)
+
+
+for _method in ("GET", "POST"):  # one operation each: OpenAPI wants unique operation ids
+    ingest_router.add_api_route(
+        INGEST_PATH,
+        ingest_osmand,
+        methods=[_method],
+        operation_id=f"ingest_osmand_{_method.lower()}",
+        response_class=Response,
     )

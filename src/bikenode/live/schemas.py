@@ -98,3 +98,27 @@ class GroupPublic(BaseModel):
     route_points: int = Field(description="points in the group's route (0: none)")
     watch_socket: str
     created_at: datetime
+
+
+class DeviceCreate(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    name: str = Field(min_length=1, max_length=80, description="e.g. 'OsmAnd on my phone'")
+
+
+class DevicePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    created_at: datetime
+    last_seen_at: datetime | None
+    revoked_at: datetime | None
+    live_session_id: uuid.UUID | None = Field(
+        default=None, description="the live ride its positions go to now, if one is live"
+    )
+
+
+class DeviceCreated(DevicePublic):
+    token: str = Field(description="shown once: the app sends it as 'id' (its device identifier)")
+    ingest_url: str = Field(description="the OsmAnd-protocol address, relative to this server")

@@ -72,6 +72,7 @@ class LiveNode:
     hub: Hub
     sockets: UserSockets  # signed-in users' sockets on this node, shared with route rooms
     buckets: dict[uuid.UUID, TokenBucket] = field(default_factory=dict)
+    device_buckets: dict[str, TokenBucket] = field(default_factory=dict)  # by token hash
     trails: service.TrailCache = field(default_factory=service.TrailCache)
     riders: dict[uuid.UUID, set[RiderConnection]] = field(default_factory=dict)  # by owner
     # One lock per group ride in use: its state is computed and published in commit order.

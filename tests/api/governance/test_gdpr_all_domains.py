@@ -425,6 +425,13 @@ def _segment(client: TestClient, rider: Person, ride_id: str) -> None:
         db.commit()
 
 
+def _tracking_app(client: TestClient, person: Person) -> None:
+    """A device token the rider gave a tracking app, and one position it sent (OsmAnd)."""
+    token = _post(client, "/api/v1/live/devices", person, {"name": "OsmAnd"})["token"]
+    sent = client.get(f"/ingest/osmand?id={token}&lat=45.1&lon=6.1&timestamp={START_MS}")
+    assert sent.status_code == 200, sent.text
+
+
 def _world(client: TestClient, sockets: contextlib.ExitStack) -> World:
     rider, other = _person(client), _person(client)
     _notification_settings(client, rider)
@@ -433,6 +440,7 @@ def _world(client: TestClient, sockets: contextlib.ExitStack) -> World:
     _health(client, rider)
     _webhook(client, rider)
     _apps(client, rider)
+    _tracking_app(client, rider)
     own_group = _post(client, "/api/v1/live/groups", rider, {"name": "Rider's club run"})["id"]
     others_group = _post(client, "/api/v1/live/groups", other, {"name": "Other's club run"})["id"]
     for group, owner, member in ((own_group, rider, other), (others_group, other, rider)):
@@ -531,6 +539,8 @@ def test_export_holds_live_planner_and_sync_data(
     [share] = read("live/shares.json")
     assert share["id"] == world.share_id and share["session_id"] == world.session_id
     assert share["revoked_at"] is None and "token_hash" not in share
+    [device] = read("live/devices.json")
+    assert device["name"] == "OsmAnd" and "token_hash" not in device
     groups = read("live/groups.json")
     [organised] = groups["organised"]
     assert organised["id"] == world.own_group and organised["member_count"] == 2
@@ -678,6 +688,7 @@ def test_erasure_leaves_no_row_naming_the_user_and_closes_their_sockets(
     assert {
         "accounts_users.id",
         "live_sessions.owner_id",
+        "live_devices.owner_id",
         "live_groups.owner_id",
         "live_group_members.user_id",
         "planner_routes.owner_id",

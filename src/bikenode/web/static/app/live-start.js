@@ -4,6 +4,7 @@
 
 import { api, currentUser } from "./api.js";
 import { busy, field, fill, h, navigate, showError } from "./dom.js";
+import { devicesCard } from "./live-devices.js";
 
 const CURRENT_KEY = "bikenode:live-session";
 const SESSIONS = "/api/v1/live/sessions";
@@ -193,7 +194,7 @@ export async function render(main) {
     fill(body, h("div", {}, live ? sessionCard(live, redraw) : null, riding ? null : startForm(me, redraw)), groupForm());
   };
   await redraw();
-  fill(main, h("h1", {}, "Ride live"), body);
+  fill(main, h("h1", {}, "Ride live"), body, devicesCard());
 }
 
 /** Start a live session as a member of a group ride; the /live page then shows it. */
