@@ -32,6 +32,8 @@ from bikenode.health.models import HealthAlert, HealthMetric, HealthRideHrv
 from bikenode.live.models import LiveBatch, LiveGroup, LiveGroupMember, LiveSession, LiveShare
 from bikenode.market.models import (
     IdempotencyKey,
+    Invoice,
+    InvoiceCounter,
     LedgerAccount,
     Message,
     Payment,
@@ -101,6 +103,8 @@ __all__ = [
     "HeldEvent",
     "IdempotencyKey",
     "Installation",
+    "Invoice",
+    "InvoiceCounter",
     "Job",
     "Kudos",
     "LedgerAccount",
