@@ -4,6 +4,7 @@ extra lines at invoicing, JSON with Babel's formatting, a PDF, and no one else's
 from __future__ import annotations
 
 import re
+import uuid
 import zlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -146,3 +147,34 @@ def test_only_the_rider_and_the_mechanic_see_an_invoice_and_none_before_it_is_is
             market.call(stranger, "GET", f"/market/jobs/{job_id}/{path}", expect=404)
     for path in ("invoice", "invoice.pdf"):
         assert client.get(f"/api/v1/market/jobs/{job_id}/{path}").status_code == 401
+
+
+def test_erasure_keeps_invoices_whole_without_the_people_and_export_holds_them(
+    client: TestClient, market: Market
+) -> None:
+    from sqlalchemy import select
+
+    from bikenode.market import erase_user_data, iter_user_export
+    from bikenode.market.models import Invoice, InvoiceCounter, RepairJob
+
+    mechanic = as_role(client, "mechanic")
+    job_id = uuid.UUID(_invoiced(market, mechanic, []))  # invoiced, not paid
+    rider_id = uuid.UUID(market.call(market.rider, "GET", "/me")["id"])
+    mechanic_id = uuid.UUID(market.call(mechanic, "GET", "/me")["id"])
+    app: Any = client.app
+    with app.state.session_factory() as db:
+        received = dict(iter_user_export(db, rider_id))["market/invoices_received.json"]
+        issued = dict(iter_user_export(db, mechanic_id))["market/invoices_issued.json"]
+        assert b"Shimano BB-RS500" in received and b"10709" in issued
+        for person in (rider_id, mechanic_id):
+            erase_user_data(db, person)
+            db.commit()
+        [invoice] = db.scalars(select(Invoice).where(Invoice.job_id == job_id)).all()
+        assert (invoice.rider_id, invoice.owner_id) == (None, None)
+        assert invoice.total_minor == 10709 and invoice.number.endswith("-000001")
+        assert len(invoice.lines) == 2
+        job = db.get(RepairJob, job_id)  # the invoiced job stays, anonymised
+        assert job is not None and (job.owner_id, job.description) == (None, "(erased)")
+        assert (
+            db.scalar(select(InvoiceCounter).where(InvoiceCounter.user_id == mechanic_id)) is None
+        )
