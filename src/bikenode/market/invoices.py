@@ -53,7 +53,7 @@ def _line(item: Mapping[str, Any], default_tax_bp: int | None) -> rules.Line:
 def lines_of(quote: Quote) -> list[rules.Line]:
     """The quote's line items; a quote from before them reads as one line of its price."""
     if quote.lines is None:
-        return [rules.single_price_line(quote.price_minor, quote.message)]
+        return [rules.single_price_line(quote.price_minor)]
     return [rules.line_from_json(line) for line in quote.lines]
 
 

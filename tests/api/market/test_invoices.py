@@ -76,6 +76,7 @@ def test_a_single_price_quote_reads_as_one_line(client: TestClient, market: Mark
     quote = market.quote(as_role(client, "mechanic"), job["id"], 4500)
     [line] = quote["lines"]
     assert (line["quantity"], line["unit_minor"], line["total_minor"]) == ("1", 4500, 4500)
+    assert (line["description"], line["tax_bp"]) == ("Repair as quoted", 0)  # tax included
 
 
 @pytest.mark.parametrize(

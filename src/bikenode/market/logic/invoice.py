@@ -153,9 +153,12 @@ def make_line(
     return Line(kind, description, parse_quantity(quantity), unit_minor, rate)
 
 
-def single_price_line(price_minor: int, description: str) -> Line:
+SINGLE_PRICE_DESCRIPTION = "Repair as quoted"
+
+
+def single_price_line(price_minor: int) -> Line:
     """A quote from before line items: one labour line of the whole price, tax included."""
-    return Line("labour", description or "Repair", MILLI, price_minor, 0)
+    return Line("labour", SINGLE_PRICE_DESCRIPTION, MILLI, price_minor, 0)
 
 
 def line_to_json(line: Line) -> dict[str, object]:
