@@ -337,7 +337,7 @@ function linesTable(lines, currency) {
             cell(`${line.description}${line.extra ? " (added)" : ""}`),
             cell(line.quantity),
             cell(money(line.unit_minor, currency)),
-            cell(`${line.tax_bp / 100} %`),
+            cell(`${line.tax_bp / 100}\u00a0%`),
             cell(money(line.total_minor, currency)),
           ),
         ),
