@@ -383,8 +383,12 @@ def run_timers(session: Session, *, job_id: uuid.UUID, now: datetime | None = No
         if job.owner_id is not None:
             publish(session, JobExpired(job.id, job.owner_id))
     if job.state == "done" and job.done_at and job.done_at + AUTO_INVOICE_AFTER <= now:
-        _move(session, job, "auto_invoice", "system")
-        _issue(session, job, [])
+        accepted = accepted_quote(session, job)
+        if (
+            accepted is not None and accepted.owner_id is not None
+        ):  # an erased mechanic bills no one
+            _move(session, job, "auto_invoice", "system")
+            _issue(session, job, [])
     session.commit()
     return job.state
 

@@ -131,3 +131,17 @@ def test_the_auto_invoice_timer_issues_the_invoice_too(session: Session) -> None
     )
     invoice = invoices.invoice_of(session, job_id)
     assert invoice is not None and invoice.seq == 1 and invoice.total_minor == 5000
+
+
+def test_the_timer_leaves_a_done_job_of_an_erased_mechanic_uninvoiced(session: Session) -> None:
+    from datetime import timedelta
+
+    from bikenode.db.base import utcnow
+    from bikenode.market import erase_user_data
+
+    mechanic = make_mechanic(session)
+    job_id = _done_job(session, mechanic)
+    erase_user_data(session, mechanic)
+    session.commit()
+    assert service.run_timers(session, job_id=job_id, now=utcnow() + timedelta(days=8)) == "done"
+    assert invoices.invoice_of(session, job_id) is None
