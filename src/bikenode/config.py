@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     # AES-256-GCM keys for health data, "keyid:base64key,..." (the first encrypts). Empty
     # means: generated once and kept in data_dir/data.keys (see bikenode.encryption).
     data_keys: str = ""
+    # Market: default tax rates per country over the built-in ones, "DE:1900,FR:2000" in basis
+    # points (market/logic/invoice.py DEFAULT_TAX_RATES_BP); a quote line may name its own.
+    market_tax_rates_bp: str = ""
     jwt_issuer: str = "bikenode"
     jwt_audience: str = "bikenode-api"
     access_token_ttl_s: int = Field(default=15 * 60, ge=60, le=24 * 3600)

@@ -39,6 +39,8 @@ from bikenode.live.models import (
 )
 from bikenode.market.models import (
     IdempotencyKey,
+    Invoice,
+    InvoiceCounter,
     LedgerAccount,
     Message,
     Payment,
@@ -108,6 +110,8 @@ __all__ = [
     "HeldEvent",
     "IdempotencyKey",
     "Installation",
+    "Invoice",
+    "InvoiceCounter",
     "Job",
     "Kudos",
     "LedgerAccount",

@@ -674,6 +674,48 @@ def test_every_route_refuses_others_the_owners_objects_with_valid_bodies(
         _owner_accepts(walk, spec, method, template)
 
 
+INVOICE_ROUTES = (
+    "/api/v1/market/jobs/{job_id}/invoice",
+    "/api/v1/market/jobs/{job_id}/invoice.pdf",
+)
+
+
+def test_an_invoice_is_seen_by_the_jobs_rider_and_mechanic_only(client: TestClient) -> None:
+    """The walk above meets the invoice routes on a job with no invoice yet (404 for all);
+    here the owner's job is invoiced by a mechanic not the walk's, and every caller tries."""
+    walk = Walk(client)
+    spec = client.get("/openapi.json").json()
+    assert {("get", t) for t in INVOICE_ROUTES} <= set(_operations(spec))
+    _, mechanic = _with_role(client, "mechanic")
+    job = _created(
+        client, "/api/v1/market/jobs", _job_body(walk.objects()), _keyed(walk.owner_headers)
+    )
+    until = (datetime.now(UTC) + timedelta(days=5)).isoformat()
+    offer = {"job_id": job, "price_minor": 4500, "currency": "EUR", "valid_until": until}
+    quote = _created(client, "/api/v1/market/quotes", offer, _keyed(mechanic))
+    accept = client.post(
+        f"/api/v1/market/quotes/{quote}/accept", headers=_keyed(walk.owner_headers)
+    )
+    assert accept.status_code == 200, accept.text
+    for step in ("start", "finish", "invoice"):
+        moved = client.post(
+            f"/api/v1/market/jobs/{job}/transitions",
+            json={"transition": step},
+            headers=_keyed(mechanic),
+        )
+        assert moved.status_code == 200, moved.text
+    own = client.get(INVOICE_ROUTES[0].replace("{job_id}", job), headers=walk.owner_headers)
+    number = own.json()["number"].encode()
+    for template in INVOICE_ROUTES:
+        url = template.replace("{job_id}", job)
+        for who, headers in [("owner", walk.owner_headers), ("its mechanic", mechanic)]:
+            assert client.get(url, headers=headers).status_code == 200, (who, url)
+        for who, headers in walk.callers.items():
+            answer = client.get(url, headers=headers)
+            assert answer.status_code == (401 if who == "anonymous" else 404), (who, url)
+            assert number not in answer.content, (who, url)
+
+
 def _rider_reads(spec: dict[str, Any]) -> list[str]:
     """Each GET that reads another rider's data by ?rider= (a coach's reads), with the
     query its other required parameters need."""

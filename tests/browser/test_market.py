@@ -5,6 +5,7 @@ desktop width and at a phone's 390 px."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -113,7 +114,17 @@ def test_a_repair_goes_from_posted_to_reviewed_in_two_browsers(
         search.get_by_label("Longitude").fill("2.30")
         search.get_by_role("button", name="Find open jobs").click()
         quote = mechanic.page.get_by_role("form", name="Quote for Creaking bottom bracket")
-        quote.get_by_label("Price (EUR)").fill("45.00")
+        # Line items: labour by the hour and a part, at Germany's 19 % (the country's rate)
+        quote.get_by_role("button", name="Add a line").click()
+        rows = quote.locator(".line-row")
+        for n, (kind, item, qty, unit) in enumerate(
+            (("labour", "Fit and face", "1.5", "40"), ("part", "BB-RS500", "1", "29.99"))
+        ):
+            rows.nth(n).get_by_label("Kind").select_option(kind)
+            rows.nth(n).get_by_label("Item").fill(item)
+            rows.nth(n).get_by_label("Quantity").fill(qty)
+            rows.nth(n).get_by_label("Unit price before tax (EUR)").fill(unit)
+        quote.get_by_label("Country (for its tax rates)").fill("DE")
         quote.get_by_label("Message").fill("Thursday morning")
         quote.get_by_role("button", name="Send the quote").click()
         expect(quote.get_by_role("status")).to_have_text("Quote sent.")
@@ -121,7 +132,12 @@ def test_a_repair_goes_from_posted_to_reviewed_in_two_browsers(
 
         rider.page.reload()
         rider.wait_ready("market-job")
-        expect(rider.page.locator(".quote")).to_contain_text("45.00")
+        expect(rider.page.locator(".quote")).to_contain_text("107.09")  # 89.99 + 19 % per line
+        lines = rider.page.locator(".quote table.lines tbody tr")
+        expect(lines).to_have_count(2)
+        expect(lines.nth(0)).to_contain_text("Fit and face")
+        expect(lines.nth(0)).to_contain_text("1.5")
+        _fits(rider, "the quote's lines")
         rider.page.get_by_role("button", name="Accept this quote").click()
         expect(rider.page.locator(".job-state")).to_have_text("Quote accepted")
 
@@ -130,10 +146,16 @@ def test_a_repair_goes_from_posted_to_reviewed_in_two_browsers(
         for step, state in (
             ("Start the work", "Work in progress"),
             ("Mark the work done", "Work done"),
-            ("Send the invoice", "Invoiced"),
         ):
             mechanic.page.get_by_role("button", name=step).click()
             expect(mechanic.page.locator(".job-state")).to_have_text(state)
+        extra = mechanic.page.locator(".line-items .line-row").first  # agreed in the thread
+        extra.get_by_label("Kind").select_option("part")
+        extra.get_by_label("Item").fill("Brake cable")
+        extra.get_by_label("Quantity").fill("2")
+        extra.get_by_label("Unit price before tax (EUR)").fill("3.50")
+        mechanic.page.get_by_role("button", name="Send the invoice").click()
+        expect(mechanic.page.locator(".job-state")).to_have_text("Invoiced")
         _fits(mechanic, "the job page")
         mechanic.assert_no_script_errors()
     finally:
@@ -141,6 +163,16 @@ def test_a_repair_goes_from_posted_to_reviewed_in_two_browsers(
 
     rider.page.reload()
     rider.wait_ready("market-job")
+    invoice = rider.page.locator(".invoice")
+    expect(invoice.get_by_role("heading")).to_have_text(re.compile(r"Invoice \d{4}-000001"))
+    expect(invoice.locator("tbody tr")).to_have_count(3)
+    expect(invoice.locator("tbody tr").nth(2)).to_contain_text("Brake cable (added)")
+    expect(invoice.locator(".invoice-total")).to_contain_text("115.42")  # 107.09 + 8.33
+    _fits(rider, "the invoice")
+    with rider.page.expect_download() as downloaded:
+        invoice.get_by_role("link", name=re.compile("Download invoice")).click()
+    pdf = Path(downloaded.value.path()).read_bytes()
+    assert pdf.startswith(b"%PDF-") and downloaded.value.suggested_filename.endswith("-000001.pdf")
     rider.page.get_by_role("button", name="Pay the invoice").click()
     expect(rider.page.locator(".job-state")).to_have_text("Paid (held until you review)")
     review = rider.page.get_by_role("form", name="Review the work")

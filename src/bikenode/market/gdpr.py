@@ -1,10 +1,14 @@
 """A person's market data for GDPR requests: everything for an export, or erased.
 
-Erasure deletes a rider's jobs that never took money, with their quotes and threads. A job
-that was paid is a trade record the law keeps (invoices: ten years in many EU countries), so
-it stays anonymised: no rider id, bike, description, thread or review text; the title, the
-amounts, the dates and the ledger's transfers (named by job, never by person) remain. A
-mechanic's quotes lose their author; every message a person wrote is deleted.
+Erasure deletes a rider's jobs that never took money nor were invoiced, with their quotes and
+threads. A job that was invoiced or paid is a trade record the law keeps (invoices: ten years
+in Germany, HGB 257 and AO 147; six in the UK; GDPR art. 17(3)(b) lets a legal duty outrank
+erasure), so it stays anonymised: no rider id, bike, description, thread or review text; the
+title, the amounts, the dates and the ledger's transfers (named by job, never by person)
+remain. Its invoice stays whole — number, lines, tax, totals — and only loses the ids of the
+erased rider or mechanic; numbers are never reused (the counter row of an erased mechanic is
+deleted, but their invoices keep their numbers). A mechanic's quotes lose their author;
+every message a person wrote is deleted.
 
 Reviews: a mechanic profile is deleted. A review the person wrote loses its author and text
 but keeps its stars: they rate the mechanic's work, not the rider, and dropping them would
@@ -23,6 +27,8 @@ from sqlalchemy.orm import Session
 from bikenode.export_json import fields_of, json_bytes
 from bikenode.market.models import (
     IdempotencyKey,
+    Invoice,
+    InvoiceCounter,
     MechanicProfile,
     Message,
     Payment,
@@ -74,6 +80,18 @@ REVIEW_FIELDS = (
     "created_at",
     "edited_at",
 )
+INVOICE_FIELDS = (
+    "id",
+    "job_id",
+    "number",
+    "currency",
+    "country",
+    "lines",
+    "net_minor",
+    "tax_minor",
+    "total_minor",
+    "issued_at",
+)
 ERASED = "(erased)"
 
 
@@ -102,6 +120,14 @@ def iter_user_export(session: Session, owner_id: uuid.UUID) -> Iterator[tuple[st
     )
     yield "market/payments.json", json_bytes([fields_of(p, PAYMENT_FIELDS) for p in paid])
     yield from _review_export(session, owner_id)
+    for name, column in (("received", Invoice.rider_id), ("issued", Invoice.owner_id)):
+        rows = session.scalars(
+            select(Invoice).where(column == owner_id).order_by(Invoice.issued_at)
+        )
+        yield (
+            f"market/invoices_{name}.json",
+            json_bytes([fields_of(i, INVOICE_FIELDS) for i in rows]),
+        )
     session.rollback()  # end the read: writers are not held up (SQLite)
 
 
@@ -133,10 +159,24 @@ def _erase_reviews(session: Session, owner_id: uuid.UUID) -> dict[str, float]:
     }
 
 
+def _erase_invoices(session: Session, owner_id: uuid.UUID) -> dict[str, float]:
+    """Invoices are kept (module docstring) without the person's id, either side."""
+    received = session.execute(
+        update(Invoice).where(Invoice.rider_id == owner_id).values(rider_id=None)
+    )
+    issued = session.execute(
+        update(Invoice).where(Invoice.owner_id == owner_id).values(owner_id=None)
+    )
+    session.execute(delete(InvoiceCounter).where(InvoiceCounter.user_id == owner_id))
+    kept = received.rowcount + issued.rowcount  # type: ignore[attr-defined]
+    return {"invoices_anonymised": float(kept)}
+
+
 def erase_user_data(session: Session, owner_id: uuid.UUID) -> dict[str, float]:
     """Delete or anonymise the person's market data (above); flushes only. Counts by kind."""
     jobs = select(RepairJob.id).where(RepairJob.owner_id == owner_id)
     paid = set(session.scalars(select(Payment.job_id).where(Payment.job_id.in_(jobs))))
+    paid |= set(session.scalars(select(Invoice.job_id).where(Invoice.job_id.in_(jobs))))
     unpaid = [j for j in session.scalars(jobs) if j not in paid]
     threads = select(Quote.id).where(Quote.job_id.in_(jobs))
     counts = {"jobs_deleted": float(len(unpaid)), "jobs_anonymised": float(len(paid))}
@@ -155,5 +195,6 @@ def erase_user_data(session: Session, owner_id: uuid.UUID) -> dict[str, float]:
     session.execute(update(Quote).where(Quote.owner_id == owner_id).values(owner_id=None))
     session.execute(update(Payment).where(Payment.owner_id == owner_id).values(owner_id=None))
     session.execute(delete(IdempotencyKey).where(IdempotencyKey.user_id == owner_id))
+    counts |= _erase_invoices(session, owner_id)
     session.flush()
     return counts

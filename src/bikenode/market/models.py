@@ -60,9 +60,12 @@ class Quote(Base):
         ForeignKey("market_jobs.id", ondelete="CASCADE"), index=True
     )
     owner_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
-    price_minor: Mapped[int] = mapped_column(BigInteger)
+    price_minor: Mapped[int] = mapped_column(BigInteger)  # the total with tax
     currency: Mapped[str] = mapped_column(String(3))
     message: Mapped[str] = mapped_column(Text, default="")
+    # Line items (logic/invoice.py line_to_json); None: a single-price quote from before them
+    lines: Mapped[list[dict[str, object]] | None] = mapped_column(JSON)
+    country: Mapped[str | None] = mapped_column(String(2))  # whose default tax rates apply
     valid_until: Mapped[datetime]
     state: Mapped[str] = mapped_column(String(16))  # open accepted declined expired
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -202,3 +205,40 @@ class Review(Base):
     replied_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     edited_at: Mapped[datetime | None]
+
+
+class Invoice(Base):
+    """The invoice of a job, issued once from the accepted quote (and the extra lines the
+    mechanic added): owner_id is the issuing mechanic. Kept, anonymised, after erasure."""
+
+    __tablename__ = "market_invoices"
+    __table_args__ = (
+        UniqueConstraint("job_id", name="uq_market_invoices_job"),
+        UniqueConstraint("owner_id", "year", "seq", name="uq_market_invoices_owner_year_seq"),
+        CheckConstraint("total_minor > 0", name="total_positive"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("market_jobs.id"))
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(index=True)  # None once erased
+    rider_id: Mapped[uuid.UUID | None] = mapped_column(index=True)  # None once erased
+    number: Mapped[str] = mapped_column(String(20))
+    year: Mapped[int]
+    seq: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    country: Mapped[str | None] = mapped_column(String(2))
+    lines: Mapped[list[dict[str, object]]] = mapped_column(JSON)  # priced, with `extra` marks
+    net_minor: Mapped[int] = mapped_column(BigInteger)
+    tax_minor: Mapped[int] = mapped_column(BigInteger)
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class InvoiceCounter(Base):
+    """A mechanic's last invoice number of a year, taken in the issuing transaction (no gaps)."""
+
+    __tablename__ = "market_invoice_counters"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)  # the mechanic
+    year: Mapped[int] = mapped_column(primary_key=True)
+    last_seq: Mapped[int]

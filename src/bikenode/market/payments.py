@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from bikenode.db.base import utcnow
 from bikenode.errors import Busy, Conflict, InvalidInput
 from bikenode.events import publish
-from bikenode.market import ledger, mechanics, repo
+from bikenode.market import invoices, ledger, mechanics, repo
 from bikenode.market.events import PaymentRefunded, PaymentSucceeded
 from bikenode.market.logic.ledger import fee_split
 from bikenode.market.models import Payment, ProviderEvent, RepairJob, Transfer
@@ -109,9 +109,9 @@ def pay_job(session: Session, *, access: JobAccess, gateway: PaymentGateway) -> 
     session.refresh(job, with_for_update=True)
     if job.state != "invoiced":
         raise Conflict(f"a {job.state} job cannot be paid; allowed when invoiced")
-    quote = accepted_quote(session, job)
-    if quote is None or job.owner_id is None:
-        raise Conflict("the job has no accepted quote to pay")
+    invoice = invoices.invoice_of(session, job.id)
+    if invoice is None or job.owner_id is None:
+        raise Conflict("the job has no invoice to pay")
     live = [p for p in repo.payments_of(session, job.id) if p.state in ("processing", "succeeded")]
     payment = live[0] if live else None
     if payment is None:
@@ -119,8 +119,8 @@ def pay_job(session: Session, *, access: JobAccess, gateway: PaymentGateway) -> 
             id=uuid.uuid4(),
             job_id=job.id,
             owner_id=job.owner_id,
-            amount_minor=quote.price_minor,
-            currency=quote.currency,
+            amount_minor=invoice.total_minor,  # what the rider was invoiced, extras included
+            currency=invoice.currency,
             provider=gateway.name,
             state="processing",
         )

@@ -17,16 +17,19 @@ from sqlalchemy.orm import Session
 
 from bikenode.accounts import UserView
 from bikenode.errors import DomainError
-from bikenode.market import idempotency, payments, repo, service
+from bikenode.market import idempotency, invoices, payments, render, repo, service
 from bikenode.market.access import VisibleJob, VisibleQuote
 from bikenode.market.logic import idempotency as key_rules
+from bikenode.market.logic import invoice as invoice_rules
 from bikenode.market.logic import states
-from bikenode.market.models import RepairJob
+from bikenode.market.models import Invoice, Quote, RepairJob
 from bikenode.market.schemas import (
+    InvoicePublic,
     JobCreate,
     JobListing,
     JobPage,
     JobPublic,
+    LinePublic,
     ListingPage,
     MessageCreate,
     MessagePage,
@@ -102,10 +105,23 @@ def _job(session: Session, access: service.JobAccess) -> JobPublic:
             "bike_id": job.bike_id if actor == "rider" else None,
             "you_are": actor,
             "allowed_transitions": list(states.allowed_transitions(job.state, actor)),  # type: ignore[arg-type]
-            "quotes": [QuotePublic.model_validate(q) for q in quotes],
+            "quotes": [_quote(q) for q in quotes],
             "payment_state": paid[-1] if paid else None,
         }
     )
+
+
+def _quote(quote: Quote) -> QuotePublic:
+    """The quote with its lines priced (a single-price quote shows as one line)."""
+    totals = invoice_rules.totals(invoices.lines_of(quote))
+    lines = [LinePublic.model_validate(x) for x in invoices.priced_json(totals, len(totals.lines))]
+    return QuotePublic.model_validate(quote).model_copy(
+        update={"lines": lines, "net_minor": totals.net_minor, "tax_minor": totals.tax_minor}
+    )
+
+
+def _tax_rates(request: Request) -> dict[str, int]:
+    return invoice_rules.tax_rates(request.app.state.settings.market_tax_rates_bp)
 
 
 def _rider_view(session: Session, job: RepairJob) -> JobPublic:
@@ -199,7 +215,13 @@ def take_transition(
         if body.transition == "review":
             payments.review_job(session, access=access, rating=body.rating, text=body.text)
         else:
-            service.take_transition(session, access=access, name=body.transition)
+            service.take_transition(
+                session,
+                access=access,
+                name=body.transition,
+                extra_lines=[line.model_dump() for line in body.extra_lines],
+                tax_rates=_tax_rates(request),
+            )
         return _job(session, access)
 
     return _idempotent(request, session, user, key, body, 200, work)
@@ -244,8 +266,11 @@ def submit_quote(
             currency=body.currency,
             message=body.message,
             valid_until=body.valid_until,
+            lines=[line.model_dump() for line in body.lines] if body.lines else None,
+            country=body.country,
+            tax_rates=_tax_rates(request),
         )
-        return QuotePublic.model_validate(quote)
+        return _quote(quote)
 
     return _idempotent(request, session, user, key, body, 201, work)
 
@@ -298,3 +323,52 @@ def post_message(
         return MessagePublic.model_validate(message)
 
     return _idempotent(request, session, user, key, body, 201, work)
+
+
+Locale = Annotated[
+    str | None, Query(max_length=20, description="how amounts are written", examples=["de_DE"])
+]
+
+
+@router.get("/jobs/{job_id}/invoice", response_model=InvoicePublic)
+def read_invoice(access: VisibleJob, session: SessionDep, locale: Locale = None) -> InvoicePublic:
+    """The job's invoice (its rider and its mechanic only), amounts also formatted."""
+    invoice = invoices.required_invoice(session, access.job)
+    return _invoice(invoice, render.locale_of(locale))
+
+
+@router.get(
+    "/jobs/{job_id}/invoice.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "the invoice as a PDF"}},
+)
+def read_invoice_pdf(access: VisibleJob, session: SessionDep) -> Response:
+    """The job's invoice as a PDF."""
+    invoice = invoices.required_invoice(session, access.job)
+    issuer = invoices.issuer_name(session, invoice)
+    pdf = render.invoice_pdf(invoice, issuer=issuer, title=access.job.title)
+    disposition = f'inline; filename="invoice-{invoice.number}.pdf"'
+    return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": disposition})
+
+
+def _invoice(invoice: Invoice, locale: render.Locale) -> InvoicePublic:
+    def cash(minor: int) -> str:
+        return render.money(minor, invoice.currency, locale)
+
+    return InvoicePublic(
+        id=invoice.id,
+        job_id=invoice.job_id,
+        number=invoice.number,
+        issued_at=invoice.issued_at,
+        currency=invoice.currency,
+        country=invoice.country,
+        lines=[LinePublic.model_validate(line) for line in invoice.lines],
+        net_minor=invoice.net_minor,
+        tax_minor=invoice.tax_minor,
+        total_minor=invoice.total_minor,
+        net_display=cash(invoice.net_minor),
+        tax_display=cash(invoice.tax_minor),
+        total_display=cash(invoice.total_minor),
+        locale=str(locale),
+        pdf_url=f"/api/v1/market/jobs/{invoice.job_id}/invoice.pdf",
+    )

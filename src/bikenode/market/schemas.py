@@ -39,13 +39,40 @@ class JobCreate(StrictModel):
 
 class TransitionTake(StrictModel):
     transition: TransitionName
+    extra_lines: Annotated[
+        list[LineCreate],
+        Field(max_length=50, description="with invoice: lines agreed since the quote"),
+    ] = Field(default_factory=list)
     rating: Annotated[int | None, Field(default=None, ge=1, le=5)] = None
     text: Annotated[str | None, Field(default=None, max_length=2000)] = None
 
 
+class LineCreate(StrictModel):
+    """A quote's or invoice's line: a part or labour, a quantity, a unit price before tax."""
+
+    kind: Literal["part", "labour"]
+    description: Annotated[str, Field(min_length=1, max_length=200, examples=["BB replacement"])]
+    quantity: Annotated[
+        int | Annotated[str, Field(pattern=r"^\d{1,6}(\.\d{1,3})?$")],
+        Field(description="a whole number or a decimal string of up to 3 places", examples=["1.5"]),
+    ]
+    unit_minor: Annotated[int, Field(ge=0, le=10**10, description="before tax, minor units")]
+    tax_rate_bp: Annotated[
+        int | None,
+        Field(ge=0, le=5000, description="basis points; default: the quote country's rate"),
+    ] = None
+
+
 class QuoteCreate(StrictModel):
     job_id: Id
-    price_minor: Minor
+    price_minor: Annotated[
+        Minor | None, Field(description="a single price with tax; or give lines")
+    ] = None
+    lines: Annotated[list[LineCreate] | None, Field(max_length=50)] = None
+    country: Annotated[
+        str | None,
+        Field(pattern=r"^[A-Z]{2}$", description="ISO 3166: whose tax rates apply by default"),
+    ] = None
     currency: Currency
     message: Annotated[str, Field(default="", max_length=4000)] = ""
     valid_until: When
@@ -71,15 +98,32 @@ class JobListing(BaseModel):
     distance_km: float | None = None
 
 
+class LinePublic(BaseModel):
+    kind: str
+    description: str
+    quantity: str
+    unit_minor: int
+    tax_bp: int
+    net_minor: int
+    tax_minor: int
+    total_minor: int
+    extra: bool = False
+
+
 class QuotePublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
     job_id: uuid.UUID
     mechanic_id: uuid.UUID | None = Field(validation_alias="owner_id")
-    price_minor: int
+    price_minor: int = Field(description="the total with tax")
     currency: str
     message: str
+    country: str | None = None
+    # Priced by the route (the table keeps the bare lines): not read from the row
+    lines: list[LinePublic] = Field(default_factory=list, validation_alias="priced_lines")
+    net_minor: int = 0
+    tax_minor: int = 0
     valid_until: datetime
     state: str
     created_at: datetime
@@ -201,3 +245,23 @@ class ReviewPublic(BaseModel):
 class ReviewPage(BaseModel):
     items: list[ReviewPublic]
     page: int
+
+
+class InvoicePublic(BaseModel):
+    """A job's invoice as its rider and its mechanic see it; *_display: Babel's formatting."""
+
+    id: uuid.UUID
+    job_id: uuid.UUID
+    number: str = Field(examples=["2026-000001"])
+    issued_at: datetime
+    currency: str
+    country: str | None
+    lines: list[LinePublic]
+    net_minor: int
+    tax_minor: int
+    total_minor: int
+    net_display: str
+    tax_display: str
+    total_display: str = Field(examples=["€54.74"])
+    locale: str
+    pdf_url: str

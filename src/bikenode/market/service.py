@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,7 +23,7 @@ from bikenode.db.queue import enqueue
 from bikenode.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from bikenode.events import publish
 from bikenode.geo import haversine_m
-from bikenode.market import repo
+from bikenode.market import invoices, repo
 from bikenode.market.events import (
     JobCompleted,
     JobExpired,
@@ -34,6 +34,7 @@ from bikenode.market.events import (
     QuoteReceived,
 )
 from bikenode.market.logic import location, states
+from bikenode.market.logic.invoice import DEFAULT_TAX_RATES_BP, Line, line_to_json, totals
 from bikenode.market.logic.text import clean_text
 from bikenode.market.models import Message, Quote, RepairJob
 
@@ -183,13 +184,19 @@ def submit_quote(
     *,
     mechanic: UserView,
     job_id: uuid.UUID,
-    price_minor: int,
+    price_minor: int | None,
     currency: str,
     message: str,
     valid_until: datetime,
+    lines: Sequence[Mapping[str, object]] | None = None,
+    country: str | None = None,
+    tax_rates: Mapping[str, int] = DEFAULT_TAX_RATES_BP,
 ) -> Quote:
-    """The mechanic's quote on an open job, new or revised (one per mechanic per job)."""
+    """The mechanic's quote on an open job, new or revised (one per mechanic per job): a
+    single price, or line items whose total with tax becomes the price."""
     _require_mechanic(mechanic)
+    items = invoices.build_lines(lines, country=country, tax_rates=tax_rates) if lines else None
+    price_minor = _quoted_price(price_minor, items)
     job = repo.job(session, job_id)
     if job is None or job.state not in repo.OPEN_STATES or job.owner_id == mechanic.id:
         raise NotFound("no such open job")
@@ -205,6 +212,8 @@ def submit_quote(
         quote = Quote(id=uuid.uuid4(), job_id=job.id, owner_id=mechanic.id, created_at=now)
         session.add(quote)
     quote.price_minor, quote.currency, quote.message = price_minor, currency, clean_text(message)
+    quote.lines = [line_to_json(line) for line in items] if items else None
+    quote.country = country.upper() if country else None
     quote.valid_until, quote.state = valid_until, "open"
     session.flush()
     _move(session, job, "receive_quote", "mechanic")
@@ -212,6 +221,22 @@ def submit_quote(
     publish(session, QuoteReceived(job.id, quote.id, _owner(job), price_minor, currency))
     session.commit()
     return quote
+
+
+def _quoted_price(price_minor: int | None, items: Sequence[Line] | None) -> int:
+    """The quote's price: the lines' total with tax, or the single price given."""
+    if items is None:
+        if price_minor is None:
+            raise InvalidInput("expected a price_minor or line items")
+        return price_minor
+    total = totals(items).total_minor
+    if total <= 0:
+        raise InvalidInput(f"expected line items totalling above 0, got {total}")
+    if price_minor is not None and price_minor != total:
+        raise InvalidInput(
+            f"expected price_minor to equal the lines' total {total}, got {price_minor}"
+        )
+    return total
 
 
 def _owner(job: RepairJob) -> uuid.UUID:
@@ -274,13 +299,27 @@ def thread(session: Session, *, quote: Quote) -> Sequence[Message]:
     return repo.messages_of(session, quote.id, 10 * PAGE)
 
 
-def take_transition(session: Session, *, access: JobAccess, name: str) -> RepairJob:
-    """A plain transition by the caller (publish, start, finish, invoice, cancel...)."""
+def take_transition(
+    session: Session,
+    *,
+    access: JobAccess,
+    name: str,
+    extra_lines: Sequence[Mapping[str, object]] = (),
+    tax_rates: Mapping[str, int] = DEFAULT_TAX_RATES_BP,
+) -> RepairJob:
+    """A plain transition by the caller (publish, start, finish, invoice, cancel...); the
+    invoice transition issues the invoice, with the extra lines agreed since the quote."""
     job, actor = access.job, access.actor
     if actor == "mechanic" and (access.quote is None or access.quote.id != job.accepted_quote_id):
         # A mechanic whose quote was not accepted may only read the job.
         raise Conflict(f"only the accepted mechanic may {name} this job")
+    if extra_lines and name != "invoice":
+        raise InvalidInput(f"expected extra_lines only with the invoice transition, not {name}")
+    country = access.quote.country if access.quote else None
+    extra = invoices.build_lines(extra_lines, country=country, tax_rates=tax_rates)
     _move(session, job, name, actor)
+    if name == "invoice":
+        _issue(session, job, extra)
     if name == "publish":
         _schedule(session, job.id, job.expires_at)
     elif name == "start":
@@ -299,6 +338,13 @@ def take_transition(session: Session, *, access: JobAccess, name: str) -> Repair
                 quote.state = "declined"
     session.commit()
     return job
+
+
+def _issue(session: Session, job: RepairJob, extra: Sequence[Line]) -> None:
+    quote = accepted_quote(session, job)
+    if quote is None:
+        raise Conflict("the job has no accepted quote to invoice")
+    invoices.issue_invoice(session, job=job, quote=quote, extra=extra)
 
 
 def _announce_done(session: Session, job: RepairJob) -> None:
@@ -337,7 +383,12 @@ def run_timers(session: Session, *, job_id: uuid.UUID, now: datetime | None = No
         if job.owner_id is not None:
             publish(session, JobExpired(job.id, job.owner_id))
     if job.state == "done" and job.done_at and job.done_at + AUTO_INVOICE_AFTER <= now:
-        _move(session, job, "auto_invoice", "system")
+        accepted = accepted_quote(session, job)
+        if (
+            accepted is not None and accepted.owner_id is not None
+        ):  # an erased mechanic bills no one
+            _move(session, job, "auto_invoice", "system")
+            _issue(session, job, [])
     session.commit()
     return job.state
 

@@ -611,6 +611,9 @@ def test_export_holds_live_planner_and_sync_data(
     [delivery] = webhook["deliveries"]
     assert delivery["type"] == "ride.created"
 
+    [invoice] = read("market/invoices_received.json")  # kept on erasure, anonymised
+    assert invoice["total_minor"] == 4500 and invoice["lines"][0]["total_minor"] == 4500
+
     apps = read("apps/apps.json")
     assert [a["name"] for a in apps["apps"]] == ["Coach tool"]
     assert [g["scope"] for g in apps["grants"]] == ["rides:read"]
@@ -741,6 +744,7 @@ def test_erasure_leaves_no_row_naming_the_user_and_closes_their_sockets(
         "market_jobs.owner_id",
         "market_messages.user_id",
         "market_payments.owner_id",
+        "market_invoices.rider_id",
         "market_idempotency_keys.user_id",
         "market_reviews.rider_id",
         "segments.owner_id",

@@ -1,6 +1,7 @@
 // /market: repair jobs. A rider posts a job about one of their bikes and follows their jobs;
 // a mechanic sees open jobs near a point and the jobs they quoted on. /market/jobs/<id>: one
-// job with its state, the quotes (accept), the next steps, payment, review and each thread.
+// job with its state, the quotes with their lines (accept), the next steps, the invoice (with
+// its PDF), payment, review and each thread.
 // Every change is sent with an Idempotency-Key, kept for the retries of one submission.
 
 import { api, currentUser } from "./api.js";
@@ -172,14 +173,48 @@ async function mechanicPage(main) {
   return null;
 }
 
+/** One editable line item: part or labour, what, how many (hours: "1.5"), unit price, tax %. */
+function lineRow(currency) {
+  const kind = h("select", { name: "kind", "aria-label": "Kind" }, h("option", { value: "labour" }, "Labour"), h("option", { value: "part" }, "Part"));
+  const what = h("input", { name: "description", maxlength: "200", "aria-label": "Item" });
+  const qty = h("input", { name: "quantity", inputmode: "decimal", pattern: "\\d{1,6}(\\.\\d{1,3})?", value: "1", size: "5", "aria-label": "Quantity" });
+  const unit = h("input", { name: "unit", type: "number", min: "0", step: "0.01", size: "7", "aria-label": `Unit price before tax (${currency})` });
+  const tax = h("input", { name: "tax", type: "number", min: "0", max: "50", step: "0.01", size: "4", "aria-label": "Tax %", placeholder: "country" });
+  const row = h("div", { class: "line-row" }, kind, what, qty, unit, tax);
+  row.value = () =>
+    what.value.trim()
+      ? {
+          kind: kind.value,
+          description: what.value.trim(),
+          quantity: qty.value.trim(),
+          unit_minor: Math.round(Number(unit.value) * 100),
+          ...(tax.value ? { tax_rate_bp: Math.round(Number(tax.value) * 100) } : {}),
+        }
+      : null;
+  return row;
+}
+
+/** A fieldset of line items with "Add a line"; its .lines() are the filled ones. */
+function lineEditor(currency, legend) {
+  const rows = h("div", { class: "line-rows" }, lineRow(currency));
+  const add = h("button", { type: "button", onclick: () => rows.append(lineRow(currency)) }, "Add a line");
+  const set = h("fieldset", { class: "line-items" }, h("legend", {}, legend), rows, add);
+  set.lines = () => [...rows.children].map((row) => row.value()).filter(Boolean);
+  return set;
+}
+
 function quoteCard(job) {
-  const price = h("input", { name: "price", type: "number", min: "0.01", step: "0.01", required: true });
+  const price = h("input", { name: "price", type: "number", min: "0.01", step: "0.01" });
+  const lines = lineEditor(job.currency, "Or line items (quantity: e.g. 1.5 hours; tax: blank for the country's rate)");
+  const country = h("input", { name: "country", maxlength: "2", size: "3", pattern: "[A-Za-z]{2}", placeholder: "DE" });
   const message = h("textarea", { name: "message", maxlength: "4000", rows: "2" });
   const days = h("input", { name: "days", type: "number", min: "1", max: "90", value: "7", required: true });
   const form = h(
     "form",
     { "aria-label": `Quote for ${job.title}` },
     field(`Price (${job.currency})`, price),
+    lines,
+    field("Country (for its tax rates)", country),
     field("Message", message),
     field("Valid for (days)", days),
     h("button", { type: "submit" }, "Send the quote"),
@@ -190,9 +225,12 @@ function quoteCard(job) {
     const done = busy(form);
     const where = form.querySelector(".form-status");
     try {
+      const items = lines.lines();
       await change("/api/v1/market/quotes", {
         job_id: job.id,
-        price_minor: Math.round(Number(price.value) * 100),
+        ...(items.length
+          ? { lines: items, country: country.value ? country.value.toUpperCase() : null }
+          : { price_minor: Math.round(Number(price.value) * 100) }),
         currency: job.currency,
         message: message.value,
         valid_until: new Date(Date.now() + Number(days.value) * 86_400_000).toISOString(),
@@ -226,14 +264,90 @@ export async function jobPage(main, { params }) {
   }
   const reload = async (said) => {
     job = await api(`/api/v1/market/jobs/${job.id}`);
-    drawJob(main, job, reload, said);
+    await drawJob(main, job, reload, said);
     main.querySelector(".job-status [role=status]")?.focus();
   };
-  drawJob(main, job, reload, null);
+  await drawJob(main, job, reload, null);
   return null;
 }
 
-function drawJob(main, job, reload, said) {
+const INVOICED = ["invoiced", "paid", "reviewed", "disputed", "cancelled"];
+
+/** The invoice's card (lines, totals, a PDF download), or nothing while there is none. */
+async function invoiceCard(job) {
+  if (!INVOICED.includes(job.state)) return null;
+  let invoice;
+  try {
+    invoice = await api(`/api/v1/market/jobs/${job.id}/invoice?locale=${encodeURIComponent(navigator.language || "en")}`);
+  } catch (error) {
+    if (error.status === 404) return null; // cancelled before invoicing
+    throw error;
+  }
+  const errors = h("div", { "aria-live": "polite" });
+  const pdf = h("a", { href: invoice.pdf_url, class: "invoice-pdf" }, `Download invoice ${invoice.number} (PDF)`);
+  pdf.addEventListener("click", async (event) => {
+    event.preventDefault(); // the API needs the access token: fetch, then save the file
+    try {
+      const response = await api(invoice.pdf_url, { raw: true });
+      const url = URL.createObjectURL(await response.blob());
+      const link = h("a", { href: url, download: `invoice-${invoice.number}.pdf`, hidden: true });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    } catch (error) {
+      showError(errors, error);
+    }
+  });
+  return h(
+    "section",
+    { class: "card invoice", "aria-labelledby": "invoice-heading" },
+    h("h2", { id: "invoice-heading" }, `Invoice ${invoice.number}`),
+    h("p", { class: "hint" }, `Issued ${new Date(invoice.issued_at).toLocaleDateString()}`),
+    linesTable(invoice.lines, invoice.currency),
+    h(
+      "dl",
+      { class: "invoice-totals" },
+      h("dt", {}, "Net"), h("dd", {}, invoice.net_display),
+      h("dt", {}, "Tax"), h("dd", {}, invoice.tax_display),
+      h("dt", {}, "Total"), h("dd", { class: "invoice-total" }, invoice.total_display),
+    ),
+    pdf,
+    errors,
+  );
+}
+
+/** A table of priced lines; extra ones (agreed after the quote) are marked. */
+function linesTable(lines, currency) {
+  const cell = (text) => h("td", {}, text);
+  return h(
+    "div",
+    { class: "table-wrap" },
+    h(
+      "table",
+      { class: "data numeric lines" },
+      h("thead", {}, h("tr", {}, ["Item", "Qty", "Unit", "Tax", "Total"].map((t) => h("th", { scope: "col" }, t)))),
+      h(
+        "tbody",
+        {},
+        lines.map((line) =>
+          h(
+            "tr",
+            {},
+            cell(`${line.description}${line.extra ? " (added)" : ""}`),
+            cell(line.quantity),
+            cell(money(line.unit_minor, currency)),
+            cell(`${line.tax_bp / 100}\u00a0%`),
+            cell(money(line.total_minor, currency)),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+async function drawJob(main, job, reload, said) {
+  const invoice = await invoiceCard(job).catch((error) => errorBox(error.message));
   document.title = `${job.title} · BikeNode`;
   const rider = job.you_are === "rider";
   const act = (label, work) =>
@@ -252,8 +366,12 @@ function drawJob(main, job, reload, said) {
       },
     }, label);
   const steps = job.allowed_transitions
-    .filter((name) => STEP_LABELS[name])
+    .filter((name) => STEP_LABELS[name] && name !== "invoice")
     .map((name) => act(STEP_LABELS[name], () => change(`/api/v1/market/jobs/${job.id}/transitions`, { transition: name })));
+  const extra = job.allowed_transitions.includes("invoice") && !rider ? lineEditor(job.currency, "Extra lines agreed since the quote (optional)") : null;
+  if (extra) {
+    steps.push(act(STEP_LABELS.invoice, () => change(`/api/v1/market/jobs/${job.id}/transitions`, { transition: "invoice", extra_lines: extra.lines() })));
+  }
   if (rider && job.state === "invoiced") {
     steps.push(act("Pay the invoice", () => change(`/api/v1/market/jobs/${job.id}/payments`)));
   }
@@ -264,7 +382,9 @@ function drawJob(main, job, reload, said) {
     h("p", {}, job.description),
     h("p", { class: "hint" }, `Area: ${job.lat_deg.toFixed(3)}, ${job.lon_deg.toFixed(3)} (approximate)`),
     h("div", { class: "job-status" }, said ? h("p", { role: "status", tabindex: "-1" }, said) : null),
+    extra,
     steps.length ? h("div", { class: "actions" }, steps) : null,
+    invoice,
     rider && job.state === "paid" ? reviewForm(job, reload) : null,
     job.rating ? h("p", { class: "review" }, `Your review: ${"★".repeat(job.rating)} ${job.review || ""}`) : null,
     h("h2", {}, rider ? "Quotes" : "Your quote"),
@@ -282,6 +402,7 @@ function quoteItem(job, quote, rider, act) {
     h("strong", {}, money(quote.price_minor, quote.currency)),
     h("span", {}, ` · ${quote.state}`),
     quote.message ? h("p", {}, quote.message) : null,
+    quote.lines.length > 1 || (quote.lines[0] && quote.lines[0].tax_bp) ? linesTable(quote.lines, quote.currency) : null,
     canAccept ? act("Accept this quote", () => change(`/api/v1/market/quotes/${quote.id}/accept`)) : null,
     thread(quote),
   );
