@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
 from bikenode.social import actions, moderation, reactions, service
+from bikenode.social import feed as social_feed
 from bikenode.social.access import (
     KnownRider,
     ModeratedAction,
@@ -26,6 +28,7 @@ from bikenode.social.schemas import (
     ActionPublic,
     AppealCreate,
     AppealDecision,
+    ClubPostEntry,
     CommentCreate,
     CommentList,
     CommentPublic,
@@ -225,8 +228,8 @@ def feed(
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> FeedPage:
-    """Rides of the riders you follow that you may see, newest first."""
-    items, next_cursor = reactions.feed(session, viewer_id=user.id, limit=limit, cursor=cursor)
+    """Rides of the riders you follow that you may see and your clubs' posts, newest first."""
+    items, next_cursor = social_feed.feed(session, viewer_id=user.id, limit=limit, cursor=cursor)
     return _feed_page(items, next_cursor)
 
 
@@ -245,17 +248,19 @@ def rider_rides(
     return _feed_page(items, next_cursor)
 
 
-def _feed_page(items: list[reactions.FeedItem], next_cursor: str | None) -> FeedPage:
-    entries = [
-        FeedEntry(
-            **dataclasses.asdict(item.ride),
-            kudos=item.kudos,
-            comments=item.comments,
-            kudosed=item.kudosed,
-        )
-        for item in items
-    ]
-    return FeedPage(items=entries, next_cursor=next_cursor)
+def _feed_page(
+    items: Sequence[reactions.FeedItem | social_feed.ClubPostItem], next_cursor: str | None
+) -> FeedPage:
+    return FeedPage(items=[_feed_entry(item) for item in items], next_cursor=next_cursor)
+
+
+def _feed_entry(
+    item: reactions.FeedItem | social_feed.ClubPostItem,
+) -> FeedEntry | ClubPostEntry:
+    if isinstance(item, social_feed.ClubPostItem):
+        return ClubPostEntry(**dataclasses.asdict(item))
+    ride = {k: v for k, v in dataclasses.asdict(item.ride).items() if k != "listed_at"}
+    return FeedEntry(**ride, kudos=item.kudos, comments=item.comments, kudosed=item.kudosed)
 
 
 @router.post("/reports", response_model=ReportPublic, status_code=201)

@@ -44,7 +44,9 @@ def iter_user_export(session: Session, user_id: uuid.UUID) -> Iterator[tuple[str
         json_bytes(
             {
                 "memberships": [
-                    fields_of(r, ("club_id", "role", "status", "created_at", "joined_at"))
+                    fields_of(
+                        r, ("club_id", "role", "status", "created_at", "joined_at", "feed_muted_at")
+                    )
                     for r in rows
                 ],
                 "owned_clubs": [

@@ -46,6 +46,8 @@ class ClubMember(Base):
     status: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     joined_at: Mapped[datetime | None]
+    # Set when the member keeps the club's posts out of their feed (the club page still shows them).
+    feed_muted_at: Mapped[datetime | None]
 
 
 class ClubInvite(Base):

@@ -132,6 +132,20 @@ def _members(cards: list[service.MemberCard]) -> MemberList:
     return MemberList(items=[MemberPublic.model_validate(c) for c in cards])
 
 
+@router.post("/clubs/{club_id}/feed-mute", status_code=NO_CONTENT)
+def mute_club(access: MemberClub, session: SessionDep) -> Response:
+    """Keep this club's posts out of your feed (its page still shows them)."""
+    service.mute_in_feed(session, access=access, muted=True)
+    return Response(status_code=NO_CONTENT)
+
+
+@router.delete("/clubs/{club_id}/feed-mute", status_code=NO_CONTENT)
+def unmute_club(access: MemberClub, session: SessionDep) -> Response:
+    """Let this club's posts back into your feed."""
+    service.mute_in_feed(session, access=access, muted=False)
+    return Response(status_code=NO_CONTENT)
+
+
 @router.get("/clubs/{club_id}/members", response_model=MemberList)
 def list_members(access: ReadClub, session: SessionDep) -> MemberList:
     """A club's members (a private club's for its members only)."""

@@ -266,6 +266,21 @@ def leave(session: Session, *, access: ClubAccess, user_id: uuid.UUID) -> None:
     session.commit()
 
 
+def mute_in_feed(session: Session, *, access: ClubAccess, muted: bool) -> None:
+    """Keep the club's posts out of the member's feed (muted) or let them back; the club's
+    own page still shows them. Again changes nothing."""
+    if access.viewer_id is None:
+        raise PermissionDenied("expected a signed-in member")
+    row = repo.membership(session, access.club.id, access.viewer_id)
+    if row is None:  # club_access(need="member") found it a moment ago, in this transaction
+        raise NotFound(NO_CLUB)
+    if muted and row.feed_muted_at is None:
+        row.feed_muted_at = _now()
+    elif not muted:
+        row.feed_muted_at = None
+    session.commit()
+
+
 def target(session: Session, *, club_id: uuid.UUID, user_id: uuid.UUID) -> ClubMember:
     """The club's membership (or request) of this rider; NotFound if there is none."""
     row = repo.membership(session, club_id, user_id)
