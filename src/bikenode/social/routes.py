@@ -47,7 +47,7 @@ from bikenode.social.schemas import (
     RiderList,
     SocialSettings,
 )
-from bikenode.web.dependencies import CurrentUser, OptionalUser, SessionDep
+from bikenode.web.dependencies import AppealingUserId, CurrentUser, OptionalUser, SessionDep
 from bikenode.web.strict_json import StrictJSONRoute
 
 router = APIRouter(prefix="/api/v1", tags=["social"], route_class=StrictJSONRoute)
@@ -365,15 +365,23 @@ def decide_appeal(
     return _action(view)
 
 
+# The appeal routes: a suspended rider reaches these (and no others) with the appeal token
+# their refused sign-in answered; everyone else with their access token as usual.
 @router.get("/me/moderation-actions", response_model=ActionList)
-def my_actions(user: CurrentUser, session: SessionDep) -> ActionList:
-    """Moderators' actions against you, newest first."""
-    return ActionList(items=[_action(a) for a in actions.my_actions(session, user_id=user.id)])
+def my_actions(user_id: AppealingUserId, session: SessionDep) -> ActionList:
+    """Moderators' actions against you, newest first, with your appeals and their decisions."""
+    return ActionList(items=[_action(a) for a in actions.my_actions(session, user_id=user_id)])
+
+
+@router.get("/me/moderation-actions/{action_id}", response_model=ActionPublic)
+def my_action(action: OwnAction) -> ActionPublic:
+    """One action against you, with your appeal and its decision."""
+    return _action(actions.action_view(action))
 
 
 @router.post("/me/moderation-actions/{action_id}/appeal", response_model=ActionPublic)
 def appeal(
-    body: AppealCreate, action: OwnAction, user: CurrentUser, session: SessionDep
+    body: AppealCreate, action: OwnAction, user_id: AppealingUserId, session: SessionDep
 ) -> ActionPublic:
     """Appeal an action against you, once."""
-    return _action(actions.appeal(session, user_id=user.id, action=action, text=body.text))
+    return _action(actions.appeal(session, user_id=user_id, action=action, text=body.text))
