@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, Double, ForeignKey, Index, String, Text, false
+from sqlalchemy import Boolean, Double, ForeignKey, Index, LargeBinary, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bikenode.db.base import Base, utcnow
@@ -28,6 +28,22 @@ class Club(Base):
     # Private: members, posts, events and the leaderboard for members only; join by request.
     private: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # When the avatar (social_club_avatars) last changed: lists show it without reading it.
+    avatar_at: Mapped[datetime | None]
+
+
+class ClubAvatar(Base):
+    """A club's avatar: a square PNG re-encoded from the upload (no metadata), and which
+    admin (user_id) set it."""
+
+    __tablename__ = "social_club_avatars"
+
+    club_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("social_clubs.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    image_png: Mapped[bytes] = mapped_column(LargeBinary)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -96,6 +112,10 @@ class ClubEvent(Base):
     lon_deg: Mapped[float | None] = mapped_column(Double())
     route_id: Mapped[uuid.UUID | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The live group ride opened with it (live's, by id); riders going join it.
+    live_group_id: Mapped[uuid.UUID | None]
+    # Shown to the club's active members only, even in a public club.
+    members_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ClubRsvp(Base):

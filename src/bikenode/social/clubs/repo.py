@@ -135,16 +135,13 @@ def posts_page(
 
 
 def events_from(
-    session: Session, club_id: uuid.UUID, *, since: datetime, limit: int
+    session: Session, club_id: uuid.UUID, *, since: datetime, limit: int, members: bool
 ) -> list[ClubEvent]:
-    return list(
-        session.scalars(
-            select(ClubEvent)
-            .where(ClubEvent.club_id == club_id, ClubEvent.starts_at >= since)
-            .order_by(ClubEvent.starts_at, ClubEvent.id)
-            .limit(limit)
-        )
-    )
+    """The club's rides from `since`, soonest first; members-only ones when `members`."""
+    statement = select(ClubEvent).where(ClubEvent.club_id == club_id, ClubEvent.starts_at >= since)
+    if not members:
+        statement = statement.where(ClubEvent.members_only.is_(False))
+    return list(session.scalars(statement.order_by(ClubEvent.starts_at, ClubEvent.id).limit(limit)))
 
 
 def rsvp_counts(

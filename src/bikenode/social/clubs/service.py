@@ -58,6 +58,7 @@ class ClubView:
     role: str | None
     status: str | None
     created_at: datetime
+    avatar_at: datetime | None = None  # None: no avatar
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,7 @@ def _view(club: Club, members: int, row: ClubMember | None) -> ClubView:
         role=row.role if row and row.status == "active" else None,
         status=row.status if row else None,
         created_at=club.created_at,
+        avatar_at=club.avatar_at,
     )
 
 
