@@ -56,7 +56,16 @@ def test_members_only_club_rides_are_listed_to_members_alone(client: TestClient)
     made = club(client, owner)
     join(client, member, made["id"])
     _plan(client, owner, made["id"], title="Open loop")
-    _plan(client, member, made["id"], title="Members' loop", members_only=True, live=True)
+    later = "2030-06-02T08:00:00+02:00"  # listed soonest first
+    _plan(
+        client,
+        member,
+        made["id"],
+        title="Members' loop",
+        starts_at=later,
+        members_only=True,
+        live=True,
+    )
     assert _titles(client, made["id"], member) == ["Open loop", "Members' loop"]
     assert _titles(client, made["id"], owner) == ["Open loop", "Members' loop"]
     assert _titles(client, made["id"], stranger) == ["Open loop"]
