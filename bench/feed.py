@@ -9,6 +9,9 @@ serve` runs it) and on a throw-away PostgreSQL on loopback:
 - a feed page (20 rides, newest first, kudos and comment counts, the figures others see) as
   `GET /api/v1/feed` computes it, first page and third page by cursor: p50 and p95 over the
   viewers; target p95 < 50 ms;
+- the same with club posts (the feed merges the posts of the viewer's clubs): viewers who
+  follow 100 riders and are members of 20 of the 500 clubs, which hold a post for every
+  five rides;
 - a new ride from a star (5,000 followers): BikeNode fans out on read, so the cost is one row
   and one commit whatever the followers; beside it, what fan-out on write would add (one
   feed row per follower, 5,000 rows in the same commit).
@@ -44,11 +47,14 @@ from bikenode.db.migrate import upgrade_to_head
 from bikenode.rides import register_audience
 from bikenode.rides.models import Ride
 from bikenode.social import AUDIENCE
+from bikenode.social.clubs.models import Club, ClubMember, ClubPost
+from bikenode.social.feed import feed
 from bikenode.social.models import Follow
-from bikenode.social.reactions import feed
 
 STARS, STAR_FOLLOWERS = 5, 5_000
 VIEWER_FOLLOWS = (10, 100, 1_000)
+CLUBS, VIEWER_CLUBS, RIDES_PER_POST = 500, 20, 5
+CLUB_VIEWERS = "100 + 20 clubs"
 BATCH = 5_000
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
@@ -79,8 +85,8 @@ class Picker:
         return chosen
 
 
-def build(engine: Engine, users: int, rides: int, seed: int) -> dict[int, list[uuid.UUID]]:
-    """The world; returns viewers by how many riders each follows."""
+def build(engine: Engine, users: int, rides: int, seed: int) -> dict[int | str, list[uuid.UUID]]:
+    """The world; returns viewers by how many riders each follows (and clubs)."""
     rng = random.Random(seed)
     riders = [uuid.uuid4() for _ in range(users)]
     _insert(
@@ -99,8 +105,8 @@ def build(engine: Engine, users: int, rides: int, seed: int) -> dict[int, list[u
     for follower in others:
         count = min(int(rng.expovariate(1 / 10)) + 1, 200)
         follows |= {(follower, f) for f in picker.pick(rng, count) if f != follower}
-    viewers: dict[int, list[uuid.UUID]] = {}
-    for n in VIEWER_FOLLOWS:
+    viewers: dict[int | str, list[uuid.UUID]] = {}
+    for n in (*VIEWER_FOLLOWS, CLUB_VIEWERS):
         viewers[n] = [uuid.uuid4() for _ in range(10)]
         _insert(
             engine,
@@ -111,7 +117,7 @@ def build(engine: Engine, users: int, rides: int, seed: int) -> dict[int, list[u
             ],
         )
         for viewer in viewers[n]:
-            follows |= {(viewer, f) for f in picker.pick(rng, n)}
+            follows |= {(viewer, f) for f in picker.pick(rng, n if isinstance(n, int) else 100)}
     _insert(
         engine,
         Follow,
@@ -144,7 +150,42 @@ def build(engine: Engine, users: int, rides: int, seed: int) -> dict[int, list[u
             for n in range(rides)
         ],
     )
+    _clubs(engine, rng, riders, viewers[CLUB_VIEWERS], rides // RIDES_PER_POST)
     return viewers
+
+
+def _clubs(
+    engine: Engine,
+    rng: random.Random,
+    riders: list[uuid.UUID],
+    viewers: list[uuid.UUID],
+    posts: int,
+) -> None:
+    """CLUBS clubs, each with an owner and 20 members; each viewer in VIEWER_CLUBS of them;
+    `posts` posts by the clubs' members over two years."""
+    clubs = [uuid.uuid4() for _ in range(CLUBS)]
+    _insert(
+        engine, Club, [{"id": c, "name": f"club {n}", "sport": "road"} for n, c in enumerate(clubs)]
+    )
+    members: dict[uuid.UUID, list[uuid.UUID]] = {c: rng.sample(riders, 20) for c in clubs}
+    rows: list[dict[str, object]] = [
+        {"club_id": c, "user_id": u, "role": "owner" if k == 0 else "member", "status": "active"}
+        for c, people in members.items()
+        for k, u in enumerate(people)
+    ]
+    rows += [
+        {"club_id": c, "user_id": v, "role": "member", "status": "active"}
+        for v in viewers
+        for c in rng.sample(clubs, VIEWER_CLUBS)
+    ]
+    _insert(engine, ClubMember, rows)
+    made: list[dict[str, object]] = []
+    for n in range(posts):
+        club = rng.choice(clubs)
+        at = NOW - timedelta(seconds=rng.randrange(2 * 365 * 86400))
+        made.append({"id": uuid.uuid4(), "club_id": club, "user_id": rng.choice(members[club]),
+                     "body": f"post {n}", "created_at": at})  # fmt: skip
+    _insert(engine, ClubPost, made)
 
 
 def _timed_feed(
@@ -253,14 +294,15 @@ def main(scale: float, runs: int) -> None:
         f"feed: {users:,} riders, {rides:,} rides, {STARS} stars with up to {STAR_FOLLOWERS:,}"
         f" followers (scale {scale}); 10 viewers per row; pages of 20; target p95 < 50 ms"
     )
-    print(f"{'database':<12} {'follows':>8} {'p50 ms':>8} {'p95 ms':>8} {'p95 page 3':>11}")
+    print(f"{'database':<12} {'follows':>14} {'p50 ms':>8} {'p95 ms':>8} {'p95 page 3':>11}")
     for name, n, a, b, c in rows:
-        if n >= 0:
-            print(f"{name:<12} {n:>8,} {a:>8.1f} {b:>8.1f} {c:>11.1f}")
+        if isinstance(n, str) or n >= 0:
+            label = n if isinstance(n, str) else f"{n:,}"
+            print(f"{name:<12} {label:>14} {a:>8.1f} {b:>8.1f} {c:>11.1f}")
     print("\nnew ride from the most followed rider: fan-out on read (BikeNode) and on write")
     print(f"{'database':<12} {'followers':>9} {'read ms':>8} {'write ms':>9} {'ratio':>6}  built")
     for name, n, a, b, c in rows:
-        if n < 0:
+        if isinstance(n, int) and n < 0:
             print(f"{name:<12} {-n:>9,} {a:>8.1f} {b:>9.1f} {b / a:>5.0f}x  {c:.0f} s")
 
 

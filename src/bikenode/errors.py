@@ -27,6 +27,14 @@ class PermissionDenied(DomainError):
     """The caller is known but may not do this."""
 
 
+class AccountSuspended(PermissionDenied):
+    """A suspended account's sign-in, refused; `appeal_token` opens the appeal routes alone."""
+
+    def __init__(self, detail: str, *, appeal_token: str) -> None:
+        super().__init__(detail)
+        self.appeal_token = appeal_token
+
+
 class NotFound(DomainError):
     """There is no such thing, or the caller may not know that there is."""
 

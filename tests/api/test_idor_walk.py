@@ -16,6 +16,7 @@ walk fills them with real ids.
 
 from __future__ import annotations
 
+import io
 import itertools
 import re
 import types
@@ -28,6 +29,7 @@ import jwt
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from bikenode.app import create_app
 from bikenode.config import Settings
@@ -68,6 +70,7 @@ RELATION_ROUTES = {
 # tests/api/social/test_clubs.py.
 RELATION_OPERATIONS = {
     ("get", "/api/v1/clubs/{club_id}"),
+    ("get", "/api/v1/clubs/{club_id}/avatar"),  # part of the about (tests/api/social)
     ("post", "/api/v1/clubs/{club_id}/membership"),
     ("delete", "/api/v1/clubs/{club_id}/membership"),
 }
@@ -225,12 +228,27 @@ def _club(client: TestClient, headers: dict[str, str], objects: Objects) -> Ids:
     club_id = _created(client, "/api/v1/clubs", {"name": "Quiet club", "private": True}, headers)
     base = f"/api/v1/clubs/{club_id}"
     ride = {"title": f"{MARKER} ride", "starts_at": "2099-06-01T07:00:00Z"}
+    ride |= {"live": True, "members_only": True}  # with its live group ride
+    avatar = client.put(f"{base}/avatar", files=_avatar_file(), headers=headers)
+    assert avatar.status_code == 200, avatar.text
     return {
         "club_id": club_id,
         "post_id": _created(client, f"{base}/posts", {"body": f"{MARKER} post"}, headers),
         "event_id": _created(client, f"{base}/events", ride, headers),
         "invite_id": _created(client, f"{base}/invites", {}, headers),
     }
+
+
+def _avatar_file() -> dict[str, tuple[str, bytes, str]]:
+    png = io.BytesIO()
+    Image.new("RGB", (48, 48), "navy").save(png, "PNG")
+    return {"file": ("avatar.png", png.getvalue(), "image/png")}
+
+
+# Writes that take a file (multipart) rather than JSON: what to send.
+FILES: dict[tuple[str, str], Callable[[], dict[str, tuple[str, bytes, str]]]] = {
+    ("put", "/api/v1/clubs/{club_id}/avatar"): _avatar_file,
+}
 
 
 APP_BODY: dict[str, Any] = {
@@ -562,6 +580,8 @@ def _call(
     if "/tus" in template and method == "patch":  # a well-formed tus chunk, so checks run
         chunk = {"Content-Type": "application/offset+octet-stream", "Upload-Offset": "0"}
         return client.request("PATCH", url, headers={**headers, **chunk}, content=b"x")
+    if (method, template) in FILES:
+        return client.request(method.upper(), url, headers=headers, files=FILES[method, template]())
     return client.request(method.upper(), url, headers=_keyed(headers), json=body)
 
 
@@ -588,7 +608,11 @@ def _owner_accepts(walk: Walk, spec: dict[str, Any], method: str, template: str)
         url, headers = objects.fill(template), walk.owner_headers
         if (method, template) in PARTY_ROUTES:
             headers = PARTY_ROUTES[method, template](objects)
-    answer = walk.client.request(method.upper(), url, headers=_keyed(headers), json=body)
+    if (method, template) in FILES:
+        files = FILES[method, template]()
+        answer = walk.client.request(method.upper(), url, headers=headers, files=files)
+    else:
+        answer = walk.client.request(method.upper(), url, headers=_keyed(headers), json=body)
     assert 200 <= answer.status_code < 300, f"{method.upper()} {template} {body}: {answer.text}"
 
 

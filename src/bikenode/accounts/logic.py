@@ -228,6 +228,47 @@ def verify_mfa_token(settings: TokenSettings, token: str, *, now: datetime) -> u
         raise TokenError("the sign-in token names no valid user") from None
 
 
+# Long enough to read the actions and write an appeal; a new sign-in attempt gives another.
+APPEAL_TOKEN_TTL = timedelta(hours=1)
+
+
+def issue_appeal_token(settings: TokenSettings, *, user_id: uuid.UUID, now: datetime) -> str:
+    """A short-lived JWT for a suspended rider whose password was right: it opens the appeal
+    routes alone (every other route asks for an access token, which this is not)."""
+    claims: dict[str, Any] = {
+        "iss": settings.issuer,
+        "aud": settings.audience,
+        "sub": str(user_id),
+        "typ": "appeal",
+        "iat": int(now.timestamp()),
+        "exp": int((now + APPEAL_TOKEN_TTL).timestamp()),
+        "jti": uuid.uuid4().hex,
+    }
+    return jwt.encode(claims, settings.secret, algorithm=JWT_ALGORITHM)
+
+
+def verify_appeal_token(settings: TokenSettings, token: str, *, now: datetime) -> uuid.UUID:
+    """The user id in a valid appeal token; TokenError for anything else."""
+    try:
+        claims = jwt.decode(
+            token,
+            settings.secret,
+            algorithms=[JWT_ALGORITHM],
+            audience=settings.audience,
+            issuer=settings.issuer,
+            options={"require": ["exp", "iat", "sub"], "verify_exp": False, "verify_iat": False},
+        )
+    except jwt.InvalidTokenError as error:
+        raise TokenError(f"the appeal token is not valid: {error}") from None
+    _check_token_times(claims, now)
+    if claims.get("typ") != "appeal":
+        raise TokenError("expected an appeal token, got another kind of token")
+    try:
+        return uuid.UUID(claims["sub"])
+    except (ValueError, TypeError):
+        raise TokenError("the appeal token names no valid user") from None
+
+
 PASSWORD_RESET_TTL = timedelta(minutes=30)
 # At most this many reset e-mails per account per hour, whoever asks and from wherever.
 MAX_RESET_MAILS_PER_HOUR = 3

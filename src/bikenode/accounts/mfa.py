@@ -11,7 +11,12 @@ from sqlalchemy.orm import Session
 from bikenode.accounts import logic, repo, throttle, throttle_rules, totp
 from bikenode.accounts.models import MfaFactor, User
 from bikenode.accounts.sealing import open_secret, seal_secret
-from bikenode.accounts.service import AccountsConfig, IssuedTokens, start_session
+from bikenode.accounts.service import (
+    AccountsConfig,
+    IssuedTokens,
+    refuse_suspended,
+    start_session,
+)
 from bikenode.accounts.user_view import UserView
 from bikenode.audit import record_event
 from bikenode.db.base import utcnow
@@ -153,6 +158,14 @@ def complete_mfa_login(
     method = _check_code(
         session, user_id=user_id, code=code, client_ip=client_ip, allow_recovery=True
     )
+    user = session.get(User, user_id)
+    refusal = (
+        logic.suspension_refusal(user.suspended_at, user.suspended_until, utcnow())
+        if user is not None
+        else None
+    )
+    if refusal is not None:
+        refuse_suspended(session, config, user_id=user_id, refusal=refusal, client_ip=client_ip)
     tokens = start_session(session, config, user_id=user_id)
     record_event(
         session,

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -19,7 +19,14 @@ from bikenode.accounts.passwords import PasswordHashing
 from bikenode.accounts.user_view import UserView, view_of
 from bikenode.audit import record_event
 from bikenode.db.base import utcnow
-from bikenode.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, PermissionDenied
+from bikenode.errors import (
+    AccountSuspended,
+    Conflict,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+)
 
 # One message for unknown e-mail and wrong password: no user enumeration.
 BAD_CREDENTIALS = "the e-mail address or password is not correct"
@@ -160,16 +167,10 @@ def log_in(
         session.commit()
         raise NotAuthenticated(BAD_CREDENTIALS)
     refusal = logic.suspension_refusal(user.suspended_at, user.suspended_until, now)
-    if refusal is not None:  # told only after the right password: no account enumeration
-        record_event(
-            session,
-            event_type="auth.login_refused",
-            subject_id=user.id,
-            client_ip=client_ip,
-            details={"reason": "suspended"},
-        )
-        session.commit()
-        raise PermissionDenied(refusal)
+    # Told only after the right password (no account enumeration) and, with MFA on, after
+    # the second factor too: the refusal carries the appeal token (complete_mfa_login).
+    if refusal is not None and not repo.has_confirmed_mfa(session, user.id):
+        refuse_suspended(session, config, user_id=user.id, refusal=refusal, client_ip=client_ip)
     throttle.record_success(session, [k for k in rules if not k.startswith("ip:")])
     if new_hash is not None:
         user.password_hash = new_hash
@@ -188,6 +189,28 @@ def log_in(
     )
     session.commit()
     return tokens
+
+
+def refuse_suspended(
+    session: Session,
+    config: AccountsConfig,
+    *,
+    user_id: uuid.UUID,
+    refusal: str,
+    client_ip: str | None,
+) -> NoReturn:
+    """Record and refuse a suspended rider's sign-in (commits), handing them the appeal token
+    that opens the appeal routes alone (docs/moderation.md)."""
+    record_event(
+        session,
+        event_type="auth.login_refused",
+        subject_id=user_id,
+        client_ip=client_ip,
+        details={"reason": "suspended"},
+    )
+    session.commit()
+    appeal = logic.issue_appeal_token(config.tokens, user_id=user_id, now=utcnow())
+    raise AccountSuspended(refusal, appeal_token=appeal)
 
 
 def start_session(session: Session, config: AccountsConfig, *, user_id: uuid.UUID) -> IssuedTokens:
@@ -329,6 +352,16 @@ def authenticate(session: Session, config: AccountsConfig, *, access_token: str)
     if refusal is not None:  # sessions end at suspension; this also covers a racing request
         raise NotAuthenticated(refusal)
     return Principal(user=user, session_id=claims.session_id)
+
+
+def appealing_user_id(session: Session, config: AccountsConfig, *, token: str) -> uuid.UUID | None:
+    """The rider an appeal token (from a suspended rider's refused sign-in) names, if it is
+    one and valid and the rider still exists; None for any other token."""
+    try:
+        user_id = logic.verify_appeal_token(config.tokens, token, now=utcnow())
+    except logic.TokenError:
+        return None
+    return user_id if repo.get_user(session, user_id) is not None else None
 
 
 def authenticate_app(

@@ -47,6 +47,30 @@ def create_group(
     return group
 
 
+def open_group_ride(
+    session: Session, *, owner_id: uuid.UUID, owner_name: str, name: str, visibility: str
+) -> uuid.UUID:
+    """A new group ride planned from another domain (a club ride), its organiser its first
+    member; flushed, not committed: the caller commits it with its own rows."""
+    _check_visibility(visibility)
+    group = LiveGroup(owner_id=owner_id, name=name.strip(), visibility=visibility, cluster_count=0)
+    session.add(group)
+    session.flush()
+    session.add(LiveGroupMember(group_id=group.id, user_id=owner_id, display_name=owner_name))
+    return group.id
+
+
+def join_group_ride(
+    session: Session, *, group_id: uuid.UUID, user_id: uuid.UUID, display_name: str
+) -> None:
+    """Make a rider a member of a group ride (a club member going on the club ride), so a
+    private one opens to them; nothing when it is gone or they are in. The caller commits."""
+    if session.get(LiveGroup, group_id) is None:
+        return
+    if session.get(LiveGroupMember, (group_id, user_id)) is None:
+        session.add(LiveGroupMember(group_id=group_id, user_id=user_id, display_name=display_name))
+
+
 def get_own_group(session: Session, *, group_id: uuid.UUID, owner_id: uuid.UUID) -> LiveGroup:
     """A group ride the caller organises; NotFound otherwise."""
     group = session.get(LiveGroup, group_id)

@@ -7,6 +7,7 @@ from bikenode.rides.audience import Audience, Relation, current_audience, regist
 from bikenode.rides.events import GearListed, RideChanged, RideDeleted, RideImported
 from bikenode.rides.feed import (
     FeedRide,
+    feed_cursor,
     feed_rides,
     ride_visible_to,
     rider_rides,
@@ -93,6 +94,7 @@ __all__ = [
     "erase_user_data",
     "expired_duplicate_copies",
     "expired_originals",
+    "feed_cursor",
     "feed_rides",
     "health_key_counts",
     "hidden_mask",

@@ -8,7 +8,7 @@ same for a rider with 5 followers or 5,000 (bench/feed.py measures both sides).
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,6 +42,14 @@ class FeedRide:
     distance_m: float | None
     moving_time_s: float | None
     elevation_gain_m: float | None
+    # The feed's order: the stored start (untimed rides last), never cut by privacy zones;
+    # social merges club posts by it and resumes from feed_cursor(ride). Not for display.
+    listed_at: datetime = field(default=_UNTIMED, repr=False, compare=False)
+
+
+def feed_cursor(ride: FeedRide) -> str:
+    """The cursor of the feed page that starts just after this ride."""
+    return encode_cursor(ride.listed_at.isoformat(), str(ride.id))
 
 
 def feed_rides(
@@ -115,6 +123,7 @@ def _as_seen(session: Session, rides: list[Ride]) -> list[FeedRide]:
             distance_m=figures.distance_m,
             moving_time_s=figures.moving_time_s,
             elevation_gain_m=figures.elevation_gain_m,
+            listed_at=ride.started_at or _UNTIMED,
         )
         for ride, figures in zip(rides, seen, strict=True)
     ]

@@ -19,7 +19,7 @@ from bikenode.social.clubs import service as clubs
 from bikenode.social.clubs.models import ClubEvent, ClubMember
 from bikenode.social.clubs.service import ClubAccess
 from bikenode.social.models import Comment, ModerationAction, Report
-from bikenode.web.dependencies import CurrentUser, OptionalUser, SessionDep
+from bikenode.web.dependencies import AppealingUserId, CurrentUser, OptionalUser, SessionDep
 
 
 def visible_rider(user_id: uuid.UUID, session: SessionDep, viewer: CurrentUser) -> uuid.UUID:
@@ -69,9 +69,12 @@ def moderated_action(action_id: uuid.UUID, session: SessionDep, _: Moderator) ->
     return actions.get_action(session, action_id=action_id)
 
 
-def own_action(action_id: uuid.UUID, session: SessionDep, user: CurrentUser) -> ModerationAction:
-    """A moderation action against the caller; 404 for anyone else's, as for a missing one."""
-    return actions.own_action(session, action_id=action_id, user_id=user.id)
+def own_action(
+    action_id: uuid.UUID, session: SessionDep, user_id: AppealingUserId
+) -> ModerationAction:
+    """A moderation action against the caller (a suspended one too, with their appeal token);
+    404 for anyone else's, as for a missing one."""
+    return actions.own_action(session, action_id=action_id, user_id=user_id)
 
 
 OwnAction = Annotated[ModerationAction, Depends(own_action)]

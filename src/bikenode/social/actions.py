@@ -289,6 +289,11 @@ def my_actions(session: Session, *, user_id: uuid.UUID) -> list[ActionView]:
     return [_view(row, now) for row in rows]
 
 
+def action_view(action: ModerationAction) -> ActionView:
+    """The action as its rider sees it now (active or not, the appeal and its decision)."""
+    return _view(action, _now())
+
+
 def own_action(session: Session, *, action_id: uuid.UUID, user_id: uuid.UUID) -> ModerationAction:
     """An action against this rider; NotFound for another's, as for a missing one."""
     action = session.get(ModerationAction, action_id)

@@ -212,15 +212,6 @@ def delete_comment(session: Session, *, comment: Comment, viewer_id: uuid.UUID) 
     session.commit()
 
 
-def feed(
-    session: Session, *, viewer_id: uuid.UUID, limit: int, cursor: str | None
-) -> tuple[list[FeedItem], str | None]:
-    """A page of the feed: the followed riders' rides the viewer may see, newest first, with
-    kudos and comment counts; a constant number of queries whatever the page or follows."""
-    page, next_cursor = rides.feed_rides(session, viewer_id=viewer_id, limit=limit, cursor=cursor)
-    return _with_reactions(session, page, viewer_id), next_cursor
-
-
 def rider_rides(
     session: Session, *, owner_id: uuid.UUID, viewer_id: uuid.UUID, limit: int, cursor: str | None
 ) -> tuple[list[FeedItem], str | None]:
@@ -228,12 +219,13 @@ def rider_rides(
     page, next_cursor = rides.rider_rides(
         session, owner_id=owner_id, viewer_id=viewer_id, limit=limit, cursor=cursor
     )
-    return _with_reactions(session, page, viewer_id), next_cursor
+    return with_reactions(session, page, viewer_id), next_cursor
 
 
-def _with_reactions(
+def with_reactions(
     session: Session, page: list[rides.FeedRide], viewer_id: uuid.UUID
 ) -> list[FeedItem]:
+    """The rides with their kudos and comment counts and the viewer's own kudos."""
     ids = [ride.id for ride in page]
     kudos = repo.kudos_counts(session, ids) if ids else {}
     comments = repo.comment_counts(session, ids) if ids else {}

@@ -122,6 +122,22 @@ def blocked_ids(session: Session, user_id: uuid.UUID) -> set[uuid.UUID]:
     return {a if b == user_id else b for a, b in rows}
 
 
+def blocked_ids_select(user_id: uuid.UUID) -> Select[uuid.UUID]:
+    """A select of everyone the user blocks or is blocked by (for a sub-query)."""
+    return (
+        select(Block.blocked_id)
+        .where(Block.user_id == user_id)
+        .union(  # type: ignore[return-value]
+            select(Block.user_id).where(Block.blocked_id == user_id)
+        )
+    )
+
+
+def muted_ids_select(user_id: uuid.UUID) -> Select[uuid.UUID]:
+    """A select of the riders the user mutes."""
+    return select(Mute.muted_id).where(Mute.user_id == user_id)
+
+
 def delete_follows_between(session: Session, a: uuid.UUID, b: uuid.UUID) -> None:
     session.execute(
         delete(Follow).where(

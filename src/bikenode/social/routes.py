@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
 from bikenode.social import actions, moderation, reactions, service
+from bikenode.social import feed as social_feed
 from bikenode.social.access import (
     KnownRider,
     ModeratedAction,
@@ -26,6 +28,7 @@ from bikenode.social.schemas import (
     ActionPublic,
     AppealCreate,
     AppealDecision,
+    ClubPostEntry,
     CommentCreate,
     CommentList,
     CommentPublic,
@@ -44,7 +47,7 @@ from bikenode.social.schemas import (
     RiderList,
     SocialSettings,
 )
-from bikenode.web.dependencies import CurrentUser, OptionalUser, SessionDep
+from bikenode.web.dependencies import AppealingUserId, CurrentUser, OptionalUser, SessionDep
 from bikenode.web.strict_json import StrictJSONRoute
 
 router = APIRouter(prefix="/api/v1", tags=["social"], route_class=StrictJSONRoute)
@@ -225,8 +228,8 @@ def feed(
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> FeedPage:
-    """Rides of the riders you follow that you may see, newest first."""
-    items, next_cursor = reactions.feed(session, viewer_id=user.id, limit=limit, cursor=cursor)
+    """Rides of the riders you follow that you may see and your clubs' posts, newest first."""
+    items, next_cursor = social_feed.feed(session, viewer_id=user.id, limit=limit, cursor=cursor)
     return _feed_page(items, next_cursor)
 
 
@@ -245,17 +248,19 @@ def rider_rides(
     return _feed_page(items, next_cursor)
 
 
-def _feed_page(items: list[reactions.FeedItem], next_cursor: str | None) -> FeedPage:
-    entries = [
-        FeedEntry(
-            **dataclasses.asdict(item.ride),
-            kudos=item.kudos,
-            comments=item.comments,
-            kudosed=item.kudosed,
-        )
-        for item in items
-    ]
-    return FeedPage(items=entries, next_cursor=next_cursor)
+def _feed_page(
+    items: Sequence[reactions.FeedItem | social_feed.ClubPostItem], next_cursor: str | None
+) -> FeedPage:
+    return FeedPage(items=[_feed_entry(item) for item in items], next_cursor=next_cursor)
+
+
+def _feed_entry(
+    item: reactions.FeedItem | social_feed.ClubPostItem,
+) -> FeedEntry | ClubPostEntry:
+    if isinstance(item, social_feed.ClubPostItem):
+        return ClubPostEntry(**dataclasses.asdict(item))
+    ride = {k: v for k, v in dataclasses.asdict(item.ride).items() if k != "listed_at"}
+    return FeedEntry(**ride, kudos=item.kudos, comments=item.comments, kudosed=item.kudosed)
 
 
 @router.post("/reports", response_model=ReportPublic, status_code=201)
@@ -360,15 +365,23 @@ def decide_appeal(
     return _action(view)
 
 
+# The appeal routes: a suspended rider reaches these (and no others) with the appeal token
+# their refused sign-in answered; everyone else with their access token as usual.
 @router.get("/me/moderation-actions", response_model=ActionList)
-def my_actions(user: CurrentUser, session: SessionDep) -> ActionList:
-    """Moderators' actions against you, newest first."""
-    return ActionList(items=[_action(a) for a in actions.my_actions(session, user_id=user.id)])
+def my_actions(user_id: AppealingUserId, session: SessionDep) -> ActionList:
+    """Moderators' actions against you, newest first, with your appeals and their decisions."""
+    return ActionList(items=[_action(a) for a in actions.my_actions(session, user_id=user_id)])
+
+
+@router.get("/me/moderation-actions/{action_id}", response_model=ActionPublic)
+def my_action(action: OwnAction) -> ActionPublic:
+    """One action against you, with your appeal and its decision."""
+    return _action(actions.action_view(action))
 
 
 @router.post("/me/moderation-actions/{action_id}/appeal", response_model=ActionPublic)
 def appeal(
-    body: AppealCreate, action: OwnAction, user: CurrentUser, session: SessionDep
+    body: AppealCreate, action: OwnAction, user_id: AppealingUserId, session: SessionDep
 ) -> ActionPublic:
     """Appeal an action against you, once."""
-    return _action(actions.appeal(session, user_id=user.id, action=action, text=body.text))
+    return _action(actions.appeal(session, user_id=user_id, action=action, text=body.text))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -78,6 +78,7 @@ class CommentList(BaseModel):
 
 
 class FeedEntry(BaseModel):
+    kind: Literal["ride"] = "ride"
     id: uuid.UUID
     owner_id: uuid.UUID
     owner_name: str
@@ -93,8 +94,21 @@ class FeedEntry(BaseModel):
     kudosed: bool
 
 
+class ClubPostEntry(BaseModel):
+    """A post in one of the rider's clubs, in the feed beside rides."""
+
+    kind: Literal["club_post"] = "club_post"
+    id: uuid.UUID
+    club_id: uuid.UUID
+    club_name: str
+    author_id: uuid.UUID
+    author_name: str
+    body: str
+    created_at: datetime
+
+
 class FeedPage(BaseModel):
-    items: list[FeedEntry]
+    items: list[Annotated[FeedEntry | ClubPostEntry, Field(discriminator="kind")]]
     next_cursor: str | None = Field(description="pass as ?cursor= for the next page")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Annotated
@@ -16,6 +17,7 @@ from bikenode.accounts import (
     AccountsConfig,
     Principal,
     UserView,
+    appealing_user_id,
     authenticate,
     authenticate_app,
 )
@@ -128,6 +130,26 @@ def get_optional_user(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 OptionalUser = Annotated[UserView | None, Depends(get_optional_user)]
 CurrentUser = Annotated[UserView, Depends(get_current_user)]
+
+
+def get_appealing_user_id(
+    request: Request,
+    session: SessionDep,
+    config: AccountsConfigDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> uuid.UUID:
+    """The caller of the appeal routes alone: a signed-in rider, or a suspended one with the
+    appeal token their refused sign-in answered (docs/moderation.md); 401 otherwise."""
+    if credentials is None:
+        raise NotAuthenticated("sign in first: send 'Authorization: Bearer <access token>'")
+    user_id = appealing_user_id(session, config, token=credentials.credentials)
+    if user_id is None:
+        user_id = _resolve(request, session, config, credentials.credentials).user.id
+    session.commit()  # end the read at once, as get_principal does
+    return user_id
+
+
+AppealingUserId = Annotated[uuid.UUID, Depends(get_appealing_user_id)]
 
 
 async def get_client_ip(request: Request) -> str | None:

@@ -15,6 +15,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bikenode.errors import (
+    AccountSuspended,
     Busy,
     Conflict,
     DomainError,
@@ -44,6 +45,7 @@ def problem_response(
     title: str | None = None,
     headers: dict[str, str] | None = None,
     errors: list[dict[str, Any]] | None = None,
+    extensions: dict[str, str] | None = None,
 ) -> JSONResponse:
     """A problem-details response with the request id, so a user can quote it."""
     body: dict[str, Any] = {
@@ -57,6 +59,8 @@ def problem_response(
         body["request_id"] = request_id
     if errors:
         body["errors"] = errors
+    if extensions:
+        body.update(extensions)
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_CONTENT_TYPE)
 
 
@@ -109,8 +113,14 @@ def problem_headers(error: DomainError) -> dict[str, str]:
 def domain_problem(error: DomainError) -> JSONResponse:
     """The problem-details answer to a domain error, with its status, title and headers."""
     kind = problem_kind(type(error))
+    # RFC 9457 extension member: the one token a suspended rider may use (to appeal).
+    extra = {"appeal_token": error.appeal_token} if isinstance(error, AccountSuspended) else None
     return problem_response(
-        kind.status, error.detail, title=kind.title, headers=problem_headers(error)
+        kind.status,
+        error.detail,
+        title=kind.title,
+        headers=problem_headers(error),
+        extensions=extra,
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 from sqlalchemy import Engine, Uuid, func, select, true
 from sqlalchemy.orm import Session
 from starlette.testclient import WebSocketTestSession
@@ -372,6 +373,11 @@ def _clubs(client: TestClient, rider: Person, other: Person) -> None:
     answer = {"answer": "going"}
     rsvp = client.put(f"{base}/events/{event['id']}/rsvp", json=answer, headers=rider.headers)
     assert rsvp.status_code == 200, rsvp.text
+    png = io.BytesIO()
+    Image.new("RGB", (64, 64), "teal").save(png, "PNG")
+    files = {"file": ("logo.png", png.getvalue(), "image/png")}
+    avatar = client.put(f"{base}/avatar", files=files, headers=rider.headers)
+    assert avatar.status_code == 200, avatar.text
 
 
 def _market(client: TestClient, rider: Person) -> None:
@@ -646,6 +652,7 @@ def test_export_holds_live_planner_and_sync_data(
     assert [p["body"] for p in clubs["posts"]] == ["Coffee at eight"]
     assert [e["title"] for e in clubs["events"]] == ["Lake loop"]
     assert [r["answer"] for r in clubs["rsvps"]] == ["going"]
+    assert len(clubs["avatars_set"]) == 1
     [segment] = read("segments/segments.json")
     [effort] = read("segments/efforts.json")
     assert segment["name"] == "Home straight" and effort["segment_id"] == segment["id"]
@@ -741,6 +748,7 @@ def test_erasure_leaves_no_row_naming_the_user_and_closes_their_sockets(
         "social_club_posts.user_id",
         "social_club_events.user_id",
         "social_club_rsvps.user_id",
+        "social_club_avatars.user_id",
         "market_jobs.owner_id",
         "market_messages.user_id",
         "market_payments.owner_id",

@@ -3,14 +3,19 @@ follows one rider or forty, each with a privacy zone that cuts every ride."""
 
 from __future__ import annotations
 
+import base64
+import json
+import uuid
+
 from fastapi.testclient import TestClient
 
 from tests.api.rides.test_list_queries import _seed_rides, _statements
 from tests.api.social.helpers import Rider, follow, rider
 
 # Sign-in checks, the page query, the owners' zones, stored views and profiles, kudos and
-# comment counts and the viewer's kudos: a bound on the whole request, whatever the page.
-MAX_STATEMENTS = 12
+# comment counts and the viewer's kudos, the clubs' posts and their authors' names: a bound on
+# the whole request, whatever the page.
+MAX_STATEMENTS = 14
 
 
 def _followed_with_rides(
@@ -63,16 +68,25 @@ def test_a_feed_request_out_of_bounds_is_refused_clearly(client: TestClient) -> 
     viewer = rider(client, "Viewer")
     for query in ("limit=0", "limit=51", "limit=nan", "cursor=" + "x" * 501):
         assert client.get(f"/api/v1/feed?{query}", headers=viewer.headers).status_code == 422
-    # A cursor that is not one of ours, or that names a naive or far-future time.
+    # A cursor that is not one of ours, or whose rides or posts part names a naive time, or
+    # a far-future one (the feed's cursor holds each stream's own: rides' and club posts').
     from bikenode.rides.logic.display import encode_cursor
 
+    def feed_cursor(rides: str | None, posts: list[str] | None) -> str:
+        raw = json.dumps({"r": rides, "rd": False, "p": posts, "pd": False}).encode()
+        return base64.urlsafe_b64encode(raw).decode()
+
+    zero = "00000000-0000-0000-0000-000000000000"
     for cursor in (
         "bm90LWEtY3Vyc29y",
-        encode_cursor("2025-01-01T00:00:00", "00000000-0000-0000-0000-000000000000"),
-        encode_cursor("not a time", "00000000-0000-0000-0000-000000000000"),
+        encode_cursor("2025-01-01T00:00:00+00:00", zero),  # a rides cursor alone
+        feed_cursor(encode_cursor("2025-01-01T00:00:00", zero), None),
+        feed_cursor(encode_cursor("not a time", zero), None),
+        feed_cursor(None, ["2025-01-01T00:00:00", uuid.UUID(zero).hex]),
+        feed_cursor(None, ["2025-01-01T00:00:00+00:00", "not hex"]),
     ):
         answer = client.get(f"/api/v1/feed?cursor={cursor}", headers=viewer.headers)
         assert answer.status_code == 422, answer.text
         assert "cursor" in answer.json()["detail"]
-    far = encode_cursor("9999-12-31T23:59:59+00:00", "00000000-0000-0000-0000-000000000000")
+    far = feed_cursor(encode_cursor("9999-12-31T23:59:59+00:00", zero), None)
     assert client.get(f"/api/v1/feed?cursor={far}", headers=viewer.headers).status_code == 200

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from bikenode import live as live_domain
 from bikenode import planner, rides
 from bikenode.accounts import rider_profiles
 from bikenode.errors import InvalidInput, NotFound, PermissionDenied, TooManyRequests
@@ -51,6 +52,8 @@ class EventView:
     maybe: int
     no: int
     rsvp: str | None
+    members_only: bool = False
+    live_group_id: uuid.UUID | None = None
 
 
 def _event_views(
@@ -63,16 +66,21 @@ def _event_views(
         EventView(
             e.id, e.club_id, e.title, e.starts_at, e.place_name, e.lat_deg, e.lon_deg,
             e.route_id, e.user_id, counts[e.id].get("going", 0), counts[e.id].get("maybe", 0),
-            counts[e.id].get("no", 0), mine.get(e.id),
+            counts[e.id].get("no", 0), mine.get(e.id), e.members_only, e.live_group_id,
         )
         for e in events
     ]  # fmt: skip
 
 
 def list_events(session: Session, *, access: ClubAccess) -> list[EventView]:
-    """The club's coming rides (and today's), soonest first."""
+    """The club's coming rides (and today's), soonest first; members-only ones for the
+    club's active members alone."""
     found = repo.events_from(
-        session, access.club.id, since=datetime.now(UTC) - PAST_EVENTS, limit=MAX_EVENTS
+        session,
+        access.club.id,
+        since=datetime.now(UTC) - PAST_EVENTS,
+        limit=MAX_EVENTS,
+        members=access.status == "active",
     )
     return _event_views(session, found, access.viewer_id)
 
@@ -87,9 +95,13 @@ def create_event(
     lat_deg: float | None,
     lon_deg: float | None,
     route_id: uuid.UUID | None,
+    live: bool = False,
+    members_only: bool = False,
 ) -> EventView:
     """A new club ride by a member; its route must be one the member may open in the
-    planner (NotFound otherwise, as for a missing route)."""
+    planner (NotFound otherwise, as for a missing route). With `live`, a live group ride
+    opens with it, organised by the member: private (its members: those going) for a
+    members-only ride or a private club's, else public like the club ride."""
     user_id = access.viewer_id
     if user_id is None:
         raise PermissionDenied("expected a signed-in member")
@@ -111,6 +123,15 @@ def create_event(
     if route_id is not None:
         planner.route_access(session, route_id=route_id, user_id=user_id)
         event.route_id = route_id
+    event.members_only = members_only
+    if live:
+        event.live_group_id = live_domain.open_group_ride(
+            session,
+            owner_id=user_id,
+            owner_name=_name(session, user_id),
+            name=event.title,
+            visibility="private" if members_only or access.club.private else "public",
+        )
     session.add(event)
     session.flush()
     publish(
@@ -146,6 +167,11 @@ def club_event(session: Session, *, access: ClubAccess, event_id: uuid.UUID) -> 
     return event
 
 
+def _name(session: Session, user_id: uuid.UUID) -> str:
+    profile = rider_profiles(session, [user_id]).get(user_id)
+    return profile.display_name if profile else ""
+
+
 def rsvp(session: Session, *, access: ClubAccess, event: ClubEvent, answer: str) -> EventView:
     """Answer a club ride (going, maybe, no); answering again replaces the answer."""
     user_id = access.viewer_id
@@ -156,6 +182,13 @@ def rsvp(session: Session, *, access: ClubAccess, event: ClubEvent, answer: str)
         session.add(ClubRsvp(event_id=event.id, user_id=user_id, answer=answer))
     else:
         row.answer = answer
+    if answer == "going" and event.live_group_id is not None:
+        live_domain.join_group_ride(
+            session,
+            group_id=event.live_group_id,
+            user_id=user_id,
+            display_name=_name(session, user_id),
+        )
     session.commit()
     return _event_views(session, [event], user_id)[0]
 

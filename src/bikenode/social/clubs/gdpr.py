@@ -1,8 +1,9 @@
 """A rider's club data for GDPR requests.
 
 Export: their memberships (with requests), the clubs they own, their posts, the club rides
-they planned and their RSVPs. Erasure: their memberships, posts, RSVPs, invites and planned
-rides go. A club they own passes to its longest-standing admin, else its longest-standing
+they planned, their RSVPs and the avatars they set (when; the image is the club's). Erasure:
+their memberships, posts, RSVPs, invites and planned rides go, and the avatars they set (the
+image may show them; an admin sets another). A club they own passes to its longest-standing admin, else its longest-standing
 member, so the other members keep their club; a club with nobody else is deleted with all
 it holds.
 """
@@ -12,13 +13,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bikenode.export_json import fields_of, json_bytes
 from bikenode.social.clubs import repo
 from bikenode.social.clubs.models import (
     Club,
+    ClubAvatar,
     ClubEvent,
     ClubInvite,
     ClubMember,
@@ -37,6 +39,9 @@ def iter_user_export(session: Session, user_id: uuid.UUID) -> Iterator[tuple[str
     posts = session.scalars(select(ClubPost).where(ClubPost.user_id == user_id)).all()
     events = session.scalars(select(ClubEvent).where(ClubEvent.user_id == user_id)).all()
     rsvps = session.scalars(select(ClubRsvp).where(ClubRsvp.user_id == user_id)).all()
+    set_avatars = session.execute(
+        select(ClubAvatar.club_id, ClubAvatar.updated_at).where(ClubAvatar.user_id == user_id)
+    ).all()
     club_fields = ("id", "name", "description", "sport", "place_name", "lat_deg", "lon_deg")
     event_fields = ("id", "club_id", "title", "starts_at", "place_name", "route_id")
     yield (
@@ -44,7 +49,9 @@ def iter_user_export(session: Session, user_id: uuid.UUID) -> Iterator[tuple[str
         json_bytes(
             {
                 "memberships": [
-                    fields_of(r, ("club_id", "role", "status", "created_at", "joined_at"))
+                    fields_of(
+                        r, ("club_id", "role", "status", "created_at", "joined_at", "feed_muted_at")
+                    )
                     for r in rows
                 ],
                 "owned_clubs": [
@@ -53,6 +60,9 @@ def iter_user_export(session: Session, user_id: uuid.UUID) -> Iterator[tuple[str
                 "posts": [fields_of(p, ("id", "club_id", "body", "created_at")) for p in posts],
                 "events": [fields_of(e, event_fields) for e in events],
                 "rsvps": [fields_of(r, ("event_id", "answer", "updated_at")) for r in rsvps],
+                "avatars_set": [
+                    {"club_id": str(c), "updated_at": at.isoformat()} for c, at in set_avatars
+                ],
             }
         ),
     )
@@ -82,6 +92,9 @@ def erase_user_data(session: Session, user_id: uuid.UUID) -> dict[str, float]:
     session.execute(delete(ClubRsvp).where(ClubRsvp.user_id == user_id))
     session.execute(delete(ClubEvent).where(ClubEvent.user_id == user_id))
     session.execute(delete(ClubInvite).where(ClubInvite.user_id == user_id))
+    avatar_clubs = select(ClubAvatar.club_id).where(ClubAvatar.user_id == user_id)
+    session.execute(update(Club).where(Club.id.in_(avatar_clubs)).values(avatar_at=None))
+    session.execute(delete(ClubAvatar).where(ClubAvatar.user_id == user_id))
     session.execute(delete(ClubMember).where(ClubMember.user_id == user_id))
     session.flush()
     return {"clubs_handed_over": handed, "clubs_deleted": deleted, "club_posts": float(posts)}

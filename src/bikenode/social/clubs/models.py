@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, Double, ForeignKey, Index, String, Text, false
+from sqlalchemy import Boolean, Double, ForeignKey, Index, LargeBinary, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bikenode.db.base import Base, utcnow
@@ -29,6 +29,22 @@ class Club(Base):
     private: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # When the avatar (social_club_avatars) last changed: lists show it without reading it.
+    avatar_at: Mapped[datetime | None]
+
+
+class ClubAvatar(Base):
+    """A club's avatar: a square PNG re-encoded from the upload (no metadata), and which
+    admin (user_id) set it."""
+
+    __tablename__ = "social_club_avatars"
+
+    club_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("social_clubs.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    image_png: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class ClubMember(Base):
@@ -46,6 +62,8 @@ class ClubMember(Base):
     status: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     joined_at: Mapped[datetime | None]
+    # Set when the member keeps the club's posts out of their feed (the club page still shows them).
+    feed_muted_at: Mapped[datetime | None]
 
 
 class ClubInvite(Base):
@@ -94,6 +112,10 @@ class ClubEvent(Base):
     lon_deg: Mapped[float | None] = mapped_column(Double())
     route_id: Mapped[uuid.UUID | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The live group ride opened with it (live's, by id); riders going join it.
+    live_group_id: Mapped[uuid.UUID | None]
+    # Shown to the club's active members only, even in a public club.
+    members_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ClubRsvp(Base):

@@ -7,7 +7,7 @@ from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from bikenode.social.clubs.models import (
     Club,
@@ -135,16 +135,13 @@ def posts_page(
 
 
 def events_from(
-    session: Session, club_id: uuid.UUID, *, since: datetime, limit: int
+    session: Session, club_id: uuid.UUID, *, since: datetime, limit: int, members: bool
 ) -> list[ClubEvent]:
-    return list(
-        session.scalars(
-            select(ClubEvent)
-            .where(ClubEvent.club_id == club_id, ClubEvent.starts_at >= since)
-            .order_by(ClubEvent.starts_at, ClubEvent.id)
-            .limit(limit)
-        )
-    )
+    """The club's rides from `since`, soonest first; members-only ones when `members`."""
+    statement = select(ClubEvent).where(ClubEvent.club_id == club_id, ClubEvent.starts_at >= since)
+    if not members:
+        statement = statement.where(ClubEvent.members_only.is_(False))
+    return list(session.scalars(statement.order_by(ClubEvent.starts_at, ClubEvent.id).limit(limit)))
 
 
 def rsvp_counts(
@@ -188,3 +185,41 @@ def events_since(session: Session, user_id: uuid.UUID, since: datetime) -> int:
         )
         or 0
     )
+
+
+def feed_posts(
+    session: Session,
+    *,
+    viewer_id: uuid.UUID,
+    unseen_authors: Collection[Select[uuid.UUID]],
+    blocked: Select[uuid.UUID],
+    before: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[tuple[ClubPost, str]]:
+    """Posts (with their club's name) of the clubs the viewer is an active member of and has
+    not muted, newest first; none by the authors the selects name, none by a rider
+    `blocked` names and none of a club whose owner it names. One statement."""
+    member = (
+        (ClubMember.club_id == ClubPost.club_id)
+        & (ClubMember.user_id == viewer_id)
+        & (ClubMember.status == "active")
+        & ClubMember.feed_muted_at.is_(None)
+    )
+    statement = (
+        select(ClubPost, Club.name)
+        .join(ClubMember, member)
+        .join(Club, Club.id == ClubPost.club_id)
+        .where(*(ClubPost.user_id.not_in(authors) for authors in unseen_authors))
+    )
+    owner = aliased(ClubMember)
+    blocked_owner = select(owner.club_id).where(owner.role == "owner", owner.user_id.in_(blocked))
+    statement = statement.where(
+        ClubPost.user_id.not_in(blocked), ClubPost.club_id.not_in(blocked_owner)
+    )
+    if before is not None:
+        at, post_id = before
+        statement = statement.where(
+            or_(ClubPost.created_at < at, (ClubPost.created_at == at) & (ClubPost.id < post_id))
+        )
+    order = (ClubPost.created_at.desc(), ClubPost.id.desc())
+    return [(post, name) for post, name in session.execute(statement.order_by(*order).limit(limit))]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile, status
 
 from bikenode.social.access import (
     ClubEventDep,
@@ -20,7 +20,7 @@ from bikenode.social.access import (
     ReadClub,
     SeenClub,
 )
-from bikenode.social.clubs import activity, service
+from bikenode.social.clubs import activity, avatars, service
 from bikenode.social.clubs.schemas import (
     ClubCreate,
     ClubList,
@@ -43,6 +43,7 @@ from bikenode.social.clubs.schemas import (
     PostPublic,
     RsvpBody,
 )
+from bikenode.social.logic.avatar import MAX_AVATAR_BYTES
 from bikenode.web.dependencies import CurrentUser, OptionalUser, SessionDep
 from bikenode.web.strict_json import StrictJSONRoute
 
@@ -56,7 +57,10 @@ def _secret(request: Request) -> str:
 
 
 def _club(view: service.ClubView) -> ClubPublic:
-    return ClubPublic.model_validate(view)
+    club = ClubPublic.model_validate(view)
+    if view.avatar_at is not None:  # the version in the URL: a new avatar is a new URL
+        club.avatar_url = f"/api/v1/clubs/{view.id}/avatar?v={int(view.avatar_at.timestamp())}"
+    return club
 
 
 @router.get("/clubs", response_model=ClubList)
@@ -130,6 +134,54 @@ def leave(access: JoinableClub, user: CurrentUser, session: SessionDep) -> Respo
 
 def _members(cards: list[service.MemberCard]) -> MemberList:
     return MemberList(items=[MemberPublic.model_validate(c) for c in cards])
+
+
+@router.post("/clubs/{club_id}/feed-mute", status_code=NO_CONTENT)
+def mute_club(access: MemberClub, session: SessionDep) -> Response:
+    """Keep this club's posts out of your feed (its page still shows them)."""
+    service.mute_in_feed(session, access=access, muted=True)
+    return Response(status_code=NO_CONTENT)
+
+
+@router.delete("/clubs/{club_id}/feed-mute", status_code=NO_CONTENT)
+def unmute_club(access: MemberClub, session: SessionDep) -> Response:
+    """Let this club's posts back into your feed."""
+    service.mute_in_feed(session, access=access, muted=False)
+    return Response(status_code=NO_CONTENT)
+
+
+def _clean_avatar(
+    file: Annotated[UploadFile, File(description="a JPEG, PNG or WebP image")],
+) -> bytes:
+    return avatars.clean_upload(file.file.read(MAX_AVATAR_BYTES + 1))
+
+
+@router.put("/clubs/{club_id}/avatar", response_model=ClubPublic)
+def set_avatar(
+    user: CurrentUser,  # first: the sign-in is checked before any image is decoded,
+    image: Annotated[bytes, Depends(_clean_avatar)],  # which happens outside a transaction
+    access: ManagedClub,
+    session: SessionDep,
+) -> ClubPublic:
+    """Set the club's avatar (owner or admins); stored as a square PNG without metadata."""
+    avatars.set_avatar(session, access=access, image_png=image)
+    return _club(service.view_club(session, access=access))
+
+
+@router.delete("/clubs/{club_id}/avatar", status_code=NO_CONTENT)
+def remove_avatar(access: ManagedClub, session: SessionDep) -> Response:
+    """Remove the club's avatar (owner or admins)."""
+    avatars.remove_avatar(session, access=access)
+    return Response(status_code=NO_CONTENT)
+
+
+@router.get("/clubs/{club_id}/avatar", response_class=Response)
+def get_avatar(access: SeenClub, session: SessionDep) -> Response:
+    """The club's avatar, a PNG, for whoever may see the club."""
+    png = avatars.avatar_png(session, club_id=access.club.id)
+    # Private: a private club's avatar must not sit in a shared cache.
+    headers = {"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"}
+    return Response(png, media_type="image/png", headers=headers)
 
 
 @router.get("/clubs/{club_id}/members", response_model=MemberList)

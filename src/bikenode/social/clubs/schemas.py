@@ -55,6 +55,7 @@ class ClubPublic(BaseModel):
     role: Literal["owner", "admin", "member"] | None = Field(description="your role, if a member")
     status: Literal["pending", "active"] | None = Field(description="your membership, if any")
     created_at: datetime
+    avatar_url: str | None = Field(default=None, description="the club's avatar (PNG), if set")
 
 
 class ClubList(BaseModel):
@@ -114,6 +115,8 @@ class EventCreate(StrictModel):
     lat_deg: float | None = Field(default=None, ge=-90, le=90, description="rounded to ~1 km")
     lon_deg: float | None = Field(default=None, ge=-180, le=180, description="rounded to ~1 km")
     route_id: uuid.UUID | None = Field(default=None, strict=False)
+    live: bool = Field(default=False, description="open a live group ride with it")
+    members_only: bool = Field(default=False, description="shown to the club's members only")
 
 
 class EventPublic(BaseModel):
@@ -132,6 +135,10 @@ class EventPublic(BaseModel):
     maybe: int
     no: int
     rsvp: Literal["going", "maybe", "no"] | None = Field(description="your answer, if any")
+    members_only: bool = False
+    live_group_id: uuid.UUID | None = Field(
+        default=None, description="its live group ride (/live/groups/{id}); going riders join it"
+    )
 
 
 class EventList(BaseModel):

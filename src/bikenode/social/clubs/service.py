@@ -58,6 +58,7 @@ class ClubView:
     role: str | None
     status: str | None
     created_at: datetime
+    avatar_at: datetime | None = None  # None: no avatar
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,7 @@ def _view(club: Club, members: int, row: ClubMember | None) -> ClubView:
         role=row.role if row and row.status == "active" else None,
         status=row.status if row else None,
         created_at=club.created_at,
+        avatar_at=club.avatar_at,
     )
 
 
@@ -263,6 +265,21 @@ def leave(session: Session, *, access: ClubAccess, user_id: uuid.UUID) -> None:
         raise Conflict("the owner cannot leave: transfer ownership or delete the club first")
     if row is not None:
         session.delete(row)
+    session.commit()
+
+
+def mute_in_feed(session: Session, *, access: ClubAccess, muted: bool) -> None:
+    """Keep the club's posts out of the member's feed (muted) or let them back; the club's
+    own page still shows them. Again changes nothing."""
+    if access.viewer_id is None:
+        raise PermissionDenied("expected a signed-in member")
+    row = repo.membership(session, access.club.id, access.viewer_id)
+    if row is None:  # club_access(need="member") found it a moment ago, in this transaction
+        raise NotFound(NO_CLUB)
+    if muted and row.feed_muted_at is None:
+        row.feed_muted_at = _now()
+    elif not muted:
+        row.feed_muted_at = None
     session.commit()
 
 

@@ -242,6 +242,8 @@ function eventsSection(club, base, events, redraw) {
     field("Title", h("input", { name: "title", required: true, maxlength: 120 })),
     field("Starts", h("input", { type: "datetime-local", name: "starts_at", required: true })),
     field("Meeting point", h("input", { name: "place_name", maxlength: 120 }), "A public place, never a home."),
+    h("label", { class: "check" }, h("input", { type: "checkbox", name: "live" }), " Open a live group ride (riders going join it)"),
+    h("label", { class: "check" }, h("input", { type: "checkbox", name: "members_only" }), " Members only"),
     h("button", { type: "submit" }, "Plan ride"),
     h("div", { class: "errors" }),
   );
@@ -250,7 +252,7 @@ function eventsSection(club, base, events, redraw) {
     const data = new FormData(form);
     const local = new Date(data.get("starts_at"));
     const startsAt = Number.isNaN(local.getTime()) ? "" : local.toISOString(); // the browser's zone
-    const body = { title: data.get("title"), starts_at: startsAt };
+    const body = { title: data.get("title"), starts_at: startsAt, live: data.get("live") === "on", members_only: data.get("members_only") === "on" };
     if (data.get("place_name")) body.place_name = data.get("place_name");
     const done = busy(form);
     try {
@@ -267,7 +269,14 @@ function eventsSection(club, base, events, redraw) {
       await redraw();
     }, { "aria-pressed": String(e.rsvp === value), class: e.rsvp === value ? "chosen" : null });
   const eventFacts = (e) =>
-    [u.dateTime(e.starts_at), e.place_name, `${e.going} going · ${e.maybe} maybe`].filter(Boolean).join(" · ");
+    [u.dateTime(e.starts_at), e.place_name, `${e.going} going · ${e.maybe} maybe`, e.members_only ? "members only" : null]
+      .filter(Boolean)
+      .join(" · ");
+  // The live page of its group ride: public, or open to the riders going.
+  const liveLink = (e) =>
+    e.live_group_id
+      ? h("p", { class: "club-ride-live" }, h("a", { href: `/live/groups/${e.live_group_id}` }, `Live: ${e.title}`))
+      : null;
   const answers = (e) =>
     h(
       "p",
@@ -283,6 +292,7 @@ function eventsSection(club, base, events, redraw) {
     { class: "club-event" },
     h("h3", {}, e.title),
     h("p", { class: "meta" }, eventFacts(e)),
+    liveLink(e),
     club.status === "active" ? answers(e) : null,
   );
   return h(
@@ -342,6 +352,54 @@ function leaderboardSection(base) {
   return section;
 }
 
+// The avatar comes with the bearer token (an <img src> would not send it), as a blob URL.
+function avatarImage(club) {
+  const img = h("img", { class: "club-avatar", alt: `${club.name} avatar`, width: 96, height: 96 });
+  if (!club.avatar_url) {
+    img.hidden = true;
+    return img;
+  }
+  api(club.avatar_url, { raw: true })
+    .then((response) => response.blob())
+    .then((blob) => {
+      img.src = URL.createObjectURL(blob);
+    })
+    .catch(() => {
+      img.hidden = true;
+    });
+  return img;
+}
+
+function avatarForm(club, base, redraw) {
+  const input = h("input", { type: "file", name: "file", accept: "image/jpeg,image/png,image/webp", required: true });
+  const form = h(
+    "form",
+    { class: "avatar-form", "aria-label": "Club avatar" },
+    field("Avatar", input, "JPEG, PNG or WebP, up to 512 KB and 4096 px a side; its photo metadata is removed."),
+    h("button", { type: "submit" }, "Upload avatar"),
+    club.avatar_url
+      ? action("Remove avatar", async () => {
+          await api(`${base}/avatar`, { method: "DELETE" });
+          await redraw();
+        }, { class: "link danger" })
+      : null,
+    h("div", { class: "errors" }),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const data = new FormData(form); // before busy(): disabled inputs leave a form's data
+    const done = busy(form);
+    try {
+      await api(`${base}/avatar`, { method: "PUT", body: data });
+      await redraw();
+    } catch (error) {
+      done();
+      showError(form.querySelector(".errors"), error);
+    }
+  });
+  return form;
+}
+
 export const clubPage = {
   async render(main, { params }) {
     const [id] = params;
@@ -359,18 +417,19 @@ export const clubPage = {
       document.title = `${club.name} · BikeNode`;
       const kind = club.private ? "private club" : "public club";
       const facts = [club.sport, club.place_name, `${club.members} members`, kind];
+      const manage = club.role === "owner" || club.role === "admin";
       const about = [
-        h("h1", { tabindex: "-1" }, club.name),
+        h("div", { class: "club-head" }, avatarImage(club), h("h1", { tabindex: "-1" }, club.name)),
         h("p", { class: "meta" }, facts.filter(Boolean).join(" · ")),
         club.description ? h("p", { class: "club-text" }, club.description) : null,
         standing(club, base, redraw),
+        manage ? avatarForm(club, base, redraw) : null,
       ];
       if (club.private && club.status !== "active") {
         const hint = "Members, posts and rides of a private club are for its members.";
         fill(main, ...about, h("p", { class: "hint" }, hint));
         return;
       }
-      const manage = club.role === "owner" || club.role === "admin";
       const [members, requests, posts, events] = await Promise.all([
         api(`${base}/members`),
         manage ? api(`${base}/requests`) : null,

@@ -35,7 +35,26 @@ function kudosButton(rideId, state, onChange) {
   return button;
 }
 
+// A post in one of the rider's clubs, between the rides (its body is text, never HTML).
+function clubPostEntry(item) {
+  return h(
+    "li",
+    { class: "feed-item feed-post panel" },
+    h(
+      "p",
+      { class: "meta" },
+      riderLink(item.author_id, item.author_name),
+      " in ",
+      h("a", { href: `/clubs/${item.club_id}` }, item.club_name),
+      " · ",
+      u.date(item.created_at),
+    ),
+    h("p", { class: "post-body" }, item.body),
+  );
+}
+
 function feedEntry(item) {
+  if (item.kind === "club_post") return clubPostEntry(item);
   const figures = [
     item.started_at ? u.date(item.started_at) : null,
     item.distance_m !== null ? u.distance(item.distance_m) : null,
@@ -59,8 +78,8 @@ function feedEntry(item) {
 export const feedPage = {
   async render(main) {
     document.title = "Feed · BikeNode";
-    const list = h("ol", { class: "feed", "aria-label": "Rides of riders you follow" });
-    const more = h("button", { type: "button", hidden: true }, "Show older rides");
+    const list = h("ol", { class: "feed", "aria-label": "Rides of riders you follow and your clubs' posts" });
+    const more = h("button", { type: "button", hidden: true }, "Show older");
     const errors = h("div");
     let cursor = null;
     async function load() {
