@@ -14,6 +14,7 @@ from bikenode.notifications.models import (
     Notification,
     NotificationDelivery,
     NotificationPreference,
+    PushSubscription,
     QuietHours,
 )
 
@@ -30,9 +31,14 @@ DELIVERY_FIELDS = (
 )
 
 
+# The keys are the browser's to encrypt to, not the rider's data: the endpoint names the device.
+PUSH_FIELDS = ("id", "endpoint", "created_at")
+
+
 def iter_user_export(session: Session, user_id: uuid.UUID) -> Iterator[tuple[str, bytes]]:
     """(path, bytes): notifications/notifications.json (notifications and their e-mail
-    deliveries) and notifications/preferences.json (choices and quiet hours)."""
+    deliveries), notifications/preferences.json (choices and quiet hours) and
+    notifications/push_subscriptions.json (the browsers push goes to)."""
     notifications = [fields_of(n, NOTIFICATION_FIELDS) for n in repo.all_of_user(session, user_id)]
     deliveries = [fields_of(d, DELIVERY_FIELDS) for d in repo.deliveries_of_user(session, user_id)]
     yield (
@@ -49,17 +55,21 @@ def iter_user_export(session: Session, user_id: uuid.UUID) -> Iterator[tuple[str
         "notifications/preferences.json",
         json_bytes({"preferences": choices, "quiet_hours": hours}),
     )
+    pushes = [fields_of(p, PUSH_FIELDS) for p in repo.pushes_of_user(session, user_id)]
+    yield "notifications/push_subscriptions.json", json_bytes({"push_subscriptions": pushes})
     session.rollback()  # end the read: writers are not held up (SQLite)
 
 
 def erase_user_data(session: Session, user_id: uuid.UUID) -> dict[str, float]:
-    """Delete the rider's notifications, deliveries, choices and quiet hours; flushes only."""
+    """Delete the rider's notifications, deliveries, choices, quiet hours and push
+    subscriptions; flushes only."""
     counts = {}
     for name, table in (
         ("notification_deliveries", NotificationDelivery),
         ("notifications", Notification),
         ("notification_preferences", NotificationPreference),
         ("notification_quiet_hours", QuietHours),
+        ("notification_push_subscriptions", PushSubscription),
     ):
         done = session.execute(delete(table).where(table.user_id == user_id))
         counts[name] = float(done.rowcount)  # type: ignore[attr-defined]

@@ -1,4 +1,5 @@
-"""Tables owned by notifications: notifications, preferences, quiet hours, delivery log."""
+"""Tables owned by notifications: notifications, preferences, quiet hours, delivery log,
+web push subscriptions."""
 
 from __future__ import annotations
 
@@ -63,7 +64,7 @@ class QuietHours(Base):
 
 
 class NotificationDelivery(Base):
-    """One notification on one outgoing channel (e-mail): its state and retries."""
+    """One notification on one outgoing channel (e-mail, push): its state and retries."""
 
     __tablename__ = "notifications_deliveries"
     __table_args__ = (
@@ -88,3 +89,22 @@ class NotificationDelivery(Base):
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class PushSubscription(Base):
+    """One browser's push endpoint for a rider (RFC 8030) and the keys its messages are
+    encrypted to (RFC 8291). The endpoint is a capability URL: whoever holds it can push."""
+
+    __tablename__ = "notifications_push_subscriptions"
+    __table_args__ = (
+        # A browser has one endpoint; the rider who last subscribed on it receives.
+        Index("ix_notifications_push_subscriptions_endpoint", "endpoint", unique=True),
+        Index("ix_notifications_push_subscriptions_user_id", "user_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID]
+    endpoint: Mapped[str] = mapped_column(String(1000))
+    p256dh: Mapped[str] = mapped_column(String(100))  # the browser's P-256 key, base64url
+    auth: Mapped[str] = mapped_column(String(32))  # its 16-byte auth secret, base64url
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -13,6 +13,7 @@ from bikenode.notifications.models import (
     Notification,
     NotificationDelivery,
     NotificationPreference,
+    PushSubscription,
     QuietHours,
 )
 
@@ -104,3 +105,30 @@ def all_of_user(session: Session, user_id: uuid.UUID) -> Sequence[Notification]:
         .where(Notification.user_id == user_id)
         .order_by(Notification.created_at, Notification.id)
     ).all()
+
+
+def has_push(session: Session, user_id: uuid.UUID) -> bool:
+    return push_count(session, user_id) > 0
+
+
+def push_count(session: Session, user_id: uuid.UUID) -> int:
+    query = select(func.count()).where(PushSubscription.user_id == user_id)
+    return session.scalar(query) or 0
+
+
+def push_by_endpoint(session: Session, endpoint: str) -> PushSubscription | None:
+    query = select(PushSubscription).where(PushSubscription.endpoint == endpoint)
+    return session.scalars(query).first()
+
+
+def pushes_of_user(session: Session, user_id: uuid.UUID) -> Sequence[PushSubscription]:
+    """The rider's push subscriptions, oldest first."""
+    return session.scalars(
+        select(PushSubscription)
+        .where(PushSubscription.user_id == user_id)
+        .order_by(PushSubscription.created_at, PushSubscription.id)
+    ).all()
+
+
+def delivery(session: Session, delivery_id: uuid.UUID) -> NotificationDelivery | None:
+    return session.get(NotificationDelivery, delivery_id)

@@ -8,12 +8,12 @@ import uuid
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session, sessionmaker
 
 from bikenode.errors import TooManyRequests
-from bikenode.notifications import service, stream
+from bikenode.notifications import service, stream, vapid
 from bikenode.notifications.access import OwnNotification
 from bikenode.notifications.logic.catalogue import KINDS
 from bikenode.notifications.schemas import (
@@ -22,6 +22,9 @@ from bikenode.notifications.schemas import (
     NotificationPublic,
     PreferencesPublic,
     PreferencesUpdate,
+    PushKey,
+    PushSubscriptionCreate,
+    PushSubscriptionPublic,
     QuietHoursWindow,
     TypePreferences,
     UnreadCount,
@@ -37,6 +40,7 @@ router = APIRouter(
 # RFC 8058: mail clients POST `List-Unsubscribe=One-Click` as a form, not JSON.
 unsubscribe_router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
 Token = Annotated[str, Query(min_length=1, max_length=200)]
+Endpoint = Annotated[str, Query(min_length=1, max_length=1000)]
 
 
 @router.get("", response_model=NotificationPage)
@@ -132,6 +136,34 @@ def set_preferences(
         clear_quiet_hours=body.clear_quiet_hours,
     )
     return _preferences(result, user.timezone)
+
+
+@router.get("/push/key", response_model=PushKey)
+def push_key(user: CurrentUser, request: Request) -> PushKey:
+    """This server's VAPID public key, to subscribe a browser to push with."""
+    return PushKey(public_key=vapid.application_server_key(request.app.state.vapid))
+
+
+@router.post("/push/subscriptions", response_model=PushSubscriptionPublic, status_code=201)
+def subscribe_push(
+    body: PushSubscriptionCreate, user: CurrentUser, session: SessionDep
+) -> PushSubscriptionPublic:
+    """Receive your notifications by push on this browser."""
+    row = service.subscribe_push(
+        session,
+        user_id=user.id,
+        endpoint=body.endpoint,
+        p256dh=body.keys.p256dh,
+        auth=body.keys.auth,
+    )
+    return PushSubscriptionPublic.model_validate(row)
+
+
+@router.delete("/push/subscriptions", status_code=204, response_class=Response)
+def unsubscribe_push(user: CurrentUser, session: SessionDep, endpoint: Endpoint) -> Response:
+    """Stop push to the browser with this endpoint."""
+    service.unsubscribe_push(session, user_id=user.id, endpoint=endpoint)
+    return Response(status_code=204)
 
 
 @unsubscribe_router.get("/unsubscribe", response_model=UnsubscribeTarget)

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Channel = Literal["in_app", "email"]
+Channel = Literal["in_app", "email", "push"]
 # Every type of logic.catalogue.KINDS (a unit test keeps the two equal), for the OpenAPI enum.
 Kind = Literal[
     "component_due",
@@ -76,7 +76,8 @@ class QuietHoursWindow(BaseModel):
 class PreferencesUpdate(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
-    choices: list[Choice] = Field(default_factory=list, max_length=50)
+    # Every type on every channel (18 x 3 today), with room for the types to come.
+    choices: list[Choice] = Field(default_factory=list, max_length=100)
     quiet_hours: QuietHoursWindow | None = Field(
         default=None, description="e-mail waits for their end, in your timezone"
     )
@@ -104,3 +105,31 @@ class Unsubscribed(BaseModel):
     type: str
     label: str
     email: Literal[False] = False
+
+
+class PushKey(BaseModel):
+    public_key: str = Field(description="VAPID public key: pass as applicationServerKey")
+
+
+class PushKeys(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    p256dh: str = Field(min_length=80, max_length=100, description="base64url P-256 point")
+    auth: str = Field(min_length=16, max_length=32, description="base64url 16-byte secret")
+
+
+class PushSubscriptionCreate(BaseModel):
+    """A browser's PushSubscription.toJSON(), as it comes."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")  # expirationTime and the like
+
+    endpoint: str = Field(min_length=1, max_length=1000, description="https only")
+    keys: PushKeys
+
+
+class PushSubscriptionPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    endpoint: str
+    created_at: datetime

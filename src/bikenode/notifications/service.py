@@ -21,8 +21,15 @@ from bikenode.notifications.logic.catalogue import (
     EMAIL,
     IN_APP,
     KINDS,
+    PUSH,
     effective,
     render,
+)
+from bikenode.notifications.logic.push import (
+    MAX_SUBSCRIPTIONS_PER_USER,
+    BadSubscription,
+    check_endpoint,
+    check_keys,
 )
 from bikenode.notifications.logic.quiet import BadQuietHours, check_window, release_at
 from bikenode.notifications.logic.tokens import BadToken, read_token
@@ -31,11 +38,13 @@ from bikenode.notifications.models import (
     Notification,
     NotificationDelivery,
     NotificationPreference,
+    PushSubscription,
     QuietHours,
 )
 from bikenode.notifications.registry import Intent
 
 SEND_EMAIL_JOB = "notifications.send_email"
+SEND_PUSH_JOB = "notifications.send_push"
 # A send job that raises (the database gone, not the SMTP server: that is retried by the
 # delivery itself) is retried by the queue, up to 5 min apart: about 1.5 h before it stops.
 SEND_JOB_ATTEMPTS = 25
@@ -43,6 +52,7 @@ SEND_JOB_ATTEMPTS = 25
 # no longer news: nobody wants a month-old "chain is due" in their inbox.
 STALE_AFTER = timedelta(days=7)
 MAX_PAGE = 100
+SEND_JOBS = {EMAIL: SEND_EMAIL_JOB, PUSH: SEND_PUSH_JOB}
 
 
 def notify(
@@ -71,7 +81,8 @@ def notify(
     chosen = repo.choices_of(session, intent.recipient_id)
     in_app = effective(intent.kind, IN_APP, chosen)
     email = effective(intent.kind, EMAIL, chosen)
-    if not (in_app or email):
+    push = effective(intent.kind, PUSH, chosen) and repo.has_push(session, intent.recipient_id)
+    if not (in_app or email or push):
         return None
     shown = render(intent.kind, intent.params)
     row = Notification(
@@ -90,13 +101,16 @@ def notify(
     session.add(row)
     if in_app:
         stream.remember_new(session, intent.recipient_id, row.id)
-    if email:
-        _queue_email(session, row, timezone=contact.timezone, now=now)
+    for channel in [c for c, on in ((EMAIL, email), (PUSH, push)) if on]:
+        _queue_delivery(session, row, channel, timezone=contact.timezone, now=now)
     return row
 
 
-def _queue_email(session: Session, row: Notification, *, timezone: str, now: datetime) -> None:
-    """A pending e-mail delivery, held until the rider's quiet hours end, and its job."""
+def _queue_delivery(
+    session: Session, row: Notification, channel: str, *, timezone: str, now: datetime
+) -> None:
+    """A pending delivery on the channel, held until the rider's quiet hours end, and its
+    job."""
     quiet = repo.quiet_hours_of(session, row.user_id)
     due = now
     if quiet is not None:
@@ -105,16 +119,15 @@ def _queue_email(session: Session, row: Notification, *, timezone: str, now: dat
         id=uuid.uuid4(),
         notification_id=row.id,
         user_id=row.user_id,
-        channel=EMAIL,
+        channel=channel,
         state=PENDING,
         attempts=0,
         next_try_at=due,
         created_at=now,
     )
     session.add(delivery)
-    job = enqueue(
-        session, SEND_EMAIL_JOB, {"delivery_id": str(delivery.id)}, max_attempts=SEND_JOB_ATTEMPTS
-    )
+    payload = {"delivery_id": str(delivery.id)}
+    job = enqueue(session, SEND_JOBS[channel], payload, max_attempts=SEND_JOB_ATTEMPTS)
     job.run_after = due
 
 
@@ -241,6 +254,39 @@ def _quiet(session: Session, user_id: uuid.UUID, start_min: int, end_min: int) -
         session.add(QuietHours(user_id=user_id, start_min=start_min, end_min=end_min))
     else:
         row.start_min, row.end_min = start_min, end_min
+
+
+def subscribe_push(
+    session: Session, *, user_id: uuid.UUID, endpoint: str, p256dh: str, auth: str
+) -> PushSubscription:
+    """Keep a browser's push subscription for the rider; a browser's endpoint already kept
+    (for them, or for whoever signed in on it before) now names this rider and these keys.
+    InvalidInput for a bad endpoint or key, or past the per-rider limit."""
+    try:
+        check_endpoint(endpoint)
+        check_keys(p256dh, auth)
+    except BadSubscription as error:
+        raise InvalidInput(str(error)) from None
+    row = repo.push_by_endpoint(session, endpoint)
+    if row is None and repo.push_count(session, user_id) >= MAX_SUBSCRIPTIONS_PER_USER:
+        raise InvalidInput(
+            f"expected at most {MAX_SUBSCRIPTIONS_PER_USER} push subscriptions: remove one first"
+        )
+    if row is None:
+        row = PushSubscription(id=uuid.uuid4(), user_id=user_id, endpoint=endpoint)
+        session.add(row)
+    row.user_id, row.p256dh, row.auth, row.created_at = user_id, p256dh, auth, utcnow()
+    session.commit()
+    return row
+
+
+def unsubscribe_push(session: Session, *, user_id: uuid.UUID, endpoint: str) -> None:
+    """Forget the rider's subscription at that endpoint; NotFound if they have none there."""
+    row = repo.push_by_endpoint(session, endpoint)
+    if row is None or row.user_id != user_id:
+        raise NotFound("no push subscription of yours has that endpoint")
+    session.delete(row)
+    session.commit()
 
 
 def check_unsubscribe(secret: str, token: str) -> tuple[uuid.UUID, str]:

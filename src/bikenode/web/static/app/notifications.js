@@ -1,11 +1,13 @@
 // Notifications: the bell in the navigation, the /notifications page, the settings section
-// (per type and channel, quiet hours) and the /unsubscribe page an e-mail links to.
+// (per type and channel, quiet hours, push on this device) and the /unsubscribe page an
+// e-mail links to. The service worker that shows push messages is static/sw.js.
 
 import { api, isSignedIn } from "./api.js";
 import { busy, errorBox, field, fill, h, showError } from "./dom.js";
 
 const API = "/api/v1/notifications";
 const PAGE = 20;
+const CHANNEL_LABELS = { in_app: " In the app", email: " By e-mail", push: " By push" };
 
 /** The bell link with its unread badge; the count arrives after the navigation is drawn. */
 export function bell(current) {
@@ -206,7 +208,7 @@ export async function preferencesSection() {
       "fieldset",
       {},
       h("legend", {}, kind.label),
-      ["in_app", "email"].map((channel) =>
+      ["in_app", "email", "push"].map((channel) =>
         h(
           "label",
           { class: "choice" },
@@ -215,7 +217,7 @@ export async function preferencesSection() {
             name: `${kind.type}:${channel}`,
             checked: kind.channels[channel],
           }),
-          channel === "in_app" ? " In the app" : " By e-mail",
+          CHANNEL_LABELS[channel],
         ),
       ),
     ),
@@ -227,6 +229,7 @@ export async function preferencesSection() {
   const form = h(
     "form",
     { class: "card narrow", "aria-labelledby": "notifications-heading" },
+    pushToggle(messages),
     ...rows,
     h(
       "fieldset",
@@ -259,6 +262,70 @@ export async function preferencesSection() {
     }
   });
   return h("section", { id: "notifications" }, h("h2", { id: "notifications-heading" }, "Notifications"), form);
+}
+
+/** The key as PushManager.subscribe wants it: bytes from base64url. */
+function keyBytes(base64url) {
+  const text = atob(base64url.replace(/-/g, "+").replace(/_/g, "/"));
+  return Uint8Array.from(text, (c) => c.charCodeAt(0));
+}
+
+/** This browser's push subscription through the service worker at /sw.js, or null. */
+async function currentSubscription() {
+  const registration = await navigator.serviceWorker.register("/sw.js");
+  return { registration, subscription: await registration.pushManager.getSubscription() };
+}
+
+async function pushOn() {
+  if ((await Notification.requestPermission()) !== "granted") {
+    throw new Error("Notifications are blocked for this site in your browser's settings.");
+  }
+  const { registration } = await currentSubscription();
+  const { public_key: key } = await api(`${API}/push/key`);
+  const subscription = await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(key) });
+  await api(`${API}/push/subscriptions`, { method: "POST", json: subscription.toJSON() });
+}
+
+async function pushOff() {
+  const { subscription } = await currentSubscription();
+  if (subscription === null) return;
+  const endpoint = encodeURIComponent(subscription.endpoint);
+  await subscription.unsubscribe();
+  try {
+    await api(`${API}/push/subscriptions?endpoint=${endpoint}`, { method: "DELETE" });
+  } catch (error) {
+    if (error.status !== 404) throw error; // already forgotten (the push service said gone)
+  }
+}
+
+/** "Push on this device": subscribes this browser (it asks for permission) or stops it. */
+function pushToggle(messages) {
+  const box = h("input", { type: "checkbox", name: "push_device", disabled: true });
+  const note = h("p", { class: "hint" }, "Notifications on this device even when BikeNode is closed.");
+  const supported = "serviceWorker" in navigator && "PushManager" in window && "Notification" in window;
+  if (!supported) note.textContent = "This browser cannot receive push notifications.";
+  else {
+    currentSubscription()
+      .then(({ subscription }) => {
+        box.checked = subscription !== null;
+        box.disabled = false;
+      })
+      .catch(() => (note.textContent = "Push is not available here (the service worker did not start)."));
+  }
+  box.addEventListener("change", async () => {
+    const wanted = box.checked;
+    box.disabled = true;
+    try {
+      await (wanted ? pushOn() : pushOff());
+      fill(messages, h("p", { class: "success", role: "status" }, wanted ? "Push is on for this device." : "Push is off for this device."));
+    } catch (error) {
+      box.checked = !wanted;
+      showError(messages, error);
+    } finally {
+      box.disabled = false;
+    }
+  });
+  return h("fieldset", {}, h("legend", {}, "This device"), h("label", { class: "choice" }, box, " Push on this device"), note);
 }
 
 /** The page an e-mail's unsubscribe link opens: no sign-in, one button, nothing on GET. */
