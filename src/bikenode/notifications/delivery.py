@@ -88,7 +88,7 @@ def send_email(
         session.commit()
     if outgoing is None:
         return state
-    error = _send(context.mail, outgoing)
+    error = send_message(context.mail, outgoing)
     with sessions() as session:
         state = record_attempt(session, delivery_id, error, now())
         session.commit()
@@ -197,7 +197,8 @@ def _message(
     return Outgoing(to, body.subject, body.text, body.html, headers)
 
 
-def _send(mail: MailSettings, outgoing: Outgoing) -> str | None:
+def send_message(mail: MailSettings, outgoing: Outgoing) -> str | None:
+    """Hand the message to the SMTP server; None once it took it, else what went wrong."""
     try:
         send_mail(
             mail,

@@ -10,6 +10,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bikenode.notifications.models import (
+    DIGEST,
+    PENDING,
+    DigestChoice,
+    DigestSchedule,
     Notification,
     NotificationDelivery,
     NotificationPreference,
@@ -132,3 +136,62 @@ def pushes_of_user(session: Session, user_id: uuid.UUID) -> Sequence[PushSubscri
 
 def delivery(session: Session, delivery_id: uuid.UUID) -> NotificationDelivery | None:
     return session.get(NotificationDelivery, delivery_id)
+
+
+def digest_periods(session: Session, user_id: uuid.UUID) -> dict[str, str]:
+    """The rider's digest choices, type -> period."""
+    rows = session.scalars(select(DigestChoice).where(DigestChoice.user_id == user_id))
+    return {r.type: r.period for r in rows}
+
+
+def digest_choice_rows(session: Session, user_id: uuid.UUID) -> Sequence[DigestChoice]:
+    return session.scalars(
+        select(DigestChoice).where(DigestChoice.user_id == user_id).order_by(DigestChoice.type)
+    ).all()
+
+
+def digest_schedule_of(session: Session, user_id: uuid.UUID) -> DigestSchedule | None:
+    return session.get(DigestSchedule, user_id)
+
+
+def digest_waiting_at(session: Session, user_id: uuid.UUID, due: datetime) -> bool:
+    """Whether a digest delivery of the rider already waits for that time (and its job)."""
+    query = select(func.count()).where(
+        NotificationDelivery.user_id == user_id,
+        NotificationDelivery.channel == DIGEST,
+        NotificationDelivery.state == PENDING,
+        NotificationDelivery.next_try_at == due,
+    )
+    return bool(session.scalar(query))
+
+
+def claim_digest(session: Session, user_id: uuid.UUID, now: datetime, until: datetime) -> int:
+    """Mark the rider's due digest deliveries taken until `until`; how many were."""
+    done = session.execute(
+        update(NotificationDelivery)
+        .where(
+            NotificationDelivery.user_id == user_id,
+            NotificationDelivery.channel == DIGEST,
+            NotificationDelivery.state == PENDING,
+            NotificationDelivery.next_try_at <= now,
+        )
+        .values(next_try_at=until)
+        .execution_options(synchronize_session=False)
+    )
+    return int(done.rowcount)  # type: ignore[attr-defined]
+
+
+def digest_claimed(
+    session: Session, user_id: uuid.UUID, until: datetime
+) -> Sequence[NotificationDelivery]:
+    """The digest deliveries claim_digest took, oldest first."""
+    return session.scalars(
+        select(NotificationDelivery)
+        .where(
+            NotificationDelivery.user_id == user_id,
+            NotificationDelivery.channel == DIGEST,
+            NotificationDelivery.state == PENDING,
+            NotificationDelivery.next_try_at == until,
+        )
+        .order_by(NotificationDelivery.created_at, NotificationDelivery.id)
+    ).all()

@@ -17,6 +17,7 @@ from bikenode.notifications import service, stream, vapid
 from bikenode.notifications.access import OwnNotification
 from bikenode.notifications.logic.catalogue import KINDS
 from bikenode.notifications.schemas import (
+    DigestScheduleWindow,
     MarkedRead,
     NotificationPage,
     NotificationPublic,
@@ -127,13 +128,15 @@ def set_preferences(
     body: PreferencesUpdate, user: CurrentUser, session: SessionDep
 ) -> PreferencesPublic:
     """Switch types on or off per channel, and set or clear quiet hours."""
-    quiet = body.quiet_hours
+    quiet, schedule = body.quiet_hours, body.digest_schedule
     result = service.set_preferences(
         session,
         user_id=user.id,
         choices=[service.Choice(c.type, c.channel, c.enabled) for c in body.choices],
         quiet_hours=(quiet.start_min, quiet.end_min) if quiet else None,
         clear_quiet_hours=body.clear_quiet_hours,
+        digests=[(d.type, d.period) for d in body.digests],
+        digest_schedule=(schedule.hour, schedule.weekday) if schedule else None,
     )
     return _preferences(result, user.timezone)
 
@@ -188,4 +191,11 @@ def _preferences(prefs: service.Preferences, timezone: str) -> PreferencesPublic
     ]
     quiet = prefs.quiet_hours
     window = QuietHoursWindow(start_min=quiet[0], end_min=quiet[1]) if quiet else None
-    return PreferencesPublic(types=types, quiet_hours=window, timezone=timezone or "UTC")
+    hour, weekday = prefs.digest_schedule
+    return PreferencesPublic(
+        types=types,
+        quiet_hours=window,
+        digests=prefs.digests,
+        digest_schedule=DigestScheduleWindow(hour=hour, weekday=weekday),
+        timezone=timezone or "UTC",
+    )

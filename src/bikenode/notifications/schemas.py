@@ -73,6 +73,20 @@ class QuietHoursWindow(BaseModel):
     end_min: int = Field(ge=0, le=1439, description="may be before start: over midnight")
 
 
+class DigestChoiceIn(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    type: Literal["kudos", "comment", "new_follower", "follow_accepted"]  # logic.digest
+    period: Literal["off", "daily", "weekly"]
+
+
+class DigestScheduleWindow(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    hour: int = Field(ge=0, le=23, description="in your timezone")
+    weekday: int = Field(ge=0, le=6, description="0 Monday .. 6 Sunday, for weekly digests")
+
+
 class PreferencesUpdate(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
@@ -82,6 +96,10 @@ class PreferencesUpdate(BaseModel):
         default=None, description="e-mail waits for their end, in your timezone"
     )
     clear_quiet_hours: bool = False
+    digests: list[DigestChoiceIn] = Field(
+        default_factory=list, max_length=20, description="chatty types mailed as one digest"
+    )
+    digest_schedule: DigestScheduleWindow | None = None
 
 
 class TypePreferences(BaseModel):
@@ -93,6 +111,8 @@ class TypePreferences(BaseModel):
 class PreferencesPublic(BaseModel):
     types: list[TypePreferences]
     quiet_hours: QuietHoursWindow | None
+    digests: dict[str, str] = Field(description="type -> off, daily or weekly")
+    digest_schedule: DigestScheduleWindow
     timezone: str = Field(description="quiet hours are in this zone (your profile's)")
 
 

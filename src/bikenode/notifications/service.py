@@ -25,6 +25,16 @@ from bikenode.notifications.logic.catalogue import (
     effective,
     render,
 )
+from bikenode.notifications.logic.digest import (
+    DEFAULT_HOUR,
+    DEFAULT_WEEKDAY,
+    DIGEST_KINDS,
+    OFF,
+    PERIODS,
+    BadSchedule,
+    check_schedule,
+    next_digest_at,
+)
 from bikenode.notifications.logic.push import (
     MAX_SUBSCRIPTIONS_PER_USER,
     BadSubscription,
@@ -34,7 +44,10 @@ from bikenode.notifications.logic.push import (
 from bikenode.notifications.logic.quiet import BadQuietHours, check_window, release_at
 from bikenode.notifications.logic.tokens import BadToken, read_token
 from bikenode.notifications.models import (
+    DIGEST,
     PENDING,
+    DigestChoice,
+    DigestSchedule,
     Notification,
     NotificationDelivery,
     NotificationPreference,
@@ -45,6 +58,7 @@ from bikenode.notifications.registry import Intent
 
 SEND_EMAIL_JOB = "notifications.send_email"
 SEND_PUSH_JOB = "notifications.send_push"
+SEND_DIGEST_JOB = "notifications.send_digest"
 # A send job that raises (the database gone, not the SMTP server: that is retried by the
 # delivery itself) is retried by the queue, up to 5 min apart: about 1.5 h before it stops.
 SEND_JOB_ATTEMPTS = 25
@@ -82,7 +96,9 @@ def notify(
     in_app = effective(intent.kind, IN_APP, chosen)
     email = effective(intent.kind, EMAIL, chosen)
     push = effective(intent.kind, PUSH, chosen) and repo.has_push(session, intent.recipient_id)
-    if not (in_app or email or push):
+    # A digest chosen for the type is its e-mail: gathered, instead of one mail each.
+    period = repo.digest_periods(session, intent.recipient_id).get(intent.kind)
+    if not (in_app or email or push or period):
         return None
     shown = render(intent.kind, intent.params)
     row = Notification(
@@ -101,9 +117,39 @@ def notify(
     session.add(row)
     if in_app:
         stream.remember_new(session, intent.recipient_id, row.id)
+    if period is not None:
+        _hold_for_digest(session, row, period, timezone=contact.timezone, now=now)
+        email = False
     for channel in [c for c, on in ((EMAIL, email), (PUSH, push)) if on]:
         _queue_delivery(session, row, channel, timezone=contact.timezone, now=now)
     return row
+
+
+def _hold_for_digest(
+    session: Session, row: Notification, period: str, *, timezone: str, now: datetime
+) -> None:
+    """A delivery that waits for the rider's next digest, and that digest's one job."""
+    schedule = repo.digest_schedule_of(session, row.user_id)
+    hour, weekday = (
+        (schedule.hour, schedule.weekday) if schedule else (DEFAULT_HOUR, DEFAULT_WEEKDAY)
+    )
+    due = next_digest_at(now, period=period, timezone=timezone, hour=hour, weekday=weekday)
+    first = not repo.digest_waiting_at(session, row.user_id, due)
+    delivery = NotificationDelivery(
+        id=uuid.uuid4(),
+        notification_id=row.id,
+        user_id=row.user_id,
+        channel=DIGEST,
+        state=PENDING,
+        attempts=0,
+        next_try_at=due,
+        created_at=now,
+    )
+    session.add(delivery)
+    if first:  # later ones join it: the job sends whatever is due for the rider
+        payload = {"user_id": str(row.user_id)}
+        job = enqueue(session, SEND_DIGEST_JOB, payload, max_attempts=SEND_JOB_ATTEMPTS)
+        job.run_after = due
 
 
 def _queue_delivery(
@@ -196,10 +242,13 @@ class Choice:
 
 @dataclass(frozen=True)
 class Preferences:
-    """Each type's setting per channel (choice or default) and the quiet hours."""
+    """Each type's setting per channel (choice or default), the quiet hours, and the digest
+    period of each type that may have one, with the digests' hour and weekday."""
 
     channels: dict[str, dict[str, bool]]
     quiet_hours: tuple[int, int] | None
+    digests: dict[str, str]
+    digest_schedule: tuple[int, int]
 
 
 def get_preferences(session: Session, *, user_id: uuid.UUID) -> Preferences:
@@ -207,7 +256,14 @@ def get_preferences(session: Session, *, user_id: uuid.UUID) -> Preferences:
     chosen = repo.choices_of(session, user_id)
     channels = {k: {c: effective(k, c, chosen) for c in CHANNELS} for k in KINDS}
     quiet = repo.quiet_hours_of(session, user_id)
-    return Preferences(channels, (quiet.start_min, quiet.end_min) if quiet else None)
+    periods = repo.digest_periods(session, user_id)
+    schedule = repo.digest_schedule_of(session, user_id)
+    return Preferences(
+        channels,
+        (quiet.start_min, quiet.end_min) if quiet else None,
+        {kind: periods.get(kind, OFF) for kind in DIGEST_KINDS},
+        (schedule.hour, schedule.weekday) if schedule else (DEFAULT_HOUR, DEFAULT_WEEKDAY),
+    )
 
 
 def set_preferences(
@@ -217,8 +273,11 @@ def set_preferences(
     choices: Sequence[Choice],
     quiet_hours: tuple[int, int] | None,
     clear_quiet_hours: bool,
+    digests: Sequence[tuple[str, str]] = (),
+    digest_schedule: tuple[int, int] | None = None,
 ) -> Preferences:
-    """Record the rider's choices (and quiet hours, or none) and return the settings."""
+    """Record the rider's choices (and quiet hours, or none; digests per type and their
+    hour and weekday) and return the settings."""
     for choice in choices:
         if choice.kind not in KINDS or choice.channel not in CHANNELS:
             raise InvalidInput(
@@ -236,6 +295,10 @@ def set_preferences(
         row = repo.quiet_hours_of(session, user_id)
         if row is not None:
             session.delete(row)
+    for kind, period in digests:
+        _digest(session, user_id, kind, period)
+    if digest_schedule is not None:
+        _digest_schedule(session, user_id, *digest_schedule)
     session.commit()
     return get_preferences(session, user_id=user_id)
 
@@ -246,6 +309,34 @@ def _choose(session: Session, user_id: uuid.UUID, kind: str, channel: str, on: b
         session.add(NotificationPreference(user_id=user_id, type=kind, channel=channel, enabled=on))
     else:
         row.enabled = on
+
+
+def _digest(session: Session, user_id: uuid.UUID, kind: str, period: str) -> None:
+    if kind not in DIGEST_KINDS or period not in PERIODS:
+        raise InvalidInput(
+            f"expected a digest for a type among {list(DIGEST_KINDS)} with a period among"
+            f" {list(PERIODS)}, got {kind!r} {period!r}"
+        )
+    row = session.get(DigestChoice, (user_id, kind))
+    if period == OFF:
+        if row is not None:
+            session.delete(row)
+    elif row is None:
+        session.add(DigestChoice(user_id=user_id, type=kind, period=period))
+    else:
+        row.period = period
+
+
+def _digest_schedule(session: Session, user_id: uuid.UUID, hour: int, weekday: int) -> None:
+    try:
+        check_schedule(hour, weekday)
+    except BadSchedule as error:
+        raise InvalidInput(str(error)) from None
+    row = repo.digest_schedule_of(session, user_id)
+    if row is None:
+        session.add(DigestSchedule(user_id=user_id, hour=hour, weekday=weekday))
+    else:
+        row.hour, row.weekday = hour, weekday
 
 
 def _quiet(session: Session, user_id: uuid.UUID, start_min: int, end_min: int) -> None:

@@ -13,6 +13,7 @@ from bikenode.config import Settings
 from bikenode.db.queue import JobHandler, JobLease
 from bikenode.mail import mail_settings
 from bikenode.notifications.delivery import MailContext, send_email
+from bikenode.notifications.digest import send_digest
 from bikenode.notifications.push import PushContext, send_push
 from bikenode.notifications.vapid import load_or_create
 
@@ -53,5 +54,16 @@ def send_push_job(sessions: sessionmaker[Session], settings: Settings) -> JobHan
     def run(payload: dict[str, Any], lease: JobLease) -> None:
         lease()
         send_push(sessions, delivery_id=uuid.UUID(payload["delivery_id"]), context=context)
+
+    return run
+
+
+def send_digest_job(sessions: sessionmaker[Session], settings: Settings) -> JobHandler:
+    """The `notifications.send_digest` handler: send one rider's due digest, if any."""
+    context = mail_context(settings)
+
+    def run(payload: dict[str, Any], lease: JobLease) -> None:
+        lease()
+        send_digest(sessions, user_id=uuid.UUID(payload["user_id"]), context=context)
 
     return run

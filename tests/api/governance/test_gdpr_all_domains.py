@@ -292,6 +292,8 @@ def _notification_settings(client: TestClient, rider: Person) -> None:
     body = {
         "choices": [{"type": "component_due", "channel": "in_app", "enabled": True}],
         "quiet_hours": {"start_min": 1320, "end_min": 420},
+        "digests": [{"type": "kudos", "period": "weekly"}],
+        "digest_schedule": {"hour": 8, "weekday": 5},
     }
     answer = client.put("/api/v1/notifications/preferences", json=body, headers=rider.headers)
     assert answer.status_code == 200, answer.text
@@ -616,6 +618,9 @@ def test_export_holds_live_planner_and_sync_data(
     types = [n["type"] for n in told["notifications"]]
     assert "component_due" in types and "quote_received" in types  # bikes' and the market's
     assert {d["channel"] for d in told["deliveries"]} == {"email", "push"}
+    chosen = read("notifications/preferences.json")
+    assert chosen["digests"] == [{"type": "kudos", "period": "weekly"}]
+    assert chosen["digest_schedule"] == {"hour": 8, "weekday": 5}
     [device] = read("notifications/push_subscriptions.json")["push_subscriptions"]
     assert device["endpoint"].startswith("https://push.invalid/push/")
     assert set(device) == {"id", "endpoint", "created_at"}  # the browser's keys stay here
@@ -717,6 +722,8 @@ def test_erasure_leaves_no_row_naming_the_user_and_closes_their_sockets(
         "notifications_preferences.user_id",
         "notifications_quiet_hours.user_id",
         "notifications_push_subscriptions.user_id",
+        "notifications_digest_choices.user_id",
+        "notifications_digest_schedules.user_id",
         "social_profiles.user_id",
         "social_follows.user_id",
         "social_follows.followee_id",
