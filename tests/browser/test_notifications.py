@@ -121,11 +121,13 @@ def test_settings_switch_email_off_and_set_quiet_hours(screen: App, fresh_api: A
     screen.assert_no_script_errors()
 
 
-def test_push_on_this_device_and_push_per_type(screen: App, fresh_api: Api, server: str) -> None:
+def test_push_on_this_device_push_per_type_and_digests(
+    screen: App, fresh_api: Api, server: str
+) -> None:
     """The toggle is there once the service worker at /sw.js runs. A real subscription needs
     a push service (Google's, for Chromium) this machine cannot reach, so what is checked
     is the page: permission refused (headless Chromium never grants it unasked) says so and
-    leaves the toggle off; push per type is saved like the other channels."""
+    leaves the toggle off; push per type and digests are saved like the other settings."""
     email = new_email("push")
     fresh_api.register_and_login(email)
     screen.sign_in(email)
@@ -141,10 +143,16 @@ def test_push_on_this_device_and_push_per_type(screen: App, fresh_api: Api, serv
     expect(toggle).not_to_be_checked()
     chain = section.locator("fieldset").filter(has_text="A component of your bike is due")
     chain.get_by_label("By push").uncheck()
+    kudos = section.locator("fieldset").filter(has_text="Kudos on your ride")
+    kudos.get_by_label("E-mail digest").select_option("weekly")
+    section.get_by_label("Digest time").select_option("07:00")
+    section.get_by_label("Weekly digest on").select_option("Monday")
     section.get_by_role("button", name="Save notification settings").click()
     expect(section.get_by_role("status")).to_have_text("Saved.")
     prefs = fresh_api.get("/api/v1/notifications/preferences")
     assert prefs["types"][0]["channels"] == {"in_app": True, "email": True, "push": False}
+    assert (prefs["digests"]["kudos"], prefs["digests"]["comment"]) == ("weekly", "off")
+    assert prefs["digest_schedule"] == {"hour": 7, "weekday": 0}
     assert fresh_api.request.get("/sw.js").headers["content-type"].startswith("text/javascript")
     assert screen.has_no_horizontal_overflow()
     screen.assert_no_script_errors()

@@ -8,6 +8,17 @@ import { busy, errorBox, field, fill, h, showError } from "./dom.js";
 const API = "/api/v1/notifications";
 const PAGE = 20;
 const CHANNEL_LABELS = { in_app: " In the app", email: " By e-mail", push: " By push" };
+const PERIODS = { off: "One e-mail each", daily: "Daily digest", weekly: "Weekly digest" };
+const WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+
+function select(name, options, value) {
+  return h("select", { name }, ...options.map(([key, text]) => h("option", { value: key, selected: String(key) === String(value) }, text)));
+}
+
+/** A chatty type's e-mail: one each, or gathered in a daily or weekly digest. */
+function digestChoice(kind, period) {
+  return field("E-mail digest", select(`digest:${kind}`, Object.entries(PERIODS), period));
+}
 
 /** The bell link with its unread badge; the count arrives after the navigation is drawn. */
 export function bell(current) {
@@ -220,8 +231,13 @@ export async function preferencesSection() {
           CHANNEL_LABELS[channel],
         ),
       ),
+      kind.type in prefs.digests ? digestChoice(kind.type, prefs.digests[kind.type]) : null,
     ),
   );
+  const schedule = prefs.digest_schedule;
+  const hours = Array.from({ length: 24 }, (_, hour) => [hour, `${String(hour).padStart(2, "0")}:00`]);
+  const digestHour = select("digest_hour", hours, schedule.hour);
+  const digestDay = select("digest_weekday", WEEKDAYS.map((day, i) => [i, day]), schedule.weekday);
   const quiet = prefs.quiet_hours;
   const quietOn = h("input", { type: "checkbox", name: "quiet_on", checked: quiet !== null });
   const start = h("input", { type: "time", name: "quiet_start", value: hhmm(quiet?.start_min ?? 22 * 60) });
@@ -239,6 +255,13 @@ export async function preferencesSection() {
       field("From", start),
       field("Until", end, `In your timezone (${prefs.timezone}). E-mail waits until they end.`),
     ),
+    h(
+      "fieldset",
+      {},
+      h("legend", {}, "Digests"),
+      field("Digest time", digestHour, `In your timezone (${prefs.timezone}).`),
+      field("Weekly digest on", digestDay),
+    ),
     messages,
     h("button", { type: "submit", class: "primary" }, "Save notification settings"),
   );
@@ -248,7 +271,8 @@ export async function preferencesSection() {
       const [type, channel] = box.name.split(":");
       return { type, channel, enabled: box.checked };
     });
-    const json = { choices };
+    const digests = [...form.querySelectorAll("select[name^='digest:']")].map((menu) => ({ type: menu.name.slice(7), period: menu.value }));
+    const json = { choices, digests, digest_schedule: { hour: Number(digestHour.value), weekday: Number(digestDay.value) } };
     if (quietOn.checked) json.quiet_hours = { start_min: minutesOf(start.value), end_min: minutesOf(end.value) };
     else json.clear_quiet_hours = true;
     const finish = busy(form);
