@@ -47,10 +47,10 @@ from bikenode.market.service import TIMERS_JOB
 from bikenode.market.tasks import timers_job
 from bikenode.notifications.routes import router as notifications_router
 from bikenode.notifications.routes import unsubscribe_router as notifications_unsubscribe_router
-from bikenode.notifications.service import SEND_EMAIL_JOB
+from bikenode.notifications.service import SEND_DIGEST_JOB, SEND_EMAIL_JOB, SEND_PUSH_JOB
 from bikenode.notifications.stream import NotificationStream
 from bikenode.notifications.subscribers import NOTIFY
-from bikenode.notifications.tasks import send_email_job
+from bikenode.notifications.tasks import send_digest_job, send_email_job, send_push_job, vapid_key
 from bikenode.planner.map_routes import router as maps_router
 from bikenode.planner.map_routes import tiles_router
 from bikenode.planner.maps import routing_engine
@@ -145,6 +145,8 @@ def make_worker(settings: Settings, session_factory: sessionmaker[Session]) -> W
                 retry_scale=settings.webhooks_retry_delay_scale,
             ),
             SEND_EMAIL_JOB: send_email_job(session_factory, settings),
+            SEND_PUSH_JOB: send_push_job(session_factory, settings),
+            SEND_DIGEST_JOB: send_digest_job(session_factory, settings),
         },
         lease_s=settings.job_lease_s,
     )
@@ -191,6 +193,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_key_ring(key_ring_from_settings(settings))  # health data is sealed with these
     register_audience(AUDIENCE)  # followers-only rides reach approved followers
     app.state.settings = settings
+    app.state.vapid = vapid_key(settings)  # web push's key pair: made on first start
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.read_session_factory = make_session_factory(engine, read_only=True)

@@ -784,3 +784,22 @@ def test_no_one_but_a_granted_coach_reads_a_rider_by_rider_query(client: TestCli
     for path in reads:  # an ex-coach is anyone again
         url = f"{path}&rider={walk.owner_id}"
         assert client.get(url, headers=coach_headers).status_code == 404, url
+
+
+def test_no_one_but_its_owner_removes_a_push_subscription(client: TestClient) -> None:
+    """The push routes name no id in the path (the browser's endpoint goes in the query):
+    each caller is tried on the owner's endpoint by hand."""
+    from tests.push_service import PushService
+
+    walk = Walk(client)
+    service = PushService("https://push.example.com")
+    subscription = service.subscription(service.browser())
+    path = "/api/v1/notifications/push/subscriptions"
+    made = client.post(path, json=subscription, headers=walk.owner_headers)
+    assert made.status_code == 201, made.text
+    params = {"endpoint": subscription["endpoint"]}
+    for who, headers in walk.callers.items():
+        answer = client.request("DELETE", path, params=params, headers=headers)
+        assert answer.status_code == (401 if who == "anonymous" else 404), (who, answer.text)
+    gone = client.request("DELETE", path, params=params, headers=walk.owner_headers)
+    assert gone.status_code == 204  # it was still there: no caller removed it

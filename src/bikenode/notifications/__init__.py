@@ -1,4 +1,5 @@
-"""Notifications: what riders hear about, in the app and by e-mail, as they choose.
+"""Notifications: what riders hear about, in the app, by e-mail and by web push, as they
+choose.
 
 Other domains use only what is exported here; to have their events notify someone they add
 an entry to notifications/registry.py's ROUTES.

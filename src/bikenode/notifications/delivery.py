@@ -1,4 +1,5 @@
 """Sending a notification's e-mail: check, claim, send (outside any transaction), record.
+The claim and the record are shared with web push (push.py).
 
 At delivery time the recipient is checked again: an erased rider, a type switched off
 since, or an object the recipient may no longer see ends the delivery as `skipped`. A
@@ -25,7 +26,7 @@ from bikenode.db.base import utcnow
 from bikenode.db.queue import enqueue
 from bikenode.mail import MailSettings, send_mail
 from bikenode.notifications import registry, repo
-from bikenode.notifications.logic.catalogue import EMAIL, KINDS, Rendered, effective
+from bikenode.notifications.logic.catalogue import KINDS, Rendered, effective
 from bikenode.notifications.logic.mail_text import mail_body
 from bikenode.notifications.logic.quiet import release_at
 from bikenode.notifications.logic.schedule import next_try_at
@@ -38,7 +39,7 @@ from bikenode.notifications.models import (
     Notification,
     NotificationDelivery,
 )
-from bikenode.notifications.service import SEND_EMAIL_JOB, SEND_JOB_ATTEMPTS
+from bikenode.notifications.service import SEND_JOB_ATTEMPTS, SEND_JOBS
 
 CLAIM = timedelta(seconds=120)  # longer than one SMTP exchange (mail.SMTP_TIMEOUT_S x 2)
 Clock = Callable[[], datetime]
@@ -87,32 +88,56 @@ def send_email(
         session.commit()
     if outgoing is None:
         return state
-    error = _send(context.mail, outgoing)
+    error = send_message(context.mail, outgoing)
     with sessions() as session:
-        state = _record(session, delivery_id, error, now())
+        state = record_attempt(session, delivery_id, error, now())
         session.commit()
     return state
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A due delivery this worker now holds, with what it is about and for whom."""
+
+    delivery: NotificationDelivery
+    notification: Notification
+    contact: accounts.Contact
+
+
+def claim_due(session: Session, delivery_id: uuid.UUID, moment: datetime) -> Claimed | str:
+    """The delivery, claimed for this worker, if it is due and still wanted; else its
+    state (and it is skipped when its recipient, type or object no longer allow it)."""
+    delivery = session.get(NotificationDelivery, delivery_id)
+    if delivery is None or delivery.state != PENDING or delivery.next_try_at is None:
+        return delivery.state if delivery else "missing"
+    if delivery.next_try_at > moment:  # claimed by another worker, or held: look again then
+        _queue(session, delivery, delivery.next_try_at)
+        return PENDING
+    notification = session.get(Notification, delivery.notification_id)
+    contact = accounts.get_contact(session, delivery.user_id)
+    reason = _why_not(session, notification, delivery, contact)
+    if notification is None or contact is None or reason is not None:
+        skip(delivery, reason)
+        return SKIPPED
+    if not _claim(session, delivery, moment):  # another worker sends it, and records that
+        return PENDING
+    return Claimed(delivery, notification, contact)
+
+
+def skip(delivery: NotificationDelivery, reason: str | None) -> None:
+    """End the delivery unsent, saying why."""
+    delivery.state, delivery.last_error, delivery.next_try_at = SKIPPED, reason, None
 
 
 def _prepare(
     session: Session, delivery_id: uuid.UUID, context: MailContext, moment: datetime
 ) -> tuple[Outgoing | None, str]:
     """The message to send, with the delivery claimed; or None and why not."""
-    delivery = session.get(NotificationDelivery, delivery_id)
-    if delivery is None or delivery.state != PENDING or delivery.next_try_at is None:
-        return None, delivery.state if delivery else "missing"
-    if delivery.next_try_at > moment:  # claimed by another worker, or held: look again then
-        _queue(session, delivery.id, delivery.next_try_at)
-        return None, PENDING
-    notification = session.get(Notification, delivery.notification_id)
-    contact = accounts.get_contact(session, delivery.user_id)
-    reason = _why_not(session, notification, delivery, contact)
-    if notification is None or contact is None or reason is not None:
-        delivery.state, delivery.last_error, delivery.next_try_at = SKIPPED, reason, None
-        return None, SKIPPED
-    if not _claim(session, delivery, moment):  # another worker sends it, and records that
-        return None, PENDING
-    return _message(context, notification, delivery, contact.email), PENDING
+    claimed = claim_due(session, delivery_id, moment)
+    if isinstance(claimed, str):
+        return None, claimed
+    message = _message(context, claimed.notification, claimed.delivery, claimed.contact.email)
+    return message, PENDING
 
 
 def _why_not(
@@ -127,8 +152,10 @@ def _why_not(
         return "the recipient's account was erased"
     if notification.type not in KINDS:
         return f"the type {notification.type!r} is no longer sent"
-    if not effective(notification.type, EMAIL, repo.choices_of(session, delivery.user_id)):
-        return "the recipient switched this type's e-mail off"
+    if not effective(
+        notification.type, delivery.channel, repo.choices_of(session, delivery.user_id)
+    ):
+        return f"the recipient switched this type's {delivery.channel} off"
     intent = registry.Intent(delivery.user_id, notification.type, dict(notification.params))
     if not registry.may_see(session, notification.event_type, intent):
         return "the recipient may no longer see what it is about"
@@ -170,7 +197,8 @@ def _message(
     return Outgoing(to, body.subject, body.text, body.html, headers)
 
 
-def _send(mail: MailSettings, outgoing: Outgoing) -> str | None:
+def send_message(mail: MailSettings, outgoing: Outgoing) -> str | None:
+    """Hand the message to the SMTP server; None once it took it, else what went wrong."""
     try:
         send_mail(
             mail,
@@ -185,7 +213,11 @@ def _send(mail: MailSettings, outgoing: Outgoing) -> str | None:
     return None
 
 
-def _record(session: Session, delivery_id: uuid.UUID, error: str | None, moment: datetime) -> str:
+def record_attempt(
+    session: Session, delivery_id: uuid.UUID, error: str | None, moment: datetime
+) -> str:
+    """Count an attempt: sent without an error, else retried later or, past the last
+    retry, failed; returns the new state."""
     delivery = session.get(NotificationDelivery, delivery_id)
     if delivery is None:
         return "missing"
@@ -199,7 +231,7 @@ def _record(session: Session, delivery_id: uuid.UUID, error: str | None, moment:
         delivery.state, delivery.next_try_at = FAILED, None
         return FAILED
     delivery.next_try_at = _held(session, delivery.user_id, retry)
-    _queue(session, delivery.id, delivery.next_try_at)
+    _queue(session, delivery, delivery.next_try_at)
     return PENDING
 
 
@@ -214,8 +246,7 @@ def _held(session: Session, user_id: uuid.UUID, moment: datetime) -> datetime:
     )
 
 
-def _queue(session: Session, delivery_id: uuid.UUID, at: datetime) -> None:
-    job = enqueue(
-        session, SEND_EMAIL_JOB, {"delivery_id": str(delivery_id)}, max_attempts=SEND_JOB_ATTEMPTS
-    )
+def _queue(session: Session, delivery: NotificationDelivery, at: datetime) -> None:
+    payload = {"delivery_id": str(delivery.id)}
+    job = enqueue(session, SEND_JOBS[delivery.channel], payload, max_attempts=SEND_JOB_ATTEMPTS)
     job.run_after = at

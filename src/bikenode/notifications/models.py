@@ -1,4 +1,5 @@
-"""Tables owned by notifications: notifications, preferences, quiet hours, delivery log."""
+"""Tables owned by notifications: notifications, preferences, quiet hours, delivery log,
+web push subscriptions, digest choices and schedules."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bikenode.db.base import Base, utcnow
 
 PENDING, SENT, FAILED, SKIPPED = "pending", "sent", "failed", "skipped"
+DIGEST = "digest"  # a delivery's channel when it waits for the rider's digest e-mail
 
 
 class Notification(Base):
@@ -63,7 +65,7 @@ class QuietHours(Base):
 
 
 class NotificationDelivery(Base):
-    """One notification on one outgoing channel (e-mail): its state and retries."""
+    """One notification on one outgoing channel (e-mail, push): its state and retries."""
 
     __tablename__ = "notifications_deliveries"
     __table_args__ = (
@@ -87,4 +89,45 @@ class NotificationDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class PushSubscription(Base):
+    """One browser's push endpoint for a rider (RFC 8030) and the keys its messages are
+    encrypted to (RFC 8291). The endpoint is a capability URL: whoever holds it can push."""
+
+    __tablename__ = "notifications_push_subscriptions"
+    __table_args__ = (
+        # A browser has one endpoint; the rider who last subscribed on it receives.
+        Index("ix_notifications_push_subscriptions_endpoint", "endpoint", unique=True),
+        Index("ix_notifications_push_subscriptions_user_id", "user_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID]
+    endpoint: Mapped[str] = mapped_column(String(1000))
+    p256dh: Mapped[str] = mapped_column(String(100))  # the browser's P-256 key, base64url
+    auth: Mapped[str] = mapped_column(String(32))  # its 16-byte auth secret, base64url
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DigestChoice(Base):
+    """A chatty type the rider gathers into a daily or weekly e-mail instead of one each."""
+
+    __tablename__ = "notifications_digest_choices"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    type: Mapped[str] = mapped_column(String(64), primary_key=True)
+    period: Mapped[str] = mapped_column(String(16))  # daily | weekly
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class DigestSchedule(Base):
+    """When the rider's digests go out, in their timezone; absent: the default hour."""
+
+    __tablename__ = "notifications_digest_schedules"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    hour: Mapped[int]  # 0-23, local
+    weekday: Mapped[int]  # 0 Monday .. 6 Sunday, for weekly digests
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

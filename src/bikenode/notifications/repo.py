@@ -10,9 +10,14 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bikenode.notifications.models import (
+    DIGEST,
+    PENDING,
+    DigestChoice,
+    DigestSchedule,
     Notification,
     NotificationDelivery,
     NotificationPreference,
+    PushSubscription,
     QuietHours,
 )
 
@@ -103,4 +108,90 @@ def all_of_user(session: Session, user_id: uuid.UUID) -> Sequence[Notification]:
         select(Notification)
         .where(Notification.user_id == user_id)
         .order_by(Notification.created_at, Notification.id)
+    ).all()
+
+
+def has_push(session: Session, user_id: uuid.UUID) -> bool:
+    return push_count(session, user_id) > 0
+
+
+def push_count(session: Session, user_id: uuid.UUID) -> int:
+    query = select(func.count()).where(PushSubscription.user_id == user_id)
+    return session.scalar(query) or 0
+
+
+def push_by_endpoint(session: Session, endpoint: str) -> PushSubscription | None:
+    query = select(PushSubscription).where(PushSubscription.endpoint == endpoint)
+    return session.scalars(query).first()
+
+
+def pushes_of_user(session: Session, user_id: uuid.UUID) -> Sequence[PushSubscription]:
+    """The rider's push subscriptions, oldest first."""
+    return session.scalars(
+        select(PushSubscription)
+        .where(PushSubscription.user_id == user_id)
+        .order_by(PushSubscription.created_at, PushSubscription.id)
+    ).all()
+
+
+def delivery(session: Session, delivery_id: uuid.UUID) -> NotificationDelivery | None:
+    return session.get(NotificationDelivery, delivery_id)
+
+
+def digest_periods(session: Session, user_id: uuid.UUID) -> dict[str, str]:
+    """The rider's digest choices, type -> period."""
+    rows = session.scalars(select(DigestChoice).where(DigestChoice.user_id == user_id))
+    return {r.type: r.period for r in rows}
+
+
+def digest_choice_rows(session: Session, user_id: uuid.UUID) -> Sequence[DigestChoice]:
+    return session.scalars(
+        select(DigestChoice).where(DigestChoice.user_id == user_id).order_by(DigestChoice.type)
+    ).all()
+
+
+def digest_schedule_of(session: Session, user_id: uuid.UUID) -> DigestSchedule | None:
+    return session.get(DigestSchedule, user_id)
+
+
+def digest_waiting_at(session: Session, user_id: uuid.UUID, due: datetime) -> bool:
+    """Whether a digest delivery of the rider already waits for that time (and its job)."""
+    query = select(func.count()).where(
+        NotificationDelivery.user_id == user_id,
+        NotificationDelivery.channel == DIGEST,
+        NotificationDelivery.state == PENDING,
+        NotificationDelivery.next_try_at == due,
+    )
+    return bool(session.scalar(query))
+
+
+def claim_digest(session: Session, user_id: uuid.UUID, now: datetime, until: datetime) -> int:
+    """Mark the rider's due digest deliveries taken until `until`; how many were."""
+    done = session.execute(
+        update(NotificationDelivery)
+        .where(
+            NotificationDelivery.user_id == user_id,
+            NotificationDelivery.channel == DIGEST,
+            NotificationDelivery.state == PENDING,
+            NotificationDelivery.next_try_at <= now,
+        )
+        .values(next_try_at=until)
+        .execution_options(synchronize_session=False)
+    )
+    return int(done.rowcount)  # type: ignore[attr-defined]
+
+
+def digest_claimed(
+    session: Session, user_id: uuid.UUID, until: datetime
+) -> Sequence[NotificationDelivery]:
+    """The digest deliveries claim_digest took, oldest first."""
+    return session.scalars(
+        select(NotificationDelivery)
+        .where(
+            NotificationDelivery.user_id == user_id,
+            NotificationDelivery.channel == DIGEST,
+            NotificationDelivery.state == PENDING,
+            NotificationDelivery.next_try_at == until,
+        )
+        .order_by(NotificationDelivery.created_at, NotificationDelivery.id)
     ).all()

@@ -8,20 +8,24 @@ import uuid
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session, sessionmaker
 
 from bikenode.errors import TooManyRequests
-from bikenode.notifications import service, stream
+from bikenode.notifications import service, stream, vapid
 from bikenode.notifications.access import OwnNotification
 from bikenode.notifications.logic.catalogue import KINDS
 from bikenode.notifications.schemas import (
+    DigestScheduleWindow,
     MarkedRead,
     NotificationPage,
     NotificationPublic,
     PreferencesPublic,
     PreferencesUpdate,
+    PushKey,
+    PushSubscriptionCreate,
+    PushSubscriptionPublic,
     QuietHoursWindow,
     TypePreferences,
     UnreadCount,
@@ -37,6 +41,7 @@ router = APIRouter(
 # RFC 8058: mail clients POST `List-Unsubscribe=One-Click` as a form, not JSON.
 unsubscribe_router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
 Token = Annotated[str, Query(min_length=1, max_length=200)]
+Endpoint = Annotated[str, Query(min_length=1, max_length=1000)]
 
 
 @router.get("", response_model=NotificationPage)
@@ -123,15 +128,45 @@ def set_preferences(
     body: PreferencesUpdate, user: CurrentUser, session: SessionDep
 ) -> PreferencesPublic:
     """Switch types on or off per channel, and set or clear quiet hours."""
-    quiet = body.quiet_hours
+    quiet, schedule = body.quiet_hours, body.digest_schedule
     result = service.set_preferences(
         session,
         user_id=user.id,
         choices=[service.Choice(c.type, c.channel, c.enabled) for c in body.choices],
         quiet_hours=(quiet.start_min, quiet.end_min) if quiet else None,
         clear_quiet_hours=body.clear_quiet_hours,
+        digests=[(d.type, d.period) for d in body.digests],
+        digest_schedule=(schedule.hour, schedule.weekday) if schedule else None,
     )
     return _preferences(result, user.timezone)
+
+
+@router.get("/push/key", response_model=PushKey)
+def push_key(user: CurrentUser, request: Request) -> PushKey:
+    """This server's VAPID public key, to subscribe a browser to push with."""
+    return PushKey(public_key=vapid.application_server_key(request.app.state.vapid))
+
+
+@router.post("/push/subscriptions", response_model=PushSubscriptionPublic, status_code=201)
+def subscribe_push(
+    body: PushSubscriptionCreate, user: CurrentUser, session: SessionDep
+) -> PushSubscriptionPublic:
+    """Receive your notifications by push on this browser."""
+    row = service.subscribe_push(
+        session,
+        user_id=user.id,
+        endpoint=body.endpoint,
+        p256dh=body.keys.p256dh,
+        auth=body.keys.auth,
+    )
+    return PushSubscriptionPublic.model_validate(row)
+
+
+@router.delete("/push/subscriptions", status_code=204, response_class=Response)
+def unsubscribe_push(user: CurrentUser, session: SessionDep, endpoint: Endpoint) -> Response:
+    """Stop push to the browser with this endpoint."""
+    service.unsubscribe_push(session, user_id=user.id, endpoint=endpoint)
+    return Response(status_code=204)
 
 
 @unsubscribe_router.get("/unsubscribe", response_model=UnsubscribeTarget)
@@ -156,4 +191,11 @@ def _preferences(prefs: service.Preferences, timezone: str) -> PreferencesPublic
     ]
     quiet = prefs.quiet_hours
     window = QuietHoursWindow(start_min=quiet[0], end_min=quiet[1]) if quiet else None
-    return PreferencesPublic(types=types, quiet_hours=window, timezone=timezone or "UTC")
+    hour, weekday = prefs.digest_schedule
+    return PreferencesPublic(
+        types=types,
+        quiet_hours=window,
+        digests=prefs.digests,
+        digest_schedule=DigestScheduleWindow(hour=hour, weekday=weekday),
+        timezone=timezone or "UTC",
+    )

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Channel = Literal["in_app", "email"]
+Channel = Literal["in_app", "email", "push"]
 # Every type of logic.catalogue.KINDS (a unit test keeps the two equal), for the OpenAPI enum.
 Kind = Literal[
     "component_due",
@@ -73,14 +73,33 @@ class QuietHoursWindow(BaseModel):
     end_min: int = Field(ge=0, le=1439, description="may be before start: over midnight")
 
 
+class DigestChoiceIn(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    type: Literal["kudos", "comment", "new_follower", "follow_accepted"]  # logic.digest
+    period: Literal["off", "daily", "weekly"]
+
+
+class DigestScheduleWindow(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    hour: int = Field(ge=0, le=23, description="in your timezone")
+    weekday: int = Field(ge=0, le=6, description="0 Monday .. 6 Sunday, for weekly digests")
+
+
 class PreferencesUpdate(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
-    choices: list[Choice] = Field(default_factory=list, max_length=50)
+    # Every type on every channel (18 x 3 today), with room for the types to come.
+    choices: list[Choice] = Field(default_factory=list, max_length=100)
     quiet_hours: QuietHoursWindow | None = Field(
         default=None, description="e-mail waits for their end, in your timezone"
     )
     clear_quiet_hours: bool = False
+    digests: list[DigestChoiceIn] = Field(
+        default_factory=list, max_length=20, description="chatty types mailed as one digest"
+    )
+    digest_schedule: DigestScheduleWindow | None = None
 
 
 class TypePreferences(BaseModel):
@@ -92,6 +111,8 @@ class TypePreferences(BaseModel):
 class PreferencesPublic(BaseModel):
     types: list[TypePreferences]
     quiet_hours: QuietHoursWindow | None
+    digests: dict[str, str] = Field(description="type -> off, daily or weekly")
+    digest_schedule: DigestScheduleWindow
     timezone: str = Field(description="quiet hours are in this zone (your profile's)")
 
 
@@ -104,3 +125,31 @@ class Unsubscribed(BaseModel):
     type: str
     label: str
     email: Literal[False] = False
+
+
+class PushKey(BaseModel):
+    public_key: str = Field(description="VAPID public key: pass as applicationServerKey")
+
+
+class PushKeys(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    p256dh: str = Field(min_length=80, max_length=100, description="base64url P-256 point")
+    auth: str = Field(min_length=16, max_length=32, description="base64url 16-byte secret")
+
+
+class PushSubscriptionCreate(BaseModel):
+    """A browser's PushSubscription.toJSON(), as it comes."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")  # expirationTime and the like
+
+    endpoint: str = Field(min_length=1, max_length=1000, description="https only")
+    keys: PushKeys
+
+
+class PushSubscriptionPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    endpoint: str
+    created_at: datetime

@@ -21,21 +21,44 @@ from bikenode.notifications.logic.catalogue import (
     EMAIL,
     IN_APP,
     KINDS,
+    PUSH,
     effective,
     render,
+)
+from bikenode.notifications.logic.digest import (
+    DEFAULT_HOUR,
+    DEFAULT_WEEKDAY,
+    DIGEST_KINDS,
+    OFF,
+    PERIODS,
+    BadSchedule,
+    check_schedule,
+    next_digest_at,
+)
+from bikenode.notifications.logic.push import (
+    MAX_SUBSCRIPTIONS_PER_USER,
+    BadSubscription,
+    check_endpoint,
+    check_keys,
 )
 from bikenode.notifications.logic.quiet import BadQuietHours, check_window, release_at
 from bikenode.notifications.logic.tokens import BadToken, read_token
 from bikenode.notifications.models import (
+    DIGEST,
     PENDING,
+    DigestChoice,
+    DigestSchedule,
     Notification,
     NotificationDelivery,
     NotificationPreference,
+    PushSubscription,
     QuietHours,
 )
 from bikenode.notifications.registry import Intent
 
 SEND_EMAIL_JOB = "notifications.send_email"
+SEND_PUSH_JOB = "notifications.send_push"
+SEND_DIGEST_JOB = "notifications.send_digest"
 # A send job that raises (the database gone, not the SMTP server: that is retried by the
 # delivery itself) is retried by the queue, up to 5 min apart: about 1.5 h before it stops.
 SEND_JOB_ATTEMPTS = 25
@@ -43,6 +66,7 @@ SEND_JOB_ATTEMPTS = 25
 # no longer news: nobody wants a month-old "chain is due" in their inbox.
 STALE_AFTER = timedelta(days=7)
 MAX_PAGE = 100
+SEND_JOBS = {EMAIL: SEND_EMAIL_JOB, PUSH: SEND_PUSH_JOB}
 
 
 def notify(
@@ -71,7 +95,10 @@ def notify(
     chosen = repo.choices_of(session, intent.recipient_id)
     in_app = effective(intent.kind, IN_APP, chosen)
     email = effective(intent.kind, EMAIL, chosen)
-    if not (in_app or email):
+    push = effective(intent.kind, PUSH, chosen) and repo.has_push(session, intent.recipient_id)
+    # A digest chosen for the type is its e-mail: gathered, instead of one mail each.
+    period = repo.digest_periods(session, intent.recipient_id).get(intent.kind)
+    if not (in_app or email or push or period):
         return None
     shown = render(intent.kind, intent.params)
     row = Notification(
@@ -90,13 +117,46 @@ def notify(
     session.add(row)
     if in_app:
         stream.remember_new(session, intent.recipient_id, row.id)
-    if email:
-        _queue_email(session, row, timezone=contact.timezone, now=now)
+    if period is not None:
+        _hold_for_digest(session, row, period, timezone=contact.timezone, now=now)
+        email = False
+    for channel in [c for c, on in ((EMAIL, email), (PUSH, push)) if on]:
+        _queue_delivery(session, row, channel, timezone=contact.timezone, now=now)
     return row
 
 
-def _queue_email(session: Session, row: Notification, *, timezone: str, now: datetime) -> None:
-    """A pending e-mail delivery, held until the rider's quiet hours end, and its job."""
+def _hold_for_digest(
+    session: Session, row: Notification, period: str, *, timezone: str, now: datetime
+) -> None:
+    """A delivery that waits for the rider's next digest, and that digest's one job."""
+    schedule = repo.digest_schedule_of(session, row.user_id)
+    hour, weekday = (
+        (schedule.hour, schedule.weekday) if schedule else (DEFAULT_HOUR, DEFAULT_WEEKDAY)
+    )
+    due = next_digest_at(now, period=period, timezone=timezone, hour=hour, weekday=weekday)
+    first = not repo.digest_waiting_at(session, row.user_id, due)
+    delivery = NotificationDelivery(
+        id=uuid.uuid4(),
+        notification_id=row.id,
+        user_id=row.user_id,
+        channel=DIGEST,
+        state=PENDING,
+        attempts=0,
+        next_try_at=due,
+        created_at=now,
+    )
+    session.add(delivery)
+    if first:  # later ones join it: the job sends whatever is due for the rider
+        payload = {"user_id": str(row.user_id)}
+        job = enqueue(session, SEND_DIGEST_JOB, payload, max_attempts=SEND_JOB_ATTEMPTS)
+        job.run_after = due
+
+
+def _queue_delivery(
+    session: Session, row: Notification, channel: str, *, timezone: str, now: datetime
+) -> None:
+    """A pending delivery on the channel, held until the rider's quiet hours end, and its
+    job."""
     quiet = repo.quiet_hours_of(session, row.user_id)
     due = now
     if quiet is not None:
@@ -105,16 +165,15 @@ def _queue_email(session: Session, row: Notification, *, timezone: str, now: dat
         id=uuid.uuid4(),
         notification_id=row.id,
         user_id=row.user_id,
-        channel=EMAIL,
+        channel=channel,
         state=PENDING,
         attempts=0,
         next_try_at=due,
         created_at=now,
     )
     session.add(delivery)
-    job = enqueue(
-        session, SEND_EMAIL_JOB, {"delivery_id": str(delivery.id)}, max_attempts=SEND_JOB_ATTEMPTS
-    )
+    payload = {"delivery_id": str(delivery.id)}
+    job = enqueue(session, SEND_JOBS[channel], payload, max_attempts=SEND_JOB_ATTEMPTS)
     job.run_after = due
 
 
@@ -183,10 +242,13 @@ class Choice:
 
 @dataclass(frozen=True)
 class Preferences:
-    """Each type's setting per channel (choice or default) and the quiet hours."""
+    """Each type's setting per channel (choice or default), the quiet hours, and the digest
+    period of each type that may have one, with the digests' hour and weekday."""
 
     channels: dict[str, dict[str, bool]]
     quiet_hours: tuple[int, int] | None
+    digests: dict[str, str]
+    digest_schedule: tuple[int, int]
 
 
 def get_preferences(session: Session, *, user_id: uuid.UUID) -> Preferences:
@@ -194,7 +256,14 @@ def get_preferences(session: Session, *, user_id: uuid.UUID) -> Preferences:
     chosen = repo.choices_of(session, user_id)
     channels = {k: {c: effective(k, c, chosen) for c in CHANNELS} for k in KINDS}
     quiet = repo.quiet_hours_of(session, user_id)
-    return Preferences(channels, (quiet.start_min, quiet.end_min) if quiet else None)
+    periods = repo.digest_periods(session, user_id)
+    schedule = repo.digest_schedule_of(session, user_id)
+    return Preferences(
+        channels,
+        (quiet.start_min, quiet.end_min) if quiet else None,
+        {kind: periods.get(kind, OFF) for kind in DIGEST_KINDS},
+        (schedule.hour, schedule.weekday) if schedule else (DEFAULT_HOUR, DEFAULT_WEEKDAY),
+    )
 
 
 def set_preferences(
@@ -204,8 +273,11 @@ def set_preferences(
     choices: Sequence[Choice],
     quiet_hours: tuple[int, int] | None,
     clear_quiet_hours: bool,
+    digests: Sequence[tuple[str, str]] = (),
+    digest_schedule: tuple[int, int] | None = None,
 ) -> Preferences:
-    """Record the rider's choices (and quiet hours, or none) and return the settings."""
+    """Record the rider's choices (and quiet hours, or none; digests per type and their
+    hour and weekday) and return the settings."""
     for choice in choices:
         if choice.kind not in KINDS or choice.channel not in CHANNELS:
             raise InvalidInput(
@@ -223,6 +295,10 @@ def set_preferences(
         row = repo.quiet_hours_of(session, user_id)
         if row is not None:
             session.delete(row)
+    for kind, period in digests:
+        _digest(session, user_id, kind, period)
+    if digest_schedule is not None:
+        _digest_schedule(session, user_id, *digest_schedule)
     session.commit()
     return get_preferences(session, user_id=user_id)
 
@@ -235,12 +311,73 @@ def _choose(session: Session, user_id: uuid.UUID, kind: str, channel: str, on: b
         row.enabled = on
 
 
+def _digest(session: Session, user_id: uuid.UUID, kind: str, period: str) -> None:
+    if kind not in DIGEST_KINDS or period not in PERIODS:
+        raise InvalidInput(
+            f"expected a digest for a type among {list(DIGEST_KINDS)} with a period among"
+            f" {list(PERIODS)}, got {kind!r} {period!r}"
+        )
+    row = session.get(DigestChoice, (user_id, kind))
+    if period == OFF:
+        if row is not None:
+            session.delete(row)
+    elif row is None:
+        session.add(DigestChoice(user_id=user_id, type=kind, period=period))
+    else:
+        row.period = period
+
+
+def _digest_schedule(session: Session, user_id: uuid.UUID, hour: int, weekday: int) -> None:
+    try:
+        check_schedule(hour, weekday)
+    except BadSchedule as error:
+        raise InvalidInput(str(error)) from None
+    row = repo.digest_schedule_of(session, user_id)
+    if row is None:
+        session.add(DigestSchedule(user_id=user_id, hour=hour, weekday=weekday))
+    else:
+        row.hour, row.weekday = hour, weekday
+
+
 def _quiet(session: Session, user_id: uuid.UUID, start_min: int, end_min: int) -> None:
     row = repo.quiet_hours_of(session, user_id)
     if row is None:
         session.add(QuietHours(user_id=user_id, start_min=start_min, end_min=end_min))
     else:
         row.start_min, row.end_min = start_min, end_min
+
+
+def subscribe_push(
+    session: Session, *, user_id: uuid.UUID, endpoint: str, p256dh: str, auth: str
+) -> PushSubscription:
+    """Keep a browser's push subscription for the rider; a browser's endpoint already kept
+    (for them, or for whoever signed in on it before) now names this rider and these keys.
+    InvalidInput for a bad endpoint or key, or past the per-rider limit."""
+    try:
+        check_endpoint(endpoint)
+        check_keys(p256dh, auth)
+    except BadSubscription as error:
+        raise InvalidInput(str(error)) from None
+    row = repo.push_by_endpoint(session, endpoint)
+    if row is None and repo.push_count(session, user_id) >= MAX_SUBSCRIPTIONS_PER_USER:
+        raise InvalidInput(
+            f"expected at most {MAX_SUBSCRIPTIONS_PER_USER} push subscriptions: remove one first"
+        )
+    if row is None:
+        row = PushSubscription(id=uuid.uuid4(), user_id=user_id, endpoint=endpoint)
+        session.add(row)
+    row.user_id, row.p256dh, row.auth, row.created_at = user_id, p256dh, auth, utcnow()
+    session.commit()
+    return row
+
+
+def unsubscribe_push(session: Session, *, user_id: uuid.UUID, endpoint: str) -> None:
+    """Forget the rider's subscription at that endpoint; NotFound if they have none there."""
+    row = repo.push_by_endpoint(session, endpoint)
+    if row is None or row.user_id != user_id:
+        raise NotFound("no push subscription of yours has that endpoint")
+    session.delete(row)
+    session.commit()
 
 
 def check_unsubscribe(secret: str, token: str) -> tuple[uuid.UUID, str]:

@@ -193,6 +193,13 @@ for _route in CLIENT_ROUTES:
     router.add_api_route(_route, serve_index, methods=["GET", "HEAD"])
 
 
+@router.api_route("/sw.js", methods=["GET", "HEAD"])
+def serve_service_worker(request: Request) -> Response:
+    """The service worker that shows web push; at the root so its scope is the whole app,
+    and revalidated so a new version reaches browsers."""
+    return file_response(request, load_bundle().files["sw.js"], REVALIDATE)
+
+
 @router.api_route("/static/{build}/{path:path}", methods=["GET", "HEAD"])
 def serve_static(build: str, path: str, request: Request) -> Response:
     """A static file; cached for a year when its build id is the current one."""

@@ -46,6 +46,7 @@ from bikenode.webhooks.service import create_webhook
 from tests.api.sync.conftest import Device
 from tests.factories import STRONG_PASSWORD, signed_in, upload_files
 from tests.live_tools import START_MS, batch_frame, columns
+from tests.push_service import PushService
 from tests.synthetic import synthetic_gpx
 
 # Columns that name a person even where they are not of UUID type.
@@ -292,9 +293,15 @@ def _notification_settings(client: TestClient, rider: Person) -> None:
     body = {
         "choices": [{"type": "component_due", "channel": "in_app", "enabled": True}],
         "quiet_hours": {"start_min": 1320, "end_min": 420},
+        "digests": [{"type": "kudos", "period": "weekly"}],
+        "digest_schedule": {"hour": 8, "weekday": 5},
     }
     answer = client.put("/api/v1/notifications/preferences", json=body, headers=rider.headers)
     assert answer.status_code == 200, answer.text
+    # A browser subscribed to push (a name that never resolves: the pushes just wait).
+    browser = PushService("https://push.invalid").browser()
+    push = PushService("https://push.invalid").subscription(browser)
+    _post(client, "/api/v1/notifications/push/subscriptions", rider, push)
 
 
 def _social(client: TestClient, rider: Person, other: Person, rider_ride: str) -> None:
@@ -629,7 +636,13 @@ def test_export_holds_live_planner_and_sync_data(
     told = read("notifications/notifications.json")
     types = [n["type"] for n in told["notifications"]]
     assert "component_due" in types and "quote_received" in types  # bikes' and the market's
-    assert {d["channel"] for d in told["deliveries"]} == {"email"}
+    assert {d["channel"] for d in told["deliveries"]} == {"email", "push"}
+    chosen = read("notifications/preferences.json")
+    assert chosen["digests"] == [{"type": "kudos", "period": "weekly"}]
+    assert chosen["digest_schedule"] == {"hour": 8, "weekday": 5}
+    [device] = read("notifications/push_subscriptions.json")["push_subscriptions"]
+    assert device["endpoint"].startswith("https://push.invalid/push/")
+    assert set(device) == {"id", "endpoint", "created_at"}  # the browser's keys stay here
     assert read("notifications/preferences.json")["quiet_hours"] == {
         "start_min": 1320,
         "end_min": 420,
@@ -729,6 +742,9 @@ def test_erasure_leaves_no_row_naming_the_user_and_closes_their_sockets(
         "notifications_deliveries.user_id",
         "notifications_preferences.user_id",
         "notifications_quiet_hours.user_id",
+        "notifications_push_subscriptions.user_id",
+        "notifications_digest_choices.user_id",
+        "notifications_digest_schedules.user_id",
         "social_profiles.user_id",
         "social_follows.user_id",
         "social_follows.followee_id",

@@ -146,19 +146,19 @@ def test_email_switched_off_keeps_the_app_notification_and_sends_nothing(
         {
             "type": "component_due",
             "label": "A component of your bike is due for service",
-            "channels": {"in_app": True, "email": True},
+            "channels": {"in_app": True, "email": True, "push": True},
         },
         {
             "type": "health_alert",
             "label": "A new alert on your daily health values",
-            "channels": {"in_app": True, "email": False},
+            "channels": {"in_app": True, "email": False, "push": False},
         },
     ]  # social and market types follow (tests/api/notifications/test_social_and_market.py)
     assert defaults["quiet_hours"] is None
     body = {"choices": [{"type": "component_due", "channel": "email", "enabled": False}]}
     changed = client.put(f"{API}/preferences", json=body, headers=rider.headers)
     assert changed.status_code == 200, changed.text
-    assert changed.json()["types"][0]["channels"] == {"in_app": True, "email": False}
+    assert changed.json()["types"][0]["channels"] == {"in_app": True, "email": False, "push": True}
     rider.worn_chains()
     assert len(rider.get("")["items"]) == 2 and inbox.messages == []
 
@@ -172,7 +172,7 @@ def test_email_switched_off_keeps_the_app_notification_and_sends_nothing(
         {"quiet_hours": {"start_min": 1.5, "end_min": 60}},
         {"choices": [{"type": "carrier_pigeon", "channel": "email", "enabled": False}]},
         {"choices": [{"type": "component_due", "channel": "pigeon", "enabled": False}]},
-        {"choices": [{"type": "component_due", "channel": "email", "enabled": False}] * 51},
+        {"choices": [{"type": "component_due", "channel": "email", "enabled": False}] * 101},
         {"surprise": True},
     ],
 )
@@ -212,7 +212,8 @@ def test_one_click_unsubscribe_works_without_signing_in(client: TestClient, inbo
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert done.status_code == 200, done.text
-    assert rider.get("/preferences")["types"][0]["channels"] == {"in_app": True, "email": False}
+    channels = rider.get("/preferences")["types"][0]["channels"]
+    assert channels == {"in_app": True, "email": False, "push": True}  # e-mail only
     again = client.post(path, params={"token": token})
     assert again.status_code == 200  # twice: still off, no error
 

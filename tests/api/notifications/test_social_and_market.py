@@ -127,7 +127,7 @@ def test_kudos_e_mail_is_off_by_default_and_each_new_type_can_be_switched(
     anna, bob = rider(client, "Anna"), rider(client, "Bob")
     types = client.get(f"{API}/preferences", headers=anna.headers).json()["types"]
     channels = {item["type"]: item["channels"] for item in types}
-    assert channels["kudos"] == {"in_app": True, "email": False}
+    assert channels["kudos"] == {"in_app": True, "email": False, "push": False}
     assert channels["comment"]["email"] is True and channels["quote_received"]["email"] is True
     off = {"choices": [{"type": "kudos", "channel": "in_app", "enabled": False}]}
     assert client.put(f"{API}/preferences", json=off, headers=anna.headers).status_code == 200

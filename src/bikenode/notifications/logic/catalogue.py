@@ -11,8 +11,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-IN_APP, EMAIL = "in_app", "email"
-CHANNELS: tuple[str, ...] = (IN_APP, EMAIL)
+IN_APP, EMAIL, PUSH = "in_app", "email", "push"
+# Push reaches only the devices a rider subscribed; its defaults follow e-mail's.
+CHANNELS: tuple[str, ...] = (IN_APP, EMAIL, PUSH)
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,8 @@ def _fixed(title: str, text: str, link: str, key: str | None = None) -> Callable
     return render
 
 
-_ON = {IN_APP: True, EMAIL: True}
-_APP_ONLY = {IN_APP: True, EMAIL: False}  # frequent and light: the inbox is spared
+_ON = {IN_APP: True, EMAIL: True, PUSH: True}
+_APP_ONLY = {IN_APP: True, EMAIL: False, PUSH: False}  # frequent and light: the inbox is spared
 
 # Social: the text never names the rider who acted nor quotes a comment (either may be
 # gone or hidden from the recipient by the time they read it), and no rider's id is kept
@@ -162,13 +163,13 @@ MARKET_KINDS: dict[str, Kind] = {
 KINDS: dict[str, Kind] = {
     "component_due": Kind(
         "A component of your bike is due for service",
-        {IN_APP: True, EMAIL: True},
+        _ON,
         _component_due,
     ),
     # Off by e-mail until the rider asks: an inbox is a less private place than the app.
     "health_alert": Kind(
         "A new alert on your daily health values",
-        {IN_APP: True, EMAIL: False},
+        _APP_ONLY,
         _health_alert,
     ),
     **SOCIAL_KINDS,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -53,3 +54,43 @@ def mail_body(rendered: Rendered, *, label: str, public_url: str, unsubscribe_ur
     }
     html = HTML.format(**{k: escape(v, quote=True) for k, v in values.items()})
     return MailBody(rendered.title, TEXT.format(**values), html)
+
+
+DIGEST_TEXT = """\
+{subject}
+
+{items}
+{more}
+Open BikeNode: {notifications}
+
+--
+You get this e-mail because you chose digests for some notification types. Change that,
+or stop them, in your notification settings: {settings}
+"""
+
+
+def digest_mail_body(
+    items: Sequence[Rendered], *, subject: str, total: int, public_url: str
+) -> MailBody:
+    """Subject, plain text and HTML of a digest listing `items` out of `total`."""
+    base = public_url.rstrip("/")
+    more = f"... and {total - len(items)} more.\n" if total > len(items) else ""
+    lines = "\n".join(f"- {i.title}: {i.text} {base + i.link}" for i in items)
+    settings, notifications = base + "/settings#notifications", base + "/notifications"
+    text = DIGEST_TEXT.format(
+        subject=subject, items=lines, more=more, notifications=notifications, settings=settings
+    )
+    rows = "".join(
+        f'<li><a href="{escape(base + i.link, quote=True)}">{escape(i.title)}</a>: '
+        f"{escape(i.text)}</li>"
+        for i in items
+    )
+    html = (
+        '<!doctype html>\n<html><body style="font-family: sans-serif; max-width: 36em">\n'
+        f'<h1 style="font-size: 1.2em">{escape(subject)}</h1>\n<ul>{rows}</ul>\n'
+        f"<p>{escape(more)}</p>"
+        f'<p><a href="{escape(notifications, quote=True)}">Open BikeNode</a> &middot; '
+        f'<a href="{escape(settings, quote=True)}">notification settings</a></p>\n'
+        "</body></html>\n"
+    )
+    return MailBody(subject, text, html)

@@ -54,6 +54,11 @@ def _local(day: datetime, minute: int, tz: ZoneInfo) -> datetime:
     return late
 
 
+def local_instant(day: datetime, minute: int, tz: ZoneInfo) -> datetime:
+    """The UTC instant of `minute` after local midnight on `day`'s date in `tz`."""
+    return _local(day, minute, tz)
+
+
 def release_at(now: datetime, *, timezone: str, start_min: int, end_min: int) -> datetime:
     """`now` if it falls outside quiet hours, else the UTC instant they end."""
     check_window(start_min, end_min)

@@ -1,11 +1,24 @@
 // Notifications: the bell in the navigation, the /notifications page, the settings section
-// (per type and channel, quiet hours) and the /unsubscribe page an e-mail links to.
+// (per type and channel, quiet hours, push on this device) and the /unsubscribe page an
+// e-mail links to. The service worker that shows push messages is static/sw.js.
 
 import { api, isSignedIn } from "./api.js";
 import { busy, errorBox, field, fill, h, showError } from "./dom.js";
 
 const API = "/api/v1/notifications";
 const PAGE = 20;
+const CHANNEL_LABELS = { in_app: " In the app", email: " By e-mail", push: " By push" };
+const PERIODS = { off: "One e-mail each", daily: "Daily digest", weekly: "Weekly digest" };
+const WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+
+function select(name, options, value) {
+  return h("select", { name }, ...options.map(([key, text]) => h("option", { value: key, selected: String(key) === String(value) }, text)));
+}
+
+/** A chatty type's e-mail: one each, or gathered in a daily or weekly digest. */
+function digestChoice(kind, period) {
+  return field("E-mail digest", select(`digest:${kind}`, Object.entries(PERIODS), period));
+}
 
 /** The bell link with its unread badge; the count arrives after the navigation is drawn. */
 export function bell(current) {
@@ -206,7 +219,7 @@ export async function preferencesSection() {
       "fieldset",
       {},
       h("legend", {}, kind.label),
-      ["in_app", "email"].map((channel) =>
+      ["in_app", "email", "push"].map((channel) =>
         h(
           "label",
           { class: "choice" },
@@ -215,11 +228,16 @@ export async function preferencesSection() {
             name: `${kind.type}:${channel}`,
             checked: kind.channels[channel],
           }),
-          channel === "in_app" ? " In the app" : " By e-mail",
+          CHANNEL_LABELS[channel],
         ),
       ),
+      kind.type in prefs.digests ? digestChoice(kind.type, prefs.digests[kind.type]) : null,
     ),
   );
+  const schedule = prefs.digest_schedule;
+  const hours = Array.from({ length: 24 }, (_, hour) => [hour, `${String(hour).padStart(2, "0")}:00`]);
+  const digestHour = select("digest_hour", hours, schedule.hour);
+  const digestDay = select("digest_weekday", WEEKDAYS.map((day, i) => [i, day]), schedule.weekday);
   const quiet = prefs.quiet_hours;
   const quietOn = h("input", { type: "checkbox", name: "quiet_on", checked: quiet !== null });
   const start = h("input", { type: "time", name: "quiet_start", value: hhmm(quiet?.start_min ?? 22 * 60) });
@@ -227,6 +245,7 @@ export async function preferencesSection() {
   const form = h(
     "form",
     { class: "card narrow", "aria-labelledby": "notifications-heading" },
+    pushToggle(messages),
     ...rows,
     h(
       "fieldset",
@@ -235,6 +254,13 @@ export async function preferencesSection() {
       h("label", { class: "choice" }, quietOn, " Hold e-mail during quiet hours"),
       field("From", start),
       field("Until", end, `In your timezone (${prefs.timezone}). E-mail waits until they end.`),
+    ),
+    h(
+      "fieldset",
+      {},
+      h("legend", {}, "Digests"),
+      field("Digest time", digestHour, `In your timezone (${prefs.timezone}).`),
+      field("Weekly digest on", digestDay),
     ),
     messages,
     h("button", { type: "submit", class: "primary" }, "Save notification settings"),
@@ -245,7 +271,8 @@ export async function preferencesSection() {
       const [type, channel] = box.name.split(":");
       return { type, channel, enabled: box.checked };
     });
-    const json = { choices };
+    const digests = [...form.querySelectorAll("select[name^='digest:']")].map((menu) => ({ type: menu.name.slice(7), period: menu.value }));
+    const json = { choices, digests, digest_schedule: { hour: Number(digestHour.value), weekday: Number(digestDay.value) } };
     if (quietOn.checked) json.quiet_hours = { start_min: minutesOf(start.value), end_min: minutesOf(end.value) };
     else json.clear_quiet_hours = true;
     const finish = busy(form);
@@ -259,6 +286,70 @@ export async function preferencesSection() {
     }
   });
   return h("section", { id: "notifications" }, h("h2", { id: "notifications-heading" }, "Notifications"), form);
+}
+
+/** The key as PushManager.subscribe wants it: bytes from base64url. */
+function keyBytes(base64url) {
+  const text = atob(base64url.replace(/-/g, "+").replace(/_/g, "/"));
+  return Uint8Array.from(text, (c) => c.charCodeAt(0));
+}
+
+/** This browser's push subscription through the service worker at /sw.js, or null. */
+async function currentSubscription() {
+  const registration = await navigator.serviceWorker.register("/sw.js");
+  return { registration, subscription: await registration.pushManager.getSubscription() };
+}
+
+async function pushOn() {
+  if ((await Notification.requestPermission()) !== "granted") {
+    throw new Error("Notifications are blocked for this site in your browser's settings.");
+  }
+  const { registration } = await currentSubscription();
+  const { public_key: key } = await api(`${API}/push/key`);
+  const subscription = await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(key) });
+  await api(`${API}/push/subscriptions`, { method: "POST", json: subscription.toJSON() });
+}
+
+async function pushOff() {
+  const { subscription } = await currentSubscription();
+  if (subscription === null) return;
+  const endpoint = encodeURIComponent(subscription.endpoint);
+  await subscription.unsubscribe();
+  try {
+    await api(`${API}/push/subscriptions?endpoint=${endpoint}`, { method: "DELETE" });
+  } catch (error) {
+    if (error.status !== 404) throw error; // already forgotten (the push service said gone)
+  }
+}
+
+/** "Push on this device": subscribes this browser (it asks for permission) or stops it. */
+function pushToggle(messages) {
+  const box = h("input", { type: "checkbox", name: "push_device", disabled: true });
+  const note = h("p", { class: "hint" }, "Notifications on this device even when BikeNode is closed.");
+  const supported = "serviceWorker" in navigator && "PushManager" in window && "Notification" in window;
+  if (!supported) note.textContent = "This browser cannot receive push notifications.";
+  else {
+    currentSubscription()
+      .then(({ subscription }) => {
+        box.checked = subscription !== null;
+        box.disabled = false;
+      })
+      .catch(() => (note.textContent = "Push is not available here (the service worker did not start)."));
+  }
+  box.addEventListener("change", async () => {
+    const wanted = box.checked;
+    box.disabled = true;
+    try {
+      await (wanted ? pushOn() : pushOff());
+      fill(messages, h("p", { class: "success", role: "status" }, wanted ? "Push is on for this device." : "Push is off for this device."));
+    } catch (error) {
+      box.checked = !wanted;
+      showError(messages, error);
+    } finally {
+      box.disabled = false;
+    }
+  });
+  return h("fieldset", {}, h("legend", {}, "This device"), h("label", { class: "choice" }, box, " Push on this device"), note);
 }
 
 /** The page an e-mail's unsubscribe link opens: no sign-in, one button, nothing on GET. */
