@@ -16,7 +16,7 @@ from bikenode.db.queue import JobLease
 from bikenode.fitness import figures, repo
 from bikenode.fitness.rules import rider_zone
 
-RECOMPUTE_BATCH = 20  # rides decoded per write: streams are large
+RECOMPUTE_BATCH = 100  # rides decoded per write (only their time, power and heart rate)
 # Rides recomputed from stored figures per write: small rows, so the job costs a few writes
 # and the progress bar still moves on a 10-year history.
 FIGURES_BATCH = 2000

@@ -22,6 +22,8 @@ from bikenode.rides.service import get_visible_ride
 from bikenode.rides.storage import load_streams, load_streams_of
 
 MAX_SIGNALS_BATCH = 200  # rides per rides_signals call: their decoded streams stay in memory
+# The streams signals are made of: the others (positions, speed, ...) are never decoded.
+SIGNAL_STREAMS = frozenset({"time_s", "power_w", "hr_bpm"})
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ def rides_signals(session: Session, ride_ids: list[uuid.UUID]) -> dict[uuid.UUID
     # The summary and notes are JSON of several kB a ride that signals never use.
     query = select(Ride).where(Ride.id.in_(ride_ids))
     found = session.scalars(query.options(defer(Ride.summary), defer(Ride.import_notes))).all()
-    streams = load_streams_of(session, [ride.id for ride in found])
+    streams = load_streams_of(session, [ride.id for ride in found], SIGNAL_STREAMS)
     return {ride.id: _signals(ride, streams.get(ride.id, {})) for ride in found}
 
 

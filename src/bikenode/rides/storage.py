@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
@@ -46,14 +47,18 @@ def pack_streams(
 
 
 def unpack_streams(
-    ride_id: uuid.UUID, data: bytes, health_data: bytes | None, key_ring: KeyRing
+    ride_id: uuid.UUID,
+    data: bytes,
+    health_data: bytes | None,
+    key_ring: KeyRing,
+    names: Collection[str] | None = None,
 ) -> dict[str, FloatArray]:
-    """Every stream of the ride, health streams decrypted."""
-    streams = decode_streams(data)
-    if health_data is not None:
-        streams.update(
-            decode_streams(key_ring.decrypt(health_data, context=health_context(ride_id)))
-        )
+    """Every stream of the ride (those in `names` when given), health streams decrypted; the
+    health blob is only opened when a health stream is asked for."""
+    streams = decode_streams(data, names)
+    if health_data is not None and (names is None or not set(names).isdisjoint(HEALTH_STREAMS)):
+        opened = key_ring.decrypt(health_data, context=health_context(ride_id))
+        streams.update(decode_streams(opened, names))
     return streams
 
 
@@ -66,17 +71,20 @@ def load_streams(session: Session, ride_id: uuid.UUID) -> dict[str, FloatArray]:
 
 
 def load_streams_of(
-    session: Session, ride_ids: list[uuid.UUID]
+    session: Session, ride_ids: list[uuid.UUID], names: Collection[str] | None = None
 ) -> dict[uuid.UUID, dict[str, FloatArray]]:
     """The stored streams of several rides in one query, by ride id (a ride without streams
-    is left out); decrypted as load_streams does."""
+    is left out); decrypted as load_streams does, only those in `names` when given."""
     ring = current_key_ring()
     rows = session.execute(
         select(RideStreams.ride_id, RideStreams.data, RideStreams.health_data).where(
             RideStreams.ride_id.in_(ride_ids)
         )
     )
-    return {ride_id: unpack_streams(ride_id, data, health, ring) for ride_id, data, health in rows}
+    return {
+        ride_id: unpack_streams(ride_id, data, health, ring, names)
+        for ride_id, data, health in rows
+    }
 
 
 def store_streams(

@@ -6,6 +6,9 @@ import time
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from bikenode.fitness.logic.arrays import FloatArray
 from bikenode.fitness.logic.power_curve import (
@@ -45,6 +48,38 @@ def test_every_grid_value_is_the_exact_best_window() -> None:
     curve = mean_max_power(power)
     for duration, watts in zip(curve.durations_s.tolist(), curve.watts.tolist(), strict=True):
         assert watts == pytest.approx(brute_force(power, duration), rel=1e-12)
+
+
+def plain_mean_max(power: FloatArray) -> list[float]:
+    """The O(n*k) reference: every start of every grid duration, one float sum each, taken as
+    the energy after the window minus the energy before it (the stored curves' arithmetic)."""
+    clean = [p if np.isfinite(p) and p > 0.0 else 0.0 for p in power.tolist()]
+    energy = [0.0, *np.cumsum(clean).tolist()] if clean else [0.0]
+    best = []
+    for duration in [d for d in DURATION_GRID_S.tolist() if d <= len(clean)]:
+        top = max(energy[i + duration] - energy[i] for i in range(len(clean) - duration + 1))
+        best.append(top / duration)
+    return best
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    hnp.arrays(
+        np.float64,
+        st.integers(0, 260),
+        elements=st.one_of(
+            st.integers(0, 2000).map(float),
+            st.floats(-50.0, 2500.0),
+            st.sampled_from([np.nan, 0.0, -1.0, 1e-300, 1999.9]),
+        ),
+    )
+)
+def test_the_curve_equals_a_plain_loop_bit_for_bit(power: FloatArray) -> None:
+    curve = mean_max_power(power)
+    assert curve.watts.tolist() == plain_mean_max(power)
+    assert curve.durations_s.tolist() == list(range(1, min(power.size, 180) + 1)) + [
+        d for d in DURATION_GRID_S.tolist() if 180 < d <= power.size
+    ]
 
 
 def test_gaps_and_negative_readings_count_as_zero_watts() -> None:

@@ -227,6 +227,42 @@ def test_integer_sensors_with_nan_gaps_round_trip_exactly(
     np.testing.assert_array_equal(decoded, power)
 
 
+@settings(max_examples=100, deadline=None)
+@given(
+    st.dictionaries(
+        st.one_of(st.sampled_from(STREAM_KEYS), st.text(min_size=0, max_size=12)),
+        hnp.arrays(np.float64, st.integers(0, 80), elements=_values),
+        max_size=6,
+    ),
+    st.data(),
+)
+def test_decoding_some_streams_gives_exactly_what_decoding_all_gives(
+    streams: dict[str, FloatArray], data: st.DataObject
+) -> None:
+    blob = encode_streams(streams)
+    wanted = data.draw(st.sets(st.sampled_from([*streams, "absent"])))
+    everything = decode_streams(blob)
+    some = decode_streams(blob, wanted)
+    assert set(some) == wanted & set(streams)
+    for name, values in some.items():
+        np.testing.assert_array_equal(values, everything[name])
+
+
+def test_decoded_streams_are_writable_and_never_share_the_blobs_memory() -> None:
+    streams = {"power_w": np.array([200.0, np.nan, 250.5]), "odd": np.array([1e-9, np.pi])}
+    decoded = decode_streams(encode_streams(streams), {"power_w", "odd"})
+    for values in decoded.values():
+        values[0] = 7.0  # a view of the read-only payload would refuse this
+    assert decoded["odd"][1] == np.pi
+
+
+def test_a_damaged_blob_is_refused_even_when_only_other_streams_are_asked_for() -> None:
+    blob = bytearray(encode_streams(typical_ride(600)))
+    blob[len(blob) // 2] ^= 0x10
+    with pytest.raises(CorruptStreamBlob):
+        decode_streams(bytes(blob), {"time_s"})
+
+
 # --- the real corpus ------------------------------------------------------------------------
 
 TYPICAL = ("time_s", "lat_deg", "lon_deg", "elevation_m", "hr_bpm", "cadence_rpm", "power_w")

@@ -24,6 +24,7 @@ from __future__ import annotations
 import lzma
 import struct
 import zlib
+from collections.abc import Collection
 
 import numpy as np
 import numpy.typing as npt
@@ -86,16 +87,25 @@ def encode_streams(streams: dict[str, FloatArray]) -> bytes:
     return prefix + _CRC.pack(crc) + compressed
 
 
-def decode_streams(blob: bytes) -> dict[str, FloatArray]:
-    """Return the streams stored by encode_streams; raises CorruptStreamBlob on any damage."""
+def decode_streams(blob: bytes, names: Collection[str] | None = None) -> dict[str, FloatArray]:
+    """Return the streams stored by encode_streams (only those in `names` when given: the
+    others are stepped over, not decoded); raises CorruptStreamBlob on any damage.
+
+    The whole payload is still decompressed and checked against its CRC: the streams share
+    one LZMA2 payload, so skipping saves only their decoding, not the decompression."""
     payload = _checked_payload(blob)
     reader = _Reader(payload)
     streams: dict[str, FloatArray] = {}
+    seen: set[str] = set()
     for _ in range(reader.varint()):
-        name, values = _decode_stream(reader)
-        if name in streams:
+        name, count, kind = _stream_header(reader)
+        if name in seen:
             raise CorruptStreamBlob(f"expected unique stream names, got {name!r} twice")
-        streams[name] = values
+        seen.add(name)
+        if names is None or name in names:
+            streams[name] = _decode_values(reader, name, count, kind)
+        else:
+            _skip_values(reader, count, kind)
     if reader.remaining():
         raise CorruptStreamBlob(f"expected the payload to end, got {reader.remaining()} more bytes")
     return streams
@@ -242,13 +252,13 @@ class _Reader:
     """Bounds-checked reading of the payload: every overrun is a CorruptStreamBlob."""
 
     def __init__(self, data: bytes) -> None:
-        self._data = data
+        self._data = memoryview(data)  # slices are views: a stream's bytes are not copied
         self._pos = 0
 
     def remaining(self) -> int:
         return len(self._data) - self._pos
 
-    def take(self, count: int) -> bytes:
+    def take(self, count: int) -> memoryview:
         if count < 0 or count > self.remaining():
             raise CorruptStreamBlob(f"expected {count} more bytes, got {self.remaining()}")
         chunk = self._data[self._pos : self._pos + count]
@@ -268,23 +278,46 @@ class _Reader:
         raise CorruptStreamBlob("expected a varint of at most 10 bytes, got a longer one")
 
 
-def _decode_stream(reader: _Reader) -> tuple[str, FloatArray]:
+def _stream_header(reader: _Reader) -> tuple[str, int, int]:
+    """A stream's name, point count and kind."""
     try:
-        name = reader.take(reader.varint()).decode("utf-8")
+        name = bytes(reader.take(reader.varint())).decode("utf-8")
     except UnicodeDecodeError as error:
         raise CorruptStreamBlob(f"expected a UTF-8 stream name, got {error}") from error
     count = reader.varint()
     if count > _MAX_POINTS:
         raise CorruptStreamBlob(f"expected at most {_MAX_POINTS} points in {name!r}, got {count}")
     kind = reader.byte()
-    if kind == _KIND_FLOAT64:
-        return name, _unshuffle(reader.take(count * 8), 8).view(np.float64).copy()
-    if kind != _KIND_DECIMAL:
+    if kind not in (_KIND_DECIMAL, _KIND_FLOAT64):
         raise CorruptStreamBlob(f"expected stream kind 1 or 2 for {name!r}, got {kind}")
+    return name, count, kind
+
+
+def _decode_values(reader: _Reader, name: str, count: int, kind: int) -> FloatArray:
+    if kind == _KIND_FLOAT64:
+        # _unshuffle returns a fresh array, so the view owns its memory: no copy needed.
+        values: FloatArray = _unshuffle(reader.take(count * 8), 8).view(np.float64)
+        return values
     is_nan = _read_nan_mask(reader, count)
     values = np.full(count, np.nan)
     values[~is_nan] = _decode_integers(reader, int(count - is_nan.sum()))
-    return name, values
+    return values
+
+
+def _skip_values(reader: _Reader, count: int, kind: int) -> None:
+    """Step over a stream's values, checking only that its bytes are there."""
+    if kind == _KIND_FLOAT64:
+        reader.take(count * 8)
+        return
+    runs = [reader.varint() for _ in range(reader.varint())]
+    if sum(runs) != count:
+        raise CorruptStreamBlob(f"expected NaN runs adding up to {count}, got {sum(runs)}")
+    finite = count - sum(runs[1::2])
+    reader.byte()  # decimals: only decoding needs them
+    order, width = _integers_header(reader)
+    for _ in range(min(order, finite)):
+        reader.varint()
+    reader.take(max(finite - order, 0) * width)
 
 
 def _read_nan_mask(reader: _Reader, count: int) -> BoolArray:
@@ -296,16 +329,22 @@ def _read_nan_mask(reader: _Reader, count: int) -> BoolArray:
 
 
 def _decode_integers(reader: _Reader, count: int) -> FloatArray:
-    decimals, order, width = reader.byte(), reader.byte(), reader.byte()
-    if decimals > 15 or order not in (1, 2) or width not in (1, 2, 4, 8):
-        raise CorruptStreamBlob(
-            f"expected decimals <= 15, order 1 or 2, width 1/2/4/8, "
-            f"got {decimals}, {order}, {width}"
-        )
+    decimals = reader.byte()
+    if decimals > 15:
+        raise CorruptStreamBlob(f"expected decimals <= 15, got {decimals}")
+    order, width = _integers_header(reader)
     seeds = [_unzigzag_int(reader.varint()) for _ in range(min(order, count))]
     rest_count = max(count - order, 0)
     ints = _undifference(seeds, _unzigzag(_unshuffle(reader.take(rest_count * width), width)))
     return ints.astype(np.float64) / 10.0**decimals
+
+
+def _integers_header(reader: _Reader) -> tuple[int, int]:
+    """The difference order and byte width of a run of integers."""
+    order, width = reader.byte(), reader.byte()
+    if order not in (1, 2) or width not in (1, 2, 4, 8):
+        raise CorruptStreamBlob(f"expected order 1 or 2 and width 1/2/4/8, got {order}, {width}")
+    return order, width
 
 
 def _undifference(seeds: list[int], rest: IntArray) -> IntArray:
@@ -316,9 +355,12 @@ def _undifference(seeds: list[int], rest: IntArray) -> IntArray:
     return current.astype(np.int64)
 
 
-def _unshuffle(data: bytes, width: int) -> UIntArray:
+def _unshuffle(data: bytes | memoryview, width: int) -> UIntArray:
+    """The integers from their byte planes, in a fresh array (never a view of `data`)."""
     planes = np.frombuffer(data, dtype=np.uint8).reshape(width, -1)
-    return np.ascontiguousarray(planes.T).view(f"<u{width}").reshape(-1).astype(np.uint64)
+    values = np.empty((planes.shape[1], width), dtype=np.uint8)
+    values[...] = planes.T
+    return values.view(f"<u{width}").reshape(-1).astype(np.uint64, copy=False)
 
 
 def _unzigzag(values: UIntArray) -> IntArray:
