@@ -20,7 +20,7 @@ from bikenode.accounts import (
     authenticate_app,
 )
 from bikenode.config import Settings
-from bikenode.errors import NotAuthenticated, PermissionDenied
+from bikenode.errors import InsufficientScope, NotAuthenticated
 
 _bearer = HTTPBearer(auto_error=False, description="An access token from POST /api/v1/auth/login")
 
@@ -76,10 +76,10 @@ def _resolve(request: Request, session: Session, config: AccountsConfig, token: 
     path = getattr(route, "path", request.url.path)
     needed = apps.required_scope(request.method, path)
     if needed is None:
-        raise PermissionDenied(f"insufficient_scope: {request.method} {path} is not open to apps")
+        raise InsufficientScope(f"{request.method} {path} is not open to apps", scope=None)
     held = caller.scopes | ({"rides:read"} if "rides:read_all" in caller.scopes else set())
     if needed not in held:
-        raise PermissionDenied(f"insufficient_scope: this route needs the scope {needed!r}")
+        raise InsufficientScope(f"this route needs the scope {needed!r}", scope=needed)
     return authenticate_app(
         session, user_id=caller.user_id, grant_id=caller.grant_id, scopes=caller.scopes
     )
