@@ -8,6 +8,7 @@ from bikenode.rides.events import GearListed, RideChanged, RideDeleted, RideImpo
 from bikenode.rides.feed import (
     FeedRide,
     feed_rides,
+    is_private_ride,
     ride_visible_to,
     rider_rides,
     visible_ride_owner,
@@ -98,6 +99,7 @@ __all__ = [
     "hidden_mask",
     "hide_positions",
     "import_live_track",
+    "is_private_ride",
     "iter_user_export",
     "list_ride_starts",
     "list_user_rides",
