@@ -58,7 +58,7 @@ from bikenode.planner.rooms import RELAY_HISTORY, PlannerNode
 from bikenode.planner.routes import router as planner_router
 from bikenode.planner.tiles import TileProxy
 from bikenode.planner.ws import router as planner_ws_router
-from bikenode.rides import register_audience
+from bikenode.rides import is_private_ride, register_audience
 from bikenode.rides.privacy import REFRESH_PUBLIC_VIEWS_JOB
 from bikenode.rides.privacy_routes import router as privacy_zones_router
 from bikenode.rides.routes import router as rides_router
@@ -192,6 +192,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_key_ring(key_ring_from_settings(settings))  # health data is sealed with these
     register_audience(AUDIENCE)  # followers-only rides reach approved followers
+    app.state.is_private_ride = is_private_ride  # apps without rides:read_all never see one
     app.state.settings = settings
     app.state.vapid = vapid_key(settings)  # web push's key pair: made on first start
     app.state.engine = engine

@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     retention_duplicate_copies_days: int = Field(default=0, ge=0)
     # Resumable uploads never finished (the bytes received so far):
     retention_abandoned_uploads_days: int = Field(default=7, ge=0)
+    # Apps' authorization codes and tokens expired or revoked (and grants revoked) this long
+    # ago; until then a replayed code or refresh token is still recognised as stolen:
+    retention_app_credentials_days: int = Field(default=30, ge=0)
     # A killed worker's job is taken over once its lease runs out.
     job_lease_s: float = Field(default=60.0, ge=1.0)
     # Load shedding, per worker process. Requests handled at once (each holds a handler thread

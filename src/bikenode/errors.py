@@ -35,6 +35,14 @@ class AccountSuspended(PermissionDenied):
         self.appeal_token = appeal_token
 
 
+class InsufficientScope(PermissionDenied):
+    """An app's token lacks the scope a route needs (scope None: no scope opens it)."""
+
+    def __init__(self, detail: str, *, scope: str | None) -> None:
+        super().__init__(f"insufficient_scope: {detail}")
+        self.scope = scope
+
+
 class NotFound(DomainError):
     """There is no such thing, or the caller may not know that there is."""
 

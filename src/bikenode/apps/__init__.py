@@ -5,12 +5,14 @@ Other modules use only what is exported here.
 
 from bikenode.apps.gdpr import erase_user_apps, export_user_apps
 from bikenode.apps.logic import SCOPES, is_app_token, required_scope
+from bikenode.apps.retention import expired_credentials
 from bikenode.apps.service import AppCaller, resolve_token
 
 __all__ = [
     "SCOPES",
     "AppCaller",
     "erase_user_apps",
+    "expired_credentials",
     "export_user_apps",
     "is_app_token",
     "required_scope",

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from bikenode.apps import logic
 from bikenode.apps.models import App, AppGrant, AppToken, AuthorizationCode
+from bikenode.audit import record_event
 from bikenode.db.base import utcnow
 
 CODE_TTL = timedelta(minutes=10)
@@ -165,6 +166,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
         grant = AppGrant(app_id=app.id, user_id=request.user.id, scope=request.scope)
         session.add(grant)
         session.flush()
+        audit_grant(session, "apps.grant_given", grant)
         session.add(
             AuthorizationCode(
                 code_hash=logic.digest(code),
@@ -189,6 +191,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
             if grant is not None and grant.revoked_at is None:
                 grant.revoked_at = utcnow()
                 revoke_grant_tokens(session, grant.id, grant.revoked_at)
+                audit_grant(session, "apps.code_reused", grant)
                 session.commit()
             return None
         return None if row.expires_at <= utcnow() else Code(row)
@@ -216,6 +219,7 @@ class RefreshGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         if found.row.rotated_at is not None:
             # A rotated refresh token came back: someone kept a copy. End the whole grant.
             found.grant.revoked_at = utcnow()
+            audit_grant(server.session, "apps.refresh_token_reused", found.grant)
             server.session.commit()
             return None
         return found
@@ -245,7 +249,9 @@ class Revocation(RevocationEndpoint):  # type: ignore[misc]
 
     def revoke_token(self, token: Token, request: Request) -> None:
         # Revoking either token ends the grant: the rider's consent is what is withdrawn.
-        token.grant.revoked_at = utcnow()
+        if token.grant.revoked_at is None:
+            token.grant.revoked_at = utcnow()
+            audit_grant(self.server.session, "apps.grant_revoked", token.grant, by="app")
         self.server.session.commit()
 
 
@@ -341,4 +347,15 @@ def revoke_grant_tokens(session: Session, grant_id: uuid.UUID, now: datetime) ->
         update(AppToken)
         .where(AppToken.grant_id == grant_id, AppToken.revoked_at.is_(None))
         .values(revoked_at=now)
+    )
+
+
+def audit_grant(session: Session, event_type: str, grant: AppGrant, *, by: str = "rider") -> None:
+    """An audit entry about a rider's grant to an app, in the caller's transaction."""
+    record_event(
+        session,
+        event_type=event_type,
+        actor_id=grant.user_id if by == "rider" else None,
+        subject_id=grant.user_id,
+        details={"grant_id": str(grant.id), "app_id": str(grant.app_id), "scope": grant.scope},
     )

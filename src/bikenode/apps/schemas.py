@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 Scope = Literal[
     "profile:read",
@@ -14,9 +14,25 @@ Scope = Literal[
     "rides:read_all",
     "rides:write",
     "live:read",
+    "live:write",
     "webhooks:manage",
     "fitness:read",
+    "fitness:write",
     "health:read",
+    "health:write",
+    "social:read",
+    "social:write",
+    "segments:read",
+    "segments:write",
+    "bikes:read",
+    "bikes:write",
+    "market:read",
+    "market:write",
+    "notifications:read",
+    "notifications:write",
+    "routes:read",
+    "routes:write",
+    "sync",
 ]
 RedirectUri = str
 
@@ -84,8 +100,11 @@ class PersonalTokenCreate(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
     name: str = Field(min_length=1, max_length=80)
-    scopes: list[Scope] = Field(min_length=1, max_length=8)
-    expires_at: datetime | None = None
+    scopes: list[Scope] = Field(min_length=1, max_length=32)  # every scope fits in 400 chars
+    # A JSON string is no datetime to strict mode; aware only: a naive one is ambiguous.
+    expires_at: AwareDatetime | None = Field(
+        default=None, strict=False, examples=["2027-01-01T00:00:00Z"]
+    )
 
 
 class PersonalTokenPublic(BaseModel):

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from bikenode.apps import logic
 from bikenode.apps.models import App, AppGrant, AppToken, AuthorizationCode, PersonalToken
-from bikenode.apps.oauth import revoke_grant_tokens
+from bikenode.apps.oauth import audit_grant, revoke_grant_tokens
+from bikenode.audit import record_event
 from bikenode.db.base import utcnow
 from bikenode.errors import InvalidInput, NotAuthenticated, NotFound
 
@@ -95,6 +96,9 @@ def update_app(
 def delete_app(session: Session, *, app: App) -> None:
     """Remove an app with every grant, code and token riders gave it."""
     grant_ids = select(AppGrant.id).where(AppGrant.app_id == app.id)
+    riders = session.scalars(select(AppGrant.user_id).where(AppGrant.app_id == app.id)).all()
+    details = {"app_id": str(app.id), "riders": len(set(riders))}
+    record_event(session, event_type="apps.app_deleted", actor_id=app.owner_id, details=details)
     session.execute(delete(AppToken).where(AppToken.grant_id.in_(grant_ids)))
     session.execute(delete(AuthorizationCode).where(AuthorizationCode.app_id == app.id))
     session.execute(delete(AppGrant).where(AppGrant.app_id == app.id))
@@ -129,7 +133,9 @@ def get_grant(session: Session, *, user_id: uuid.UUID, grant_id: uuid.UUID) -> A
 def revoke_grant(session: Session, *, grant: AppGrant) -> None:
     """End a grant the rider gave: its tokens stop working at once."""
     now = utcnow()
-    grant.revoked_at = grant.revoked_at or now
+    if grant.revoked_at is None:
+        grant.revoked_at = now
+        audit_grant(session, "apps.grant_revoked", grant)
     revoke_grant_tokens(session, grant.id, now)
     session.commit()
 
@@ -183,8 +189,21 @@ def create_personal_token(
         expires_at=expires_at,
     )
     session.add(row)
+    session.flush()
+    _audit_personal(session, "apps.personal_token_created", row)
     session.commit()
     return NewPersonalToken(row=row, token=token)
+
+
+def _audit_personal(session: Session, event_type: str, row: PersonalToken) -> None:
+    details = {"token_id": str(row.id), "scope": row.scope}  # never the token itself
+    record_event(
+        session,
+        event_type=event_type,
+        actor_id=row.user_id,
+        subject_id=row.user_id,
+        details=details,
+    )
 
 
 def list_personal_tokens(session: Session, *, user_id: uuid.UUID) -> list[PersonalToken]:
@@ -205,5 +224,6 @@ def get_personal_token(
 
 def delete_personal_token(session: Session, *, token: PersonalToken) -> None:
     """Revoke one of the rider's personal tokens."""
+    _audit_personal(session, "apps.personal_token_revoked", token)
     session.delete(token)
     session.commit()

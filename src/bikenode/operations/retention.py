@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bikenode import live, rides
+from bikenode import apps, live, rides
 from bikenode.config import Settings
 
 Purge = Callable[..., tuple[int, int]]
@@ -41,6 +41,11 @@ RULES = (
         "unfinished resumable uploads",
         "retention_abandoned_uploads_days",
         rides.abandoned_uploads,
+    ),
+    RetentionRule(
+        "dead authorization codes and tokens of apps",
+        "retention_app_credentials_days",
+        apps.expired_credentials,
     ),
 )
 

@@ -150,6 +150,11 @@ def visible_ride_owner(
     return get_visible_ride(session, ride_id=ride_id, viewer_id=viewer_id).owner_id
 
 
+def is_private_ride(session: Session, *, ride_id: uuid.UUID) -> bool:
+    """True if the ride exists and only its owner may see it."""
+    return session.scalar(select(Ride.visibility).where(Ride.id == ride_id)) == "private"
+
+
 def ride_visible_to(session: Session, *, ride_id: uuid.UUID, viewer_id: uuid.UUID) -> bool:
     """True when this viewer may see the ride (whom a mention may tell of it)."""
     ride = session.get(Ride, ride_id)

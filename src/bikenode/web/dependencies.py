@@ -22,7 +22,7 @@ from bikenode.accounts import (
     authenticate_app,
 )
 from bikenode.config import Settings
-from bikenode.errors import NotAuthenticated, PermissionDenied
+from bikenode.errors import InsufficientScope, NotAuthenticated, NotFound
 
 _bearer = HTTPBearer(auto_error=False, description="An access token from POST /api/v1/auth/login")
 
@@ -78,13 +78,27 @@ def _resolve(request: Request, session: Session, config: AccountsConfig, token: 
     path = getattr(route, "path", request.url.path)
     needed = apps.required_scope(request.method, path)
     if needed is None:
-        raise PermissionDenied(f"insufficient_scope: {request.method} {path} is not open to apps")
+        raise InsufficientScope(f"{request.method} {path} is not open to apps", scope=None)
     held = caller.scopes | ({"rides:read"} if "rides:read_all" in caller.scopes else set())
     if needed not in held:
-        raise PermissionDenied(f"insufficient_scope: this route needs the scope {needed!r}")
+        raise InsufficientScope(f"this route needs the scope {needed!r}", scope=needed)
+    if "rides:read_all" not in caller.scopes:
+        _hide_private_ride(request, session)
     return authenticate_app(
         session, user_id=caller.user_id, grant_id=caller.grant_id, scopes=caller.scopes
     )
+
+
+def _hide_private_ride(request: Request, session: Session) -> None:
+    """404 for a private ride in the path, as for a stranger: an app without rides:read_all
+    must not read it through any domain's route (its bike, efforts, stress), nor change it."""
+    try:
+        ride_id = uuid.UUID(request.path_params.get("ride_id", ""))
+    except ValueError:
+        return  # no ride in the path, or a malformed id the route itself refuses
+    # rides' own check, handed over by create_app: the web layer depends on no domain's rows
+    if request.app.state.is_private_ride(session, ride_id=ride_id):
+        raise NotFound("no such ride")
 
 
 def get_principal(

@@ -19,6 +19,7 @@ from bikenode.errors import (
     Busy,
     Conflict,
     DomainError,
+    InsufficientScope,
     InvalidInput,
     NotAuthenticated,
     NotFound,
@@ -36,6 +37,7 @@ DATABASE_BUSY_DETAIL = "the database is busy; nothing was changed, try again in 
 DATABASE_RETRY_AFTER_S = "2"
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+REALM = "bikenode"  # RFC 6750's protection space, named in every bearer challenge
 
 
 def problem_response(
@@ -102,7 +104,10 @@ def problem_headers(error: DomainError) -> dict[str, str]:
     headers mean nothing.
     """
     if isinstance(error, NotAuthenticated):
-        return {"WWW-Authenticate": "Bearer"}
+        return {"WWW-Authenticate": f'Bearer realm="{REALM}"'}
+    if isinstance(error, InsufficientScope):  # RFC 6750 3.1: which scope would do
+        needed = "" if error.scope is None else f', scope="{error.scope}"'
+        return {"WWW-Authenticate": f'Bearer realm="{REALM}", error="insufficient_scope"{needed}'}
     if isinstance(error, Busy | TooManyRequests):
         return {"Retry-After": str(error.retry_after_s)}
     if isinstance(error, UnsupportedVersion):  # tus 1.0: a 412 names ours in Tus-Version

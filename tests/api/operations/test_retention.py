@@ -72,9 +72,10 @@ def test_nothing_goes_while_every_setting_keeps_forever(
     _, headers = signed_in(client)
     old = _ride(client, headers, 3)
     _age(session, old, 4000)
-    keep = settings.model_copy(update={"retention_abandoned_uploads_days": 0})
+    forever = {"retention_abandoned_uploads_days": 0, "retention_app_credentials_days": 0}
+    keep = settings.model_copy(update=forever)
     lines = apply_retention(session, keep, now=utcnow(), dry_run=False)
-    assert [line.days for line in lines] == [0, 0, 0, 0]
+    assert [line.days for line in lines] == [0, 0, 0, 0, 0]
     assert _originals(session) == {old}
 
 

@@ -23,9 +23,10 @@ from bikenode.errors import InvalidInput
         ("GET", "/api/v1/feed", "rides:read_all"),
         ("GET", "/api/v1/uploads/{upload_id}", "rides:read_all"),
         ("POST", "/api/v1/uploads", "rides:write"),
-        ("GET", "/api/v1/users/{user_id}/followers", None),
+        ("GET", "/api/v1/users/{user_id}/followers", "social:read"),
         ("POST", "/api/v1/webhooks", "webhooks:manage"),
-        ("POST", "/api/v1/health/metrics", None),
+        ("POST", "/api/v1/health/metrics", "health:write"),
+        ("POST", "/api/v1/market/jobs/{job_id}/payments", None),
         ("GET", "/api/v1/apps", None),
     ],
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
+from typing import Any
 
 import fitdecode
 import gpxpy
@@ -11,6 +12,7 @@ import pytest
 from garmin_fit_sdk import Decoder, Stream
 from lxml import etree
 
+from bikenode.errors import InvalidInput
 from bikenode.planner.routing.courses import (
     FIT_EPOCH_S,
     distances_m,
@@ -79,3 +81,9 @@ def test_tcx_course_has_timed_points_with_distance(plan: RoutePlan) -> None:
     assert points[0].findtext(f"{TCX}Time") == "2027-01-15T08:00:00Z"
     lap_m = float(root.findtext(f".//{TCX}Lap/{TCX}DistanceMeters") or "nan")
     assert lap_m == pytest.approx(plan.distance_m, abs=0.1)
+
+
+@pytest.mark.parametrize("course", [tcx_course, fit_course])
+def test_a_route_without_points_is_refused_as_a_course(course: Any) -> None:
+    with pytest.raises(InvalidInput, match="at least one point"):
+        course("empty", plan_route(None, []), start_s=START_S)

@@ -84,7 +84,8 @@ def test_a_subclass_without_an_entry_answers_as_its_base() -> None:
 
 
 def test_the_edge_builds_the_headers_from_what_the_error_says() -> None:
-    assert problem_headers(NotAuthenticated("sign in")) == {"WWW-Authenticate": "Bearer"}
+    challenge = {"WWW-Authenticate": 'Bearer realm="bikenode"'}
+    assert problem_headers(NotAuthenticated("sign in")) == challenge
     assert problem_headers(Busy("busy", retry_after_s=2)) == {"Retry-After": "2"}
     assert problem_headers(TooManyRequests("wait", retry_after_s=0)) == {"Retry-After": "1"}
     unsupported = UnsupportedVersion("no", protocol="tus", supported="1.0.0")

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Final
 from xml.sax.saxutils import escape, quoteattr  # nosec B406 (writing XML, not parsing)
 
+from bikenode.errors import InvalidInput
 from bikenode.planner.routing.graph import BIKE_SPEED_MPS, EARTH_RADIUS_M
 from bikenode.planner.routing.plan import RoutePlan
 
@@ -60,6 +61,7 @@ def gpx_track(name: str, plan: RoutePlan) -> bytes:
 def tcx_course(name: str, plan: RoutePlan, *, start_s: float) -> bytes:
     """The planned line as a TCX course, timed at the bike profile's speed."""
     path = plan.path
+    _check_path(path)
     along = distances_m(path)
     title = _text(name)[:15] or "Route"  # the TCX schema limits a course name to 15 chars
     first, last = path[0], path[-1]
@@ -87,6 +89,7 @@ def tcx_course(name: str, plan: RoutePlan, *, start_s: float) -> bytes:
 def fit_course(name: str, plan: RoutePlan, *, start_s: float) -> bytes:
     """The planned line as a FIT course file, timed at the bike profile's speed."""
     path = plan.path
+    _check_path(path)
     along = distances_m(path)
     start = int(start_s) - FIT_EPOCH_S
     end = start + round(along[-1] / BIKE_SPEED_MPS)
@@ -177,3 +180,9 @@ def _position(point: tuple[float, float]) -> str:
 
 def _text(text: str) -> str:
     return escape(_XML_INVALID.sub("", text))
+
+
+def _check_path(path: list[tuple[float, float]]) -> None:
+    """A course needs somewhere to go: a route without points has no line to follow."""
+    if not path:
+        raise InvalidInput("expected a route with at least one point to export as a course")

@@ -5,7 +5,13 @@
 import { api } from "./api.js";
 import { busy, field, fill, h, showError } from "./dom.js";
 
-const SCOPE_NAMES = ["profile:read", "rides:read", "rides:read_all", "rides:write", "live:read", "webhooks:manage", "fitness:read", "health:read"];
+const SCOPE_NAMES = [
+  "profile:read", "rides:read", "rides:read_all", "rides:write", "live:read", "live:write",
+  "webhooks:manage", "fitness:read", "fitness:write", "health:read", "health:write",
+  "social:read", "social:write", "segments:read", "segments:write", "bikes:read", "bikes:write",
+  "market:read", "market:write", "notifications:read", "notifications:write", "routes:read",
+  "routes:write", "sync",
+];
 
 /** The consent page: the app's name, the scopes in plain words, Allow and Deny. */
 export const consentPage = {
