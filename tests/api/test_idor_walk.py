@@ -227,7 +227,7 @@ def _club(client: TestClient, headers: dict[str, str], objects: Objects) -> Ids:
     """A private club of the owner's with a marked post and club ride, and an invite link."""
     club_id = _created(client, "/api/v1/clubs", {"name": "Quiet club", "private": True}, headers)
     base = f"/api/v1/clubs/{club_id}"
-    ride = {"title": f"{MARKER} ride", "starts_at": "2099-06-01T07:00:00Z"}
+    ride: dict[str, Any] = {"title": f"{MARKER} ride", "starts_at": "2099-06-01T07:00:00Z"}
     ride |= {"live": True, "members_only": True}  # with its live group ride
     avatar = client.put(f"{base}/avatar", files=_avatar_file(), headers=headers)
     assert avatar.status_code == 200, avatar.text
