@@ -192,22 +192,26 @@ def _check_token_times(claims: dict[str, Any], now: datetime) -> None:
 MFA_TOKEN_TTL = timedelta(minutes=5)
 
 
-def issue_mfa_token(settings: TokenSettings, *, user_id: uuid.UUID, now: datetime) -> str:
-    """A short-lived JWT saying "this user's password was right; the second factor is due"."""
+def _issue_purpose_token(
+    settings: TokenSettings, *, user_id: uuid.UUID, purpose: str, ttl: timedelta, now: datetime
+) -> str:
+    """A short-lived JWT good for one purpose only (its `typ`), never as an access token."""
     claims: dict[str, Any] = {
         "iss": settings.issuer,
         "aud": settings.audience,
         "sub": str(user_id),
-        "typ": "mfa",
+        "typ": purpose,
         "iat": int(now.timestamp()),
-        "exp": int((now + MFA_TOKEN_TTL).timestamp()),
+        "exp": int((now + ttl).timestamp()),
         "jti": uuid.uuid4().hex,
     }
     return jwt.encode(claims, settings.secret, algorithm=JWT_ALGORITHM)
 
 
-def verify_mfa_token(settings: TokenSettings, token: str, *, now: datetime) -> uuid.UUID:
-    """The user id in a valid second-step token; TokenError for anything else."""
+def _verify_purpose_token(
+    settings: TokenSettings, token: str, *, purpose: str, name: str, now: datetime
+) -> uuid.UUID:
+    """The user id in a valid token of this purpose; TokenError (naming the token) otherwise."""
     try:
         claims = jwt.decode(
             token,
@@ -218,14 +222,30 @@ def verify_mfa_token(settings: TokenSettings, token: str, *, now: datetime) -> u
             options={"require": ["exp", "iat", "sub"], "verify_exp": False, "verify_iat": False},
         )
     except jwt.InvalidTokenError as error:
-        raise TokenError(f"the sign-in token is not valid: {error}") from None
+        raise TokenError(f"the {name} is not valid: {error}") from None
     _check_token_times(claims, now)
-    if claims.get("typ") != "mfa":
-        raise TokenError("expected a second-step sign-in token, got another kind of token")
+    if claims.get("typ") != purpose:
+        raise TokenError(
+            f"expected {'an' if name[0] in 'aeiou' else 'a'} {name}, got another kind of token"
+        )
     try:
         return uuid.UUID(claims["sub"])
     except (ValueError, TypeError):
-        raise TokenError("the sign-in token names no valid user") from None
+        raise TokenError(f"the {name} names no valid user") from None
+
+
+def issue_mfa_token(settings: TokenSettings, *, user_id: uuid.UUID, now: datetime) -> str:
+    """A short-lived JWT saying "this user's password was right; the second factor is due"."""
+    return _issue_purpose_token(
+        settings, user_id=user_id, purpose="mfa", ttl=MFA_TOKEN_TTL, now=now
+    )
+
+
+def verify_mfa_token(settings: TokenSettings, token: str, *, now: datetime) -> uuid.UUID:
+    """The user id in a valid second-step token; TokenError for anything else."""
+    return _verify_purpose_token(
+        settings, token, purpose="mfa", name="second-step sign-in token", now=now
+    )
 
 
 # Long enough to read the actions and write an appeal; a new sign-in attempt gives another.
@@ -235,38 +255,14 @@ APPEAL_TOKEN_TTL = timedelta(hours=1)
 def issue_appeal_token(settings: TokenSettings, *, user_id: uuid.UUID, now: datetime) -> str:
     """A short-lived JWT for a suspended rider whose password was right: it opens the appeal
     routes alone (every other route asks for an access token, which this is not)."""
-    claims: dict[str, Any] = {
-        "iss": settings.issuer,
-        "aud": settings.audience,
-        "sub": str(user_id),
-        "typ": "appeal",
-        "iat": int(now.timestamp()),
-        "exp": int((now + APPEAL_TOKEN_TTL).timestamp()),
-        "jti": uuid.uuid4().hex,
-    }
-    return jwt.encode(claims, settings.secret, algorithm=JWT_ALGORITHM)
+    return _issue_purpose_token(
+        settings, user_id=user_id, purpose="appeal", ttl=APPEAL_TOKEN_TTL, now=now
+    )
 
 
 def verify_appeal_token(settings: TokenSettings, token: str, *, now: datetime) -> uuid.UUID:
     """The user id in a valid appeal token; TokenError for anything else."""
-    try:
-        claims = jwt.decode(
-            token,
-            settings.secret,
-            algorithms=[JWT_ALGORITHM],
-            audience=settings.audience,
-            issuer=settings.issuer,
-            options={"require": ["exp", "iat", "sub"], "verify_exp": False, "verify_iat": False},
-        )
-    except jwt.InvalidTokenError as error:
-        raise TokenError(f"the appeal token is not valid: {error}") from None
-    _check_token_times(claims, now)
-    if claims.get("typ") != "appeal":
-        raise TokenError("expected an appeal token, got another kind of token")
-    try:
-        return uuid.UUID(claims["sub"])
-    except (ValueError, TypeError):
-        raise TokenError("the appeal token names no valid user") from None
+    return _verify_purpose_token(settings, token, purpose="appeal", name="appeal token", now=now)
 
 
 PASSWORD_RESET_TTL = timedelta(minutes=30)
