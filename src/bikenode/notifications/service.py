@@ -125,6 +125,21 @@ def notify(
     return row
 
 
+def _pending_delivery(
+    row: Notification, channel: str, *, due: datetime, now: datetime
+) -> NotificationDelivery:
+    return NotificationDelivery(
+        id=uuid.uuid4(),
+        notification_id=row.id,
+        user_id=row.user_id,
+        channel=channel,
+        state=PENDING,
+        attempts=0,
+        next_try_at=due,
+        created_at=now,
+    )
+
+
 def _hold_for_digest(
     session: Session, row: Notification, period: str, *, timezone: str, now: datetime
 ) -> None:
@@ -135,17 +150,7 @@ def _hold_for_digest(
     )
     due = next_digest_at(now, period=period, timezone=timezone, hour=hour, weekday=weekday)
     first = not repo.digest_waiting_at(session, row.user_id, due)
-    delivery = NotificationDelivery(
-        id=uuid.uuid4(),
-        notification_id=row.id,
-        user_id=row.user_id,
-        channel=DIGEST,
-        state=PENDING,
-        attempts=0,
-        next_try_at=due,
-        created_at=now,
-    )
-    session.add(delivery)
+    session.add(_pending_delivery(row, DIGEST, due=due, now=now))
     if first:  # later ones join it: the job sends whatever is due for the rider
         payload = {"user_id": str(row.user_id)}
         job = enqueue(session, SEND_DIGEST_JOB, payload, max_attempts=SEND_JOB_ATTEMPTS)
@@ -161,16 +166,7 @@ def _queue_delivery(
     due = now
     if quiet is not None:
         due = release_at(now, timezone=timezone, start_min=quiet.start_min, end_min=quiet.end_min)
-    delivery = NotificationDelivery(
-        id=uuid.uuid4(),
-        notification_id=row.id,
-        user_id=row.user_id,
-        channel=channel,
-        state=PENDING,
-        attempts=0,
-        next_try_at=due,
-        created_at=now,
-    )
+    delivery = _pending_delivery(row, channel, due=due, now=now)
     session.add(delivery)
     payload = {"delivery_id": str(delivery.id)}
     job = enqueue(session, SEND_JOBS[channel], payload, max_attempts=SEND_JOB_ATTEMPTS)
