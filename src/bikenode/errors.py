@@ -19,6 +19,11 @@ class InvalidInput(DomainError):
     """The input breaks a rule: a wrong value, a file that does not parse."""
 
 
+class MalformedRequest(DomainError):
+    """A request not in its protocol's form, answered 400 where that protocol's own clients
+    expect it (device protocols such as OsmAnd's), rather than the API's 422."""
+
+
 class NotAuthenticated(DomainError):
     """The caller has not shown who they are, or their sign-in has ended."""
 

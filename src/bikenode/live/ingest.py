@@ -9,7 +9,7 @@ from typing import Final
 
 from fastapi import Request
 
-from bikenode.errors import DomainError, TooLarge, TooManyRequests
+from bikenode.errors import MalformedRequest, TooLarge, TooManyRequests
 from bikenode.live import devices, logic, osmand, service
 from bikenode.live.broker import BrokerUnavailable
 from bikenode.live.ws import LiveNode
@@ -25,7 +25,7 @@ DEVICE_BURST: Final = 120.0
 MAX_BODY_BYTES: Final = 256 * 1024
 
 
-class BadDeviceReport(DomainError):
+class BadDeviceReport(MalformedRequest):
     """A request the protocol cannot read: 400, as Traccar answers (apps expect it, not 422)."""
 
 

@@ -21,6 +21,7 @@ from bikenode.errors import (
     DomainError,
     InsufficientScope,
     InvalidInput,
+    MalformedRequest,
     NotAuthenticated,
     NotFound,
     PermissionDenied,
@@ -79,6 +80,7 @@ class ProblemKind:
 PROBLEM_KINDS: dict[type[DomainError], ProblemKind] = {
     DomainError: ProblemKind(400, "Bad request"),
     InvalidInput: ProblemKind(422, "Invalid input"),
+    MalformedRequest: ProblemKind(400, "Bad request"),
     NotAuthenticated: ProblemKind(401, "Not authenticated"),
     PermissionDenied: ProblemKind(403, "Forbidden"),
     NotFound: ProblemKind(404, "Not found"),

@@ -14,6 +14,7 @@ from bikenode.errors import (
     Conflict,
     DomainError,
     InvalidInput,
+    MalformedRequest,
     NotAuthenticated,
     NotFound,
     PermissionDenied,
@@ -48,6 +49,7 @@ def domain_errors_in_the_codebase() -> list[type[DomainError]]:
     [
         (DomainError, 400),
         (InvalidInput, 422),
+        (MalformedRequest, 400),
         (NotAuthenticated, 401),
         (PermissionDenied, 403),
         (NotFound, 404),
