@@ -91,13 +91,14 @@ class MqttBridge:
         self._store = store
         self._loop = loop
         self._stopping = False
-        self.connected = asyncio.Event()  # set on the loop each time the broker accepts us
+        self.subscribed = asyncio.Event()  # set once the broker confirms the subscription
         client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho.MQTTv5)
         client.username_pw_set(address.username, password)
         client.manual_ack_set(True)
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.on_connect = self._on_connect
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         self.client = client
 
     def start(self) -> None:
@@ -127,8 +128,15 @@ class MqttBridge:
             log.error("MQTT broker refused the bridge: %s", reason)
             return
         client.subscribe(mqtt.SUBSCRIPTION, qos=1)
-        self._loop.call_soon_threadsafe(self.connected.set)
         log.info("MQTT bridge connected to %s:%s", self.address.host, self.address.port)
+
+    def _on_subscribe(
+        self, _client: paho.Client, _userdata: Any, _mid: int, reasons: list[Any], _props: Any
+    ) -> None:
+        if any(reason.is_failure for reason in reasons):
+            log.error("MQTT broker refused the bridge's subscription: %s", reasons)
+            return
+        self._loop.call_soon_threadsafe(self.subscribed.set)
 
     def _on_message(self, client: paho.Client, _userdata: Any, message: paho.MQTTMessage) -> None:
         try:

@@ -99,8 +99,7 @@ def _served(settings: Settings) -> Iterator[TestClient]:
     try:
         with TestClient(app) as client:
             bridge = app.state.live.mqtt_bridge
-            _until(lambda: bridge.connected.is_set(), "the bridge to connect")
-            time.sleep(0.2)  # its subscription to be in place
+            _until(lambda: bridge.subscribed.is_set(), "the bridge to subscribe")
             yield client
     finally:
         app.state.engine.dispose()
@@ -190,8 +189,8 @@ def test_a_device_publishes_into_its_live_session_once_and_never_into_anothers(
             # A bad payload is acknowledged and dropped, never delivered again.
             assert not _publish(publisher, topic, {"lat": "north", "time": start})
             assert not _publish(publisher, topic, _position(start + 100, lat=52.5250))
+        _until(lambda: _points(engine, _live_session(client, headers, a_id)) == 11, "11 points")
         session_a = _live_session(client, headers, a_id)
-        _until(lambda: _points(engine, session_a) == 11, "A's 11 positions")
         [live] = client.get("/api/v1/live/sessions", headers=headers).json()["items"]
         assert live["id"] == session_a and live["name"] == "Tracker A"
         assert _live_session(client, other, b_id) is None
