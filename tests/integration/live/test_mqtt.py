@@ -266,3 +266,35 @@ def test_a_position_is_acknowledged_only_after_it_is_stored(
     assert died.returncode == 3, died.stderr.decode()[-2000:]  # 4: acked before storing
     with _served(served) as client:  # the broker delivers it again: it was never acked
         _until(lambda: _points(engine, _live_session(client, headers, device_id)) == 1, "1 point")
+
+
+def test_a_revoked_device_is_dropped_by_the_bridge_then_refused_by_the_broker(
+    broker: Broker, settings: Settings, engine: Engine
+) -> None:
+    with _served(_settings(settings, broker)) as client:
+        _, headers = signed_in(client)
+        device_id, token = _device(client, headers, "Tracker")
+        broker.reload(engine)
+        topic = mqtt.topic_for(uuid.UUID(device_id))
+        with _publisher(broker, device_id, token) as publisher:
+            assert not _publish(publisher, topic, _position(NOW_S - 30))
+            _until(lambda: _points(engine, _live_session(client, headers, device_id)) == 1, "1")
+            [live] = client.get("/api/v1/live/sessions", headers=headers).json()["items"]
+            client.delete(f"/api/v1/live/devices/{device_id}", headers=headers)
+            # The broker's files still let it in: the bridge acks and drops it.
+            assert not _publish(publisher, topic, _position(NOW_S - 20))
+            time.sleep(0.5)
+        assert _points(engine, live["id"]) == 1
+        broker.reload(engine)
+        refused = paho.Client(CallbackAPIVersion.VERSION2, protocol=paho.MQTTv5)
+        refused.username_pw_set(device_id, token)
+        answers: list[str] = []
+        refused.on_connect = lambda _c, _u, _f, reason, _p: answers.append(str(reason))
+        refused.connect("127.0.0.1", broker.port)
+        refused.loop_start()
+        try:
+            _until(lambda: answers, "the broker's CONNACK")
+        finally:
+            refused.disconnect()
+            refused.loop_stop()
+        assert answers[0] in ("Not authorized", "Bad user name or password"), answers
