@@ -18,6 +18,7 @@ from bikenode.config import Settings, load_settings
 from bikenode.db.commands import db_app
 from bikenode.events.commands import events_app
 from bikenode.governance.commands import gdpr_app, keys_app
+from bikenode.live.commands import mqtt_config_command
 from bikenode.market.commands import market_app
 from bikenode.operations import commands as operations_commands
 from bikenode.planner.commands import maps_app
@@ -75,6 +76,7 @@ app.command("backup")(operations_commands.backup)
 app.command("restore")(operations_commands.restore)
 app.command("check")(operations_commands.check)
 app.command("retention")(operations_commands.retention)
+app.command("mqtt-config")(mqtt_config_command)
 
 DataDirOption = Annotated[
     Path | None,
@@ -93,6 +95,14 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     data_dir: DataDirOption = None,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    mqtt: Annotated[
+        str,
+        typer.Option(
+            help="Take device positions from this MQTT broker: mqtt://host:port "
+            "(see `bikenode mqtt-config`) [env: BIKENODE_MQTT_URL].",
+            show_default=False,
+        ),
+    ] = "",
 ) -> None:
     """Upgrade the database and serve the web app and API."""
     import uvicorn
@@ -103,6 +113,11 @@ def serve(
     from bikenode.logs import configure_logging
 
     settings = load_settings(data_dir=data_dir)
+    if mqtt:
+        settings = settings.model_copy(update={"mqtt_url": mqtt})
+    if settings.mqtt_url and workers > 1:
+        # One bridge, one persistent broker session: workers would take it from each other.
+        raise typer.BadParameter("expected --workers 1 with --mqtt", param_hint="--mqtt")
     if "public_url" not in settings.model_fields_set:  # links in e-mails point at this server
         shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104  # nosec B104 (a comparison, not a bind)
         settings = settings.model_copy(update={"public_url": f"http://{shown}:{port}"})

@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     # Empty means: SQLite in data_dir. Set a postgresql+psycopg:// URL to scale out.
     database_url: str = ""
     redis_url: str = ""
+    # Devices over MQTT: mqtt://host:port of the mosquitto that `bikenode mqtt-config` set up.
+    # Empty: no bridge. Its password is read from mqtt_password_file (default
+    # data_dir/mqtt/bridge.password, written by mqtt-config) unless the URL carries one.
+    mqtt_url: str = ""
+    mqtt_password_file: Path | None = None
     # Signs access tokens. Empty means: generated once and kept in data_dir/secret.key.
     secret_key: str = ""
     # AES-256-GCM keys for health data, "keyid:base64key,..." (the first encrypts). Empty

@@ -13,12 +13,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from bikenode.db.base import utcnow
 from bikenode.errors import Conflict, NotAuthenticated, NotFound
-from bikenode.live import logic, osmand, repo, service
+from bikenode.live import logic, mqtt, osmand, repo, service
 from bikenode.live.models import LiveDevice, LiveSession
 
 TOKEN_PREFIX: Final = "bnd_"  # noqa: S105 (a prefix, not a secret): tells a leaked device token apart from other secrets
@@ -50,7 +50,12 @@ def create_device(session: Session, *, owner_id: uuid.UUID, name: str) -> tuple[
     if (active or 0) >= MAX_DEVICES:
         raise Conflict(f"expected at most {MAX_DEVICES} devices; revoke one first")
     token = TOKEN_PREFIX + secrets.token_urlsafe(24)
-    device = LiveDevice(owner_id=owner_id, name=name.strip(), token_hash=token_hash(token))
+    device = LiveDevice(
+        owner_id=owner_id,
+        name=name.strip(),
+        token_hash=token_hash(token),
+        mqtt_password_hash=mqtt.password_hash(token),  # the token is also its MQTT password
+    )
     session.add(device)
     session.commit()
     return device, token
@@ -101,20 +106,49 @@ def device_owner(session: Session, *, token: str) -> uuid.UUID:
 
 
 def store_report(session: Session, *, report: osmand.DeviceReport) -> StoredReport:
-    """Store the report's new positions as one batch of the device's live session; commits.
+    """Store the report's new positions as one batch of the device's live session; commits."""
+    where = LiveDevice.token_hash == token_hash(report.token)
+    return _store_fixes(session, where, report.fixes, "unknown or revoked device token in 'id'")
+
+
+def store_mqtt_fix(
+    session: Session, *, device_id: uuid.UUID, fix: osmand.DeviceFix
+) -> StoredReport:
+    """Store one position a device published over MQTT (the broker checked its token); commits.
+
+    The broker's files may lag a revocation until they are written again: a revoked device's
+    position is refused here (NotAuthenticated) all the same.
+    """
+    return _store_fixes(session, LiveDevice.id == device_id, [fix], "unknown or revoked device")
+
+
+def mqtt_users(session: Session) -> list[mqtt.BrokerUser]:
+    """The broker's device users: each active device with an MQTT password, by id."""
+    rows = session.execute(
+        select(LiveDevice.id, LiveDevice.mqtt_password_hash)
+        .where(LiveDevice.revoked_at.is_(None), LiveDevice.mqtt_password_hash.is_not(None))
+        .order_by(LiveDevice.created_at, LiveDevice.id)
+    )
+    users = [mqtt.BrokerUser(str(device_id), str(hashed)) for device_id, hashed in rows]
+    session.commit()
+    return users
+
+
+def _store_fixes(
+    session: Session, where: ColumnElement[bool], fixes: list[osmand.DeviceFix], refusal: str
+) -> StoredReport:
+    """The positions stored as one batch of the device's live session; commits.
 
     The device row is locked for the transaction, so one device's requests are stored one
     after the other: its batch numbers and its newest position time never race. Positions
     at or before the newest one stored from this device are repeats and are skipped.
     """
     device = session.scalars(
-        select(LiveDevice)
-        .where(LiveDevice.token_hash == token_hash(report.token), LiveDevice.revoked_at.is_(None))
-        .with_for_update()
+        select(LiveDevice).where(where, LiveDevice.revoked_at.is_(None)).with_for_update()
     ).first()
     if device is None:
-        raise NotAuthenticated("unknown or revoked device token in 'id'")
-    fresh = _fresh_fixes(report.fixes, after_ms=device.last_fix_ms)
+        raise NotAuthenticated(refusal)
+    fresh = _fresh_fixes(fixes, after_ms=device.last_fix_ms)
     live_id = _live_session(session, device)
     batch = None
     if fresh:
@@ -127,7 +161,7 @@ def store_report(session: Session, *, report: osmand.DeviceReport) -> StoredRepo
     device.last_seen_at = utcnow()
     owner_id = device.owner_id
     session.commit()
-    return StoredReport(live_id, owner_id, batch, len(report.fixes) - len(fresh))
+    return StoredReport(live_id, owner_id, batch, len(fixes) - len(fresh))
 
 
 def _fresh_fixes(fixes: list[osmand.DeviceFix], *, after_ms: int | None) -> list[osmand.DeviceFix]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from typing import Final
 
 from fastapi import Request
@@ -60,6 +61,20 @@ async def ingest(node: LiveNode, report: osmand.DeviceReport) -> devices.StoredR
     """Store the report (committed before this returns), then publish its new positions."""
     admit(node, report)
     stored = await node.db(devices.store_report, report=report)
+    if stored.batch is not None:
+        await _publish(node, stored, stored.batch)
+    return stored
+
+
+async def ingest_mqtt(
+    node: LiveNode, *, device_id: uuid.UUID, fix: osmand.DeviceFix
+) -> devices.StoredReport:
+    """Store a position published over MQTT (committed before this returns), then publish it.
+
+    No token bucket: the broker hands the bridge one message at a time, so a device's resent
+    buffer is drained at the pace of the database rather than refused.
+    """
+    stored = await node.db(devices.store_mqtt_fix, device_id=device_id, fix=fix)
     if stored.batch is not None:
         await _publish(node, stored, stored.batch)
     return stored

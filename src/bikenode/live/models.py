@@ -117,6 +117,8 @@ class LiveDevice(Base):
     owner_id: Mapped[uuid.UUID] = mapped_column(index=True)
     name: Mapped[str] = mapped_column(String(80))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The token as mosquitto's password file holds it (live.mqtt_config); None: made before MQTT.
+    mqtt_password_hash: Mapped[str | None] = mapped_column(String(200))
     session_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("live_sessions.id", ondelete="SET NULL")
     )

@@ -44,12 +44,15 @@ class BadReport(ValueError):
 
 @dataclass(frozen=True)
 class DeviceFix:
-    """One position: time in ms since the epoch, degrees, elevation in metres (or None)."""
+    """One position: time in ms since the epoch, degrees, elevation in metres (or None), and
+    heart rate and power when a device measures them (MQTT; OsmAnd sends neither)."""
 
     time_ms: int
     lat: float
     lon: float
     elevation_m: float | None
+    hr_bpm: int | None = None
+    power_w: int | None = None
 
 
 @dataclass(frozen=True)
@@ -188,7 +191,7 @@ def checked_fix(
 
 
 def fix_columns(fixes: list[DeviceFix]) -> dict[str, list[int | None]]:
-    """Live batch columns (ms, 1e-7 degree, dm) of positions, as a phone's batch holds them."""
+    """Live batch columns (ms, 1e-7 degree, dm, bpm, W) of positions, as a phone's hold them."""
     columns: dict[str, list[int | None]] = {
         "t": [fix.time_ms for fix in fixes],
         "lat": [round(fix.lat * 1e7) for fix in fixes],
@@ -202,6 +205,13 @@ def fix_columns(fixes: list[DeviceFix]) -> dict[str, list[int | None]]:
             last = last if fix.elevation_m is None else round(fix.elevation_m * 10)
             elevations.append(last)
         columns["ele"] = elevations
+    # Absolute columns, null where unknown; heart rate is sealed when the batch is stored.
+    for key, values in (
+        ("hr", [fix.hr_bpm for fix in fixes]),
+        ("pwr", [fix.power_w for fix in fixes]),
+    ):
+        if any(value is not None for value in values):
+            columns[key] = values
     return columns
 
 

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bikenode.accounts import find_user_id_by_email
 from bikenode.errors import NotFound
-from bikenode.live import devices, group_rides, ingest, service
+from bikenode.live import devices, group_rides, ingest, mqtt, service
 from bikenode.live.access import (
     OwnedDevice,
     OwnedGroup,
@@ -184,7 +184,9 @@ def create_device(body: DeviceCreate, user: CurrentUser, session: SessionDep) ->
     """A device token for a tracker or tracking app (shown once)."""
     device, token = devices.create_device(session, owner_id=user.id, name=body.name)
     public = DevicePublic.model_validate(device).model_dump()
-    return DeviceCreated(**public, token=token, ingest_url=INGEST_PATH)
+    return DeviceCreated(
+        **public, token=token, ingest_url=INGEST_PATH, mqtt_topic=mqtt.topic_for(device.id)
+    )
 
 
 @router.get("/devices", response_model=list[DevicePublic])

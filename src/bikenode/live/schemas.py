@@ -122,3 +122,7 @@ class DevicePublic(BaseModel):
 class DeviceCreated(DevicePublic):
     token: str = Field(description="shown once: the app sends it as 'id' (its device identifier)")
     ingest_url: str = Field(description="the OsmAnd-protocol address, relative to this server")
+    mqtt_topic: str = Field(
+        description="over MQTT: publish positions here (QoS 1), user name the device id, "
+        "password the token"
+    )

@@ -45,6 +45,8 @@ from bikenode.live.frames import (
     send_message,
 )
 from bikenode.live.hub import Hub, QueuedSubscriber, Snapshot
+from bikenode.live.mqtt_bridge import MqttBridge, start_bridge
+from bikenode.live.osmand import DeviceFix
 from bikenode.live.rider import RiderConnection
 from bikenode.token_bucket import TokenBucket
 from bikenode.web.sockets import (
@@ -82,6 +84,7 @@ class LiveNode:
     _pending: list[tuple[dict[str, object], asyncio.Future[None]]] = field(default_factory=list)
     _writing: bool = False
     _writer: asyncio.Task[None] | None = None  # held: the loop keeps only weak references
+    mqtt_bridge: MqttBridge | None = None  # devices over MQTT, when settings.mqtt_url is set
 
     @cached_property
     def origins(self) -> frozenset[str]:
@@ -93,13 +96,24 @@ class LiveNode:
         global _current
         await self.hub.start()
         _current = self
+        if self.settings.mqtt_url:
+            self.mqtt_bridge = start_bridge(self.settings, self._store_mqtt_fix)
 
     async def stop(self) -> None:
         """Disconnect from the broker."""
         global _current
         if _current is self:
             _current = None
+        if self.mqtt_bridge is not None:
+            # Off the loop: a store the bridge waits for may still need it to finish.
+            await asyncio.to_thread(self.mqtt_bridge.stop)
+            self.mqtt_bridge = None
         await self.hub.stop()
+
+    async def _store_mqtt_fix(self, device_id: uuid.UUID, fix: DeviceFix) -> None:
+        from bikenode.live.ingest import ingest_mqtt  # ingest imports this module
+
+        await ingest_mqtt(self, device_id=device_id, fix=fix)
 
     async def store_batch(self, session_id: uuid.UUID, batch: logic.Batch) -> None:
         """Store a rider's batch (once); returns when it is committed.

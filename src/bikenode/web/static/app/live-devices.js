@@ -84,6 +84,7 @@ export function devicesCard() {
         readonlyBox("url", "Server URL", url, "Traccar Client and trackers: the server address."),
         readonlyBox("token", "Device identifier", device.token, "The app sends it as its device id; revoke the device if it leaks."),
         readonlyBox("osmand", "OsmAnd web address", `${url}?id=${device.token}&${OSMAND_FIELDS}`, "OsmAnd: Trip recording, Online tracking web address."),
+        readonlyBox("mqtt", "MQTT topic", device.mqtt_topic, `MQTT devices (if this server runs a broker): QoS 1, user name ${device.id}, password the identifier.`),
       );
       await redraw();
     } catch (error) {
