@@ -29,7 +29,8 @@ from tests.load_tools import (
     served_node,
 )
 
-pytestmark = pytest.mark.slow
+# Latency budgets hold only with the machine to itself: `alone` keeps other tests away.
+pytestmark = [pytest.mark.slow, pytest.mark.alone]
 
 # `engine` in a test's arguments empties the test database afterwards.
 # /healthz must answer within this, whatever the load (issue: the probe timed out at 60 GETs).
