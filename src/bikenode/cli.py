@@ -18,6 +18,7 @@ from bikenode.config import Settings, load_settings
 from bikenode.db.commands import db_app
 from bikenode.events.commands import events_app
 from bikenode.governance.commands import gdpr_app, keys_app
+from bikenode.health.commands import health_app
 from bikenode.live.commands import mqtt_config_command
 from bikenode.market.commands import market_app
 from bikenode.operations import commands as operations_commands
@@ -68,6 +69,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(events_app, name="events")
 app.add_typer(market_app, name="market")
 app.add_typer(maps_app, name="maps")
+app.add_typer(health_app, name="health")
 app.command("import")(import_command)
 app.command("bikes")(bikes_command)
 app.command("reminders")(reminders_command)
