@@ -4,9 +4,10 @@ e-mail, delivery.py), encrypt and post to each subscription outside any transact
 The payload is encrypted to each browser's keys (aes128gcm, RFC 8291) and signed for with
 this server's VAPID key (RFC 8292). It carries what the in-app list shows (title, text,
 link) and nothing more. A push service's 404 or 410 means the subscription is gone: it is
-removed. No answer, 429 or 5xx is tried again with the e-mail backoff; a retry posts to
-every subscription again, and the service worker shows it under the notification's id as
-tag, so a browser that had it replaces it rather than showing it twice.
+removed. No answer, 429 or 5xx is tried again with the e-mail backoff; the delivery keeps
+which subscriptions took it (`sent_to`), so a retry posts only to the browsers that have
+not. Should a worker die between a post and its record, the one resend is shown under the
+notification's id as tag, so a browser that had it replaces it rather than showing it twice.
 """
 
 from __future__ import annotations
@@ -75,10 +76,14 @@ def _prepare(
     claimed = claim_due(session, delivery_id, moment)
     if isinstance(claimed, str):
         return b"", [], claimed
+    reached = set(claimed.delivery.sent_to or ())
     targets = [
         Target(s.id, s.endpoint, s.p256dh, s.auth)
         for s in repo.pushes_of_user(session, claimed.delivery.user_id)
+        if s.id.hex not in reached
     ]
+    if not targets and reached:  # the browsers left all have it already
+        return b"", [], record_attempt(session, claimed.delivery.id, None, moment)
     if not targets:
         skip(claimed.delivery, "the recipient has no push subscription left")
         return b"", [], SKIPPED
@@ -127,21 +132,24 @@ def _record(
     results: dict[uuid.UUID, tuple[str, str]],
     moment: datetime,
 ) -> str:
-    """Remove the subscriptions that are gone; then sent if any took it, retried if any
-    may later, else ended as failed (refused) or skipped (no subscription left)."""
+    """Remove the subscriptions that are gone and keep those that took it; then retried
+    if any may take it later, sent if any took it (now or before), else ended as failed
+    (refused) or skipped (no subscription left)."""
+    delivery = repo.delivery(session, delivery_id)
+    if delivery is None:
+        return "missing"
     for subscription_id, (verdict, _) in results.items():
         row = session.get(PushSubscription, subscription_id)
         if verdict == GONE and row is not None:
             session.delete(row)
+    took = [s.hex for s, (verdict, _) in results.items() if verdict == KEPT]
+    delivery.sent_to = sorted({*(delivery.sent_to or ()), *took})  # a new list: JSON is replaced
     verdicts = [verdict for verdict, _ in results.values()]
     errors = "; ".join(sorted({said for verdict, said in results.values() if verdict != KEPT}))
     if RETRY in verdicts:
         return record_attempt(session, delivery_id, errors[:500], moment)
-    if KEPT in verdicts:
+    if delivery.sent_to:
         return record_attempt(session, delivery_id, None, moment)
-    delivery = repo.delivery(session, delivery_id)
-    if delivery is None:
-        return "missing"
     delivery.attempts += 1
     delivery.state = FAILED if REFUSED in verdicts else SKIPPED
     delivery.last_error, delivery.next_try_at = errors[:500], None

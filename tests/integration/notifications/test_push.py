@@ -200,3 +200,23 @@ def test_push_follows_the_riders_choice_and_quiet_hours(
             select(NotificationDelivery).where(NotificationDelivery.notification_id == row.id)
         ).all()
     assert pushed == []
+
+
+def test_a_retry_pushes_only_to_the_browser_that_failed(
+    sessions: sessionmaker[Session], rider: uuid.UUID, service: PushService, context: PushContext
+) -> None:
+    flaky, steady = (_subscribe(sessions, service, rider) for _ in range(2))
+    delivery_id = _notified(sessions, rider)
+    assert delivery_id is not None
+    service.failing[flaky.token] = 1
+
+    assert send_push(sessions, delivery_id=delivery_id, context=context) == "pending"
+    failed = _delivery(sessions, delivery_id)
+    assert failed.next_try_at is not None and len(failed.sent_to or []) == 1
+    later = failed.next_try_at + timedelta(seconds=1)
+    state = send_push(sessions, delivery_id=delivery_id, context=context, now=lambda: later)
+
+    assert state == "sent"
+    assert len(service.received[flaky.token]) == 1
+    assert len(service.received[steady.token]) == 1  # not pushed again by the retry
+    assert _delivery(sessions, delivery_id).attempts == 2
