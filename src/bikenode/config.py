@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     # Webhook hosts allowed although they resolve to loopback or private addresses
     # ("hooks.lan,127.0.0.1"); every other host must resolve to public addresses only.
     webhooks_allowed_hosts: str = ""
+    # The same for web push endpoints ("127.0.0.1" for a push service run on this machine).
+    push_allowed_hosts: str = ""
     # Multiplies the webhook retry waits (about three days in all): 0.0001 turns them into
     # milliseconds for test and chaos runs. Production keeps 1.
     webhooks_retry_delay_scale: float = Field(default=1.0, gt=0, le=1)

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bikenode.db.base import utcnow
 from bikenode.notifications import repo
+from bikenode.notifications.addresses import UnresolvedHost, endpoint_refusal
 from bikenode.notifications.delivery import Claimed, claim_due, record_attempt, skip
 from bikenode.notifications.logic.push import GONE, KEPT, REFUSED, RETRY, outcome
 from bikenode.notifications.models import FAILED, SKIPPED, PushSubscription
@@ -36,10 +37,12 @@ Clock = Callable[[], datetime]
 
 @dataclass(frozen=True)
 class PushContext:
-    """The VAPID key messages are signed with and the contact push services see (`sub`)."""
+    """The VAPID key messages are signed with, the contact push services see (`sub`), and
+    the hosts allowed although they resolve to non-public addresses."""
 
     vapid: Vapid02
     subject: str
+    allowed: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,12 @@ def payload_of(claimed: Claimed) -> bytes:
 
 def _post(context: PushContext, target: Target, payload: bytes) -> tuple[str, str]:
     """(outcome, what happened) of posting the encrypted payload to one subscription."""
+    try:
+        refusal = endpoint_refusal(target.endpoint, allowed=context.allowed)
+    except UnresolvedHost as error:
+        return RETRY, str(error)[:200]
+    if refusal is not None:  # a name now resolving to a private address: never called
+        return REFUSED, refusal
     info = {"endpoint": target.endpoint, "keys": {"p256dh": target.p256dh, "auth": target.auth}}
     http = requests.Session()
     http.max_redirects = 0  # a push service answers itself; a redirect is refused

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session, sessionmaker
 
+from bikenode.addresses import allowed_hosts
 from bikenode.errors import TooManyRequests
 from bikenode.notifications import service, stream, vapid
 from bikenode.notifications.access import OwnNotification
@@ -149,7 +150,7 @@ def push_key(user: CurrentUser, request: Request) -> PushKey:
 
 @router.post("/push/subscriptions", response_model=PushSubscriptionPublic, status_code=201)
 def subscribe_push(
-    body: PushSubscriptionCreate, user: CurrentUser, session: SessionDep
+    body: PushSubscriptionCreate, user: CurrentUser, session: SessionDep, request: Request
 ) -> PushSubscriptionPublic:
     """Receive your notifications by push on this browser."""
     row = service.subscribe_push(
@@ -158,6 +159,7 @@ def subscribe_push(
         endpoint=body.endpoint,
         p256dh=body.keys.p256dh,
         auth=body.keys.auth,
+        allowed=allowed_hosts(request.app.state.settings.push_allowed_hosts),
     )
     return PushSubscriptionPublic.model_validate(row)
 

@@ -16,6 +16,7 @@ from bikenode.db.base import utcnow
 from bikenode.db.queue import enqueue
 from bikenode.errors import InvalidInput, NotFound
 from bikenode.notifications import repo, stream
+from bikenode.notifications.addresses import endpoint_refusal
 from bikenode.notifications.logic.catalogue import (
     CHANNELS,
     EMAIL,
@@ -344,16 +345,26 @@ def _quiet(session: Session, user_id: uuid.UUID, start_min: int, end_min: int) -
 
 
 def subscribe_push(
-    session: Session, *, user_id: uuid.UUID, endpoint: str, p256dh: str, auth: str
+    session: Session,
+    *,
+    user_id: uuid.UUID,
+    endpoint: str,
+    p256dh: str,
+    auth: str,
+    allowed: frozenset[str] = frozenset(),
 ) -> PushSubscription:
     """Keep a browser's push subscription for the rider; a browser's endpoint already kept
     (for them, or for whoever signed in on it before) now names this rider and these keys.
-    InvalidInput for a bad endpoint or key, or past the per-rider limit."""
+    InvalidInput for a bad endpoint or key, an endpoint at a non-public address (unless its
+    host is `allowed`), or past the per-rider limit."""
     try:
         check_endpoint(endpoint)
         check_keys(p256dh, auth)
     except BadSubscription as error:
         raise InvalidInput(str(error)) from None
+    refusal = endpoint_refusal(endpoint, allowed=allowed, resolve=False)
+    if refusal is not None:
+        raise InvalidInput(refusal)
     row = repo.push_by_endpoint(session, endpoint)
     if row is None and repo.push_count(session, user_id) >= MAX_SUBSCRIPTIONS_PER_USER:
         raise InvalidInput(

@@ -9,6 +9,7 @@ from typing import Any
 from py_vapid import Vapid02
 from sqlalchemy.orm import Session, sessionmaker
 
+from bikenode.addresses import allowed_hosts
 from bikenode.config import Settings
 from bikenode.db.queue import JobHandler, JobLease
 from bikenode.mail import mail_settings
@@ -44,7 +45,7 @@ def push_context(settings: Settings) -> PushContext:
     mail sender's address, as RFC 8292 suggests a mailto: URI."""
     address = parseaddr(settings.smtp_from)[1]
     subject = f"mailto:{address}" if "@" in address else "mailto:admin@localhost"
-    return PushContext(vapid_key(settings), subject)
+    return PushContext(vapid_key(settings), subject, allowed_hosts(settings.push_allowed_hosts))
 
 
 def send_push_job(sessions: sessionmaker[Session], settings: Settings) -> JobHandler:

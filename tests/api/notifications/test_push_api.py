@@ -29,7 +29,7 @@ def service() -> Iterator[PushService]:
 @pytest.fixture
 def app(settings: Settings, engine: Engine) -> Iterator[FastAPI]:
     """No SMTP server: the e-mail deliveries wait; push is what is looked at."""
-    application = create_app(settings)
+    application = create_app(settings.model_copy(update={"push_allowed_hosts": "127.0.0.1"}))
     yield application
     application.state.engine.dispose()
 
@@ -141,3 +141,22 @@ def test_a_rider_has_a_limited_number_of_browsers(client: TestClient, service: P
     assert _subscribe(rider, service.subscription(browsers[0])).status_code == 201
     over = _subscribe(rider, service.subscription(browsers[-1]))
     assert over.status_code == 422 and "at most" in over.text
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "says"),
+    [
+        ("http://127.0.0.2:9/push/x", "127.0.0.2 is a loopback address"),
+        ("https://10.1.2.3/push/x", "10.1.2.3 is a private address"),
+        ("https://169.254.169.254/latest/meta-data", "link-local or metadata"),
+        ("https://[::ffff:192.168.0.1]/push/x", "192.168.0.1 is a private address"),
+    ],
+)
+def test_endpoints_at_non_public_addresses_are_refused_like_webhook_urls(
+    client: TestClient, service: PushService, endpoint: str, says: str
+) -> None:
+    """Only the allowed host (127.0.0.1 here) may be at a loopback or private address."""
+    rider = Rider(client)
+    answer = _subscribe(rider, service.subscription(service.browser()) | {"endpoint": endpoint})
+    assert answer.status_code == 422, answer.text
+    assert says in answer.json()["detail"]

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bikenode.db.base import utcnow
 from bikenode.db.engine import make_session_factory
 from bikenode.db.queue import Job
+from bikenode.errors import InvalidInput
 from bikenode.notifications.models import NotificationDelivery, PushSubscription
 from bikenode.notifications.push import PushContext, send_push
 from bikenode.notifications.registry import Intent
@@ -30,6 +31,8 @@ from bikenode.notifications.service import (
 from bikenode.notifications.vapid import application_server_key, load_or_create
 from tests.push_service import Browser, PushService, push_service
 from tests.service_factories import make_user
+
+LOOPBACK = frozenset({"127.0.0.1"})
 
 
 @pytest.fixture
@@ -50,14 +53,17 @@ def service() -> Iterator[PushService]:
 
 @pytest.fixture
 def context(tmp_path: Path) -> PushContext:
-    return PushContext(load_or_create(tmp_path), "mailto:bikenode@example.org")
+    # The push service runs on loopback, which only an allowance lets the server call.
+    return PushContext(load_or_create(tmp_path), "mailto:bikenode@example.org", LOOPBACK)
 
 
 def _subscribe(sessions: sessionmaker[Session], service: PushService, rider: uuid.UUID) -> Browser:
     browser = service.browser()
     sub = service.subscription(browser)
     with sessions() as session:
-        subscribe_push(session, user_id=rider, endpoint=sub["endpoint"], **sub["keys"])
+        subscribe_push(
+            session, user_id=rider, endpoint=sub["endpoint"], allowed=LOOPBACK, **sub["keys"]
+        )
     return browser
 
 
@@ -220,3 +226,25 @@ def test_a_retry_pushes_only_to_the_browser_that_failed(
     assert len(service.received[flaky.token]) == 1
     assert len(service.received[steady.token]) == 1  # not pushed again by the retry
     assert _delivery(sessions, delivery_id).attempts == 2
+
+
+def test_a_host_resolving_to_a_private_address_is_not_pushed_to(
+    sessions: sessionmaker[Session], rider: uuid.UUID, service: PushService, context: PushContext
+) -> None:
+    """A name that resolved to a public address when the browser subscribed may point
+    at a private one later (DNS rebinding): checked again, it is never called."""
+    browser = service.browser()
+    sub = service.subscription(browser)
+    rebound = sub["endpoint"].replace("127.0.0.1", "localhost")
+    with sessions() as session:  # as kept when the name still resolved elsewhere
+        session.add(PushSubscription(user_id=rider, endpoint=rebound, **sub["keys"]))
+        session.commit()
+    delivery_id = _notified(sessions, rider)
+    assert delivery_id is not None
+
+    assert send_push(sessions, delivery_id=delivery_id, context=context) == "failed"
+    assert service.received[browser.token] == []
+    error = _delivery(sessions, delivery_id).last_error or ""
+    assert "is a loopback address" in error, error
+    with pytest.raises(InvalidInput, match="loopback address"), sessions() as session:
+        subscribe_push(session, user_id=rider, endpoint=rebound, **sub["keys"])
