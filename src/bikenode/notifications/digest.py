@@ -16,9 +16,16 @@ from bikenode import accounts
 from bikenode.db.base import utcnow
 from bikenode.db.queue import enqueue
 from bikenode.notifications import registry, repo
-from bikenode.notifications.delivery import CLAIM, MailContext, Outgoing, send_message, skip
+from bikenode.notifications.delivery import (
+    CLAIM,
+    MailContext,
+    Outgoing,
+    send_message,
+    skip,
+    unsubscribe_urls,
+)
 from bikenode.notifications.logic.catalogue import KINDS, Rendered
-from bikenode.notifications.logic.digest import DAILY, WEEKLY, digest_body
+from bikenode.notifications.logic.digest import DAILY, WEEKLY, digest_body, digest_token_kind
 from bikenode.notifications.logic.mail_text import digest_mail_body
 from bikenode.notifications.logic.schedule import next_try_at, retry_delay_s
 from bikenode.notifications.models import FAILED, SENT, Notification, NotificationDelivery
@@ -68,8 +75,8 @@ def _prepare(
             kept.append((delivery, notification))
     if not kept or contact is None:
         return None, []
-    weekly = any(periods.get(n.type) == WEEKLY for _, n in kept)
-    message = _message(context, [n for _, n in kept], WEEKLY if weekly else DAILY, contact.email)
+    carried = {periods[n.type] for _, n in kept}
+    message = _message(context, [n for _, n in kept], carried, contact.email)
     return message, [d.id for d, _ in kept]
 
 
@@ -95,16 +102,24 @@ def _why_not(
 
 
 def _message(
-    context: MailContext, notifications: Sequence[Notification], period: str, to: str
+    context: MailContext, notifications: Sequence[Notification], periods: set[str], to: str
 ) -> Outgoing:
     shown = [Rendered(n.title, n.text, n.link) for n in notifications]
-    subject, listed = digest_body(shown, period=period)
+    subject, listed = digest_body(shown, period=WEEKLY if WEEKLY in periods else DAILY)
+    user_id = notifications[0].user_id
+    page, one_click = unsubscribe_urls(context, user_id=user_id, kind=digest_token_kind(periods))
     body = digest_mail_body(
-        listed, subject=subject, total=len(shown), public_url=context.public_url
+        listed,
+        subject=subject,
+        total=len(shown),
+        public_url=context.public_url,
+        unsubscribe_url=page,
     )
     # One id per digest: the first notification's, so a resend after a crash is the same mail.
     headers = {
         "Message-ID": f"<digest-{notifications[0].id.hex}@bikenode.invalid>",
+        "List-Unsubscribe": f"<{one_click}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",  # RFC 8058
         "Auto-Submitted": "auto-generated",
     }
     return Outgoing(to, body.subject, body.text, body.html, headers)

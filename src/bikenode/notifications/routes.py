@@ -175,7 +175,7 @@ def unsubscribe_push(user: CurrentUser, session: SessionDep, endpoint: Endpoint)
 def unsubscribe_target(token: Token, request: Request) -> UnsubscribeTarget:
     """What an unsubscribe link would switch off (nothing changes until it is POSTed)."""
     _, kind = service.check_unsubscribe(request.app.state.settings.effective_secret_key, token)
-    return UnsubscribeTarget(type=kind, label=KINDS[kind].label)
+    return UnsubscribeTarget(type=kind, label=service.unsubscribe_label(kind))
 
 
 @unsubscribe_router.post("/unsubscribe", response_model=Unsubscribed)
@@ -183,7 +183,7 @@ def unsubscribe(token: Token, request: Request, session: SessionDep) -> Unsubscr
     """Stop e-mail of one type, from a link in such an e-mail (RFC 8058 one-click)."""
     secret = request.app.state.settings.effective_secret_key
     kind = service.unsubscribe(session, secret=secret, token=token)
-    return Unsubscribed(type=kind, label=KINDS[kind].label)
+    return Unsubscribed(type=kind, label=service.unsubscribe_label(kind))
 
 
 def _preferences(prefs: service.Preferences, timezone: str) -> PreferencesPublic:

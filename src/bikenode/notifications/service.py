@@ -32,6 +32,8 @@ from bikenode.notifications.logic.digest import (
     DIGEST_KINDS,
     OFF,
     PERIODS,
+    UNSUBSCRIBE_DIGESTS,
+    UNSUBSCRIBE_LABELS,
     BadSchedule,
     check_schedule,
     next_digest_at,
@@ -395,16 +397,30 @@ def check_unsubscribe(secret: str, token: str) -> tuple[uuid.UUID, str]:
         raise InvalidInput(
             f"expected an unsubscribe link from one of our e-mails: {error}"
         ) from None
-    if unsubscribe.kind not in KINDS:
+    if unsubscribe.kind not in KINDS and unsubscribe.kind not in UNSUBSCRIBE_DIGESTS:
         raise InvalidInput(f"expected a notification type among {sorted(KINDS)}")
     return unsubscribe.user_id, unsubscribe.kind
 
 
+def unsubscribe_label(kind: str) -> str:
+    """How an unsubscribe token's type (or digest) is shown to the person."""
+    return UNSUBSCRIBE_LABELS.get(kind) or KINDS[kind].label
+
+
 def unsubscribe(session: Session, *, secret: str, token: str) -> str:
-    """Switch off e-mail of the token's type for its user (done twice: still off); returns
+    """Switch off e-mail of the token's type for its user, or the digest it names (its
+    types are then neither gathered nor mailed one by one); done twice: still off. Returns
     the type. An erased user's token changes nothing."""
     user_id, kind = check_unsubscribe(secret, token)
-    if accounts.get_contact(session, user_id) is not None:
+    if accounts.get_contact(session, user_id) is None:
+        pass
+    elif kind in UNSUBSCRIBE_DIGESTS:
+        stopped = UNSUBSCRIBE_DIGESTS[kind]
+        for gathered, period in repo.digest_periods(session, user_id).items():
+            if period in stopped:
+                _digest(session, user_id, gathered, OFF)
+                _choose(session, user_id, gathered, EMAIL, False)
+    else:
         _choose(session, user_id, kind, EMAIL, False)
     session.commit()
     return kind

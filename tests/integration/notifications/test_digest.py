@@ -7,15 +7,18 @@ from __future__ import annotations
 import typing
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bikenode import social
+from bikenode.config import Settings
 from bikenode.db.base import utcnow
 from bikenode.db.engine import make_session_factory
 from bikenode.db.queue import Job
@@ -88,13 +91,15 @@ def _choose(sessions: sessionmaker[Session], rider: uuid.UUID, **periods: str) -
         )
 
 
-def _tell(sessions: sessionmaker[Session], rider: uuid.UUID, kind: str, n: int) -> None:
+def _tell(
+    sessions: sessionmaker[Session], rider: uuid.UUID, kind: str, n: int, first: int = 0
+) -> None:
     now = utcnow()
     with sessions() as session:
         for i in range(n):
             params = {"ride_id": str(uuid.uuid4()), "comment_id": str(uuid.uuid4())}
             intent = Intent(rider, kind, params, uuid.uuid4())
-            event = 1000 * len(kind) + i
+            event = 1000 * len(kind) + first + i
             row = notify(
                 session,
                 intent=intent,
@@ -230,3 +235,46 @@ def test_the_digest_hour_is_kept_in_local_time(
     at = next_digest_at(now, period=period, timezone="Europe/Berlin", hour=7, weekday=0)
     assert at.astimezone(BERLIN) == expected_local
     assert at > now
+
+
+def test_one_click_on_the_digest_header_stops_that_digest_without_signing_in(
+    sessions: sessionmaker[Session],
+    rider: uuid.UUID,
+    context: MailContext,
+    port: int,
+    settings: Settings,
+    client: TestClient,
+) -> None:
+    """RFC 8058 as the single e-mails have it: the mail client POSTs the header's link."""
+    context = replace(context, secret=settings.effective_secret_key)
+    _choose(sessions, rider, comment="daily", kudos="weekly")
+    _tell(sessions, rider, "comment", 2)
+    [due] = {d.next_try_at for d in _held(sessions)}
+    assert due is not None
+    with smtp_server(port) as inbox:
+        later = due + timedelta(seconds=5)
+        assert send_digest(sessions, user_id=rider, context=context, now=lambda: later) == 2
+    [message] = inbox.messages
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    one_click = message["List-Unsubscribe"].strip("<>")
+    assert one_click.startswith("https://bikes.example.org/api/v1/notifications/unsubscribe?")
+    text = message.get_body(("plain",))
+    assert text is not None
+    assert "https://bikes.example.org/unsubscribe?token=" in text.get_content()
+
+    path = one_click.removeprefix("https://bikes.example.org")
+    answer = client.post(path)  # no session, no cookie: the token alone
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["type"] == "digest-daily"
+    assert answer.json()["label"] == "Your daily digest"
+    assert client.post(path).status_code == 200  # twice: still off
+    shown = client.get(path).json()
+    assert shown["label"] == "Your daily digest"
+
+    _tell(sessions, rider, "comment", 1, first=10)  # neither gathered nor mailed one by one
+    _tell(sessions, rider, "kudos", 1)  # the weekly digest is another digest: kept
+    with sessions() as session:
+        rows = session.scalars(select(NotificationDelivery.channel)).all()
+    assert sorted(rows) == ["digest", "digest", "digest"]  # 2 sent comments, 1 held kudos
+    forged = path[:-3] + "AAA"
+    assert client.post(forged).status_code == 422

@@ -15,6 +15,24 @@ PERIODS = (OFF, DAILY, WEEKLY)
 DIGEST_KINDS = ("kudos", "comment", "new_follower", "follow_accepted")
 DEFAULT_HOUR, DEFAULT_WEEKDAY = 18, 6  # Sunday evening, a good time to read a week's kudos
 MAX_ITEMS_LISTED = 50  # a digest lists this many and counts the rest
+# What a digest's unsubscribe token names instead of a type: the periods it stops.
+UNSUBSCRIBE_DIGESTS = {
+    "digest-daily": (DAILY,),
+    "digest-weekly": (WEEKLY,),
+    "digest-all": (DAILY, WEEKLY),
+}
+UNSUBSCRIBE_LABELS = {
+    "digest-daily": "Your daily digest",
+    "digest-weekly": "Your weekly digest",
+    "digest-all": "Your digests",
+}
+
+
+def digest_token_kind(periods: set[str]) -> str:
+    """The unsubscribe token kind for a digest carrying types of these periods."""
+    if periods == {DAILY}:
+        return "digest-daily"
+    return "digest-weekly" if periods == {WEEKLY} else "digest-all"
 
 
 class BadSchedule(ValueError):

@@ -64,13 +64,13 @@ DIGEST_TEXT = """\
 Open BikeNode: {notifications}
 
 --
-You get this e-mail because you chose digests for some notification types. Change that,
-or stop them, in your notification settings: {settings}
+You get this e-mail because you chose digests for some notification types. Change that
+in your notification settings ({settings}). Stop this digest with one click: {unsubscribe}
 """
 
 
 def digest_mail_body(
-    items: Sequence[Rendered], *, subject: str, total: int, public_url: str
+    items: Sequence[Rendered], *, subject: str, total: int, public_url: str, unsubscribe_url: str
 ) -> MailBody:
     """Subject, plain text and HTML of a digest listing `items` out of `total`."""
     base = public_url.rstrip("/")
@@ -78,7 +78,12 @@ def digest_mail_body(
     lines = "\n".join(f"- {i.title}: {i.text} {base + i.link}" for i in items)
     settings, notifications = base + "/settings#notifications", base + "/notifications"
     text = DIGEST_TEXT.format(
-        subject=subject, items=lines, more=more, notifications=notifications, settings=settings
+        subject=subject,
+        items=lines,
+        more=more,
+        notifications=notifications,
+        settings=settings,
+        unsubscribe=unsubscribe_url,
     )
     rows = "".join(
         f'<li><a href="{escape(base + i.link, quote=True)}">{escape(i.title)}</a>: '
@@ -90,7 +95,8 @@ def digest_mail_body(
         f'<h1 style="font-size: 1.2em">{escape(subject)}</h1>\n<ul>{rows}</ul>\n'
         f"<p>{escape(more)}</p>"
         f'<p><a href="{escape(notifications, quote=True)}">Open BikeNode</a> &middot; '
-        f'<a href="{escape(settings, quote=True)}">notification settings</a></p>\n'
+        f'<a href="{escape(settings, quote=True)}">notification settings</a> &middot; '
+        f'<a href="{escape(unsubscribe_url, quote=True)}">stop this digest</a></p>\n'
         "</body></html>\n"
     )
     return MailBody(subject, text, html)
