@@ -199,6 +199,20 @@ export async function render(main) {
     empty || list,
     more,
   );
+  // New notifications arrive on the bell's stream: shown on top while this page is open.
+  const onNew = (event) => {
+    if (!list.isConnected && !empty?.isConnected) {
+      window.removeEventListener("bikenode:notification", onNew);
+      return;
+    }
+    const notification = event.detail;
+    if (list.querySelector(`li[data-id="${CSS.escape(notification.id)}"]`)) return;
+    list.prepend(item(notification, markRead));
+    if (empty?.isConnected) empty.replaceWith(list);
+    const unread = Number(document.querySelector("#nav a.bell")?.dataset.unread || 0);
+    status.textContent = unread ? `${unread} unread` : "All read";
+  };
+  window.addEventListener("bikenode:notification", onNew);
 }
 
 function hhmm(minutes) {
