@@ -115,6 +115,19 @@ def _mentioned(event: Event, occurred_at: datetime) -> list[Intent]:
     return _to(fact.mentioned_id, "mention", params, fact.user_id)
 
 
+def _moderation_action(event: Event, occurred_at: datetime) -> list[Intent]:
+    """The rider acted on hears what was done and how to appeal. No actor is set: a rider
+    who blocks the moderator still hears of it, and nobody who reported is named."""
+    fact = _expect(event, social.ModerationActionTaken)
+    params = {
+        "action_id": str(fact.action_id),
+        "kind": fact.kind,
+        "object_kind": fact.object_kind,
+        "timed": fact.timed,
+    }
+    return [Intent(fact.user_id, "moderation_action", params)]
+
+
 def _ride_still_visible(session: Session, intent: Intent) -> bool:
     """Whether the recipient may still see the ride (made private, or a block, since)."""
     ride_id = uuid.UUID(str(intent.params["ride_id"]))
@@ -141,6 +154,7 @@ ROUTES: dict[str, Route] = {
     social.KudosGiven.type: Route(social.KudosGiven, _kudos_given),
     social.CommentAdded.type: Route(social.CommentAdded, _comment_added),
     social.Mentioned.type: Route(social.Mentioned, _mentioned, _ride_still_visible),
+    social.ModerationActionTaken.type: Route(social.ModerationActionTaken, _moderation_action),
 }
 # The market's events each name the one person to tell: the rider or the mechanic.
 for _kind, _event, _recipient in (

@@ -11,6 +11,7 @@ from bikenode.social.events import (
     FollowRequested,
     KudosGiven,
     Mentioned,
+    ModerationActionTaken,
 )
 from bikenode.social.gdpr import erase_user_data, iter_user_export
 from bikenode.social.service import blocked_either_way
@@ -22,6 +23,7 @@ __all__ = [
     "FollowRequested",
     "KudosGiven",
     "Mentioned",
+    "ModerationActionTaken",
     "blocked_either_way",
     "club_member_ids",
     "erase_user_data",

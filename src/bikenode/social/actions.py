@@ -21,7 +21,9 @@ from bikenode import rides
 from bikenode.accounts import lift_account_suspension, rider_profiles, suspend_account
 from bikenode.audit import record_event
 from bikenode.errors import Conflict, InvalidInput, NotFound
+from bikenode.events import publish
 from bikenode.social import moderation, service
+from bikenode.social.events import ModerationActionTaken
 from bikenode.social.logic.rules import (
     MAX_SUSPENSION_DAYS,
     CommentRejected,
@@ -174,6 +176,17 @@ def take_action(
     session.flush()
     _settle_reports(session, action, report, now)
     _audit(session, f"social.moderation_{kind}", moderator_id, action, text)
+    if action.user_id is not None:  # the rider hears of it and how to appeal (notifications)
+        publish(
+            session,
+            ModerationActionTaken(
+                action_id=action.id,
+                user_id=action.user_id,
+                kind=kind,
+                object_kind=object_kind,
+                timed=end is not None,
+            ),
+        )
     view = _view(action, now)
     session.commit()
     return view

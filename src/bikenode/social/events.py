@@ -76,3 +76,20 @@ class Mentioned(Event):
     ride_id: uuid.UUID
     user_id: uuid.UUID  # the comment's author
     mentioned_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class ModerationActionTaken(Event):
+    """A moderator hid a rider's ride or comment, warned them or suspended them. It names
+    neither the moderator nor any reporter, and carries no reason text: the rider reads
+    the reason, and appeals, where their actions are listed."""
+
+    type = "social.moderation_action_taken"
+    aggregate = "user_id"
+    user = "user_id"  # the rider acted on: their erasure deletes it, and names nobody else
+
+    action_id: uuid.UUID
+    user_id: uuid.UUID
+    kind: str  # hide | warn | suspend
+    object_kind: str  # user | ride | comment
+    timed: bool = False  # a suspension with an end date

@@ -109,3 +109,27 @@ def test_kudos_and_follows_spare_the_inbox_by_default_money_and_comments_do_not(
 def test_a_route_refuses_an_event_of_another_type() -> None:
     with pytest.raises(TypeError, match="expected KudosGiven"):
         ROUTES[social.KudosGiven.type].intents(market.JobStarted(JOB, B), NOW)
+
+
+@pytest.mark.parametrize(
+    ("kind", "object_kind", "timed", "title", "says"),
+    [
+        ("hide", "ride", False, "A moderator hid something of yours", "one of your rides"),
+        ("hide", "comment", False, "A moderator hid something of yours", "one of your comments"),
+        ("warn", "user", False, "A moderator warned you", "appeal once"),
+        ("suspend", "user", True, "Your account was suspended", "for a while"),
+        ("suspend", "user", False, "Your account was suspended", "until a moderator lifts it"),
+    ],
+)
+def test_a_moderation_action_tells_the_rider_acted_on_and_names_nobody(
+    kind: str, object_kind: str, timed: bool, title: str, says: str
+) -> None:
+    event = social.ModerationActionTaken(
+        action_id=OTHER, user_id=A, kind=kind, object_kind=object_kind, timed=timed
+    )
+    [intent] = intents_of(event, NOW)
+    assert (intent.recipient_id, intent.kind, intent.actor_id) == (A, "moderation_action", None)
+    shown = render(intent.kind, intent.params)
+    assert (shown.title, shown.link) == (title, "/moderation")
+    assert says in shown.text and "appeal" in shown.text
+    assert effective("moderation_action", EMAIL, {}) and effective("moderation_action", IN_APP, {})

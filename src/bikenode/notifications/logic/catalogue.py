@@ -105,6 +105,43 @@ SOCIAL_KINDS: dict[str, Kind] = {
     ),
 }
 
+_APPEAL = "The reason is on your moderation page, where you may appeal once."
+_MODERATED = {"ride": "one of your rides", "comment": "one of your comments"}
+
+
+def _moderation_action(params: Mapping[str, Any]) -> Rendered:
+    """What a moderator did and where to appeal; never who reported it, nor the reason
+    (it stays on the action, shown to the rider alone)."""
+    kind = params.get("kind")
+    if kind == "suspend":
+        how_long = "for a while" if params.get("timed") else "until a moderator lifts it"
+        return Rendered(
+            "Your account was suspended",
+            f"A moderator suspended your account {how_long}. If you cannot sign in, the "
+            "sign-in page shows the reason and lets you appeal once.",
+            "/moderation",
+        )
+    if kind == "hide":
+        what = _MODERATED.get(str(params.get("object_kind")), "something of yours")
+        return Rendered(
+            "A moderator hid something of yours",
+            f"A moderator hid {what}: nobody else sees it while the action holds. {_APPEAL}",
+            "/moderation",
+        )
+    return Rendered(
+        "A moderator warned you", f"A moderator sent you a warning. {_APPEAL}", "/moderation"
+    )
+
+
+# A rider acted on must hear of it and of the appeal: in the app and by e-mail by default.
+MODERATION_KINDS: dict[str, Kind] = {
+    "moderation_action": Kind(
+        "A moderator acted on your account or content",
+        {IN_APP: True, EMAIL: True, PUSH: False},
+        _moderation_action,
+    ),
+}
+
 _JOB = "/market/jobs/{}"
 # Market: what the money and the work on one's bike are doing; no price or title in the text.
 MARKET_KINDS: dict[str, Kind] = {
@@ -174,6 +211,7 @@ KINDS: dict[str, Kind] = {
     ),
     **SOCIAL_KINDS,
     **MARKET_KINDS,
+    **MODERATION_KINDS,
 }
 
 
