@@ -46,6 +46,9 @@ class Route:
     intents: Callable[[Event, datetime], list[Intent]]  # (event, when it happened)
     # None: every recipient is the object's owner, who may always see it.
     may_see: Callable[[Session, Intent], bool] | None = None
+    # Set when the recipients are read from the owning domain (a club's members): then it
+    # makes the intents, with a session, instead of `intents`.
+    audience: Callable[[Session, Event], list[Intent]] | None = None
 
 
 def _component_due(event: Event, occurred_at: datetime) -> list[Intent]:
@@ -188,10 +191,66 @@ ROUTES[market.ReviewPosted.type] = Route(market.ReviewPosted, _review_posted)
 ROUTES[market.ReviewReplied.type] = Route(market.ReviewReplied, _review_replied)
 
 
-def intents_of(event: Event, occurred_at: datetime) -> list[Intent]:
-    """The notifications an event means; none for a type no route names."""
+def _club_members(
+    session: Session,
+    event: social.ClubEventCreated | social.ClubPostAdded,
+    kind: str,
+    object_key: str,
+) -> list[Intent]:
+    """Every active member but the one who acted (at most the club's member limit);
+    removed or departed members are not members, and notify() drops blocked pairs."""
+    club_id, actor = event.club_id, event.user_id
+    members = social.club_member_ids(session, club_id=club_id, viewer_id=actor) or set()
+    params = {"club_id": str(club_id), object_key: str(getattr(event, object_key))}
+    return [Intent(m, kind, params, actor) for m in sorted(members) if m != actor]
+
+
+def _club_ride(session: Session, event: Event) -> list[Intent]:
+    """Members hear of a new club ride."""
+    return _club_members(session, _expect(event, social.ClubEventCreated), "club_ride", "event_id")
+
+
+def _club_post(session: Session, event: Event) -> list[Intent]:
+    """Members hear of a new post in the club's feed; its text stays in the club."""
+    return _club_members(session, _expect(event, social.ClubPostAdded), "club_post", "post_id")
+
+
+def _club_join_accepted(event: Event, occurred_at: datetime) -> list[Intent]:
+    """A rider whose request to join was approved hears of it (not one who joined alone)."""
+    fact = _expect(event, social.ClubMemberJoined)
+    if fact.via != "approval":
+        return []
+    return [Intent(fact.user_id, "club_join_accepted", {"club_id": str(fact.club_id)})]
+
+
+def _still_a_member(session: Session, intent: Intent) -> bool:
+    """Whether the recipient is still an active member of the club (not removed, not left)."""
+    club_id = uuid.UUID(str(intent.params["club_id"]))
+    found = social.club_member_ids(session, club_id=club_id, viewer_id=intent.recipient_id)
+    return found is not None
+
+
+def _by_audience(event: Event, occurred_at: datetime) -> list[Intent]:
+    return []  # the route's audience makes them, with a session
+
+
+for _route in (
+    Route(social.ClubEventCreated, _by_audience, _still_a_member, _club_ride),
+    Route(social.ClubPostAdded, _by_audience, _still_a_member, _club_post),
+    Route(social.ClubMemberJoined, _club_join_accepted, _still_a_member),
+):
+    ROUTES[_route.event.type] = _route
+
+
+def intents_of(event: Event, occurred_at: datetime, session: Session | None = None) -> list[Intent]:
+    """The notifications an event means; none for a type no route names (nor, without a
+    session, for a route whose recipients are read from their domain)."""
     route = ROUTES.get(event.type)
-    return route.intents(event, occurred_at) if route is not None else []
+    if route is None:
+        return []
+    if route.audience is not None:
+        return route.audience(session, event) if session is not None else []
+    return route.intents(event, occurred_at)
 
 
 def may_see(session: Session, event_type: str, intent: Intent) -> bool:

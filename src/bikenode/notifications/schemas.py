@@ -30,6 +30,9 @@ Kind = Literal[
     "review_posted",
     "review_replied",
     "moderation_action",
+    "club_ride",
+    "club_post",
+    "club_join_accepted",
 ]
 
 

@@ -13,7 +13,7 @@ from bikenode.notifications.service import notify
 def make_notifications(session: Session, envelope: Envelope) -> None:
     """Notify each person the event concerns; a re-delivered event adds nothing."""
     now = utcnow()
-    for intent in intents_of(envelope.event, envelope.occurred_at):
+    for intent in intents_of(envelope.event, envelope.occurred_at, session):
         notify(
             session,
             intent=intent,

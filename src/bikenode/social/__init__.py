@@ -4,6 +4,7 @@ Other domains use only what is exported here.
 """
 
 from bikenode.social.audience import AUDIENCE
+from bikenode.social.clubs.events import ClubEventCreated, ClubMemberJoined, ClubPostAdded
 from bikenode.social.clubs.service import club_member_ids
 from bikenode.social.events import (
     CommentAdded,
@@ -18,6 +19,9 @@ from bikenode.social.service import blocked_either_way
 
 __all__ = [
     "AUDIENCE",
+    "ClubEventCreated",
+    "ClubMemberJoined",
+    "ClubPostAdded",
     "CommentAdded",
     "FollowAccepted",
     "FollowRequested",

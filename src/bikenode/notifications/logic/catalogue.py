@@ -142,6 +142,31 @@ MODERATION_KINDS: dict[str, Kind] = {
     ),
 }
 
+_CLUB = "/clubs/{}"
+# Clubs: a member hears of club life in the app only, unless they ask for more; the text
+# names no club, rider or post (the club page shows what the member may still see).
+CLUB_KINDS: dict[str, Kind] = {
+    "club_ride": Kind(
+        "A new ride in one of your clubs",
+        _APP_ONLY,
+        _fixed(
+            "A new club ride", "A member planned a ride in one of your clubs.", _CLUB, "club_id"
+        ),
+    ),
+    "club_post": Kind(
+        "A new post in one of your clubs",
+        _APP_ONLY,
+        _fixed("A new club post", "A member posted in one of your clubs.", _CLUB, "club_id"),
+    ),
+    "club_join_accepted": Kind(
+        "Your request to join a club was accepted",
+        _APP_ONLY,
+        _fixed(
+            "Welcome to the club", "Your request to join a club was accepted.", _CLUB, "club_id"
+        ),
+    ),
+}
+
 _JOB = "/market/jobs/{}"
 # Market: what the money and the work on one's bike are doing; no price or title in the text.
 MARKET_KINDS: dict[str, Kind] = {
@@ -212,6 +237,7 @@ KINDS: dict[str, Kind] = {
     **SOCIAL_KINDS,
     **MARKET_KINDS,
     **MODERATION_KINDS,
+    **CLUB_KINDS,
 }
 
 
