@@ -1,4 +1,6 @@
-"""The rides a rider's feed shows: those of the riders they follow that they may see.
+"""The rides a rider's feed shows: those of the riders they follow that they may see, and
+their own (all of them, with their whole figures: as Strava shows one's own activities, and
+as the feed already shows one's own club posts).
 
 Fan-out on read: a new ride writes nothing for its followers; a feed page is one keyset query
 over the rides of the followed riders (covered by ix_rides_owner_started), so posting costs the
@@ -20,7 +22,7 @@ from bikenode.errors import InvalidInput
 from bikenode.rides.audience import FOLLOWER_VISIBILITIES, current_audience, may_view
 from bikenode.rides.logic.display import BadCursor, decode_cursor, encode_cursor
 from bikenode.rides.models import Ride
-from bikenode.rides.privacy import figures_seen_by_others
+from bikenode.rides.privacy import figures_seen_by_others, own_figures
 from bikenode.rides.service import get_visible_ride
 
 MAX_FEED_LIMIT = 50
@@ -30,7 +32,7 @@ _UNTIMED = datetime(1970, 1, 1, tzinfo=UTC)
 
 @dataclass(frozen=True)
 class FeedRide:
-    """A ride as a follower sees it in a feed: figures cut by the owner's privacy zones."""
+    """A ride as a feed shows it: figures cut by the owner's privacy zones, except to the owner."""
 
     id: uuid.UUID
     owner_id: uuid.UUID
@@ -55,11 +57,14 @@ def feed_cursor(ride: FeedRide) -> str:
 def feed_rides(
     session: Session, *, viewer_id: uuid.UUID, limit: int, cursor: str | None
 ) -> tuple[list[FeedRide], str | None]:
-    """A page of the followed riders' rides the viewer may see, newest first, with the cursor
-    of the next page (None at the end). A constant number of queries whatever the page size
-    or the number of followed riders; InvalidInput for a limit out of 1..50 or a bad cursor."""
-    followed = Ride.owner_id.in_(current_audience().followed_by(viewer_id))
-    return _page(session, [followed, Ride.visibility.in_(FOLLOWER_VISIBILITIES)], limit, cursor)
+    """A page of the followed riders' rides the viewer may see and of the viewer's own, newest
+    first, with the cursor of the next page (None at the end). A constant number of queries
+    whatever the page size or the number of followed riders; InvalidInput for a limit out of
+    1..50 or a bad cursor."""
+    own = select(literal(viewer_id, type_=Ride.owner_id.type))
+    owners = Ride.owner_id.in_(current_audience().followed_by(viewer_id).union(own))
+    seen = or_(Ride.visibility.in_(FOLLOWER_VISIBILITIES), Ride.owner_id == viewer_id)
+    return _page(session, [owners, seen], limit, cursor, owner_id=viewer_id)
 
 
 def rider_rides(
@@ -80,8 +85,14 @@ def rider_rides(
 
 
 def _page(
-    session: Session, where: list[Any], limit: int, cursor: str | None
+    session: Session,
+    where: list[Any],
+    limit: int,
+    cursor: str | None,
+    *,
+    owner_id: uuid.UUID | None = None,
 ) -> tuple[list[FeedRide], str | None]:
+    """The page; rides of `owner_id` keep their whole figures (the owner reading their feed)."""
     if not 1 <= limit <= MAX_FEED_LIMIT:
         raise InvalidInput(f"expected a limit from 1 to {MAX_FEED_LIMIT}, got {limit}")
     key = func.coalesce(Ride.started_at, literal(_UNTIMED, type_=Ride.started_at.type))
@@ -105,11 +116,16 @@ def _page(
     if more:
         last = page[-1]
         next_cursor = encode_cursor((last.started_at or _UNTIMED).isoformat(), str(last.id))
-    return _as_seen(session, page), next_cursor
+    return _as_seen(session, page, owner_id), next_cursor
 
 
-def _as_seen(session: Session, rides: list[Ride]) -> list[FeedRide]:
-    seen = figures_seen_by_others(session, rides=rides, with_summary=False)
+def _as_seen(session: Session, rides: list[Ride], owner_id: uuid.UUID | None) -> list[FeedRide]:
+    others = [ride for ride in rides if ride.owner_id != owner_id]
+    cut = iter(figures_seen_by_others(session, rides=others, with_summary=False))
+    seen = [
+        own_figures(ride, with_summary=False) if ride.owner_id == owner_id else next(cut)
+        for ride in rides
+    ]
     names = rider_profiles(session, {ride.owner_id for ride in rides}) if rides else {}
     return [
         FeedRide(
