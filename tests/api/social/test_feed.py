@@ -116,3 +116,28 @@ def test_a_riders_own_rides_appear_in_their_feed_like_their_club_posts_with_whol
     cut = next(i for i in theirs if i["id"] == own_zoned)
     assert cut["distance_m"] != whole["distance_m"]
     assert own_private not in {i["id"] for i in theirs}  # their own only, never others'
+
+
+def test_untimed_rides_follow_the_timed_ones_across_pages_without_gaps(client: TestClient) -> None:
+    from sqlalchemy import update
+
+    from bikenode.rides.models import Ride
+
+    viewer, owner = rider(client, "Viewer"), rider(client, "Owner")
+    follow(client, viewer, owner)
+    made = [ride(client, owner) for _ in range(6)]
+    untimed = [uuid.UUID(ride_id) for ride_id in made[:3]]
+    with client.app.state.session_factory() as db:  # type: ignore[attr-defined]
+        db.execute(update(Ride).where(Ride.id.in_(untimed)).values(started_at=None))
+        db.commit()
+    for url in ("/api/v1/feed", f"/api/v1/users/{owner.id}/rides"):
+        seen, cursor = [], ""
+        for _ in range(10):
+            answer = client.get(f"{url}?limit=2{cursor}", headers=viewer.headers).json()
+            seen += [item["id"] for item in answer["items"]]
+            if answer["next_cursor"] is None:
+                break
+            cursor = f"&cursor={answer['next_cursor']}"
+        newest_first = list(reversed(made[3:]))
+        by_id = sorted(made[:3], key=uuid.UUID, reverse=True)
+        assert seen == newest_first + by_id, url
