@@ -4,7 +4,7 @@ Other domains use only what is exported here.
 """
 
 from bikenode.live.gdpr import ErasedLive, erase_user_data, iter_user_export
-from bikenode.live.group_rides import join_group_ride, open_group_ride
+from bikenode.live.group_rides import join_group_ride, leave_group_ride, open_group_ride
 from bikenode.live.retention import expired_positions
 from bikenode.live.service import ride_channel
 from bikenode.live.storage import ResealBatch, health_key_counts, reseal_health_batch
@@ -17,6 +17,7 @@ __all__ = [
     "health_key_counts",
     "iter_user_export",
     "join_group_ride",
+    "leave_group_ride",
     "open_group_ride",
     "reseal_health_batch",
     "ride_channel",

@@ -71,6 +71,18 @@ def join_group_ride(
         session.add(LiveGroupMember(group_id=group_id, user_id=user_id, display_name=display_name))
 
 
+def leave_group_ride(session: Session, *, group_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    """Take a rider out of a group ride (a club member no longer going, or gone from the
+    club), so a private one closes to them; its organiser stays, the ride being theirs.
+    Nothing when it is gone or they are out. The caller commits."""
+    group = session.get(LiveGroup, group_id)
+    if group is None or group.owner_id == user_id:
+        return
+    member = session.get(LiveGroupMember, (group_id, user_id))
+    if member is not None:
+        session.delete(member)
+
+
 def get_own_group(session: Session, *, group_id: uuid.UUID, owner_id: uuid.UUID) -> LiveGroup:
     """A group ride the caller organises; NotFound otherwise."""
     group = session.get(LiveGroup, group_id)

@@ -1,4 +1,6 @@
-"""The rides a rider's feed shows: those of the riders they follow that they may see.
+"""The rides a rider's feed shows: those of the riders they follow that they may see, and
+their own (all of them, with their whole figures: as Strava shows one's own activities, and
+as the feed already shows one's own club posts).
 
 Fan-out on read: a new ride writes nothing for its followers; a feed page is one keyset query
 over the rides of the followed riders (covered by ix_rides_owner_started), so posting costs the
@@ -12,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, literal, or_, select
+from sqlalchemy import Subquery, select, tuple_, union_all
 from sqlalchemy.orm import Session, defer
 
 from bikenode.accounts import rider_profiles
@@ -20,7 +22,7 @@ from bikenode.errors import InvalidInput
 from bikenode.rides.audience import FOLLOWER_VISIBILITIES, current_audience, may_view
 from bikenode.rides.logic.display import BadCursor, decode_cursor, encode_cursor
 from bikenode.rides.models import Ride
-from bikenode.rides.privacy import figures_seen_by_others
+from bikenode.rides.privacy import figures_seen_by_others, own_figures
 from bikenode.rides.service import get_visible_ride
 
 MAX_FEED_LIMIT = 50
@@ -30,7 +32,7 @@ _UNTIMED = datetime(1970, 1, 1, tzinfo=UTC)
 
 @dataclass(frozen=True)
 class FeedRide:
-    """A ride as a follower sees it in a feed: figures cut by the owner's privacy zones."""
+    """A ride as a feed shows it: figures cut by the owner's privacy zones, except to the owner."""
 
     id: uuid.UUID
     owner_id: uuid.UUID
@@ -55,11 +57,18 @@ def feed_cursor(ride: FeedRide) -> str:
 def feed_rides(
     session: Session, *, viewer_id: uuid.UUID, limit: int, cursor: str | None
 ) -> tuple[list[FeedRide], str | None]:
-    """A page of the followed riders' rides the viewer may see, newest first, with the cursor
-    of the next page (None at the end). A constant number of queries whatever the page size
-    or the number of followed riders; InvalidInput for a limit out of 1..50 or a bad cursor."""
+    """A page of the followed riders' rides the viewer may see and of the viewer's own, newest
+    first, with the cursor of the next page (None at the end). A constant number of queries
+    whatever the page size or the number of followed riders; InvalidInput for a limit out of
+    1..50 or a bad cursor."""
     followed = Ride.owner_id.in_(current_audience().followed_by(viewer_id))
-    return _page(session, [followed, Ride.visibility.in_(FOLLOWER_VISIBILITIES)], limit, cursor)
+    # The own rides as a source of their own: in one IN with the followed riders they would
+    # keep PostgreSQL from probing the follows' primary key ride by ride.
+    sources: list[list[Any]] = [
+        [followed, Ride.visibility.in_(FOLLOWER_VISIBILITIES)],
+        [Ride.owner_id == viewer_id],
+    ]
+    return _page(session, sources, limit, cursor, owner_id=viewer_id)
 
 
 def rider_rides(
@@ -76,25 +85,23 @@ def rider_rides(
     if relation == "blocked":
         return [], None
     shown = FOLLOWER_VISIBILITIES if relation == "follower" else ("public",)
-    return _page(session, [Ride.owner_id == owner_id, Ride.visibility.in_(shown)], limit, cursor)
+    source = [Ride.owner_id == owner_id, Ride.visibility.in_(shown)]
+    return _page(session, [source], limit, cursor)
 
 
 def _page(
-    session: Session, where: list[Any], limit: int, cursor: str | None
+    session: Session,
+    sources: list[list[Any]],
+    limit: int,
+    cursor: str | None,
+    *,
+    owner_id: uuid.UUID | None = None,
 ) -> tuple[list[FeedRide], str | None]:
+    """The page of the rides each source's conditions select; rides of `owner_id` keep their
+    whole figures (the owner reading their feed)."""
     if not 1 <= limit <= MAX_FEED_LIMIT:
         raise InvalidInput(f"expected a limit from 1 to {MAX_FEED_LIMIT}, got {limit}")
-    key = func.coalesce(Ride.started_at, literal(_UNTIMED, type_=Ride.started_at.type))
-    audience = current_audience()
-    # Moderators' hides and suspensions: few rows, so two small anti-joins at read time.
-    withheld = [Ride.id.not_in(audience.withheld_rides())]
-    withheld.append(Ride.owner_id.not_in(audience.withheld_riders()))
-    # First the ids, from ix_rides_owner_started alone; then the page's rows.
-    statement = select(Ride.id).where(*where, *withheld)
-    if cursor:
-        at, ride_id = _decode(cursor)
-        statement = statement.where(or_(key < at, (key == at) & (Ride.id < ride_id)))
-    ids = list(session.scalars(statement.order_by(key.desc(), Ride.id.desc()).limit(limit + 1)))
+    ids = _page_ids(session, sources, limit + 1, _decode(cursor) if cursor else None)
     loaded = session.scalars(
         select(Ride).where(Ride.id.in_(ids)).options(defer(Ride.summary), defer(Ride.import_notes))
     )
@@ -105,11 +112,66 @@ def _page(
     if more:
         last = page[-1]
         next_cursor = encode_cursor((last.started_at or _UNTIMED).isoformat(), str(last.id))
-    return _as_seen(session, page), next_cursor
+    return _as_seen(session, page, owner_id), next_cursor
 
 
-def _as_seen(session: Session, rides: list[Ride]) -> list[FeedRide]:
-    seen = figures_seen_by_others(session, rides=rides, with_summary=False)
+def _page_ids(
+    session: Session,
+    sources: list[list[Any]],
+    limit: int,
+    after: tuple[datetime, uuid.UUID] | None,
+) -> list[uuid.UUID]:
+    """The ids of the page's rides in the feed's order: timed rides newest first, then the
+    untimed ones (last ids first); `after` is where the previous page ended.
+
+    One statement of two parts per source, each walking an index in its own order, never a
+    sort of every followed rider's rides: with many followed riders PostgreSQL walks
+    ix_rides_started newest first until the page is full, with few it reads each rider's
+    newest from ix_rides_owner_started (an ORDER BY on coalesce(started_at, ...) could use
+    neither, bench/feed.py)."""
+    audience = current_audience()
+    # Moderators' hides and suspensions: few rows, so two small anti-joins at read time.
+    withheld = [
+        Ride.id.not_in(audience.withheld_rides()),
+        Ride.owner_id.not_in(audience.withheld_riders()),
+    ]
+    parts = [
+        part for where in sources for part in _ordered_parts([*where, *withheld], limit, after)
+    ]
+    statement = union_all(*(select(part.c.id, part.c.started_at) for part in parts))
+    rows = sorted(
+        {(row[0], row[1]) for row in session.execute(statement)},
+        key=lambda row: (row[1] is not None, row[1] or _UNTIMED, row[0]),
+        reverse=True,
+    )
+    return [ride_id for ride_id, _ in rows[:limit]]
+
+
+def _ordered_parts(
+    where: list[Any], limit: int, after: tuple[datetime, uuid.UUID] | None
+) -> list[Subquery]:
+    """The first `limit` timed rides after `after` and the first untimed ones, in order."""
+    parts = []
+    if after is None or after[0] != _UNTIMED:
+        timed = select(Ride.id, Ride.started_at).where(*where, Ride.started_at.is_not(None))
+        if after is not None:
+            timed = timed.where(tuple_(Ride.started_at, Ride.id) < tuple_(*after))
+        order = (Ride.started_at.desc(), Ride.id.desc())
+        parts.append(timed.order_by(*order).limit(limit).subquery())
+    untimed = select(Ride.id, Ride.started_at).where(*where, Ride.started_at.is_(None))
+    if after is not None and after[0] == _UNTIMED:
+        untimed = untimed.where(Ride.id < after[1])
+    parts.append(untimed.order_by(Ride.id.desc()).limit(limit).subquery())
+    return parts
+
+
+def _as_seen(session: Session, rides: list[Ride], owner_id: uuid.UUID | None) -> list[FeedRide]:
+    others = [ride for ride in rides if ride.owner_id != owner_id]
+    cut = iter(figures_seen_by_others(session, rides=others, with_summary=False))
+    seen = [
+        own_figures(ride, with_summary=False) if ride.owner_id == owner_id else next(cut)
+        for ride in rides
+    ]
     names = rider_profiles(session, {ride.owner_id for ride in rides}) if rides else {}
     return [
         FeedRide(

@@ -19,6 +19,9 @@ class Ride(Base):
         # alone, without reading each ride's row (rides/feed.py).
         Index("ix_rides_owner_started", "owner_id", "started_at", "visibility", "id"),
         Index("ix_rides_owner_sha256", "owner_id", "source_sha256"),
+        # Every rider's rides newest first: a feed following many riders walks it until its
+        # page is full; owner and visibility too, so it reads no ride's row (rides/feed.py).
+        Index("ix_rides_started", "started_at", "id", "owner_id", "visibility"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)

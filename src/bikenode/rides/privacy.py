@@ -177,7 +177,7 @@ def figures_seen_by(session: Session, *, ride: Ride, viewer_id: uuid.UUID | None
     figures are computed here and a background job (refresh_public_views) stores them.
     """
     if viewer_id == ride.owner_id:
-        return _own_figures(ride)
+        return own_figures(ride)
     return figures_seen_by_others(session, rides=[ride])[0]
 
 
@@ -213,7 +213,7 @@ def _cut_figures(
 ) -> RideFigures:
     """The figures of the track cut by the owner's zones (the whole ride if none touches it)."""
     if not circles:
-        return _own_figures(ride, with_summary=with_summary)
+        return own_figures(ride, with_summary=with_summary)
     key = _view_key(ride, circles)
     if cached is not None and cached.key == key:
         return _figures_of(cached)
@@ -344,7 +344,8 @@ def _view_key(ride: Ride, circles: list[HiddenCircle]) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
-def _own_figures(ride: Ride, *, with_summary: bool = True) -> RideFigures:
+def own_figures(ride: Ride, *, with_summary: bool = True) -> RideFigures:
+    """The ride's figures as its owner sees them: whole, nothing cut."""
     return RideFigures(
         ride.started_at,
         ride.distance_m,

@@ -82,3 +82,49 @@ def test_a_private_clubs_live_ride_is_private(client: TestClient) -> None:
     group = f"/api/v1/live/groups/{planned['live_group_id']}"
     assert client.get(group, headers=owner.headers).status_code == 200
     assert client.get(group, headers=stranger.headers).status_code == 404
+
+
+def _event(client: TestClient, club_id: str, event_id: str, who: Rider) -> dict[str, Any]:
+    listed = client.get(f"/api/v1/clubs/{club_id}/events", headers=who.headers).json()["items"]
+    found: dict[str, Any] = next(e for e in listed if e["id"] == event_id)
+    return found
+
+
+def test_a_rider_no_longer_going_or_gone_from_the_club_leaves_its_live_group_ride(
+    client: TestClient,
+) -> None:
+    owner, member = rider(client, "Olga"), rider(client, "Max")
+    made = club(client, owner)
+    join(client, member, made["id"])
+    closed = _plan(client, owner, made["id"], title="Members' loop", live=True, members_only=True)
+    group = f"/api/v1/live/groups/{closed['live_group_id']}"
+    rsvp = f"/api/v1/clubs/{made['id']}/events/{closed['id']}/rsvp"
+
+    def answer(value: str) -> int:
+        put = client.put(rsvp, json={"answer": value}, headers=member.headers)
+        assert put.status_code == 200, put.text
+        return client.get(group, headers=member.headers).status_code
+
+    assert answer("going") == 200
+    assert answer("no") == 404  # out of the members-only group ride
+    assert answer("going") == 200  # and back in
+    assert answer("maybe") == 404
+    assert answer("going") == 200
+    # The organiser answering "no" keeps their own group ride.
+    put = client.put(rsvp, json={"answer": "no"}, headers=owner.headers)
+    assert put.status_code == 200 and client.get(group, headers=owner.headers).status_code == 200
+    assert _event(client, made["id"], closed["id"], owner)["going"] == 1
+    # Gone from the club: out of its coming live rides and their answers too.
+    left = client.delete(f"/api/v1/clubs/{made['id']}/membership", headers=member.headers)
+    assert left.status_code == 204
+    assert client.get(group, headers=member.headers).status_code == 404
+    assert _event(client, made["id"], closed["id"], owner)["going"] == 0
+    join(client, member, made["id"])
+    assert _event(client, made["id"], closed["id"], member)["rsvp"] is None
+    assert client.get(group, headers=member.headers).status_code == 404
+    assert answer("going") == 200
+    removed = client.delete(
+        f"/api/v1/clubs/{made['id']}/members/{member.id}", headers=owner.headers
+    )
+    assert removed.status_code == 204
+    assert client.get(group, headers=member.headers).status_code == 404

@@ -10,7 +10,7 @@ import uuid
 from fastapi.testclient import TestClient
 
 from tests.api.rides.test_list_queries import _seed_rides, _statements
-from tests.api.social.helpers import Rider, follow, rider
+from tests.api.social.helpers import Rider, follow, ride, rider
 
 # Sign-in checks, the page query, the owners' zones, stored views and profiles, kudos and
 # comment counts and the viewer's kudos, the clubs' posts and their authors' names: a bound on
@@ -90,3 +90,54 @@ def test_a_feed_request_out_of_bounds_is_refused_clearly(client: TestClient) -> 
         assert "cursor" in answer.json()["detail"]
     far = feed_cursor(encode_cursor("9999-12-31T23:59:59+00:00", zero), None)
     assert client.get(f"/api/v1/feed?cursor={far}", headers=viewer.headers).status_code == 200
+
+
+def test_a_riders_own_rides_appear_in_their_feed_like_their_club_posts_with_whole_figures(
+    client: TestClient,
+) -> None:
+    from tests.api.social.test_club_feed import _post
+    from tests.api.social.test_clubs import club
+
+    viewer, friend = rider(client, "Viewer"), rider(client, "Friend")
+    follow(client, viewer, friend)
+    _seed_rides(client, viewer.headers, 1, zone=True)  # starts inside the viewer's own zone
+    own_zoned = client.get("/api/v1/rides", headers=viewer.headers).json()["items"][0]["id"]
+    own_private = ride(client, viewer, visibility="private")
+    friends = ride(client, friend)
+    post = _post(client, viewer, club(client, viewer)["id"], "my own post")
+    items = client.get("/api/v1/feed?limit=50", headers=viewer.headers).json()["items"]
+    assert {i["id"] for i in items} == {own_zoned, own_private, friends, post}
+    # Whole to their owner, as on their ride page; a follower's feed shows the cut figures.
+    whole = client.get(f"/api/v1/rides/{own_zoned}", headers=viewer.headers).json()
+    mine = next(i for i in items if i["id"] == own_zoned)
+    assert mine["distance_m"] == whole["distance_m"] == 2200.0
+    follow(client, friend, viewer)
+    theirs = client.get("/api/v1/feed?limit=50", headers=friend.headers).json()["items"]
+    cut = next(i for i in theirs if i["id"] == own_zoned)
+    assert cut["distance_m"] != whole["distance_m"]
+    assert own_private not in {i["id"] for i in theirs}  # their own only, never others'
+
+
+def test_untimed_rides_follow_the_timed_ones_across_pages_without_gaps(client: TestClient) -> None:
+    from sqlalchemy import update
+
+    from bikenode.rides.models import Ride
+
+    viewer, owner = rider(client, "Viewer"), rider(client, "Owner")
+    follow(client, viewer, owner)
+    made = [ride(client, owner) for _ in range(6)]
+    untimed = [uuid.UUID(ride_id) for ride_id in made[:3]]
+    with client.app.state.session_factory() as db:  # type: ignore[attr-defined]
+        db.execute(update(Ride).where(Ride.id.in_(untimed)).values(started_at=None))
+        db.commit()
+    for url in ("/api/v1/feed", f"/api/v1/users/{owner.id}/rides"):
+        seen, cursor = [], ""
+        for _ in range(10):
+            answer = client.get(f"{url}?limit=2{cursor}", headers=viewer.headers).json()
+            seen += [item["id"] for item in answer["items"]]
+            if answer["next_cursor"] is None:
+                break
+            cursor = f"&cursor={answer['next_cursor']}"
+        newest_first = list(reversed(made[3:]))
+        by_id = sorted(made[:3], key=uuid.UUID, reverse=True)
+        assert seen == newest_first + by_id, url

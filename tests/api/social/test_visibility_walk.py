@@ -114,7 +114,10 @@ def test_the_feed_shows_followed_riders_rides_each_viewer_may_see(client: TestCl
     assert feed[1]["owner_name"] == "Owner"
     assert private not in {item["id"] for item in feed}
     assert client.get("/api/v1/feed", headers=stranger.headers).json()["items"] == []
-    assert client.get("/api/v1/feed", headers=owner.headers).json()["items"] == []
+    # The owner's feed holds their own rides, all of them, whole (as Strava's does).
+    own = client.get("/api/v1/feed", headers=owner.headers).json()["items"]
+    assert [item["id"] for item in own] == [private, followers_only, public]
+    assert own[2]["distance_m"] == whole["distance_m"]
     assert client.get("/api/v1/feed").status_code == 401
 
 

@@ -182,13 +182,15 @@ def rsvp(session: Session, *, access: ClubAccess, event: ClubEvent, answer: str)
         session.add(ClubRsvp(event_id=event.id, user_id=user_id, answer=answer))
     else:
         row.answer = answer
-    if answer == "going" and event.live_group_id is not None:
+    if event.live_group_id is not None and answer == "going":
         live_domain.join_group_ride(
             session,
             group_id=event.live_group_id,
             user_id=user_id,
             display_name=_name(session, user_id),
         )
+    elif event.live_group_id is not None:  # no longer going: out of the live ride too
+        live_domain.leave_group_ride(session, group_id=event.live_group_id, user_id=user_id)
     session.commit()
     return _event_views(session, [event], user_id)[0]
 

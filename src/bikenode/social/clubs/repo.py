@@ -23,6 +23,21 @@ def membership(session: Session, club_id: uuid.UUID, user_id: uuid.UUID) -> Club
     return session.get(ClubMember, (club_id, user_id))
 
 
+def coming_rsvps(
+    session: Session, club_id: uuid.UUID, user_id: uuid.UUID, since: datetime
+) -> list[tuple[ClubRsvp, uuid.UUID | None]]:
+    """The rider's answers to the club's rides starting from `since`, with each ride's live
+    group ride (if it opened one)."""
+    rows = session.execute(
+        select(ClubRsvp, ClubEvent.live_group_id)
+        .join(ClubEvent, ClubEvent.id == ClubRsvp.event_id)
+        .where(
+            ClubEvent.club_id == club_id, ClubEvent.starts_at >= since, ClubRsvp.user_id == user_id
+        )
+    )
+    return [(rsvp, group_id) for rsvp, group_id in rows]
+
+
 def owner_id(session: Session, club_id: uuid.UUID) -> uuid.UUID | None:
     return session.scalar(
         select(ClubMember.user_id).where(ClubMember.club_id == club_id, ClubMember.role == "owner")

@@ -15,6 +15,7 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
+from bikenode import live as live_domain
 from bikenode.accounts import rider_profiles
 from bikenode.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from bikenode.events import publish
@@ -265,7 +266,22 @@ def leave(session: Session, *, access: ClubAccess, user_id: uuid.UUID) -> None:
         raise Conflict("the owner cannot leave: transfer ownership or delete the club first")
     if row is not None:
         session.delete(row)
+        _off_coming_rides(session, access.club.id, user_id)
     session.commit()
+
+
+# A club ride that started within this long may be under way: a rider gone from the club
+# leaves it too; older ones keep their members (their history).
+UNDER_WAY = timedelta(days=1)
+
+
+def _off_coming_rides(session: Session, club_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    """Withdraw a rider gone from the club from its coming rides: their answers, and the live
+    group rides those opened (a private one would stay open to them otherwise)."""
+    for rsvp, group_id in repo.coming_rsvps(session, club_id, user_id, _now() - UNDER_WAY):
+        session.delete(rsvp)
+        if group_id is not None:
+            live_domain.leave_group_ride(session, group_id=group_id, user_id=user_id)
 
 
 def mute_in_feed(session: Session, *, access: ClubAccess, muted: bool) -> None:
@@ -309,6 +325,7 @@ def remove_member(session: Session, *, access: ClubAccess, row: ClubMember) -> N
     if row.status == "active" and not rules.can_remove(access.role or "", row.role):
         raise PermissionDenied(f"a club {access.role} cannot remove its {row.role}")
     session.delete(row)
+    _off_coming_rides(session, access.club.id, row.user_id)
     session.commit()
 
 

@@ -162,6 +162,22 @@ export async function api(path, options = {}) {
   return response.json();
 }
 
+/** Call an appeal route with the appeal token a suspended account's refused sign-in answered
+ * (it opens those routes alone, so it never becomes this module's access token). */
+export async function withAppealToken(token, path, options = {}) {
+  const headers = { Authorization: `Bearer ${token}` };
+  if (options.json !== undefined) headers["Content-Type"] = "application/json";
+  const body = options.json === undefined ? undefined : JSON.stringify(options.json);
+  let response;
+  try {
+    response = await fetch(path, { method: options.method || "GET", headers, body });
+  } catch (error) {
+    throw networkError(error);
+  }
+  if (!response.ok) throw await problem(response);
+  return response.json();
+}
+
 /** The signed-in user's profile (loaded once per session), or null. */
 export async function currentUser() {
   if (!me && accessToken) me = await api("/api/v1/me");

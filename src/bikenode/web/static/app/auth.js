@@ -1,7 +1,7 @@
 // Sign in and sign up.
 
-import { signIn, signInWithCode, signUp } from "./api.js";
-import { busy, field, fill, h, navigate, showError } from "./dom.js";
+import { signIn, signInWithCode, signUp, withAppealToken } from "./api.js";
+import { busy, field, fill, h, navigate, sentence, showError } from "./dom.js";
 
 const MIN_PASSWORD = 15;
 
@@ -61,6 +61,7 @@ function passwordStep(main, query, onChallenge, message = null) {
       else navigate(safeNext(query), { replace: true });
     } catch (error) {
       done();
+      if (error.body?.appeal_token) return suspendedStep(main, error);
       showError(errors, explain(error));
       form.password.select();
     }
@@ -107,6 +108,7 @@ function codeStep(main, query, mfaToken, restart) {
       navigate(safeNext(query), { replace: true });
     } catch (error) {
       done();
+      if (error.body?.appeal_token) return suspendedStep(main, error);
       if (error.status === 401 && /sign in again/.test(error.message)) {
         restart("That took too long. Enter your password again, then a new code.");
         return;
@@ -122,6 +124,55 @@ function codeStep(main, query, mfaToken, restart) {
     h("p", { class: "narrow" }, h("button", { type: "button", class: "link", onclick: () => restart() }, "Start again")),
   );
   code.focus();
+}
+
+const MY_ACTIONS = "/api/v1/me/moderation-actions";
+const APPEAL_STATES = { pending: "waits for a moderator", upheld: "was refused", overturned: "was granted" };
+
+// A suspended account's refused sign-in: why, and the one appeal it may send. Its appeal
+// token opens the appeal routes alone (docs/moderation.md) and is dropped with this page.
+async function suspendedStep(main, refusal) {
+  const token = refusal.body.appeal_token;
+  const { items } = await withAppealToken(token, MY_ACTIONS);
+  const action = items.find((a) => a.kind === "suspend" && a.active);
+  fill(
+    main,
+    h("h1", { tabindex: "-1" }, "Your account is suspended"),
+    h("p", { class: "narrow" }, sentence(refusal.message)),
+    action ? h("p", { class: "narrow" }, "Reason given: ", action.reason) : null,
+    action ? appealBlock(token, action) : null,
+  );
+  main.querySelector("h1").focus();
+}
+
+function appealBlock(token, action) {
+  if (action.appeal_status)
+    return h("p", { class: "narrow status", role: "status" }, `Your appeal ${APPEAL_STATES[action.appeal_status]}.`);
+  const errors = h("div", { class: "form-errors" });
+  const text = h("textarea", { name: "appeal", required: true, maxlength: "2000", rows: "4" });
+  const form = h(
+    "form",
+    { class: "card narrow", "aria-label": "Appeal the suspension" },
+    errors,
+    field("Why it should be undone", text, "Up to 2,000 characters. A moderator reads it; one appeal per action."),
+    h("button", { type: "submit", class: "primary" }, "Send appeal"),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    showError(errors, null);
+    const done = busy(form);
+    try {
+      const path = `${MY_ACTIONS}/${action.id}/appeal`;
+      await withAppealToken(token, path, { method: "POST", json: { text: text.value } });
+      form.replaceWith(
+        h("p", { class: "narrow status", role: "status" }, "Appeal sent. Sign in later to read the moderator's decision."),
+      );
+    } catch (error) {
+      done();
+      showError(errors, error);
+    }
+  });
+  return form;
 }
 
 export const signInPage = {
