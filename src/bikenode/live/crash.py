@@ -183,3 +183,15 @@ def _distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
         + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
     )
     return 2.0 * EARTH_RADIUS_M * math.asin(math.sqrt(min(1.0, half)))
+
+
+def moved_away(
+    points: Iterable[tuple[float, float, float, float | None]], *, lat: float, lon: float
+) -> bool:
+    """Whether two positions in a row lie beyond STILL_RADIUS_M of (lat, lon): the rider left."""
+    far = 0
+    for _, p_lat, p_lon, _ in points:
+        far = far + 1 if _distance_m(lat, lon, p_lat, p_lon) > STILL_RADIUS_M else 0
+        if far >= 2:
+            return True
+    return False

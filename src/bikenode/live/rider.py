@@ -13,7 +13,7 @@ from fastapi import WebSocket
 from starlette.websockets import WebSocketState
 
 from bikenode.errors import Conflict, NotFound
-from bikenode.live import group_rides, logic, service
+from bikenode.live import crash_alerts, group_rides, logic, service
 from bikenode.live.broker import BrokerUnavailable
 from bikenode.live.frames import (
     CLOSE_POLICY,
@@ -58,11 +58,24 @@ class RiderConnection:
         self.bad_frames = 0
         self.circles: list[HiddenCircle] = []
         self.circles_loaded_s = 0.0
+        self.crash_detection = False
 
     async def load_privacy_zones(self) -> None:
         """(Re)load the rider's privacy zones: nothing inside them leaves this connection."""
         self.circles = await self.node.db(service.rider_circles, owner_id=self.owner_id)
+        # Reloaded with the zones: a rider who turns crash detection on mid-ride is watched soon.
+        crash = await self.node.db(crash_alerts.get_settings, owner_id=self.owner_id)
+        self.crash_detection = crash.enabled
         self.circles_loaded_s = time.monotonic()
+
+    async def check_crash(self) -> None:
+        """Look for a suspected crash after a stored batch; a failure never ends the ride."""
+        try:
+            await self.node.db(
+                crash_alerts.check_session, session_id=self.session_id, owner_id=self.owner_id
+            )
+        except Exception:  # the batch is stored; the next one checks again
+            log.exception("crash check failed", extra={"session": str(self.session_id)})
 
     async def run(self) -> None:
         """Serve the rider until they disconnect or are closed for abuse."""
@@ -121,6 +134,8 @@ class RiderConnection:
                 await close_socket(self.websocket, close_code(error), error.detail)
                 return True
             self.last_batch_no, self.last_time_ms = batch.batch_no, batch.last_time_ms
+            if self.crash_detection:
+                await self.check_crash()
         if time.monotonic() - self.circles_loaded_s > PRIVACY_RELOAD_S:
             await self.load_privacy_zones()  # a zone drawn during the ride applies soon
         visible = service.visible_columns(batch.columns, self.circles)
