@@ -21,6 +21,7 @@ from bikenode.app import create_app
 from bikenode.config import Settings
 from bikenode.db.base import utcnow
 from bikenode.db.queue import Job
+from bikenode.live.logic import encode_batch
 from bikenode.live.models import LiveCrashAlert
 from tests.factories import signed_in
 from tests.smtp_server import Inbox, free_port, smtp_server
@@ -251,3 +252,24 @@ def test_contacts_are_limited_and_not_repeated(client: TestClient) -> None:
     gone = client.delete(f"{API}/contacts/{first['id']}", headers=stranger)
     assert gone.status_code == 404
     assert client.delete(f"{API}/contacts/{first['id']}", headers=headers).status_code == 204
+
+
+def test_a_crash_sent_over_the_ride_socket_warns_the_rider(client: TestClient) -> None:
+    rider = Rider(client)
+    live = client.post("/api/v1/live/sessions", json={}, headers=rider.headers).json()
+    track = crash_track()
+    with client.websocket_connect(f"/api/v1/live/sessions/{live['id']}/ride") as socket:
+        socket.send_json({"type": "hello", "token": rider.headers["Authorization"][7:]})
+        assert socket.receive_json()["type"] == "welcome"
+        for batch_no, first in enumerate(range(0, len(track), 10), start=1):
+            part = track[first : first + 10]
+            columns: dict[str, list[int | None]] = {
+                "t": [(START_S + s) * 1000 for s, _ in part],
+                "lat": [round((LAT0 + north / M_PER_DEG) * 1e7) for _, north in part],
+                "lon": [round(LON0 * 1e7) for _ in part],
+            }
+            socket.send_json(encode_batch(batch_no, columns))
+            assert socket.receive_json()["type"] == "ack"
+    rider.run_queues()
+    [warning] = rider.notifications()
+    assert warning["title"] == "Are you all right?"
