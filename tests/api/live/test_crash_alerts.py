@@ -125,7 +125,7 @@ def test_a_crash_warns_the_rider_then_mails_the_contact_after_the_window(
     rider.run_queues()
     [warning] = rider.notifications()
     assert warning["title"] == "Are you all right?"
-    alert_id = warning["link"].rsplit("/", 1)[1]
+    alert_id = warning["link"].rsplit("=", 1)[1]
     state = client.get(f"{API}/alerts/{alert_id}", headers=rider.headers).json()
     assert state["status"] == "warned"
     assert alert_mails(inbox) == []  # nobody told inside the cancel window
@@ -151,7 +151,7 @@ def test_a_cancelled_alert_mails_nobody(client: TestClient, session: Session, in
     rider.send(crash_track())
     rider.run_queues()
     [warning] = rider.notifications()
-    alert_id = warning["link"].rsplit("/", 1)[1]
+    alert_id = warning["link"].rsplit("=", 1)[1]
     _, stranger = signed_in(client)
     assert client.post(f"{API}/alerts/{alert_id}/cancel", headers=stranger).status_code == 404
     cancelled = client.post(f"{API}/alerts/{alert_id}/cancel", headers=rider.headers)

@@ -180,7 +180,7 @@ KINDS: dict[str, Kind] = {
             "Are you all right?",
             "Your ride stopped hard and you have not moved since. Cancel the alert now, or "
             "your emergency contacts will be told where you are.",
-            "/live/crash-alerts/{}",
+            "/live?crash={}",  # the alert id: the app may offer to cancel it
             "alert_id",
         ),
     ),
