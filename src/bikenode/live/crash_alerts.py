@@ -11,7 +11,7 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from sqlalchemy import select
@@ -227,26 +227,38 @@ def cancel_alert(session: Session, *, alert_id: uuid.UUID, owner_id: uuid.UUID) 
 
 def send_alert(sessions: sessionmaker[Session], *, alert_id: uuid.UUID, mailer: Mailer) -> str:
     """Alert the contacts unless the rider cancelled, moved on or ended the session; returns
-    the alert's final status. The status is set before mailing: a retry mails nobody twice."""
+    the alert's final status.
+
+    It is marked sent only once every e-mail went out: a refused one fails the job, which the
+    queue runs again, so a contact may get the alert twice but none misses it.
+    """
     with sessions() as session:
         alert = session.get(LiveCrashAlert, alert_id, with_for_update=True)
         if alert is None or alert.status != "warned":
             return alert.status if alert else "gone"
         status = _still_lying(session, alert)
-        alert.status, alert.finished_at = status, utcnow()
-        recipients = [] if status != "sent" else _addresses(session, alert.owner_id)
-        names = accounts.display_names(session, {alert.owner_id})
-        rider = names.get(alert.owner_id) or "A BikeNode rider"
+        if status != "sent":
+            alert.status, alert.finished_at = status, utcnow()
+            session.commit()
+            return status
+        recipients = _addresses(session, alert.owner_id)
+        rider = accounts.display_names(session, {alert.owner_id}).get(alert.owner_id)
+        subject = ALERT_SUBJECT.format(rider=rider or "A BikeNode rider")
         body = ALERT_BODY.format(
-            rider=rider,
-            when=datetime.fromtimestamp(alert.stopped_at_ms / 1000, tz=utcnow().tzinfo),
+            rider=rider or "A BikeNode rider",
+            when=datetime.fromtimestamp(alert.stopped_at_ms / 1000, tz=UTC),
             lat=alert.lat,
             lon=alert.lon,
         )
         session.commit()
     for email in recipients:
-        send_mail(mailer.mail, to=email, subject=ALERT_SUBJECT.format(rider=rider), body=body)
-    return status
+        send_mail(mailer.mail, to=email, subject=subject, body=body)
+    with sessions() as session:
+        alert = session.get(LiveCrashAlert, alert_id, with_for_update=True)
+        if alert is not None and alert.status == "warned":
+            alert.status, alert.finished_at = "sent", utcnow()
+        session.commit()
+    return "sent"
 
 
 def _still_lying(session: Session, alert: LiveCrashAlert) -> str:
