@@ -270,6 +270,13 @@ def test_a_crash_sent_over_the_ride_socket_warns_the_rider(client: TestClient) -
             }
             socket.send_json(encode_batch(batch_no, columns))
             assert socket.receive_json()["type"] == "ack"
+            if first + 10 >= len(track):  # the batch whose end is 30 s after the stop
+                frame = socket.receive_json()
+                assert frame["type"] == "crash_suspected", frame
+    assert frame["cancel"] == f"{API}/alerts/{frame['alert']}/cancel"
     rider.run_queues()
     [warning] = rider.notifications()
     assert warning["title"] == "Are you all right?"
+    assert warning["link"].endswith(frame["alert"])
+    cancelled = client.post(frame["cancel"], headers=rider.headers)
+    assert cancelled.json()["status"] == "cancelled"
