@@ -37,6 +37,8 @@ ALERT_JOB: Final = "live.crash_alert"
 CONTACT_ADDED_JOB: Final = "live.crash_contact_added"
 MAX_CONTACTS: Final = 5  # enough for family and a friend; a short list nobody abuses as a mailer
 DEFAULT_CANCEL_S: Final = 60.0
+# One warned alert per session at most, and a rider rides few sessions at once.
+MAX_OPEN_LISTED: Final = 10
 MIN_CANCEL_S: Final = 30.0  # time to find the phone after a fall
 MAX_CANCEL_S: Final = 300.0  # help must not wait longer than this
 # How much track the check reads: the stillness time plus the run-up before the stop.
@@ -201,6 +203,20 @@ def _warn(
     job.run_after = alert.cancel_by  # the contacts hear only once the rider's window is over
     session.commit()
     return alert
+
+
+def open_alerts(session: Session, *, owner_id: uuid.UUID) -> list[LiveCrashAlert]:
+    """The rider's alerts still in their cancel window (warned), newest first."""
+    rows = list(
+        session.scalars(
+            select(LiveCrashAlert)
+            .where(LiveCrashAlert.owner_id == owner_id, LiveCrashAlert.status == "warned")
+            .order_by(LiveCrashAlert.created_at.desc(), LiveCrashAlert.id)
+            .limit(MAX_OPEN_LISTED)
+        )
+    )
+    session.commit()
+    return rows
 
 
 def own_alert(session: Session, *, alert_id: uuid.UUID, owner_id: uuid.UUID) -> LiveCrashAlert:

@@ -276,6 +276,13 @@ def remove_crash_contact(contact: OwnedCrashContact, session: SessionDep) -> Non
     crash_alerts.remove_contact(session, owner_id=contact.owner_id, contact_id=contact.id)
 
 
+@router.get("/crash/alerts", response_model=list[CrashAlertPublic])
+def list_open_crash_alerts(user: CurrentUser, session: SessionDep) -> list[CrashAlertPublic]:
+    """Your suspected crashes you may still cancel, newest first."""
+    rows = crash_alerts.open_alerts(session, owner_id=user.id)
+    return [CrashAlertPublic.model_validate(row) for row in rows]
+
+
 @router.get("/crash/alerts/{crash_id}", response_model=CrashAlertPublic)
 def read_crash_alert(alert: OwnedCrashAlert) -> CrashAlertPublic:
     """One of your suspected crashes and where it stands."""

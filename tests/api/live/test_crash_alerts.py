@@ -153,9 +153,13 @@ def test_a_cancelled_alert_mails_nobody(client: TestClient, session: Session, in
     [warning] = rider.notifications()
     alert_id = warning["link"].rsplit("=", 1)[1]
     _, stranger = signed_in(client)
+    [open_alert] = client.get(f"{API}/alerts", headers=rider.headers).json()
+    assert open_alert["id"] == alert_id and open_alert["status"] == "warned"
+    assert client.get(f"{API}/alerts", headers=stranger).json() == []
     assert client.post(f"{API}/alerts/{alert_id}/cancel", headers=stranger).status_code == 404
     cancelled = client.post(f"{API}/alerts/{alert_id}/cancel", headers=rider.headers)
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    assert client.get(f"{API}/alerts", headers=rider.headers).json() == []  # no longer open
     end_the_cancel_window(session)
     rider.run_queues()
     assert alert_mails(inbox) == []
