@@ -1,7 +1,7 @@
 """Crash detection in Chromium: the settings page turns it on and adds and removes emergency
 contacts (a bad address and the limit refused clearly); a crash sent through the OsmAnd ingest
-shows on /live, reached by the notification's link, with its countdown, and "I'm OK" cancels
-it. Desktop width and 390 px."""
+shows on an open /live page as its notification arrives, and from the notification's link,
+with its countdown, and "I'm OK" cancels it. Desktop width and 390 px."""
 
 from __future__ import annotations
 
@@ -104,13 +104,16 @@ def test_the_live_page_counts_down_a_suspected_crash_and_cancels_it(
 ) -> None:
     email = new_email("crash-alert")
     fresh_api.register_and_login(email)
+    screen.sign_in(email)
+    screen.goto("/live", "live-start")
+    page = screen.page
+    expect(page.locator("section.crash-alert")).to_have_count(0)
     alert_id = _send_a_crash(fresh_api)
+    banner = page.locator(f'section.crash-alert[data-id="{alert_id}"]')
+    expect(banner).to_contain_text("Are you all right?")  # drawn as the notification arrives
     link = _notification_link(fresh_api)
     assert link == f"/live?crash={alert_id}"
-    screen.sign_in(email)
     screen.goto(link, "live-start")
-    page = screen.page
-    banner = page.locator(f'section.crash-alert[data-id="{alert_id}"]')
     expect(banner).to_have_count(1)  # linked and open: shown once
     expect(banner).to_contain_text("Are you all right?")
     first = banner.locator(".crash-countdown").inner_text()
