@@ -11,6 +11,7 @@ const STILL_S = { min: 30, max: 600 };
 const CANCEL_S = { min: 30, max: 300 };
 // The shape the server checks; the "you were added" e-mail is the real test of an address.
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+const POLL_MS = 5000;
 
 function when(iso) {
   return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
@@ -148,7 +149,9 @@ const STATUS_TEXT = {
 function alertBanner(alert, stop) {
   const box = h("section", { class: "crash-alert", role: "alert", dataset: { id: alert.id, status: alert.status } });
   let timer = null;
+  let leftPage = false; // an answer arriving after the page is left draws (and times) nothing
   const draw = (current) => {
+    if (leftPage) return;
     box.dataset.status = current.status;
     if (current.status !== "warned") {
       clearInterval(timer);
@@ -175,16 +178,22 @@ function alertBanner(alert, stop) {
       messages,
     );
     clearInterval(timer);
+    let askedAt = 0;
     timer = setInterval(async () => {
       left.textContent = countdown(current.cancel_by);
-      if (new Date(current.cancel_by) <= Date.now()) {
-        clearInterval(timer);
-        draw(await api(`${API}/alerts/${current.id}`).catch(() => current)); // sent, or still on its way
-      }
+      // Past the window the server's job mails the contacts; ask now and then how it stands
+      // (cancelling stays possible until it has).
+      if (new Date(current.cancel_by) > Date.now() || Date.now() - askedAt < POLL_MS) return;
+      askedAt = Date.now();
+      const fresh = await api(`${API}/alerts/${current.id}`).catch(() => null);
+      if (fresh && fresh.status !== "warned") draw(fresh);
     }, 1000);
   };
   draw(alert);
-  stop.push(() => clearInterval(timer));
+  stop.push(() => {
+    leftPage = true;
+    clearInterval(timer);
+  });
   return box;
 }
 
@@ -212,7 +221,12 @@ export async function crashBanners(query) {
   (await api(`${API}/alerts`)).forEach(show);
   const onNotification = async (event) => {
     const id = event.detail?.type === "crash_suspected" && new URL(event.detail.link, window.location.origin).searchParams.get("crash");
-    if (id) show(await api(`${API}/alerts/${id}`));
+    if (!id) return;
+    try {
+      show(await api(`${API}/alerts/${id}`));
+    } catch (error) {
+      slot.append(errorBox(error));
+    }
   };
   window.addEventListener("bikenode:notification", onNotification);
   stop.push(() => window.removeEventListener("bikenode:notification", onNotification));
