@@ -36,6 +36,7 @@ from bikenode.governance.service import REENCRYPT_JOB
 from bikenode.governance.tasks import reencrypt_health_job
 from bikenode.health.routes import router as health_router
 from bikenode.health.subscribers import RIDE_HRV
+from bikenode.live import crash_jobs
 from bikenode.live.routes import ingest_router as live_ingest_router
 from bikenode.live.routes import router as live_router
 from bikenode.live.ws import build_broker, build_live_node
@@ -147,6 +148,7 @@ def make_worker(settings: Settings, session_factory: sessionmaker[Session]) -> W
             SEND_EMAIL_JOB: send_email_job(session_factory, settings),
             SEND_PUSH_JOB: send_push_job(session_factory, settings),
             SEND_DIGEST_JOB: send_digest_job(session_factory, settings),
+            **crash_jobs(session_factory, settings),
         },
         lease_s=settings.job_lease_s,
     )

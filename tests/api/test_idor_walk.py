@@ -204,6 +204,26 @@ def _sync_conflict(client: TestClient, headers: dict[str, str], objects: Objects
     return {"conflict_id": str(conflicts[0])}
 
 
+def _crash(client: TestClient, objects: Objects) -> str:
+    """A suspected crash in the owner's live session, still in its cancel window."""
+    from bikenode.live.models import LiveCrashAlert, LiveSession
+
+    with client.app.state.session_factory() as session:  # type: ignore[attr-defined]
+        live = session.get(LiveSession, uuid.UUID(objects["session_id"]))
+        assert live is not None
+        alert = LiveCrashAlert(
+            session_id=live.id,
+            owner_id=live.owner_id,
+            stopped_at_ms=1,
+            lat=51.5,
+            lon=-0.12,
+            cancel_by=datetime.now(UTC) + timedelta(hours=1),
+        )
+        session.add(alert)
+        session.commit()
+        return str(alert.id)
+
+
 def _one(name: str, path: str, body: dict[str, Any]) -> Factory:
     return lambda client, headers, objects: {
         name: _created(client, objects.fill(path), body, headers)
@@ -275,6 +295,8 @@ OWNED: dict[str, Factory] = {
     "share_id": _one("share_id", "/api/v1/live/sessions/{session_id}/shares", {}),
     "group_id": _one("group_id", "/api/v1/live/groups", {"name": f"{MARKER} club run"}),
     "device_id": _one("device_id", "/api/v1/live/devices", {"name": f"{MARKER} tracker"}),
+    "contact_id": _one("contact_id", "/api/v1/live/crash/contacts", {"email": f"{MARKER}@x.org"}),
+    "crash_id": lambda client, headers, objects: {"crash_id": _crash(client, objects)},
     "route_id": _one("route_id", "/api/v1/routes", {"name": f"{MARKER} route", "notes": MARKER}),
     "conflict_id": _sync_conflict,
     "bike_id": _one(

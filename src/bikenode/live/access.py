@@ -13,8 +13,14 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from bikenode.live import devices, group_rides, service
-from bikenode.live.models import LiveDevice, LiveGroup, LiveSession
+from bikenode.live import crash_alerts, devices, group_rides, service
+from bikenode.live.models import (
+    LiveCrashAlert,
+    LiveCrashContact,
+    LiveDevice,
+    LiveGroup,
+    LiveSession,
+)
 from bikenode.web.dependencies import CurrentUser, OptionalUser, SessionDep
 
 
@@ -50,8 +56,24 @@ def owned_device(device_id: uuid.UUID, session: SessionDep, user: CurrentUser) -
     return devices.get_own_device(session, device_id=device_id, owner_id=user.id)
 
 
+def owned_crash_alert(
+    crash_id: uuid.UUID, session: SessionDep, user: CurrentUser
+) -> LiveCrashAlert:
+    """The suspected crash in the path if it is the caller's; 404 otherwise."""
+    return crash_alerts.own_alert(session, alert_id=crash_id, owner_id=user.id)
+
+
+def owned_crash_contact(
+    contact_id: uuid.UUID, session: SessionDep, user: CurrentUser
+) -> LiveCrashContact:
+    """The emergency contact in the path if it is the caller's; 404 otherwise."""
+    return crash_alerts.own_contact(session, contact_id=contact_id, owner_id=user.id)
+
+
 WatchableSession = Annotated[LiveSession, Depends(watchable_session)]
 OwnedLiveSession = Annotated[LiveSession, Depends(owned_live_session)]
 VisibleGroup = Annotated[LiveGroup, Depends(visible_group)]
 OwnedGroup = Annotated[LiveGroup, Depends(owned_group)]
 OwnedDevice = Annotated[LiveDevice, Depends(owned_device)]
+OwnedCrashAlert = Annotated[LiveCrashAlert, Depends(owned_crash_alert)]
+OwnedCrashContact = Annotated[LiveCrashContact, Depends(owned_crash_contact)]

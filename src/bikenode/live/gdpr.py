@@ -16,6 +16,9 @@ from bikenode.export_json import fields_of, json_bytes
 from bikenode.live import logic, repo, storage
 from bikenode.live.models import (
     LiveBatch,
+    LiveCrashAlert,
+    LiveCrashContact,
+    LiveCrashSettings,
     LiveDevice,
     LiveGroup,
     LiveGroupMember,
@@ -53,6 +56,18 @@ MEMBER_FIELDS = (
     "last_time_ms",
     "last_speed_mps",
 )
+CRASH_CONTACT_FIELDS = ("id", "email", "told_at", "opted_out_at", "created_at")
+CRASH_ALERT_FIELDS = (
+    "id",
+    "session_id",
+    "stopped_at_ms",
+    "lat",
+    "lon",
+    "status",
+    "cancel_by",
+    "created_at",
+    "finished_at",
+)
 # Decimals kept per stream: what the rider's phone sent (ms, 1e-7 degree, dm), no float noise.
 STREAM_DECIMALS = {"time_s": 3, "lat_deg": 7, "lon_deg": 7, "elevation_m": 1}
 
@@ -86,6 +101,7 @@ def iter_user_export(session: Session, user_id: uuid.UUID) -> Iterator[tuple[str
     yield "live/shares.json", json_bytes(_shares(session, user_id))
     yield "live/devices.json", json_bytes(_devices(session, user_id))
     yield "live/groups.json", json_bytes(_groups(session, user_id))
+    yield "live/crash.json", json_bytes(_crash(session, user_id))
 
 
 def _session_record(session: Session, live: LiveSession) -> dict[str, Any]:
@@ -155,6 +171,28 @@ def _groups(session: Session, user_id: uuid.UUID) -> dict[str, Any]:
     }
 
 
+def _crash(session: Session, user_id: uuid.UUID) -> dict[str, Any]:
+    """Crash detection: the rider's settings, emergency contacts and suspected crashes."""
+    settings = session.get(LiveCrashSettings, user_id)
+    contacts = session.scalars(
+        select(LiveCrashContact)
+        .where(LiveCrashContact.owner_id == user_id)
+        .order_by(LiveCrashContact.created_at)
+    )
+    alerts = session.scalars(
+        select(LiveCrashAlert)
+        .where(LiveCrashAlert.owner_id == user_id)
+        .order_by(LiveCrashAlert.created_at)
+    )
+    return {
+        "settings": fields_of(settings, ("enabled", "still_s", "cancel_s", "updated_at"))
+        if settings
+        else None,
+        "contacts": [fields_of(c, CRASH_CONTACT_FIELDS) for c in contacts],
+        "alerts": [fields_of(a, CRASH_ALERT_FIELDS) for a in alerts],
+    }
+
+
 def erase_user_data(session: Session, user_id: uuid.UUID) -> ErasedLive:
     """Delete the rider's sessions (positions, share links), the groups they organise and
     their memberships in others' groups; flushes only.
@@ -167,6 +205,9 @@ def erase_user_data(session: Session, user_id: uuid.UUID) -> ErasedLive:
     groups = _count(session, LiveGroup, LiveGroup.owner_id == user_id)
     # Explicit deletes rather than trusting every database's cascade: nothing may stay.
     session.execute(delete(LiveDevice).where(LiveDevice.owner_id == user_id))
+    session.execute(delete(LiveCrashAlert).where(LiveCrashAlert.owner_id == user_id))
+    session.execute(delete(LiveCrashContact).where(LiveCrashContact.owner_id == user_id))
+    session.execute(delete(LiveCrashSettings).where(LiveCrashSettings.owner_id == user_id))
     session.execute(delete(LiveBatch).where(LiveBatch.session_id.in_(own_sessions)))
     session.execute(delete(LiveShare).where(LiveShare.session_id.in_(own_sessions)))
     session.execute(delete(LiveSession).where(LiveSession.owner_id == user_id))

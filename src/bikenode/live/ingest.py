@@ -11,7 +11,7 @@ from typing import Final
 from fastapi import Request
 
 from bikenode.errors import MalformedRequest, TooLarge, TooManyRequests
-from bikenode.live import devices, logic, osmand, service
+from bikenode.live import crash_alerts, devices, logic, osmand, service
 from bikenode.live.broker import BrokerUnavailable
 from bikenode.live.ws import LiveNode
 from bikenode.token_bucket import TokenBucket
@@ -80,7 +80,16 @@ async def ingest_mqtt(
     return stored
 
 
+async def check_crash(node: LiveNode, *, session_id: uuid.UUID, owner_id: uuid.UUID) -> None:
+    """Look for a suspected crash after a stored batch; never fails the ingest that called."""
+    try:
+        await node.db(crash_alerts.check_session, session_id=session_id, owner_id=owner_id)
+    except Exception:  # the positions are stored; the next batch checks again
+        log.exception("crash check failed", extra={"session": str(session_id)})
+
+
 async def _publish(node: LiveNode, stored: devices.StoredReport, batch: logic.Batch) -> None:
+    await check_crash(node, session_id=stored.session_id, owner_id=stored.owner_id)
     circles = await node.db(service.rider_circles, owner_id=stored.owner_id)
     visible = service.visible_columns(batch.columns, circles)
     payload = logic.positions_payload(str(stored.session_id), batch.batch_no, visible)

@@ -126,3 +126,58 @@ class LiveDevice(Base):
     last_seen_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
+
+
+class LiveCrashSettings(Base):
+    """A rider's crash-detection choice: off unless they turn it on, and its times."""
+
+    __tablename__ = "live_crash_settings"
+
+    owner_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    enabled: Mapped[bool] = mapped_column(default=False)
+    still_s: Mapped[float] = mapped_column(default=75.0)  # stillness before a suspicion
+    cancel_s: Mapped[float] = mapped_column(default=60.0)  # the rider's window to cancel
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LiveCrashContact(Base):
+    """Someone a rider's crash alert goes to: an e-mail address or a BikeNode user.
+
+    An address is told once that it was added, with a link to opt out (``optout_hash``, the
+    token's hash); an opted-out address is never mailed again by this rider.
+    """
+
+    __tablename__ = "live_crash_contacts"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    owner_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    user_id: Mapped[uuid.UUID | None] = mapped_column(index=True)  # a user the rider follows
+    optout_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    told_at: Mapped[datetime | None]  # the "you were added" e-mail went out
+    opted_out_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LiveCrashAlert(Base):
+    """One suspected crash in a live session, from the rider's warning to its end.
+
+    status: ``warned`` (the rider may cancel until ``cancel_by``), ``cancelled``, ``cleared``
+    (the rider moved on or ended the session) or ``sent`` (the contacts were alerted).
+    """
+
+    __tablename__ = "live_crash_alerts"
+    __table_args__ = (UniqueConstraint("session_id", "stopped_at_ms", name="uq_live_crash_stop"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("live_sessions.id", ondelete="CASCADE"), index=True
+    )
+    owner_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    stopped_at_ms: Mapped[int] = mapped_column(BigInteger)
+    lat: Mapped[float]
+    lon: Mapped[float]
+    status: Mapped[str] = mapped_column(String(16), default="warned")
+    cancel_by: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]

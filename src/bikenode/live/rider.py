@@ -13,7 +13,7 @@ from fastapi import WebSocket
 from starlette.websockets import WebSocketState
 
 from bikenode.errors import Conflict, NotFound
-from bikenode.live import group_rides, logic, service
+from bikenode.live import crash_alerts, group_rides, logic, service
 from bikenode.live.broker import BrokerUnavailable
 from bikenode.live.frames import (
     CLOSE_POLICY,
@@ -25,7 +25,7 @@ from bikenode.live.frames import (
     receive_frame,
     send_message,
 )
-from bikenode.live.models import LiveSession
+from bikenode.live.models import LiveCrashAlert, LiveSession
 from bikenode.rides import HiddenCircle
 
 if TYPE_CHECKING:
@@ -58,11 +58,25 @@ class RiderConnection:
         self.bad_frames = 0
         self.circles: list[HiddenCircle] = []
         self.circles_loaded_s = 0.0
+        self.crash_detection = False
 
     async def load_privacy_zones(self) -> None:
         """(Re)load the rider's privacy zones: nothing inside them leaves this connection."""
         self.circles = await self.node.db(service.rider_circles, owner_id=self.owner_id)
+        # Reloaded with the zones: a rider who turns crash detection on mid-ride is watched soon.
+        crash = await self.node.db(crash_alerts.get_settings, owner_id=self.owner_id)
+        self.crash_detection = crash.enabled
         self.circles_loaded_s = time.monotonic()
+
+    async def check_crash(self) -> LiveCrashAlert | None:
+        """A new suspected crash after a stored batch, if any; a failure never ends the ride."""
+        try:
+            return await self.node.db(
+                crash_alerts.check_session, session_id=self.session_id, owner_id=self.owner_id
+            )
+        except Exception:  # the batch is stored; the next one checks again
+            log.exception("crash check failed", extra={"session": str(self.session_id)})
+            return None
 
     async def run(self) -> None:
         """Serve the rider until they disconnect or are closed for abuse."""
@@ -110,6 +124,7 @@ class RiderConnection:
             after_time_ms=None if retry else self.last_time_ms,
             now_ms=int(time.time() * 1000),
         )
+        warning: LiveCrashAlert | None = None
         if not retry:
             try:
                 await self.node.store_batch(self.session_id, batch)
@@ -121,6 +136,7 @@ class RiderConnection:
                 await close_socket(self.websocket, close_code(error), error.detail)
                 return True
             self.last_batch_no, self.last_time_ms = batch.batch_no, batch.last_time_ms
+            warning = await self.check_crash() if self.crash_detection else None
         if time.monotonic() - self.circles_loaded_s > PRIVACY_RELOAD_S:
             await self.load_privacy_zones()  # a zone drawn during the ride applies soon
         visible = service.visible_columns(batch.columns, self.circles)
@@ -145,6 +161,14 @@ class RiderConnection:
             seq=published.seq,
             duplicate=retry or published.seq is None,
         )
+        if warning is not None:  # to this socket only: viewers never see it
+            await send_message(
+                self.websocket,
+                "crash_suspected",
+                alert=str(warning.id),
+                cancel_by=warning.cancel_by.isoformat(),
+                cancel=f"/api/v1/live/crash/alerts/{warning.id}/cancel",
+            )
         if self.group_id is not None and not retry:
             await self._update_group(self.group_id, visible)
         return False

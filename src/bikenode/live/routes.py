@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import html
 import json
 import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from bikenode.accounts import find_user_id_by_email
 from bikenode.errors import NotFound
-from bikenode.live import devices, group_rides, ingest, mqtt, service
+from bikenode.live import crash_alerts, devices, group_rides, ingest, mqtt, service
 from bikenode.live.access import (
+    OwnedCrashAlert,
+    OwnedCrashContact,
     OwnedDevice,
     OwnedGroup,
     OwnedLiveSession,
@@ -21,6 +25,11 @@ from bikenode.live.access import (
 )
 from bikenode.live.models import LiveGroup, LiveSession
 from bikenode.live.schemas import (
+    CrashAlertPublic,
+    CrashContactCreate,
+    CrashContactPublic,
+    CrashSettingsPublic,
+    CrashSettingsUpdate,
     DeviceCreate,
     DeviceCreated,
     DevicePublic,
@@ -225,3 +234,86 @@ for _method in ("GET", "POST"):  # one operation each: OpenAPI wants unique oper
         operation_id=f"ingest_osmand_{_method.lower()}",
         response_class=Response,
     )
+
+
+@router.get("/crash/settings", response_model=CrashSettingsPublic)
+def read_crash_settings(user: CurrentUser, session: SessionDep) -> CrashSettingsPublic:
+    """Your crash-detection settings (off until you turn it on)."""
+    row = crash_alerts.get_settings(session, owner_id=user.id)
+    return CrashSettingsPublic.model_validate(row)
+
+
+@router.put("/crash/settings", response_model=CrashSettingsPublic)
+def update_crash_settings(
+    body: CrashSettingsUpdate, user: CurrentUser, session: SessionDep
+) -> CrashSettingsPublic:
+    """Turn crash detection on or off and set its stillness and cancel times."""
+    row = crash_alerts.set_settings(session, owner_id=user.id, **body.model_dump())
+    return CrashSettingsPublic.model_validate(row)
+
+
+@router.get("/crash/contacts", response_model=list[CrashContactPublic])
+def list_crash_contacts(user: CurrentUser, session: SessionDep) -> list[CrashContactPublic]:
+    """Your emergency contacts."""
+    rows = crash_alerts.list_contacts(session, owner_id=user.id)
+    return [CrashContactPublic.model_validate(row) for row in rows]
+
+
+@router.post(
+    "/crash/contacts", status_code=status.HTTP_201_CREATED, response_model=CrashContactPublic
+)
+def add_crash_contact(
+    body: CrashContactCreate, user: CurrentUser, session: SessionDep
+) -> CrashContactPublic:
+    """Add an emergency contact by e-mail; they are told once, with a link to opt out."""
+    contact = crash_alerts.add_contact(session, owner_id=user.id, email=body.email)
+    return CrashContactPublic.model_validate(contact)
+
+
+@router.delete("/crash/contacts/{contact_id}", status_code=status.HTTP_204_NO_CONTENT)
+def remove_crash_contact(contact: OwnedCrashContact, session: SessionDep) -> None:
+    """Remove one of your emergency contacts."""
+    crash_alerts.remove_contact(session, owner_id=contact.owner_id, contact_id=contact.id)
+
+
+@router.get("/crash/alerts", response_model=list[CrashAlertPublic])
+def list_open_crash_alerts(user: CurrentUser, session: SessionDep) -> list[CrashAlertPublic]:
+    """Your suspected crashes you may still cancel, newest first."""
+    rows = crash_alerts.open_alerts(session, owner_id=user.id)
+    return [CrashAlertPublic.model_validate(row) for row in rows]
+
+
+@router.get("/crash/alerts/{crash_id}", response_model=CrashAlertPublic)
+def read_crash_alert(alert: OwnedCrashAlert) -> CrashAlertPublic:
+    """One of your suspected crashes and where it stands."""
+    return CrashAlertPublic.model_validate(alert)
+
+
+@router.post("/crash/alerts/{crash_id}/cancel", response_model=CrashAlertPublic)
+def cancel_crash_alert(alert: OwnedCrashAlert, session: SessionDep) -> CrashAlertPublic:
+    """You are fine: cancel the alert before your contacts are told."""
+    alert = crash_alerts.cancel_alert(session, alert_id=alert.id, owner_id=alert.owner_id)
+    return CrashAlertPublic.model_validate(alert)
+
+
+OPT_OUT_PATH = "/api/v1/live/crash-contacts/opt-out"
+OPT_OUT_PAGE = """<!doctype html><meta charset="utf-8"><title>BikeNode emergency contact</title>
+<p>Stop being this rider's emergency contact? You will get no more e-mails from them.</p>
+<form method="post" action="{path}?token={token}"><button>Opt out</button></form>"""
+
+
+# Outside the signed-in API: the contact has no account. The GET only shows a button (a
+# mail scanner following the link must not opt anyone out); the POST does it.
+@ingest_router.get(OPT_OUT_PATH, response_class=HTMLResponse)
+def crash_contact_opt_out_page(token: Annotated[str, Query(max_length=100)]) -> HTMLResponse:
+    """The page behind an emergency contact's opt-out link."""
+    return HTMLResponse(OPT_OUT_PAGE.format(path=OPT_OUT_PATH, token=html.escape(token)))
+
+
+@ingest_router.post(OPT_OUT_PATH, response_class=HTMLResponse)
+def crash_contact_opt_out(
+    token: Annotated[str, Query(max_length=100)], session: SessionDep
+) -> HTMLResponse:
+    """Opt out of being a rider's emergency contact."""
+    crash_alerts.opt_out(session, token=token)
+    return HTMLResponse("<!doctype html><p>Done: this rider can no longer alert you.</p>")

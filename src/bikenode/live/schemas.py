@@ -126,3 +126,49 @@ class DeviceCreated(DevicePublic):
         description="over MQTT: publish positions here (QoS 1), user name the device id, "
         "password the token"
     )
+
+
+class CrashSettingsUpdate(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    enabled: bool
+    still_s: float = Field(default=75.0, ge=30, le=600, description="stillness before a warning")
+    cancel_s: float = Field(default=60.0, ge=30, le=300, description="the window to cancel")
+
+
+class CrashSettingsPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    enabled: bool
+    still_s: float
+    cancel_s: float
+
+
+class CrashContactCreate(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    # A plain shape check: the "you were added" e-mail is the real test of an address.
+    email: str = Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class CrashContactPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    email: str | None
+    told_at: datetime | None
+    opted_out_at: datetime | None
+    created_at: datetime
+
+
+class CrashAlertPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    session_id: uuid.UUID
+    status: Literal["warned", "cancelled", "cleared", "sent"]
+    lat: float
+    lon: float
+    cancel_by: datetime
+    created_at: datetime
+    finished_at: datetime | None

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
-from bikenode import market, rides, social
+from bikenode import live, market, rides, social
 from bikenode.bikes import ComponentDue
 from bikenode.events import Event
 from bikenode.health import AlertRaised
@@ -149,9 +149,17 @@ def _job_event(kind: str, event_type: type[Event], recipient: str) -> Route:
     return Route(event_type, intents)
 
 
+def _crash_suspected(event: Event, occurred_at: datetime) -> list[Intent]:
+    """The rider is warned of their own suspected crash; the position stays in live."""
+    suspected = _expect(event, live.CrashSuspected)
+    params = {"alert_id": str(suspected.alert_id)}
+    return [Intent(suspected.owner_id, "crash_suspected", params)]
+
+
 ROUTES: dict[str, Route] = {
     ComponentDue.type: Route(ComponentDue, _component_due),
     AlertRaised.type: Route(AlertRaised, _alert_raised),
+    live.CrashSuspected.type: Route(live.CrashSuspected, _crash_suspected),
     social.FollowRequested.type: Route(social.FollowRequested, _follow_requested),
     social.FollowAccepted.type: Route(social.FollowAccepted, _follow_accepted),
     social.KudosGiven.type: Route(social.KudosGiven, _kudos_given),

@@ -13,6 +13,7 @@ Channel = Literal["in_app", "email", "push"]
 Kind = Literal[
     "component_due",
     "health_alert",
+    "crash_suspected",
     "follow_requested",
     "new_follower",
     "follow_accepted",

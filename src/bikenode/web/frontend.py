@@ -51,6 +51,7 @@ CLIENT_ROUTES += ("/clubs", "/clubs/{club_id}")
 CLIENT_ROUTES += ("/heatmap",)
 CLIENT_ROUTES += ("/settings/webhooks",)
 CLIENT_ROUTES += ("/oauth/consent", "/settings/apps")
+CLIENT_ROUTES += ("/settings/crash",)
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 MEDIA_TYPES = {

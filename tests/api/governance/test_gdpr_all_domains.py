@@ -443,6 +443,10 @@ def _tracking_app(client: TestClient, person: Person) -> None:
     token = _post(client, "/api/v1/live/devices", person, {"name": "OsmAnd"})["token"]
     sent = client.get(f"/ingest/osmand?id={token}&lat=45.1&lon=6.1&timestamp={START_MS}")
     assert sent.status_code == 200, sent.text
+    # Crash detection on, with one emergency contact.
+    crash = {"enabled": True, "still_s": 90}
+    assert client.put("/api/v1/live/crash/settings", json=crash, headers=person.headers).is_success
+    _post(client, "/api/v1/live/crash/contacts", person, {"email": "kin@example.org"})
 
 
 def _world(client: TestClient, sockets: contextlib.ExitStack) -> World:
@@ -554,6 +558,10 @@ def test_export_holds_live_planner_and_sync_data(
     assert share["revoked_at"] is None and "token_hash" not in share
     [device] = read("live/devices.json")
     assert device["name"] == "OsmAnd" and "token_hash" not in device
+    crash = read("live/crash.json")
+    assert crash["settings"]["enabled"] is True and crash["settings"]["still_s"] == 90
+    assert [c["email"] for c in crash["contacts"]] == ["kin@example.org"]
+    assert "optout_hash" not in crash["contacts"][0]
     groups = read("live/groups.json")
     [organised] = groups["organised"]
     assert organised["id"] == world.own_group and organised["member_count"] == 2

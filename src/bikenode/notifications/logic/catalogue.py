@@ -234,6 +234,18 @@ KINDS: dict[str, Kind] = {
         _APP_ONLY,
         _health_alert,
     ),
+    # The rider's warning during a live ride: push reaches the phone they ride with.
+    "crash_suspected": Kind(
+        "A possible crash during your live ride (you may cancel the alert)",
+        {IN_APP: True, EMAIL: False, PUSH: True},
+        _fixed(
+            "Are you all right?",
+            "Your ride stopped hard and you have not moved since. Cancel the alert now, or "
+            "your emergency contacts will be told where you are.",
+            "/live?crash={}",  # the alert id: the app may offer to cancel it
+            "alert_id",
+        ),
+    ),
     **SOCIAL_KINDS,
     **MARKET_KINDS,
     **MODERATION_KINDS,

@@ -4,6 +4,7 @@
 
 import { api, currentUser } from "./api.js";
 import { busy, field, fill, h, navigate, showError } from "./dom.js";
+import { crashBanners } from "./crash.js";
 import { devicesCard } from "./live-devices.js";
 
 const CURRENT_KEY = "bikenode:live-session";
@@ -184,8 +185,9 @@ function groupForm() {
   return form;
 }
 
-export async function render(main) {
+export async function render(main, { query } = {}) {
   document.title = "Ride live · BikeNode";
+  const [banners, stopBanners] = await crashBanners(query);
   const me = await currentUser();
   const body = h("div", { class: "columns live-start" });
   const redraw = async () => {
@@ -194,7 +196,12 @@ export async function render(main) {
     fill(body, h("div", {}, live ? sessionCard(live, redraw) : null, riding ? null : startForm(me, redraw)), groupForm());
   };
   await redraw();
-  fill(main, h("h1", {}, "Ride live"), body, devicesCard());
+  fill(main, h("h1", {}, "Ride live"), banners, body, devicesCard(), crashLink());
+  return stopBanners;
+}
+
+function crashLink() {
+  return h("p", { class: "hint" }, "Riding alone? ", h("a", { href: "/settings/crash" }, "Set up crash detection"), ".");
 }
 
 /** Start a live session as a member of a group ride; the /live page then shows it. */

@@ -10,6 +10,7 @@ import * as auth from "./auth.js";
 import * as bike from "./bike.js";
 import * as bikes from "./bikes.js";
 import * as clubs from "./clubs.js";
+import * as crash from "./crash.js";
 import * as calendar from "./calendar.js";
 import * as dashboard from "./dashboard.js";
 import * as fitness from "./fitness.js";
@@ -75,6 +76,7 @@ const ROUTES = [
   { pattern: /^\/settings\/webhooks$/, name: "webhooks", page: webhooks, signedIn: true },
   { pattern: /^\/oauth\/consent$/, name: "oauth-consent", page: apps.consentPage, signedIn: true },
   { pattern: /^\/settings\/apps$/, name: "settings-apps", page: apps.settingsAppsPage, signedIn: true },
+  { pattern: /^\/settings\/crash$/, name: "settings-crash", page: { render: crash.settingsPage }, signedIn: true },
 ];
 const NAV = [
   ["/", "Dashboard"],

@@ -184,7 +184,7 @@ export async function render(main) {
   const security = await securitySection();
   const notices = await preferencesSection();
   const heat = await heatmapSettings();
-  fill(main, h("h1", {}, "Settings"), h("p", { class: "hint narrow" }, `Signed in as ${me.email}. `, h("a", { href: "/settings/apps" }, "Apps and tokens")), form, notices, heat, webhooksLink(), security, accountSections());
+  fill(main, h("h1", {}, "Settings"), h("p", { class: "hint narrow" }, `Signed in as ${me.email}. `, h("a", { href: "/settings/apps" }, "Apps and tokens")), form, notices, heat, webhooksLink(), crashLink(), security, accountSections());
 }
 
 function webhooksLink() {
@@ -193,5 +193,14 @@ function webhooksLink() {
     { id: "webhooks" },
     h("h2", {}, "Webhooks"),
     h("p", { class: "hint narrow" }, "Let your own programs hear of your rides: ", h("a", { href: "/settings/webhooks" }, "manage webhooks"), "."),
+  );
+}
+
+function crashLink() {
+  return h(
+    "section",
+    { id: "crash-detection" },
+    h("h2", {}, "Crash detection"),
+    h("p", { class: "hint narrow" }, "Warn your emergency contacts if you crash on a live ride: ", h("a", { href: "/settings/crash" }, "set up crash detection"), "."),
   );
 }

@@ -1,0 +1,21 @@
+"""What live announces to other domains (through the outbox, see bikenode.events)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from bikenode.events import Event
+
+
+@dataclass(frozen=True)
+class CrashSuspected(Event):
+    """The rider's track looks like a crash: they are warned and may cancel. Ids only; the
+    position stays in live."""
+
+    type = "live.crash_suspected"
+    aggregate = "alert_id"
+    user = "owner_id"
+
+    alert_id: uuid.UUID
+    owner_id: uuid.UUID
