@@ -227,3 +227,21 @@ def delete_personal_token(session: Session, *, token: PersonalToken) -> None:
     _audit_personal(session, "apps.personal_token_revoked", token)
     session.delete(token)
     session.commit()
+
+
+def granted_scopes(session: Session, *, app_id: uuid.UUID, user_id: uuid.UUID) -> frozenset[str]:
+    """The scopes the rider's live grants give the app (empty once they are all revoked)."""
+    scopes = session.scalars(
+        select(AppGrant.scope).where(
+            AppGrant.app_id == app_id,
+            AppGrant.user_id == user_id,
+            AppGrant.revoked_at.is_(None),
+        )
+    )
+    return frozenset(name for scope in scopes for name in scope.split())
+
+
+def owns_app(session: Session, *, owner_id: uuid.UUID, app_id: uuid.UUID) -> bool:
+    """True when the rider registered this app (its developer)."""
+    app = session.get(App, app_id)
+    return app is not None and app.owner_id == owner_id

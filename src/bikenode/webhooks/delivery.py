@@ -16,10 +16,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bikenode.apps import granted_scopes
 from bikenode.db.base import utcnow
 from bikenode.db.queue import QUEUED, Job, enqueue
 from bikenode.encryption import DecryptionFailed
 from bikenode.webhooks import repo
+from bikenode.webhooks.logic.payloads import covers
 from bikenode.webhooks.logic.schedule import next_attempt_at, should_disable
 from bikenode.webhooks.logic.signing import signature_header
 from bikenode.webhooks.models import (
@@ -27,6 +29,7 @@ from bikenode.webhooks.models import (
     FAILED,
     GONE,
     PENDING,
+    WITHDRAWN,
     WebhookDelivery,
     WebhookSubscription,
 )
@@ -85,6 +88,8 @@ def _attempt(
         subscription = session.get(WebhookSubscription, delivery.subscription_id)
         if subscription is None or subscription.disabled_at is not None:
             return False  # e.g. a 410 for another ride earlier in this same pass
+        if _withdrawn(session, subscription, delivery):
+            return True  # progress: a later delivery of the same ride may now go
         if not _claim(session, delivery, now()):
             return False
         body = json.dumps(delivery.payload, separators=(",", ":")).encode()
@@ -97,6 +102,21 @@ def _attempt(
     with sessions() as session:
         _record(session, delivery_id, answer, error, now(), scale)
         session.commit()
+    return True
+
+
+def _withdrawn(
+    session: Session, subscription: WebhookSubscription, delivery: WebhookDelivery
+) -> bool:
+    """True (and the delivery withdrawn, committed) when it is an app's and the rider's grant
+    no longer covers it: a revocation stops deliveries at once, queued ones included."""
+    if subscription.app_id is None or delivery.rider_id is None:
+        return False
+    scopes = granted_scopes(session, app_id=subscription.app_id, user_id=delivery.rider_id)
+    if covers(delivery.type, scopes):
+        return False
+    delivery.status, delivery.next_attempt_at = WITHDRAWN, None
+    session.commit()
     return True
 
 

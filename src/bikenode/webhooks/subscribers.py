@@ -1,4 +1,9 @@
-"""What webhooks learns from rides' events: a delivery per matching subscription."""
+"""What webhooks learns from rides' events: a delivery per matching subscription.
+
+The owner's subscriptions get their own rides' events; each app subscription gets the
+events of riders whose live grant to the app covers them, with what the grant lets it see
+(logic/payloads.py).
+"""
 
 from __future__ import annotations
 
@@ -7,55 +12,91 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bikenode.apps import granted_scopes
 from bikenode.db.queue import enqueue
 from bikenode.events import Envelope, Subscriber
 from bikenode.rides import RideChanged, RideDeleted, RideImported
 from bikenode.webhooks import repo
-from bikenode.webhooks.models import PENDING, WebhookDelivery
+from bikenode.webhooks.logic.payloads import RideFacts, ride_data
+from bikenode.webhooks.models import PENDING, WebhookDelivery, WebhookSubscription
 from bikenode.webhooks.service import DELIVER_JOB
 
+RideEvent = RideImported | RideChanged | RideDeleted
 
-def ride_webhook(envelope: Envelope) -> tuple[str, dict[str, Any]]:
-    """The webhook type and `data` of a ride event: ids, and the names of changed fields."""
+
+def ride_facts(envelope: Envelope) -> RideFacts:
+    """The ride event as plain values for logic/payloads.py."""
     event = envelope.event
     if isinstance(event, RideImported):
-        return "ride.created", {"ride_id": str(event.ride_id)}
+        summary = event.summary or {}
+        visibility = summary.get("visibility")
+        return RideFacts("ride.created", str(event.ride_id), visibility, summary=event.summary)
     if isinstance(event, RideChanged):
-        return "ride.updated", {"ride_id": str(event.ride_id), "changed": sorted(event.changed)}
+        return RideFacts(
+            "ride.updated",
+            str(event.ride_id),
+            event.visibility,
+            changed=event.changed,
+            values=event.values,
+        )
     if isinstance(event, RideDeleted):
-        return "ride.deleted", {"ride_id": str(event.ride_id)}
+        return RideFacts("ride.deleted", str(event.ride_id), event.visibility)
     raise TypeError(f"expected a ride event, got {type(event).__name__}")
 
 
 def fan_out(session: Session, envelope: Envelope) -> None:
-    """A pending delivery for each of the owner's enabled subscriptions to the event's type;
-    a re-delivered event adds nothing (one delivery per subscription and event)."""
+    """A pending delivery for each enabled subscription to the event's type that may hear of
+    it; a re-delivered event adds nothing (one delivery per subscription and event)."""
     event = envelope.event
     if not isinstance(event, RideImported | RideChanged | RideDeleted):
         raise TypeError(f"expected a ride event, got {type(event).__name__}")
-    kind, data = ride_webhook(envelope)
-    payload = {"type": kind, "timestamp": envelope.occurred_at.isoformat(), "data": data}
+    facts = ride_facts(envelope)
     for subscription in repo.subscriptions_of(session, event.owner_id):
-        if subscription.disabled_at is not None or kind not in subscription.event_types:
+        data = ride_data(facts, scopes=None)
+        _add(session, envelope, subscription, facts.kind, data, rider_id=None)
+    for subscription in repo.app_subscriptions_for(session, facts.kind):
+        if subscription.app_id is None or not _wants(subscription, facts.kind, envelope):
             continue
-        if envelope.occurred_at < subscription.created_at:  # a webhook gets no history
-            continue
-        if repo.delivery_exists(session, subscription.id, envelope.id):
-            continue
-        session.add(
-            WebhookDelivery(
-                id=f"msg_{uuid.uuid4().hex}",
-                subscription_id=subscription.id,
-                event_id=envelope.id,
-                object_id=str(event.ride_id),
-                type=kind,
-                payload=payload,
-                status=PENDING,
-                attempt=0,
-                next_attempt_at=envelope.occurred_at,
-            )
+        scopes = granted_scopes(session, app_id=subscription.app_id, user_id=event.owner_id)
+        data = ride_data(facts, scopes=scopes)
+        _add(session, envelope, subscription, facts.kind, data, rider_id=event.owner_id)
+
+
+def _wants(subscription: WebhookSubscription, kind: str, envelope: Envelope) -> bool:
+    if subscription.disabled_at is not None or kind not in subscription.event_types:
+        return False
+    return envelope.occurred_at >= subscription.created_at  # a webhook gets no history
+
+
+def _add(
+    session: Session,
+    envelope: Envelope,
+    subscription: WebhookSubscription,
+    kind: str,
+    data: dict[str, Any] | None,
+    *,
+    rider_id: uuid.UUID | None,
+) -> None:
+    if data is None or not _wants(subscription, kind, envelope):
+        return
+    if repo.delivery_exists(session, subscription.id, envelope.id):
+        return
+    payload = {"type": kind, "timestamp": envelope.occurred_at.isoformat(), "data": data}
+    session.add(
+        WebhookDelivery(
+            id=f"msg_{uuid.uuid4().hex}",
+            subscription_id=subscription.id,
+            event_id=envelope.id,
+            rider_id=rider_id,
+            object_id=data["ride_id"],
+            type=kind,
+            payload=payload,
+            status=PENDING,
+            attempt=0,
+            next_attempt_at=envelope.occurred_at,
         )
-        enqueue(session, DELIVER_JOB, {"subscription_id": str(subscription.id)})
+    )
+    enqueue(session, DELIVER_JOB, {"subscription_id": str(subscription.id)})
 
 
 FANOUT = Subscriber(
