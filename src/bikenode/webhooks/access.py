@@ -44,18 +44,20 @@ OwnAppId = Annotated[uuid.UUID, Depends(own_app_id)]
 
 
 def own_app_webhook(
-    webhook_id: uuid.UUID, app_id: OwnAppId, user: CurrentUser, session: SessionDep
+    app_webhook_id: uuid.UUID, app_id: OwnAppId, user: CurrentUser, session: SessionDep
 ) -> WebhookSubscription:
-    return service.get_app_webhook(session, owner_id=user.id, app_id=app_id, webhook_id=webhook_id)
+    return service.get_app_webhook(
+        session, owner_id=user.id, app_id=app_id, webhook_id=app_webhook_id
+    )
 
 
 OwnAppWebhook = Annotated[WebhookSubscription, Depends(own_app_webhook)]
 
 
 def own_app_delivery(
-    delivery_id: str, webhook: OwnAppWebhook, session: SessionDep
+    app_delivery_id: str, webhook: OwnAppWebhook, session: SessionDep
 ) -> WebhookDelivery:
-    return service.get_delivery(session, webhook=webhook, delivery_id=delivery_id)
+    return service.get_delivery(session, webhook=webhook, delivery_id=app_delivery_id)
 
 
 OwnAppDelivery = Annotated[WebhookDelivery, Depends(own_app_delivery)]

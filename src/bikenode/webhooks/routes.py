@@ -133,13 +133,13 @@ def list_app_webhooks(app_id: OwnAppId, user: CurrentUser, session: SessionDep) 
     return WebhookList(webhooks=[WebhookPublic.model_validate(r) for r in rows])
 
 
-@app_router.get("/{webhook_id}", response_model=WebhookPublic)
+@app_router.get("/{app_webhook_id}", response_model=WebhookPublic)
 def get_app_webhook(webhook: OwnAppWebhook) -> WebhookPublic:
     """The app's webhook."""
     return WebhookPublic.model_validate(webhook)
 
 
-@app_router.patch("/{webhook_id}", response_model=WebhookPublic)
+@app_router.patch("/{app_webhook_id}", response_model=WebhookPublic)
 def update_app_webhook(
     body: WebhookUpdate, webhook: OwnAppWebhook, request: Request, session: SessionDep
 ) -> WebhookPublic:
@@ -155,27 +155,29 @@ def update_app_webhook(
     return WebhookPublic.model_validate(row)
 
 
-@app_router.delete("/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT)
+@app_router.delete("/{app_webhook_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_app_webhook(webhook: OwnAppWebhook, session: SessionDep) -> Response:
     """Delete the app's webhook and its delivery log."""
     service.delete_webhook(session, webhook=webhook)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@app_router.post("/{webhook_id}/rotate-secret", response_model=SecretRotated)
+@app_router.post("/{app_webhook_id}/rotate-secret", response_model=SecretRotated)
 def rotate_app_secret(webhook: OwnAppWebhook, session: SessionDep) -> SecretRotated:
     """A new signing secret for the app's webhook; the previous one signs for 24 hours."""
     return SecretRotated(secret=service.rotate_secret(session, webhook=webhook))
 
 
-@app_router.get("/{webhook_id}/deliveries", response_model=DeliveryList)
+@app_router.get("/{app_webhook_id}/deliveries", response_model=DeliveryList)
 def list_app_deliveries(webhook: OwnAppWebhook, session: SessionDep) -> DeliveryList:
     """The app's webhook's latest 50 deliveries, newest first."""
     rows = service.list_deliveries(session, webhook=webhook)
     return DeliveryList(deliveries=[DeliveryPublic.model_validate(r) for r in rows])
 
 
-@app_router.post("/{webhook_id}/deliveries/{delivery_id}/replay", response_model=DeliveryPublic)
+@app_router.post(
+    "/{app_webhook_id}/deliveries/{app_delivery_id}/replay", response_model=DeliveryPublic
+)
 def replay_app_delivery(delivery: OwnAppDelivery, session: SessionDep) -> DeliveryPublic:
     """Send one of the app's deliveries again, with the same webhook-id."""
     return DeliveryPublic.model_validate(service.replay_delivery(session, delivery=delivery))
