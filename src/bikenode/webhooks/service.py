@@ -144,9 +144,15 @@ def update_webhook(
 
 def delete_webhook(session: Session, *, webhook: WebhookSubscription) -> None:
     """Delete the subscription and its delivery log."""
+    delete_webhook_rows(session, webhook)
+    session.commit()
+
+
+def delete_webhook_rows(session: Session, webhook: WebhookSubscription) -> None:
+    """Delete the subscription and its delivery log; flushes only."""
     session.execute(delete(WebhookDelivery).where(WebhookDelivery.subscription_id == webhook.id))
     session.delete(webhook)
-    session.commit()
+    session.flush()
 
 
 def rotate_secret(

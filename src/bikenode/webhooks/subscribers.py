@@ -12,14 +12,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bikenode.apps import granted_scopes
+from bikenode.apps import granted_scopes, owns_app
 from bikenode.db.queue import enqueue
 from bikenode.events import Envelope, Subscriber
 from bikenode.rides import RideChanged, RideDeleted, RideImported
 from bikenode.webhooks import repo
 from bikenode.webhooks.logic.payloads import RideFacts, ride_data
 from bikenode.webhooks.models import PENDING, WebhookDelivery, WebhookSubscription
-from bikenode.webhooks.service import DELIVER_JOB
+from bikenode.webhooks.service import DELIVER_JOB, delete_webhook_rows
 
 RideEvent = RideImported | RideChanged | RideDeleted
 
@@ -56,6 +56,10 @@ def fan_out(session: Session, envelope: Envelope) -> None:
         _add(session, envelope, subscription, facts.kind, data, rider_id=None)
     for subscription in repo.app_subscriptions_for(session, facts.kind):
         if subscription.app_id is None or not _wants(subscription, facts.kind, envelope):
+            continue
+        if not owns_app(session, owner_id=subscription.owner_id, app_id=subscription.app_id):
+            # The developer deleted the app (apps knows nothing of webhooks): its webhook goes.
+            delete_webhook_rows(session, subscription)
             continue
         scopes = granted_scopes(session, app_id=subscription.app_id, user_id=event.owner_id)
         data = ride_data(facts, scopes=scopes)

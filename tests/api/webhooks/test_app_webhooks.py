@@ -16,10 +16,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 
 from bikenode.app import create_app
 from bikenode.config import Settings
+from bikenode.webhooks.models import WebhookSubscription
 from tests.factories import signed_in, upload_files
 from tests.synthetic import synthetic_gpx
 from tests.webhook_receiver import Receiver, webhook_receiver
@@ -220,3 +222,19 @@ def test_an_app_webhook_url_must_be_public(client: TestClient, receiver: Receive
     body = {"url": "http://169.254.169.254/latest", "event_types": ["ride.created"]}
     answer = client.post(developer.base, json=body, headers=developer.headers)
     assert answer.status_code in {400, 422}, answer.text
+
+
+def test_a_deleted_apps_webhook_sends_nothing_more_and_goes(
+    client: TestClient, receiver: Receiver, engine: Engine
+) -> None:
+    developer = Developer(client, receiver)
+    developer.subscribe(["ride.created"])
+    athlete = Athlete(client)
+    athlete.grant(developer, "rides:read_all")
+    removed = client.delete(f"/api/v1/apps/{developer.app_id}", headers=developer.headers)
+    assert removed.status_code == 204, removed.text
+    athlete.upload_ride(0)
+    run_background(client)
+    assert receiver.requests == []
+    with Session(engine) as db:
+        assert db.scalar(select(func.count()).select_from(WebhookSubscription)) == 0
