@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bikenode.apps import granted_scopes, owns_app
+from bikenode.apps import app_owners, rider_grants
 from bikenode.db.queue import enqueue
 from bikenode.events import Envelope, Subscriber
 from bikenode.rides import RideChanged, RideDeleted, RideImported
@@ -54,16 +54,33 @@ def fan_out(session: Session, envelope: Envelope) -> None:
     for subscription in repo.subscriptions_of(session, event.owner_id):
         data = ride_data(facts, scopes=None)
         _add(session, envelope, subscription, facts.kind, data, rider_id=None)
-    for subscription in repo.app_subscriptions_for(session, facts.kind):
-        if subscription.app_id is None or not _wants(subscription, facts.kind, envelope):
+    _fan_out_to_apps(session, envelope, facts, rider_id=event.owner_id)
+
+
+def _fan_out_to_apps(
+    session: Session, envelope: Envelope, facts: RideFacts, *, rider_id: uuid.UUID
+) -> None:
+    """A delivery for each app webhook whose app the rider granted a covering scope."""
+    app_subscriptions = [
+        sub
+        for sub in repo.app_subscriptions_for(session, facts.kind)
+        if sub.app_id is not None and _wants(sub, facts.kind, envelope)
+    ]
+    if not app_subscriptions:
+        return
+    # Two queries for all apps, whatever their number (a page of events stays cheap).
+    owners = app_owners(session, app_ids=[sub.app_id for sub in app_subscriptions if sub.app_id])
+    grants = rider_grants(session, user_id=rider_id)
+    for subscription in app_subscriptions:
+        app_id = subscription.app_id
+        if app_id is None:
             continue
-        if not owns_app(session, owner_id=subscription.owner_id, app_id=subscription.app_id):
+        if owners.get(app_id) != subscription.owner_id:
             # The developer deleted the app (apps knows nothing of webhooks): its webhook goes.
             delete_webhook_rows(session, subscription)
             continue
-        scopes = granted_scopes(session, app_id=subscription.app_id, user_id=event.owner_id)
-        data = ride_data(facts, scopes=scopes)
-        _add(session, envelope, subscription, facts.kind, data, rider_id=event.owner_id)
+        data = ride_data(facts, scopes=grants.get(app_id, frozenset()))
+        _add(session, envelope, subscription, facts.kind, data, rider_id=rider_id)
 
 
 def _wants(subscription: WebhookSubscription, kind: str, envelope: Envelope) -> bool:
