@@ -21,7 +21,7 @@ from bikenode.db.base import utcnow
 from bikenode.db.queue import QUEUED, Job, enqueue
 from bikenode.encryption import DecryptionFailed
 from bikenode.webhooks import repo
-from bikenode.webhooks.logic.payloads import covers
+from bikenode.webhooks.logic.payloads import covers, holds
 from bikenode.webhooks.logic.schedule import next_attempt_at, should_disable
 from bikenode.webhooks.logic.signing import signature_header
 from bikenode.webhooks.models import (
@@ -108,12 +108,13 @@ def _attempt(
 def _withdrawn(
     session: Session, subscription: WebhookSubscription, delivery: WebhookDelivery
 ) -> bool:
-    """True (and the delivery withdrawn, committed) when it is an app's and the rider's grant
-    no longer covers it: a revocation stops deliveries at once, queued ones included."""
+    """True (and the delivery withdrawn, committed) when it is an app's and the rider's grants
+    no longer give what it needed: a revocation stops deliveries at once, queued ones
+    included, and a private ride's delivery needs rides:read_all still."""
     if subscription.app_id is None or delivery.rider_id is None:
         return False
     scopes = granted_scopes(session, app_id=subscription.app_id, user_id=delivery.rider_id)
-    if covers(delivery.type, scopes):
+    if covers(delivery.type, scopes) and holds(delivery.needs_scope, scopes):
         return False
     delivery.status, delivery.next_attempt_at = WITHDRAWN, None
     session.commit()

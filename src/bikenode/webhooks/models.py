@@ -62,6 +62,8 @@ class WebhookDelivery(Base):
     subscription_id: Mapped[uuid.UUID]
     event_id: Mapped[int] = mapped_column(BigInteger)  # the outbox event it carries
     rider_id: Mapped[uuid.UUID | None]  # whose data an app subscription's delivery carries
+    # The scope the app must still hold when it goes (logic/payloads.py needed_scope).
+    needs_scope: Mapped[str | None] = mapped_column(String(40))
     object_id: Mapped[str] = mapped_column(String(64))  # deliveries of one object go in order
     type: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -17,7 +17,7 @@ from bikenode.db.queue import enqueue
 from bikenode.events import Envelope, Subscriber
 from bikenode.rides import RideChanged, RideDeleted, RideImported
 from bikenode.webhooks import repo
-from bikenode.webhooks.logic.payloads import RideFacts, ride_data
+from bikenode.webhooks.logic.payloads import RideFacts, needed_scope, ride_data
 from bikenode.webhooks.models import PENDING, WebhookDelivery, WebhookSubscription
 from bikenode.webhooks.service import DELIVER_JOB, delete_webhook_rows
 
@@ -79,8 +79,10 @@ def _fan_out_to_apps(
             # The developer deleted the app (apps knows nothing of webhooks): its webhook goes.
             delete_webhook_rows(session, subscription)
             continue
-        data = ride_data(facts, scopes=grants.get(app_id, frozenset()))
-        _add(session, envelope, subscription, facts.kind, data, rider_id=rider_id)
+        scopes = grants.get(app_id, frozenset())
+        data = ride_data(facts, scopes=scopes)
+        needs = needed_scope(facts, scopes=scopes)
+        _add(session, envelope, subscription, facts.kind, data, rider_id=rider_id, needs=needs)
 
 
 def _wants(subscription: WebhookSubscription, kind: str, envelope: Envelope) -> bool:
@@ -97,6 +99,7 @@ def _add(
     data: dict[str, Any] | None,
     *,
     rider_id: uuid.UUID | None,
+    needs: str | None = None,
 ) -> None:
     if data is None or not _wants(subscription, kind, envelope):
         return
@@ -109,6 +112,7 @@ def _add(
             subscription_id=subscription.id,
             event_id=envelope.id,
             rider_id=rider_id,
+            needs_scope=needs,
             object_id=data["ride_id"],
             type=kind,
             payload=payload,

@@ -238,3 +238,22 @@ def test_a_deleted_apps_webhook_sends_nothing_more_and_goes(
     assert receiver.requests == []
     with Session(engine) as db:
         assert db.scalar(select(func.count()).select_from(WebhookSubscription)) == 0
+
+
+def test_a_queued_private_rides_delivery_is_withdrawn_when_only_rides_read_is_left(
+    client: TestClient, receiver: Receiver
+) -> None:
+    developer = Developer(client, receiver)
+    hook = developer.subscribe(["ride.created"])
+    athlete = Athlete(client)
+    athlete.grant(developer, "rides:read")
+    wide = athlete.grant(developer, "rides:read_all")
+    athlete.upload_ride(0)  # private, as uploads start
+    state = client.app.state  # type: ignore[attr-defined]
+    state.events.run_until_idle()  # queued while the app could read private rides
+    athlete.revoke(wide)
+    run_background(client)
+    assert receiver.requests == []
+    path = f"{developer.base}/{hook['id']}/deliveries"
+    [delivery] = client.get(path, headers=developer.headers).json()["deliveries"]
+    assert delivery["status"] == "withdrawn"

@@ -6,7 +6,14 @@ from typing import Any
 
 import pytest
 
-from bikenode.webhooks.logic.payloads import PAYLOAD_FIELDS, RideFacts, covers, ride_data
+from bikenode.webhooks.logic.payloads import (
+    PAYLOAD_FIELDS,
+    RideFacts,
+    covers,
+    holds,
+    needed_scope,
+    ride_data,
+)
 
 READ = frozenset({"rides:read"})
 READ_ALL = frozenset({"rides:read_all"})
@@ -102,3 +109,12 @@ def test_a_deletion_carries_the_id_only() -> None:
 def test_an_old_creation_event_without_summary_carries_the_id() -> None:
     facts = RideFacts("ride.created", "r1", "public", summary=None)
     assert ride_data(facts, scopes=None) == {"ride_id": "r1"}
+
+
+def test_a_private_rides_delivery_needs_rides_read_all_still_when_it_goes() -> None:
+    needed = needed_scope(created("private"), scopes=READ_ALL | READ)
+    assert needed == "rides:read_all"
+    assert holds(needed, READ_ALL) and not holds(needed, READ)
+    public = needed_scope(created("public"), scopes=READ_ALL)
+    assert public == "rides:read" and holds(public, READ_ALL) and holds(public, READ)
+    assert not holds(None, frozenset({"profile:read"}))

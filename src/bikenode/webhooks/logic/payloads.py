@@ -51,6 +51,21 @@ def covers(kind: str, scopes: frozenset[str]) -> bool:
     return kind.startswith("ride.") and bool(scopes & RIDE_SCOPES)
 
 
+def needed_scope(facts: RideFacts, *, scopes: frozenset[str]) -> str:
+    """The scope an app must still hold when its delivery goes: rides:read_all if the data
+    was built from it for a ride rides:read does not show, rides:read otherwise."""
+    if "rides:read_all" in scopes and facts.visibility not in SEEN_BY_READ:
+        return "rides:read_all"
+    return "rides:read"
+
+
+def holds(needed: str | None, scopes: frozenset[str]) -> bool:
+    """True when these scopes still give what the delivery needed (read_all covers read)."""
+    if needed is None:
+        return bool(scopes & RIDE_SCOPES)
+    return needed in scopes or (needed == "rides:read" and "rides:read_all" in scopes)
+
+
 def ride_data(facts: RideFacts, *, scopes: frozenset[str] | None) -> dict[str, Any] | None:
     """The `data` of the ride event for a subscriber with these scopes (None: the ride's
     owner), or None when the subscriber may not hear of it."""

@@ -22,12 +22,14 @@ def upgrade() -> None:
         batch.create_index("ix_webhooks_subscriptions_app_id", ["app_id"], unique=True)
     with op.batch_alter_table("webhooks_deliveries") as batch:
         batch.add_column(sa.Column("rider_id", sa.Uuid(), nullable=True))
+        batch.add_column(sa.Column("needs_scope", sa.String(40), nullable=True))
         batch.create_index("ix_webhooks_deliveries_rider_id", ["rider_id"])
 
 
 def downgrade() -> None:
     with op.batch_alter_table("webhooks_deliveries") as batch:
         batch.drop_index("ix_webhooks_deliveries_rider_id")
+        batch.drop_column("needs_scope")
         batch.drop_column("rider_id")
     with op.batch_alter_table("webhooks_subscriptions") as batch:
         batch.drop_index("ix_webhooks_subscriptions_app_id")
