@@ -29,6 +29,7 @@ Kind = Literal[
     "job_expired",
     "review_posted",
     "review_replied",
+    "webhook_disabled",
 ]
 
 

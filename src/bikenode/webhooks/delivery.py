@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,7 +21,9 @@ from bikenode.apps import granted_scopes
 from bikenode.db.base import utcnow
 from bikenode.db.queue import QUEUED, Job, enqueue
 from bikenode.encryption import DecryptionFailed
+from bikenode.events import publish
 from bikenode.webhooks import repo
+from bikenode.webhooks.events import FAILING_REASON, GONE_REASON, WebhookDisabled
 from bikenode.webhooks.logic.payloads import covers, holds
 from bikenode.webhooks.logic.schedule import next_attempt_at, should_disable
 from bikenode.webhooks.logic.signing import signature_header
@@ -187,7 +190,7 @@ def _record(
     if answer is not None and answer.status == 410:
         delivery.status, delivery.next_attempt_at = GONE, None
         if subscription is not None:
-            _disable(subscription, now, "the receiver answered 410 Gone")
+            _disable(session, subscription, now, GONE_REASON)
         return
     delivery.next_attempt_at = next_attempt_at(delivery.attempt, now=now, scale=scale)
     if delivery.next_attempt_at is None:
@@ -196,12 +199,42 @@ def _record(
         subscription.consecutive_failures += 1
         subscription.failing_since = subscription.failing_since or now
         if should_disable(subscription.failing_since, now=now):
-            _disable(subscription, now, "deliveries failed for 3 days without a success")
+            _disable(session, subscription, now, FAILING_REASON)
 
 
-def _disable(subscription: WebhookSubscription, now: datetime, reason: str) -> None:
-    if subscription.disabled_at is None:
-        subscription.disabled_at, subscription.disabled_reason = now, reason
+REASONS = {
+    GONE_REASON: "the receiver answered 410 Gone",
+    FAILING_REASON: "deliveries failed for 3 days without a success",
+}
+
+
+def _disable(
+    session: Session, subscription: WebhookSubscription, now: datetime, reason: str
+) -> None:
+    """Switch the subscription off and announce it to its owner, in the caller's transaction.
+
+    The conditional UPDATE lets only one of two workers recording failures at once disable
+    it, so its owner hears of it once; a later attempt finds it disabled and says nothing.
+    """
+    session.flush()  # this attempt's counters first: the UPDATE below reloads the row
+    switched = session.execute(
+        update(WebhookSubscription)
+        .where(WebhookSubscription.id == subscription.id, WebhookSubscription.disabled_at.is_(None))
+        .values(disabled_at=now, disabled_reason=REASONS[reason])
+        .execution_options(synchronize_session="fetch")
+    )
+    if switched.rowcount != 1:  # type: ignore[attr-defined]
+        return
+    fact = WebhookDisabled(
+        subscription_id=subscription.id,
+        owner_id=subscription.owner_id,
+        app_id=subscription.app_id,
+        host=urlsplit(subscription.url).hostname or "",
+        reason=reason,
+        failing_since=subscription.failing_since if reason == FAILING_REASON else None,
+        attempts=subscription.consecutive_failures,
+    )
+    publish(session, fact)
 
 
 def _schedule_next(sessions: sessionmaker[Session], subscription_id: uuid.UUID) -> None:
