@@ -86,6 +86,7 @@ from bikenode.web.problems import install_problem_handlers
 from bikenode.web.security_headers import install_security_middleware
 from bikenode.web.sockets import UserSockets, WebSocketOriginMiddleware, allowed_origins
 from bikenode.webhooks.logic.addresses import allowed_hosts
+from bikenode.webhooks.routes import app_router as app_webhooks_router
 from bikenode.webhooks.routes import router as webhooks_router
 from bikenode.webhooks.service import DELIVER_JOB
 from bikenode.webhooks.subscribers import FANOUT
@@ -289,6 +290,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(bikes_router)
     app.include_router(health_router)
     app.include_router(webhooks_router)
+    app.include_router(app_webhooks_router)
     app.include_router(notifications_router)
     app.include_router(notifications_unsubscribe_router)
     app.include_router(social_router)

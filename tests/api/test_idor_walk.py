@@ -336,6 +336,14 @@ OWNED: dict[str, Factory] = {
     "delivery_id": lambda client, headers, objects: {
         "delivery_id": _webhook_delivery(client, headers, objects)
     },
+    "app_webhook_id": _one(
+        "app_webhook_id",
+        "/api/v1/apps/{app_id}/webhooks",
+        {"url": HOOK_URL, "event_types": ["ride.created", "ride.updated"]},
+    ),
+    "app_delivery_id": lambda client, headers, objects: {
+        "app_delivery_id": _app_webhook_delivery(client, headers, objects)
+    },
     "notification_id": lambda client, headers, objects: {
         "notification_id": _notification(client, headers, objects)
     },
@@ -367,14 +375,16 @@ OWNED: dict[str, Factory] = {
 }
 
 
-def _app_grant(client: TestClient, headers: dict[str, str], objects: Objects) -> str:
+def _app_grant(
+    client: TestClient, headers: dict[str, str], objects: Objects, scope: str = "rides:read"
+) -> str:
     """The owner allows their own app to read rides (the consent step of the OAuth2 flow)."""
     client_id = client.get(f"/api/v1/apps/{objects['app_id']}", headers=headers).json()
     consent = {
         "response_type": "code",
         "client_id": client_id["client_id"],
         "redirect_uri": APP_BODY["redirect_uris"][0],
-        "scope": "rides:read",
+        "scope": scope,
         "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
         "code_challenge_method": "S256",
         "decision": "allow",
@@ -409,6 +419,17 @@ def _webhook_delivery(client: TestClient, headers: dict[str, str], objects: Obje
     client.app.state.events.run_until_idle()  # type: ignore[attr-defined]
     answer = client.get(f"/api/v1/webhooks/{webhook_id}/deliveries", headers=headers)
     return str(answer.json()["deliveries"][-1]["id"])
+
+
+def _app_webhook_delivery(client: TestClient, headers: dict[str, str], objects: Objects) -> str:
+    """A delivery of the owner's app's webhook: the owner grants their app rides:read_all,
+    then a (private, marked) ride of theirs is fanned out to it."""
+    base = objects.fill("/api/v1/apps/{app_id}/webhooks/{app_webhook_id}")
+    _app_grant(client, headers, objects, scope="rides:read_all")
+    _ride(client, headers, objects)
+    client.app.state.events.run_until_idle()  # type: ignore[attr-defined]
+    answer = client.get(f"{base}/deliveries", headers=headers)
+    return str(answer.json()["deliveries"][0]["id"])
 
 
 def _notification(client: TestClient, headers: dict[str, str], objects: Objects) -> str:
@@ -547,7 +568,15 @@ BODIES: dict[tuple[str, str], Callable[[Walk], dict[str, Any]]] = {
     ("patch", "/api/v1/market/reviews/{review_id}"): lambda walk: {"stars": 1, "text": "bad"},
     ("post", "/api/v1/apps"): lambda walk: APP_BODY,
     ("patch", "/api/v1/apps/{app_id}"): lambda walk: {"redirect_uris": ["https://evil.example/cb"]},
-    # Point the owner's webhook at a receiver of the attacker's.
+    # Point the owner's webhook, or their app's, at a receiver of the attacker's.
+    ("post", "/api/v1/apps/{app_id}/webhooks"): lambda walk: {
+        "url": HOOK_URL,
+        "event_types": ["ride.created"],
+    },
+    ("patch", "/api/v1/apps/{app_id}/webhooks/{app_webhook_id}"): lambda walk: {
+        "url": HOOK_URL + "/stolen",
+        "event_types": ["ride.created", "ride.updated"],
+    },
     ("post", "/api/v1/webhooks"): lambda walk: {"url": HOOK_URL, "event_types": ["ride.created"]},
     ("patch", "/api/v1/webhooks/{webhook_id}"): lambda walk: {
         "url": HOOK_URL + "/stolen",

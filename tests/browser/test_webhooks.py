@@ -1,6 +1,7 @@
 """The webhooks page in the browser: create one for a real receiver on loopback, the secret
 shown once and verifying the delivery a ride upload sends, the deliveries log with the
-receiver's status code, rotate, pause and resume, delete. Desktop width and 390 px."""
+receiver's status code, rotate, pause and resume, delete; a 410's notification links to the
+disabled webhook with its log open. Desktop width and 390 px."""
 
 from __future__ import annotations
 
@@ -109,3 +110,34 @@ def test_a_private_address_is_refused_with_a_clear_message(screen: App, fresh_ap
     expect(form.get_by_role("alert")).to_be_visible()
     expect(page.locator("li.webhook")).to_have_count(0)
     assert screen.has_no_horizontal_overflow()
+
+
+def test_a_webhook_disabled_by_a_410_is_told_and_its_link_shows_the_log(
+    screen: App, fresh_api: Api, receiver: Receiver
+) -> None:
+    email = new_email("gone")
+    fresh_api.register_and_login(email)
+    screen.sign_in(email)
+    receiver.statuses = [410]
+    body = {"url": receiver.url, "event_types": ["ride.created"]}
+    auth = {"Authorization": f"Bearer {fresh_api.token}"}
+    made = fresh_api.request.post("/api/v1/webhooks", data=body, headers=auth)
+    assert made.status == 201, made.text()
+    hook = made.json()
+    receiver.secrets.append(hook["secret"])  # unverified requests get 401, not the 410
+    fresh_api.import_ride("gone.gpx", training_gpx(60, start=datetime(2025, 6, 2, 7, tzinfo=UTC)))
+
+    def told() -> bool:
+        items = fresh_api.get("/api/v1/notifications")["items"]
+        return any(n["type"] == "webhook_disabled" for n in items)
+
+    _until(told, "a webhook_disabled notification")
+    screen.goto("/notifications", "notifications")
+    page = screen.page
+    page.get_by_role("link", name="A webhook to 127.0.0.1 was disabled").click()
+    screen.wait_ready("webhooks")
+    card = page.locator(f'li.webhook[data-id="{hook["id"]}"]')
+    expect(card).to_contain_text("Paused: the receiver answered 410 Gone")
+    expect(card.locator("table.deliveries tbody tr td.status-code")).to_have_text("410")
+    assert screen.has_no_horizontal_overflow()
+    screen.assert_no_script_errors()

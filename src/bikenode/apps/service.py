@@ -227,3 +227,42 @@ def delete_personal_token(session: Session, *, token: PersonalToken) -> None:
     _audit_personal(session, "apps.personal_token_revoked", token)
     session.delete(token)
     session.commit()
+
+
+def granted_scopes(session: Session, *, app_id: uuid.UUID, user_id: uuid.UUID) -> frozenset[str]:
+    """The scopes the rider's live grants give the app (empty once they are all revoked)."""
+    scopes = session.scalars(
+        select(AppGrant.scope).where(
+            AppGrant.app_id == app_id,
+            AppGrant.user_id == user_id,
+            AppGrant.revoked_at.is_(None),
+        )
+    )
+    return frozenset(name for scope in scopes for name in scope.split())
+
+
+def owns_app(session: Session, *, owner_id: uuid.UUID, app_id: uuid.UUID) -> bool:
+    """True when the rider registered this app (its developer)."""
+    app = session.get(App, app_id)
+    return app is not None and app.owner_id == owner_id
+
+
+def rider_grants(session: Session, *, user_id: uuid.UUID) -> dict[uuid.UUID, frozenset[str]]:
+    """The scopes of the rider's live grants, by app: one query for every app at once."""
+    found: dict[uuid.UUID, set[str]] = {}
+    rows = session.execute(
+        select(AppGrant.app_id, AppGrant.scope).where(
+            AppGrant.user_id == user_id, AppGrant.revoked_at.is_(None)
+        )
+    )
+    for app_id, scope in rows:
+        found.setdefault(app_id, set()).update(scope.split())
+    return {app_id: frozenset(scopes) for app_id, scopes in found.items()}
+
+
+def app_owners(session: Session, *, app_ids: list[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+    """The developer of each of these apps that still exists."""
+    if not app_ids:
+        return {}
+    rows = session.execute(select(App.id, App.owner_id).where(App.id.in_(app_ids)))
+    return {app_id: owner_id for app_id, owner_id in rows}

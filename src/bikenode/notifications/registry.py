@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
-from bikenode import live, market, rides, social
+from bikenode import live, market, rides, social, webhooks
 from bikenode.bikes import ComponentDue
 from bikenode.events import Event
 from bikenode.health import AlertRaised
@@ -248,6 +248,24 @@ for _route in (
     Route(social.ClubMemberJoined, _club_join_accepted, _still_a_member),
 ):
     ROUTES[_route.event.type] = _route
+
+
+def _webhook_disabled(event: Event, occurred_at: datetime) -> list[Intent]:
+    """The subscription's owner (the rider, or the app's developer) hears that it was
+    switched off and why; the host is theirs to see, the URL's path and the secret stay."""
+    fact = _expect(event, webhooks.WebhookDisabled)
+    params: dict[str, Any] = {
+        "webhook_id": str(fact.subscription_id),
+        "app_id": str(fact.app_id) if fact.app_id is not None else None,
+        "host": fact.host,
+        "reason": fact.reason,
+        "failing_since": fact.failing_since.isoformat() if fact.failing_since else None,
+        "attempts": fact.attempts,
+    }
+    return [Intent(fact.owner_id, "webhook_disabled", params)]
+
+
+ROUTES[webhooks.WebhookDisabled.type] = Route(webhooks.WebhookDisabled, _webhook_disabled)
 
 
 def intents_of(event: Event, occurred_at: datetime, session: Session | None = None) -> list[Intent]:

@@ -34,6 +34,7 @@ Kind = Literal[
     "club_ride",
     "club_post",
     "club_join_accepted",
+    "webhook_disabled",
 ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from bikenode.events import Event
 
@@ -20,11 +21,15 @@ class RideImported(Event):
     owner_id: uuid.UUID
     # The bike the file's source recorded it with, by name (Strava's "Activity Gear").
     gear: str | None = None
+    # The ride's summary fields when it was stored (rides/event_values.py); None in events
+    # stored before they carried it.
+    summary: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
 class RideChanged(Event):
-    """A ride's details or streams changed; `changed` names the fields."""
+    """A ride's details or streams changed; `changed` names the fields, `values` holds the
+    new values of those a webhook may carry (rides/event_values.py: never streams)."""
 
     type = "rides.ride_changed"
     aggregate = "ride_id"
@@ -33,6 +38,8 @@ class RideChanged(Event):
     ride_id: uuid.UUID
     owner_id: uuid.UUID
     changed: tuple[str, ...]
+    values: dict[str, Any] | None = None
+    visibility: str | None = None  # after the change; None: not known (treated as private)
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,7 @@ class RideDeleted(Event):
 
     ride_id: uuid.UUID
     owner_id: uuid.UUID
+    visibility: str | None = None  # before the deletion; None: not known (treated as private)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from bikenode.encryption import current_key_ring
 from bikenode.events import publish
 from bikenode.rides import repo
+from bikenode.rides.event_values import ride_summary
 from bikenode.rides.events import RideImported
 from bikenode.rides.formats import NotAnActivity, ParsedActivity, ParseError, parse_activity
 from bikenode.rides.logic.analytics import summarise
@@ -198,7 +199,11 @@ def _store(
     session.flush()
     record_ride_saved(session, ride)  # devices pull the new ride
     gear = metadata.gear if metadata is not None else None
-    publish(session, RideImported(ride_id=ride.id, owner_id=ride.owner_id, gear=gear))
+    fields = ride_summary(ride)
+    publish(
+        session,
+        RideImported(ride_id=ride.id, owner_id=ride.owner_id, gear=gear, summary=fields),
+    )
     return EntryResult("imported", ride_id=ride.id, warnings=warnings)
 
 

@@ -17,6 +17,7 @@ from bikenode.errors import InvalidInput, NotFound
 from bikenode.events import publish
 from bikenode.rides import repo
 from bikenode.rides.audience import may_view
+from bikenode.rides.event_values import values_of
 from bikenode.rides.events import RideChanged, RideDeleted
 from bikenode.rides.formats import STREAM_KEYS, parse_activity
 from bikenode.rides.formats.activity import FloatArray, ParsedActivity
@@ -130,7 +131,16 @@ def update_ride(session: Session, *, ride: Ride, changes: dict[str, Any]) -> Rid
         setattr(ride, field, value)
     record_ride_saved(session, ride)  # devices pull the edit
     schedule_public_view_refresh(session, owner_id=ride.owner_id)
-    publish(session, RideChanged(ride_id=ride.id, owner_id=ride.owner_id, changed=tuple(changes)))
+    publish(
+        session,
+        RideChanged(
+            ride_id=ride.id,
+            owner_id=ride.owner_id,
+            changed=tuple(changes),
+            values=values_of(ride, changes),
+            visibility=ride.visibility,
+        ),
+    )
     session.commit()
     return ride
 
@@ -138,7 +148,8 @@ def update_ride(session: Session, *, ride: Ride, changes: dict[str, Any]) -> Rid
 def delete_ride(session: Session, *, ride: Ride) -> None:
     """Delete a ride with its streams and original file."""
     record_ride_deleted(session, ride)  # devices pull a tombstone
-    publish(session, RideDeleted(ride_id=ride.id, owner_id=ride.owner_id))
+    deleted = RideDeleted(ride_id=ride.id, owner_id=ride.owner_id, visibility=ride.visibility)
+    publish(session, deleted)
     session.delete(ride)
     session.commit()
 
@@ -223,7 +234,12 @@ def merge_duplicate(
     schedule_public_view_refresh(session, owner_id=ride.owner_id)
     publish(
         session,
-        RideChanged(ride_id=ride.id, owner_id=ride.owner_id, changed=(*merged_keys, "summary")),
+        RideChanged(
+            ride_id=ride.id,
+            owner_id=ride.owner_id,
+            changed=(*merged_keys, "summary"),
+            visibility=ride.visibility,
+        ),
     )
     session.commit()
     return ride

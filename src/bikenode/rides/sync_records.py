@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from bikenode.errors import InvalidInput
 from bikenode.events import publish
+from bikenode.rides.event_values import changed_values
 from bikenode.rides.events import RideChanged, RideDeleted
 from bikenode.rides.models import Ride
 from bikenode.sync import (
@@ -63,13 +64,22 @@ def _apply(session: Session, owner_id: uuid.UUID, record_id: str, values: dict[s
         raise InvalidInput(f"no such ride: {record_id}")
     for field, value in values.items():
         setattr(ride, field, value)
-    publish(session, RideChanged(ride_id=ride.id, owner_id=owner_id, changed=tuple(values)))
+    changed = RideChanged(
+        ride_id=ride.id,
+        owner_id=owner_id,
+        changed=tuple(values),
+        values=changed_values(values),
+        visibility=ride.visibility,
+    )
+    publish(session, changed)
 
 
 def _delete(session: Session, owner_id: uuid.UUID, record_id: str) -> None:
     ride = _ride(session, owner_id, record_id)
     if ride is not None:
-        publish(session, RideDeleted(ride_id=ride.id, owner_id=owner_id))
+        publish(
+            session, RideDeleted(ride_id=ride.id, owner_id=owner_id, visibility=ride.visibility)
+        )
         session.delete(ride)
 
 
@@ -112,7 +122,11 @@ def _apply_many(session: Session, owner_id: uuid.UUID, changes: dict[str, dict[s
         # Only the owner's rides: the UPDATE below changes no other rider's.
         if uuid.UUID(record_id) in owned:
             changed = RideChanged(
-                ride_id=uuid.UUID(record_id), owner_id=owner_id, changed=tuple(values)
+                ride_id=uuid.UUID(record_id),
+                owner_id=owner_id,
+                changed=tuple(values),
+                values=changed_values(values),
+                visibility=values.get("visibility"),  # unchanged: not loaded, so not known
             )
             publish(session, changed)
     table = cast(Table, Ride.__table__)

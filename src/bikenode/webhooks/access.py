@@ -10,6 +10,8 @@ from typing import Annotated
 
 from fastapi import Depends
 
+from bikenode.apps import owns_app
+from bikenode.errors import NotFound
 from bikenode.web.dependencies import CurrentUser, SessionDep
 from bikenode.webhooks import service
 from bikenode.webhooks.models import WebhookDelivery, WebhookSubscription
@@ -29,3 +31,33 @@ def own_delivery(delivery_id: str, webhook: OwnWebhook, session: SessionDep) -> 
 
 
 OwnDelivery = Annotated[WebhookDelivery, Depends(own_delivery)]
+
+
+def own_app_id(app_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> uuid.UUID:
+    """The app in the path if the caller developed it; 404 otherwise, as for a missing one."""
+    if not owns_app(session, owner_id=user.id, app_id=app_id):
+        raise NotFound("no such app")
+    return app_id
+
+
+OwnAppId = Annotated[uuid.UUID, Depends(own_app_id)]
+
+
+def own_app_webhook(
+    app_webhook_id: uuid.UUID, app_id: OwnAppId, user: CurrentUser, session: SessionDep
+) -> WebhookSubscription:
+    return service.get_app_webhook(
+        session, owner_id=user.id, app_id=app_id, webhook_id=app_webhook_id
+    )
+
+
+OwnAppWebhook = Annotated[WebhookSubscription, Depends(own_app_webhook)]
+
+
+def own_app_delivery(
+    app_delivery_id: str, webhook: OwnAppWebhook, session: SessionDep
+) -> WebhookDelivery:
+    return service.get_delivery(session, webhook=webhook, delivery_id=app_delivery_id)
+
+
+OwnAppDelivery = Annotated[WebhookDelivery, Depends(own_app_delivery)]

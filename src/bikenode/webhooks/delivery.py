@@ -12,14 +12,19 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bikenode.apps import granted_scopes
 from bikenode.db.base import utcnow
 from bikenode.db.queue import QUEUED, Job, enqueue
 from bikenode.encryption import DecryptionFailed
+from bikenode.events import publish
 from bikenode.webhooks import repo
+from bikenode.webhooks.events import FAILING_REASON, GONE_REASON, WebhookDisabled
+from bikenode.webhooks.logic.payloads import covers, holds
 from bikenode.webhooks.logic.schedule import next_attempt_at, should_disable
 from bikenode.webhooks.logic.signing import signature_header
 from bikenode.webhooks.models import (
@@ -27,6 +32,7 @@ from bikenode.webhooks.models import (
     FAILED,
     GONE,
     PENDING,
+    WITHDRAWN,
     WebhookDelivery,
     WebhookSubscription,
 )
@@ -85,6 +91,8 @@ def _attempt(
         subscription = session.get(WebhookSubscription, delivery.subscription_id)
         if subscription is None or subscription.disabled_at is not None:
             return False  # e.g. a 410 for another ride earlier in this same pass
+        if _withdrawn(session, subscription, delivery):
+            return True  # progress: a later delivery of the same ride may now go
         if not _claim(session, delivery, now()):
             return False
         body = json.dumps(delivery.payload, separators=(",", ":")).encode()
@@ -97,6 +105,22 @@ def _attempt(
     with sessions() as session:
         _record(session, delivery_id, answer, error, now(), scale)
         session.commit()
+    return True
+
+
+def _withdrawn(
+    session: Session, subscription: WebhookSubscription, delivery: WebhookDelivery
+) -> bool:
+    """True (and the delivery withdrawn, committed) when it is an app's and the rider's grants
+    no longer give what it needed: a revocation stops deliveries at once, queued ones
+    included, and a private ride's delivery needs rides:read_all still."""
+    if subscription.app_id is None or delivery.rider_id is None:
+        return False
+    scopes = granted_scopes(session, app_id=subscription.app_id, user_id=delivery.rider_id)
+    if covers(delivery.type, scopes) and holds(delivery.needs_scope, scopes):
+        return False
+    delivery.status, delivery.next_attempt_at = WITHDRAWN, None
+    session.commit()
     return True
 
 
@@ -166,7 +190,7 @@ def _record(
     if answer is not None and answer.status == 410:
         delivery.status, delivery.next_attempt_at = GONE, None
         if subscription is not None:
-            _disable(subscription, now, "the receiver answered 410 Gone")
+            _disable(session, subscription, now, GONE_REASON)
         return
     delivery.next_attempt_at = next_attempt_at(delivery.attempt, now=now, scale=scale)
     if delivery.next_attempt_at is None:
@@ -175,12 +199,42 @@ def _record(
         subscription.consecutive_failures += 1
         subscription.failing_since = subscription.failing_since or now
         if should_disable(subscription.failing_since, now=now):
-            _disable(subscription, now, "deliveries failed for 3 days without a success")
+            _disable(session, subscription, now, FAILING_REASON)
 
 
-def _disable(subscription: WebhookSubscription, now: datetime, reason: str) -> None:
-    if subscription.disabled_at is None:
-        subscription.disabled_at, subscription.disabled_reason = now, reason
+REASONS = {
+    GONE_REASON: "the receiver answered 410 Gone",
+    FAILING_REASON: "deliveries failed for 3 days without a success",
+}
+
+
+def _disable(
+    session: Session, subscription: WebhookSubscription, now: datetime, reason: str
+) -> None:
+    """Switch the subscription off and announce it to its owner, in the caller's transaction.
+
+    The conditional UPDATE lets only one of two workers recording failures at once disable
+    it, so its owner hears of it once; a later attempt finds it disabled and says nothing.
+    """
+    session.flush()  # this attempt's counters first: the UPDATE below reloads the row
+    switched = session.execute(
+        update(WebhookSubscription)
+        .where(WebhookSubscription.id == subscription.id, WebhookSubscription.disabled_at.is_(None))
+        .values(disabled_at=now, disabled_reason=REASONS[reason])
+        .execution_options(synchronize_session="fetch")
+    )
+    if switched.rowcount != 1:  # type: ignore[attr-defined]
+        return
+    fact = WebhookDisabled(
+        subscription_id=subscription.id,
+        owner_id=subscription.owner_id,
+        app_id=subscription.app_id,
+        host=urlsplit(subscription.url).hostname or "",
+        reason=reason,
+        failing_since=subscription.failing_since if reason == FAILING_REASON else None,
+        attempts=subscription.consecutive_failures,
+    )
+    publish(session, fact)
 
 
 def _schedule_next(sessions: sessionmaker[Session], subscription_id: uuid.UUID) -> None:

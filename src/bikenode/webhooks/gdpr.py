@@ -1,4 +1,8 @@
-"""A rider's webhooks for GDPR requests: exported without secrets, or erased for good."""
+"""A rider's webhooks for GDPR requests: exported without secrets, or erased for good.
+
+The rider's webhooks include those of the apps they develop; an erasure also removes every
+delivery about the rider queued for (or logged by) an app's webhook.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from bikenode.webhooks.models import WebhookDelivery, WebhookSubscription
 
 SUBSCRIPTION_FIELDS = (
     "id",
+    "app_id",
     "url",
     "event_types",
     "consecutive_failures",
@@ -39,7 +44,7 @@ def iter_user_export(session: Session, owner_id: uuid.UUID) -> Iterator[tuple[st
     """(path, bytes): webhooks/webhooks.json, each webhook (never its secret) with its
     latest deliveries."""
     webhooks = []
-    for row in repo.subscriptions_of(session, owner_id):
+    for row in repo.subscriptions_of(session, owner_id, with_apps=True):
         deliveries = repo.deliveries_of(session, row.id, limit=1000)
         webhooks.append(
             {
@@ -52,10 +57,13 @@ def iter_user_export(session: Session, owner_id: uuid.UUID) -> Iterator[tuple[st
 
 
 def erase_user_data(session: Session, owner_id: uuid.UUID) -> dict[str, float]:
-    """Delete the rider's webhooks and their deliveries; flushes only. Returns the count."""
+    """Delete the rider's webhooks (their apps' too) with their deliveries, and apps'
+    deliveries about the rider; flushes only. Returns the counts."""
     owned = select(WebhookSubscription.id).where(WebhookSubscription.owner_id == owner_id)
     count = len(session.scalars(owned).all())
+    about = session.execute(delete(WebhookDelivery).where(WebhookDelivery.rider_id == owner_id))
     session.execute(delete(WebhookDelivery).where(WebhookDelivery.subscription_id.in_(owned)))
     session.execute(delete(WebhookSubscription).where(WebhookSubscription.owner_id == owner_id))
     session.flush()
-    return {"webhooks": float(count)}
+    about_rider = float(about.rowcount or 0)  # type: ignore[attr-defined]
+    return {"webhooks": float(count), "app_webhook_deliveries_about_you": about_rider}

@@ -12,16 +12,25 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bikenode.db.base import Base, utcnow
 
 PENDING, DELIVERED, FAILED, GONE = "pending", "delivered", "failed", "gone"
+WITHDRAWN = "withdrawn"  # an app's delivery whose rider revoked the grant before it went
 
 
 class WebhookSubscription(Base):
-    """Where a rider's events are POSTed, which types, and the secrets that sign them."""
+    """Where a rider's events are POSTed, which types, and the secrets that sign them.
+
+    With `app_id` it is an OAuth app's subscription (one per app), owned by the app's
+    developer: it receives the events of every rider whose grant to the app covers them.
+    """
 
     __tablename__ = "webhooks_subscriptions"
-    __table_args__ = (Index("ix_webhooks_subscriptions_owner_id", "owner_id"),)
+    __table_args__ = (
+        Index("ix_webhooks_subscriptions_owner_id", "owner_id"),
+        Index("ix_webhooks_subscriptions_app_id", "app_id", unique=True),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     owner_id: Mapped[uuid.UUID]  # accounts' user id; no foreign key across domains
+    app_id: Mapped[uuid.UUID | None]  # apps' app id: an app subscription; None: the owner's
     url: Mapped[str] = mapped_column(String(2048))
     event_types: Mapped[list[str]] = mapped_column(JSON)
     # JSON [{"secret": "whsec_...", "expires_at": iso or null}], newest first; webhooks/sealing.py
@@ -46,11 +55,15 @@ class WebhookDelivery(Base):
         ),
         Index("ix_webhooks_deliveries_due", "status", "next_attempt_at"),
         Index("ix_webhooks_deliveries_object", "subscription_id", "object_id", "event_id"),
+        Index("ix_webhooks_deliveries_rider_id", "rider_id"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)  # msg_<32 hex>
     subscription_id: Mapped[uuid.UUID]
     event_id: Mapped[int] = mapped_column(BigInteger)  # the outbox event it carries
+    rider_id: Mapped[uuid.UUID | None]  # whose data an app subscription's delivery carries
+    # The scope the app must still hold when it goes (logic/payloads.py needed_scope).
+    needs_scope: Mapped[str | None] = mapped_column(String(40))
     object_id: Mapped[str] = mapped_column(String(64))  # deliveries of one object go in order
     type: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)

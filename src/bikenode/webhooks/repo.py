@@ -12,23 +12,44 @@ from sqlalchemy.orm import Session
 from bikenode.webhooks.models import PENDING, WebhookDelivery, WebhookSubscription
 
 
-def subscriptions_of(session: Session, owner_id: uuid.UUID) -> Sequence[WebhookSubscription]:
-    return session.scalars(
-        select(WebhookSubscription)
-        .where(WebhookSubscription.owner_id == owner_id)
-        .order_by(WebhookSubscription.created_at, WebhookSubscription.id)
-    ).all()
+def subscriptions_of(
+    session: Session, owner_id: uuid.UUID, *, with_apps: bool = False
+) -> Sequence[WebhookSubscription]:
+    """The rider's own subscriptions (and, with_apps, those of the apps they develop)."""
+    query = select(WebhookSubscription).where(WebhookSubscription.owner_id == owner_id)
+    if not with_apps:
+        query = query.where(WebhookSubscription.app_id.is_(None))
+    order = (WebhookSubscription.created_at, WebhookSubscription.id)
+    return session.scalars(query.order_by(*order)).all()
 
 
 def owned_subscription(
     session: Session, owner_id: uuid.UUID, subscription_id: uuid.UUID
 ) -> WebhookSubscription | None:
+    """The rider's own subscription (never an app's: those are managed under the app)."""
     return session.scalars(
         select(WebhookSubscription).where(
             WebhookSubscription.id == subscription_id,
             WebhookSubscription.owner_id == owner_id,
+            WebhookSubscription.app_id.is_(None),
         )
     ).first()
+
+
+def app_subscription(session: Session, app_id: uuid.UUID) -> WebhookSubscription | None:
+    return session.scalars(
+        select(WebhookSubscription).where(WebhookSubscription.app_id == app_id)
+    ).first()
+
+
+def app_subscriptions_for(session: Session, kind: str) -> list[WebhookSubscription]:
+    """The enabled app subscriptions to this event type (one per app: a short list)."""
+    rows = session.scalars(
+        select(WebhookSubscription).where(
+            WebhookSubscription.app_id.is_not(None), WebhookSubscription.disabled_at.is_(None)
+        )
+    )
+    return [row for row in rows if kind in row.event_types]
 
 
 def delivery_exists(session: Session, subscription_id: uuid.UUID, event_id: int) -> bool:

@@ -34,6 +34,7 @@ class WebhookPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
+    app_id: uuid.UUID | None = Field(description="the app whose webhook it is; null: yours")
     url: str
     event_types: list[str]
     consecutive_failures: int
@@ -59,7 +60,9 @@ class DeliveryPublic(BaseModel):
 
     id: str = Field(description="the webhook-id header of every attempt")
     type: str
-    status: Literal["pending", "delivered", "failed", "gone"]
+    status: Literal["pending", "delivered", "failed", "gone", "withdrawn"] = Field(
+        description="withdrawn: an app's delivery whose rider revoked the grant first"
+    )
     attempt: int
     next_attempt_at: datetime | None
     last_attempt_at: datetime | None

@@ -10,9 +10,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from bikenode.apps import owns_app
 from bikenode.db.base import utcnow
 from bikenode.db.queue import enqueue
-from bikenode.errors import InvalidInput, NotFound
+from bikenode.errors import Conflict, InvalidInput, NotFound
 from bikenode.webhooks import repo
 from bikenode.webhooks.logic.signing import new_secret
 from bikenode.webhooks.models import PENDING, WebhookDelivery, WebhookSubscription
@@ -53,6 +54,52 @@ def create_webhook(
     session.add(row)
     session.commit()
     return NewSecret(row, secret)
+
+
+def create_app_webhook(
+    session: Session,
+    *,
+    owner_id: uuid.UUID,
+    app_id: uuid.UUID,
+    url: str,
+    event_types: Sequence[str],
+    allowed: frozenset[str],
+) -> NewSecret:
+    """The app's subscription (one per app) with a fresh secret, made by its developer;
+    Conflict when the app has one already."""
+    check_url(url, allowed=allowed)
+    if repo.app_subscription(session, app_id) is not None:
+        raise Conflict("the app has a webhook already; delete it or change its URL")
+    row = WebhookSubscription(
+        id=uuid.uuid4(), owner_id=owner_id, app_id=app_id, url=url, event_types=_types(event_types)
+    )
+    secret = new_secret()
+    seal_secrets(row, [SigningSecret(secret, None)])
+    session.add(row)
+    session.commit()
+    return NewSecret(row, secret)
+
+
+def get_app_webhook(
+    session: Session, *, owner_id: uuid.UUID, app_id: uuid.UUID, webhook_id: uuid.UUID
+) -> WebhookSubscription:
+    """The app's subscription, for its developer; NotFound for anyone else, as if missing."""
+    if not owns_app(session, owner_id=owner_id, app_id=app_id):
+        raise NotFound("no such app")
+    row = repo.app_subscription(session, app_id)
+    if row is None or row.id != webhook_id or row.owner_id != owner_id:
+        raise NotFound("no such webhook")
+    return row
+
+
+def list_app_webhooks(
+    session: Session, *, owner_id: uuid.UUID, app_id: uuid.UUID
+) -> list[WebhookSubscription]:
+    """The app's subscription as a list (none or one), for its developer."""
+    if not owns_app(session, owner_id=owner_id, app_id=app_id):
+        raise NotFound("no such app")
+    row = repo.app_subscription(session, app_id)
+    return [] if row is None else [row]
 
 
 def list_webhooks(session: Session, *, owner_id: uuid.UUID) -> Sequence[WebhookSubscription]:
@@ -97,9 +144,15 @@ def update_webhook(
 
 def delete_webhook(session: Session, *, webhook: WebhookSubscription) -> None:
     """Delete the subscription and its delivery log."""
+    delete_webhook_rows(session, webhook)
+    session.commit()
+
+
+def delete_webhook_rows(session: Session, webhook: WebhookSubscription) -> None:
+    """Delete the subscription and its delivery log; flushes only."""
     session.execute(delete(WebhookDelivery).where(WebhookDelivery.subscription_id == webhook.id))
     session.delete(webhook)
-    session.commit()
+    session.flush()
 
 
 def rotate_secret(

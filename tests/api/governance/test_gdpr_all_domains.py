@@ -42,7 +42,7 @@ from bikenode.social import FollowAccepted
 from bikenode.social.clubs.models import Club, ClubMember
 from bikenode.social.models import Block, Comment, Follow, Kudos, ModerationAction, Mute
 from bikenode.webhooks.models import WebhookDelivery
-from bikenode.webhooks.service import create_webhook
+from bikenode.webhooks.service import create_app_webhook, create_webhook
 from tests.api.sync.conftest import Device
 from tests.factories import STRONG_PASSWORD, signed_in, upload_files
 from tests.live_tools import START_MS, batch_frame, columns
@@ -266,6 +266,29 @@ def _webhook(client: TestClient, rider: Person) -> None:
         )
 
 
+def _app_webhooks(client: TestClient, rider: Person, other: Person) -> None:
+    """A webhook on the rider's app, and one on another's app the rider allowed to read all
+    their rides: the rider's ride leaves a delivery about them there."""
+    body = {"name": "Club site", "redirect_uris": ["https://club.example.org/cb"]}
+    others_app = _post(client, "/api/v1/apps", other, {**body, "confidential": False})
+    [own_app] = client.get("/api/v1/apps", headers=rider.headers).json()["apps"]
+    with client.app.state.session_factory() as db:  # type: ignore[attr-defined]
+        grant = AppGrant(
+            app_id=uuid.UUID(others_app["id"]), user_id=rider.user_id, scope="rides:read_all"
+        )
+        db.add(grant)
+        db.commit()
+        for owner, app_id in ((other, others_app["id"]), (rider, own_app["id"])):
+            create_app_webhook(
+                db,
+                owner_id=owner.user_id,
+                app_id=uuid.UUID(app_id),
+                url="http://127.0.0.1:9/app-hooks",
+                event_types=["ride.created"],
+                allowed=frozenset({"127.0.0.1"}),
+            )
+
+
 def _apps(client: TestClient, rider: Person) -> None:
     """An app the rider registered, a grant (with tokens) they gave it, a personal token."""
     body = {"name": "Coach tool", "redirect_uris": ["https://coach.example.org/cb"]}
@@ -457,6 +480,7 @@ def _world(client: TestClient, sockets: contextlib.ExitStack) -> World:
     _health(client, rider)
     _webhook(client, rider)
     _apps(client, rider)
+    _app_webhooks(client, rider, other)
     _tracking_app(client, rider)
     own_group = _post(client, "/api/v1/live/groups", rider, {"name": "Rider's club run"})["id"]
     others_group = _post(client, "/api/v1/live/groups", other, {"name": "Other's club run"})["id"]
@@ -626,18 +650,20 @@ def test_export_holds_live_planner_and_sync_data(
     [link] = read("health/ride_hrv.json")
     assert (link["day"], link["source"]) == ("2025-03-01", "Garmin Edge 530 ride")
 
-    [webhook] = read("webhooks/webhooks.json")
+    webhook, app_webhook = read("webhooks/webhooks.json")  # theirs, then their app's
     assert "secret" not in json.dumps(webhook) and "whsec_" not in json.dumps(webhook)
     assert webhook["url"] == "http://127.0.0.1:9/hooks"
     [delivery] = webhook["deliveries"]
     assert delivery["type"] == "ride.created"
+    assert app_webhook["app_id"] and app_webhook["url"] == "http://127.0.0.1:9/app-hooks"
 
     [invoice] = read("market/invoices_received.json")  # kept on erasure, anonymised
     assert invoice["total_minor"] == 4500 and invoice["lines"][0]["total_minor"] == 4500
 
     apps = read("apps/apps.json")
     assert [a["name"] for a in apps["apps"]] == ["Coach tool"]
-    assert [g["scope"] for g in apps["grants"]] == ["rides:read"]
+    # Their own app's, and the one to another's app with a webhook (_app_webhooks).
+    assert sorted(g["scope"] for g in apps["grants"]) == ["rides:read", "rides:read_all"]
     assert [t["name"] for t in apps["personal_tokens"]] == ["script"]
     assert not any(prefix in json.dumps(apps) for prefix in ("bns_", "bnp_", "hash"))
 
@@ -746,6 +772,7 @@ def test_erasure_leaves_no_row_naming_the_user_and_closes_their_sockets(
         "health_ride_hrv.owner_id",
         "bikes_reminders.owner_id",
         "webhooks_subscriptions.owner_id",
+        "webhooks_deliveries.rider_id",  # another's app's delivery about the rider's ride
         "notifications_notifications.user_id",
         "notifications_deliveries.user_id",
         "notifications_preferences.user_id",
@@ -787,7 +814,7 @@ def test_erasure_leaves_no_row_naming_the_user_and_closes_their_sockets(
     } <= before
     with Session(engine) as db:
         assert db.scalar(select(func.count()).select_from(Installation)) == 1
-        assert db.scalar(select(func.count()).select_from(WebhookDelivery)) == 1
+        assert db.scalar(select(func.count()).select_from(WebhookDelivery)) == 2
 
     _erase_over_api(client, rider)
 

@@ -101,7 +101,8 @@ def test_a_ride_upload_reaches_the_receiver_once_signed_and_verified(rider: Ride
     assert request.verified_by == rider.receiver.secrets
     [(msg_id, payload)] = rider.receiver.store.items()
     assert payload["type"] == "ride.created"
-    assert payload["data"] == {"ride_id": ride_id}
+    assert payload["data"]["ride_id"] == ride_id
+    assert set(payload["data"]["ride"]) >= {"name", "sport", "started_at", "distance_m"}
     assert request.headers["webhook-signature"].startswith("v1,")
     [delivery] = rider.deliveries(hook["id"])
     assert (delivery["id"], delivery["status"], delivery["attempt"]) == (msg_id, "delivered", 1)
@@ -141,7 +142,7 @@ def test_deliveries_of_one_ride_wait_for_the_earlier_one(rider: Rider) -> None:
     types = [json.loads(r.body)["type"] for r in rider.receiver.requests]
     assert types == ["ride.created", "ride.created", "ride.updated"]
     updated = json.loads(rider.receiver.requests[-1].body)["data"]
-    assert updated == {"ride_id": ride_id, "changed": ["name"]}
+    assert updated == {"ride_id": ride_id, "changed": ["name"], "values": {"name": "Dawn loop"}}
 
 
 def test_a_retry_with_an_update_waiting_behind_it_keeps_a_job_for_its_time(

@@ -222,6 +222,30 @@ MARKET_KINDS: dict[str, Kind] = {
     ),
 }
 
+
+def _webhook_disabled(params: Mapping[str, Any]) -> Rendered:
+    # The recipient owns the webhook: its host is theirs to read. The path and query (a
+    # token may hide there) and the secret never reach a notification.
+    host = str(params.get("host") or "your receiver")
+    if params.get("reason") == "gone":
+        why = "the receiver answered 410 Gone, which asks for no more deliveries"
+    else:
+        since = str(params.get("failing_since") or "")[:16].replace("T", " ")
+        why = (
+            f"every delivery failed since {since} UTC "
+            f"after {int(params.get('attempts') or 0)} attempts in a row"
+        )
+    if params.get("app_id"):
+        link = f"/settings/apps?app={params['app_id']}"
+    else:
+        link = f"/settings/webhooks?webhook={params.get('webhook_id', '')}"
+    text = (
+        f"Your webhook to {host} was disabled: {why}. Its delivery log shows the answers; "
+        "fix the receiver, then enable the webhook again."
+    )
+    return Rendered(f"A webhook to {host} was disabled", text, link)
+
+
 KINDS: dict[str, Kind] = {
     "component_due": Kind(
         "A component of your bike is due for service",
@@ -250,6 +274,12 @@ KINDS: dict[str, Kind] = {
     **MARKET_KINDS,
     **MODERATION_KINDS,
     **CLUB_KINDS,
+    # Programs stopped hearing from BikeNode: worth a mail; a phone push would be noise.
+    "webhook_disabled": Kind(
+        "Your webhook was disabled after failing",
+        {IN_APP: True, EMAIL: True, PUSH: False},
+        _webhook_disabled,
+    ),
 }
 
 

@@ -54,7 +54,7 @@ function deliveriesTable(deliveries) {
   );
 }
 
-function webhookCard(hook, reload, messages) {
+function webhookCard(hook, reload, messages, opened = false) {
   const paused = hook.disabled_at !== null;
   const notice = h("div", { "aria-live": "polite" });
   const log = h("div", { class: "deliveries-log" });
@@ -97,6 +97,8 @@ function webhookCard(hook, reload, messages) {
     fill(log, deliveriesTable(deliveries));
   });
   const state = paused ? `Paused: ${hook.disabled_reason || "by its owner"}` : "Active";
+  // A "webhook disabled" notification links here with ?webhook=<id>: show why at once.
+  if (opened) queueMicrotask(() => show.click());
   return h(
     "li",
     { class: "card webhook", dataset: { id: hook.id } },
@@ -147,15 +149,18 @@ function createForm(onCreated) {
 }
 
 /** The /settings/webhooks page. */
-export async function render(main) {
+export async function render(main, { query } = {}) {
+  let opened = query?.get("webhook"); // opened on the first load only, not after each action
   document.title = "Webhooks · BikeNode";
   const list = h("ul", { class: "webhooks", "aria-label": "Your webhooks" });
   const messages = h("div", { "aria-live": "polite" });
   const reload = async () => {
     const { webhooks } = await api(API);
+    const open = opened;
+    opened = null;
     fill(
       list,
-      webhooks.length ? webhooks.map((hook) => webhookCard(hook, reload, messages)) : h("li", { class: "empty" }, "No webhooks yet."),
+      webhooks.length ? webhooks.map((hook) => webhookCard(hook, reload, messages, hook.id === open)) : h("li", { class: "empty" }, "No webhooks yet."),
     );
   };
   const form = createForm(async (created) => {
