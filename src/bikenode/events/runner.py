@@ -18,6 +18,9 @@ from bikenode.events.service import events_status
 log = logging.getLogger("bikenode.events")
 GAUGE_REFRESH_S = 5.0
 UNRIPE_RECHECK_S = 0.01
+# How long a woken dispatcher lets further commits gather before its round: events wait at
+# most this much longer, and a burst of writes costs a few rounds instead of one each.
+COALESCE_S = 0.05
 
 
 class Dispatcher:
@@ -34,6 +37,7 @@ class Dispatcher:
         *,
         batch_size: int = 500,
         poll_s: float = 1.0,
+        coalesce_s: float = COALESCE_S,
         metrics: EventMetrics | None = None,
     ) -> None:
         names = [subscriber.name for subscriber in subscribers]
@@ -43,6 +47,7 @@ class Dispatcher:
         self._subscribers = subscribers
         self._batch_size = batch_size
         self._poll_s = poll_s
+        self._coalesce_s = coalesce_s
         self._metrics = metrics
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -103,13 +108,24 @@ class Dispatcher:
             try:
                 results = self.run_once()
                 self.refresh_gauges(every_s=GAUGE_REFRESH_S)
-                if any(result.busy for result in results):
+                if any(self._more_due(result) for result in results):
                     continue
                 if any(result.unripe for result in results):
                     wait_s = UNRIPE_RECHECK_S  # no commit of theirs will wake us: look again soon
             except Exception:  # the loop must survive a broken database connection
                 log.exception("event dispatcher error")
-            self._wake.wait(wait_s)
+            # A commit during the round left the wake set: the next round starts at once.
+            if self._wake.wait(wait_s):
+                # Woken by a commit: under load, the commits just behind it share the round
+                # (a round costs a write transaction, whatever it carries).
+                self._stop.wait(self._coalesce_s)
+
+    def _more_due(self, result: RoundResult) -> bool:
+        """Whether a round stopped at its batch size, so more is waiting right now (a round
+        that took less than a batch drained the log: commits since then wake the loop)."""
+        return result.read >= self._batch_size or result.delivered + result.failed >= (
+            self._batch_size
+        )
 
     def _listen(self) -> None:
         import psycopg
