@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -233,3 +234,35 @@ def test_a_running_dispatcher_is_woken_by_the_commit_not_the_poll(
     finally:
         dispatcher.stop()
     assert recorder.seen == [("a", 1)]
+
+
+def test_a_commit_costs_a_running_dispatcher_one_round_not_a_second_empty_one(
+    sessions: sessionmaker[Session],
+) -> None:
+    recorder = Recorder("test.one_round")
+    dispatcher = Dispatcher(sessions, [recorder.subscriber()], poll_s=60.0)
+    dispatcher.run_until_idle()
+    rounds: list[int] = []
+    run_once = dispatcher.run_once
+
+    def counted() -> list[Any]:
+        rounds.append(1)
+        return run_once()
+
+    dispatcher.run_once = counted  # type: ignore[method-assign]
+    dispatcher.start()
+    try:
+        if backend() == "postgresql":
+            remove_commit_listener(dispatcher.wake)  # one wake-up per commit: NOTIFY's
+            time.sleep(0.5)  # the listener connects
+        time.sleep(0.1)  # the loop's first round is over; it now waits up to a minute
+        rounds.clear()
+        publish_pings(sessions, [("a", 1)])
+        deadline = time.monotonic() + 5
+        while not recorder.seen and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.3)  # time enough for a needless second round
+    finally:
+        dispatcher.stop()
+    assert recorder.seen == [("a", 1)]
+    assert len(rounds) == 1
