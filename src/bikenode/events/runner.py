@@ -10,7 +10,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bikenode.db.base import utcnow
 from bikenode.db.engine import begin_read
-from bikenode.events.dispatch import RoundResult, Subscriber, deliver_rounds, ensure_subscribers
+from bikenode.events.dispatch import (
+    RoundResult,
+    Subscriber,
+    anything_due,
+    deliver_rounds,
+    ensure_subscribers,
+)
 from bikenode.events.metrics import EventMetrics
 from bikenode.events.outbox import NOTIFY_CHANNEL, add_commit_listener, remove_commit_listener
 from bikenode.events.service import events_status
@@ -106,7 +112,7 @@ class Dispatcher:
             self._wake.clear()
             wait_s = self._poll_s
             try:
-                results = self.run_once()
+                results = self.run_once() if self._anything_due() else []
                 self.refresh_gauges(every_s=GAUGE_REFRESH_S)
                 if any(self._more_due(result) for result in results):
                     continue
@@ -119,6 +125,12 @@ class Dispatcher:
                 # Woken by a commit: under load, the commits just behind it share the round
                 # (a round costs a write transaction, whatever it carries).
                 self._stop.wait(self._coalesce_s)
+
+    def _anything_due(self) -> bool:
+        if not self._registered:
+            return True  # the first round registers the subscribers
+        with self._sessions() as session:
+            return anything_due(session, self._subscribers, now=utcnow())
 
     def _more_due(self, result: RoundResult) -> bool:
         """Whether a round stopped at its batch size, so more is waiting right now (a round

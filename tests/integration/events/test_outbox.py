@@ -13,7 +13,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bikenode.db.base import utcnow
-from bikenode.db.engine import make_session_factory
+from bikenode.db.engine import begin_write, make_session_factory
 from bikenode.errors import NotFound
 from bikenode.events import (
     Dispatcher,
@@ -25,6 +25,7 @@ from bikenode.events import (
     replay,
     retry_dead,
 )
+from bikenode.events.dispatch import anything_due
 from bikenode.events.models import OutboxEvent
 from bikenode.events.outbox import remove_commit_listener
 from tests.conftest import backend
@@ -266,3 +267,28 @@ def test_a_commit_costs_a_running_dispatcher_one_round_not_a_second_empty_one(
         dispatcher.stop()
     assert recorder.seen == [("a", 1)]
     assert len(rounds) == 1
+
+
+def test_an_idle_poll_sees_new_events_without_waiting_for_a_writer_holding_the_lock(
+    sessions: sessionmaker[Session],
+) -> None:
+    subscriber = Recorder("test.idle").subscriber()
+    dispatcher = Dispatcher(sessions, [subscriber])
+    dispatcher.run_until_idle()
+    with sessions() as session:
+        assert not anything_due(session, [subscriber], now=utcnow())
+    publish_pings(sessions, [("a", 1)])
+    writer = sessions()
+    writer.execute(select(func.count()).select_from(OutboxEvent))
+    begin_write(writer)  # holds SQLite's write lock, as a request that writes would
+    try:
+        started = time.perf_counter()
+        with sessions() as session:
+            assert anything_due(session, [subscriber], now=utcnow())
+        assert time.perf_counter() - started < 1.0
+    finally:
+        writer.rollback()
+        writer.close()
+    dispatcher.run_until_idle()
+    with sessions() as session:
+        assert not anything_due(session, [subscriber], now=utcnow())
