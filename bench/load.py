@@ -352,14 +352,35 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
             p95 = _percentile(reads, 0.95)
             verdict = "met" if p95 < TARGET_READ_P95_MS else "MISSED"
             print(f"  {database}: reads' p95 at 200 clients {p95:.1f} ms ({verdict})")
+    _print_summary(rows)
     _print_efficiency(rows)
+
+
+def _print_summary(rows: list[dict[str, Any]]) -> None:
+    """One line per run: reads' p50/p95 and server CPU ms per request, to compare changes."""
+    print("summary: database nodes clients | reads p50 ms, p95 ms | server CPU ms per request")
+    for total in (r for r in rows if r["route"] == "all"):
+        reads = sorted(
+            x
+            for r in rows
+            if r.get("read")
+            and (r["database"], r["nodes"], r["clients"])
+            == (total["database"], total["nodes"], total["clients"])
+            for x in r["latencies"]
+        )
+        print(
+            f"  {total['database']} {total['nodes']} {total['clients']} | "
+            f"{_percentile(reads, 0.5):.1f}, {_percentile(reads, 0.95):.1f} | "
+            f"{_cpu_ms_per_request(total):.2f}"
+        )
 
 
 def _print_totals(row: dict[str, Any]) -> None:
     indent = " " * 25
     print(
         f"{indent}{'requests per second':<32} {row['per_s']:>8.0f}   "
-        f"per server CPU-second {row['per_cpu_s']:.0f}"
+        f"per server CPU-second {row['per_cpu_s']:.0f}   "
+        f"server CPU ms per request {_cpu_ms_per_request(row):.2f}"
     )
     if row.get("split"):
         served = sum(row["split"].values()) or 1
@@ -367,6 +388,12 @@ def _print_totals(row: dict[str, Any]) -> None:
         print(f"{indent}haproxy sent: {shares}; took a node out {row['downs']} times")
     for example in row["examples"]:
         print(f"{indent}error: {example}")
+
+
+def _cpu_ms_per_request(row: dict[str, Any]) -> float:
+    """Server CPU (utime + stime, summed over worker processes) per answered request: unlike
+    wall latency, it holds steady on a machine shared with other work."""
+    return 1000.0 / row["per_cpu_s"] if row["per_cpu_s"] else float("nan")
 
 
 def _print_efficiency(rows: list[dict[str, Any]]) -> None:

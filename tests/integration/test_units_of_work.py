@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from bikenode.app import create_app
 from bikenode.config import Settings
 from bikenode.db.engine import begin_read, begin_write, make_session_factory
-from bikenode.db.queue import Job
+from bikenode.db.queue import Job, Worker
 from tests.conftest import backend
 from tests.factories import signed_in, upload_files
 from tests.synthetic import synthetic_gpx
@@ -130,3 +130,15 @@ def test_a_get_that_reads_from_many_threads_never_waits_for_the_write_lock(
         writer.close()
     assert statuses == [200] * 8
     assert elapsed < 5.0, f"reads waited {elapsed:.1f} s behind a writer"
+
+
+def test_an_idle_workers_poll_does_not_wait_for_a_writer_holding_the_lock(engine: Engine) -> None:
+    writer = make_session_factory(engine)()
+    writer.execute(insert(Job).values(kind="uncommitted", payload={}))  # holds the write lock
+    try:
+        started = time.perf_counter()
+        assert Worker(make_session_factory(engine), {}).run_until_idle() == 0
+        assert time.perf_counter() - started < 1.0
+    finally:
+        writer.rollback()
+        writer.close()

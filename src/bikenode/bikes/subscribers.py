@@ -15,6 +15,9 @@ from bikenode.events import Envelope, Subscriber
 from bikenode.market import JobCompleted
 from bikenode.rides import GearListed, RideChanged, RideDeleted, RideImported
 
+# Ride fields an assignment never reads (it follows the sport, start and totals).
+ASSIGNMENT_BLIND_FIELDS = frozenset({"name", "description"})
+
 
 def assign_ride_to_bike(session: Session, envelope: Envelope) -> None:
     """Assign a new or changed ride to the bike its export named, else the rider's default
@@ -24,6 +27,8 @@ def assign_ride_to_bike(session: Session, envelope: Envelope) -> None:
         forget_ride(session, ride_id=event.ride_id)
     elif isinstance(event, GearListed):
         add_listed_bikes(session, event)
+    elif isinstance(event, RideChanged) and set(event.changed) <= ASSIGNMENT_BLIND_FIELDS:
+        return  # the ride's sport, start and totals are as they were
     elif (
         isinstance(event, RideImported)
         and event.gear

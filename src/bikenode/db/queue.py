@@ -26,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from bikenode.db.base import Base, utcnow
+from bikenode.db.engine import begin_read, begin_write
 
 log = logging.getLogger("bikenode.queue")
 
@@ -80,14 +81,26 @@ def enqueue_claimed(
     return job
 
 
+def _runnable(now: datetime) -> Any:
+    return (Job.run_after <= now) & or_(
+        Job.status == QUEUED, (Job.status == RUNNING) & (Job.lease_until < now)
+    )
+
+
+def any_runnable(session: Session, *, now: datetime) -> bool:
+    """Whether some job is runnable now, asked in a read-only transaction: an idle worker's
+    poll never takes SQLite's write lock from the requests that need it."""
+    begin_read(session)
+    found = session.scalars(select(Job.id).where(_runnable(now)).limit(1)).first() is not None
+    session.commit()
+    return found
+
+
 def claim(session: Session, *, worker: str, lease: timedelta, now: datetime) -> Job | None:
     """Take the oldest runnable job (queued, or running with an expired lease) and commit."""
     claimable = (
         select(Job.id)
-        .where(
-            Job.run_after <= now,
-            or_(Job.status == QUEUED, (Job.status == RUNNING) & (Job.lease_until < now)),
-        )
+        .where(_runnable(now))
         .order_by(Job.id)
         .limit(1)
         .with_for_update(skip_locked=True)  # PostgreSQL: workers never wait on each other
@@ -246,6 +259,9 @@ class Worker:
 
     def _run_one(self) -> bool:
         with self._sessions() as session:
+            if not any_runnable(session, now=utcnow()):
+                return False
+            begin_write(session)
             job = claim(session, worker=self.name, lease=self._lease, now=utcnow())
             if job is None:
                 return False

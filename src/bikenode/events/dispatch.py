@@ -25,7 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bikenode.db.base import utcnow
-from bikenode.db.engine import begin_write
+from bikenode.db.engine import begin_read, begin_write
 from bikenode.events.logic import DEFAULT_MAX_ATTEMPTS, OrderGate, after_failure
 from bikenode.events.models import BLOCKED, DEAD, RETRYING, HeldEvent, OutboxEvent
 from bikenode.events.models import SubscriberProgress as Progress
@@ -292,6 +292,30 @@ def _held(subscriber: Subscriber, row: Row[Any], status: str, now: datetime) -> 
 
 def _envelope(row: Row[Any]) -> Envelope:
     return Envelope(row.id, row.occurred_at, from_payload(row.type, row.version, row.payload))
+
+
+def anything_due(session: Session, subscribers: Sequence[Subscriber], *, now: datetime) -> bool:
+    """Whether a round would find work: events past some subscriber's position, or retries
+    now due. Asked in a read-only transaction, so an idle poll takes no write lock."""
+    names = [subscriber.name for subscriber in subscribers]
+    begin_read(session)
+    positions = session.execute(
+        select(Progress.after_tx_id, Progress.after_id).where(Progress.name.in_(names))
+    ).all()
+    if len(positions) < len(names):
+        return True  # a subscriber not registered yet: the round registers it
+    position = min((tx_id, id_) for tx_id, id_ in positions)
+    newer = select(OutboxEvent.id).where(
+        tuple_(OutboxEvent.tx_id, OutboxEvent.id) > tuple_(*position)
+    )
+    retry = select(HeldEvent.event_id).where(
+        HeldEvent.subscriber.in_(names),
+        HeldEvent.status == RETRYING,
+        HeldEvent.next_attempt_at <= now,
+    )
+    due = any(session.execute(query.limit(1)).first() is not None for query in (newer, retry))
+    session.commit()
+    return due
 
 
 def _lock_progress(session: Session, names: list[str]) -> dict[str, tuple[int, int]]:

@@ -10,7 +10,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bikenode.db.base import utcnow
 from bikenode.db.engine import begin_read
-from bikenode.events.dispatch import RoundResult, Subscriber, deliver_rounds, ensure_subscribers
+from bikenode.events.dispatch import (
+    RoundResult,
+    Subscriber,
+    anything_due,
+    deliver_rounds,
+    ensure_subscribers,
+)
 from bikenode.events.metrics import EventMetrics
 from bikenode.events.outbox import NOTIFY_CHANNEL, add_commit_listener, remove_commit_listener
 from bikenode.events.service import events_status
@@ -18,6 +24,9 @@ from bikenode.events.service import events_status
 log = logging.getLogger("bikenode.events")
 GAUGE_REFRESH_S = 5.0
 UNRIPE_RECHECK_S = 0.01
+# How long a woken dispatcher lets further commits gather before its round: events wait at
+# most this much longer, and a burst of writes costs a few rounds instead of one each.
+COALESCE_S = 0.05
 
 
 class Dispatcher:
@@ -34,6 +43,7 @@ class Dispatcher:
         *,
         batch_size: int = 500,
         poll_s: float = 1.0,
+        coalesce_s: float = COALESCE_S,
         metrics: EventMetrics | None = None,
     ) -> None:
         names = [subscriber.name for subscriber in subscribers]
@@ -43,6 +53,7 @@ class Dispatcher:
         self._subscribers = subscribers
         self._batch_size = batch_size
         self._poll_s = poll_s
+        self._coalesce_s = coalesce_s
         self._metrics = metrics
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -101,15 +112,32 @@ class Dispatcher:
             self._wake.clear()
             wait_s = self._poll_s
             try:
-                results = self.run_once()
+                results = self.run_once() if self._anything_due() else []
                 self.refresh_gauges(every_s=GAUGE_REFRESH_S)
-                if any(result.busy for result in results):
+                if any(self._more_due(result) for result in results):
                     continue
                 if any(result.unripe for result in results):
                     wait_s = UNRIPE_RECHECK_S  # no commit of theirs will wake us: look again soon
             except Exception:  # the loop must survive a broken database connection
                 log.exception("event dispatcher error")
-            self._wake.wait(wait_s)
+            # A commit during the round left the wake set: the next round starts at once.
+            if self._wake.wait(wait_s):
+                # Woken by a commit: under load, the commits just behind it share the round
+                # (a round costs a write transaction, whatever it carries).
+                self._stop.wait(self._coalesce_s)
+
+    def _anything_due(self) -> bool:
+        if not self._registered:
+            return True  # the first round registers the subscribers
+        with self._sessions() as session:
+            return anything_due(session, self._subscribers, now=utcnow())
+
+    def _more_due(self, result: RoundResult) -> bool:
+        """Whether a round stopped at its batch size, so more is waiting right now (a round
+        that took less than a batch drained the log: commits since then wake the loop)."""
+        return result.read >= self._batch_size or result.delivered + result.failed >= (
+            self._batch_size
+        )
 
     def _listen(self) -> None:
         import psycopg

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 from PIL import Image
-from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from bikenode import bikes, rides
@@ -170,8 +170,10 @@ def _add_counts(
     """Add (sign 1) or take away (-1) the chunks' counts in the rider's count tiles."""
     zoom = count_zoom(level)
     gx, gy = counted_pixels(chunks, zoom, LEVELS[level].chunk_shift)
-    for (tx, ty), sparse in tile_sparse(gx, gy).items():
-        row = session.get(HeatTile, (owner_id, zoom, tx, ty))
+    sparse_tiles = tile_sparse(gx, gy)
+    rows = _count_tiles(session, owner_id, zoom, list(sparse_tiles))
+    for (tx, ty), sparse in sparse_tiles.items():
+        row = rows.get((tx, ty))
         dense = np.zeros(TILE_PX * TILE_PX, dtype=np.int64)
         if row is not None:
             old = np.frombuffer(row.counts, dtype="<u4").reshape(2, -1)
@@ -187,6 +189,29 @@ def _add_counts(
         else:
             session.delete(row)
     session.flush()
+
+
+# Tiles read per query: far below SQLite's and PostgreSQL's limits on bound parameters.
+_TILES_PER_QUERY = 400
+
+
+def _count_tiles(
+    session: Session, owner_id: uuid.UUID, zoom: int, keys: list[tuple[int, int]]
+) -> dict[tuple[int, int], HeatTile]:
+    """The rider's stored count tiles among these (x, y) at one zoom, read in a few queries
+    rather than one per tile (a ride touches hundreds of them)."""
+    found: dict[tuple[int, int], HeatTile] = {}
+    for start in range(0, len(keys), _TILES_PER_QUERY):
+        batch = keys[start : start + _TILES_PER_QUERY]
+        rows = session.scalars(
+            select(HeatTile).where(
+                HeatTile.owner_id == owner_id,
+                HeatTile.zoom == zoom,
+                tuple_(HeatTile.tile_x, HeatTile.tile_y).in_(batch),
+            )
+        )
+        found.update({(row.tile_x, row.tile_y): row for row in rows})
+    return found
 
 
 def _bump_generation(session: Session, owner_id: uuid.UUID) -> None:

@@ -10,6 +10,11 @@ from bikenode.rides import RideChanged, RideDeleted, RideImported
 from bikenode.segments.efforts import forget_ride, refresh_ride_efforts
 from bikenode.segments.heatmaps import forget_ride_heat, refresh_ride_heat
 
+# Ride fields matching never reads (it sees the track, sport, start and visibility): a
+# rename or a note leaves the efforts as they are, and re-matching them is the costliest
+# work a rename would cause.
+EFFORT_BLIND_FIELDS = frozenset({"name", "description"})
+
 
 def match_ride_efforts(session: Session, envelope: Envelope) -> None:
     """Re-match a new or changed ride (its track, visibility or date may have changed);
@@ -17,6 +22,8 @@ def match_ride_efforts(session: Session, envelope: Envelope) -> None:
     event = envelope.event
     if isinstance(event, RideDeleted):
         forget_ride(session, ride_id=event.ride_id)
+    elif isinstance(event, RideChanged) and set(event.changed) <= EFFORT_BLIND_FIELDS:
+        return
     elif isinstance(event, RideImported | RideChanged):
         refresh_ride_efforts(session, ride_id=event.ride_id)
     else:

@@ -6,13 +6,14 @@ from __future__ import annotations
 import threading
 import time
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bikenode.db.base import utcnow
-from bikenode.db.engine import make_session_factory
+from bikenode.db.engine import begin_write, make_session_factory
 from bikenode.errors import NotFound
 from bikenode.events import (
     Dispatcher,
@@ -24,6 +25,7 @@ from bikenode.events import (
     replay,
     retry_dead,
 )
+from bikenode.events.dispatch import anything_due
 from bikenode.events.models import OutboxEvent
 from bikenode.events.outbox import remove_commit_listener
 from tests.conftest import backend
@@ -233,3 +235,60 @@ def test_a_running_dispatcher_is_woken_by_the_commit_not_the_poll(
     finally:
         dispatcher.stop()
     assert recorder.seen == [("a", 1)]
+
+
+def test_a_commit_costs_a_running_dispatcher_one_round_not_a_second_empty_one(
+    sessions: sessionmaker[Session],
+) -> None:
+    recorder = Recorder("test.one_round")
+    dispatcher = Dispatcher(sessions, [recorder.subscriber()], poll_s=60.0)
+    dispatcher.run_until_idle()
+    rounds: list[int] = []
+    run_once = dispatcher.run_once
+
+    def counted() -> list[Any]:
+        rounds.append(1)
+        return run_once()
+
+    dispatcher.run_once = counted  # type: ignore[method-assign]
+    dispatcher.start()
+    try:
+        if backend() == "postgresql":
+            remove_commit_listener(dispatcher.wake)  # one wake-up per commit: NOTIFY's
+            time.sleep(0.5)  # the listener connects
+        time.sleep(0.1)  # the loop's first round is over; it now waits up to a minute
+        rounds.clear()
+        publish_pings(sessions, [("a", 1)])
+        deadline = time.monotonic() + 5
+        while not recorder.seen and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.3)  # time enough for a needless second round
+    finally:
+        dispatcher.stop()
+    assert recorder.seen == [("a", 1)]
+    assert len(rounds) == 1
+
+
+def test_an_idle_poll_sees_new_events_without_waiting_for_a_writer_holding_the_lock(
+    sessions: sessionmaker[Session],
+) -> None:
+    subscriber = Recorder("test.idle").subscriber()
+    dispatcher = Dispatcher(sessions, [subscriber])
+    dispatcher.run_until_idle()
+    with sessions() as session:
+        assert not anything_due(session, [subscriber], now=utcnow())
+    publish_pings(sessions, [("a", 1)])
+    writer = sessions()
+    writer.execute(select(func.count()).select_from(OutboxEvent))
+    begin_write(writer)  # holds SQLite's write lock, as a request that writes would
+    try:
+        started = time.perf_counter()
+        with sessions() as session:
+            assert anything_due(session, [subscriber], now=utcnow())
+        assert time.perf_counter() - started < 1.0
+    finally:
+        writer.rollback()
+        writer.close()
+    dispatcher.run_until_idle()
+    with sessions() as session:
+        assert not anything_due(session, [subscriber], now=utcnow())
