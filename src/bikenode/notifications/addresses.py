@@ -1,7 +1,9 @@
 """Where a web push endpoint leads: every address its host resolves to must be public
 (bikenode/addresses.py), unless the operator allowed the host (BIKENODE_PUSH_ALLOWED_HOSTS),
-as for webhook URLs. Checked when a browser subscribes and again before each push, so a
-name that later resolves to a private address (DNS rebinding) is not called.
+as for webhook URLs. Checked when a browser subscribes and again before each push; the push
+then connects to the address checked there and nowhere else (bikenode/pinned.py), so a name
+that resolves to a private address later, even between check and connect (DNS rebinding),
+is not called.
 """
 
 from __future__ import annotations
@@ -10,28 +12,48 @@ import socket
 from urllib.parse import urlsplit
 
 from bikenode.addresses import refused_reason
+from bikenode.pinned import Pinned
 
 
 class UnresolvedHost(OSError):
     """The endpoint's host did not resolve now; a push tries again later."""
 
 
+class RefusedEndpoint(ValueError):
+    """The endpoint's host leads to an address the server does not call."""
+
+
+def checked_endpoint(endpoint: str, *, allowed: frozenset[str]) -> Pinned:
+    """Where to connect for the endpoint: its host's first address, after every address it
+    resolves to now was checked (an allowed host's are not). Raises UnresolvedHost, or
+    RefusedEndpoint with the reason."""
+    parts = urlsplit(endpoint)
+    host = (parts.hostname or "").lower()
+    port = parts.port or (80 if parts.scheme == "http" else 443)
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, ValueError, UnicodeError) as error:
+        raise UnresolvedHost(f"expected a push host that resolves, got {host!r}") from error
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    if not addresses:
+        raise UnresolvedHost(f"expected a push host that resolves, got {host!r}")
+    for address in addresses if host not in allowed else ():
+        reason = refused_reason(address)
+        if reason:
+            raise RefusedEndpoint(f"expected a push endpoint at a public address, but {reason}")
+    return Pinned(parts.scheme, host, port, addresses[0])
+
+
 def endpoint_refusal(endpoint: str, *, allowed: frozenset[str], resolve: bool = True) -> str | None:
     """Why the endpoint's host may not be called, or None. A name that does not resolve
     passes when subscribing (resolve=False; it is checked again before each push) and
-    raises UnresolvedHost before a push."""
-    parts = urlsplit(endpoint)
-    host = (parts.hostname or "").lower()
-    if host in allowed:
-        return None
+    raises UnresolvedHost otherwise."""
     try:
-        infos = socket.getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
-    except (OSError, ValueError, UnicodeError) as error:
+        checked_endpoint(endpoint, allowed=allowed)
+    except UnresolvedHost:
         if resolve:
-            raise UnresolvedHost(f"expected a push host that resolves, got {host!r}") from error
+            raise
         return None
-    for address in dict.fromkeys(str(info[4][0]) for info in infos):
-        reason = refused_reason(address)
-        if reason:
-            return f"expected a push endpoint at a public address, but {reason}"
+    except RefusedEndpoint as error:
+        return str(error)
     return None

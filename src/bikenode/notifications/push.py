@@ -1,8 +1,13 @@
 """Sending a notification to the rider's browsers by web push: check, claim (shared with
 e-mail, delivery.py), encrypt and post to each subscription outside any transaction, record.
 
-The payload is encrypted to each browser's keys (aes128gcm, RFC 8291) and signed for with
-this server's VAPID key (RFC 8292). It carries what the in-app list shows (title, text,
+The payload is encrypted to each browser's keys (aes128gcm, RFC 8291; pywebpush) and signed
+for with this server's VAPID key (RFC 8292). The endpoint's host is resolved and checked right
+before the post (addresses.py), and the post goes to that checked address only (pinned,
+bikenode/pinned.py), with the host name kept for the Host header and TLS: a DNS answer that
+changes in between (rebinding) cannot lead it to a private address. No redirect is followed
+(a 3xx refuses the push), no proxy is used, each read waits at most TIMEOUT_S and only the
+first MAX_ANSWER_BYTES of an answer are read. It carries what the in-app list shows (title, text,
 link) and nothing more. A push service's 404 or 410 means the subscription is gone: it is
 removed. No answer, 429 or 5xx is tried again with the e-mail backoff; the delivery keeps
 which subscriptions took it (`sent_to`), so a retry posts only to the browsers that have
@@ -12,26 +17,31 @@ notification's id as tag, so a browser that had it replaces it rather than showi
 
 from __future__ import annotations
 
+import http.client
 import json
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import SplitResult, urlsplit
 
-import requests
 from py_vapid import Vapid02
-from pywebpush import WebPushException, webpush
+from pywebpush import WebPusher
 from sqlalchemy.orm import Session, sessionmaker
 
 from bikenode.db.base import utcnow
 from bikenode.notifications import repo
-from bikenode.notifications.addresses import UnresolvedHost, endpoint_refusal
+from bikenode.notifications.addresses import RefusedEndpoint, UnresolvedHost, checked_endpoint
 from bikenode.notifications.delivery import Claimed, claim_due, record_attempt, skip
 from bikenode.notifications.logic.push import GONE, KEPT, REFUSED, RETRY, outcome
 from bikenode.notifications.models import FAILED, SKIPPED, PushSubscription
+from bikenode.pinned import post_pinned
 
 TTL_S = 24 * 3600  # a phone that is off for a day still gets it; older is not news
-TIMEOUT_S = 10.0
+TIMEOUT_S = 10.0  # to connect, and for each read of the answer
+VAPID_EXP_S = 12 * 3600  # how long the signed claim holds; RFC 8292 allows at most 24 h
+MAX_ANSWER_BYTES = 4 * 1024  # only the status matters; the rest of an answer is not read
 Clock = Callable[[], datetime]
 
 
@@ -104,35 +114,49 @@ def payload_of(claimed: Claimed) -> bytes:
 def _post(context: PushContext, target: Target, payload: bytes) -> tuple[str, str]:
     """(outcome, what happened) of posting the encrypted payload to one subscription."""
     try:
-        refusal = endpoint_refusal(target.endpoint, allowed=context.allowed)
+        pinned = checked_endpoint(target.endpoint, allowed=context.allowed)
     except UnresolvedHost as error:
         return RETRY, str(error)[:200]
-    if refusal is not None:  # a name now resolving to a private address: never called
-        return REFUSED, refusal
-    info = {"endpoint": target.endpoint, "keys": {"p256dh": target.p256dh, "auth": target.auth}}
-    http = requests.Session()
-    http.max_redirects = 0  # a push service answers itself; a redirect is refused
+    except RefusedEndpoint as error:  # a name now resolving to a private address: never called
+        return REFUSED, str(error)
+    parts = urlsplit(target.endpoint)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
-        answer = webpush(
-            info,
-            data=payload,
-            vapid_private_key=context.vapid,
-            vapid_claims={"sub": context.subject},  # webpush adds aud and exp (12 h)
-            ttl=TTL_S,
-            timeout=TIMEOUT_S,
-            headers={"Topic": uuid.UUID(json.loads(payload)["id"]).hex, "Urgency": "normal"},
-            requests_session=http,
+        answer = post_pinned(
+            pinned,
+            path,
+            body=_encrypted(target, payload),
+            headers=_headers(context, parts, payload),
+            timeout_s=TIMEOUT_S,
+            max_answer_bytes=MAX_ANSWER_BYTES,
         )
-        status: int | None = answer.status_code
-    except WebPushException as error:
-        status = error.response.status_code if error.response is not None else None
-    except requests.TooManyRedirects:
-        return REFUSED, "the push service answered with a redirect"
-    except requests.RequestException as error:
+    except (OSError, http.client.HTTPException) as error:
         return RETRY, f"{type(error).__name__}: {error}"[:200]
-    finally:
-        http.close()
-    return outcome(status), f"the push service answered {status}"
+    return outcome(answer.status), f"the push service answered {answer.status}"
+
+
+def _encrypted(target: Target, payload: bytes) -> bytes:
+    """The payload encrypted to the browser's keys (aes128gcm, RFC 8291)."""
+    info = {"endpoint": target.endpoint, "keys": {"p256dh": target.p256dh, "auth": target.auth}}
+    body: bytes = WebPusher(info).encode(payload, "aes128gcm")["body"]
+    return body
+
+
+def _headers(context: PushContext, parts: SplitResult, payload: bytes) -> dict[str, str]:
+    """The VAPID authorisation for the endpoint's origin (RFC 8292) and the push headers."""
+    claims = {
+        "sub": context.subject,
+        "aud": f"{parts.scheme}://{parts.netloc}",
+        "exp": int(time.time()) + VAPID_EXP_S,
+    }
+    return {
+        "Authorization": context.vapid.sign(claims)["Authorization"],
+        "Content-Encoding": "aes128gcm",
+        "Content-Type": "application/octet-stream",
+        "TTL": str(TTL_S),
+        "Topic": uuid.UUID(json.loads(payload)["id"]).hex,
+        "Urgency": "normal",
+    }
 
 
 def _record(

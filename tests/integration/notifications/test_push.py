@@ -3,11 +3,13 @@ JWT and decrypts each message with the browser's private key (tests/push_service
 
 from __future__ import annotations
 
+import socket
 import time
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -248,3 +250,50 @@ def test_a_host_resolving_to_a_private_address_is_not_pushed_to(
     assert "is a loopback address" in error, error
     with pytest.raises(InvalidInput, match="loopback address"), sessions() as session:
         subscribe_push(session, user_id=rider, endpoint=rebound, **sub["keys"])
+
+
+PUBLIC = "93.184.215.14"  # a public address; nothing at it is reached in these tests
+
+
+def test_a_push_goes_to_the_checked_address_even_if_the_name_rebinds(
+    sessions: sessionmaker[Session],
+    rider: uuid.UUID,
+    service: PushService,
+    context: PushContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """DNS rebinding between check and connect: the name resolves to a public address when
+    checked and to loopback (where a push service listens) right after. The post still
+    goes to the checked address, and the loopback service hears nothing."""
+    browser = service.browser()
+    sub = service.subscription(browser)
+    rebinding = sub["endpoint"].replace("127.0.0.1", "push.example")
+    with sessions() as session:
+        session.add(PushSubscription(user_id=rider, endpoint=rebinding, **sub["keys"]))
+        session.commit()
+    delivery_id = _notified(sessions, rider)
+    assert delivery_id is not None
+
+    resolve, connect = socket.getaddrinfo, socket.create_connection
+    answers: list[str] = []
+    connected: list[str] = []
+
+    def rebinding_dns(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host != "push.example":
+            return resolve(host, port, *args, **kwargs)
+        answers.append(PUBLIC if not answers else "127.0.0.1")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (answers[-1], port))]
+
+    def observed_connect(address: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
+        connected.append(address[0])
+        if address[0] == PUBLIC:  # no network in tests: as a push service that is down
+            raise ConnectionRefusedError(f"nothing listens at {PUBLIC} in this test")
+        return connect(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding_dns)
+    monkeypatch.setattr(socket, "create_connection", observed_connect)
+
+    assert send_push(sessions, delivery_id=delivery_id, context=context) == "pending"
+    assert connected == [PUBLIC]
+    assert service.received[browser.token] == [] and service.refused == []
+    assert "ConnectionRefusedError" in (_delivery(sessions, delivery_id).last_error or "")
