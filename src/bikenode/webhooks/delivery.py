@@ -22,6 +22,7 @@ from bikenode.db.base import utcnow
 from bikenode.db.queue import QUEUED, Job, enqueue
 from bikenode.encryption import DecryptionFailed
 from bikenode.events import publish
+from bikenode.pinned import Answer
 from bikenode.webhooks import repo
 from bikenode.webhooks.events import FAILING_REASON, GONE_REASON, WebhookDisabled
 from bikenode.webhooks.logic.payloads import covers, holds
@@ -38,7 +39,7 @@ from bikenode.webhooks.models import (
 )
 from bikenode.webhooks.sealing import active_secrets, open_secrets
 from bikenode.webhooks.service import DELIVER_JOB
-from bikenode.webhooks.transport import Answer, UnsafeUrl, check_url, post
+from bikenode.webhooks.transport import UnsafeUrl, check_url, post
 
 CLAIM = timedelta(seconds=60)  # another worker leaves a claimed delivery alone this long
 KEPT_RESPONSE_CHARS = 2048

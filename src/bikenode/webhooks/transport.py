@@ -2,20 +2,19 @@
 
 The host is resolved once; every address it resolves to must be public (logic/addresses.py)
 unless the operator allowed the host (BIKENODE_WEBHOOKS_ALLOWED_HOSTS). The connection goes
-to the address that was checked (pinned), with the host name kept for the Host header and
-TLS (SNI and certificate check), so a DNS answer that changes between check and connect
-(rebinding) cannot redirect the request. Redirects are never followed: a 3xx is a failure.
+to the address that was checked (pinned, bikenode/pinned.py, shared with web push), with the
+host name kept for the Host header and TLS (SNI and certificate check), so a DNS answer that
+changes between check and connect (rebinding) cannot redirect the request. Redirects are never followed: a 3xx is a failure.
 """
 
 from __future__ import annotations
 
-import http.client
 import socket
-import ssl
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from bikenode.errors import InvalidInput
+from bikenode.pinned import Answer, Pinned, post_pinned
 from bikenode.webhooks.logic.addresses import refused_reason
 
 TIMEOUT_S = 5.0  # to connect, and for each read of the answer
@@ -35,12 +34,6 @@ class Target:
     port: int
     path: str
     address: str
-
-
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    body: bytes
 
 
 def check_url(url: str, *, allowed: frozenset[str]) -> Target:
@@ -68,35 +61,17 @@ def check_url(url: str, *, allowed: frozenset[str]) -> Target:
     return Target(parts.scheme, host, port, path, addresses[0])
 
 
-class _PinnedHTTP(http.client.HTTPConnection):
-    def __init__(self, target: Target) -> None:
-        super().__init__(target.host, target.port, timeout=TIMEOUT_S)
-        self._address = target.address
-
-    def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
-
-
-class _PinnedHTTPS(http.client.HTTPSConnection):
-    def __init__(self, target: Target) -> None:
-        self._tls = ssl.create_default_context()
-        super().__init__(target.host, target.port, timeout=TIMEOUT_S, context=self._tls)
-        self._address = target.address
-
-    def connect(self) -> None:
-        raw = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._tls.wrap_socket(raw, server_hostname=self.host)
-
-
 def post(target: Target, *, body: bytes, headers: dict[str, str]) -> Answer:
     """POST `body` to the checked target; the answer's status and first bytes.
 
     Raises OSError (or http.client.HTTPException) when no answer came.
     """
-    connection = _PinnedHTTPS(target) if target.scheme == "https" else _PinnedHTTP(target)
-    try:
-        connection.request("POST", target.path, body=body, headers=headers)
-        response = connection.getresponse()
-        return Answer(response.status, response.read(MAX_RESPONSE_BYTES))
-    finally:
-        connection.close()
+    pinned = Pinned(target.scheme, target.host, target.port, target.address)
+    return post_pinned(
+        pinned,
+        target.path,
+        body=body,
+        headers=headers,
+        timeout_s=TIMEOUT_S,
+        max_answer_bytes=MAX_RESPONSE_BYTES,
+    )
