@@ -29,8 +29,8 @@ def checked_endpoint(endpoint: str, *, allowed: frozenset[str]) -> Pinned:
     RefusedEndpoint with the reason."""
     parts = urlsplit(endpoint)
     host = (parts.hostname or "").lower()
-    port = parts.port or (80 if parts.scheme == "http" else 443)
     try:
+        port = parts.port or (80 if parts.scheme == "http" else 443)
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, ValueError, UnicodeError) as error:
         raise UnresolvedHost(f"expected a push host that resolves, got {host!r}") from error

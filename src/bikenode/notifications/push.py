@@ -7,11 +7,12 @@ before the post (addresses.py), and the post goes to that checked address only (
 bikenode/pinned.py), with the host name kept for the Host header and TLS: a DNS answer that
 changes in between (rebinding) cannot lead it to a private address. No redirect is followed
 (a 3xx refuses the push), no proxy is used, each read waits at most TIMEOUT_S and only the
-first MAX_ANSWER_BYTES of an answer are read. It carries what the in-app list shows (title, text,
-link) and nothing more. A push service's 404 or 410 means the subscription is gone: it is
-removed. No answer, 429 or 5xx is tried again with the e-mail backoff; the delivery keeps
-which subscriptions took it (`sent_to`), so a retry posts only to the browsers that have
-not. Should a worker die between a post and its record, the one resend is shown under the
+first MAX_ANSWER_BYTES of an answer are read.
+
+It carries what the in-app list shows (title, text, link) and nothing more. A push
+service's 404 or 410 means the subscription is gone: it is removed. No answer, 429 or 5xx
+is tried again with the e-mail backoff; the delivery keeps which subscriptions took it
+(`sent_to`), so a retry posts only to the browsers that have not. Should a worker die between a post and its record, the one resend is shown under the
 notification's id as tag, so a browser that had it replaces it rather than showing it twice.
 """
 
