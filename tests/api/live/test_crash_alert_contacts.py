@@ -76,6 +76,21 @@ class Contact:
         me = client.get("/api/v1/me", headers=self.headers).json()
         self.id: str = me["id"]
 
+    def verify_by_link(self, inbox: Inbox) -> None:
+        """The other way to prove the address: the verification link from the settings."""
+        asked = self.client.post("/api/v1/me/email-verification", headers=self.headers)
+        assert asked.status_code == 202, asked.text
+        [mail] = [m for m in inbox.messages if m["Subject"].startswith("Confirm your")]
+        assert mail["To"] == self.email
+        token = re.search(r"verify-email\?token=([\w.-]+)", mail.get_content())
+        assert token
+        page = self.client.get("/api/v1/auth/verify-email", params={"token": token[1]})
+        assert page.status_code == 200 and "<form" in page.text
+        done = self.client.post("/api/v1/auth/verify-email", params={"token": token[1]})
+        assert done.status_code == 200, done.text
+        again = self.client.post("/api/v1/me/email-verification", headers=self.headers)
+        assert again.status_code == 409
+
     def _reset_password(self, inbox: Inbox) -> None:
         asked = self.client.post("/api/v1/auth/password-reset", json={"email": self.email})
         assert asked.status_code == 202, asked.text
@@ -188,3 +203,21 @@ def test_a_contact_who_blocks_the_rider_gets_the_mail_only_a_rider_s_block_stops
     assert len(alert_mails(inbox)) == 2
     assert blocking.crash_alerts() == []
     assert len(blocked.crash_alerts()) == 1  # the rider kept them as a contact: safety first
+
+
+def test_a_contact_who_verified_by_the_mailed_link_is_told_a_forged_link_verifies_nothing(
+    client: TestClient, session: Session, inbox: Inbox
+) -> None:
+    rider = Rider(client)
+    linked, forger = Contact(client, inbox, verified=False), Contact(client, inbox, verified=False)
+    page = client.get("/api/v1/auth/verify-email", params={"token": "forged"})
+    assert page.status_code == 200  # only a button: the GET changes nothing
+    forged = client.post("/api/v1/auth/verify-email", params={"token": "forged"})
+    assert forged.status_code == 400 and "verification link" in forged.text
+    # An access token is not a verification link either.
+    access = forger.headers["Authorization"].removeprefix("Bearer ")
+    assert client.post("/api/v1/auth/verify-email", params={"token": access}).status_code == 400
+    linked.verify_by_link(inbox)
+    add_contacts(rider, linked, forger)
+    crash_and_alert(rider, session)
+    assert len(linked.crash_alerts()) == 1 and forger.crash_alerts() == []
