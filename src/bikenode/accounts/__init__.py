@@ -29,6 +29,7 @@ from bikenode.accounts.service import (
     get_contact,
     get_rider_profile,
     rider_profiles,
+    verified_user_ids_by_email,
 )
 from bikenode.accounts.user_view import UserView
 
@@ -67,5 +68,6 @@ __all__ = [
     "set_moderator",
     "suspend_account",
     "totp_key_counts",
+    "verified_user_ids_by_email",
     "verify_access_token",
 ]

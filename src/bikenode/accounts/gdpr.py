@@ -20,6 +20,7 @@ from bikenode.errors import NotAuthenticated, NotFound
 PROFILE_FIELDS = (
     "id",
     "email",
+    "email_verified_at",
     "display_name",
     "role",
     "units",

@@ -234,6 +234,11 @@ def _verify_purpose_token(
         raise TokenError(f"the {name} names no valid user") from None
 
 
+# For a purpose of another accounts module (e-mail verification), without a private name.
+issue_purpose_token = _issue_purpose_token
+verify_purpose_token = _verify_purpose_token
+
+
 def issue_mfa_token(settings: TokenSettings, *, user_id: uuid.UUID, now: datetime) -> str:
     """A short-lived JWT saying "this user's password was right; the second factor is due"."""
     return _issue_purpose_token(

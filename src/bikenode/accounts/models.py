@@ -25,6 +25,9 @@ class User(Base):
     # (None: for good). Checked at read time, so a timed suspension ends by itself.
     suspended_at: Mapped[datetime | None]
     suspended_until: Mapped[datetime | None]
+    # When a link mailed to `email` was last used (a password reset): the address is the
+    # rider's. Others may trust the address only then (live's crash alerts find contacts by it).
+    email_verified_at: Mapped[datetime | None]
     units: Mapped[str] = mapped_column(String(10), default="metric")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     ftp_w: Mapped[int | None]

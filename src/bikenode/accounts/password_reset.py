@@ -173,6 +173,7 @@ def reset_password(
     if not _spend(session, stored.token_hash, now):
         raise DomainError(BAD_RESET_TOKEN)  # another request used it a moment ago
     user.password_hash = new_hash
+    user.email_verified_at = user.email_verified_at or now  # the link reached this mailbox
     _end_everything(session, user, now)
     record_event(
         session,

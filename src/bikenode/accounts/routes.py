@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import html
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response, status
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response, status
+from fastapi.responses import HTMLResponse
 
 from bikenode.accounts import (
     alerts,
     body_metrics,
+    email_verification,
     mfa,
     moderation,
     password_reset,
@@ -229,6 +232,50 @@ async def request_password_reset(
         client_ip=client_ip,
     )
     return PasswordResetAccepted()
+
+
+@router.post("/me/email-verification", status_code=status.HTTP_202_ACCEPTED)
+def request_email_verification(
+    user: OwnAccount,
+    background: BackgroundTasks,
+    session: SessionDep,
+    config: AccountsConfigDep,
+    settings: SettingsDep,
+) -> dict[str, str]:
+    """Mail a link to your own address to prove it is yours; 409 if it is verified already."""
+    email = email_verification.ask_verification(session, config, user_id=user.id)
+    background.add_task(
+        email_verification.deliver_verification,
+        config,
+        mail_settings(settings),
+        public_url=settings.public_url,
+        user_id=user.id,
+        email=email,
+    )
+    return {"detail": "a link was mailed to your address; it works for a day"}
+
+
+VERIFY_PAGE = """<!doctype html><meta charset="utf-8"><title>BikeNode e-mail address</title>
+<p>Confirm that this e-mail address is yours?</p>
+<form method="post" action="{path}?token={token}"><button>Confirm</button></form>"""
+
+
+# The GET only shows a button (a mail scanner following the link must not verify); the POST
+# does it, with the link's token as the only proof (the mailbox's owner opened it).
+@router.get(email_verification.VERIFY_PATH.removeprefix("/api/v1"), response_class=HTMLResponse)
+def email_verification_page(token: Annotated[str, Query(max_length=2048)]) -> HTMLResponse:
+    """The page behind an e-mail verification link."""
+    path = email_verification.VERIFY_PATH
+    return HTMLResponse(VERIFY_PAGE.format(path=path, token=html.escape(token)))
+
+
+@router.post(email_verification.VERIFY_PATH.removeprefix("/api/v1"), response_class=HTMLResponse)
+def verify_email(
+    token: Annotated[str, Query(max_length=2048)], session: SessionDep, config: AccountsConfigDep
+) -> HTMLResponse:
+    """Confirm an e-mail address with the mailed link's token."""
+    email_verification.verify_email(session, config, token=token)
+    return HTMLResponse("<!doctype html><p>Done: your e-mail address is verified.</p>")
 
 
 @router.post("/auth/password-reset/confirm", status_code=status.HTTP_204_NO_CONTENT)

@@ -576,6 +576,37 @@ def get_contact(session: Session, user_id: uuid.UUID) -> Contact | None:
     return Contact(user.id, user.email, user.timezone)
 
 
+# Crash alerts look up a rider's few emergency contacts: a bound on the IN list.
+MAX_VERIFIED_LOOKUP = 20
+
+
+def verified_user_ids_by_email(session: Session, emails: Collection[str]) -> dict[str, uuid.UUID]:
+    """For each address that is the verified e-mail of an account in good standing (not
+    suspended), that account's id, keyed by the address as given. Unparseable addresses are
+    left out; InvalidInput past MAX_VERIFIED_LOOKUP addresses."""
+    if len(emails) > MAX_VERIFIED_LOOKUP:
+        raise InvalidInput(f"expected at most {MAX_VERIFIED_LOOKUP} addresses, got {len(emails)}")
+    wanted: dict[str, str] = {}
+    for email in emails:
+        try:
+            wanted[logic.normalise_email(email)] = email
+        except logic.PolicyError:
+            continue
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(User.id, User.email, User.suspended_at, User.suspended_until).where(
+            User.email.in_(wanted), User.email_verified_at.is_not(None)
+        )
+    )
+    now = utcnow()
+    return {
+        wanted[email]: user_id
+        for user_id, email, suspended_at, until in rows
+        if logic.suspension_refusal(suspended_at, until, now) is None
+    }
+
+
 def display_names(session: Session, user_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
     """The name each of these users shows others, in one query (missing users left out)."""
     if not user_ids:

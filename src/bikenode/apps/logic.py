@@ -104,6 +104,7 @@ NEVER_FOR_APPS: tuple[tuple[str, frozenset[str], str], ...] = (
     ("/api/v1/auth", ALL, "signing in, out and password resets are the rider's own"),
     ("/api/v1/me", frozenset({"PATCH"}), "the account's profile and settings"),
     ("/api/v1/me/password", ALL, "the password"),
+    ("/api/v1/me/email-verification", ALL, "proving the address: emergency contacts trust it"),
     ("/api/v1/me/erase", ALL, "erasing the account"),
     ("/api/v1/me/social", WRITES, "who may follow the rider is their own decision"),
     ("/api/v1/me/sessions", ALL, "sign-in sessions"),

@@ -3,7 +3,7 @@
 Other domains use only what is exported here.
 """
 
-from bikenode.live.events import CrashSuspected
+from bikenode.live.events import CrashAlertSent, CrashSuspected
 from bikenode.live.gdpr import ErasedLive, erase_user_data, iter_user_export
 from bikenode.live.group_rides import join_group_ride, leave_group_ride, open_group_ride
 from bikenode.live.retention import expired_positions
@@ -12,6 +12,7 @@ from bikenode.live.storage import ResealBatch, health_key_counts, reseal_health_
 from bikenode.live.tasks import crash_jobs
 
 __all__ = [
+    "CrashAlertSent",
     "CrashSuspected",
     "ErasedLive",
     "ResealBatch",

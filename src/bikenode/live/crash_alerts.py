@@ -23,7 +23,7 @@ from bikenode.db.queue import enqueue
 from bikenode.errors import Conflict, InvalidInput, NotFound
 from bikenode.events import publish
 from bikenode.live import crash, storage
-from bikenode.live.events import CrashSuspected
+from bikenode.live.events import CrashAlertSent, CrashSuspected
 from bikenode.live.models import (
     LiveBatch,
     LiveCrashAlert,
@@ -259,12 +259,17 @@ def send_alert(sessions: sessionmaker[Session], *, alert_id: uuid.UUID, mailer: 
             return status
         recipients = _addresses(session, alert.owner_id)
         rider = accounts.display_names(session, {alert.owner_id}).get(alert.owner_id)
-        subject = ALERT_SUBJECT.format(rider=rider or "A BikeNode rider")
-        body = ALERT_BODY.format(
-            rider=rider or "A BikeNode rider",
-            when=datetime.fromtimestamp(alert.stopped_at_ms / 1000, tz=UTC),
+        sent = CrashAlertSent(
+            alert_id=alert.id,
+            owner_id=alert.owner_id,
+            contacts=tuple(recipients),
+            stopped_at=datetime.fromtimestamp(alert.stopped_at_ms / 1000, tz=UTC),
             lat=alert.lat,
             lon=alert.lon,
+        )
+        subject = ALERT_SUBJECT.format(rider=rider or "A BikeNode rider")
+        body = ALERT_BODY.format(
+            rider=rider or "A BikeNode rider", when=sent.stopped_at, lat=sent.lat, lon=sent.lon
         )
         session.commit()
     for email in recipients:
@@ -273,6 +278,8 @@ def send_alert(sessions: sessionmaker[Session], *, alert_id: uuid.UUID, mailer: 
         alert = session.get(LiveCrashAlert, alert_id, with_for_update=True)
         if alert is not None and alert.status == "warned":
             alert.status, alert.finished_at = "sent", utcnow()
+            # With the status, once: contacts who ride here are told in the app and by push.
+            publish(session, sent)
         session.commit()
     return "sent"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from bikenode.events import Event
 
@@ -19,3 +20,20 @@ class CrashSuspected(Event):
 
     alert_id: uuid.UUID
     owner_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class CrashAlertSent(Event):
+    """The rider did not cancel: their contacts were mailed the last position. It names the
+    addresses mailed (not opted out) so that contacts who ride here are told in the app too."""
+
+    type = "live.crash_alert_sent"
+    aggregate = "alert_id"
+    user = "owner_id"
+
+    alert_id: uuid.UUID
+    owner_id: uuid.UUID
+    contacts: tuple[str, ...]
+    stopped_at: datetime
+    lat: float
+    lon: float

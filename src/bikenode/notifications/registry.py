@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
-from bikenode import live, market, rides, social, webhooks
+from bikenode import accounts, live, market, rides, social, webhooks
 from bikenode.bikes import ComponentDue
 from bikenode.events import Event
 from bikenode.health import AlertRaised
@@ -156,6 +156,27 @@ def _crash_suspected(event: Event, occurred_at: datetime) -> list[Intent]:
     return [Intent(suspected.owner_id, "crash_suspected", params)]
 
 
+def _crash_contacts(session: Session, event: Event) -> list[Intent]:
+    """Emergency contacts who ride here hear of the alert in the app and by push: the
+    accounts whose verified address was mailed (at most live's few contacts), never the
+    rider. A contact who blocks the rider is not told here (the e-mail went, by the rider's
+    choice, with its opt-out link); a rider's own block of a contact does not stop it, as
+    the rider kept them as a contact. No actor: notify() must not drop that pair."""
+    fact = _expect(event, live.CrashAlertSent)
+    found = accounts.verified_user_ids_by_email(session, set(fact.contacts))
+    riders = set(found.values()) - {fact.owner_id}
+    riders -= social.blockers_among(session, blocked_id=fact.owner_id, user_ids=riders)
+    name = accounts.display_names(session, {fact.owner_id}).get(fact.owner_id)
+    params = {
+        "alert_id": str(fact.alert_id),
+        "rider": name or "A BikeNode rider",
+        "stopped_at": fact.stopped_at.isoformat(),
+        "lat": fact.lat,
+        "lon": fact.lon,
+    }
+    return [Intent(r, "crash_alert", params) for r in sorted(riders)]
+
+
 ROUTES: dict[str, Route] = {
     ComponentDue.type: Route(ComponentDue, _component_due),
     AlertRaised.type: Route(AlertRaised, _alert_raised),
@@ -248,6 +269,9 @@ for _route in (
     Route(social.ClubMemberJoined, _club_join_accepted, _still_a_member),
 ):
     ROUTES[_route.event.type] = _route
+ROUTES[live.CrashAlertSent.type] = Route(
+    live.CrashAlertSent, _by_audience, audience=_crash_contacts
+)
 
 
 def _webhook_disabled(event: Event, occurred_at: datetime) -> list[Intent]:

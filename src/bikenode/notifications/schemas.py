@@ -14,6 +14,7 @@ Kind = Literal[
     "component_due",
     "health_alert",
     "crash_suspected",
+    "crash_alert",
     "follow_requested",
     "new_follower",
     "follow_accepted",

@@ -15,7 +15,7 @@ from bikenode.social.events import (
     ModerationActionTaken,
 )
 from bikenode.social.gdpr import erase_user_data, iter_user_export
-from bikenode.social.service import blocked_either_way
+from bikenode.social.service import blocked_either_way, blockers_among
 
 __all__ = [
     "AUDIENCE",
@@ -29,6 +29,7 @@ __all__ = [
     "Mentioned",
     "ModerationActionTaken",
     "blocked_either_way",
+    "blockers_among",
     "club_member_ids",
     "erase_user_data",
     "iter_user_export",

@@ -269,3 +269,15 @@ def list_mutes(session: Session, *, user_id: uuid.UUID) -> list[RiderCard]:
 def blocked_either_way(session: Session, *, user_id: uuid.UUID, other_id: uuid.UUID) -> bool:
     """True when either rider blocks the other (notifications then tell neither of the other)."""
     return repo.blocked_either_way(session, user_id, other_id)
+
+
+def blockers_among(
+    session: Session, *, blocked_id: uuid.UUID, user_ids: set[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Those of these riders who block blocked_id (one way: the block they chose), one query."""
+    if not user_ids:
+        return set()
+    rows = session.scalars(
+        select(Block.user_id).where(Block.blocked_id == blocked_id, Block.user_id.in_(user_ids))
+    )
+    return set(rows)

@@ -246,6 +246,23 @@ def _webhook_disabled(params: Mapping[str, Any]) -> Rendered:
     return Rendered(f"A webhook to {host} was disabled", text, link)
 
 
+def _crash_alert(params: Mapping[str, Any]) -> Rendered:
+    # Unlike other kinds it names the rider and where they are: they chose this person to be
+    # told exactly that, and the same went by e-mail (the map link is the e-mail's).
+    rider = str(params.get("rider") or "A BikeNode rider")
+    lat, lon = float(params.get("lat", 0.0)), float(params.get("lon", 0.0))
+    when = str(params.get("stopped_at", ""))[:16].replace("T", " ")
+    text = (
+        f"{rider} may have crashed: their phone stopped hard at {when} UTC and has not moved "
+        f"since. Last position {lat:.6f}, {lon:.6f}. Try to call them; if you cannot reach "
+        "them, call the emergency services."
+    )
+    link = (
+        f"https://www.openstreetmap.org/?mlat={lat:.6f}&mlon={lon:.6f}#map=17/{lat:.6f}/{lon:.6f}"
+    )
+    return Rendered(f"Possible crash: {rider} may need help", text, link)
+
+
 KINDS: dict[str, Kind] = {
     "component_due": Kind(
         "A component of your bike is due for service",
@@ -269,6 +286,12 @@ KINDS: dict[str, Kind] = {
             "/live?crash={}",  # the alert id: the app may offer to cancel it
             "alert_id",
         ),
+    ),
+    # A contact who rides here hears of a rider's crash alert; the e-mail went already.
+    "crash_alert": Kind(
+        "A rider who chose you as emergency contact may have crashed",
+        {IN_APP: True, EMAIL: False, PUSH: True},
+        _crash_alert,
     ),
     **SOCIAL_KINDS,
     **MARKET_KINDS,
