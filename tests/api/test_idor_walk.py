@@ -854,3 +854,26 @@ def test_no_one_but_its_owner_removes_a_push_subscription(client: TestClient) ->
         assert answer.status_code == (401 if who == "anonymous" else 404), (who, answer.text)
     gone = client.request("DELETE", path, params=params, headers=walk.owner_headers)
     assert gone.status_code == 204  # it was still there: no caller removed it
+
+
+def test_no_one_but_a_member_reads_a_club_by_club_query(client: TestClient) -> None:
+    """Reads that name a club in the query (?club=: a club's leaderboard, its heatmap tiles)
+    answer the owner's private club to its members only, as the club's own routes do."""
+    walk = Walk(client)
+    spec = client.get("/openapi.json").json()
+    owned = walk.objects()
+    reads = [
+        t
+        for t, ops in spec["paths"].items()
+        if any(p["name"] == "club" for p in ops.get("get", {}).get("parameters", []))
+    ]
+    assert "/api/v1/heatmaps/community/{z}/{x}/{y}.png" in reads
+    for template in reads:
+        url = f"{owned.fill(template)}?club={owned['club_id']}"
+        assert client.get(url, headers=walk.owner_headers).status_code == 200, url
+        for who, headers in walk.callers.items():
+            answer = client.get(url, headers=headers)
+            # anonymous: 401 where signing in is needed, 404 where boards are open to all
+            expected = {401, 404} if who == "anonymous" else {404}
+            assert answer.status_code in expected, (who, url, answer.status_code)
+            assert MARKER not in answer.text

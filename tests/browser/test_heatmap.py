@@ -66,3 +66,42 @@ def test_the_heat_layer_loads_png_tiles_and_the_picker_switches_it(
     assert fresh_api.get("/api/v1/heatmaps/settings") == {"community_opt_out": False}
     assert screen.has_no_horizontal_overflow(), "the settings page is wider than the screen"
     screen.assert_no_script_errors()
+
+
+def test_the_club_selector_shows_a_clubs_heat_to_its_member(screen: App, fresh_api: Api) -> None:
+    email = new_email("clubheat")
+    fresh_api.register_and_login(email, name="Kai")
+    name = f"Dawn Patrol {random.randrange(10**6)}"
+    made = fresh_api.request.post(
+        "/api/v1/clubs",
+        data={"name": name, "sport": "road", "private": True},
+        headers=fresh_api._headers(),
+    )
+    assert made.status == 201, made.text()
+    club = made.json()["id"]
+    tiles: list[Response] = []
+    screen.page.on(
+        "response",
+        lambda r: tiles.append(r) if "/api/v1/heatmaps/community/" in r.url else None,
+    )
+    screen.sign_in(email)
+
+    screen.goto("/heatmap", "heatmap")
+    choice = screen.page.get_by_label("Community of")
+    expect(choice).to_have_value("")
+    assert name in choice.locator("option").all_inner_texts()
+    choice.select_option(club)
+    heat = screen.page.locator("#heatmap-map")
+    expect(heat).to_have_attribute("data-heat", "community")
+    expect(heat).to_have_attribute("data-club", club)
+    expect(screen.page.get_by_role("radio", name="Community")).to_be_checked()
+    expect(heat.locator("img.heat-community[data-loaded='true']").first).to_be_attached()
+    mine = [r for r in tiles if f"club={club}" in r.url]
+    assert mine and all(r.status == 200 for r in mine)
+    assert all(r.headers["cache-control"].startswith("private") for r in mine)
+
+    choice.select_option("")  # back to the whole instance
+    expect(heat).to_have_attribute("data-club", "")
+    expect(heat.locator("img.heat-community[data-loaded='true']").first).to_be_attached()
+    assert screen.has_no_horizontal_overflow(), "the heatmap page is wider than the screen"
+    screen.assert_no_script_errors()

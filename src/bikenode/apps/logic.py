@@ -59,6 +59,7 @@ SCOPE_TABLE: tuple[Row, ...] = (
     ("/api/v1/users/{user_id}/rides", frozenset({"GET"}), "rides:read_all"),
     ("/api/v1/segments/efforts/mine", READS, "rides:read_all"),
     ("/api/v1/segments/{segment_id}/efforts/mine", READS, "rides:read_all"),
+    ("/api/v1/heatmaps/me", READS, "rides:read_all"),  # drawn from every ride, private ones too
     ("/api/v1/live", READS, "live:read"),
     ("/api/v1/live", WRITES, "live:write"),
     ("/api/v1/webhooks", ALL, "webhooks:manage"),
@@ -81,6 +82,9 @@ SCOPE_TABLE: tuple[Row, ...] = (
     ("/api/v1/reports", WRITES, "social:write"),
     ("/api/v1/segments", READS, "segments:read"),
     ("/api/v1/segments", WRITES, "segments:write"),
+    # Released counts only; ?club= answers the rider's own clubs only, as club boards do.
+    ("/api/v1/heatmaps/community", READS, "segments:read"),
+    ("/api/v1/heatmaps/settings", READS, "segments:read"),
     ("/api/v1/bikes", READS, "bikes:read"),
     ("/api/v1/bikes", WRITES, "bikes:write"),
     ("/api/v1/components", READS, "bikes:read"),
@@ -119,6 +123,7 @@ NEVER_FOR_APPS: tuple[tuple[str, frozenset[str], str], ...] = (
     ("/api/v1/apps", ALL, "registering apps"),
     ("/api/v1/oauth", ALL, "the consent page: an app cannot approve itself"),
     ("/api/v1/privacy-zones", ALL, "privacy zones hide the rider's home: only they move them"),
+    ("/api/v1/heatmaps/settings", WRITES, "joining the community heatmap is the rider's choice"),
     ("/api/v1/market/jobs/{job_id}/payments", ALL, "paying is the rider's own act"),
     ("/api/v1/moderation", ALL, "moderators' powers"),
     ("/api/v1/admin", ALL, "administrators' powers"),

@@ -1,4 +1,4 @@
-"""`bikenode heatmap-release`: the community heatmap's weekly release, from cron or by hand."""
+"""`bikenode heatmap-release`: the weekly community heatmap releases (instance, clubs)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,11 @@ DataDir = Annotated[Path | None, typer.Option(help="Data folder (SQLite default)
 
 
 def heatmap_release_command(data_dir: DataDir = None) -> None:
-    """Release every ended week of the last year not released yet (each week only once)."""
+    """Release every ended week of the last year not released yet (each week only once),
+    for the instance and for each club."""
     from bikenode.db.base import utcnow
     from bikenode.db.engine import create_db_engine, make_session_factory
+    from bikenode.segments.club_heat import release_due_club_weeks
     from bikenode.segments.community_heat import release_due_weeks
 
     settings = command_settings(data_dir, existing=True)
@@ -29,7 +31,9 @@ def heatmap_release_command(data_dir: DataDir = None) -> None:
     engine = create_db_engine(settings.effective_database_url)
     try:
         with make_session_factory(engine)() as session:
-            cells = release_due_weeks(session, key=key, now=utcnow())
+            now = utcnow()
+            cells = release_due_weeks(session, key=key, now=now)
+            club_cells = release_due_club_weeks(session, key=key, now=now)
     finally:
         engine.dispose()
-    typer.echo(f"released {cells} community heatmap cells")
+    typer.echo(f"released {cells} community heatmap cells and {club_cells} club heatmap cells")

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import func, select
+from sqlalchemy import Subquery, func, select
 from sqlalchemy.orm import Session
 
 from bikenode import rides
@@ -74,7 +74,7 @@ def release_week(
         raise InvalidInput(f"expected the Monday 00:00 UTC of an ended week, got {week_start}")
     if session.get(HeatRelease, week_start) is not None:
         return 0
-    weekly = _rider_week_cells(session, week_start, key)
+    weekly = rider_week_cells(session, week_start, key)
     bounded = [bound_contribution(cells, policy.max_cells, choose) for cells in weekly.values()]
     released = release(count_riders(bounded), policy, noise)
     for (cx, cy), riders in released.items():
@@ -103,19 +103,22 @@ def release_due_weeks(session: Session, *, key: bytes, now: datetime) -> int:
     return total
 
 
-def _rider_week_cells(
-    session: Session, week_start: datetime, key: bytes
+def rider_week_cells(
+    session: Session, week_start: datetime, key: bytes, owners: set[uuid.UUID] | None = None
 ) -> dict[uuid.UUID, set[Cell]]:
+    """Each rider's community cells of the week (only `owners`' when given): public rides,
+    riders who opted out left out, zones cut with their keyed buffers; before bounding."""
     opted_out = select(HeatRider.owner_id).where(HeatRider.community_opt_out.is_(True))
-    rows = session.execute(
-        select(HeatChunk.owner_id, HeatChunk.points).where(
-            HeatChunk.level == 0,  # the whole track: zones are cut from every sample
-            HeatChunk.ride_visibility == "public",
-            HeatChunk.started_at >= week_start,
-            HeatChunk.started_at < week_start + WEEK,
-            HeatChunk.owner_id.not_in(opted_out),
-        )
-    ).all()
+    query = select(HeatChunk.owner_id, HeatChunk.points).where(
+        HeatChunk.level == 0,  # the whole track: zones are cut from every sample
+        HeatChunk.ride_visibility == "public",
+        HeatChunk.started_at >= week_start,
+        HeatChunk.started_at < week_start + WEEK,
+        HeatChunk.owner_id.not_in(opted_out),
+    )
+    if owners is not None:
+        query = query.where(HeatChunk.owner_id.in_(owners))
+    rows = session.execute(query).all()
     points: dict[uuid.UUID, list[NDArray[np.uint32]]] = defaultdict(list)
     for owner_id, blob in rows:
         array = np.frombuffer(blob, dtype="<u4").reshape(-1, 2)
@@ -143,23 +146,47 @@ def community_tile(
 ) -> Tile:
     """The instance's community heatmap tile, from the released counts of the window.
     NotFound for a tile outside zoom 0 to 18 or its zoom's x/y range."""
+    latest = session.scalar(select(func.max(HeatRelease.released_at)))
+    return released_tile(
+        session,
+        cells=select(HeatReleasedCell.cell_x, HeatReleasedCell.cell_y, HeatReleasedCell.riders)
+        .where(HeatReleasedCell.week_start >= window_start(now))
+        .subquery(),
+        tag=f"{latest}",
+        place=(z, x, y),
+        now=now,
+        if_none_match=if_none_match,
+    )
+
+
+def window_start(now: datetime) -> datetime:
+    """The first week a tile drawn at `now` sums."""
+    return week_start_of(now) - timedelta(days=WINDOW_DAYS)
+
+
+def released_tile(
+    session: Session,
+    *,
+    cells: Subquery,
+    tag: str,
+    place: tuple[int, int, int],
+    now: datetime,
+    if_none_match: str | None,
+) -> Tile:
+    """A tile drawn from released weekly cells (columns cell_x, cell_y, riders), summed over
+    the window; its ETag changes with `tag` (the latest release) and the window."""
+    z, x, y = place
     if not tile_in_range(z, x, y):
         raise NotFound(f"no tile {z}/{x}/{y}: expected zoom 0-18 and x, y below 2**zoom")
-    since = week_start_of(now) - timedelta(days=WINDOW_DAYS)
-    latest = session.scalar(select(func.max(HeatRelease.released_at)))
-    digest = hashlib.sha256(f"{latest}|{since}|{z}/{x}/{y}".encode()).hexdigest()[:32]
+    digest = hashlib.sha256(f"{tag}|{window_start(now)}|{z}/{x}/{y}".encode()).hexdigest()[:32]
     etag = f'"c{digest}"'
     if if_none_match is not None and etag in {p.strip() for p in if_none_match.split(",")}:
         return Tile(etag, None)
     min_x, max_x, min_y, max_y = tile_cell_range(z, x, y)
     rows = session.execute(
-        select(HeatReleasedCell.cell_x, HeatReleasedCell.cell_y, func.sum(HeatReleasedCell.riders))
-        .where(
-            HeatReleasedCell.cell_x.between(min_x, max_x),
-            HeatReleasedCell.cell_y.between(min_y, max_y),
-            HeatReleasedCell.week_start >= since,
-        )
-        .group_by(HeatReleasedCell.cell_x, HeatReleasedCell.cell_y)
+        select(cells.c.cell_x, cells.c.cell_y, func.sum(cells.c.riders))
+        .where(cells.c.cell_x.between(min_x, max_x), cells.c.cell_y.between(min_y, max_y))
+        .group_by(cells.c.cell_x, cells.c.cell_y)
     ).all()
     cx = np.array([r[0] for r in rows], dtype=np.int64)
     cy = np.array([r[1] for r in rows], dtype=np.int64)

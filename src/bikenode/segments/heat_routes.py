@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response, status
 
-from bikenode.segments import community_heat, heatmaps
+from bikenode.segments import club_heat, community_heat, heatmaps
 from bikenode.segments.schemas import HeatmapSettings
 from bikenode.web.dependencies import CurrentUser, SessionDep
 from bikenode.web.strict_json import StrictJSONRoute
@@ -58,11 +58,23 @@ def community_heatmap_tile(
     y: int,
     user: CurrentUser,
     session: SessionDep,
+    club: Annotated[uuid.UUID | None, Query(description="a club of yours")] = None,
     if_none_match: Annotated[str | None, Header(max_length=2_000)] = None,
 ) -> Response:
-    """A tile of the community heatmap (differentially private; docs/security.md)."""
+    """A tile of the community heatmap, or of a club's (differentially private)."""
+    now = datetime.now(UTC)
+    if club is not None:
+        tile = club_heat.club_tile(
+            session,
+            club_id=club,
+            viewer_id=user.id,
+            place=(z, x, y),
+            now=now,
+            if_none_match=if_none_match,
+        )
+        return _tile_response(tile, club_heat.CLUB_CACHE_CONTROL)
     tile = community_heat.community_tile(
-        session, z=z, x=x, y=y, now=datetime.now(UTC), if_none_match=if_none_match
+        session, z=z, x=x, y=y, now=now, if_none_match=if_none_match
     )
     return _tile_response(tile, community_heat.COMMUNITY_CACHE_CONTROL)
 

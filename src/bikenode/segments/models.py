@@ -173,3 +173,36 @@ class HeatReleasedCell(Base):
     cell_x: Mapped[int] = mapped_column(primary_key=True)
     cell_y: Mapped[int] = mapped_column(primary_key=True)
     riders: Mapped[int]
+
+
+class HeatClubRelease(Base):
+    """One week's release of one club's heatmap: made once per club and week, like the
+    instance's, so no rider-week is noised twice for the same club."""
+
+    __tablename__ = "segments_heat_club_releases"
+
+    club_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)  # social's; no foreign key
+    week_start: Mapped[datetime] = mapped_column(primary_key=True)
+    released_at: Mapped[datetime] = mapped_column(default=utcnow)
+    epsilon: Mapped[float]
+    delta: Mapped[float]
+    max_cells: Mapped[int]
+    min_riders: Mapped[int]
+    members: Mapped[int]  # active members counted (not opted out), for the operator
+    cells: Mapped[int]
+
+
+class HeatClubReleasedCell(Base):
+    """A club cell's released (noisy, thresholded, rounded) rider count for one week; the
+    club's tiles are drawn from these rows alone."""
+
+    __tablename__ = "segments_heat_club_released"
+    __table_args__ = (
+        Index("ix_segments_heat_club_released_cell", "club_id", "cell_x", "cell_y", "week_start"),
+    )
+
+    club_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    week_start: Mapped[datetime] = mapped_column(primary_key=True)
+    cell_x: Mapped[int] = mapped_column(primary_key=True)
+    cell_y: Mapped[int] = mapped_column(primary_key=True)
+    riders: Mapped[int]

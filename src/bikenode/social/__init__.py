@@ -5,7 +5,7 @@ Other domains use only what is exported here.
 
 from bikenode.social.audience import AUDIENCE
 from bikenode.social.clubs.events import ClubEventCreated, ClubMemberJoined, ClubPostAdded
-from bikenode.social.clubs.service import club_member_ids
+from bikenode.social.clubs.service import active_memberships, club_member_ids
 from bikenode.social.events import (
     CommentAdded,
     FollowAccepted,
@@ -28,6 +28,7 @@ __all__ = [
     "KudosGiven",
     "Mentioned",
     "ModerationActionTaken",
+    "active_memberships",
     "blocked_either_way",
     "blockers_among",
     "club_member_ids",

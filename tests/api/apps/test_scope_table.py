@@ -15,22 +15,26 @@ from bikenode.apps.logic import NEVER_FOR_APPS, SCOPE_TABLE, never_for_apps, req
 from tests.factories import signed_in
 
 
-def _routes(routes: Sequence[BaseRoute]) -> Iterator[APIRoute | APIWebSocketRoute]:
-    """HTTP and socket routes, those of included routers too (as in test_object_access)."""
+def _routes(
+    routes: Sequence[BaseRoute], outer: str = "", prefix: str = ""
+) -> Iterator[tuple[str, APIRoute | APIWebSocketRoute]]:
+    """(full path, route) of HTTP and socket routes, those of included routers too (as in
+    test_object_access). A router included in an included router keeps only its own prefix
+    in its routes' paths: `outer` is what the routers around it add."""
     for route in routes:
         if isinstance(route, APIRoute | APIWebSocketRoute):
-            yield route
+            yield outer + route.path, route
         included = getattr(route, "original_router", None)
         if included is not None:
-            yield from _routes(included.routes)
+            yield from _routes(included.routes, outer + prefix, included.prefix)
 
 
 def api_operations(app: FastAPI) -> list[tuple[str, str]]:
     """(method, path) of every /api/v1 route; sockets have the method WS."""
     found = []
-    for route in _routes(app.routes):
+    for path, route in _routes(app.routes):
         methods = (route.methods or set()) if isinstance(route, APIRoute) else {"WS"}
-        found += [(m, route.path) for m in methods if route.path.startswith("/api/v1")]
+        found += [(m, path) for m in methods if path.startswith("/api/v1")]
     return sorted(set(found))
 
 

@@ -104,6 +104,15 @@ def active_member_ids(club_id: uuid.UUID) -> Select[uuid.UUID]:
     )
 
 
+def active_memberships(session: Session) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    rows = session.execute(
+        select(ClubMember.club_id, ClubMember.user_id)
+        .where(ClubMember.status == "active")
+        .order_by(ClubMember.joined_at, ClubMember.club_id, ClubMember.user_id)
+    ).all()
+    return [(club_id, user_id) for club_id, user_id in rows]
+
+
 def owned_clubs(session: Session, user_id: uuid.UUID) -> list[uuid.UUID]:
     return list(
         session.scalars(

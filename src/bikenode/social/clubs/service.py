@@ -437,3 +437,9 @@ def club_member_ids(
     if row is None or row.status != "active":
         return None
     return set(session.scalars(repo.active_member_ids(club_id)))
+
+
+def active_memberships(session: Session) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(club id, user id) of every active membership, earliest joined first: for system
+    jobs such as the club heatmap release, never to answer a viewer."""
+    return repo.active_memberships(session)

@@ -1,6 +1,7 @@
 // The heatmap page: one map with a heat layer on top of the base map, yours (every ride of
 // yours, whole) or the community's (public rides of riders who take part, differentially
-// private, docs/security.md), and the setting that keeps you out of the community's.
+// private, docs/security.md) — the whole instance's or one of your clubs' — and the setting
+// that keeps you out of the community's.
 // Tiles need the access token, so the layer fetches each one through the API client and
 // shows it from a blob URL (an <img src> would go without the Authorization header).
 
@@ -14,14 +15,15 @@ const LAYERS = [
   ["off", "Off"],
 ];
 
-function heatLayer(kind) {
+function heatLayer(kind, club) {
   const L = window.L;
   const Layer = L.GridLayer.extend({
     createTile(coords, done) {
       const tile = document.createElement("img");
       tile.alt = "";
       tile.className = `heat-tile heat-${kind}`;
-      const path = `/api/v1/heatmaps/${kind}/${coords.z}/${coords.x}/${coords.y}.png`;
+      const query = kind === "community" && club ? `?club=${encodeURIComponent(club)}` : "";
+      const path = `/api/v1/heatmaps/${kind}/${coords.z}/${coords.x}/${coords.y}.png${query}`;
       api(path, { raw: true })
         .then((response) => response.blob())
         .then((blob) => {
@@ -48,6 +50,22 @@ async function rideBounds() {
     [Math.min(...boxes.map((r) => r.min_lat_deg)), Math.min(...boxes.map((r) => r.min_lon_deg))],
     [Math.max(...boxes.map((r) => r.max_lat_deg)), Math.max(...boxes.map((r) => r.max_lon_deg))],
   ];
+}
+
+// The clubs the viewer is an active member of (the list holds public clubs too).
+async function myClubs() {
+  const page = await api("/api/v1/clubs?limit=100").catch(() => ({ items: [] }));
+  return (page.items || []).filter((c) => c.status === "active");
+}
+
+function clubSelect(clubs) {
+  const select = h(
+    "select",
+    { id: "heat-club", name: "heat-club" },
+    h("option", { value: "" }, "Everyone on this instance"),
+    clubs.map((c) => h("option", { value: c.id }, c.name)),
+  );
+  return h("p", { class: "heat-club" }, h("label", { for: "heat-club" }, "Community of "), select);
 }
 
 function optOutToggle(settings) {
@@ -91,7 +109,11 @@ export async function settingsSection() {
 
 export async function render(main, { config }) {
   document.title = "Heatmap · BikeNode";
-  const [settings, bounds] = await Promise.all([api("/api/v1/heatmaps/settings"), rideBounds()]);
+  const [settings, bounds, clubs] = await Promise.all([
+    api("/api/v1/heatmaps/settings"),
+    rideBounds(),
+    myClubs(),
+  ]);
   const element = h("div", { id: "heatmap-map", class: "map heatmap-map" });
   const picker = h(
     "fieldset",
@@ -110,6 +132,7 @@ export async function render(main, { config }) {
       "Yours shows every ride of yours, whole. The community's shows only public rides, with privacy zones cut, and stays dark where fewer than a few riders went.",
     ),
     picker,
+    clubs.length ? clubSelect(clubs) : null,
     element,
     optOutToggle(settings),
   );
@@ -120,10 +143,18 @@ export async function render(main, { config }) {
   if (bounds) map.fitBounds(bounds, { padding: [16, 16], maxZoom: 14 });
   else map.setView([20, 0], 2);
   let layer = heatLayer("me").addTo(map);
-  picker.addEventListener("change", (event) => {
+  const show = (kind, club) => {
     layer?.remove();
-    layer = event.target.value === "off" ? null : heatLayer(event.target.value).addTo(map);
-    element.dataset.heat = event.target.value;
+    layer = kind === "off" ? null : heatLayer(kind, club).addTo(map);
+    element.dataset.heat = kind;
+    element.dataset.club = kind === "community" ? club : "";
+  };
+  const chosenClub = () => main.querySelector("#heat-club")?.value || "";
+  picker.addEventListener("change", (event) => show(event.target.value, chosenClub()));
+  main.querySelector("#heat-club")?.addEventListener("change", () => {
+    // Choosing a club means its community heat: switch the layer to it.
+    picker.querySelector("input[value='community']").checked = true;
+    show("community", chosenClub());
   });
   element.dataset.heat = "me";
   return () => map.remove();
