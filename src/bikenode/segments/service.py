@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -23,9 +24,12 @@ from bikenode.segments.logic.boards import (
     BoardEffort,
     age_band,
     best_per_rider,
+    merge_next_bests,
+    period_bounds,
     period_key,
     period_keys,
     personal_bests,
+    rank_key,
     weight_band,
 )
 from bikenode.segments.logic.geometry import (
@@ -194,11 +198,9 @@ def leaderboard(
     shown = _others_bests(session, segment, viewer_id, key, limit, riders)
     own = repo.own_best(session, segment.id, owner_id=viewer_id, period=key) if viewer_id else None
     if own is not None:
-        shown = sorted([*shown, own], key=lambda b: (b.elapsed_s, b.started_at, str(b.effort_id)))
-    return _rows(
-        session,
-        [BoardEffort(b.effort_id, b.owner_id, b.elapsed_s, b.started_at) for b in shown[:limit]],
-    )
+        mine = BoardEffort(own.effort_id, own.owner_id, own.elapsed_s, own.started_at)
+        shown = sorted([*shown, mine], key=rank_key)
+    return _rows(session, shown[:limit])
 
 
 def _rows(session: Session, shown: list[BoardEffort]) -> list[BoardRow]:
@@ -270,22 +272,50 @@ def _others_bests(
     key: str,
     limit: int,
     riders: set[uuid.UUID] | None = None,
-) -> list[Best]:
-    """The first `limit` public bests of riders other than the viewer whose zones keep clear
-    of the segment (only of `riders` when given), read slice by slice past the hidden ones."""
-    shown: list[Best] = []
-    offset, chunk = 0, limit + 10
-    while len(shown) < limit:
+) -> list[BoardEffort]:
+    """The first `limit` bests others may see of riders other than the viewer whose zones
+    keep clear of the segment (only of `riders` when given). A rider whose public best is
+    on a ride a moderator hid shows their next-best effort others may see instead."""
+    bounds = period_bounds(key)
+
+    def next_best(best: BoardEffort) -> BoardEffort | None:
+        found = repo.next_public_effort(session, segment.id, owner_id=best.owner_id, bounds=bounds)
+        return None if found is None else _board_effort(found)
+
+    page = _board_lines(session, segment, viewer_id, key, limit + 10, riders)
+    return merge_next_bests(page, next_best, limit)
+
+
+def _board_lines(
+    session: Session,
+    segment: Segment,
+    viewer_id: uuid.UUID | None,
+    key: str,
+    chunk: int,
+    riders: set[uuid.UUID] | None,
+) -> Iterator[tuple[BoardEffort, bool]]:
+    """Others' public bests in rank order with whether others may see them, read slice by
+    slice (as far as the caller reads) past the viewer and riders whose zones touch it."""
+    offset = 0
+    while True:
         page = repo.board_page(
             session, segment.id, period=key, offset=offset, limit=chunk, riders=riders
         )
-        others = [b for b in page if b.owner_id != viewer_id]
-        hidden = hidden_owners(session, segment=segment, owner_ids={b.owner_id for b in others})
-        shown += [b for b in others if b.owner_id not in hidden]
+        others = [(b, shown) for b, shown in page if b.owner_id != viewer_id]
+        hidden = hidden_owners(session, segment=segment, owner_ids={b.owner_id for b, _ in others})
+        for best, shown in others:
+            if best.owner_id not in hidden:
+                yield (
+                    BoardEffort(best.effort_id, best.owner_id, best.elapsed_s, best.started_at),
+                    shown,
+                )
         if len(page) < chunk:
-            break
+            return
         offset += chunk
-    return shown[:limit]
+
+
+def _board_effort(effort: Effort) -> BoardEffort:
+    return BoardEffort(effort.id, effort.owner_id, effort.elapsed_s, effort.started_at)
 
 
 def get_visible_ride(

@@ -57,6 +57,39 @@ def test_a_hidden_ride_and_a_suspended_rider_leave_every_board_until_lifted(
     assert _board(cleo, segment) == [anna.id, bob.id]
 
 
+def _times(who: Rider, segment_id: str, query: str = "") -> dict[str, float]:
+    board = who.call("GET", f"/segments/{segment_id}/leaderboard{query}")
+    return {e["rider_id"]: round(e["effort"]["elapsed_s"]) for e in board["entries"]}
+
+
+def test_a_best_on_a_private_ride_leaves_others_the_riders_next_best(client: TestClient) -> None:
+    anna, bob, cleo = Rider(client), Rider(client), Rider(client)
+    segment = _segment(anna, anna.upload(8.0))  # 250 s, public
+    anna.upload(10.0, visibility="private", t0=T0 + 86_400)  # 200 s
+    bob.upload(9.0, t0=T0 + 2 * 86_400)  # 222 s
+    assert _times(cleo, segment) == {bob.id: 222, anna.id: 250}
+    assert list(_times(cleo, segment)) == [bob.id, anna.id]
+    assert list(_times(anna, segment).items()) == [(anna.id, 200), (bob.id, 222)]
+
+
+def test_a_best_on_a_ride_a_moderator_hid_leaves_others_the_riders_next_best(
+    client: TestClient,
+) -> None:
+    moderator, _ = admin_with_mfa(client)
+    anna, bob, cleo = Rider(client), Rider(client), Rider(client)
+    segment = _segment(anna, anna.upload(8.0))  # 250 s
+    fastest = anna.upload(10.0, t0=T0 + 86_400)  # 200 s
+    bob.upload(9.0, t0=T0 + 2 * 86_400)  # 222 s
+    assert list(_times(cleo, segment).items()) == [(anna.id, 200), (bob.id, 222)]
+
+    hidden = _act(client, moderator, kind="hide", object_kind="ride", object_id=fastest)
+    for period in ("", "?period=year"):  # rides of May: this month's board is empty
+        assert list(_times(cleo, segment, period).items()) == [(bob.id, 222), (anna.id, 250)]
+    assert list(_times(anna, segment).items()) == [(anna.id, 200), (bob.id, 222)]
+    _lift(client, moderator, hidden)
+    assert list(_times(cleo, segment).items()) == [(anna.id, 200), (bob.id, 222)]
+
+
 def _club(owner: Rider, **fields: Any) -> str:
     return str(
         owner.call("POST", "/clubs", {"name": "Dawn Patrol", "sport": "road", **fields}, 201)["id"]
