@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import numpy as np
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from bikenode import accounts, rides, social
+from bikenode import accounts, health, rides, social
 from bikenode.accounts import display_names
 from bikenode.db.queue import enqueue
 from bikenode.errors import InvalidInput, NotFound
@@ -228,18 +229,19 @@ def _class_bests(
     riders: set[uuid.UUID] | None,
 ) -> list[BoardEffort]:
     """Each sharing rider's best in the class, fastest first. The age class is the one the
-    rider reached in the effort's year; the weight class is from the current weight (accounts
-    keeps no dated weights). Riders who do not share never appear, the viewer included."""
+    rider reached in the effort's year; the weight class is from the rider's weight on the
+    effort's day (health's latest weighing on or before it), else their current weight.
+    Riders who do not share never appear, the viewer included."""
     efforts = [
         e
         for e in repo.class_board_efforts(session, segment.id, viewer_id=viewer_id)
         if key in period_keys(e.started_at) and (riders is None or e.owner_id in riders)
     ]
     classes = accounts.board_classes(session, {e.owner_id for e in efforts})
+    efforts = [e for e in efforts if e.owner_id in classes]
+    dated = _dated_weights(session, efforts) if wanted.weight is not None else {}
     fitting = [
-        BoardEffort(e.id, e.owner_id, e.elapsed_s, e.started_at)
-        for e in efforts
-        if e.owner_id in classes and _in_class(classes[e.owner_id], e.started_at, wanted)
+        _board_effort(e) for e in efforts if _in_class(classes[e.owner_id], e, wanted, dated)
     ]
     board = best_per_rider(fitting)
     others = {b.owner_id for b in board if b.owner_id != viewer_id}
@@ -247,10 +249,27 @@ def _class_bests(
     return [b for b in board if b.owner_id not in hidden]
 
 
-def _in_class(held: accounts.BoardClasses, started_at: datetime, wanted: BoardClass) -> bool:
-    if wanted.age is not None and age_band(held.birth_year, started_at.year) != wanted.age:
+def _dated_weights(session: Session, efforts: list[Effort]) -> dict[tuple[uuid.UUID, date], float]:
+    """The riders' weights (kg) on their efforts' days (UTC), where health has a weighing."""
+    days: dict[uuid.UUID, set[date]] = defaultdict(set)
+    for effort in efforts:
+        days[effort.owner_id].add(effort.started_at.astimezone(UTC).date())
+    return health.weights_on_days(session, days)
+
+
+def _in_class(
+    held: accounts.BoardClasses,
+    effort: Effort,
+    wanted: BoardClass,
+    dated: dict[tuple[uuid.UUID, date], float],
+) -> bool:
+    year = effort.started_at.year
+    if wanted.age is not None and age_band(held.birth_year, year) != wanted.age:
         return False
-    return wanted.weight is None or weight_band(held.weight_kg) == wanted.weight
+    if wanted.weight is None:
+        return True
+    day = effort.started_at.astimezone(UTC).date()
+    return weight_band(dated.get((effort.owner_id, day), held.weight_kg)) == wanted.weight
 
 
 def _club_riders(
