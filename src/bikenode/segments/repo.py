@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, delete, or_, select, true
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from bikenode import rides
@@ -140,25 +140,30 @@ def board_page(
     return [(best, bool(shown)) for best, shown in session.execute(statement)]
 
 
-def next_public_effort(
+def next_public_efforts(
     session: Session,
     segment_id: uuid.UUID,
     *,
-    owner_id: uuid.UUID,
+    owner_ids: Collection[uuid.UUID],
     bounds: tuple[datetime, datetime] | None,
-) -> Effort | None:
-    """The rider's fastest effort on the segment within bounds (UTC, end excluded) that
-    others may see: on a public ride no moderator hid. For a best on a hidden ride."""
-    statement = (
-        select(Effort)
-        .where(Effort.segment_id == segment_id, Effort.owner_id == owner_id)
+) -> dict[uuid.UUID, Effort]:
+    """Each rider's fastest effort on the segment within bounds (UTC, end excluded) that
+    others may see: on a public ride no moderator hid. For bests on hidden rides; one query
+    (each rider's efforts read on the (segment, owner, elapsed) index)."""
+    if not owner_ids:
+        return {}
+    order = (Effort.elapsed_s, Effort.started_at, Effort.id)
+    place = func.row_number().over(partition_by=Effort.owner_id, order_by=order)
+    ranked = (
+        select(Effort.id, place.label("place"))
+        .where(Effort.segment_id == segment_id, Effort.owner_id.in_(sorted(owner_ids, key=str)))
         .where(*_shown_to_others())
-        .order_by(Effort.elapsed_s, Effort.started_at, Effort.id)
-        .limit(1)
     )
     if bounds is not None:
-        statement = statement.where(Effort.started_at >= bounds[0], Effort.started_at < bounds[1])
-    return session.scalars(statement).first()
+        ranked = ranked.where(Effort.started_at >= bounds[0], Effort.started_at < bounds[1])
+    firsts = ranked.subquery()
+    statement = select(Effort).join(firsts, firsts.c.id == Effort.id).where(firsts.c.place == 1)
+    return {e.owner_id: e for e in session.scalars(statement)}
 
 
 MAX_CLASS_EFFORTS = 20_000  # efforts read for one age or weight board: the fastest ones

@@ -295,14 +295,9 @@ def _others_bests(
     """The first `limit` bests others may see of riders other than the viewer whose zones
     keep clear of the segment (only of `riders` when given). A rider whose public best is
     on a ride a moderator hid shows their next-best effort others may see instead."""
-    bounds = period_bounds(key)
-
-    def next_best(best: BoardEffort) -> BoardEffort | None:
-        found = repo.next_public_effort(session, segment.id, owner_id=best.owner_id, bounds=bounds)
-        return None if found is None else _board_effort(found)
-
-    page = _board_lines(session, segment, viewer_id, key, limit + 10, riders)
-    return merge_next_bests(page, next_best, limit)
+    nexts: dict[uuid.UUID, BoardEffort] = {}
+    page = _board_lines(session, segment, viewer_id, key, limit + 10, riders, nexts)
+    return merge_next_bests(page, lambda best: nexts.get(best.owner_id), limit)
 
 
 def _board_lines(
@@ -312,9 +307,12 @@ def _board_lines(
     key: str,
     chunk: int,
     riders: set[uuid.UUID] | None,
+    nexts: dict[uuid.UUID, BoardEffort],
 ) -> Iterator[tuple[BoardEffort, bool]]:
     """Others' public bests in rank order with whether others may see them, read slice by
-    slice (as far as the caller reads) past the viewer and riders whose zones touch it."""
+    slice (as far as the caller reads) past the viewer and riders whose zones touch it.
+    Before each slice is handed on, `nexts` gets the next-best effort others may see of
+    each rider whose best in it is on a hidden ride (one query per slice)."""
     offset = 0
     while True:
         page = repo.board_page(
@@ -322,12 +320,16 @@ def _board_lines(
         )
         others = [(b, shown) for b, shown in page if b.owner_id != viewer_id]
         hidden = hidden_owners(session, segment=segment, owner_ids={b.owner_id for b, _ in others})
-        for best, shown in others:
-            if best.owner_id not in hidden:
-                yield (
-                    BoardEffort(best.effort_id, best.owner_id, best.elapsed_s, best.started_at),
-                    shown,
-                )
+        lines = [(b, shown) for b, shown in others if b.owner_id not in hidden]
+        found = repo.next_public_efforts(
+            session,
+            segment.id,
+            owner_ids={b.owner_id for b, shown in lines if not shown},
+            bounds=period_bounds(key),
+        )
+        nexts.update((owner_id, _board_effort(e)) for owner_id, e in found.items())
+        for best, shown in lines:
+            yield BoardEffort(best.effort_id, best.owner_id, best.elapsed_s, best.started_at), shown
         if len(page) < chunk:
             return
         offset += chunk
