@@ -1,5 +1,6 @@
 """What segment boards may know of riders for age and weight classes: only of riders who
-share them (share_board_classes), their birth year and current weight (unsealed here)."""
+share them (share_board_classes), their birth year and current weight (unsealed here;
+segments takes weights on effort days from health, and this one before any weighing)."""
 
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ from bikenode.health.sealing import (
     reseal_alerts_batch,
     reseal_metrics_batch,
 )
+from bikenode.health.weights import weights_on_days
 
 __all__ = [
     "AlertRaised",
@@ -25,4 +26,5 @@ __all__ = [
     "reseal_alerts_batch",
     "reseal_metrics_batch",
     "rmssd_ms",
+    "weights_on_days",
 ]

@@ -53,6 +53,8 @@ class Effort(Base):
         Index("ix_segments_efforts_segment_id_elapsed_s", "segment_id", "elapsed_s"),
         Index("ix_segments_efforts_ride_id", "ride_id"),
         Index("ix_segments_efforts_owner_id", "owner_id"),
+        # a rider's fastest efforts on one segment (their next best when the best is hidden)
+        Index("ix_segments_efforts_segment_owner_elapsed", "segment_id", "owner_id", "elapsed_s"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
+from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, delete, or_, select, true
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from bikenode import rides
@@ -121,19 +122,48 @@ def board_page(
     offset: int,
     limit: int,
     riders: Iterable[uuid.UUID] | None = None,
-) -> list[Best]:
+) -> list[tuple[Best, bool]]:
     """A slice of the public board of one period, fastest first (one index range read),
-    without what a moderator withheld; only these riders' bests when `riders` is given."""
+    without suspended riders, each best with whether others may see it (False when a
+    moderator hid its ride); only these riders' bests when `riders` is given."""
+    audience = rides.current_audience()
+    hidden_efforts = select(Effort.id).where(Effort.ride_id.in_(audience.withheld_rides()))
     statement = (
-        select(Best)
+        select(Best, Best.effort_id.not_in(hidden_efforts))
         .where(Best.segment_id == segment_id, Best.scope == "public", Best.period == period)
-        .where(*_not_withheld())
+        .where(Best.owner_id.not_in(audience.withheld_riders()))
         .where(Best.owner_id.in_(sorted(riders, key=str)) if riders is not None else true())
         .order_by(Best.elapsed_s, Best.started_at, Best.effort_id)
         .offset(offset)
         .limit(limit)
     )
-    return list(session.scalars(statement))
+    return [(best, bool(shown)) for best, shown in session.execute(statement)]
+
+
+def next_public_efforts(
+    session: Session,
+    segment_id: uuid.UUID,
+    *,
+    owner_ids: Collection[uuid.UUID],
+    bounds: tuple[datetime, datetime] | None,
+) -> dict[uuid.UUID, Effort]:
+    """Each rider's fastest effort on the segment within bounds (UTC, end excluded) that
+    others may see: on a public ride no moderator hid. For bests on hidden rides; one query
+    (each rider's efforts read on the (segment, owner, elapsed) index)."""
+    if not owner_ids:
+        return {}
+    order = (Effort.elapsed_s, Effort.started_at, Effort.id)
+    place = func.row_number().over(partition_by=Effort.owner_id, order_by=order)
+    ranked = (
+        select(Effort.id, place.label("place"))
+        .where(Effort.segment_id == segment_id, Effort.owner_id.in_(sorted(owner_ids, key=str)))
+        .where(*_shown_to_others())
+    )
+    if bounds is not None:
+        ranked = ranked.where(Effort.started_at >= bounds[0], Effort.started_at < bounds[1])
+    firsts = ranked.subquery()
+    statement = select(Effort).join(firsts, firsts.c.id == Effort.id).where(firsts.c.place == 1)
+    return {e.owner_id: e for e in session.scalars(statement)}
 
 
 MAX_CLASS_EFFORTS = 20_000  # efforts read for one age or weight board: the fastest ones
@@ -144,12 +174,7 @@ def class_board_efforts(
 ) -> list[Effort]:
     """The fastest efforts on the segment a class board may rank: from public rides and not
     withheld by a moderator, plus all of the viewer's own; at most MAX_CLASS_EFFORTS."""
-    audience = rides.current_audience()
-    others = and_(
-        Effort.ride_visibility == "public",
-        Effort.owner_id.not_in(audience.withheld_riders()),
-        Effort.ride_id.not_in(audience.withheld_rides()),
-    )
+    others = and_(*_shown_to_others())
     shown = or_(others, Effort.owner_id == viewer_id) if viewer_id is not None else others
     statement = (
         select(Effort)
@@ -160,14 +185,15 @@ def class_board_efforts(
     return list(session.scalars(statement))
 
 
-def _not_withheld() -> list[ColumnElement[bool]]:
-    """Rides' moderation hook: no best of a suspended rider, none from a hidden ride (the
-    same selects rides' feed uses, so lifting either brings the best back at once)."""
+def _shown_to_others() -> list[ColumnElement[bool]]:
+    """Efforts others may rank: on public rides, neither the ride hidden nor its rider
+    suspended by a moderator (rides' moderation hook: the same selects rides' feed uses, so
+    lifting either brings the effort back at once)."""
     audience = rides.current_audience()
-    hidden_efforts = select(Effort.id).where(Effort.ride_id.in_(audience.withheld_rides()))
     return [
-        Best.owner_id.not_in(audience.withheld_riders()),
-        Best.effort_id.not_in(hidden_efforts),
+        Effort.ride_visibility == "public",
+        Effort.owner_id.not_in(audience.withheld_riders()),
+        Effort.ride_id.not_in(audience.withheld_rides()),
     ]
 
 

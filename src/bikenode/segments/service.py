@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import numpy as np
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from bikenode import accounts, rides, social
+from bikenode import accounts, health, rides, social
 from bikenode.accounts import display_names
 from bikenode.db.queue import enqueue
 from bikenode.errors import InvalidInput, NotFound
@@ -23,9 +25,12 @@ from bikenode.segments.logic.boards import (
     BoardEffort,
     age_band,
     best_per_rider,
+    merge_next_bests,
+    period_bounds,
     period_key,
     period_keys,
     personal_bests,
+    rank_key,
     weight_band,
 )
 from bikenode.segments.logic.geometry import (
@@ -194,11 +199,9 @@ def leaderboard(
     shown = _others_bests(session, segment, viewer_id, key, limit, riders)
     own = repo.own_best(session, segment.id, owner_id=viewer_id, period=key) if viewer_id else None
     if own is not None:
-        shown = sorted([*shown, own], key=lambda b: (b.elapsed_s, b.started_at, str(b.effort_id)))
-    return _rows(
-        session,
-        [BoardEffort(b.effort_id, b.owner_id, b.elapsed_s, b.started_at) for b in shown[:limit]],
-    )
+        mine = BoardEffort(own.effort_id, own.owner_id, own.elapsed_s, own.started_at)
+        shown = sorted([*shown, mine], key=rank_key)
+    return _rows(session, shown[:limit])
 
 
 def _rows(session: Session, shown: list[BoardEffort]) -> list[BoardRow]:
@@ -226,18 +229,19 @@ def _class_bests(
     riders: set[uuid.UUID] | None,
 ) -> list[BoardEffort]:
     """Each sharing rider's best in the class, fastest first. The age class is the one the
-    rider reached in the effort's year; the weight class is from the current weight (accounts
-    keeps no dated weights). Riders who do not share never appear, the viewer included."""
+    rider reached in the effort's year; the weight class is from the rider's weight on the
+    effort's day (health's latest weighing on or before it), else their current weight.
+    Riders who do not share never appear, the viewer included."""
     efforts = [
         e
         for e in repo.class_board_efforts(session, segment.id, viewer_id=viewer_id)
         if key in period_keys(e.started_at) and (riders is None or e.owner_id in riders)
     ]
     classes = accounts.board_classes(session, {e.owner_id for e in efforts})
+    efforts = [e for e in efforts if e.owner_id in classes]
+    dated = _dated_weights(session, efforts) if wanted.weight is not None else {}
     fitting = [
-        BoardEffort(e.id, e.owner_id, e.elapsed_s, e.started_at)
-        for e in efforts
-        if e.owner_id in classes and _in_class(classes[e.owner_id], e.started_at, wanted)
+        _board_effort(e) for e in efforts if _in_class(classes[e.owner_id], e, wanted, dated)
     ]
     board = best_per_rider(fitting)
     others = {b.owner_id for b in board if b.owner_id != viewer_id}
@@ -245,10 +249,27 @@ def _class_bests(
     return [b for b in board if b.owner_id not in hidden]
 
 
-def _in_class(held: accounts.BoardClasses, started_at: datetime, wanted: BoardClass) -> bool:
-    if wanted.age is not None and age_band(held.birth_year, started_at.year) != wanted.age:
+def _dated_weights(session: Session, efforts: list[Effort]) -> dict[tuple[uuid.UUID, date], float]:
+    """The riders' weights (kg) on their efforts' days (UTC), where health has a weighing."""
+    days: dict[uuid.UUID, set[date]] = defaultdict(set)
+    for effort in efforts:
+        days[effort.owner_id].add(effort.started_at.astimezone(UTC).date())
+    return health.weights_on_days(session, days)
+
+
+def _in_class(
+    held: accounts.BoardClasses,
+    effort: Effort,
+    wanted: BoardClass,
+    dated: dict[tuple[uuid.UUID, date], float],
+) -> bool:
+    year = effort.started_at.year
+    if wanted.age is not None and age_band(held.birth_year, year) != wanted.age:
         return False
-    return wanted.weight is None or weight_band(held.weight_kg) == wanted.weight
+    if wanted.weight is None:
+        return True
+    day = effort.started_at.astimezone(UTC).date()
+    return weight_band(dated.get((effort.owner_id, day), held.weight_kg)) == wanted.weight
 
 
 def _club_riders(
@@ -270,22 +291,52 @@ def _others_bests(
     key: str,
     limit: int,
     riders: set[uuid.UUID] | None = None,
-) -> list[Best]:
-    """The first `limit` public bests of riders other than the viewer whose zones keep clear
-    of the segment (only of `riders` when given), read slice by slice past the hidden ones."""
-    shown: list[Best] = []
-    offset, chunk = 0, limit + 10
-    while len(shown) < limit:
+) -> list[BoardEffort]:
+    """The first `limit` bests others may see of riders other than the viewer whose zones
+    keep clear of the segment (only of `riders` when given). A rider whose public best is
+    on a ride a moderator hid shows their next-best effort others may see instead."""
+    nexts: dict[uuid.UUID, BoardEffort] = {}
+    page = _board_lines(session, segment, viewer_id, key, limit + 10, riders, nexts)
+    return merge_next_bests(page, lambda best: nexts.get(best.owner_id), limit)
+
+
+def _board_lines(
+    session: Session,
+    segment: Segment,
+    viewer_id: uuid.UUID | None,
+    key: str,
+    chunk: int,
+    riders: set[uuid.UUID] | None,
+    nexts: dict[uuid.UUID, BoardEffort],
+) -> Iterator[tuple[BoardEffort, bool]]:
+    """Others' public bests in rank order with whether others may see them, read slice by
+    slice (as far as the caller reads) past the viewer and riders whose zones touch it.
+    Before each slice is handed on, `nexts` gets the next-best effort others may see of
+    each rider whose best in it is on a hidden ride (one query per slice)."""
+    offset = 0
+    while True:
         page = repo.board_page(
             session, segment.id, period=key, offset=offset, limit=chunk, riders=riders
         )
-        others = [b for b in page if b.owner_id != viewer_id]
-        hidden = hidden_owners(session, segment=segment, owner_ids={b.owner_id for b in others})
-        shown += [b for b in others if b.owner_id not in hidden]
+        others = [(b, shown) for b, shown in page if b.owner_id != viewer_id]
+        hidden = hidden_owners(session, segment=segment, owner_ids={b.owner_id for b, _ in others})
+        lines = [(b, shown) for b, shown in others if b.owner_id not in hidden]
+        found = repo.next_public_efforts(
+            session,
+            segment.id,
+            owner_ids={b.owner_id for b, shown in lines if not shown},
+            bounds=period_bounds(key),
+        )
+        nexts.update((owner_id, _board_effort(e)) for owner_id, e in found.items())
+        for best, shown in lines:
+            yield BoardEffort(best.effort_id, best.owner_id, best.elapsed_s, best.started_at), shown
         if len(page) < chunk:
-            break
+            return
         offset += chunk
-    return shown[:limit]
+
+
+def _board_effort(effort: Effort) -> BoardEffort:
+    return BoardEffort(effort.id, effort.owner_id, effort.elapsed_s, effort.started_at)
 
 
 def get_visible_ride(

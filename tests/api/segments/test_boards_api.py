@@ -57,6 +57,39 @@ def test_a_hidden_ride_and_a_suspended_rider_leave_every_board_until_lifted(
     assert _board(cleo, segment) == [anna.id, bob.id]
 
 
+def _times(who: Rider, segment_id: str, query: str = "") -> dict[str, float]:
+    board = who.call("GET", f"/segments/{segment_id}/leaderboard{query}")
+    return {e["rider_id"]: round(e["effort"]["elapsed_s"]) for e in board["entries"]}
+
+
+def test_a_best_on_a_private_ride_leaves_others_the_riders_next_best(client: TestClient) -> None:
+    anna, bob, cleo = Rider(client), Rider(client), Rider(client)
+    segment = _segment(anna, anna.upload(8.0))  # 250 s, public
+    anna.upload(10.0, visibility="private", t0=T0 + 86_400)  # 200 s
+    bob.upload(9.0, t0=T0 + 2 * 86_400)  # 222 s
+    assert _times(cleo, segment) == {bob.id: 222, anna.id: 250}
+    assert list(_times(cleo, segment)) == [bob.id, anna.id]
+    assert list(_times(anna, segment).items()) == [(anna.id, 200), (bob.id, 222)]
+
+
+def test_a_best_on_a_ride_a_moderator_hid_leaves_others_the_riders_next_best(
+    client: TestClient,
+) -> None:
+    moderator, _ = admin_with_mfa(client)
+    anna, bob, cleo = Rider(client), Rider(client), Rider(client)
+    segment = _segment(anna, anna.upload(8.0))  # 250 s
+    fastest = anna.upload(10.0, t0=T0 + 86_400)  # 200 s
+    bob.upload(9.0, t0=T0 + 2 * 86_400)  # 222 s
+    assert list(_times(cleo, segment).items()) == [(anna.id, 200), (bob.id, 222)]
+
+    hidden = _act(client, moderator, kind="hide", object_kind="ride", object_id=fastest)
+    for period in ("", "?period=year"):  # rides of May: this month's board is empty
+        assert list(_times(cleo, segment, period).items()) == [(bob.id, 222), (anna.id, 250)]
+    assert list(_times(anna, segment).items()) == [(anna.id, 200), (bob.id, 222)]
+    _lift(client, moderator, hidden)
+    assert list(_times(cleo, segment).items()) == [(anna.id, 200), (bob.id, 222)]
+
+
 def _club(owner: Rider, **fields: Any) -> str:
     return str(
         owner.call("POST", "/clubs", {"name": "Dawn Patrol", "sport": "road", **fields}, 201)["id"]
@@ -108,3 +141,24 @@ def test_age_and_weight_classes_rank_only_riders_who_share_them(client: TestClie
     problem = cleo.call("GET", f"/segments/{segment}/leaderboard?age=30-40", expect=422)
     assert "25-34" in problem["detail"]
     cleo.call("GET", f"/segments/{segment}/leaderboard?weight=heavy", expect=422)
+
+
+def test_a_weight_class_uses_the_riders_weight_on_the_efforts_day(client: TestClient) -> None:
+    anna, bob = Rider(client), Rider(client)
+    anna.call("PATCH", "/me", {"weight_kg": 72.0, "share_board_classes": True})
+    bob.call("PATCH", "/me", {"weight_kg": 80.0, "share_board_classes": True})  # no weighings
+    weighings = [
+        ("2026-05-20", 86.0, "manual"),  # before her first effort (28 May)
+        ("2026-06-01", 78.0, "manual"),  # before her second (7 June), with a second scale:
+        ("2026-06-01", 80.0, "scale"),  # that day she weighed 79 kg
+        ("2026-06-20", 60.0, "manual"),  # after both: counts for neither
+    ]
+    metrics = [{"day": d, "metric": "weight_kg", "value": v, "source": s} for d, v, s in weighings]
+    anna.call("POST", "/health/metrics", {"metrics": metrics}, 201)
+    segment = _segment(anna, anna.upload(8.0))  # 250 s on 28 May
+    anna.upload(10.0, t0=T0 + 10 * 86_400)  # 200 s on 7 June
+    bob.upload(9.0, t0=T0 + 86_400)  # 222 s
+    assert _times(bob, segment, "?weight=85-94") == {anna.id: 250}
+    assert list(_times(bob, segment, "?weight=75-84").items()) == [(anna.id, 200), (bob.id, 222)]
+    assert _times(bob, segment, "?weight=65-74") == {}  # her current weight: not then
+    assert _times(bob, segment, "?weight=55-64") == {}

@@ -4,13 +4,15 @@ sequence whose incrementally kept board equals a rebuild from scratch."""
 
 from __future__ import annotations
 
+import contextlib
 import random
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import numpy as np
 import pytest
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, Select, delete, select
 from sqlalchemy.orm import Session
 
 from bikenode import rides
@@ -25,6 +27,7 @@ from bikenode.segments import service
 from bikenode.segments.backfill import BACKFILL_JOB, backfill_segment
 from bikenode.segments.bests import rebuild_bests
 from bikenode.segments.efforts import match_ride_on, refresh_ride_efforts
+from bikenode.segments.logic.boards import BoardEffort, best_per_rider
 from bikenode.segments.models import Best, Effort, Segment
 from bikenode.segments.subscribers import RIDE_EFFORTS
 from tests.segment_tools import gpx_of, loop, ride, segment_of, to_degrees, winding_road
@@ -213,45 +216,92 @@ def test_the_board_kept_by_events_equals_a_rebuild_over_random_histories(session
     riders = [make_user(session) for _ in range(4)]
     segment = _line_segment(session, riders[0])
     ride_ids: list[uuid.UUID] = []
-    for step in range(24):
-        action = rng.random()
-        if action < 0.5 or not ride_ids:
-            owner = rng.choice(riders)
-            visibility = rng.choice(["public", "public", "private"])
-            ride_ids.append(
-                _import(
-                    session,
-                    owner,
-                    speed=rng.uniform(5.0, 12.0),
-                    visibility=visibility,
-                    t0=T0 + step * 86_400,
-                )
-            )
-        elif action < 0.8:
-            row = session.get(Ride, rng.choice(ride_ids))
-            new = rng.choice(["public", "private", "followers"])
-            rides_service.update_ride(session, ride=row, changes={"visibility": new})  # type: ignore[arg-type]
-        else:
-            gone = ride_ids.pop(rng.randrange(len(ride_ids)))
-            rides_service.delete_ride(session, ride=session.get(Ride, gone))  # type: ignore[arg-type]
-        if rng.random() < 0.5:
-            _deliver(session)  # sometimes several changes wait for one delivery
-    _deliver(session)
-    viewers = [None, *riders]
-    kept = {v: _board(session, segment, v) for v in viewers}
-    kept_bests = _bests(session)
-    # Rebuilt from the efforts alone: the same table.
-    rebuild_bests(session)
-    session.commit()
-    assert _bests(session) == kept_bests
-    # Rebuilt from scratch, every ride matched once more: the same boards.
-    session.execute(delete(Effort))
-    session.execute(delete(Best))
-    for ride_id in ride_ids:
-        refresh_ride_efforts(session, ride_id=ride_id)
-    session.commit()
-    assert {v: _board(session, segment, v) for v in viewers} == kept
+    hidden: set[uuid.UUID] = set()  # rides a moderator hid
+    with _moderator_hides(hidden):
+        for step in range(30):
+            _random_step(session, rng, riders, ride_ids, hidden, step)
+            if rng.random() < 0.5:
+                _deliver(session)  # sometimes several changes wait for one delivery
+        _deliver(session)
+        viewers = [None, *riders]
+        kept = {v: _board(session, segment, v) for v in viewers}
+        # Each viewer sees each rider's best among the efforts they may see.
+        assert kept == {v: _visible_board(session, v, hidden) for v in viewers}
+        kept_bests = _bests(session)
+        # Rebuilt from the efforts alone: the same table.
+        rebuild_bests(session)
+        session.commit()
+        assert _bests(session) == kept_bests
+        # Rebuilt from scratch, every ride matched once more: the same boards.
+        session.execute(delete(Effort))
+        session.execute(delete(Best))
+        for ride_id in ride_ids:
+            refresh_ride_efforts(session, ride_id=ride_id)
+        session.commit()
+        assert {v: _board(session, segment, v) for v in viewers} == kept
     assert any(kept.values())
+    assert hidden and any(v is not None and len(kept[v]) > len(kept[None]) for v in viewers)
+
+
+def _random_step(
+    session: Session,
+    rng: random.Random,
+    riders: list[uuid.UUID],
+    ride_ids: list[uuid.UUID],
+    hidden: set[uuid.UUID],
+    step: int,
+) -> None:
+    """One upload, visibility change, moderator hide or lift, or deletion."""
+    action = rng.random()
+    if action < 0.45 or not ride_ids:
+        owner = rng.choice(riders)
+        visibility = rng.choice(["public", "public", "private"])
+        speed = rng.uniform(5.0, 12.0)
+        ride_ids.append(
+            _import(session, owner, speed=speed, visibility=visibility, t0=T0 + step * 86_400)
+        )
+    elif action < 0.65:
+        row = session.get(Ride, rng.choice(ride_ids))
+        new = rng.choice(["public", "private", "followers"])
+        rides_service.update_ride(session, ride=row, changes={"visibility": new})  # type: ignore[arg-type]
+    elif action < 0.85:
+        hidden.symmetric_difference_update({rng.choice(ride_ids)})  # no event: read at once
+    else:
+        gone = ride_ids.pop(rng.randrange(len(ride_ids)))
+        hidden.discard(gone)
+        rides_service.delete_ride(session, ride=session.get(Ride, gone))  # type: ignore[arg-type]
+
+
+def _visible_board(
+    session: Session, viewer: uuid.UUID | None, hidden: set[uuid.UUID]
+) -> list[tuple[uuid.UUID, float]]:
+    """The board by brute force: each rider's fastest effort the viewer may see."""
+    efforts = session.scalars(select(Effort)).all()
+    seen = [
+        BoardEffort(e.id, e.owner_id, e.elapsed_s, e.started_at)
+        for e in efforts
+        if e.owner_id == viewer or (e.ride_visibility == "public" and e.ride_id not in hidden)
+    ]
+    return [(b.owner_id, b.elapsed_s) for b in best_per_rider(seen)]
+
+
+@contextlib.contextmanager
+def _moderator_hides(hidden: set[uuid.UUID]) -> Iterator[None]:
+    """Rides' moderation hook answering that a moderator hid the rides in `hidden` now."""
+    before = rides.current_audience()
+
+    class Hiding:
+        def __getattr__(self, name: str) -> object:
+            return getattr(before, name)
+
+        def withheld_rides(self) -> Select[uuid.UUID]:
+            return select(Ride.id).where(Ride.id.in_(sorted(hidden, key=str)))
+
+    rides.register_audience(Hiding())  # type: ignore[arg-type]
+    try:
+        yield
+    finally:
+        rides.register_audience(before)
 
 
 def _bests(session: Session) -> set[tuple[object, ...]]:

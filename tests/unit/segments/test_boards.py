@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import random
 import uuid
 from datetime import UTC, datetime
 
@@ -11,7 +13,10 @@ from bikenode.segments.logic.boards import (
     BoardEffort,
     best_per_rider,
     bests_of,
+    merge_next_bests,
+    period_bounds,
     period_key,
+    period_keys,
     personal_bests,
 )
 
@@ -77,3 +82,52 @@ def test_age_and_weight_bands_have_closed_lower_edges() -> None:
     assert parse_band("65 ", AGE_BANDS, "age") == "65+"
     with pytest.raises(ValueError, match="expected age as one of"):
         parse_band("30-40", AGE_BANDS, "age")
+
+
+C = uuid.UUID(int=3)
+
+
+def test_period_bounds_hold_exactly_the_efforts_of_their_key() -> None:
+    assert period_bounds("all") is None
+    for when in (datetime(2026, 12, 31, 23, 59, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)):
+        for key in period_keys(when)[1:]:
+            bounds = period_bounds(key)
+            assert bounds is not None and bounds[0] <= when < bounds[1], key
+    assert period_bounds("m2026-12") == (
+        datetime(2026, 12, 1, tzinfo=UTC),
+        datetime(2027, 1, 1, tzinfo=UTC),
+    )
+
+
+def test_a_best_the_viewer_may_not_see_gives_way_to_the_riders_next_best() -> None:
+    page = [(_effort(A, 280, 1), False), (_effort(B, 290, 2), True), (_effort(C, 310, 3), True)]
+    nexts = {A: _effort(A, 300, 4)}
+    board = merge_next_bests(page, lambda best: nexts.get(best.owner_id), limit=10)
+    assert [(e.owner_id, e.elapsed_s) for e in board] == [(B, 290), (A, 300), (C, 310)]
+    # Slower than everyone read: last; with no effort the viewer may see: gone.
+    nexts[A] = _effort(A, 400, 5)
+    board = merge_next_bests(page, lambda best: nexts.get(best.owner_id), limit=10)
+    assert [e.owner_id for e in board] == [B, C, A]
+    assert [e.owner_id for e in merge_next_bests(page, lambda best: None, limit=10)] == [B, C]
+
+
+def test_merging_next_bests_equals_a_board_of_the_visible_efforts_alone() -> None:
+    rng = random.Random(19)
+    for _ in range(200):
+        riders = [uuid.UUID(int=10 + n) for n in range(rng.randint(1, 8))]
+        efforts = [
+            (_effort(rng.choice(riders), rng.randint(280, 300), n), rng.random() < 0.6)
+            for n in range(rng.randint(1, 25))
+        ]
+        bests = best_per_rider(e for e, _ in efforts)
+        visible = best_per_rider(e for e, shown in efforts if shown)
+        hidden = {e.effort_id for e, shown in efforts if not shown}
+        page = [(b, b.effort_id not in hidden) for b in bests]
+        by_rider = {e.owner_id: e for e in visible}
+        limit = rng.randint(1, 6)
+        merged = merge_next_bests(page, functools.partial(_next_of, by_rider), limit)
+        assert merged == visible[:limit]
+
+
+def _next_of(found: dict[uuid.UUID, BoardEffort], best: BoardEffort) -> BoardEffort | None:
+    return found.get(best.owner_id)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import heapq
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -57,6 +58,44 @@ def period_key(period: str, now: datetime) -> str:
     if period not in keys:
         raise ValueError(f"expected a period of {', '.join(PERIODS)}, got {period!r}")
     return keys[period]
+
+
+def period_bounds(key: str) -> tuple[datetime, datetime] | None:
+    """The UTC start (included) and end (excluded) of a stored period key; None for "all"."""
+    if key == "all":
+        return None
+    if key.startswith("y"):
+        year = int(key[1:])
+        return datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
+    year, month = (int(part) for part in key[1:].split("-"))
+    start = datetime(year, month, 1, tzinfo=UTC)
+    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
+    return start, end
+
+
+def merge_next_bests(
+    page: Iterable[tuple[BoardEffort, bool]],
+    next_best: Callable[[BoardEffort], BoardEffort | None],
+    limit: int,
+) -> list[BoardEffort]:
+    """The first `limit` lines of a board read from `page`, bests in rank order each with
+    whether the viewer may see it: a best they may not see gives way to that rider's
+    next_best (their best they may see, never faster, so it ranks further down; None drops
+    the rider). Only the page's bests up to the limit-th line are asked about."""
+    shown: list[BoardEffort] = []
+    waiting: list[tuple[tuple[float, datetime, str], BoardEffort]] = []
+    for best, visible in page:
+        while waiting and waiting[0][0] < rank_key(best):
+            shown.append(heapq.heappop(waiting)[1])
+        if len(shown) >= limit:
+            return shown[:limit]
+        if visible:
+            shown.append(best)
+        elif (other := next_best(best)) is not None:
+            heapq.heappush(waiting, (rank_key(other), other))
+    while waiting and len(shown) < limit:
+        shown.append(heapq.heappop(waiting)[1])
+    return shown[:limit]
 
 
 def bests_of(efforts: Iterable[tuple[BoardEffort, bool]]) -> list[Best]:
