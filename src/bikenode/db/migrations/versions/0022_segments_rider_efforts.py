@@ -1,7 +1,7 @@
 """segments: efforts indexed by (segment, rider, time), for a rider's next-best effort
 
-Revision ID: 0021_segments_rider_efforts
-Revises: 0017_segments_board_classes
+Revision ID: 0022_segments_rider_efforts
+Revises: 0021_segments_club_heat
 Create Date: 2026-12-07
 
 A board whose rider's best sits on a ride a moderator hid looks up that rider's fastest
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0021_segments_rider_efforts"
-down_revision = "0017_segments_board_classes"
+revision = "0022_segments_rider_efforts"
+down_revision = "0021_segments_club_heat"
 branch_labels = None
 depends_on = None
 
