@@ -68,6 +68,7 @@ from bikenode.rides.tasks import process_upload_job, refresh_public_views_job
 from bikenode.rides.tus import router as tus_router
 from bikenode.rides.uploads import PROCESS_UPLOAD_JOB
 from bikenode.segments.backfill import BACKFILL_JOB
+from bikenode.segments.heat_routes import router as heatmaps_router
 from bikenode.segments.routes import router as segments_router
 from bikenode.segments.subscribers import RIDE_EFFORTS, RIDE_HEAT
 from bikenode.segments.tasks import backfill_job
@@ -298,6 +299,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(market_router)
     app.include_router(mechanics_router)
     app.include_router(segments_router)
+    app.include_router(heatmaps_router)
     app.include_router(frontend_router)
     app.include_router(api_docs_router)
     return app

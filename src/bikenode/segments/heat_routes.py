@@ -13,7 +13,9 @@ from bikenode.segments.schemas import HeatmapSettings
 from bikenode.web.dependencies import CurrentUser, SessionDep
 from bikenode.web.strict_json import StrictJSONRoute
 
-router = APIRouter(prefix="/heatmaps", tags=["heatmaps"], route_class=StrictJSONRoute)
+# Included by app.py on its own, not nested in segments' router: a nested route's path in the
+# request scope lacks the outer prefix, and the app-token scope check reads that path.
+router = APIRouter(prefix="/api/v1/heatmaps", tags=["heatmaps"], route_class=StrictJSONRoute)
 
 PNG: dict[int | str, dict[str, Any]] = {
     200: {"content": {"image/png": {}}, "description": "A 256 px PNG tile"}

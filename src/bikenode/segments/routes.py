@@ -10,7 +10,6 @@ from fastapi import APIRouter, Query, Response, status
 from bikenode.errors import InvalidInput
 from bikenode.segments import service
 from bikenode.segments.access import OwnSegment, VisibleRide, VisibleSegment
-from bikenode.segments.heat_routes import router as heat_router
 from bikenode.segments.logic.boards import AGE_BANDS, WEIGHT_BANDS, parse_band
 from bikenode.segments.schemas import (
     BestHistory,
@@ -212,7 +211,3 @@ def _numbers(text: str, count: int, what: str) -> list[float]:
     if len(values) != count or not all(v == v and abs(v) != float("inf") for v in values):
         raise InvalidInput(f"expected {what}, got {text!r}")
     return values
-
-
-# Heatmaps live in segments (docs/segments.md): their routes come under /api/v1 here.
-router.include_router(heat_router)
