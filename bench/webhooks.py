@@ -23,6 +23,10 @@ deliveries; the naive loop 470-1,230 POSTs/s; ratio 0.07-0.16. Most of the diffe
 the durable log (two SQLite commits per attempt), a new connection per delivery (the address
 is checked again each time), one queue job per delivery, and the worker's 0.5 s poll.
 
+`--events 10000` on the quiet machine (10,000 events committed in one burst to one webhook):
+197 deliveries/s against the naive loop's 1,176 (ratio 0.17), delay p50 23.1 s, p99 33.9 s:
+the burst waits in the queue; all 10,000 arrived.
+
 Run: PYTHONPATH=src:. .venv/bin/python bench/webhooks.py [--quick | --events 10000]
 """
 
