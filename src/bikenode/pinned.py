@@ -1,7 +1,7 @@
 """An HTTP(S) POST to an address checked beforehand (pinned), for the calls the server makes
 on a user's say-so (a webhook URL, a web push endpoint).
 
-The caller resolves the host and checks every address (bikenode/addresses.py); the
+`pin` resolves the host once and checks every address (bikenode/addresses.py); the
 connection then goes to that checked address and is never resolved again, so a DNS answer
 that changes between check and connect (rebinding) cannot send the request elsewhere. The
 host name is kept for the Host header and for TLS (SNI and the certificate check). No proxy
@@ -16,6 +16,8 @@ import socket
 import ssl
 from dataclasses import dataclass
 
+from bikenode.addresses import refused_reason
+
 
 @dataclass(frozen=True)
 class Pinned:
@@ -25,6 +27,32 @@ class Pinned:
     host: str
     port: int
     address: str
+
+
+class Unresolved(OSError):
+    """The host did not resolve now (a delivery may try again later)."""
+
+
+class RefusedAddress(Exception):
+    """The host resolves to an address the server does not call; the message says which."""
+
+
+def pin(scheme: str, host: str, port: int, *, allowed: frozenset[str]) -> Pinned:
+    """Resolve the host once; every address it gives must be public unless the operator
+    allowed the host. Where to connect: its first address. Raises Unresolved or
+    RefusedAddress."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, ValueError) as error:  # UnicodeError is a ValueError
+        raise Unresolved(str(error)) from error
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    if not addresses:
+        raise Unresolved("no address")
+    for address in addresses if host not in allowed else ():
+        reason = refused_reason(address)
+        if reason:
+            raise RefusedAddress(reason)
+    return Pinned(scheme, host, port, addresses[0])
 
 
 @dataclass(frozen=True)

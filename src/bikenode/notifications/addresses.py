@@ -8,11 +8,9 @@ is not called.
 
 from __future__ import annotations
 
-import socket
 from urllib.parse import urlsplit
 
-from bikenode.addresses import refused_reason
-from bikenode.pinned import Pinned
+from bikenode.pinned import Pinned, RefusedAddress, Unresolved, pin
 
 
 class UnresolvedHost(OSError):
@@ -31,17 +29,13 @@ def checked_endpoint(endpoint: str, *, allowed: frozenset[str]) -> Pinned:
     host = (parts.hostname or "").lower()
     try:
         port = parts.port or (80 if parts.scheme == "http" else 443)
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, ValueError, UnicodeError) as error:
+        return pin(parts.scheme, host, port, allowed=allowed)
+    except RefusedAddress as error:
+        raise RefusedEndpoint(
+            f"expected a push endpoint at a public address, but {error}"
+        ) from None
+    except (Unresolved, ValueError) as error:
         raise UnresolvedHost(f"expected a push host that resolves, got {host!r}") from error
-    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
-    if not addresses:
-        raise UnresolvedHost(f"expected a push host that resolves, got {host!r}")
-    for address in addresses if host not in allowed else ():
-        reason = refused_reason(address)
-        if reason:
-            raise RefusedEndpoint(f"expected a push endpoint at a public address, but {reason}")
-    return Pinned(parts.scheme, host, port, addresses[0])
 
 
 def endpoint_refusal(endpoint: str, *, allowed: frozenset[str], resolve: bool = True) -> str | None:

@@ -9,13 +9,11 @@ changes between check and connect (rebinding) cannot redirect the request. Redir
 
 from __future__ import annotations
 
-import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from bikenode.errors import InvalidInput
-from bikenode.pinned import Answer, Pinned, post_pinned
-from bikenode.webhooks.logic.addresses import refused_reason
+from bikenode.pinned import Answer, Pinned, RefusedAddress, Unresolved, pin, post_pinned
 
 TIMEOUT_S = 5.0  # to connect, and for each read of the answer
 MAX_RESPONSE_BYTES = 64 * 1024  # read at most this much of an answer; the rest is dropped
@@ -46,19 +44,15 @@ def check_url(url: str, *, allowed: frozenset[str]) -> Target:
     host = parts.hostname.lower()
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, ValueError) as error:
+        pinned = pin(parts.scheme, host, port, allowed=allowed)
+    except RefusedAddress as error:
+        raise UnsafeUrl(f"expected a public address for {host!r}, but {error}") from None
+    except (Unresolved, ValueError) as error:
         raise UnsafeUrl(f"expected a host that resolves, got {host!r} ({error})") from None
-    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
-    if host not in allowed:
-        for address in addresses:
-            reason = refused_reason(address)
-            if reason:
-                raise UnsafeUrl(f"expected a public address for {host!r}, but {reason}")
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
-    return Target(parts.scheme, host, port, path, addresses[0])
+    return Target(parts.scheme, host, port, path, pinned.address)
 
 
 def post(target: Target, *, body: bytes, headers: dict[str, str]) -> Answer:
